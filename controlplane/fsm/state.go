@@ -1,0 +1,195 @@
+// Package fsm is the control plane's replicated state machine: the typed
+// commands committed through Raft, the in-memory state they build, and its
+// snapshots. It only decodes and writes: times and ids are chosen by the
+// caller before a command is committed, so every server computes the same
+// state from the same log.
+package fsm
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// Errors returned by commands and look-ups. Endpoints map them to HTTP codes.
+var (
+	ErrNotFound = errors.New("fsm: not found")
+	ErrConflict = errors.New("fsm: conflict")
+)
+
+func notFound(kind, id string) error { return fmt.Errorf("%s %q: %w", kind, id, ErrNotFound) }
+
+func conflict(format string, a ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), ErrConflict)
+}
+
+// agentRecord is an agent with the hash of its token, which never leaves
+// the state in an API response.
+type agentRecord struct {
+	Agent     domain.Agent `json:"agent"`
+	TokenHash string       `json:"tokenHash"`
+}
+
+// tokenRecord is an API token with its hash.
+type tokenRecord struct {
+	Token domain.APIToken `json:"token"`
+	Hash  string          `json:"hash"`
+}
+
+// State is the committed state. Records are replaced, never changed in
+// place, so the copies it hands out are safe to read without a lock.
+type State struct {
+	mu         sync.RWMutex
+	servers    map[string]domain.Server
+	tokens     map[string]tokenRecord // by token id
+	agents     map[string]agentRecord // by name
+	databases  map[string]domain.Database
+	migrations map[string]domain.Migration
+}
+
+func newState() *State {
+	return &State{
+		servers:    map[string]domain.Server{},
+		tokens:     map[string]tokenRecord{},
+		agents:     map[string]agentRecord{},
+		databases:  map[string]domain.Database{},
+		migrations: map[string]domain.Migration{},
+	}
+}
+
+// Servers returns the known servers and their addresses, by id.
+func (s *State) Servers() map[string]domain.Server {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]domain.Server, len(s.servers))
+	for k, v := range s.servers {
+		out[k] = v
+	}
+	return out
+}
+
+// HasAPITokens reports whether any API token exists (false on a new cluster).
+func (s *State) HasAPITokens() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.tokens) > 0
+}
+
+// APITokenByHash finds the API token whose hash is hash.
+func (s *State) APITokenByHash(hash string) (domain.APIToken, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, t := range s.tokens {
+		if t.Hash == hash {
+			return t.Token, true
+		}
+	}
+	return domain.APIToken{}, false
+}
+
+// AgentByTokenHash finds the agent whose token hashes to hash.
+func (s *State) AgentByTokenHash(hash string) (domain.Agent, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, a := range s.agents {
+		if a.TokenHash == hash {
+			return a.Agent, true
+		}
+	}
+	return domain.Agent{}, false
+}
+
+// Agent returns the agent called name.
+func (s *State) Agent(name string) (domain.Agent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.agents[name]
+	if !ok {
+		return domain.Agent{}, notFound("agent", name)
+	}
+	return a.Agent, nil
+}
+
+// Agents returns every agent, sorted by name.
+func (s *State) Agents() []domain.Agent {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]domain.Agent, 0, len(s.agents))
+	for _, a := range s.agents {
+		out = append(out, a.Agent)
+	}
+	slices.SortFunc(out, func(a, b domain.Agent) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Database returns the database with id, or with that name.
+func (s *State) Database(idOrName string) (domain.Database, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if d, ok := s.databases[idOrName]; ok {
+		return d, nil
+	}
+	for _, d := range s.databases {
+		if d.Name == idOrName {
+			return d, nil
+		}
+	}
+	return domain.Database{}, notFound("database", idOrName)
+}
+
+// Databases returns every database, oldest first.
+func (s *State) Databases() []domain.Database {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]domain.Database, 0, len(s.databases))
+	for _, d := range s.databases {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b domain.Database) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DatabaseID, b.DatabaseID)
+	})
+	return out
+}
+
+// Migration returns the migration with id.
+func (s *State) Migration(id string) (domain.Migration, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.migrations[id]
+	if !ok {
+		return domain.Migration{}, notFound("migration", id)
+	}
+	return m, nil
+}
+
+// MigrationFilter selects migrations in Migrations.
+type MigrationFilter struct {
+	Status     domain.MigrationStatus // empty: any
+	DatabaseID string                 // empty: any
+}
+
+// Migrations returns the migrations matching f, oldest first.
+func (s *State) Migrations(f MigrationFilter) []domain.Migration {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []domain.Migration{}
+	for _, m := range s.migrations {
+		if (f.Status == "" || m.Status == f.Status) && (f.DatabaseID == "" || m.TargetDatabaseID == f.DatabaseID) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Migration) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.MigrationID, b.MigrationID)
+	})
+	return out
+}

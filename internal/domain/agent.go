@@ -1,0 +1,42 @@
+package domain
+
+import "time"
+
+// Agent is a registered hotswap-agent. Its token is stored only as a hash.
+type Agent struct {
+	Name      string           `json:"name"`
+	TokenHash string           `json:"-"`
+	CreatedAt time.Time        `json:"createdAt"`
+	Hostname  string           `json:"hostname,omitempty"`
+	Version   string           `json:"version,omitempty"`
+	Instances []InstanceStatus `json:"instances"`
+	// ReportedAt is when the instances above were last committed.
+	ReportedAt time.Time `json:"reportedAt,omitzero"`
+}
+
+// Instance returns the instance the agent last reported under id.
+func (a *Agent) Instance(id string) (InstanceStatus, bool) {
+	for _, in := range a.Instances {
+		if in.InstanceID == id {
+			return in, true
+		}
+	}
+	return InstanceStatus{}, false
+}
+
+// APIToken is a bearer token for the HTTP API, stored only as a hash.
+type APIToken struct {
+	TokenID   string    `json:"tokenId"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Hash      string    `json:"-"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Server is one hotswapd in the Raft group and the addresses it serves on.
+type Server struct {
+	ID       string `json:"id"`
+	HTTPAddr string `json:"httpAddr"`
+	RPCAddr  string `json:"rpcAddr"`
+	RaftAddr string `json:"raftAddr"`
+}

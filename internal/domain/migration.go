@@ -1,0 +1,86 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// MaxScriptBytes is the largest forward or rollback script accepted (10 MB).
+const MaxScriptBytes = 10 * 1024 * 1024
+
+// Migration is a schema change: a forward script, its rollback, and how it
+// should be rolled out.
+type Migration struct {
+	MigrationID       string          `json:"migrationId"`
+	Name              string          `json:"name"`
+	Description       string          `json:"description,omitempty"`
+	TargetDatabaseID  string          `json:"targetDatabaseId"`
+	MigrationScript   string          `json:"migrationScript"`
+	RollbackScript    string          `json:"rollbackScript"`
+	Strategy          Strategy        `json:"strategy"`
+	Status            MigrationStatus `json:"status"`
+	RiskLevel         RiskLevel       `json:"riskLevel"`
+	RequiresApproval  bool            `json:"requiresApproval"`
+	EstimatedDuration int             `json:"estimatedDuration,omitempty"`
+	Dependencies      []string        `json:"dependencies"`
+	Tags              []string        `json:"tags"`
+	CreatedBy         string          `json:"createdBy"`
+	CreatedAt         time.Time       `json:"createdAt"`
+	UpdatedAt         time.Time       `json:"updatedAt"`
+}
+
+// MigrationSpec is the writable part of a Migration: what POST and PUT take.
+type MigrationSpec struct {
+	Name              string    `json:"name"`
+	Description       string    `json:"description,omitempty"`
+	TargetDatabaseID  string    `json:"targetDatabaseId"`
+	MigrationScript   string    `json:"migrationScript"`
+	RollbackScript    string    `json:"rollbackScript"`
+	Strategy          Strategy  `json:"strategy,omitempty"`
+	RiskLevel         RiskLevel `json:"riskLevel,omitempty"`
+	EstimatedDuration int       `json:"estimatedDuration,omitempty"`
+	Dependencies      []string  `json:"dependencies,omitempty"`
+	Tags              []string  `json:"tags,omitempty"`
+}
+
+// WithDefaults fills the reference's defaults: Phased strategy, Medium risk.
+func (s MigrationSpec) WithDefaults() MigrationSpec {
+	if s.Strategy == "" {
+		s.Strategy = Phased
+	}
+	if s.RiskLevel == "" {
+		s.RiskLevel = RiskMedium
+	}
+	if s.Dependencies == nil {
+		s.Dependencies = []string{}
+	}
+	if s.Tags == nil {
+		s.Tags = []string{}
+	}
+	return s
+}
+
+// Apply copies the spec onto m and derives RequiresApproval from the risk.
+func (s MigrationSpec) Apply(m *Migration) {
+	m.Name, m.Description, m.TargetDatabaseID = s.Name, s.Description, s.TargetDatabaseID
+	m.MigrationScript, m.RollbackScript = s.MigrationScript, s.RollbackScript
+	m.Strategy, m.RiskLevel, m.EstimatedDuration = s.Strategy, s.RiskLevel, s.EstimatedDuration
+	m.Dependencies, m.Tags = s.Dependencies, s.Tags
+	m.RequiresApproval = RequiresApproval(s.RiskLevel)
+}
+
+// RequiresApproval reports whether a migration of this risk must be approved
+// before it runs: Medium and High do.
+func RequiresApproval(r RiskLevel) bool {
+	return slices.Index(RiskLevels, r) >= slices.Index(RiskLevels, RiskMedium)
+}
+
+// Editable reports whether the migration may still be changed or deleted:
+// only before it has started running.
+func (m *Migration) Editable() bool {
+	switch m.Status {
+	case MigrationDraft, MigrationPendingApproval, MigrationApproved:
+		return true
+	}
+	return false
+}
