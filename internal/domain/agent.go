@@ -40,3 +40,12 @@ type Server struct {
 	RPCAddr  string `json:"rpcAddr"`
 	RaftAddr string `json:"raftAddr"`
 }
+
+// AgentPresence is the leader's live view of an agent's session: not
+// committed, rebuilt from heartbeats.
+type AgentPresence struct {
+	Connected   bool             `json:"connected"`
+	ConnectedAt time.Time        `json:"connectedAt,omitzero"`
+	LastSeen    time.Time        `json:"lastSeen,omitzero"`
+	Instances   []InstanceStatus `json:"instances"`
+}

@@ -1,0 +1,255 @@
+// Package agentlink serves the AgentLink gRPC service: agents dial in,
+// authenticate with their token, report their instances and heartbeat. Only
+// the leader keeps sessions; followers redirect agents to it.
+package agentlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/proto/agentpb"
+)
+
+// Raft is what the service needs of the local Raft node.
+type Raft interface {
+	State() *fsm.State
+	Self() domain.Server
+	IsLeader() bool
+	LeaderServer() (domain.Server, bool)
+	Apply(ctx context.Context, c fsm.Command) (uint64, error)
+}
+
+// Config wires the service.
+type Config struct {
+	Raft              Raft
+	Logger            hclog.Logger
+	HashToken         func(string) string
+	HeartbeatInterval time.Duration // what agents are asked to use; default 2s
+	Clock             func() time.Time
+}
+
+// Server implements agentpb.AgentLinkServer.
+type Server struct {
+	agentpb.UnimplementedAgentLinkServer
+	cfg      Config
+	presence *presence
+	nextID   atomic.Uint64
+}
+
+var _ agentpb.AgentLinkServer = (*Server)(nil)
+
+// New returns the service.
+func New(cfg Config) *Server {
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 2 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Server{cfg: cfg, presence: newPresence()}
+}
+
+// Presence returns the live view of agents (meaningful on the leader).
+func (s *Server) Presence() map[string]domain.AgentPresence { return s.presence.snapshot() }
+
+// Connected counts agents with an open session here.
+func (s *Server) Connected() int { return s.presence.connected() }
+
+// LeadershipLost ends every session so agents find the new leader.
+func (s *Server) LeadershipLost() { s.presence.closeAll() }
+
+// errToStatus maps the service's errors to gRPC codes: one table.
+func errToStatus(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errUnauthenticated):
+		return status.Error(codes.Unauthenticated, err.Error())
+	case errors.Is(err, errWrongAgent), errors.Is(err, errProtocol):
+		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.Is(err, errNoLeader):
+		return status.Error(codes.Unavailable, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "session ended")
+	}
+	return status.Error(codes.Internal, err.Error())
+}
+
+var (
+	errUnauthenticated = errors.New("agentlink: missing or invalid agent token")
+	errWrongAgent      = errors.New("agentlink: token belongs to another agent")
+	errProtocol        = errors.New("agentlink: protocol error")
+	errNoLeader        = errors.New("agentlink: no leader known; retry")
+)
+
+// Session serves one agent's stream.
+func (s *Server) Session(stream agentpb.AgentLink_SessionServer) error {
+	return errToStatus(s.session(stream))
+}
+
+func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
+	agent, err := s.authenticate(stream.Context())
+	if err != nil {
+		return err
+	}
+	if !s.cfg.Raft.IsLeader() {
+		return s.redirect(stream, "this server does not lead")
+	}
+	hello, err := recvHello(stream)
+	if err != nil {
+		return err
+	}
+	if hello.GetAgentName() != agent.Name {
+		return fmt.Errorf("%w: hello names %q", errWrongAgent, hello.GetAgentName())
+	}
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	sess := &session{id: s.nextID.Add(1), cancel: cancel, connectedAt: s.cfg.Clock().UTC()}
+	instances := agentpb.ToDomainList(hello.GetInstances())
+	s.presence.open(agent.Name, sess, instances)
+	defer s.presence.close(agent.Name, sess)
+	s.cfg.Logger.Info("agent connected", "agent", agent.Name, "instances", len(instances))
+	defer s.cfg.Logger.Info("agent disconnected", "agent", agent.Name)
+	s.commitReport(ctx, agent.Name, hello.GetHostname(), hello.GetAgentVersion(), instances)
+	if err := stream.Send(&agentpb.ServerMessage{Body: &agentpb.ServerMessage_Welcome{Welcome: &agentpb.Welcome{
+		ServerId: s.cfg.Raft.Self().ID, HeartbeatIntervalMs: s.cfg.HeartbeatInterval.Milliseconds(),
+	}}}); err != nil {
+		return fmt.Errorf("send welcome: %w", err)
+	}
+	return s.serveSession(ctx, stream, agent.Name, hello, sess)
+}
+
+// serveSession reads heartbeats until the stream ends, the session is
+// replaced, or this server stops leading.
+func (s *Server) serveSession(ctx context.Context, stream agentpb.AgentLink_SessionServer, name string, hello *agentpb.Hello, sess *session) error {
+	msgs := make(chan *agentpb.AgentMessage)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	leaderCheck := time.NewTicker(500 * time.Millisecond)
+	defer leaderCheck.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return s.redirect(stream, "session ended by the server")
+		case err := <-errc:
+			return fmt.Errorf("agent %s: %w", name, err)
+		case <-leaderCheck.C:
+			if !s.cfg.Raft.IsLeader() {
+				return s.redirect(stream, "leadership moved")
+			}
+		case m := <-msgs:
+			if hb := m.GetHeartbeat(); hb != nil {
+				instances := agentpb.ToDomainList(hb.GetInstances())
+				s.presence.heartbeat(name, sess, s.cfg.Clock().UTC(), instances)
+				s.commitReport(ctx, name, hello.GetHostname(), hello.GetAgentVersion(), instances)
+			}
+		}
+	}
+}
+
+func (s *Server) authenticate(ctx context.Context) (domain.Agent, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
+			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(strings.TrimSpace(tok))); ok {
+				return agent, nil
+			}
+		}
+	}
+	return domain.Agent{}, errUnauthenticated
+}
+
+func recvHello(stream agentpb.AgentLink_SessionServer) (*agentpb.Hello, error) {
+	m, err := stream.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("receive hello: %w", err)
+	}
+	hello := m.GetHello()
+	if hello == nil {
+		return nil, fmt.Errorf("%w: the first message must be Hello", errProtocol)
+	}
+	return hello, nil
+}
+
+// redirect tells the agent where the leader is, then ends the stream.
+func (s *Server) redirect(stream agentpb.AgentLink_SessionServer, reason string) error {
+	leader, ok := s.cfg.Raft.LeaderServer()
+	if !ok || leader.RPCAddr == "" || leader.ID == s.cfg.Raft.Self().ID {
+		return errNoLeader
+	}
+	_ = stream.Send(&agentpb.ServerMessage{Body: &agentpb.ServerMessage_Redirect{Redirect: &agentpb.Redirect{
+		LeaderRpcAddr: leader.RPCAddr, Reason: reason,
+	}}})
+	return nil
+}
+
+// commitReport commits the agent's instances when they changed in a way
+// that matters (role, version, reachability, links), not on every
+// heartbeat: counters live in memory, the log keeps topology.
+func (s *Server) commitReport(ctx context.Context, name, host, version string, instances []domain.InstanceStatus) {
+	cur, err := s.cfg.Raft.State().Agent(name)
+	if err != nil {
+		return
+	}
+	if cur.Hostname == host && cur.Version == version && sameTopology(cur.Instances, instances) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err = s.cfg.Raft.Apply(ctx, fsm.ReportAgentRequest{Name: name, Hostname: host, Version: version,
+		Instances: instances, ReportedAt: s.cfg.Clock().UTC().Truncate(time.Millisecond)})
+	if err != nil {
+		s.cfg.Logger.Warn("commit agent report", "agent", name, "error", err)
+	}
+}
+
+// topology is the part of an instance status worth committing.
+type topology struct {
+	ID, Engine, Version, Role, System string
+	Reachable                         bool
+	Links                             []string
+}
+
+func topologyOf(list []domain.InstanceStatus) []topology {
+	out := make([]topology, 0, len(list))
+	for _, in := range list {
+		t := topology{ID: in.InstanceID, Engine: string(in.Engine), Version: in.ServerVersion, Role: string(in.Role),
+			System: in.SystemIdentifier, Reachable: in.Reachable}
+		for _, l := range in.Links {
+			t.Links = append(t.Links, l.Direction+"/"+l.Kind+"/"+l.Peer+"/"+l.Name)
+		}
+		slices.Sort(t.Links)
+		out = append(out, t)
+	}
+	return out
+}
+
+func sameTopology(a, b []domain.InstanceStatus) bool {
+	return reflect.DeepEqual(topologyOf(a), topologyOf(b))
+}

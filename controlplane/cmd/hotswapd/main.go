@@ -1,0 +1,95 @@
+// Command hotswapd is the HotSwap control plane server. Started with no
+// flags it is a single-node cluster with its data in ./hotswap-data and its
+// HTTP API on 127.0.0.1:5000.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hotswap-db/hotswap/controlplane/cluster"
+	"github.com/hotswap-db/hotswap/controlplane/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "hotswapd:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "hotswapd",
+		Usage:   "HotSwap control plane server (Raft-replicated)",
+		Version: version,
+		Description: `Runs one control plane server. With no flags: a single-node cluster, data in
+./hotswap-data, HTTP API on 127.0.0.1:5000, agents' gRPC on 127.0.0.1:5001,
+Raft on 127.0.0.1:5002. The first start of a new cluster prints an admin token
+once and saves it to DATA-DIR/bootstrap-token (mode 0600).
+
+Form a new 3-server cluster (same --peers on all three, each its own --server-id):
+  hotswapd --server-id s1 --data-dir /var/lib/hotswap --http-addr 10.0.0.1:5000 \
+    --rpc-addr 10.0.0.1:5001 --raft-addr 10.0.0.1:5002 \
+    --peers s1=10.0.0.1:5002,s2=10.0.0.2:5002,s3=10.0.0.3:5002
+
+Add a server to a running cluster:
+  hotswapd --server-id s4 ... --join http://10.0.0.1:5000 --join-token "$(cat bootstrap-token)"`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "server-id", Usage: "this server's id, kept for life in DATA-DIR/server-id (default: generated)", EnvVars: []string{"HOTSWAPD_SERVER_ID"}},
+			&cli.StringFlag{Name: "data-dir", Value: "hotswap-data", Usage: "folder for the Raft log, snapshots and the bootstrap token", EnvVars: []string{"HOTSWAPD_DATA_DIR"}},
+			&cli.StringFlag{Name: "http-addr", Value: "127.0.0.1:5000", Usage: "HTTP API address (host:port)", EnvVars: []string{"HOTSWAPD_HTTP_ADDR"}},
+			&cli.StringFlag{Name: "rpc-addr", Value: "127.0.0.1:5001", Usage: "gRPC address agents dial (host:port)", EnvVars: []string{"HOTSWAPD_RPC_ADDR"}},
+			&cli.StringFlag{Name: "raft-addr", Value: "127.0.0.1:5002", Usage: "Raft address other servers reach this one at (host:port, not 0.0.0.0)", EnvVars: []string{"HOTSWAPD_RAFT_ADDR"}},
+			&cli.StringFlag{Name: "peers", Usage: "form a new cluster of these voters: id=raft-host:port,... (only read on first start)", EnvVars: []string{"HOTSWAPD_PEERS"}},
+			&cli.StringFlag{Name: "join", Usage: "join the cluster through this member's HTTP address (only read on first start)", EnvVars: []string{"HOTSWAPD_JOIN"}},
+			&cli.StringFlag{Name: "join-token", Usage: "admin token used with --join", EnvVars: []string{"HOTSWAPD_JOIN_TOKEN", "HOTSWAP_TOKEN"}},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
+			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
+		},
+		Action: run,
+	}
+}
+
+func run(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v (see --help)", c.Args().Slice())
+	}
+	peers, err := cluster.ParsePeers(c.String("peers"))
+	if err != nil {
+		return fmt.Errorf("--peers: %w", err)
+	}
+	if len(peers) > 0 && c.String("join") != "" {
+		return fmt.Errorf("--peers forms a new cluster and --join joins one: give one of them")
+	}
+	if c.String("join") != "" && c.String("join-token") == "" {
+		return fmt.Errorf("--join needs --join-token (an admin token of the cluster)")
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "hotswapd", Level: hclog.LevelFromString(c.String("log-level")),
+		JSONFormat: c.Bool("log-json"), Output: os.Stderr})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(ctx, server.Config{
+		ServerID: c.String("server-id"), DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"),
+		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), Peers: peers,
+		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), Logger: logger, Stdout: os.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// JoinRequest is the body of POST /api/v1/cluster/join: a new server asking
+// to be added as a voter.
+type JoinRequest struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raftAddr"`
+	HTTPAddr string `json:"httpAddr"`
+	RPCAddr  string `json:"rpcAddr"`
+}
+
+func (a *API) clusterStatus(w http.ResponseWriter, _ *http.Request, _ principal) error {
+	st, err := a.raft.Status()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (a *API) clusterJoin(w http.ResponseWriter, r *http.Request, _ principal) error {
+	body, err := readBody(r, smallBodyLimit)
+	if err != nil {
+		return err
+	}
+	var req JoinRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := validateJoin(req); err != nil {
+		return err
+	}
+	if err := a.raft.AddVoter(req.ID, req.RaftAddr, 30*time.Second); err != nil {
+		return err
+	}
+	srv := domain.Server{ID: req.ID, RaftAddr: req.RaftAddr, HTTPAddr: req.HTTPAddr, RPCAddr: req.RPCAddr}
+	if err := a.commit(w, r, fsm.RegisterServerRequest{Server: srv}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, srv)
+	return nil
+}
+
+func validateJoin(req JoinRequest) error {
+	var errs []domain.FieldError
+	if !domain.ValidName(req.ID) {
+		errs = append(errs, domain.FieldError{Field: "id", Message: "is required: the joining server's id"})
+	}
+	for _, f := range []struct{ name, addr string }{{"raftAddr", req.RaftAddr}, {"httpAddr", req.HTTPAddr}, {"rpcAddr", req.RPCAddr}} {
+		if _, _, err := net.SplitHostPort(f.addr); err != nil {
+			errs = append(errs, domain.FieldError{Field: f.name, Message: "must be host:port"})
+		}
+	}
+	return domain.AsError(errs)
+}
+
+func (a *API) clusterRemove(w http.ResponseWriter, r *http.Request, _ principal) error {
+	id := r.PathValue("id")
+	if id == a.raft.Self().ID {
+		return badRequest("a leader cannot remove itself; remove it through another server after it steps down")
+	}
+	if err := a.raft.RemoveServer(id, 30*time.Second); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

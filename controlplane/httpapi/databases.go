@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// DatabaseList is the answer of GET /api/v1/databases.
+type DatabaseList struct {
+	Databases []domain.Database `json:"databases"`
+	Total     int               `json:"total"`
+}
+
+func (a *API) decodeDatabaseSpec(r *http.Request) (domain.DatabaseSpec, error) {
+	var spec domain.DatabaseSpec
+	body, err := readBody(r, smallBodyLimit)
+	if err != nil {
+		return spec, err
+	}
+	if err := refuseCredentials(body); err != nil {
+		return spec, err
+	}
+	if err := decodeStrict(body, &spec); err != nil {
+		return spec, err
+	}
+	if err := domain.AsError(domain.ValidateDatabaseSpec(spec)); err != nil {
+		return spec, err
+	}
+	return spec, a.checkAgentsExist(spec)
+}
+
+// checkAgentsExist refuses instances of agents nobody registered, with a
+// 400 that names the field (the FSM checks again at commit).
+func (a *API) checkAgentsExist(spec domain.DatabaseSpec) error {
+	var errs []domain.FieldError
+	for i, in := range spec.Instances {
+		if _, err := a.raft.State().Agent(in.Agent); err != nil {
+			errs = append(errs, domain.FieldError{Field: fieldf("instances[%d].agent", i),
+				Message: "no agent named " + in.Agent + " is registered (hotswap agent token create " + in.Agent + ")"})
+		}
+	}
+	return domain.AsError(errs)
+}
+
+func (a *API) createDatabase(w http.ResponseWriter, r *http.Request, _ principal) error {
+	spec, err := a.decodeDatabaseSpec(r)
+	if err != nil {
+		return err
+	}
+	now := a.now().UTC().Truncate(time.Millisecond)
+	db := domain.Database{DatabaseID: "db-" + uuid.NewString(), CreatedAt: now, UpdatedAt: now}
+	spec.Apply(&db)
+	if err := a.commit(w, r, fsm.CreateDatabaseRequest{Database: db}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, db)
+	return nil
+}
+
+func (a *API) listDatabases(w http.ResponseWriter, _ *http.Request, _ principal) error {
+	dbs := a.raft.State().Databases()
+	writeJSON(w, http.StatusOK, DatabaseList{Databases: dbs, Total: len(dbs)})
+	return nil
+}
+
+func (a *API) getDatabase(w http.ResponseWriter, r *http.Request, _ principal) error {
+	db, err := a.raft.State().Database(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, db)
+	return nil
+}
+
+func (a *API) updateDatabase(w http.ResponseWriter, r *http.Request, _ principal) error {
+	db, err := a.raft.State().Database(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	spec, err := a.decodeDatabaseSpec(r)
+	if err != nil {
+		return err
+	}
+	spec.Apply(&db)
+	db.UpdatedAt = a.now().UTC().Truncate(time.Millisecond)
+	if err := a.commit(w, r, fsm.UpdateDatabaseRequest{Database: db}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, db)
+	return nil
+}
+
+func (a *API) deleteDatabase(w http.ResponseWriter, r *http.Request, _ principal) error {
+	db, err := a.raft.State().Database(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := a.commit(w, r, fsm.DeleteDatabaseRequest{DatabaseID: db.DatabaseID}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,217 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+)
+
+// MigrationSummary is a migration in a list: everything but its scripts.
+type MigrationSummary struct {
+	MigrationID      string                 `json:"migrationId"`
+	Name             string                 `json:"name"`
+	Status           domain.MigrationStatus `json:"status"`
+	TargetDatabaseID string                 `json:"targetDatabaseId"`
+	TargetDatabase   string                 `json:"targetDatabase"`
+	Strategy         domain.Strategy        `json:"strategy"`
+	RiskLevel        domain.RiskLevel       `json:"riskLevel"`
+	RequiresApproval bool                   `json:"requiresApproval"`
+	Tags             []string               `json:"tags"`
+	CreatedBy        string                 `json:"createdBy"`
+	CreatedAt        time.Time              `json:"createdAt"`
+}
+
+// MigrationList is the answer of GET /api/v1/migrations.
+type MigrationList struct {
+	Migrations []MigrationSummary `json:"migrations"`
+	Total      int                `json:"total"`
+	Limit      int                `json:"limit"`
+	Offset     int                `json:"offset"`
+}
+
+// decodeMigrationSpec reads and checks a migration: fields, target,
+// dependencies, and the scripts parsed by the target engine's parser.
+func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, error) {
+	var spec domain.MigrationSpec
+	body, err := readBody(r, migrationBodyLimit)
+	if err != nil {
+		return spec, err
+	}
+	if err := decodeStrict(body, &spec); err != nil {
+		return spec, err
+	}
+	spec = spec.WithDefaults()
+	errs := domain.ValidateMigrationSpec(spec)
+	if spec.TargetDatabaseID != "" {
+		db, err := a.raft.State().Database(spec.TargetDatabaseID)
+		if err != nil {
+			errs = append(errs, domain.FieldError{Field: "targetDatabaseId", Message: "no database with this id or name"})
+		} else {
+			spec.TargetDatabaseID = db.DatabaseID
+			errs = append(errs, checkScripts(db.Type, spec)...)
+		}
+	}
+	errs = append(errs, a.checkDependencies(spec)...)
+	return spec, domain.AsError(errs)
+}
+
+func checkScripts(engine domain.DatabaseType, spec domain.MigrationSpec) []domain.FieldError {
+	var errs []domain.FieldError
+	for _, s := range []struct{ field, script string }{
+		{"migrationScript", spec.MigrationScript}, {"rollbackScript", spec.RollbackScript},
+	} {
+		if s.script == "" || len(s.script) > domain.MaxScriptBytes {
+			continue // already reported
+		}
+		var serr *sqlcheck.SyntaxError
+		if err := sqlcheck.Check(engine, s.script); errors.As(err, &serr) {
+			errs = append(errs, domain.FieldError{Field: s.field, Message: "SQL syntax error: " + serr.Error()})
+		}
+	}
+	return errs
+}
+
+func (a *API) checkDependencies(spec domain.MigrationSpec) []domain.FieldError {
+	var errs []domain.FieldError
+	for i, dep := range spec.Dependencies {
+		m, err := a.raft.State().Migration(dep)
+		switch {
+		case err != nil:
+			errs = append(errs, domain.FieldError{Field: fieldf("dependencies[%d]", i), Message: "no migration " + dep})
+		case m.TargetDatabaseID != spec.TargetDatabaseID:
+			errs = append(errs, domain.FieldError{Field: fieldf("dependencies[%d]", i), Message: "migration " + dep + " targets another database"})
+		}
+	}
+	return errs
+}
+
+func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principal) error {
+	spec, err := a.decodeMigrationSpec(r)
+	if err != nil {
+		return err
+	}
+	now := a.now().UTC().Truncate(time.Millisecond)
+	m := domain.Migration{MigrationID: "mig-" + uuid.NewString(), Status: domain.MigrationDraft,
+		CreatedBy: p.Name, CreatedAt: now, UpdatedAt: now}
+	spec.Apply(&m)
+	if err := a.commit(w, r, fsm.CreateMigrationRequest{Migration: m}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, m)
+	return nil
+}
+
+func (a *API) getMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	spec, err := a.decodeMigrationSpec(r)
+	if err != nil {
+		return err
+	}
+	spec.Apply(&m)
+	m.UpdatedAt = a.now().UTC().Truncate(time.Millisecond)
+	if err := a.commit(w, r, fsm.UpdateMigrationRequest{Migration: m}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (a *API) deleteMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := a.commit(w, r, fsm.DeleteMigrationRequest{MigrationID: m.MigrationID}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) listMigrations(w http.ResponseWriter, r *http.Request, _ principal) error {
+	q := r.URL.Query()
+	filter := fsm.MigrationFilter{Status: domain.MigrationStatus(q.Get("status"))}
+	var errs []domain.FieldError
+	if filter.Status != "" && !validStatus(filter.Status) {
+		errs = append(errs, domain.FieldError{Field: "status", Message: "unknown migration status " + string(filter.Status)})
+	}
+	if name := q.Get("database"); name != "" {
+		filter.DatabaseID = name
+		if db, err := a.raft.State().Database(name); err == nil {
+			filter.DatabaseID = db.DatabaseID
+		}
+	}
+	limit, lerr := queryInt(q.Get("limit"), 20, 1, 1000)
+	offset, oerr := queryInt(q.Get("offset"), 0, 0, 1<<31-1)
+	errs = append(errs, fieldErr("limit", lerr)...)
+	errs = append(errs, fieldErr("offset", oerr)...)
+	if err := domain.AsError(errs); err != nil {
+		return err
+	}
+	all := a.raft.State().Migrations(filter)
+	list := MigrationList{Migrations: []MigrationSummary{}, Total: len(all), Limit: limit, Offset: offset}
+	for _, m := range all[min(offset, len(all)):min(offset+limit, len(all))] {
+		list.Migrations = append(list.Migrations, a.summarize(m))
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (a *API) summarize(m domain.Migration) MigrationSummary {
+	s := MigrationSummary{MigrationID: m.MigrationID, Name: m.Name, Status: m.Status, TargetDatabaseID: m.TargetDatabaseID,
+		Strategy: m.Strategy, RiskLevel: m.RiskLevel, RequiresApproval: m.RequiresApproval, Tags: m.Tags,
+		CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt}
+	if db, err := a.raft.State().Database(m.TargetDatabaseID); err == nil {
+		s.TargetDatabase = db.Name
+	}
+	return s
+}
+
+func validStatus(s domain.MigrationStatus) bool {
+	for _, v := range domain.MigrationStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func queryInt(s string, def, lo, hi int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < lo || v > hi {
+		return 0, fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+	}
+	return v, nil
+}
+
+func fieldErr(field string, err error) []domain.FieldError {
+	if err == nil {
+		return nil
+	}
+	return []domain.FieldError{{Field: field, Message: err.Error()}}
+}
+
+func fieldf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

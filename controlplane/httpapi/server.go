@@ -1,0 +1,218 @@
+// Package httpapi serves the control plane's HTTP API under /api/v1: auth,
+// validation, forwarding writes to the leader, and the resources
+// (databases, migrations, agents, cluster).
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hotswap-db/hotswap/controlplane/cluster"
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// Raft is what the API needs of the local Raft node.
+type Raft interface {
+	State() *fsm.State
+	Self() domain.Server
+	IsLeader() bool
+	Apply(ctx context.Context, c fsm.Command) (uint64, error)
+	WaitApplied(ctx context.Context, index uint64) error
+	LeaderServer() (domain.Server, bool)
+	Status() (cluster.Status, error)
+	AddVoter(id, raftAddr string, timeout time.Duration) error
+	RemoveServer(id string, timeout time.Duration) error
+}
+
+// Presence is the leader's live view of connected agents.
+type Presence interface {
+	Presence() map[string]domain.AgentPresence
+}
+
+// Config wires the API to the rest of the server.
+type Config struct {
+	Raft     Raft
+	Presence Presence
+	Logger   hclog.Logger
+	Clock    func() time.Time // nil: time.Now
+	Metrics  http.Handler     // served at /metrics when not nil
+}
+
+// API is the HTTP API of one server.
+type API struct {
+	raft     Raft
+	presence Presence
+	log      hclog.Logger
+	now      func() time.Time
+	forward  *forwarder
+	metrics  http.Handler
+}
+
+// indexHeader carries the Raft index of a write, so a server that forwarded
+// it can wait until it has applied that index before answering.
+const indexHeader = "X-Hotswap-Index"
+
+// New builds the API.
+func New(cfg Config) *API {
+	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.forward = newForwarder(cfg.Raft, cfg.Logger)
+	return a
+}
+
+// Handler returns the API's routes.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", a.health)
+	if a.metrics != nil {
+		mux.Handle("GET /metrics", a.metrics)
+	}
+	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
+	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
+	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
+
+	a.route(mux, "POST /api/v1/agents", leader, a.createAgent)
+	a.route(mux, "GET /api/v1/agents", leader, a.listAgents)
+	a.route(mux, "GET /api/v1/agents/{name}", leader, a.getAgent)
+	a.route(mux, "DELETE /api/v1/agents/{name}", leader, a.deleteAgent)
+
+	a.route(mux, "POST /api/v1/databases", leader, a.createDatabase)
+	a.route(mux, "GET /api/v1/databases", local, a.listDatabases)
+	a.route(mux, "GET /api/v1/databases/{id}", local, a.getDatabase)
+	a.route(mux, "PUT /api/v1/databases/{id}", leader, a.updateDatabase)
+	a.route(mux, "DELETE /api/v1/databases/{id}", leader, a.deleteDatabase)
+	a.route(mux, "GET /api/v1/databases/{id}/health", leader, a.databaseHealth)
+
+	a.route(mux, "POST /api/v1/migrations", leader, a.createMigration)
+	a.route(mux, "GET /api/v1/migrations", local, a.listMigrations)
+	a.route(mux, "GET /api/v1/migrations/{id}", local, a.getMigration)
+	a.route(mux, "PUT /api/v1/migrations/{id}", leader, a.updateMigration)
+	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
+
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		a.fail(w, r, notFound("no such endpoint: "+r.Method+" "+r.URL.Path))
+	})
+	return a.traced(mux)
+}
+
+// where says which server must answer a route.
+type where int
+
+const (
+	local  where = iota // any server, from its committed state
+	leader              // the leader: writes, and live views only it holds
+)
+
+// handlerFunc is an endpoint: it returns an error instead of writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
+
+// principal is who made a request.
+type principal struct {
+	Name string
+	Role string
+}
+
+// route registers an endpoint behind the common skeleton:
+// authenticate -> forward to the leader when needed -> handle -> map errors.
+func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) {
+	mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
+		p, err := a.authenticate(r)
+		if err != nil {
+			a.fail(rw, r, err)
+			return
+		}
+		if w == leader && !a.raft.IsLeader() {
+			a.forward.serve(rw, r, a.fail)
+			return
+		}
+		if err := h(rw, r, p); err != nil {
+			a.fail(rw, r, err)
+		}
+	})
+}
+
+var errUnauthorized = &apiError{http.StatusUnauthorized, codeUnauthorized,
+	"missing or invalid bearer token: send 'Authorization: Bearer <token>'", nil}
+
+func (a *API) authenticate(r *http.Request) (principal, error) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(raw) == "" {
+		return principal{}, errUnauthorized
+	}
+	tok, ok := a.raft.State().APITokenByHash(HashToken(strings.TrimSpace(raw)))
+	if !ok {
+		return principal{}, errUnauthorized
+	}
+	return principal{Name: tok.Name, Role: tok.Role}, nil
+}
+
+// HashToken is how tokens are stored: hex SHA-256. Tokens are 256-bit
+// random values, so a fast hash is enough.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewToken returns a new random token with a prefix telling what it is for.
+func NewToken(prefix string) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return prefix + hex.EncodeToString(b)
+}
+
+type traceKey struct{}
+
+// traced gives each request a trace id, echoed in X-Trace-Id and in errors.
+func (a *API) traced(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Trace-Id")
+		if id == "" || len(id) > 64 {
+			id = "trace-" + NewToken("")[:16]
+		}
+		w.Header().Set("X-Trace-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), traceKey{}, id)))
+	})
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := toAPIError(err)
+	trace, _ := r.Context().Value(traceKey{}).(string)
+	if ae.status >= 500 {
+		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "trace", trace, "error", err)
+	}
+	writeJSON(w, ae.status, ErrorBody{Error: ErrorDetail{
+		Code: ae.code, Message: ae.message, Details: ae.details, TraceID: trace, Timestamp: a.now().UTC(),
+	}})
+}
+
+// commit applies a command and tells a forwarding server which index to wait for.
+func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) error {
+	idx, err := a.raft.Apply(r.Context(), c)
+	if idx > 0 {
+		w.Header().Set(indexHeader, itoa(idx))
+	}
+	return err
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	st, err := a.raft.Status()
+	body := map[string]any{"status": "ok", "serverId": st.ServerID, "state": st.State, "leader": st.Leader}
+	if err != nil || st.Leader == "" {
+		body["status"] = "degraded"
+		body["reason"] = "no leader known"
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+var errNoLeader = errors.New("no leader is known yet; retry shortly")
