@@ -30,16 +30,20 @@ import (
 
 // Config is everything hotswapd is started with.
 type Config struct {
-	ServerID  string // empty: read from DataDir, or made up on first start
-	DataDir   string
-	HTTPAddr  string
-	RPCAddr   string
-	RaftAddr  string
-	Peers     []cluster.Peer // form a new cluster of these voters
-	JoinAddr  string         // HTTP address of a member to join through
-	JoinToken string         // admin token used to join
-	Logger    hclog.Logger
-	Stdout    io.Writer // where the bootstrap token is printed once
+	ServerID string // empty: read from DataDir, or made up on first start
+	DataDir  string
+	HTTPAddr string
+	RPCAddr  string
+	RaftAddr string
+	// AdvertiseHTTP and AdvertiseRPC are the addresses other servers and
+	// agents reach this one at; empty means the listen address.
+	AdvertiseHTTP string
+	AdvertiseRPC  string
+	Peers         []cluster.Peer // form a new cluster of these voters
+	JoinAddr      string         // HTTP address of a member to join through
+	JoinToken     string         // admin token used to join
+	Logger        hclog.Logger
+	Stdout        io.Writer // where the bootstrap token is printed once
 }
 
 // Server is a running hotswapd.
@@ -66,7 +70,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.ServerID = id
 	s := &Server{cfg: cfg, leaderCh: make(chan bool, 8), done: make(chan struct{})}
-	self := domain.Server{ID: id, HTTPAddr: cfg.HTTPAddr, RPCAddr: cfg.RPCAddr, RaftAddr: cfg.RaftAddr}
+	self := domain.Server{ID: id, HTTPAddr: orDefault(cfg.AdvertiseHTTP, cfg.HTTPAddr),
+		RPCAddr: orDefault(cfg.AdvertiseRPC, cfg.RPCAddr), RaftAddr: cfg.RaftAddr}
 	s.node, err = cluster.Open(ctx, cluster.Config{Self: self, DataDir: cfg.DataDir, Peers: cfg.Peers,
 		Join: cfg.JoinAddr != "", Logger: cfg.Logger, LeaderNotify: s.leaderCh})
 	if err != nil {
@@ -84,6 +89,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		go s.join(runCtx)
 	}
 	return s, nil
+}
+
+func orDefault(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
 }
 
 // serverID returns the configured id, the one saved in the data folder, or

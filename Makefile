@@ -1,0 +1,57 @@
+# HotSwap build, test and demo.
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION) -X github.com/hotswap-db/hotswap/agent.Version=$(VERSION)
+GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
+PKGS      := ./...
+
+.PHONY: all build test test-unit demo proto lint deps packages clean
+
+all: build
+
+## build: bin/hotswapd, bin/hotswap-agent, bin/hotswap
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/hotswapd ./controlplane/cmd/hotswapd
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/hotswap-agent ./agent/cmd/hotswap-agent
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/hotswap ./cli/cmd/hotswap
+
+## deps: install what the tests and the demo need (PostgreSQL, MariaDB, PgBouncer, protoc) when missing
+deps:
+	./scripts/install-deps.sh
+
+## test: every test, with the race detector, against real servers the test bed starts
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 14m $(PKGS)
+
+## test-unit: the tests that need no database server
+test-unit:
+	$(GO) test -count=1 ./controlplane/fsm/... ./internal/sqlcheck/... ./internal/domain/...
+
+## demo: a single-node control plane, an agent and a local PostgreSQL, end to end
+demo: deps build
+	./scripts/demo.sh
+
+## proto: regenerate proto/agentpb from proto/agent.proto
+proto:
+	@command -v protoc >/dev/null || ./scripts/install-deps.sh protoc
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
+	PATH="$(GOBIN_DIR):$$PATH" protoc -I proto \
+		--go_out=proto/agentpb --go_opt=paths=source_relative \
+		--go-grpc_out=proto/agentpb --go-grpc_opt=paths=source_relative \
+		proto/agent.proto
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## packages: .deb and .rpm packages in dist/ (nfpm)
+packages: build
+	VERSION=$(VERSION) $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 package -f packaging/nfpm.yaml -p deb -t dist/
+	VERSION=$(VERSION) $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 package -f packaging/nfpm.yaml -p rpm -t dist/
+
+clean:
+	rm -rf $(BIN) dist

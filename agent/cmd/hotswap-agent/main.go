@@ -1,0 +1,67 @@
+// Command hotswap-agent runs on a database host: it keeps the credentials of
+// the instances there, dials out to the HotSwap control plane and reports
+// what it finds by asking the databases themselves.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hotswap-db/hotswap/agent"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "hotswap-agent:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "hotswap-agent",
+		Usage:   "HotSwap agent for the database instances on this host",
+		Version: agent.Version,
+		Description: `Reads its config file (YAML), dials the control plane over gRPC, and reports
+its instances: engine, server version, role found by asking the database,
+replication links. Connection strings stay in the config file on this host.
+
+Example config (see packaging/agent.example.yaml):
+  name: db-host-1
+  token_file: /etc/hotswap/agent.token
+  servers: ["10.0.0.1:5001", "10.0.0.2:5001", "10.0.0.3:5001"]
+  instances:
+    - id: main
+      engine: PostgreSQL
+      dsn: postgres://hotswap:secret@127.0.0.1:5432/app?sslmode=disable`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file", Value: "/etc/hotswap/agent.yaml", EnvVars: []string{"HOTSWAP_AGENT_CONFIG"}},
+			&cli.StringFlag{Name: "log-level", Usage: "override the config's log_level"},
+			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON"},
+		},
+		Action: run,
+	}
+}
+
+func run(c *cli.Context) error {
+	cfg, err := agent.LoadConfig(c.String("config"))
+	if err != nil {
+		return err
+	}
+	level := cfg.LogLevel
+	if c.String("log-level") != "" {
+		level = c.String("log-level")
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "hotswap-agent", Level: hclog.LevelFromString(level),
+		JSONFormat: c.Bool("log-json"), Output: os.Stderr})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger.Info("starting", "name", cfg.Name, "servers", cfg.Servers, "instances", len(cfg.Instances))
+	return agent.New(cfg, logger).Run(ctx)
+}

@@ -1,0 +1,135 @@
+package client
+
+import (
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// Health is the answer of GET /health (no token needed).
+type Health struct {
+	Status   string `json:"status"` // "ok", or "degraded" with a Reason
+	Reason   string `json:"reason,omitempty"`
+	ServerID string `json:"serverId"`
+	State    string `json:"state"`
+	Leader   string `json:"leader"`
+}
+
+// ClusterStatus is the Raft group as the answering server sees it.
+type ClusterStatus struct {
+	ServerID     string          `json:"serverId"`
+	State        string          `json:"state"`
+	Leader       string          `json:"leader"`
+	LeaderAddr   string          `json:"leaderAddr,omitempty"`
+	Term         uint64          `json:"term"`
+	LastIndex    uint64          `json:"lastIndex"`
+	CommitIndex  uint64          `json:"commitIndex"`
+	AppliedIndex uint64          `json:"appliedIndex"`
+	LastContact  string          `json:"lastContact,omitempty"`
+	Servers      []ClusterServer `json:"servers"`
+}
+
+// ClusterServer is one member of the Raft configuration.
+type ClusterServer struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raftAddr"`
+	HTTPAddr string `json:"httpAddr,omitempty"`
+	RPCAddr  string `json:"rpcAddr,omitempty"`
+	Suffrage string `json:"suffrage"`
+	Leader   bool   `json:"leader"`
+}
+
+// AgentToken is a new agent and its token: the API shows the token once
+// and keeps only its hash.
+type AgentToken struct {
+	Name      string    `json:"name"`
+	Token     string    `json:"token"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Agent is a registered agent: what it last reported and whether it is
+// connected now.
+type Agent struct {
+	Name        string                  `json:"name"`
+	Connected   bool                    `json:"connected"`
+	ConnectedAt time.Time               `json:"connectedAt,omitzero"`
+	LastSeen    time.Time               `json:"lastSeen,omitzero"`
+	Hostname    string                  `json:"hostname,omitempty"`
+	Version     string                  `json:"version,omitempty"`
+	CreatedAt   time.Time               `json:"createdAt"`
+	Instances   []domain.InstanceStatus `json:"instances"`
+}
+
+// AgentList is the answer of GET /api/v1/agents.
+type AgentList struct {
+	Agents []Agent `json:"agents"`
+	Total  int     `json:"total"`
+}
+
+// DatabaseList is the answer of GET /api/v1/databases.
+type DatabaseList struct {
+	Databases []domain.Database `json:"databases"`
+	Total     int               `json:"total"`
+}
+
+// DatabaseHealth is the live state of a database's instances, with the
+// problems found in words an operator can act on.
+type DatabaseHealth struct {
+	DatabaseID        string           `json:"databaseId"`
+	Name              string           `json:"name"`
+	IsHealthy         bool             `json:"isHealthy"`
+	Problems          []string         `json:"problems"`
+	ActiveConnections int              `json:"activeConnections"`
+	ReplicationLag    float64          `json:"replicationLag"`
+	LastCheck         time.Time        `json:"lastCheck,omitzero"`
+	Instances         []InstanceHealth `json:"instances"`
+}
+
+// InstanceHealth is the live state of one instance of a database.
+type InstanceHealth struct {
+	Agent                 string                   `json:"agent"`
+	InstanceID            string                   `json:"instanceId"`
+	Role                  domain.InstanceRole      `json:"role"`
+	DetectedRole          domain.DetectedRole      `json:"detectedRole"`
+	AgentConnected        bool                     `json:"agentConnected"`
+	Reachable             bool                     `json:"reachable"`
+	ServerVersion         string                   `json:"serverVersion,omitempty"`
+	ActiveConnections     int                      `json:"activeConnections"`
+	ReplicationLagSeconds float64                  `json:"replicationLagSeconds"`
+	ReplicationLinks      []domain.ReplicationLink `json:"replicationLinks,omitempty"`
+	LastCheck             time.Time                `json:"lastCheck,omitzero"`
+	Error                 string                   `json:"error,omitempty"`
+}
+
+// MigrationSummary is a migration in a list: everything but its scripts.
+type MigrationSummary struct {
+	MigrationID      string                 `json:"migrationId"`
+	Name             string                 `json:"name"`
+	Status           domain.MigrationStatus `json:"status"`
+	TargetDatabaseID string                 `json:"targetDatabaseId"`
+	TargetDatabase   string                 `json:"targetDatabase"`
+	Strategy         domain.Strategy        `json:"strategy"`
+	RiskLevel        domain.RiskLevel       `json:"riskLevel"`
+	RequiresApproval bool                   `json:"requiresApproval"`
+	Tags             []string               `json:"tags"`
+	CreatedBy        string                 `json:"createdBy"`
+	CreatedAt        time.Time              `json:"createdAt"`
+}
+
+// MigrationList is one page of GET /api/v1/migrations. Total counts every
+// migration matching the filter, not only this page.
+type MigrationList struct {
+	Migrations []MigrationSummary `json:"migrations"`
+	Total      int                `json:"total"`
+	Limit      int                `json:"limit"`
+	Offset     int                `json:"offset"`
+}
+
+// MigrationFilter selects the migrations ListMigrations returns. Zero
+// fields are not sent: the server's defaults apply (limit 20, offset 0).
+type MigrationFilter struct {
+	Status   domain.MigrationStatus
+	Database string // id or name
+	Limit    int
+	Offset   int
+}

@@ -1,0 +1,176 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hotswap-db/hotswap/cli/client"
+)
+
+func agentCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "agent",
+		Usage: "register hotswap-agents and see what they report",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "token",
+				Usage: "create agent tokens",
+				Subcommands: []*cli.Command{{
+					Name:      "create",
+					Usage:     "register an agent and print its token (shown once)",
+					ArgsUsage: "NAME",
+					UsageText: `hotswap agent token create NAME
+
+Examples:
+  hotswap agent token create db-host-1
+  hotswap agent token create db-host-1 -o json | jq -r .token > agent.token`,
+					Action: agentTokenCreate,
+				}},
+			},
+			{
+				Name:  "list",
+				Usage: "list the agents, connected or not",
+				UsageText: `hotswap agent list
+
+Examples:
+  hotswap agent list
+  hotswap -o json agent list`,
+				Action: agentList,
+			},
+			{
+				Name:      "show",
+				Usage:     "show an agent and the instances it reports",
+				ArgsUsage: "NAME",
+				UsageText: `hotswap agent show NAME
+
+Examples:
+  hotswap agent show db-host-1`,
+				Action: agentShow,
+			},
+			{
+				Name:      "delete",
+				Usage:     "remove an agent and revoke its token",
+				ArgsUsage: "NAME",
+				UsageText: `hotswap agent delete NAME
+
+Examples:
+  hotswap agent delete db-host-1`,
+				Action: agentDelete,
+			},
+		},
+	}
+}
+
+func agentTokenCreate(c *cli.Context) error {
+	if err := needArgs(c, "NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	tok, err := api.CreateAgentToken(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("create agent token: %w", err)
+	}
+	return newPrinter(c).show(tok, func(p printer) error {
+		printAgentToken(p, tok)
+		return nil
+	})
+}
+
+func printAgentToken(p printer, tok client.AgentToken) {
+	p.linef("Agent %s registered. Its token, shown only this once:", tok.Name)
+	p.linef("")
+	p.linef("    %s", tok.Token)
+	p.linef("")
+	p.linef("On the agent's host, save it to /etc/hotswap/agent.token (mode 0600, owned by")
+	p.linef("the agent's user) and set in /etc/hotswap/agent.yaml:")
+	p.linef("    name: %s", tok.Name)
+	p.linef("    token_file: /etc/hotswap/agent.token")
+}
+
+func agentList(c *cli.Context) error {
+	if err := needArgs(c); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	list, err := api.ListAgents(c.Context)
+	if err != nil {
+		return fmt.Errorf("list agents: %w", err)
+	}
+	return newPrinter(c).show(list, func(p printer) error {
+		rows := make([][]string, 0, len(list.Agents))
+		for _, a := range list.Agents {
+			rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
+				or(a.Version), strconv.Itoa(len(a.Instances))})
+		}
+		return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES"}, rows)
+	})
+}
+
+func agentShow(c *cli.Context) error {
+	if err := needArgs(c, "NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	a, err := api.GetAgent(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("show agent: %w", err)
+	}
+	return newPrinter(c).show(a, func(p printer) error { return printAgent(p, a) })
+}
+
+func printAgent(p printer, a client.Agent) error {
+	err := p.fields(
+		field{"Name", a.Name},
+		field{"Connected", yesNo(a.Connected)},
+		field{"Connected at", when(a.ConnectedAt)},
+		field{"Last seen", when(a.LastSeen)},
+		field{"Hostname", or(a.Hostname)},
+		field{"Version", or(a.Version)},
+		field{"Created", when(a.CreatedAt)},
+	)
+	if err != nil {
+		return err
+	}
+	p.linef("")
+	if len(a.Instances) == 0 {
+		p.linef("No instances reported yet.")
+		return nil
+	}
+	rows := make([][]string, 0, len(a.Instances))
+	for _, in := range a.Instances {
+		rows = append(rows, []string{in.InstanceID, string(in.Engine), or(in.ServerVersion), string(in.Role),
+			yesNo(in.Reachable), strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), or(in.Error)})
+	}
+	return p.table([]string{"INSTANCE", "ENGINE", "VERSION", "ROLE", "REACHABLE", "CONNECTIONS", "LAG", "ERROR"}, rows)
+}
+
+func agentDelete(c *cli.Context) error {
+	if err := needArgs(c, "NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	name := c.Args().First()
+	if err := api.DeleteAgent(c.Context, name); err != nil {
+		return fmt.Errorf("delete agent: %w", err)
+	}
+	return done(c, "Agent %s deleted; its token no longer works.", name)
+}
+
+// lag formats a replication lag in seconds.
+func lag(seconds float64) string {
+	return strconv.FormatFloat(seconds, 'f', 1, 64) + "s"
+}

@@ -1,0 +1,394 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+func databaseCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "database",
+		Aliases: []string{"db"},
+		Usage:   "register databases and their instances",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "register",
+				Usage: "register a database: its engine, environment and instances (by agent reference)",
+				UsageText: `hotswap database register --name NAME --type TYPE --environment ENV --instance AGENT/INSTANCE=ROLE... [--label KEY=VALUE]...
+hotswap database register --file spec.json
+
+Instances are named by reference: the agent serving them and the instance id in
+that agent's config. Connection strings and passwords stay in the agent's config.
+
+Examples:
+  hotswap database register --name app --type PostgreSQL --environment Production \
+    --instance host1/main=Master --instance host2/main=AsyncReplica --label team=payments
+  hotswap database register --file app.json`,
+				Flags:  databaseSpecFlags(),
+				Action: databaseRegister,
+			},
+			{
+				Name:  "list",
+				Usage: "list the registered databases",
+				UsageText: `hotswap database list
+
+Examples:
+  hotswap database list
+  hotswap -o json database list`,
+				Action: databaseList,
+			},
+			{
+				Name:      "show",
+				Usage:     "show a database and its instances",
+				ArgsUsage: "ID|NAME",
+				UsageText: `hotswap database show ID|NAME
+
+Examples:
+  hotswap database show app
+  hotswap database show app -o json > app.json`,
+				Action: databaseShow,
+			},
+			{
+				Name:      "update",
+				Usage:     "change a database: flags change those fields, --file replaces the whole spec",
+				ArgsUsage: "ID|NAME",
+				UsageText: `hotswap database update ID|NAME [--file spec.json] [--name ...] [--instance ...]...
+
+--instance, when given, replaces the whole list of instances; --label adds or
+changes one label.
+
+Examples:
+  hotswap database update app --instance host1/main=Master --instance host3/main=SyncReplica
+  hotswap database update app --file app.json`,
+				Flags:  databaseSpecFlags(),
+				Action: databaseUpdate,
+			},
+			{
+				Name:      "delete",
+				Usage:     "remove a database that no migration targets",
+				ArgsUsage: "ID|NAME",
+				UsageText: `hotswap database delete ID|NAME
+
+Examples:
+  hotswap database delete app`,
+				Action: databaseDelete,
+			},
+			{
+				Name:      "health",
+				Usage:     "show the live state of a database's instances, as their agents report it",
+				ArgsUsage: "ID|NAME",
+				UsageText: `hotswap database health ID|NAME
+
+Examples:
+  hotswap database health app`,
+				Action: databaseHealth,
+			},
+		},
+	}
+}
+
+func databaseSpecFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, TakesFile: true,
+			Usage: "JSON spec (name, description, type, environment, labels, instances); - reads stdin"},
+		&cli.StringFlag{Name: "name", Usage: "database name"},
+		&cli.StringFlag{Name: "description", Usage: "free text"},
+		&cli.StringFlag{Name: "type", Usage: "engine: " + list(domain.DatabaseTypes)},
+		&cli.StringFlag{Name: "environment", Aliases: []string{"env"}, Usage: "one of " + list(domain.Environments)},
+		&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE (repeatable)"},
+		&cli.StringSliceFlag{Name: "instance", Usage: "AGENT/INSTANCE=ROLE, e.g. host1/main=Master (repeatable); roles: " +
+			list(domain.InstanceRoles)},
+	}
+}
+
+func databaseRegister(c *cli.Context) error {
+	if err := needArgs(c); err != nil {
+		return err
+	}
+	spec, err := databaseSpec(c, domain.DatabaseSpec{})
+	if err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	db, err := api.CreateDatabase(c.Context, spec)
+	if err != nil {
+		return fmt.Errorf("register database: %w", withFlagNames(c, err, databaseFlagOf))
+	}
+	return newPrinter(c).show(db, func(p printer) error { return printDatabase(p, db) })
+}
+
+func databaseUpdate(c *cli.Context) error {
+	if err := needArgs(c, "ID|NAME"); err != nil {
+		return err
+	}
+	if !anySet(c, databaseSpecFlags()) {
+		return usageErr(c, "nothing to update: give --file or the flags of the fields to change")
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	id := c.Args().First()
+	cur, err := api.GetDatabase(c.Context, id)
+	if err != nil {
+		return fmt.Errorf("update database: %w", err)
+	}
+	spec, err := databaseSpec(c, specOfDatabase(cur))
+	if err != nil {
+		return err
+	}
+	db, err := api.UpdateDatabase(c.Context, cur.DatabaseID, spec)
+	if err != nil {
+		return fmt.Errorf("update database: %w", withFlagNames(c, err, databaseFlagOf))
+	}
+	return newPrinter(c).show(db, func(p printer) error { return printDatabase(p, db) })
+}
+
+// specOfDatabase is the writable part of a registered database.
+func specOfDatabase(d domain.Database) domain.DatabaseSpec {
+	return domain.DatabaseSpec{Name: d.Name, Description: d.Description, Type: d.Type,
+		Environment: d.Environment, Labels: d.Labels, Instances: d.Instances}
+}
+
+// databaseSpec builds the spec to send: base, replaced by --file when
+// given, then the fields whose flags are set.
+func databaseSpec(c *cli.Context, base domain.DatabaseSpec) (domain.DatabaseSpec, error) {
+	spec := base
+	if path := c.String("file"); path != "" {
+		var err error
+		if spec, err = readDatabaseFile(c, path); err != nil {
+			return spec, err
+		}
+	}
+	setString(c, "name", &spec.Name)
+	setString(c, "description", &spec.Description)
+	if c.IsSet("type") {
+		spec.Type = canonical(c.String("type"), domain.DatabaseTypes)
+	}
+	if c.IsSet("environment") {
+		spec.Environment = canonical(c.String("environment"), domain.Environments)
+	}
+	if err := applyLabels(c, &spec); err != nil {
+		return spec, err
+	}
+	return spec, applyInstances(c, &spec)
+}
+
+// databaseFlagOf names the flag that sets an API field of a database.
+var databaseFlagOf = map[string]string{
+	"name": "name", "description": "description", "type": "type", "environment": "environment",
+	"labels": "label", "instances": "instance",
+}
+
+// databaseFile is what --file holds: a spec, or a whole database as
+// "database show -o json" prints it (its read-only fields are ignored).
+type databaseFile struct {
+	domain.DatabaseSpec
+	DatabaseID string          `json:"databaseId"`
+	CreatedAt  json.RawMessage `json:"createdAt"`
+	UpdatedAt  json.RawMessage `json:"updatedAt"`
+}
+
+func readDatabaseFile(c *cli.Context, path string) (domain.DatabaseSpec, error) {
+	raw, err := readInput(c, "file", path)
+	if err != nil {
+		return domain.DatabaseSpec{}, err
+	}
+	var f databaseFile
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return f.DatabaseSpec, usageErr(c, "--file %s: %v (fields: name, description, type, environment, labels, "+
+			"instances [{agent, instanceId, role}]; connection strings and passwords belong in the "+
+			"hotswap-agent config on the database host)", path, err)
+	}
+	return f.DatabaseSpec, nil
+}
+
+func applyLabels(c *cli.Context, spec *domain.DatabaseSpec) error {
+	for _, kv := range c.StringSlice("label") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageErr(c, "--label %q: want KEY=VALUE, e.g. team=payments", kv)
+		}
+		labels := make(map[string]string, len(spec.Labels)+1)
+		for lk, lv := range spec.Labels {
+			labels[lk] = lv
+		}
+		labels[k] = v
+		spec.Labels = labels
+	}
+	return nil
+}
+
+func applyInstances(c *cli.Context, spec *domain.DatabaseSpec) error {
+	if !c.IsSet("instance") {
+		return nil
+	}
+	spec.Instances = nil
+	for _, s := range c.StringSlice("instance") {
+		ref, err := parseInstance(s)
+		if err != nil {
+			return usageErr(c, "%v", err)
+		}
+		spec.Instances = append(spec.Instances, ref)
+	}
+	return nil
+}
+
+// parseInstance parses AGENT/INSTANCE=ROLE.
+func parseInstance(s string) (domain.InstanceRef, error) {
+	ref, role, hasRole := strings.Cut(s, "=")
+	agent, id, hasID := strings.Cut(ref, "/")
+	if !hasRole || !hasID || agent == "" || id == "" || role == "" {
+		return domain.InstanceRef{}, fmt.Errorf("--instance %q: want AGENT/INSTANCE=ROLE, e.g. host1/main=Master (roles: %s)",
+			s, list(domain.InstanceRoles))
+	}
+	return domain.InstanceRef{Agent: agent, InstanceID: id, Role: canonical(role, domain.InstanceRoles)}, nil
+}
+
+func databaseList(c *cli.Context) error {
+	if err := needArgs(c); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	dbs, err := api.ListDatabases(c.Context)
+	if err != nil {
+		return fmt.Errorf("list databases: %w", err)
+	}
+	return newPrinter(c).show(dbs, func(p printer) error {
+		rows := make([][]string, 0, len(dbs.Databases))
+		for _, d := range dbs.Databases {
+			rows = append(rows, []string{d.DatabaseID, d.Name, string(d.Type), string(d.Environment),
+				instances(d.Instances), labels(d.Labels)})
+		}
+		return p.table([]string{"ID", "NAME", "TYPE", "ENVIRONMENT", "INSTANCES", "LABELS"}, rows)
+	})
+}
+
+func databaseShow(c *cli.Context) error {
+	if err := needArgs(c, "ID|NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	db, err := api.GetDatabase(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("show database: %w", err)
+	}
+	return newPrinter(c).show(db, func(p printer) error { return printDatabase(p, db) })
+}
+
+func printDatabase(p printer, d domain.Database) error {
+	err := p.fields(
+		field{"ID", d.DatabaseID},
+		field{"Name", d.Name},
+		field{"Type", string(d.Type)},
+		field{"Environment", string(d.Environment)},
+		field{"Description", or(d.Description)},
+		field{"Labels", labels(d.Labels)},
+		field{"Created", when(d.CreatedAt)},
+		field{"Updated", when(d.UpdatedAt)},
+	)
+	if err != nil {
+		return err
+	}
+	p.linef("")
+	rows := make([][]string, 0, len(d.Instances))
+	for _, in := range d.Instances {
+		rows = append(rows, []string{in.Agent, in.InstanceID, string(in.Role)})
+	}
+	return p.table([]string{"AGENT", "INSTANCE", "ROLE"}, rows)
+}
+
+func databaseDelete(c *cli.Context) error {
+	if err := needArgs(c, "ID|NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	if err := api.DeleteDatabase(c.Context, c.Args().First()); err != nil {
+		return fmt.Errorf("delete database: %w", err)
+	}
+	return done(c, "Database %s deleted.", c.Args().First())
+}
+
+func databaseHealth(c *cli.Context) error {
+	if err := needArgs(c, "ID|NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	h, err := api.DatabaseHealth(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("database health: %w", err)
+	}
+	return newPrinter(c).show(h, func(p printer) error { return printHealth(p, h) })
+}
+
+func printHealth(p printer, h client.DatabaseHealth) error {
+	err := p.fields(
+		field{"Database", fmt.Sprintf("%s (%s)", h.Name, h.DatabaseID)},
+		field{"Healthy", yesNo(h.IsHealthy)},
+		field{"Connections", strconv.Itoa(h.ActiveConnections)},
+		field{"Replication lag", lag(h.ReplicationLag)},
+		field{"Last check", when(h.LastCheck)},
+	)
+	if err != nil {
+		return err
+	}
+	for i, pr := range h.Problems {
+		if i == 0 {
+			p.linef("Problems:")
+		}
+		p.linef("  - %s", pr)
+	}
+	p.linef("")
+	rows := make([][]string, 0, len(h.Instances))
+	for _, in := range h.Instances {
+		rows = append(rows, []string{in.Agent + "/" + in.InstanceID, string(in.Role), string(in.DetectedRole),
+			yesNo(in.AgentConnected), yesNo(in.Reachable), or(in.ServerVersion),
+			strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), or(in.Error)})
+	}
+	return p.table([]string{"INSTANCE", "ROLE", "DETECTED", "AGENT UP", "REACHABLE", "VERSION", "CONNECTIONS", "LAG", "ERROR"}, rows)
+}
+
+// instances lists instance references in --instance syntax.
+func instances(refs []domain.InstanceRef) string {
+	s := make([]string, len(refs))
+	for i, r := range refs {
+		s[i] = r.Agent + "/" + r.InstanceID + "=" + string(r.Role)
+	}
+	return list(s)
+}
+
+// labels lists labels as k=v, sorted by key.
+func labels(m map[string]string) string {
+	s := make([]string, 0, len(m))
+	for k, v := range m {
+		s = append(s, k+"="+v)
+	}
+	slices.Sort(s)
+	return list(s)
+}

@@ -1,0 +1,302 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+func migrationCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "migration",
+		Aliases: []string{"mig"},
+		Usage:   "create and manage schema migrations",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "create",
+				Usage: "create a migration (status Draft); the server parses both scripts",
+				UsageText: `hotswap migration create --name NAME --database DB --up FILE --down FILE [options]
+
+The scripts are read from files; - reads one of them from stdin.
+
+Examples:
+  hotswap migration create --name add_users_email_index --database app \
+    --up up.sql --down down.sql --risk Low --tag index
+  cat up.sql | hotswap migration create --name add_orders_note --database app --up - --down down.sql`,
+				Flags:  migrationSpecFlags(),
+				Action: migrationCreate,
+			},
+			{
+				Name:  "list",
+				Usage: "list migrations, oldest first, one page at a time",
+				UsageText: `hotswap migration list [--status STATUS] [--database DB] [--limit N] [--offset N]
+
+Examples:
+  hotswap migration list --database app
+  hotswap migration list --status PendingApproval -o json`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "status", Usage: "only this status: " + list(domain.MigrationStatuses)},
+					&cli.StringFlag{Name: "database", Aliases: []string{"db"}, Usage: "only migrations of this database (id or name)"},
+					&cli.IntFlag{Name: "limit", Usage: "at most this many (1-1000)", DefaultText: "20"},
+					&cli.IntFlag{Name: "offset", Usage: "skip this many", DefaultText: "0"},
+				},
+				Action: migrationList,
+			},
+			{
+				Name:      "show",
+				Usage:     "show a migration, scripts included",
+				ArgsUsage: "ID",
+				UsageText: `hotswap migration show ID
+
+Examples:
+  hotswap migration show mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c
+  hotswap migration show mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c -o json | jq -r .migrationScript`,
+				Action: migrationShow,
+			},
+			{
+				Name:      "update",
+				Usage:     "change a migration that has not started: only the fields whose flags are given",
+				ArgsUsage: "ID",
+				UsageText: `hotswap migration update ID [--up FILE] [--down FILE] [--risk RISK] [options]
+
+--tag and --depends-on, when given, replace the whole list.
+
+Examples:
+  hotswap migration update mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --up up.sql
+  hotswap migration update mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --risk High --strategy Canary`,
+				Flags:  migrationSpecFlags(),
+				Action: migrationUpdate,
+			},
+			{
+				Name:      "delete",
+				Usage:     "remove a migration that has not started and that nothing depends on",
+				ArgsUsage: "ID",
+				UsageText: `hotswap migration delete ID
+
+Examples:
+  hotswap migration delete mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c`,
+				Action: migrationDelete,
+			},
+		},
+	}
+}
+
+func migrationSpecFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "name", Usage: "lowercase letters, digits and '_'"},
+		&cli.StringFlag{Name: "database", Aliases: []string{"db"}, Usage: "target database (id or name)"},
+		&cli.StringFlag{Name: "up", TakesFile: true, Usage: "file with the forward SQL script (- for stdin)"},
+		&cli.StringFlag{Name: "down", TakesFile: true, Usage: "file with the rollback SQL script (- for stdin)"},
+		&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default Phased)"},
+		&cli.StringFlag{Name: "risk", Usage: "one of " + list(domain.RiskLevels) + " (default Medium); Medium and High need approval"},
+		&cli.StringSliceFlag{Name: "tag", Usage: "tag (repeatable)"},
+		&cli.StringSliceFlag{Name: "depends-on", Usage: "id of a migration of the same database that must run first (repeatable)"},
+		&cli.StringFlag{Name: "description", Usage: "free text"},
+	}
+}
+
+func migrationCreate(c *cli.Context) error {
+	if err := needArgs(c); err != nil {
+		return err
+	}
+	if err := requireFlags(c, "name", "database", "up", "down"); err != nil {
+		return err
+	}
+	spec, err := migrationSpec(c, domain.MigrationSpec{})
+	if err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	m, err := api.CreateMigration(c.Context, spec)
+	if err != nil {
+		return fmt.Errorf("create migration: %w", withFlagNames(c, err, migrationFlagOf))
+	}
+	return showMigration(c, api, m)
+}
+
+func migrationUpdate(c *cli.Context) error {
+	if err := needArgs(c, "ID"); err != nil {
+		return err
+	}
+	if !anySet(c, migrationSpecFlags()) {
+		return usageErr(c, "nothing to update: give the flags of the fields to change")
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	cur, err := api.GetMigration(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("update migration: %w", err)
+	}
+	spec, err := migrationSpec(c, specOfMigration(cur))
+	if err != nil {
+		return err
+	}
+	m, err := api.UpdateMigration(c.Context, cur.MigrationID, spec)
+	if err != nil {
+		return fmt.Errorf("update migration: %w", withFlagNames(c, err, migrationFlagOf))
+	}
+	return showMigration(c, api, m)
+}
+
+// specOfMigration is the writable part of a migration.
+func specOfMigration(m domain.Migration) domain.MigrationSpec {
+	return domain.MigrationSpec{Name: m.Name, Description: m.Description, TargetDatabaseID: m.TargetDatabaseID,
+		MigrationScript: m.MigrationScript, RollbackScript: m.RollbackScript, Strategy: m.Strategy,
+		RiskLevel: m.RiskLevel, EstimatedDuration: m.EstimatedDuration, Dependencies: m.Dependencies, Tags: m.Tags}
+}
+
+// migrationSpec is base with the fields whose flags are set, scripts read
+// from their files.
+func migrationSpec(c *cli.Context, base domain.MigrationSpec) (domain.MigrationSpec, error) {
+	spec := base
+	if c.String("up") == "-" && c.String("down") == "-" {
+		return spec, usageErr(c, "--up and --down cannot both read stdin: give one of them a file")
+	}
+	for _, s := range []struct {
+		flag string
+		dst  *string
+	}{{"up", &spec.MigrationScript}, {"down", &spec.RollbackScript}} {
+		if !c.IsSet(s.flag) {
+			continue
+		}
+		raw, err := readInput(c, s.flag, c.String(s.flag))
+		if err != nil {
+			return spec, err
+		}
+		*s.dst = string(raw)
+	}
+	setString(c, "name", &spec.Name)
+	setString(c, "description", &spec.Description)
+	setString(c, "database", &spec.TargetDatabaseID)
+	if c.IsSet("strategy") {
+		spec.Strategy = canonical(c.String("strategy"), domain.Strategies)
+	}
+	if c.IsSet("risk") {
+		spec.RiskLevel = canonical(c.String("risk"), domain.RiskLevels)
+	}
+	if c.IsSet("tag") {
+		spec.Tags = c.StringSlice("tag")
+	}
+	if c.IsSet("depends-on") {
+		spec.Dependencies = c.StringSlice("depends-on")
+	}
+	return spec, nil
+}
+
+// migrationFlagOf names the flag that sets an API field of a migration.
+var migrationFlagOf = map[string]string{
+	"name": "name", "description": "description", "targetDatabaseId": "database", "migrationScript": "up",
+	"rollbackScript": "down", "strategy": "strategy", "riskLevel": "risk", "tags": "tag", "dependencies": "depends-on",
+}
+
+func migrationList(c *cli.Context) error {
+	if err := needArgs(c); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	f := client.MigrationFilter{Status: canonical(c.String("status"), domain.MigrationStatuses),
+		Database: c.String("database"), Limit: c.Int("limit"), Offset: c.Int("offset")}
+	l, err := api.ListMigrations(c.Context, f)
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	return newPrinter(c).show(l, func(p printer) error { return printMigrationList(p, l) })
+}
+
+func printMigrationList(p printer, l client.MigrationList) error {
+	rows := make([][]string, 0, len(l.Migrations))
+	for _, m := range l.Migrations {
+		rows = append(rows, []string{m.MigrationID, m.Name, or(m.TargetDatabase), string(m.Status), string(m.Strategy),
+			string(m.RiskLevel), approval(m.RequiresApproval), when(m.CreatedAt)})
+	}
+	err := p.table([]string{"ID", "NAME", "DATABASE", "STATUS", "STRATEGY", "RISK", "APPROVAL", "CREATED"}, rows)
+	if err != nil {
+		return err
+	}
+	if shown := l.Offset + len(l.Migrations); shown < l.Total {
+		p.linef("\nShowing %d-%d of %d; next page: --offset %d", l.Offset+1, shown, l.Total, shown)
+	}
+	return nil
+}
+
+func migrationShow(c *cli.Context) error {
+	if err := needArgs(c, "ID"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	m, err := api.GetMigration(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("show migration: %w", err)
+	}
+	return showMigration(c, api, m)
+}
+
+// showMigration prints a migration; the table names its database too.
+func showMigration(c *cli.Context, api *client.Client, m domain.Migration) error {
+	return newPrinter(c).show(m, func(p printer) error {
+		target := m.TargetDatabaseID
+		if db, err := api.GetDatabase(c.Context, target); err == nil {
+			target = db.Name + " (" + db.DatabaseID + ")"
+		}
+		return printMigration(p, m, target)
+	})
+}
+
+func printMigration(p printer, m domain.Migration, target string) error {
+	err := p.fields(
+		field{"ID", m.MigrationID},
+		field{"Name", m.Name},
+		field{"Database", target},
+		field{"Status", string(m.Status)},
+		field{"Strategy", string(m.Strategy)},
+		field{"Risk", fmt.Sprintf("%s (approval %s)", m.RiskLevel, approval(m.RequiresApproval))},
+		field{"Description", or(m.Description)},
+		field{"Tags", list(m.Tags)},
+		field{"Depends on", list(m.Dependencies)},
+		field{"Created", when(m.CreatedAt) + " by " + or(m.CreatedBy)},
+		field{"Updated", when(m.UpdatedAt)},
+	)
+	if err != nil {
+		return err
+	}
+	p.linef("\n-- up (migrationScript)\n%s", strings.TrimRight(m.MigrationScript, "\n"))
+	p.linef("\n-- down (rollbackScript)\n%s", strings.TrimRight(m.RollbackScript, "\n"))
+	return nil
+}
+
+func migrationDelete(c *cli.Context) error {
+	if err := needArgs(c, "ID"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	if err := api.DeleteMigration(c.Context, c.Args().First()); err != nil {
+		return fmt.Errorf("delete migration: %w", err)
+	}
+	return done(c, "Migration %s deleted.", c.Args().First())
+}
+
+// approval says whether a migration needs approval before it runs.
+func approval(required bool) string {
+	if required {
+		return "required"
+	}
+	return "not needed"
+}

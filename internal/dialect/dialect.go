@@ -1,0 +1,108 @@
+// Package dialect is the contract every database engine implements on the
+// agent side. The agent holds the credentials of the instances on its host;
+// everything it learns from them goes to the control plane through the types
+// of package domain. One sub-package per engine (dialect/postgres, ...)
+// implements Conn, so the agent, the planner and the monitor never branch on
+// the engine themselves.
+//
+// The package also owns the rule that keeps credentials on the agent's host:
+// text that leaves a dialect (errors, statuses) is passed through Scrub or
+// ScrubError first, so a password never reaches a log, a metric or the wire.
+package dialect
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// Redacted replaces every secret that Scrub finds.
+const Redacted = "***"
+
+// Sentinel errors a dialect wraps so callers can classify a failure without
+// parsing engine-specific messages. Test for them with errors.Is.
+var (
+	// ErrUnreachable means no session could be opened with the instance: the
+	// network, the server being down, or authentication failed.
+	ErrUnreachable = errors.New("dialect: instance unreachable")
+	// ErrInvalidDSN means a connection string could not be parsed.
+	ErrInvalidDSN = errors.New("dialect: invalid connection string")
+)
+
+// Conn is one agent-side connection pool to one database instance.
+//
+// Contract for every implementation:
+//   - Probe asks the instance itself who it is: the server version, its role
+//     (primary or standby, as the database reports it, never as configured),
+//     its system identifier when the engine has one, the number of client
+//     connections excluding the agent's own sessions, its replication links
+//     in both directions and, on a standby, its replication lag in seconds
+//     (0 on a primary, and 0 when the standby has replayed all it received).
+//   - Probe fills Engine, CheckedAt and Reachable. It leaves InstanceID empty:
+//     the caller knows under which name the instance was configured and sets it.
+//   - Nothing Probe returns, in the status or in the error, may hold a
+//     connection string, a user's password or any other credential. A link's
+//     Peer is a host:port, an application name or a subscription name.
+//   - On failure Probe returns a non-nil error and a status whose Reachable is
+//     false, whose Role is domain.DetectedUnknown and whose Error holds the same
+//     (scrubbed) text as the error, so the caller can report it as it is. A
+//     failure to open a session wraps ErrUnreachable.
+//   - Probe honours ctx and is safe for concurrent use.
+//   - Close releases every connection; the Conn must not be used afterwards.
+type Conn interface {
+	// Probe asks the instance who it is: version, role (primary/standby asked
+	// of the database itself), replication links, active connections,
+	// replication lag.
+	Probe(ctx context.Context) (domain.InstanceStatus, error)
+	// Close releases the pool's connections.
+	Close()
+}
+
+// Scrub returns msg with every occurrence of every non-empty secret replaced
+// by Redacted. Longer secrets are replaced first, so a secret that contains
+// another one is not left half visible.
+func Scrub(msg string, secrets ...string) string {
+	ordered := slices.Clone(secrets)
+	slices.SortFunc(ordered, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, s := range ordered {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, Redacted)
+		}
+	}
+	return msg
+}
+
+// ScrubError returns an error whose text is err's text scrubbed of secrets.
+// The result does not unwrap to err, whose chain may hold the unscrubbed text
+// (a driver's error can carry the connection string): it unwraps only to the
+// context errors and to this package's sentinels that err matched, which is
+// what callers need to classify it. ScrubError(nil) is nil.
+func ScrubError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	kinds := []error{context.Canceled, context.DeadlineExceeded, ErrUnreachable, ErrInvalidDSN}
+	var matched []error
+	for _, k := range kinds {
+		if errors.Is(err, k) {
+			matched = append(matched, k)
+		}
+	}
+	return &scrubbedError{msg: Scrub(err.Error(), secrets...), kinds: matched}
+}
+
+// scrubbedError is an error whose text has been scrubbed of secrets.
+type scrubbedError struct {
+	msg   string
+	kinds []error
+}
+
+// Error returns the scrubbed text.
+func (e *scrubbedError) Error() string { return e.msg }
+
+// Unwrap returns the sentinels the original error matched.
+func (e *scrubbedError) Unwrap() []error { return e.kinds }

@@ -1,0 +1,219 @@
+// Package e2e holds end-to-end tests: real hotswapd servers, real agents and
+// real PostgreSQL servers started by the test bed, over real HTTP and gRPC.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// bins are the programs built once for every test of this package.
+var bins testbed.Binaries
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hotswap-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	bins, err = testbed.BuildBinaries(ctx, dir)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build binaries:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// api is a raw HTTP client of one server that keeps every response body, so
+// a test can scan them all for secrets.
+type api struct {
+	t     *testing.T
+	base  string
+	token string
+	rec   *recorder
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (r *recorder) add(b string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bodies = append(r.bodies, b)
+}
+
+func (r *recorder) all() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.bodies, "\n")
+}
+
+func newAPI(t *testing.T, s *testbed.Server, token string, rec *recorder) *api {
+	if rec == nil {
+		rec = &recorder{}
+	}
+	return &api{t: t, base: s.URL(), token: token, rec: rec}
+}
+
+// response is one answer of the API.
+type response struct {
+	Status int
+	Body   []byte
+}
+
+// decode unmarshals the body into v or fails the test.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// errorCode returns the error code of an error answer.
+func (r response) errorCode() string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+func (a *api) raw(method, path string, body []byte, token string) response {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.base+path, bytes.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	a.rec.add(string(b))
+	return response{Status: resp.StatusCode, Body: b}
+}
+
+// do sends v as JSON with the api's token.
+func (a *api) do(method, path string, v any) response {
+	a.t.Helper()
+	var body []byte
+	if v != nil {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			a.t.Fatal(err)
+		}
+	}
+	return a.raw(method, path, body, a.token)
+}
+
+// must sends v and fails the test unless the status is want.
+func (a *api) must(want int, method, path string, v any) response {
+	a.t.Helper()
+	r := a.do(method, path, v)
+	if r.Status != want {
+		a.t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
+	}
+	return r
+}
+
+// eventually polls cond until it is true or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// token waits for a server's bootstrap token.
+func token(t *testing.T, s *testbed.Server) string {
+	t.Helper()
+	tok, err := s.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// clusterView is the part of GET /api/v1/cluster the tests read.
+type clusterView struct {
+	ServerID  string `json:"serverId"`
+	Leader    string `json:"leader"`
+	Term      uint64 `json:"term"`
+	LastIndex uint64 `json:"lastIndex"`
+	Servers   []struct {
+		ID       string `json:"id"`
+		HTTPAddr string `json:"httpAddr"`
+		Leader   bool   `json:"leader"`
+	} `json:"servers"`
+}
+
+// agentView is the part of an agent in GET /api/v1/agents the tests read.
+type agentView struct {
+	Name      string    `json:"name"`
+	Connected bool      `json:"connected"`
+	LastSeen  time.Time `json:"lastSeen"`
+	Instances []struct {
+		InstanceID       string `json:"instanceId"`
+		Role             string `json:"role"`
+		Reachable        bool   `json:"reachable"`
+		ServerVersion    string `json:"serverVersion"`
+		Error            string `json:"error"`
+		ReplicationLinks []struct {
+			Direction string `json:"direction"`
+			Kind      string `json:"kind"`
+		} `json:"replicationLinks"`
+	} `json:"instances"`
+}
+
+func (a *api) agents() []agentView {
+	a.t.Helper()
+	var list struct {
+		Agents []agentView `json:"agents"`
+	}
+	r := a.do("GET", "/api/v1/agents", nil)
+	if r.Status != http.StatusOK {
+		return nil
+	}
+	r.decode(a.t, &list)
+	return list.Agents
+}
+
+func (a *api) agent(name string) (agentView, bool) {
+	for _, ag := range a.agents() {
+		if ag.Name == name {
+			return ag, true
+		}
+	}
+	return agentView{}, false
+}
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}

@@ -1,0 +1,324 @@
+package testbed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/hotswap-db/hotswap/agent"
+)
+
+// Binaries are the built HotSwap programs the test bed runs.
+type Binaries struct {
+	Server string // hotswapd
+	Agent  string // hotswap-agent
+	CLI    string // hotswap
+}
+
+// BuildBinaries builds hotswapd, hotswap-agent and hotswap into dir with
+// `go build`, from the module this package belongs to.
+func BuildBinaries(ctx context.Context, dir string) (Binaries, error) {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return Binaries{}, err
+	}
+	b := Binaries{Server: filepath.Join(dir, "hotswapd"), Agent: filepath.Join(dir, "hotswap-agent"), CLI: filepath.Join(dir, "hotswap")}
+	pkgs := map[string]string{b.Server: "./controlplane/cmd/hotswapd", b.Agent: "./agent/cmd/hotswap-agent", b.CLI: "./cli/cmd/hotswap"}
+	for out, pkg := range pkgs {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return Binaries{}, fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
+		}
+	}
+	return b, nil
+}
+
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the hotswap module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Server is a hotswapd process of the test bed.
+type Server struct {
+	ID       string
+	HTTPAddr string
+	RPCAddr  string
+	RaftAddr string
+	DataDir  string
+	LogPath  string
+	bin      string
+	args     []string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+// ServerOptions says how to start a hotswapd.
+type ServerOptions struct {
+	ID        string // default: "s1"
+	Peers     string // --peers, to form a multi-server cluster
+	Join      string // --join
+	JoinToken string
+	Ports     [3]int // http, rpc, raft; zero: free ports
+}
+
+// NewServer prepares a hotswapd in a fresh folder under dir, without
+// starting it.
+func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
+	if opts.ID == "" {
+		opts.ID = "s1"
+	}
+	for i := range opts.Ports {
+		if opts.Ports[i] == 0 {
+			p, err := FreePort()
+			if err != nil {
+				return nil, err
+			}
+			opts.Ports[i] = p
+		}
+	}
+	s := &Server{ID: opts.ID, bin: bin,
+		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", opts.Ports[0]), RPCAddr: fmt.Sprintf("127.0.0.1:%d", opts.Ports[1]),
+		RaftAddr: fmt.Sprintf("127.0.0.1:%d", opts.Ports[2]),
+		DataDir:  filepath.Join(dir, opts.ID, "data"), LogPath: filepath.Join(dir, opts.ID, "hotswapd.log")}
+	s.args = []string{"--server-id", s.ID, "--data-dir", s.DataDir, "--http-addr", s.HTTPAddr,
+		"--rpc-addr", s.RPCAddr, "--raft-addr", s.RaftAddr, "--log-level", "debug"}
+	if opts.Peers != "" {
+		s.args = append(s.args, "--peers", opts.Peers)
+	}
+	if opts.Join != "" {
+		s.args = append(s.args, "--join", opts.Join, "--join-token", opts.JoinToken)
+	}
+	return s, os.MkdirAll(filepath.Dir(s.LogPath), 0o700)
+}
+
+// StartServer starts a single hotswapd for a test and waits until it
+// answers; it is killed when the test ends.
+func StartServer(tb testing.TB, bins Binaries, opts ServerOptions) *Server {
+	tb.Helper()
+	s, err := NewServer(bins.Server, tb.TempDir(), opts)
+	if err != nil {
+		tb.Fatalf("prepare hotswapd: %v", err)
+	}
+	tb.Cleanup(s.Kill)
+	if err := s.Start(context.Background()); err != nil {
+		tb.Fatalf("start hotswapd: %v", err)
+	}
+	return s
+}
+
+// StartCluster starts n servers forming one cluster, and waits until each
+// answers. It does not wait for a leader: use WaitLeader.
+func StartCluster(tb testing.TB, bins Binaries, n int) []*Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	servers := make([]*Server, n)
+	var peers []string
+	for i := range servers {
+		s, err := NewServer(bins.Server, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1)})
+		if err != nil {
+			tb.Fatalf("prepare hotswapd: %v", err)
+		}
+		tb.Cleanup(s.Kill)
+		servers[i] = s
+		peers = append(peers, s.ID+"="+s.RaftAddr)
+	}
+	for _, s := range servers {
+		s.args = append(s.args, "--peers", strings.Join(peers, ","))
+		if err := s.Start(context.Background()); err != nil {
+			tb.Fatalf("start %s: %v", s.ID, err)
+		}
+	}
+	return servers
+}
+
+// Start launches the process (again, after Kill or Stop, with the same
+// ports and data) and waits until /health answers.
+func (s *Server) Start(ctx context.Context) error {
+	logf, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", s.bin, err)
+	}
+	s.cmd, s.exited = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(s.exited) }()
+	return s.waitHealthy(ctx)
+}
+
+func (s *Server) waitHealthy(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		resp, err := http.Get("http://" + s.HTTPAddr + "/health")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("hotswapd %s exited during start-up:\n%s", s.ID, tail(s.LogPath))
+		case <-ctx.Done():
+			return fmt.Errorf("hotswapd %s did not answer on %s:\n%s", s.ID, s.HTTPAddr, tail(s.LogPath))
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// URL is the server's HTTP base address.
+func (s *Server) URL() string { return "http://" + s.HTTPAddr }
+
+// Running reports whether the process is alive.
+func (s *Server) Running() bool {
+	if s.exited == nil {
+		return false
+	}
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Kill ends the process with SIGKILL, as a crash would.
+func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
+
+// Stop ends the process with SIGTERM and waits for it.
+func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	if !s.Running() {
+		return
+	}
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(stopTimeout):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// Token waits for the bootstrap token file and returns the token.
+func (s *Server) Token(ctx context.Context) (string, error) {
+	return waitFile(ctx, filepath.Join(s.DataDir, "bootstrap-token"))
+}
+
+// Log returns everything the process has logged so far.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(s.LogPath)
+	return string(b)
+}
+
+func waitFile(ctx context.Context, path string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b)), nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("wait for %s: %w", path, ctx.Err())
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > logTailBytes {
+		b = b[len(b)-logTailBytes:]
+	}
+	return string(b)
+}
+
+// Agent is a hotswap-agent process of the test bed.
+type Agent struct {
+	ConfigPath string
+	LogPath    string
+	bin        string
+	cmd        *exec.Cmd
+	exited     chan struct{}
+}
+
+// StartAgent writes cfg to a config file (mode 0600) and starts an agent on
+// it; the agent is killed when the test ends.
+func StartAgent(tb testing.TB, bins Binaries, cfg agent.Config) *Agent {
+	tb.Helper()
+	dir := tb.TempDir()
+	a := &Agent{ConfigPath: filepath.Join(dir, "agent.yaml"), LogPath: filepath.Join(dir, "agent.log"), bin: bins.Agent}
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		tb.Fatalf("encode agent config: %v", err)
+	}
+	if err := os.WriteFile(a.ConfigPath, raw, 0o600); err != nil {
+		tb.Fatalf("write agent config: %v", err)
+	}
+	tb.Cleanup(a.Kill)
+	if err := a.Start(); err != nil {
+		tb.Fatalf("start agent: %v", err)
+	}
+	return a
+}
+
+// Start launches the agent process (again, after Kill).
+func (a *Agent) Start() error {
+	logf, err := os.OpenFile(a.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open agent log: %w", err)
+	}
+	cmd := exec.Command(a.bin, "--config", a.ConfigPath, "--log-level", "debug")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start agent: %w", err)
+	}
+	a.cmd, a.exited = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(a.exited) }()
+	return nil
+}
+
+// Kill ends the agent with SIGKILL.
+func (a *Agent) Kill() {
+	if a.cmd == nil {
+		return
+	}
+	select {
+	case <-a.exited:
+		return
+	default:
+	}
+	_ = a.cmd.Process.Kill()
+	<-a.exited
+}
+
+// Log returns everything the agent has logged so far.
+func (a *Agent) Log() string {
+	b, _ := os.ReadFile(a.LogPath)
+	return string(b)
+}
