@@ -93,4 +93,3 @@ func Statements(script string) ([]string, error) {
 	}
 	return out, nil
 }
-
