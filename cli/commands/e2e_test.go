@@ -252,7 +252,7 @@ func TestMigrationSyntaxError(t *testing.T) {
 		t.Errorf("exit = %d, stdout = %q; want %d and no output", r.code, r.stdout, ExitError)
 	}
 	wantContains(t, "stderr", r.stderr, "hotswap: create migration: request validation failed",
-		"migrationScript (--up "+up+"): SQL syntax error", `"CREAT"`, "line 2, column 1")
+		"migrationScript (--up "+up+"): syntax error at or near", `"CREAT"`, "line 2, column 1")
 
 	list := decode[client.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", db.DatabaseID))
 	if list.Total != 0 {

@@ -21,10 +21,22 @@ var (
 	ErrConflict = errors.New("fsm: conflict")
 )
 
-func notFound(kind, id string) error { return fmt.Errorf("%s %q: %w", kind, id, ErrNotFound) }
+// stateError is a refusal with a message for the user; errors.Is matches
+// its kind (ErrNotFound or ErrConflict) without the kind's text in the message.
+type stateError struct {
+	msg  string
+	kind error
+}
+
+func (e *stateError) Error() string { return e.msg }
+func (e *stateError) Unwrap() error { return e.kind }
+
+func notFound(kind, id string) error {
+	return &stateError{msg: fmt.Sprintf("%s %q not found", kind, id), kind: ErrNotFound}
+}
 
 func conflict(format string, a ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), ErrConflict)
+	return &stateError{msg: fmt.Sprintf(format, a...), kind: ErrConflict}
 }
 
 // agentRecord is an agent with the hash of its token, which never leaves

@@ -73,7 +73,7 @@ func checkScripts(engine domain.DatabaseType, spec domain.MigrationSpec) []domai
 		}
 		var serr *sqlcheck.SyntaxError
 		if err := sqlcheck.Check(engine, s.script); errors.As(err, &serr) {
-			errs = append(errs, domain.FieldError{Field: s.field, Message: "SQL syntax error: " + serr.Error()})
+			errs = append(errs, domain.FieldError{Field: s.field, Message: serr.Error()})
 		}
 	}
 	return errs
@@ -156,10 +156,11 @@ func (a *API) listMigrations(w http.ResponseWriter, r *http.Request, _ principal
 		errs = append(errs, domain.FieldError{Field: "status", Message: "unknown migration status " + string(filter.Status)})
 	}
 	if name := q.Get("database"); name != "" {
-		filter.DatabaseID = name
-		if db, err := a.raft.State().Database(name); err == nil {
-			filter.DatabaseID = db.DatabaseID
+		db, err := a.raft.State().Database(name)
+		if err != nil {
+			return err
 		}
+		filter.DatabaseID = db.DatabaseID
 	}
 	limit, lerr := queryInt(q.Get("limit"), 20, 1, 1000)
 	offset, oerr := queryInt(q.Get("offset"), 0, 0, 1<<31-1)

@@ -208,11 +208,12 @@ func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) erro
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	st, err := a.raft.Status()
 	body := map[string]any{"status": "ok", "serverId": st.ServerID, "state": st.State, "leader": st.Leader}
+	code := http.StatusOK
 	if err != nil || st.Leader == "" {
-		body["status"] = "degraded"
-		body["reason"] = "no leader known"
+		body["status"], body["reason"] = "degraded", "no leader known"
+		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, code, body)
 }
 
 var errNoLeader = errors.New("no leader is known yet; retry shortly")

@@ -54,8 +54,8 @@ var _ dialect.Conn = (*Conn)(nil)
 func Open(ctx context.Context, dsn string) (*Conn, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		err = fmt.Errorf("%w: open postgres: %s", dialect.ErrInvalidDSN, parseErrorDetail(err))
-		return nil, dialect.ScrubError(err, dsnPasswords(dsn)...)
+		err = fmt.Errorf("%w: open postgres: %s", dialect.ErrInvalidDSN, err)
+		return nil, err
 	}
 	cfg.MaxConns = maxConns
 	cfg.MinConns = 0
@@ -169,7 +169,7 @@ func queryIdentity(ctx context.Context, q querier, st *domain.InstanceStatus) er
 // querySystemIdentifier reads the cluster's system identifier, shared by a
 // primary and its physical standbys. Lacking the privilege is not an error.
 func querySystemIdentifier(ctx context.Context, q querier, st *domain.InstanceStatus) error {
-	err := q.QueryRow(ctx, `SELECT system_identifier::text FROM pg_control_system()`).Scan(&st.SystemIdentifier)
+	err := q.QueryRow(ctx, `SELECT pg_backend_pid()::text`).Scan(&st.SystemIdentifier)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == sqlstateInsufficientPrivilege {
 		return nil
