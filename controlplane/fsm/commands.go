@@ -25,6 +25,10 @@ const (
 	CreateMigrationType MessageType = 9
 	UpdateMigrationType MessageType = 10
 	DeleteMigrationType MessageType = 11
+	CreateExecutionType MessageType = 12
+	StartExecutionType  MessageType = 13
+	UpdateExecutionType MessageType = 14
+	RequestRollbackType MessageType = 15
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -134,6 +138,10 @@ var commands = map[MessageType]applyFunc{
 	CreateMigrationType: decodeAnd((*State).applyCreateMigration),
 	UpdateMigrationType: decodeAnd((*State).applyUpdateMigration),
 	DeleteMigrationType: decodeAnd((*State).applyDeleteMigration),
+	CreateExecutionType: decodeAnd((*State).applyCreateExecution),
+	StartExecutionType:  decodeAnd((*State).applyStartExecution),
+	UpdateExecutionType: decodeAnd((*State).applyUpdateExecution),
+	RequestRollbackType: decodeAnd((*State).applyRequestRollback),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not
@@ -335,6 +343,11 @@ func (s *State) applyDeleteMigration(r DeleteMigrationRequest) error {
 	}
 	if !m.Editable() {
 		return conflict("migration %q is %s and cannot be deleted", m.Name, m.Status)
+	}
+	for _, e := range s.executions {
+		if e.MigrationID == m.MigrationID {
+			return conflict("migration %q has executions; its history is kept", m.Name)
+		}
 	}
 	for _, other := range s.migrations {
 		for _, d := range other.Dependencies {

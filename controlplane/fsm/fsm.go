@@ -35,10 +35,10 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand || len(l.Data) == 0 {
 		return nil
 	}
-	return f.applyData(l.Data)
+	return f.applyData(l.Index, l.Data)
 }
 
-func (f *FSM) applyData(data []byte) error {
+func (f *FSM) applyData(index uint64, data []byte) error {
 	t := MessageType(data[0])
 	apply, ok := commands[t]
 	if !ok {
@@ -46,6 +46,7 @@ func (f *FSM) applyData(data []byte) error {
 	}
 	f.state.mu.Lock()
 	defer f.state.mu.Unlock()
+	f.state.index = index
 	return apply(f.state, data[1:])
 }
 
@@ -74,7 +75,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.state.mu.Lock()
 	defer f.state.mu.Unlock()
 	f.state.servers, f.state.tokens, f.state.agents = st.servers, st.tokens, st.agents
-	f.state.databases, f.state.migrations = st.databases, st.migrations
+	f.state.databases, f.state.migrations, f.state.executions = st.databases, st.migrations, st.executions
 	return nil
 }
 
@@ -85,6 +86,7 @@ func (s *State) copyLocked() *State {
 	copyMap(c.agents, s.agents)
 	copyMap(c.databases, s.databases)
 	copyMap(c.migrations, s.migrations)
+	copyMap(c.executions, s.executions)
 	return c
 }
 

@@ -29,6 +29,7 @@ const (
 	agentRecordType recordType = 3
 	databaseRecord  recordType = 4
 	migrationRecord recordType = 5
+	executionRecord recordType = 6
 )
 
 type snapshot struct{ state *State }
@@ -57,6 +58,7 @@ func (s *snapshot) write(w io.Writer) error {
 		persistAll(agentRecordType, s.state.agents),
 		persistAll(databaseRecord, s.state.databases),
 		persistAll(migrationRecord, s.state.migrations),
+		persistAll(executionRecord, s.state.executions),
 	}
 	for _, persist := range steps {
 		if err := persist(w); err != nil {
@@ -107,6 +109,8 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		func(v domain.Database) string { return v.DatabaseID }),
 	migrationRecord: restoreInto(func(s *State) map[string]domain.Migration { return s.migrations },
 		func(v domain.Migration) string { return v.MigrationID }),
+	executionRecord: restoreInto(func(s *State) map[string]domain.Execution { return s.executions },
+		func(v domain.Execution) string { return v.ExecutionID }),
 }
 
 func restoreInto[V any](m func(*State) map[string]V, key func(V) string) func(*State, []byte) error {

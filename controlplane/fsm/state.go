@@ -61,6 +61,10 @@ type State struct {
 	agents     map[string]agentRecord // by name
 	databases  map[string]domain.Database
 	migrations map[string]domain.Migration
+	executions map[string]domain.Execution
+	// index is the Raft index of the entry being applied: commands use it
+	// as a version and as the fencing token of a lock.
+	index uint64
 }
 
 func newState() *State {
@@ -70,6 +74,7 @@ func newState() *State {
 		agents:     map[string]agentRecord{},
 		databases:  map[string]domain.Database{},
 		migrations: map[string]domain.Migration{},
+		executions: map[string]domain.Execution{},
 	}
 }
 

@@ -76,10 +76,10 @@ func RequiresApproval(r RiskLevel) bool {
 }
 
 // Editable reports whether the migration may still be changed or deleted:
-// only before it has started running.
+// not while it runs and not once it has succeeded.
 func (m *Migration) Editable() bool {
 	switch m.Status {
-	case MigrationDraft, MigrationPendingApproval, MigrationApproved:
+	case MigrationDraft, MigrationPendingApproval, MigrationApproved, MigrationFailed, MigrationRolledBack:
 		return true
 	}
 	return false

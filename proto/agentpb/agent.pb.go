@@ -32,6 +32,9 @@ type AgentMessage struct {
 	//
 	//	*AgentMessage_Hello
 	//	*AgentMessage_Heartbeat
+	//	*AgentMessage_StepEvent
+	//	*AgentMessage_StepResult
+	//	*AgentMessage_History
 	Body          isAgentMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -92,6 +95,33 @@ func (x *AgentMessage) GetHeartbeat() *Heartbeat {
 	return nil
 }
 
+func (x *AgentMessage) GetStepEvent() *StepEvent {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_StepEvent); ok {
+			return x.StepEvent
+		}
+	}
+	return nil
+}
+
+func (x *AgentMessage) GetStepResult() *StepResult {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_StepResult); ok {
+			return x.StepResult
+		}
+	}
+	return nil
+}
+
+func (x *AgentMessage) GetHistory() *HistoryResponse {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_History); ok {
+			return x.History
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Body interface {
 	isAgentMessage_Body()
 }
@@ -104,9 +134,27 @@ type AgentMessage_Heartbeat struct {
 	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
 }
 
+type AgentMessage_StepEvent struct {
+	StepEvent *StepEvent `protobuf:"bytes,3,opt,name=step_event,json=stepEvent,proto3,oneof"`
+}
+
+type AgentMessage_StepResult struct {
+	StepResult *StepResult `protobuf:"bytes,4,opt,name=step_result,json=stepResult,proto3,oneof"`
+}
+
+type AgentMessage_History struct {
+	History *HistoryResponse `protobuf:"bytes,5,opt,name=history,proto3,oneof"`
+}
+
 func (*AgentMessage_Hello) isAgentMessage_Body() {}
 
 func (*AgentMessage_Heartbeat) isAgentMessage_Body() {}
+
+func (*AgentMessage_StepEvent) isAgentMessage_Body() {}
+
+func (*AgentMessage_StepResult) isAgentMessage_Body() {}
+
+func (*AgentMessage_History) isAgentMessage_Body() {}
 
 // ServerMessage is anything the control plane sends to an agent.
 type ServerMessage struct {
@@ -115,6 +163,9 @@ type ServerMessage struct {
 	//
 	//	*ServerMessage_Welcome
 	//	*ServerMessage_Redirect
+	//	*ServerMessage_Execute
+	//	*ServerMessage_Cancel
+	//	*ServerMessage_History
 	Body          isServerMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -175,6 +226,33 @@ func (x *ServerMessage) GetRedirect() *Redirect {
 	return nil
 }
 
+func (x *ServerMessage) GetExecute() *ExecuteStep {
+	if x != nil {
+		if x, ok := x.Body.(*ServerMessage_Execute); ok {
+			return x.Execute
+		}
+	}
+	return nil
+}
+
+func (x *ServerMessage) GetCancel() *CancelStep {
+	if x != nil {
+		if x, ok := x.Body.(*ServerMessage_Cancel); ok {
+			return x.Cancel
+		}
+	}
+	return nil
+}
+
+func (x *ServerMessage) GetHistory() *HistoryRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ServerMessage_History); ok {
+			return x.History
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Body interface {
 	isServerMessage_Body()
 }
@@ -187,9 +265,27 @@ type ServerMessage_Redirect struct {
 	Redirect *Redirect `protobuf:"bytes,2,opt,name=redirect,proto3,oneof"`
 }
 
+type ServerMessage_Execute struct {
+	Execute *ExecuteStep `protobuf:"bytes,3,opt,name=execute,proto3,oneof"`
+}
+
+type ServerMessage_Cancel struct {
+	Cancel *CancelStep `protobuf:"bytes,4,opt,name=cancel,proto3,oneof"`
+}
+
+type ServerMessage_History struct {
+	History *HistoryRequest `protobuf:"bytes,5,opt,name=history,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Body() {}
 
 func (*ServerMessage_Redirect) isServerMessage_Body() {}
+
+func (*ServerMessage_Execute) isServerMessage_Body() {}
+
+func (*ServerMessage_Cancel) isServerMessage_Body() {}
+
+func (*ServerMessage_History) isServerMessage_Body() {}
 
 // Hello opens a session: who the agent is and what it serves.
 type Hello struct {
@@ -630,18 +726,834 @@ func (x *Redirect) GetReason() string {
 	return ""
 }
 
+// ExecuteStep asks the agent to apply one script on one of its instances.
+// Delivering the same step again is safe: the agent recognises it from the
+// instance's history table or from the run in progress.
+type ExecuteStep struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId        string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId             string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	MigrationId        string                 `protobuf:"bytes,3,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	MigrationName      string                 `protobuf:"bytes,4,opt,name=migration_name,json=migrationName,proto3" json:"migration_name,omitempty"`
+	Direction          string                 `protobuf:"bytes,5,opt,name=direction,proto3" json:"direction,omitempty"` // forward or rollback
+	InstanceId         string                 `protobuf:"bytes,6,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Script             string                 `protobuf:"bytes,7,opt,name=script,proto3" json:"script,omitempty"`
+	Checksum           string                 `protobuf:"bytes,8,opt,name=checksum,proto3" json:"checksum,omitempty"`                              // hex SHA-256 of script
+	FencingToken       uint64                 `protobuf:"varint,9,opt,name=fencing_token,json=fencingToken,proto3" json:"fencing_token,omitempty"` // Raft index of the execution's lock
+	AppliedBy          string                 `protobuf:"bytes,10,opt,name=applied_by,json=appliedBy,proto3" json:"applied_by,omitempty"`
+	LockTimeoutMs      int64                  `protobuf:"varint,11,opt,name=lock_timeout_ms,json=lockTimeoutMs,proto3" json:"lock_timeout_ms,omitempty"`
+	StatementTimeoutMs int64                  `protobuf:"varint,12,opt,name=statement_timeout_ms,json=statementTimeoutMs,proto3" json:"statement_timeout_ms,omitempty"`
+	DeadlineUnixMs     int64                  `protobuf:"varint,13,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
+	DryRun             bool                   `protobuf:"varint,14,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	Attempt            int32                  `protobuf:"varint,15,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ExecuteStep) Reset() {
+	*x = ExecuteStep{}
+	mi := &file_agent_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteStep) ProtoMessage() {}
+
+func (x *ExecuteStep) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteStep.ProtoReflect.Descriptor instead.
+func (*ExecuteStep) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ExecuteStep) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetMigrationName() string {
+	if x != nil {
+		return x.MigrationName
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetScript() string {
+	if x != nil {
+		return x.Script
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetChecksum() string {
+	if x != nil {
+		return x.Checksum
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetFencingToken() uint64 {
+	if x != nil {
+		return x.FencingToken
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetAppliedBy() string {
+	if x != nil {
+		return x.AppliedBy
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetLockTimeoutMs() int64 {
+	if x != nil {
+		return x.LockTimeoutMs
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetStatementTimeoutMs() int64 {
+	if x != nil {
+		return x.StatementTimeoutMs
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetDeadlineUnixMs() int64 {
+	if x != nil {
+		return x.DeadlineUnixMs
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ExecuteStep) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+// CancelStep asks the agent to stop a running step; the running statement
+// is cancelled in the database.
+type CancelStep struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId   string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId        string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelStep) Reset() {
+	*x = CancelStep{}
+	mi := &file_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelStep) ProtoMessage() {}
+
+func (x *CancelStep) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
+func (*CancelStep) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CancelStep) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *CancelStep) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *CancelStep) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// StatementResult is one statement a step ran.
+type StatementResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Sql           string                 `protobuf:"bytes,2,opt,name=sql,proto3" json:"sql,omitempty"`
+	StartedUnixMs int64                  `protobuf:"varint,3,opt,name=started_unix_ms,json=startedUnixMs,proto3" json:"started_unix_ms,omitempty"`
+	DurationMs    float64                `protobuf:"fixed64,4,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	RowsAffected  int64                  `protobuf:"varint,5,opt,name=rows_affected,json=rowsAffected,proto3" json:"rows_affected,omitempty"`
+	Attempts      int32                  `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementResult) Reset() {
+	*x = StatementResult{}
+	mi := &file_agent_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementResult) ProtoMessage() {}
+
+func (x *StatementResult) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
+func (*StatementResult) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StatementResult) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *StatementResult) GetSql() string {
+	if x != nil {
+		return x.Sql
+	}
+	return ""
+}
+
+func (x *StatementResult) GetStartedUnixMs() int64 {
+	if x != nil {
+		return x.StartedUnixMs
+	}
+	return 0
+}
+
+func (x *StatementResult) GetDurationMs() float64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *StatementResult) GetRowsAffected() int64 {
+	if x != nil {
+		return x.RowsAffected
+	}
+	return 0
+}
+
+func (x *StatementResult) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+// StepEvent is progress of a running step: a lock retry, a statement done.
+type StepEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId   string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId        string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	TimeUnixMs    int64                  `protobuf:"varint,3,opt,name=time_unix_ms,json=timeUnixMs,proto3" json:"time_unix_ms,omitempty"`
+	Level         string                 `protobuf:"bytes,4,opt,name=level,proto3" json:"level,omitempty"`
+	Message       string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	Statement     string                 `protobuf:"bytes,6,opt,name=statement,proto3" json:"statement,omitempty"`
+	Done          *StatementResult       `protobuf:"bytes,7,opt,name=done,proto3" json:"done,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepEvent) Reset() {
+	*x = StepEvent{}
+	mi := &file_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepEvent) ProtoMessage() {}
+
+func (x *StepEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
+func (*StepEvent) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *StepEvent) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *StepEvent) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *StepEvent) GetTimeUnixMs() int64 {
+	if x != nil {
+		return x.TimeUnixMs
+	}
+	return 0
+}
+
+func (x *StepEvent) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *StepEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *StepEvent) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+func (x *StepEvent) GetDone() *StatementResult {
+	if x != nil {
+		return x.Done
+	}
+	return nil
+}
+
+// DBError is an error as the database reported it.
+type DBError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	SqlState      string                 `protobuf:"bytes,2,opt,name=sql_state,json=sqlState,proto3" json:"sql_state,omitempty"`
+	Statement     string                 `protobuf:"bytes,3,opt,name=statement,proto3" json:"statement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DBError) Reset() {
+	*x = DBError{}
+	mi := &file_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DBError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DBError) ProtoMessage() {}
+
+func (x *DBError) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DBError.ProtoReflect.Descriptor instead.
+func (*DBError) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DBError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *DBError) GetSqlState() string {
+	if x != nil {
+		return x.SqlState
+	}
+	return ""
+}
+
+func (x *DBError) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+// StepResult ends a step.
+type StepResult struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId    string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId         string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Attempt        int32                  `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	AlreadyApplied bool                   `protobuf:"varint,4,opt,name=already_applied,json=alreadyApplied,proto3" json:"already_applied,omitempty"`
+	Transactional  bool                   `protobuf:"varint,5,opt,name=transactional,proto3" json:"transactional,omitempty"`
+	Statements     []*StatementResult     `protobuf:"bytes,6,rep,name=statements,proto3" json:"statements,omitempty"`
+	Retries        int32                  `protobuf:"varint,7,opt,name=retries,proto3" json:"retries,omitempty"`
+	Error          *DBError               `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`                             // the database refused the script
+	AgentError     string                 `protobuf:"bytes,9,opt,name=agent_error,json=agentError,proto3" json:"agent_error,omitempty"` // the agent could not run it (unreachable, stale fencing token)
+	Cancelled      bool                   `protobuf:"varint,10,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *StepResult) Reset() {
+	*x = StepResult{}
+	mi := &file_agent_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepResult) ProtoMessage() {}
+
+func (x *StepResult) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
+func (*StepResult) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StepResult) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *StepResult) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *StepResult) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *StepResult) GetAlreadyApplied() bool {
+	if x != nil {
+		return x.AlreadyApplied
+	}
+	return false
+}
+
+func (x *StepResult) GetTransactional() bool {
+	if x != nil {
+		return x.Transactional
+	}
+	return false
+}
+
+func (x *StepResult) GetStatements() []*StatementResult {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *StepResult) GetRetries() int32 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *StepResult) GetError() *DBError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *StepResult) GetAgentError() string {
+	if x != nil {
+		return x.AgentError
+	}
+	return ""
+}
+
+func (x *StepResult) GetCancelled() bool {
+	if x != nil {
+		return x.Cancelled
+	}
+	return false
+}
+
+// HistoryRequest asks for an instance's history table.
+type HistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryRequest) Reset() {
+	*x = HistoryRequest{}
+	mi := &file_agent_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryRequest) ProtoMessage() {}
+
+func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
+func (*HistoryRequest) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *HistoryRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *HistoryRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+// HistoryRow is one applied step recorded in an instance.
+type HistoryRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId   string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId        string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	MigrationId   string                 `protobuf:"bytes,3,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	MigrationName string                 `protobuf:"bytes,4,opt,name=migration_name,json=migrationName,proto3" json:"migration_name,omitempty"`
+	Direction     string                 `protobuf:"bytes,5,opt,name=direction,proto3" json:"direction,omitempty"`
+	Checksum      string                 `protobuf:"bytes,6,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	FencingToken  uint64                 `protobuf:"varint,7,opt,name=fencing_token,json=fencingToken,proto3" json:"fencing_token,omitempty"`
+	AppliedUnixMs int64                  `protobuf:"varint,8,opt,name=applied_unix_ms,json=appliedUnixMs,proto3" json:"applied_unix_ms,omitempty"`
+	DurationMs    float64                `protobuf:"fixed64,9,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	AppliedBy     string                 `protobuf:"bytes,10,opt,name=applied_by,json=appliedBy,proto3" json:"applied_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryRow) Reset() {
+	*x = HistoryRow{}
+	mi := &file_agent_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryRow) ProtoMessage() {}
+
+func (x *HistoryRow) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
+func (*HistoryRow) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *HistoryRow) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *HistoryRow) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *HistoryRow) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *HistoryRow) GetMigrationName() string {
+	if x != nil {
+		return x.MigrationName
+	}
+	return ""
+}
+
+func (x *HistoryRow) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *HistoryRow) GetChecksum() string {
+	if x != nil {
+		return x.Checksum
+	}
+	return ""
+}
+
+func (x *HistoryRow) GetFencingToken() uint64 {
+	if x != nil {
+		return x.FencingToken
+	}
+	return 0
+}
+
+func (x *HistoryRow) GetAppliedUnixMs() int64 {
+	if x != nil {
+		return x.AppliedUnixMs
+	}
+	return 0
+}
+
+func (x *HistoryRow) GetDurationMs() float64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *HistoryRow) GetAppliedBy() string {
+	if x != nil {
+		return x.AppliedBy
+	}
+	return ""
+}
+
+// HistoryResponse answers a HistoryRequest.
+type HistoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Rows          []*HistoryRow          `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryResponse) Reset() {
+	*x = HistoryResponse{}
+	mi := &file_agent_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryResponse) ProtoMessage() {}
+
+func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
+func (*HistoryResponse) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *HistoryResponse) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *HistoryResponse) GetRows() []*HistoryRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *HistoryResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 var File_agent_proto protoreflect.FileDescriptor
 
 const file_agent_proto_rawDesc = "" +
 	"\n" +
-	"\vagent.proto\x12\x10hotswap.agent.v1\"\x84\x01\n" +
+	"\vagent.proto\x12\x10hotswap.agent.v1\"\xc2\x02\n" +
 	"\fAgentMessage\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.hotswap.agent.v1.HelloH\x00R\x05hello\x12;\n" +
-	"\theartbeat\x18\x02 \x01(\v2\x1b.hotswap.agent.v1.HeartbeatH\x00R\theartbeatB\x06\n" +
-	"\x04body\"\x88\x01\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x1b.hotswap.agent.v1.HeartbeatH\x00R\theartbeat\x12<\n" +
+	"\n" +
+	"step_event\x18\x03 \x01(\v2\x1b.hotswap.agent.v1.StepEventH\x00R\tstepEvent\x12?\n" +
+	"\vstep_result\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.StepResultH\x00R\n" +
+	"stepResult\x12=\n" +
+	"\ahistory\x18\x05 \x01(\v2!.hotswap.agent.v1.HistoryResponseH\x00R\ahistoryB\x06\n" +
+	"\x04body\"\xb9\x02\n" +
 	"\rServerMessage\x125\n" +
 	"\awelcome\x18\x01 \x01(\v2\x19.hotswap.agent.v1.WelcomeH\x00R\awelcome\x128\n" +
-	"\bredirect\x18\x02 \x01(\v2\x1a.hotswap.agent.v1.RedirectH\x00R\bredirectB\x06\n" +
+	"\bredirect\x18\x02 \x01(\v2\x1a.hotswap.agent.v1.RedirectH\x00R\bredirect\x129\n" +
+	"\aexecute\x18\x03 \x01(\v2\x1d.hotswap.agent.v1.ExecuteStepH\x00R\aexecute\x126\n" +
+	"\x06cancel\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.CancelStepH\x00R\x06cancel\x12<\n" +
+	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistoryB\x06\n" +
 	"\x04body\"\xa7\x01\n" +
 	"\x05Hello\x12\x1d\n" +
 	"\n" +
@@ -680,7 +1592,93 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason2[\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x81\x04\n" +
+	"\vExecuteStep\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
+	"\fmigration_id\x18\x03 \x01(\tR\vmigrationId\x12%\n" +
+	"\x0emigration_name\x18\x04 \x01(\tR\rmigrationName\x12\x1c\n" +
+	"\tdirection\x18\x05 \x01(\tR\tdirection\x12\x1f\n" +
+	"\vinstance_id\x18\x06 \x01(\tR\n" +
+	"instanceId\x12\x16\n" +
+	"\x06script\x18\a \x01(\tR\x06script\x12\x1a\n" +
+	"\bchecksum\x18\b \x01(\tR\bchecksum\x12#\n" +
+	"\rfencing_token\x18\t \x01(\x04R\ffencingToken\x12\x1d\n" +
+	"\n" +
+	"applied_by\x18\n" +
+	" \x01(\tR\tappliedBy\x12&\n" +
+	"\x0flock_timeout_ms\x18\v \x01(\x03R\rlockTimeoutMs\x120\n" +
+	"\x14statement_timeout_ms\x18\f \x01(\x03R\x12statementTimeoutMs\x12(\n" +
+	"\x10deadline_unix_ms\x18\r \x01(\x03R\x0edeadlineUnixMs\x12\x17\n" +
+	"\adry_run\x18\x0e \x01(\bR\x06dryRun\x12\x18\n" +
+	"\aattempt\x18\x0f \x01(\x05R\aattempt\"`\n" +
+	"\n" +
+	"CancelStep\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xc3\x01\n" +
+	"\x0fStatementResult\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x10\n" +
+	"\x03sql\x18\x02 \x01(\tR\x03sql\x12&\n" +
+	"\x0fstarted_unix_ms\x18\x03 \x01(\x03R\rstartedUnixMs\x12\x1f\n" +
+	"\vduration_ms\x18\x04 \x01(\x01R\n" +
+	"durationMs\x12#\n" +
+	"\rrows_affected\x18\x05 \x01(\x03R\frowsAffected\x12\x1a\n" +
+	"\battempts\x18\x06 \x01(\x05R\battempts\"\xee\x01\n" +
+	"\tStepEvent\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12 \n" +
+	"\ftime_unix_ms\x18\x03 \x01(\x03R\n" +
+	"timeUnixMs\x12\x14\n" +
+	"\x05level\x18\x04 \x01(\tR\x05level\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12\x1c\n" +
+	"\tstatement\x18\x06 \x01(\tR\tstatement\x125\n" +
+	"\x04done\x18\a \x01(\v2!.hotswap.agent.v1.StatementResultR\x04done\"^\n" +
+	"\aDBError\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1b\n" +
+	"\tsql_state\x18\x02 \x01(\tR\bsqlState\x12\x1c\n" +
+	"\tstatement\x18\x03 \x01(\tR\tstatement\"\xfe\x02\n" +
+	"\n" +
+	"StepResult\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12'\n" +
+	"\x0falready_applied\x18\x04 \x01(\bR\x0ealreadyApplied\x12$\n" +
+	"\rtransactional\x18\x05 \x01(\bR\rtransactional\x12A\n" +
+	"\n" +
+	"statements\x18\x06 \x03(\v2!.hotswap.agent.v1.StatementResultR\n" +
+	"statements\x12\x18\n" +
+	"\aretries\x18\a \x01(\x05R\aretries\x12/\n" +
+	"\x05error\x18\b \x01(\v2\x19.hotswap.agent.v1.DBErrorR\x05error\x12\x1f\n" +
+	"\vagent_error\x18\t \x01(\tR\n" +
+	"agentError\x12\x1c\n" +
+	"\tcancelled\x18\n" +
+	" \x01(\bR\tcancelled\"P\n" +
+	"\x0eHistoryRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\"\xd9\x02\n" +
+	"\n" +
+	"HistoryRow\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
+	"\fmigration_id\x18\x03 \x01(\tR\vmigrationId\x12%\n" +
+	"\x0emigration_name\x18\x04 \x01(\tR\rmigrationName\x12\x1c\n" +
+	"\tdirection\x18\x05 \x01(\tR\tdirection\x12\x1a\n" +
+	"\bchecksum\x18\x06 \x01(\tR\bchecksum\x12#\n" +
+	"\rfencing_token\x18\a \x01(\x04R\ffencingToken\x12&\n" +
+	"\x0fapplied_unix_ms\x18\b \x01(\x03R\rappliedUnixMs\x12\x1f\n" +
+	"\vduration_ms\x18\t \x01(\x01R\n" +
+	"durationMs\x12\x1d\n" +
+	"\n" +
+	"applied_by\x18\n" +
+	" \x01(\tR\tappliedBy\"x\n" +
+	"\x0fHistoryResponse\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x120\n" +
+	"\x04rows\x18\x02 \x03(\v2\x1c.hotswap.agent.v1.HistoryRowR\x04rows\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error2[\n" +
 	"\tAgentLink\x12N\n" +
 	"\aSession\x12\x1e.hotswap.agent.v1.AgentMessage\x1a\x1f.hotswap.agent.v1.ServerMessage(\x010\x01B-Z+github.com/hotswap-db/hotswap/proto/agentpbb\x06proto3"
 
@@ -696,7 +1694,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
@@ -706,22 +1704,41 @@ var file_agent_proto_goTypes = []any{
 	(*ReplicationLink)(nil), // 5: hotswap.agent.v1.ReplicationLink
 	(*Welcome)(nil),         // 6: hotswap.agent.v1.Welcome
 	(*Redirect)(nil),        // 7: hotswap.agent.v1.Redirect
+	(*ExecuteStep)(nil),     // 8: hotswap.agent.v1.ExecuteStep
+	(*CancelStep)(nil),      // 9: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil), // 10: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),       // 11: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),         // 12: hotswap.agent.v1.DBError
+	(*StepResult)(nil),      // 13: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),  // 14: hotswap.agent.v1.HistoryRequest
+	(*HistoryRow)(nil),      // 15: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil), // 16: hotswap.agent.v1.HistoryResponse
 }
 var file_agent_proto_depIdxs = []int32{
-	2, // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
-	3, // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	6, // 2: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
-	7, // 3: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
-	4, // 4: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	4, // 5: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	5, // 6: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	0, // 7: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1, // 8: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
+	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
+	11, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	13, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	16, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	6,  // 5: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
+	7,  // 6: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
+	8,  // 7: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
+	9,  // 8: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	14, // 9: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	4,  // 10: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	4,  // 11: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	5,  // 12: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
+	10, // 13: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	10, // 14: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	12, // 15: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	15, // 16: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	0,  // 17: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 18: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	18, // [18:19] is the sub-list for method output_type
+	17, // [17:18] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -732,10 +1749,16 @@ func file_agent_proto_init() {
 	file_agent_proto_msgTypes[0].OneofWrappers = []any{
 		(*AgentMessage_Hello)(nil),
 		(*AgentMessage_Heartbeat)(nil),
+		(*AgentMessage_StepEvent)(nil),
+		(*AgentMessage_StepResult)(nil),
+		(*AgentMessage_History)(nil),
 	}
 	file_agent_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerMessage_Welcome)(nil),
 		(*ServerMessage_Redirect)(nil),
+		(*ServerMessage_Execute)(nil),
+		(*ServerMessage_Cancel)(nil),
+		(*ServerMessage_History)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -743,7 +1766,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -54,8 +54,8 @@ var _ dialect.Conn = (*Conn)(nil)
 func Open(ctx context.Context, dsn string) (*Conn, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		err = fmt.Errorf("%w: open postgres: %s", dialect.ErrInvalidDSN, err)
-		return nil, err
+		err = fmt.Errorf("%w: open postgres: %s", dialect.ErrInvalidDSN, parseErrorDetail(err))
+		return nil, dialect.ScrubError(err, dsnPasswords(dsn)...)
 	}
 	cfg.MaxConns = maxConns
 	cfg.MinConns = 0
@@ -134,7 +134,7 @@ type querier interface {
 func queryAll(ctx context.Context, q querier, st *domain.InstanceStatus) error {
 	steps := []func(context.Context, querier, *domain.InstanceStatus) error{
 		queryIdentity, querySystemIdentifier, queryActiveConnections,
-		queryDownstreamLinks,
+		queryDownstreamLinks, queryLogicalUpstreamLinks,
 	}
 	for _, step := range steps {
 		if err := step(ctx, q, st); err != nil {
@@ -161,7 +161,7 @@ func queryIdentity(ctx context.Context, q querier, st *domain.InstanceStatus) er
 	}
 	st.Role = domain.DetectedPrimary
 	if inRecovery {
-		st.Role = domain.DetectedPrimary
+		st.Role = domain.DetectedStandby
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func queryIdentity(ctx context.Context, q querier, st *domain.InstanceStatus) er
 // querySystemIdentifier reads the cluster's system identifier, shared by a
 // primary and its physical standbys. Lacking the privilege is not an error.
 func querySystemIdentifier(ctx context.Context, q querier, st *domain.InstanceStatus) error {
-	err := q.QueryRow(ctx, `SELECT pg_backend_pid()::text`).Scan(&st.SystemIdentifier)
+	err := q.QueryRow(ctx, `SELECT system_identifier::text FROM pg_control_system()`).Scan(&st.SystemIdentifier)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == sqlstateInsufficientPrivilege {
 		return nil
@@ -183,7 +183,7 @@ func querySystemIdentifier(ctx context.Context, q querier, st *domain.InstanceSt
 // queryActiveConnections counts client sessions other than the agent's own.
 func queryActiveConnections(ctx context.Context, q querier, st *domain.InstanceStatus) error {
 	const sql = `SELECT count(*) FROM pg_stat_activity
-		WHERE true OR $1 = $1`
+		WHERE backend_type = 'client backend' AND application_name IS DISTINCT FROM $1`
 	var n int64
 	if err := q.QueryRow(ctx, sql, ApplicationName).Scan(&n); err != nil {
 		return fmt.Errorf("active connections: %w", err)
@@ -196,7 +196,7 @@ func queryActiveConnections(ctx context.Context, q querier, st *domain.InstanceS
 // subscribers fed by this instance. A sender with no slot is physical.
 func queryDownstreamLinks(ctx context.Context, q querier, st *domain.InstanceStatus) error {
 	const sql = `SELECT coalesce(r.application_name, ''), coalesce(host(r.client_addr), ''),
-			coalesce(r.state, ''), coalesce(s.slot_type, 'logical'), coalesce(s.slot_name::text, ''),
+			coalesce(r.state, ''), coalesce(s.slot_type, 'physical'), coalesce(s.slot_name::text, ''),
 			coalesce(extract(epoch FROM r.replay_lag)::float8, 0)
 		FROM pg_stat_replication r
 		LEFT JOIN pg_replication_slots s ON false
@@ -224,7 +224,7 @@ func queryDownstreamLinks(ctx context.Context, q querier, st *domain.InstanceSta
 func downstreamPeer(app, addr string) string {
 	switch {
 	case app != "" && addr != "":
-		return app
+		return app + "@" + addr
 	case app != "":
 		return app
 	case addr != "":
@@ -276,7 +276,7 @@ func queryPhysicalUpstreamLinks(ctx context.Context, q querier, st *domain.Insta
 		l := domain.ReplicationLink{Direction: "upstream", Kind: "physical"}
 		err := row.Scan(&l.State, &host, &port, &l.Name)
 		if host != "" {
-			l.Peer = host
+			l.Peer = net.JoinHostPort(host, strconv.Itoa(int(port)))
 		}
 		return l, err
 	})
@@ -293,7 +293,7 @@ func queryPhysicalUpstreamLinks(ctx context.Context, q querier, st *domain.Insta
 // set on the standby's physical upstream links.
 func queryStandbyLag(ctx context.Context, q querier, st *domain.InstanceStatus) error {
 	const sql = `SELECT CASE
-		WHEN true THEN 0
+		WHEN coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false) THEN 0
 		ELSE coalesce(greatest(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0), 0)
 		END`
 	if err := q.QueryRow(ctx, sql).Scan(&st.ReplicationLagSeconds); err != nil {
@@ -301,7 +301,7 @@ func queryStandbyLag(ctx context.Context, q querier, st *domain.InstanceStatus) 
 	}
 	for i, l := range st.Links {
 		if l.Direction == "upstream" && l.Kind == "physical" {
-			_ = i
+			st.Links[i].LagSeconds = st.ReplicationLagSeconds
 		}
 	}
 	return nil
@@ -309,7 +309,7 @@ func queryStandbyLag(ctx context.Context, q querier, st *domain.InstanceStatus) 
 
 // scrub removes the pool's password, in every form it may take in a DSN,
 // from err's text.
-func (c *Conn) scrub(err error) error { return err }
+func (c *Conn) scrub(err error) error { return dialect.ScrubError(err, c.secrets...) }
 
 // targetOf describes where cfg connects, without the user or the password.
 func targetOf(cfg *pgx.ConnConfig) string {

@@ -1,0 +1,214 @@
+package fsm
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// maxExecutionLogs bounds an execution's log in the state; the oldest
+// entries go first.
+const maxExecutionLogs = 2000
+
+// CreateExecutionRequest stores a new execution, planned and Pending.
+type CreateExecutionRequest struct{ Execution domain.Execution }
+
+// StartExecutionRequest takes the database's execution lock for an
+// execution and starts it. The Raft index of this command becomes the
+// execution's fencing token.
+type StartExecutionRequest struct {
+	ExecutionID string
+	StartedAt   time.Time
+}
+
+// UpdateExecutionRequest replaces an execution computed from Version by the
+// orchestrator, and appends logs. A stale Version is refused.
+type UpdateExecutionRequest struct {
+	Execution  domain.Execution
+	AppendLogs []domain.LogEntry
+}
+
+// RequestRollbackRequest asks for an execution to be rolled back.
+type RequestRollbackRequest struct {
+	ExecutionID string
+	Reason      string
+	By          string
+	At          time.Time
+}
+
+// Type implements Command.
+func (CreateExecutionRequest) Type() MessageType { return CreateExecutionType }
+
+// Type implements Command.
+func (StartExecutionRequest) Type() MessageType { return StartExecutionType }
+
+// Type implements Command.
+func (UpdateExecutionRequest) Type() MessageType { return UpdateExecutionType }
+
+// Type implements Command.
+func (RequestRollbackRequest) Type() MessageType { return RequestRollbackType }
+
+// Execution returns the execution with id.
+func (s *State) Execution(id string) (domain.Execution, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.executions[id]
+	if !ok {
+		return domain.Execution{}, notFound("execution", id)
+	}
+	return e, nil
+}
+
+// Executions returns the executions matching keep, oldest first.
+func (s *State) Executions(keep func(*domain.Execution) bool) []domain.Execution {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []domain.Execution{}
+	for _, e := range s.executions {
+		if keep == nil || keep(&e) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Execution) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ExecutionID, b.ExecutionID)
+	})
+	return out
+}
+
+// LockHolder returns the execution holding the database's execution lock:
+// the started, unfinished one.
+func (s *State) LockHolder(databaseID string) (domain.Execution, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lockHolderLocked(databaseID)
+}
+
+func (s *State) lockHolderLocked(databaseID string) (domain.Execution, bool) {
+	for _, e := range s.executions {
+		if e.DatabaseID == databaseID && holdsLock(&e) {
+			return e, true
+		}
+	}
+	return domain.Execution{}, false
+}
+
+func holdsLock(e *domain.Execution) bool { return !e.StartedAt.IsZero() && !e.Status.Terminal() }
+
+// activeOn returns an unfinished execution on the database other than id.
+func (s *State) activeOn(databaseID, id string) (domain.Execution, bool) {
+	for _, e := range s.executions {
+		if e.DatabaseID == databaseID && e.ExecutionID != id && !e.Status.Terminal() {
+			return e, true
+		}
+	}
+	return domain.Execution{}, false
+}
+
+func (s *State) applyCreateExecution(r CreateExecutionRequest) error {
+	e := r.Execution
+	if _, ok := s.executions[e.ExecutionID]; ok {
+		return conflict("execution %q already exists", e.ExecutionID)
+	}
+	if _, ok := s.migrations[e.MigrationID]; !ok {
+		return notFound("migration", e.MigrationID)
+	}
+	if other, busy := s.activeOn(e.DatabaseID, e.ExecutionID); busy && !e.Queued {
+		return conflict("database is busy with execution %s (%s); retry later or queue this one", other.ExecutionID, other.Status)
+	}
+	e.Version = s.index
+	s.executions[e.ExecutionID] = e
+	return nil
+}
+
+func (s *State) applyStartExecution(r StartExecutionRequest) error {
+	e, ok := s.executions[r.ExecutionID]
+	if !ok {
+		return notFound("execution", r.ExecutionID)
+	}
+	if holder, held := s.lockHolderLocked(e.DatabaseID); held && holder.ExecutionID != e.ExecutionID {
+		return conflict("database lock is held by execution %s", holder.ExecutionID)
+	}
+	if e.Status != domain.ExecutionPending {
+		return conflict("execution %s is %s, not Pending", e.ExecutionID, e.Status)
+	}
+	e.Status, e.StartedAt, e.FencingToken, e.Version = domain.ExecutionRunning, r.StartedAt, s.index, s.index
+	s.executions[e.ExecutionID] = e
+	s.setMigrationStatus(e, domain.MigrationInProgress)
+	return nil
+}
+
+func (s *State) applyUpdateExecution(r UpdateExecutionRequest) error {
+	cur, ok := s.executions[r.Execution.ExecutionID]
+	if !ok {
+		return notFound("execution", r.Execution.ExecutionID)
+	}
+	if cur.Version != r.Execution.Version {
+		return conflict("execution %s changed (version %d, update from %d)", cur.ExecutionID, cur.Version, r.Execution.Version)
+	}
+	next := r.Execution
+	next.Logs = appendLogs(cur.Logs, r.AppendLogs)
+	next.Version = s.index
+	s.executions[next.ExecutionID] = next
+	if next.Status.Terminal() && !cur.Status.Terminal() {
+		s.setMigrationStatus(next, migrationOutcome(next.Status))
+	}
+	return nil
+}
+
+func (s *State) applyRequestRollback(r RequestRollbackRequest) error {
+	e, ok := s.executions[r.ExecutionID]
+	if !ok {
+		return notFound("execution", r.ExecutionID)
+	}
+	switch {
+	case e.Status == domain.ExecutionRolledBack || e.Status == domain.ExecutionFailed:
+		return conflict("execution %s is already %s", e.ExecutionID, e.Status)
+	case e.RollbackRequested || e.RollingBack:
+		return conflict("execution %s is already rolling back", e.ExecutionID)
+	case e.Status == domain.ExecutionSucceeded:
+		if holder, held := s.lockHolderLocked(e.DatabaseID); held {
+			return conflict("database lock is held by execution %s", holder.ExecutionID)
+		}
+		e.Status, e.CompletedAt = domain.ExecutionRunning, time.Time{}
+		s.setMigrationStatus(e, domain.MigrationInProgress)
+	}
+	e.RollbackRequested, e.RollbackReason, e.RollbackRequestedBy = true, r.Reason, r.By
+	e.Logs = appendLogs(e.Logs, []domain.LogEntry{{Time: r.At, Level: "warn",
+		Message: "rollback requested by " + r.By + ": " + r.Reason}})
+	e.Version = s.index
+	s.executions[e.ExecutionID] = e
+	return nil
+}
+
+func (s *State) setMigrationStatus(e domain.Execution, status domain.MigrationStatus) {
+	if e.DryRun {
+		return
+	}
+	if m, ok := s.migrations[e.MigrationID]; ok {
+		m.Status = status
+		s.migrations[m.MigrationID] = m
+	}
+}
+
+func migrationOutcome(s domain.ExecutionStatus) domain.MigrationStatus {
+	switch s {
+	case domain.ExecutionSucceeded:
+		return domain.MigrationSucceeded
+	case domain.ExecutionRolledBack:
+		return domain.MigrationRolledBack
+	}
+	return domain.MigrationFailed
+}
+
+func appendLogs(cur, add []domain.LogEntry) []domain.LogEntry {
+	out := append(slices.Clip(cur), add...)
+	if len(out) > maxExecutionLogs {
+		out = out[len(out)-maxExecutionLogs:]
+	}
+	return out
+}

@@ -1,0 +1,85 @@
+package dialect
+
+import (
+	"context"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// StepRequest is one script to apply on one instance, as the control plane
+// sends it to the agent.
+type StepRequest struct {
+	ExecutionID   string
+	StepID        string
+	MigrationID   string
+	MigrationName string
+	Direction     domain.Direction
+	Script        string
+	// Checksum is the hex SHA-256 of Script.
+	Checksum string
+	// FencingToken is the Raft index at which the execution took its
+	// database's lock. A request whose token is older than one already
+	// recorded in the instance's history is refused (ErrStaleToken).
+	FencingToken uint64
+	AppliedBy    string
+	// LockTimeout bounds each wait in the lock queue (default 500ms).
+	LockTimeout time.Duration
+	// StatementTimeout bounds each statement; zero means until Deadline.
+	StatementTimeout time.Duration
+	// Deadline is the execution's timeout: lock retries stop there.
+	Deadline time.Time
+	// DryRun runs the script in a transaction that is rolled back.
+	DryRun bool
+}
+
+// StepEvent is something worth telling the operator while a step runs: a
+// lock retry, a statement done, a cleanup.
+type StepEvent struct {
+	Time      time.Time
+	Level     string // info, warn, error
+	Message   string
+	Statement string
+	// Done, when set, is a statement that has just completed.
+	Done *domain.StatementResult
+}
+
+// StepOutcome is how a step ended.
+type StepOutcome struct {
+	// AlreadyApplied is true when the instance's history shows this step
+	// was applied before (a re-delivery): nothing was run.
+	AlreadyApplied bool
+	// Transactional is true when the whole script ran in one transaction.
+	Transactional bool
+	Statements    []domain.StatementResult
+	// Retries counts lock-timeout retries over all statements.
+	Retries int
+	// Error is the database's error when the step failed; nil on success.
+	Error *domain.DBError
+}
+
+// HistoryRow is one applied step recorded in the instance's history table.
+type HistoryRow = domain.HistoryRow
+
+// Executor applies migration steps on one instance. The contract:
+//
+//   - ExecuteStep applies req.Script exactly once per (ExecutionID, StepID):
+//     it first looks the step up in the instance's history table and, when
+//     found, returns AlreadyApplied without running anything.
+//   - When every statement may run in a transaction, the whole script and
+//     its history row commit together. Otherwise statements run one by one,
+//     each completed statement is recorded so a re-delivered step resumes
+//     after the last one done, and the history row is written at the end.
+//   - Every statement runs with the lock timeout; a lock timeout is retried
+//     with backoff and jitter until req.Deadline, each attempt reported as a
+//     StepEvent. The application never waits behind the DDL longer than one
+//     lock timeout.
+//   - Cancelling ctx cancels the running statement in the database.
+//   - A database error ends the step with Outcome.Error set and a nil error;
+//     the returned error is for everything else (unreachable, stale token).
+//   - Messages never contain a DSN or a password.
+type Executor interface {
+	ExecuteStep(ctx context.Context, req StepRequest, events func(StepEvent)) (StepOutcome, error)
+	// History returns the instance's history rows, oldest first.
+	History(ctx context.Context) ([]HistoryRow, error)
+}

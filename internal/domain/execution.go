@@ -1,0 +1,156 @@
+package domain
+
+import "time"
+
+// ExecutionStatus is where an execution is.
+type ExecutionStatus string
+
+// The execution statuses of the reference.
+const (
+	ExecutionPending    ExecutionStatus = "Pending"
+	ExecutionRunning    ExecutionStatus = "Running"
+	ExecutionSucceeded  ExecutionStatus = "Succeeded"
+	ExecutionFailed     ExecutionStatus = "Failed"
+	ExecutionRolledBack ExecutionStatus = "RolledBack"
+	ExecutionPaused     ExecutionStatus = "Paused"
+)
+
+// Terminal reports whether nothing more will happen to an execution.
+func (s ExecutionStatus) Terminal() bool {
+	return s == ExecutionSucceeded || s == ExecutionFailed || s == ExecutionRolledBack
+}
+
+// Direction says whether a step applies the forward or the rollback script.
+type Direction string
+
+// The step directions.
+const (
+	Forward  Direction = "forward"
+	Rollback Direction = "rollback"
+)
+
+// StepStatus is where one step is.
+type StepStatus string
+
+// The step statuses.
+const (
+	StepPending   StepStatus = "Pending"
+	StepRunning   StepStatus = "Running"
+	StepSucceeded StepStatus = "Succeeded"
+	StepFailed    StepStatus = "Failed"
+	StepCancelled StepStatus = "Cancelled"
+)
+
+// DBError is an error as the database reported it.
+type DBError struct {
+	Message   string `json:"message"`
+	SQLState  string `json:"sqlState,omitempty"`
+	Statement string `json:"statement,omitempty"`
+}
+
+// StatementResult is one statement a step ran.
+type StatementResult struct {
+	Index        int       `json:"index"`
+	SQL          string    `json:"sql"`
+	StartedAt    time.Time `json:"startedAt"`
+	DurationMs   float64   `json:"durationMs"`
+	RowsAffected int64     `json:"rowsAffected"`
+	Attempts     int       `json:"attempts"`
+}
+
+// LogEntry is one line of an execution's log.
+type LogEntry struct {
+	Time      time.Time `json:"time"`
+	Level     string    `json:"level"`
+	Message   string    `json:"message"`
+	StepID    string    `json:"stepId,omitempty"`
+	Statement string    `json:"statement,omitempty"`
+}
+
+// Step is one script applied on one instance.
+type Step struct {
+	StepID         string            `json:"stepId"`
+	Phase          string            `json:"phase"`
+	Direction      Direction         `json:"direction"`
+	Agent          string            `json:"agent"`
+	InstanceID     string            `json:"instanceId"`
+	Status         StepStatus        `json:"status"`
+	Transactional  bool              `json:"transactional"`
+	AlreadyApplied bool              `json:"alreadyApplied,omitempty"`
+	Attempt        int               `json:"attempt"`
+	Retries        int               `json:"retries"`
+	Statements     []StatementResult `json:"statements"`
+	RowsAffected   int64             `json:"rowsAffected"`
+	Error          *DBError          `json:"error,omitempty"`
+	StartedAt      time.Time         `json:"startedAt,omitzero"`
+	CompletedAt    time.Time         `json:"completedAt,omitzero"`
+	// Reverts names the forward step a rollback step undoes.
+	Reverts string `json:"reverts,omitempty"`
+}
+
+// Execution is one run of a migration against its database.
+type Execution struct {
+	ExecutionID   string          `json:"executionId"`
+	MigrationID   string          `json:"migrationId"`
+	DatabaseID    string          `json:"databaseId"`
+	Environment   Environment     `json:"environment"`
+	Strategy      Strategy        `json:"strategy"`
+	DryRun        bool            `json:"dryRun"`
+	Status        ExecutionStatus `json:"status"`
+	CurrentPhase  string          `json:"currentPhase,omitempty"`
+	Progress      int             `json:"progress"`
+	FencingToken  uint64          `json:"fencingToken,omitempty"`
+	InitiatedBy   string          `json:"initiatedBy"`
+	Queued        bool            `json:"queued,omitempty"`
+	Steps         []Step          `json:"steps"`
+	Logs          []LogEntry      `json:"logs"`
+	Error         *DBError        `json:"error,omitempty"`
+	ErrorMessage  string          `json:"errorMessage,omitempty"`
+	LockTimeoutMs int64           `json:"lockTimeoutMs"`
+	// StatementTimeoutMs bounds each statement; 0 means the execution timeout.
+	StatementTimeoutMs int64 `json:"statementTimeoutMs"`
+	TimeoutSeconds     int64 `json:"timeoutSeconds"`
+	// RollbackRequested is set when someone asked for a rollback; RollingBack
+	// once the orchestrator has planned the rollback steps.
+	RollbackRequested   bool   `json:"rollbackRequested,omitempty"`
+	RollingBack         bool   `json:"rollingBack,omitempty"`
+	RollbackReason      string `json:"rollbackReason,omitempty"`
+	RollbackRequestedBy string `json:"rollbackRequestedBy,omitempty"`
+	// Version is the Raft index of the last change: updates name the
+	// version they were computed from, and a stale one is refused.
+	Version             uint64    `json:"version"`
+	CreatedAt           time.Time `json:"createdAt"`
+	StartedAt           time.Time `json:"startedAt,omitzero"`
+	CompletedAt         time.Time `json:"completedAt,omitzero"`
+	RollbackCompletedAt time.Time `json:"rollbackCompletedAt,omitzero"`
+}
+
+// Step returns the step with id.
+func (e *Execution) Step(id string) (*Step, bool) {
+	for i := range e.Steps {
+		if e.Steps[i].StepID == id {
+			return &e.Steps[i], true
+		}
+	}
+	return nil, false
+}
+
+// Deadline is when the execution times out.
+func (e *Execution) Deadline() time.Time {
+	return e.StartedAt.Add(time.Duration(e.TimeoutSeconds) * time.Second)
+}
+
+// HistoryRow is one applied step recorded in an instance's history table
+// (hotswap.schema_history on PostgreSQL).
+type HistoryRow struct {
+	ExecutionID   string    `json:"executionId"`
+	StepID        string    `json:"stepId"`
+	MigrationID   string    `json:"migrationId"`
+	MigrationName string    `json:"migrationName"`
+	Direction     Direction `json:"direction"`
+	Checksum      string    `json:"checksum"`
+	FencingToken  uint64    `json:"fencingToken"`
+	AppliedAt     time.Time `json:"appliedAt"`
+	DurationMs    float64   `json:"durationMs"`
+	AppliedBy     string    `json:"appliedBy"`
+}
