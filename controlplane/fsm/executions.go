@@ -97,7 +97,9 @@ func (s *State) lockHolderLocked(databaseID string) (domain.Execution, bool) {
 	return domain.Execution{}, false
 }
 
-func holdsLock(e *domain.Execution) bool { return !e.StartedAt.IsZero() && !e.Status.Terminal() }
+func holdsLock(e *domain.Execution) bool {
+	return e.Status == domain.ExecutionRunning || e.Status == domain.ExecutionPaused
+}
 
 // activeOn returns an unfinished execution on the database other than id.
 func (s *State) activeOn(databaseID, id string) (domain.Execution, bool) {
