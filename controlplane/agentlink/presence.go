@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
 
 // presence is the leader's live registry of agent sessions. It is owned by
@@ -20,6 +21,27 @@ type session struct {
 	id          uint64
 	cancel      func()
 	connectedAt time.Time
+	stream      sender
+	sendMu      sync.Mutex // a gRPC stream's Send is not safe for concurrent use
+}
+
+// sender is the sending half of a session's stream.
+type sender interface {
+	Send(*agentpb.ServerMessage) error
+}
+
+func (s *session) send(m *agentpb.ServerMessage) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	return s.stream.Send(m)
+}
+
+// current returns the agent's open session.
+func (p *presence) current(agent string) (*session, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.sessions[agent]
+	return s, ok
 }
 
 func newPresence() *presence {

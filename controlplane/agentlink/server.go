@@ -41,12 +41,41 @@ type Config struct {
 	Clock             func() time.Time
 }
 
+// StepSink receives what agents report about the steps they run, and
+// learns when an agent (re)connects. The orchestrator implements it.
+type StepSink interface {
+	AgentConnected(agent string)
+	StepEvent(agent string, ev *agentpb.StepEvent)
+	StepResult(agent string, res *agentpb.StepResult)
+}
+
 // Server implements agentpb.AgentLinkServer.
 type Server struct {
 	agentpb.UnimplementedAgentLinkServer
 	cfg      Config
 	presence *presence
 	nextID   atomic.Uint64
+	sink     StepSink
+	queries  *queries
+}
+
+// ErrAgentNotConnected is returned when a message is for an agent with no
+// session on this server.
+var ErrAgentNotConnected = errors.New("agentlink: agent not connected")
+
+// SetSink names who receives step reports. Call it before serving.
+func (s *Server) SetSink(sink StepSink) { s.sink = sink }
+
+// Send sends a message to an agent's open session.
+func (s *Server) Send(agent string, m *agentpb.ServerMessage) error {
+	sess, ok := s.presence.current(agent)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrAgentNotConnected, agent)
+	}
+	if err := sess.send(m); err != nil {
+		return fmt.Errorf("send to agent %s: %w", agent, err)
+	}
+	return nil
 }
 
 var _ agentpb.AgentLinkServer = (*Server)(nil)
@@ -59,7 +88,7 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Server{cfg: cfg, presence: newPresence()}
+	return &Server{cfg: cfg, presence: newPresence(), queries: newQueries()}
 }
 
 // Presence returns the live view of agents (meaningful on the leader).
@@ -117,19 +146,38 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	}
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
-	sess := &session{id: s.nextID.Add(1), cancel: cancel, connectedAt: s.cfg.Clock().UTC()}
+	sess := &session{id: s.nextID.Add(1), cancel: cancel, connectedAt: s.cfg.Clock().UTC(), stream: stream}
 	instances := agentpb.ToDomainList(hello.GetInstances())
 	s.presence.open(agent.Name, sess, instances)
 	defer s.presence.close(agent.Name, sess)
 	s.cfg.Logger.Info("agent connected", "agent", agent.Name, "instances", len(instances))
 	defer s.cfg.Logger.Info("agent disconnected", "agent", agent.Name)
 	s.commitReport(ctx, agent.Name, hello.GetHostname(), hello.GetAgentVersion(), instances)
-	if err := stream.Send(&agentpb.ServerMessage{Body: &agentpb.ServerMessage_Welcome{Welcome: &agentpb.Welcome{
+	if err := sess.send(&agentpb.ServerMessage{Body: &agentpb.ServerMessage_Welcome{Welcome: &agentpb.Welcome{
 		ServerId: s.cfg.Raft.Self().ID, HeartbeatIntervalMs: s.cfg.HeartbeatInterval.Milliseconds(),
 	}}}); err != nil {
 		return fmt.Errorf("send welcome: %w", err)
 	}
+	if s.sink != nil {
+		s.sink.AgentConnected(agent.Name)
+	}
 	return s.serveSession(ctx, stream, agent.Name, hello, sess)
+}
+
+// dispatch hands one message from an agent to whoever handles it.
+func (s *Server) dispatch(name string, hello *agentpb.Hello, sess *session, m *agentpb.AgentMessage) {
+	switch {
+	case m.GetHeartbeat() != nil:
+		instances := agentpb.ToDomainList(m.GetHeartbeat().GetInstances())
+		s.presence.heartbeat(name, sess, s.cfg.Clock().UTC(), instances)
+		s.commitReport(context.Background(), name, hello.GetHostname(), hello.GetAgentVersion(), instances)
+	case m.GetStepEvent() != nil && s.sink != nil:
+		s.sink.StepEvent(name, m.GetStepEvent())
+	case m.GetStepResult() != nil && s.sink != nil:
+		s.sink.StepResult(name, m.GetStepResult())
+	case m.GetHistory() != nil:
+		s.queries.answer(m.GetHistory().GetRequestId(), m.GetHistory())
+	}
 }
 
 // serveSession reads heartbeats until the stream ends, the session is
@@ -164,11 +212,7 @@ func (s *Server) serveSession(ctx context.Context, stream agentpb.AgentLink_Sess
 				return s.redirect(stream, "leadership moved")
 			}
 		case m := <-msgs:
-			if hb := m.GetHeartbeat(); hb != nil {
-				instances := agentpb.ToDomainList(hb.GetInstances())
-				s.presence.heartbeat(name, sess, s.cfg.Clock().UTC(), instances)
-				s.commitReport(ctx, name, hello.GetHostname(), hello.GetAgentVersion(), instances)
-			}
+			s.dispatch(name, hello, sess, m)
 		}
 	}
 }

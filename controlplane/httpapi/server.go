@@ -45,6 +45,15 @@ type Config struct {
 	Logger   hclog.Logger
 	Clock    func() time.Time // nil: time.Now
 	Metrics  http.Handler     // served at /metrics when not nil
+	// ExecutionTimeout is the default timeout of an execution (30 min).
+	ExecutionTimeout time.Duration
+	// History reads an instance's history table through its agent.
+	History HistoryReader
+}
+
+// HistoryReader asks an agent for an instance's history table.
+type HistoryReader interface {
+	History(ctx context.Context, agent, instance string) ([]domain.HistoryRow, error)
 }
 
 // API is the HTTP API of one server.
@@ -55,6 +64,9 @@ type API struct {
 	now      func() time.Time
 	forward  *forwarder
 	metrics  http.Handler
+	history  HistoryReader
+
+	execTimeout time.Duration
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -63,7 +75,11 @@ const indexHeader = "X-Hotswap-Index"
 
 // New builds the API.
 func New(cfg Config) *API {
-	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics}
+	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
+		history: cfg.History, execTimeout: cfg.ExecutionTimeout}
+	if a.execTimeout <= 0 {
+		a.execTimeout = 30 * time.Minute
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -99,6 +115,11 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/migrations/{id}", local, a.getMigration)
 	a.route(mux, "PUT /api/v1/migrations/{id}", leader, a.updateMigration)
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
+	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
+	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
+	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
+	a.route(mux, "GET /api/v1/databases/{id}/history", leader, a.databaseHistory)
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, notFound("no such endpoint: "+r.Method+" "+r.URL.Path))

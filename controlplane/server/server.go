@@ -24,6 +24,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/httpapi"
+	"github.com/hotswap-db/hotswap/controlplane/orchestrator"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
@@ -44,6 +45,10 @@ type Config struct {
 	JoinToken     string         // admin token used to join
 	Logger        hclog.Logger
 	Stdout        io.Writer // where the bootstrap token is printed once
+	// MaxConcurrentExecutions bounds executions running at once (default 10).
+	MaxConcurrentExecutions int
+	// ExecutionTimeout is an execution's default timeout (default 30 min).
+	ExecutionTimeout time.Duration
 }
 
 // Server is a running hotswapd.
@@ -51,6 +56,7 @@ type Server struct {
 	cfg      Config
 	node     *cluster.Node
 	links    *agentlink.Server
+	orch     *orchestrator.Orchestrator
 	http     *http.Server
 	grpc     *grpc.Server
 	leaderCh chan bool
@@ -78,6 +84,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.links = agentlink.New(agentlink.Config{Raft: s.node, Logger: cfg.Logger.Named("agentlink"), HashToken: httpapi.HashToken})
+	s.orch = orchestrator.New(orchestrator.Config{Raft: s.node, Dispatcher: s.links, Logger: cfg.Logger.Named("orchestrator"),
+		MaxConcurrent: cfg.MaxConcurrentExecutions})
+	s.links.SetSink(s.orch)
 	if err := s.listen(); err != nil {
 		s.node.Shutdown()
 		return nil, err
@@ -137,7 +146,7 @@ func (s *Server) listen() error {
 		return fmt.Errorf("listen for agents on %s: %w", s.cfg.RPCAddr, err)
 	}
 	api := httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
-		Metrics: newMetrics(s.node, s.links)})
+		Metrics: newMetrics(s.node, s.links), History: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout})
 	s.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.grpc = grpc.NewServer(
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 10 * time.Second, Timeout: 5 * time.Second}),
@@ -214,6 +223,7 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create bootstrap token", "error", err)
 		}
 	}
+	s.orch.Run(ctx)
 }
 
 // createBootstrapToken makes the first admin token of a new cluster, commits

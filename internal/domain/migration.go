@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"time"
 )
@@ -83,4 +85,19 @@ func (m *Migration) Editable() bool {
 		return true
 	}
 	return false
+}
+
+// Script returns the script that runs in the given direction.
+func (m *Migration) Script(dir Direction) string {
+	if dir == Rollback {
+		return m.RollbackScript
+	}
+	return m.MigrationScript
+}
+
+// Checksum returns the hex SHA-256 of the script of the given direction,
+// as recorded in an instance's history table.
+func (m *Migration) Checksum(dir Direction) string {
+	sum := sha256.Sum256([]byte(m.Script(dir)))
+	return hex.EncodeToString(sum[:])
 }

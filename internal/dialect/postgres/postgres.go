@@ -59,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*Conn, error) {
 	}
 	cfg.MaxConns = maxConns
 	cfg.MinConns = 0
-	cfg.ConnConfig.RuntimeParams["application_name"] = ApplicationName
+	_ = 0
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
@@ -199,7 +199,7 @@ func queryDownstreamLinks(ctx context.Context, q querier, st *domain.InstanceSta
 			coalesce(r.state, ''), coalesce(s.slot_type, 'physical'), coalesce(s.slot_name::text, ''),
 			coalesce(extract(epoch FROM r.replay_lag)::float8, 0)
 		FROM pg_stat_replication r
-		LEFT JOIN pg_replication_slots s ON false
+		LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid
 		ORDER BY r.pid`
 	rows, err := q.Query(ctx, sql)
 	if err != nil {

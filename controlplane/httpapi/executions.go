@@ -1,0 +1,260 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/controlplane/planner"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// ExecuteRequest is the body of POST /api/v1/migrations/{id}/execute.
+type ExecuteRequest struct {
+	Environment domain.Environment `json:"environment,omitempty"`
+	Strategy    domain.Strategy    `json:"strategy,omitempty"`
+	DryRun      bool               `json:"dryRun"`
+	// Queue waits for the database's lock instead of answering 409.
+	Queue              bool     `json:"queue,omitempty"`
+	LockTimeoutMs      int64    `json:"lockTimeoutMs,omitempty"`
+	StatementTimeoutMs int64    `json:"statementTimeoutMs,omitempty"`
+	TimeoutSeconds     int64    `json:"timeoutSeconds,omitempty"`
+	Phases             []string `json:"phases,omitempty"`
+}
+
+// ExecuteResponse is the answer of POST .../execute (202).
+type ExecuteResponse struct {
+	ExecutionID       string                 `json:"executionId"`
+	MigrationID       string                 `json:"migrationId"`
+	Status            domain.ExecutionStatus `json:"status"`
+	Queued            bool                   `json:"queued"`
+	CreatedAt         time.Time              `json:"createdAt"`
+	EstimatedDuration int                    `json:"estimatedDuration"`
+	Plan              planner.Plan           `json:"plan"`
+}
+
+// ExecutionList is the answer of GET .../executions.
+type ExecutionList struct {
+	Executions []domain.Execution `json:"executions"`
+	Total      int                `json:"total"`
+}
+
+// RollbackRequest is the body of POST .../executions/{executionId}/rollback.
+type RollbackRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RollbackResponse is the answer of a rollback: 200 once rolled back, 202
+// while it is still running.
+type RollbackResponse struct {
+	ExecutionID         string                 `json:"executionId"`
+	Status              domain.ExecutionStatus `json:"status"`
+	RollbackCompletedAt time.Time              `json:"rollbackCompletedAt,omitzero"`
+	RollbackDuration    float64                `json:"rollbackDuration,omitempty"`
+}
+
+// Execution defaults, from the reference.
+const (
+	defaultLockTimeoutMs = 500
+	maxLockTimeoutMs     = 60_000
+)
+
+func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p principal) error {
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r, smallBodyLimit)
+	if err != nil {
+		return err
+	}
+	var req ExecuteRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	db, err := a.raft.State().Database(m.TargetDatabaseID)
+	if err != nil {
+		return err
+	}
+	if err := a.checkExecute(m, db, &req); err != nil {
+		return err
+	}
+	plan, err := planner.Forward(db, req.Strategy)
+	var unsupported *planner.ErrUnsupported
+	if errors.As(err, &unsupported) {
+		return badRequest(err.Error(), domain.FieldError{Field: "strategy", Message: unsupported.Reason})
+	} else if err != nil {
+		return badRequest(err.Error())
+	}
+	e := a.newExecution(m, db, req, plan, p)
+	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
+		Status: e.Status, Queued: e.Queued, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
+	return nil
+}
+
+// checkExecute validates an execute request against the migration and its
+// database, filling defaults.
+func (a *API) checkExecute(m domain.Migration, db domain.Database, req *ExecuteRequest) error {
+	var errs []domain.FieldError
+	if req.Strategy == "" {
+		req.Strategy = m.Strategy
+	}
+	if !oneOfStrategy(req.Strategy) {
+		errs = append(errs, domain.FieldError{Field: "strategy", Message: "unknown strategy " + string(req.Strategy)})
+	}
+	if req.Environment != "" && req.Environment != db.Environment {
+		errs = append(errs, domain.FieldError{Field: "environment",
+			Message: fmt.Sprintf("database %s is in %s, not %s", db.Name, db.Environment, req.Environment)})
+	}
+	if req.LockTimeoutMs == 0 {
+		req.LockTimeoutMs = defaultLockTimeoutMs
+	}
+	if req.LockTimeoutMs < 1 || req.LockTimeoutMs > maxLockTimeoutMs {
+		errs = append(errs, domain.FieldError{Field: "lockTimeoutMs", Message: "must be from 1 to 60000"})
+	}
+	if req.StatementTimeoutMs < 0 {
+		errs = append(errs, domain.FieldError{Field: "statementTimeoutMs", Message: "must not be negative"})
+	}
+	if req.TimeoutSeconds == 0 {
+		req.TimeoutSeconds = int64(a.execTimeout / time.Second)
+	}
+	if req.TimeoutSeconds < 1 || req.TimeoutSeconds > 7*24*3600 {
+		errs = append(errs, domain.FieldError{Field: "timeoutSeconds", Message: "must be from 1 to 604800"})
+	}
+	if err := domain.AsError(errs); err != nil {
+		return err
+	}
+	if m.Status == domain.MigrationInProgress {
+		return &apiError{http.StatusConflict, codeConflict, "migration " + m.Name + " is already in progress", nil}
+	}
+	return a.checkDependenciesSucceeded(m)
+}
+
+func oneOfStrategy(s domain.Strategy) bool {
+	for _, v := range domain.Strategies {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDependenciesSucceeded refuses with 409 while a migration this one depends on
+// has not succeeded on the database.
+func (a *API) checkDependenciesSucceeded(m domain.Migration) error {
+	for _, id := range m.Dependencies {
+		dep, err := a.raft.State().Migration(id)
+		if err != nil {
+			return &apiError{http.StatusConflict, codeConflict, "dependency " + id + " no longer exists", nil}
+		}
+		if dep.Status != domain.MigrationSucceeded {
+			return &apiError{http.StatusConflict, codeConflict, fmt.Sprintf(
+				"dependency %s (%s) has not succeeded on this database (it is %s): execute it first", dep.Name, dep.MigrationID, dep.Status), nil}
+		}
+	}
+	return nil
+}
+
+func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRequest, plan planner.Plan, p principal) domain.Execution {
+	now := a.now().UTC().Truncate(time.Millisecond)
+	e := domain.Execution{ExecutionID: "exec-" + uuid.NewString(), MigrationID: m.MigrationID, DatabaseID: db.DatabaseID,
+		Environment: db.Environment, Strategy: req.Strategy, DryRun: req.DryRun, Status: domain.ExecutionPending,
+		InitiatedBy: p.Name, Queued: req.Queue, Steps: plan.Steps, LockTimeoutMs: req.LockTimeoutMs,
+		StatementTimeoutMs: req.StatementTimeoutMs, TimeoutSeconds: req.TimeoutSeconds, CreatedAt: now}
+	for _, line := range plan.Explanation {
+		e.Logs = append(e.Logs, domain.LogEntry{Time: now, Level: "info", Message: "plan: " + line})
+	}
+	e.Logs = append(e.Logs, domain.LogEntry{Time: now, Level: "info",
+		Message: fmt.Sprintf("execution requested by %s (dry run: %v, lock timeout %dms)", p.Name, req.DryRun, req.LockTimeoutMs)})
+	return e
+}
+
+func (a *API) listExecutions(w http.ResponseWriter, r *http.Request, _ principal) error {
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	list := a.raft.State().Executions(func(e *domain.Execution) bool { return e.MigrationID == m.MigrationID })
+	writeJSON(w, http.StatusOK, ExecutionList{Executions: list, Total: len(list)})
+	return nil
+}
+
+// execution finds an execution of the migration in the path.
+func (a *API) execution(r *http.Request) (domain.Execution, error) {
+	e, err := a.raft.State().Execution(r.PathValue("executionId"))
+	if err != nil {
+		return e, err
+	}
+	if e.MigrationID != r.PathValue("id") {
+		return e, notFound("execution " + e.ExecutionID + " does not belong to migration " + r.PathValue("id"))
+	}
+	return e, nil
+}
+
+func (a *API) getExecution(w http.ResponseWriter, r *http.Request, _ principal) error {
+	e, err := a.execution(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p principal) error {
+	e, err := a.execution(r)
+	if err != nil {
+		return err
+	}
+	var req RollbackRequest
+	if body, err := readBody(r, smallBodyLimit); err != nil {
+		return err
+	} else if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if req.Reason == "" {
+		return badRequest("a reason is required", domain.FieldError{Field: "reason", Message: "say why, for the log"})
+	}
+	if e.DryRun {
+		return &apiError{http.StatusConflict, codeConflict, "a dry run applies nothing and has nothing to roll back", nil}
+	}
+	if err := a.commit(w, r, fsm.RequestRollbackRequest{ExecutionID: e.ExecutionID, Reason: req.Reason, By: p.Name,
+		At: a.now().UTC()}); err != nil {
+		return err
+	}
+	done := a.waitTerminal(r.Context(), e.ExecutionID, 60*time.Second)
+	resp := RollbackResponse{ExecutionID: done.ExecutionID, Status: done.Status, RollbackCompletedAt: done.RollbackCompletedAt}
+	if !done.RollbackCompletedAt.IsZero() {
+		resp.RollbackDuration = done.CompletedAt.Sub(done.StartedAt).Seconds()
+	}
+	status := http.StatusOK
+	if !done.Status.Terminal() {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, resp)
+	return nil
+}
+
+// waitTerminal polls the state until the execution ends or the wait is over.
+func (a *API) waitTerminal(ctx context.Context, id string, wait time.Duration) domain.Execution {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		e, err := a.raft.State().Execution(id)
+		if err != nil || e.Status.Terminal() {
+			return e
+		}
+		select {
+		case <-ctx.Done():
+			return e
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,275 @@
+// Package orchestrator drives executions on the leader: it starts them when
+// their database's lock is free, hands each step to its agent, records what
+// the agent reports, and rolls back what was applied when a step fails, a
+// rollback is asked for, or the execution times out. Every decision is a
+// Raft command, so a new leader picks up where the old one stopped.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/proto/agentpb"
+)
+
+// Raft is what the orchestrator needs of the local Raft node.
+type Raft interface {
+	State() *fsm.State
+	Apply(ctx context.Context, c fsm.Command) (uint64, error)
+}
+
+// Dispatcher sends messages to connected agents.
+type Dispatcher interface {
+	Send(agent string, m *agentpb.ServerMessage) error
+}
+
+// Config tunes the orchestrator.
+type Config struct {
+	Raft          Raft
+	Dispatcher    Dispatcher
+	Logger        hclog.Logger
+	MaxConcurrent int              // executions running at once; default 10
+	Tick          time.Duration    // how often state is reconciled; default 100ms
+	Clock         func() time.Time // default time.Now
+}
+
+// Orchestrator runs executions. Run it only on the leader.
+type Orchestrator struct {
+	cfg   Config
+	inbox chan inbound
+
+	// dispatched remembers which step attempts were handed to their agent
+	// during this leadership; a new leader starts empty and re-sends, which
+	// agents recognise.
+	mu         sync.Mutex
+	dispatched map[string]bool
+	cancelled  map[string]bool
+	logs       map[string][]domain.LogEntry
+	done       map[string][]domain.StatementResult
+}
+
+type inbound struct {
+	agent  string
+	event  *agentpb.StepEvent
+	result *agentpb.StepResult
+}
+
+// New returns an orchestrator.
+func New(cfg Config) *Orchestrator {
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 10
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 100 * time.Millisecond
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), dispatched: map[string]bool{},
+		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{}}
+}
+
+// AgentConnected forgets what was sent to the agent, so running steps are
+// sent again to its new session.
+func (o *Orchestrator) AgentConnected(agent string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k := range o.dispatched {
+		if agentOfKey(k) == agent {
+			delete(o.dispatched, k)
+		}
+	}
+}
+
+// StepEvent queues a step's progress report.
+func (o *Orchestrator) StepEvent(agent string, ev *agentpb.StepEvent) {
+	o.enqueue(inbound{agent: agent, event: ev})
+}
+
+// StepResult queues a step's result.
+func (o *Orchestrator) StepResult(agent string, res *agentpb.StepResult) {
+	o.enqueue(inbound{agent: agent, result: res})
+}
+
+// enqueue never blocks an agent's stream: when the inbox is full the report
+// is dropped, and the step is re-sent later, which the agent answers again.
+func (o *Orchestrator) enqueue(in inbound) {
+	select {
+	case o.inbox <- in:
+	default:
+		o.cfg.Logger.Warn("orchestrator inbox full; dropping a step report", "agent", in.agent)
+	}
+}
+
+// Run drives executions until ctx ends (leadership lost).
+func (o *Orchestrator) Run(ctx context.Context) {
+	o.reset()
+	tick := time.NewTicker(o.cfg.Tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-o.inbox:
+			o.receive(ctx, in)
+		case <-tick.C:
+			o.flushEvents(ctx)
+			o.reconcile(ctx)
+		}
+	}
+}
+
+func (o *Orchestrator) reset() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	clear(o.dispatched)
+	clear(o.cancelled)
+	clear(o.logs)
+	clear(o.done)
+}
+
+// reconcile moves every unfinished execution one step further.
+func (o *Orchestrator) reconcile(ctx context.Context) {
+	running := 0
+	for _, e := range o.cfg.Raft.State().Executions(nil) {
+		if e.Status == domain.ExecutionRunning {
+			running++
+		}
+	}
+	for _, e := range o.cfg.Raft.State().Executions(func(e *domain.Execution) bool { return !e.Status.Terminal() }) {
+		if ctx.Err() != nil {
+			return
+		}
+		switch e.Status {
+		case domain.ExecutionPending:
+			if running < o.cfg.MaxConcurrent && o.start(ctx, e) {
+				running++
+			}
+		case domain.ExecutionRunning:
+			o.drive(ctx, e)
+		}
+	}
+}
+
+// start takes the database's lock for a pending execution, if it is free.
+func (o *Orchestrator) start(ctx context.Context, e domain.Execution) bool {
+	if _, held := o.cfg.Raft.State().LockHolder(e.DatabaseID); held {
+		return false
+	}
+	_, err := o.cfg.Raft.Apply(ctx, fsm.StartExecutionRequest{ExecutionID: e.ExecutionID, StartedAt: o.now()})
+	if err != nil {
+		if !errors.Is(err, fsm.ErrConflict) {
+			o.cfg.Logger.Warn("start execution", "execution", e.ExecutionID, "error", err)
+		}
+		return false
+	}
+	o.cfg.Logger.Info("execution started", "execution", e.ExecutionID, "database", e.DatabaseID)
+	return true
+}
+
+// drive decides the next move of a running execution.
+func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
+	if !e.RollingBack && !e.DryRun {
+		if reason, ok := o.rollbackReason(e); ok {
+			o.beginRollback(ctx, e, reason)
+			return
+		}
+	}
+	if e.DryRun && o.now().After(e.Deadline()) {
+		o.cancelRunning(e, "execution timeout")
+	}
+	step := activeStep(e)
+	switch {
+	case step == nil:
+		o.finish(ctx, e)
+	case step.Status == domain.StepPending:
+		o.markRunning(ctx, e, step.StepID)
+	case step.Status == domain.StepRunning:
+		o.dispatch(ctx, e, *step)
+	}
+}
+
+// rollbackReason says why a running forward execution must roll back.
+func (o *Orchestrator) rollbackReason(e domain.Execution) (string, bool) {
+	switch {
+	case e.RollbackRequested:
+		return e.RollbackReason, true
+	case !e.StartedAt.IsZero() && o.now().After(e.Deadline()):
+		return fmt.Sprintf("execution timeout of %s exceeded", time.Duration(e.TimeoutSeconds)*time.Second), true
+	}
+	return "", false
+}
+
+// activeStep is the first step not yet finished, in plan order.
+func activeStep(e domain.Execution) *domain.Step {
+	for i := range e.Steps {
+		if s := &e.Steps[i]; s.Status == domain.StepPending || s.Status == domain.StepRunning {
+			return s
+		}
+	}
+	return nil
+}
+
+func (o *Orchestrator) now() time.Time { return o.cfg.Clock().UTC() }
+
+// update applies fn to the current execution and commits the result. It
+// re-reads and retries when the execution changed meanwhile (a rollback
+// request, say), so no report is lost to a race.
+func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.Execution) []domain.LogEntry) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		e, err := o.cfg.Raft.State().Execution(id)
+		if err != nil {
+			return err
+		}
+		e.Steps = cloneSteps(e.Steps)
+		logs := fn(&e)
+		e.Progress = progress(e)
+		_, err = o.cfg.Raft.Apply(ctx, fsm.UpdateExecutionRequest{Execution: e, AppendLogs: logs})
+		if !errors.Is(err, fsm.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("update execution %s: kept changing", id)
+}
+
+func cloneSteps(steps []domain.Step) []domain.Step {
+	out := make([]domain.Step, len(steps))
+	for i, s := range steps {
+		s.Statements = append([]domain.StatementResult(nil), s.Statements...)
+		out[i] = s
+	}
+	return out
+}
+
+// progress is the share of the current direction's steps that finished.
+func progress(e domain.Execution) int {
+	dir := domain.Forward
+	if e.RollingBack {
+		dir = domain.Rollback
+	}
+	total, finished := 0, 0
+	for _, s := range e.Steps {
+		if s.Direction != dir {
+			continue
+		}
+		total++
+		if s.Status != domain.StepPending && s.Status != domain.StepRunning {
+			finished++
+		}
+	}
+	if e.Status.Terminal() || total == 0 {
+		return 100
+	}
+	return finished * 100 / total
+}
+
+func logEntry(at time.Time, level, format string, a ...any) domain.LogEntry {
+	return domain.LogEntry{Time: at, Level: level, Message: fmt.Sprintf(format, a...)}
+}

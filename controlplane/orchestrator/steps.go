@@ -1,0 +1,179 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hotswap-db/hotswap/controlplane/planner"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/proto/agentpb"
+)
+
+// stepKey names one attempt of one step for one agent.
+func stepKey(agent, execID, stepID string, attempt int) string {
+	return fmt.Sprintf("%s|%s|%s|%d", agent, execID, stepID, attempt)
+}
+
+func agentOfKey(k string) string { a, _, _ := strings.Cut(k, "|"); return a }
+
+// markRunning starts the next attempt of a pending step.
+func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, stepID string) {
+	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
+		s, ok := x.Step(stepID)
+		if !ok || s.Status != domain.StepPending {
+			return nil
+		}
+		s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
+		x.CurrentPhase = s.Phase
+		return []domain.LogEntry{{Time: o.now(), Level: "info", StepID: s.StepID,
+			Message: fmt.Sprintf("step %s (%s) starting on %s/%s", s.StepID, s.Direction, s.Agent, s.InstanceID)}}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("start step", "execution", e.ExecutionID, "step", stepID, "error", err)
+	}
+}
+
+// dispatch hands a running step to its agent, once per attempt and
+// leadership (or agent session).
+func (o *Orchestrator) dispatch(ctx context.Context, e domain.Execution, s domain.Step) {
+	key := stepKey(s.Agent, e.ExecutionID, s.StepID, s.Attempt)
+	o.mu.Lock()
+	sent := o.dispatched[key]
+	o.mu.Unlock()
+	if sent {
+		return
+	}
+	msg, err := o.executeMessage(e, s)
+	if err != nil {
+		o.failStep(ctx, e.ExecutionID, s.StepID, s.Attempt, err.Error())
+		return
+	}
+	if err := o.cfg.Dispatcher.Send(s.Agent, msg); err != nil {
+		o.cfg.Logger.Debug("step waits for its agent", "execution", e.ExecutionID, "step", s.StepID, "error", err)
+		return
+	}
+	o.mu.Lock()
+	o.dispatched[key] = true
+	o.mu.Unlock()
+}
+
+func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agentpb.ServerMessage, error) {
+	m, err := o.cfg.Raft.State().Migration(e.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Execute{Execute: &agentpb.ExecuteStep{
+		ExecutionId: e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
+		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
+		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
+		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: e.Deadline().UnixMilli(), DryRun: e.DryRun,
+		Attempt: int32(s.Attempt),
+	}}}, nil
+}
+
+// cancelRunning asks the agent to stop the running step, once.
+func (o *Orchestrator) cancelRunning(e domain.Execution, reason string) {
+	s := activeStep(e)
+	if s == nil || s.Status != domain.StepRunning {
+		return
+	}
+	key := stepKey(s.Agent, e.ExecutionID, s.StepID, s.Attempt)
+	o.mu.Lock()
+	already := o.cancelled[key]
+	o.cancelled[key] = true
+	o.mu.Unlock()
+	if already {
+		return
+	}
+	err := o.cfg.Dispatcher.Send(s.Agent, &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Cancel{
+		Cancel: &agentpb.CancelStep{ExecutionId: e.ExecutionID, StepId: s.StepID, Reason: reason}}})
+	if err != nil {
+		o.cfg.Logger.Warn("cancel step", "execution", e.ExecutionID, "step", s.StepID, "error", err)
+	}
+}
+
+// beginRollback stops the forward run and plans the rollback of what it
+// applied. A forward step still running is cancelled first; the rollback
+// is planned once its agent reports how it ended.
+func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, reason string) {
+	if s := activeStep(e); s != nil && s.Status == domain.StepRunning {
+		o.cancelRunning(e, "rollback: "+reason)
+		return
+	}
+	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
+		if x.RollingBack {
+			return nil
+		}
+		for i := range x.Steps {
+			if x.Steps[i].Status == domain.StepPending {
+				x.Steps[i].Status = domain.StepCancelled
+			}
+		}
+		rb := planner.Rollback(x.Steps)
+		x.Steps = append(x.Steps, rb...)
+		x.RollingBack, x.RollbackRequested, x.CurrentPhase = true, true, "rollback"
+		if x.RollbackReason == "" {
+			x.RollbackReason = reason
+		}
+		return []domain.LogEntry{logEntry(o.now(), "warn", "rolling back %d applied step(s): %s", len(rb), reason)}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("begin rollback", "execution", e.ExecutionID, "error", err)
+	}
+}
+
+// finish ends an execution whose steps are all done.
+func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
+	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
+		if activeStep(*x) != nil || x.Status.Terminal() {
+			return nil
+		}
+		now := o.now()
+		x.CompletedAt, x.CurrentPhase = now, ""
+		switch {
+		case x.RollingBack && anyFailed(x.Steps, domain.Rollback):
+			x.Status = domain.ExecutionFailed
+			x.ErrorMessage = strings.TrimSpace(x.ErrorMessage + "; rollback failed: the database may be half-migrated, check the steps")
+		case x.RollingBack:
+			x.Status, x.RollbackCompletedAt = domain.ExecutionRolledBack, now
+		case anyFailed(x.Steps, domain.Forward):
+			x.Status = domain.ExecutionFailed
+		default:
+			x.Status = domain.ExecutionSucceeded
+		}
+		return []domain.LogEntry{logEntry(now, "info", "execution %s after %s", x.Status, now.Sub(x.StartedAt).Round(time.Millisecond))}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("finish execution", "execution", e.ExecutionID, "error", err)
+		return
+	}
+	o.cfg.Logger.Info("execution finished", "execution", e.ExecutionID)
+}
+
+func anyFailed(steps []domain.Step, dir domain.Direction) bool {
+	for _, s := range steps {
+		if s.Direction == dir && (s.Status == domain.StepFailed || (dir == domain.Rollback && s.Status == domain.StepCancelled)) {
+			return true
+		}
+	}
+	return false
+}
+
+// failStep ends a running step with an error found by the control plane.
+func (o *Orchestrator) failStep(ctx context.Context, execID, stepID string, attempt int, msg string) {
+	res := &agentpb.StepResult{ExecutionId: execID, StepId: stepID, Attempt: int32(attempt), AgentError: msg}
+	o.applyResult(ctx, res)
+}
+
+// receive handles one report from an agent.
+func (o *Orchestrator) receive(ctx context.Context, in inbound) {
+	switch {
+	case in.result != nil:
+		o.flushEvents(ctx) // the step's last events come before its result
+		o.applyResult(ctx, in.result)
+	case in.event != nil:
+		o.bufferEvent(in.event)
+	}
+}
