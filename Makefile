@@ -31,7 +31,7 @@ test-unit:
 
 ## demo: a single-node control plane, an agent and a local PostgreSQL, end to end
 demo: deps build
-	./scripts/demo.sh
+	$(GO) run ./internal/demo/cmd/hotswap-demo --bin $(BIN)
 
 ## proto: regenerate proto/agentpb from proto/agent.proto
 proto:

@@ -34,11 +34,35 @@ type Agent struct {
 
 	mu    sync.Mutex
 	conns map[string]dialect.Conn // by instance id, opened lazily
+
+	steps *steps
+	// link is the open session's stream, nil between sessions.
+	linkMu sync.Mutex
+	link   agentpb.AgentLink_SessionClient
+}
+
+// send sends a message on the open session; without one it is dropped
+// (a step's result is sent again when the step is re-delivered).
+func (a *Agent) send(m *agentpb.AgentMessage) {
+	a.linkMu.Lock()
+	defer a.linkMu.Unlock()
+	if a.link == nil {
+		return
+	}
+	if err := a.link.Send(m); err != nil {
+		a.log.Debug("send to the control plane", "error", err)
+	}
+}
+
+func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
+	a.linkMu.Lock()
+	a.link = l
+	a.linkMu.Unlock()
 }
 
 // New returns an agent for cfg. Nothing is opened until Run.
 func New(cfg Config, log hclog.Logger) *Agent {
-	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}}
+	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps()}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
 	}
@@ -115,6 +139,8 @@ func (a *Agent) session(ctx context.Context, addr string) (redirect string, err 
 		return "", errors.New("the server's first message was neither welcome nor redirect")
 	}
 	a.log.Info("connected", "server", addr, "server_id", w.GetServerId())
+	a.setLink(stream)
+	defer a.setLink(nil)
 	return a.heartbeat(ctx, stream, time.Duration(w.GetHeartbeatIntervalMs())*time.Millisecond)
 }
 
@@ -158,12 +184,29 @@ func (a *Agent) heartbeat(ctx context.Context, stream agentpb.AgentLink_SessionC
 			if rd := r.msg.GetRedirect(); rd != nil {
 				return rd.GetLeaderRpcAddr(), nil
 			}
+			a.handle(ctx, r.msg)
 		case <-tick.C:
-			hb := &agentpb.Heartbeat{SentUnixMs: time.Now().UnixMilli(), Instances: a.probeAll(ctx)}
-			if err := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Heartbeat{Heartbeat: hb}}); err != nil {
-				return "", fmt.Errorf("send heartbeat: %w", err)
-			}
+			go a.sendHeartbeat(ctx)
 		}
+	}
+}
+
+// sendHeartbeat probes the instances and reports them. It runs beside the
+// message loop so a slow probe never delays a step.
+func (a *Agent) sendHeartbeat(ctx context.Context) {
+	hb := &agentpb.Heartbeat{SentUnixMs: time.Now().UnixMilli(), Instances: a.probeAll(ctx)}
+	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Heartbeat{Heartbeat: hb}})
+}
+
+// handle acts on a message from the control plane.
+func (a *Agent) handle(ctx context.Context, m *agentpb.ServerMessage) {
+	switch {
+	case m.GetExecute() != nil:
+		a.handleExecute(m.GetExecute())
+	case m.GetCancel() != nil:
+		a.handleCancel(m.GetCancel())
+	case m.GetHistory() != nil:
+		go a.handleHistory(ctx, m.GetHistory())
 	}
 }
 

@@ -265,21 +265,27 @@ type Agent struct {
 	exited     chan struct{}
 }
 
-// StartAgent writes cfg to a config file (mode 0600) and starts an agent on
-// it; the agent is killed when the test ends.
-func StartAgent(tb testing.TB, bins Binaries, cfg agent.Config) *Agent {
-	tb.Helper()
-	dir := tb.TempDir()
-	a := &Agent{ConfigPath: filepath.Join(dir, "agent.yaml"), LogPath: filepath.Join(dir, "agent.log"), bin: bins.Agent}
+// NewAgent writes cfg to dir/agent.yaml (mode 0600) and starts an agent on it.
+func NewAgent(bin, dir string, cfg agent.Config) (*Agent, error) {
+	a := &Agent{ConfigPath: filepath.Join(dir, "agent.yaml"), LogPath: filepath.Join(dir, "agent.log"), bin: bin}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
-		tb.Fatalf("encode agent config: %v", err)
+		return nil, fmt.Errorf("encode agent config: %w", err)
 	}
 	if err := os.WriteFile(a.ConfigPath, raw, 0o600); err != nil {
-		tb.Fatalf("write agent config: %v", err)
+		return nil, fmt.Errorf("write agent config: %w", err)
 	}
-	tb.Cleanup(a.Kill)
-	if err := a.Start(); err != nil {
+	return a, a.Start()
+}
+
+// StartAgent starts an agent on cfg for a test; it is killed when the test ends.
+func StartAgent(tb testing.TB, bins Binaries, cfg agent.Config) *Agent {
+	tb.Helper()
+	a, err := NewAgent(bins.Agent, tb.TempDir(), cfg)
+	if a != nil {
+		tb.Cleanup(a.Kill)
+	}
+	if err != nil {
 		tb.Fatalf("start agent: %v", err)
 	}
 	return a

@@ -59,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*Conn, error) {
 	}
 	cfg.MaxConns = maxConns
 	cfg.MinConns = 0
-	_ = 0
+	cfg.ConnConfig.RuntimeParams["application_name"] = ApplicationName
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}

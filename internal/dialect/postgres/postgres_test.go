@@ -134,6 +134,19 @@ func TestProbeStandby(t *testing.T) {
 	}
 	assertNoSecret(t, ss, standby.Password())
 	t.Run("ReplicationLag", func(t *testing.T) { testStandbyLag(t, primary, standby, sc) })
+	t.Run("NoSlot", func(t *testing.T) { testStandbyWithoutSlot(t, standby, pc) })
+}
+
+// testStandbyWithoutSlot makes the standby stream without its slot and
+// checks the primary still reports a physical link.
+func testStandbyWithoutSlot(t *testing.T, standby *testbed.Postgres, pc *postgres.Conn) {
+	execSQL(t, standby.DSN("app"), "ALTER SYSTEM SET primary_slot_name = ''", "SELECT pg_reload_conf()")
+	st := waitProbe(t, pc, "a sender without a slot", func(st domain.InstanceStatus) bool {
+		return len(st.Links) == 1 && st.Links[0].Name == "" && st.Links[0].State == "streaming"
+	})
+	if l := st.Links[0]; l.Direction != "downstream" || l.Kind != "physical" {
+		t.Errorf("slotless sender link = %+v, want downstream physical", l)
+	}
 }
 
 // testStandbyLag pauses replay on the standby and checks the lag grows, then
@@ -193,6 +206,17 @@ func TestProbeLogical(t *testing.T) {
 	if down.Peer != "hotswap_sub@127.0.0.1" {
 		t.Errorf("publisher downstream peer = %q, want hotswap_sub@127.0.0.1", down.Peer)
 	}
+
+	if err := pub.Stop(); err != nil {
+		t.Fatalf("stop publisher: %v", err)
+	}
+	waitProbe(t, sc, "the subscription to stop with its publisher", func(st domain.InstanceStatus) bool {
+		return len(st.Links) == 1 && st.Links[0].State == "stopped"
+	})
+	execSQL(t, sub.DSN("app"), "ALTER SUBSCRIPTION hotswap_sub DISABLE")
+	waitProbe(t, sc, "the subscription to show disabled", func(st domain.InstanceStatus) bool {
+		return len(st.Links) == 1 && st.Links[0].State == "disabled"
+	})
 }
 
 func TestProbeUnreachable(t *testing.T) {

@@ -1,0 +1,193 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/proto/agentpb"
+)
+
+// maxFinished bounds the results kept to answer a re-delivered step.
+const maxFinished = 512
+
+// steps runs the steps the control plane sends. A step keeps running when
+// the session drops; its result goes out on whichever session is open when
+// it ends, and again whenever the step is delivered again.
+type steps struct {
+	mu       sync.Mutex
+	running  map[string]context.CancelFunc
+	finished map[string]*agentpb.StepResult
+	order    []string
+	tokens   map[string]uint64 // highest fencing token seen per instance
+}
+
+func newSteps() *steps {
+	return &steps{running: map[string]context.CancelFunc{}, finished: map[string]*agentpb.StepResult{},
+		tokens: map[string]uint64{}}
+}
+
+func stepID(execID, stepID string) string { return execID + "|" + stepID }
+
+// handleExecute starts a step unless it is running already; a step that
+// finished is answered from memory.
+func (a *Agent) handleExecute(m *agentpb.ExecuteStep) {
+	key := stepID(m.GetExecutionId(), m.GetStepId())
+	st := a.steps
+	st.mu.Lock()
+	if _, busy := st.running[key]; busy {
+		st.mu.Unlock()
+		return
+	}
+	if res, ok := st.finished[key]; ok {
+		st.mu.Unlock()
+		again := proto.Clone(res).(*agentpb.StepResult)
+		again.Attempt = m.GetAttempt()
+		a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_StepResult{StepResult: again}})
+		return
+	}
+	if seen := st.tokens[m.GetInstanceId()]; m.GetFencingToken() < seen {
+		st.mu.Unlock()
+		a.finishStep(key, m, &agentpb.StepResult{AgentError: fmt.Sprintf(
+			"stale fencing token %d: this agent already ran token %d on %s", m.GetFencingToken(), seen, m.GetInstanceId())})
+		return
+	}
+	st.tokens[m.GetInstanceId()] = m.GetFencingToken()
+	ctx, cancel := context.WithCancel(context.Background())
+	st.running[key] = cancel
+	st.mu.Unlock()
+	go a.runStep(ctx, key, m)
+}
+
+// handleCancel cancels a running step; its statement is cancelled in the database.
+func (a *Agent) handleCancel(m *agentpb.CancelStep) {
+	a.steps.mu.Lock()
+	cancel, ok := a.steps.running[stepID(m.GetExecutionId(), m.GetStepId())]
+	a.steps.mu.Unlock()
+	if ok {
+		a.log.Warn("cancelling step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "reason", m.GetReason())
+		cancel()
+	}
+}
+
+func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep) {
+	a.log.Info("running step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "instance", m.GetInstanceId(),
+		"direction", m.GetDirection(), "dry_run", m.GetDryRun())
+	res := &agentpb.StepResult{}
+	out, err := a.execute(ctx, m)
+	switch {
+	case errors.Is(err, context.Canceled):
+		res.Cancelled = true
+	case err != nil:
+		res.AgentError = a.scrub(err.Error())
+	}
+	res.AlreadyApplied, res.Transactional, res.Retries = out.AlreadyApplied, out.Transactional, int32(out.Retries)
+	res.Error = agentpb.DBErrorFromDomain(scrubDBError(a, out.Error))
+	for _, s := range out.Statements {
+		res.Statements = append(res.Statements, agentpb.StatementFromDomain(s))
+	}
+	a.finishStep(key, m, res)
+}
+
+func scrubDBError(a *Agent, e *domain.DBError) *domain.DBError {
+	if e == nil {
+		return nil
+	}
+	return &domain.DBError{Message: a.scrub(e.Message), SQLState: e.SQLState, Statement: e.Statement}
+}
+
+// execute runs the step on its instance's executor.
+func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.StepOutcome, error) {
+	in, ok := a.instance(m.GetInstanceId())
+	if !ok {
+		return dialect.StepOutcome{}, fmt.Errorf("this agent has no instance %q", m.GetInstanceId())
+	}
+	conn, err := a.conn(ctx, in)
+	if err != nil {
+		return dialect.StepOutcome{}, err
+	}
+	ex, ok := conn.(dialect.Executor)
+	if !ok {
+		return dialect.StepOutcome{}, fmt.Errorf("engine %s cannot execute steps yet", in.Engine)
+	}
+	req := dialect.StepRequest{ExecutionID: m.GetExecutionId(), StepID: m.GetStepId(), MigrationID: m.GetMigrationId(),
+		MigrationName: m.GetMigrationName(), Direction: domain.Direction(m.GetDirection()), Script: m.GetScript(),
+		Checksum: m.GetChecksum(), FencingToken: m.GetFencingToken(), AppliedBy: m.GetAppliedBy(),
+		LockTimeout: time.Duration(m.GetLockTimeoutMs()) * time.Millisecond, StatementTimeout: time.Duration(m.GetStatementTimeoutMs()) * time.Millisecond,
+		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun()}
+	return ex.ExecuteStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
+}
+
+func (a *Agent) sendEvent(m *agentpb.ExecuteStep, ev dialect.StepEvent) {
+	pe := &agentpb.StepEvent{ExecutionId: m.GetExecutionId(), StepId: m.GetStepId(), TimeUnixMs: ev.Time.UnixMilli(),
+		Level: ev.Level, Message: a.scrub(ev.Message), Statement: ev.Statement}
+	if ev.Done != nil {
+		pe.Done = agentpb.StatementFromDomain(*ev.Done)
+	}
+	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_StepEvent{StepEvent: pe}})
+}
+
+// finishStep remembers a step's result and reports it.
+func (a *Agent) finishStep(key string, m *agentpb.ExecuteStep, res *agentpb.StepResult) {
+	res.ExecutionId, res.StepId, res.Attempt = m.GetExecutionId(), m.GetStepId(), m.GetAttempt()
+	st := a.steps
+	st.mu.Lock()
+	delete(st.running, key)
+	st.finished[key] = res
+	st.order = append(st.order, key)
+	if len(st.order) > maxFinished {
+		delete(st.finished, st.order[0])
+		st.order = st.order[1:]
+	}
+	st.mu.Unlock()
+	a.log.Info("step finished", "execution", m.GetExecutionId(), "step", m.GetStepId(),
+		"already_applied", res.GetAlreadyApplied(), "cancelled", res.GetCancelled(),
+		"db_error", res.GetError().GetMessage(), "agent_error", res.GetAgentError())
+	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_StepResult{StepResult: res}})
+}
+
+// handleHistory answers a history request from the instance's table.
+func (a *Agent) handleHistory(ctx context.Context, m *agentpb.HistoryRequest) {
+	resp := &agentpb.HistoryResponse{RequestId: m.GetRequestId()}
+	rows, err := a.history(ctx, m.GetInstanceId())
+	if err != nil {
+		resp.Error = a.scrub(err.Error())
+	}
+	for _, r := range rows {
+		resp.Rows = append(resp.Rows, agentpb.HistoryFromDomain(r))
+	}
+	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_History{History: resp}})
+}
+
+func (a *Agent) history(ctx context.Context, instance string) ([]domain.HistoryRow, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	in, ok := a.instance(instance)
+	if !ok {
+		return nil, fmt.Errorf("this agent has no instance %q", instance)
+	}
+	conn, err := a.conn(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(dialect.Executor)
+	if !ok {
+		return nil, fmt.Errorf("engine %s keeps no history table yet", in.Engine)
+	}
+	return ex.History(ctx)
+}
+
+func (a *Agent) instance(id string) (InstanceConfig, bool) {
+	for _, in := range a.cfg.Instances {
+		if in.ID == id {
+			return in, true
+		}
+	}
+	return InstanceConfig{}, false
+}

@@ -1,0 +1,169 @@
+// Package demo shows what HotSwap is for, on one machine: a control plane,
+// an agent and a PostgreSQL with an application workload; a migration runs
+// while a long transaction holds the table, and the application's latency
+// stays flat; then a rollback.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// Config says where the programs are and how long to block the table.
+type Config struct {
+	BinDir      string        // holds hotswapd and hotswap-agent
+	WorkDir     string        // data folders; removed at the end
+	BlockFor    time.Duration // how long the long transaction holds the table
+	LockTimeout time.Duration
+	Clients     int
+}
+
+// stack is everything the demo started.
+type stack struct {
+	out    io.Writer
+	pg     *testbed.Postgres
+	srv    *testbed.Server
+	agent  *testbed.Agent
+	api    *client.Client
+	pool   *pgxpool.Pool
+	closer []func()
+}
+
+func (s *stack) say(format string, a ...any) { fmt.Fprintf(s.out, format+"\n", a...) }
+
+func (s *stack) stop() {
+	for i := len(s.closer) - 1; i >= 0; i-- {
+		s.closer[i]()
+	}
+}
+
+// Run runs the demo from start to finish and stops everything it started.
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+		return err
+	}
+	s := &stack{out: out}
+	defer s.stop()
+	steps := []struct {
+		title string
+		run   func(context.Context, Config) error
+	}{
+		{"Starting PostgreSQL", s.startPostgres},
+		{"Starting hotswapd (single-node control plane)", s.startServer},
+		{"Starting hotswap-agent on the database host", s.startAgent},
+		{"Registering the database and a migration", s.register},
+	}
+	for _, st := range steps {
+		s.say("==> %s", st.title)
+		if err := st.run(ctx, cfg); err != nil {
+			return fmt.Errorf("%s: %w", strings.ToLower(st.title), err)
+		}
+	}
+	return s.showcase(ctx, cfg)
+}
+
+func (s *stack) startPostgres(ctx context.Context, cfg Config) error {
+	pg, err := testbed.NewPostgres(ctx, filepath.Join(cfg.WorkDir, "postgres"), testbed.PostgresOptions{})
+	if err != nil {
+		return err
+	}
+	s.pg = pg
+	s.closer = append(s.closer, func() { _ = pg.Stop() })
+	pool, err := pgxpool.New(ctx, pg.DSN("app"))
+	if err != nil {
+		return err
+	}
+	s.pool = pool
+	s.closer = append(s.closer, pool.Close)
+	_, err = pool.Exec(ctx, `CREATE TABLE demo_accounts (id int PRIMARY KEY, balance bigint NOT NULL DEFAULT 0);
+		INSERT INTO demo_accounts SELECT g, 0 FROM generate_series(1, 10000) g`)
+	s.say("    PostgreSQL on 127.0.0.1:%d, table demo_accounts with 10000 rows", pg.Port())
+	return err
+}
+
+func (s *stack) startServer(ctx context.Context, cfg Config) error {
+	srv, err := testbed.NewServer(filepath.Join(cfg.BinDir, "hotswapd"), cfg.WorkDir, testbed.ServerOptions{ID: "demo"})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	s.srv = srv
+	s.closer = append(s.closer, srv.Stop)
+	tok, err := srv.Token(ctx)
+	if err != nil {
+		return err
+	}
+	s.api = client.New(srv.URL(), tok)
+	s.say("    API on %s, admin token in %s/bootstrap-token", srv.URL(), srv.DataDir)
+	return nil
+}
+
+func (s *stack) startAgent(ctx context.Context, cfg Config) error {
+	var tok client.AgentToken
+	err := retry(ctx, func() (err error) { tok, err = s.api.CreateAgentToken(ctx, "db-host-1"); return err })
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(cfg.WorkDir, "agent")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	a, err := testbed.NewAgent(filepath.Join(cfg.BinDir, "hotswap-agent"), dir, agent.Config{
+		Name: "db-host-1", Token: tok.Token, Servers: []string{s.srv.RPCAddr},
+		Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: s.pg.DSN("app")}}})
+	if err != nil {
+		return err
+	}
+	s.agent = a
+	s.closer = append(s.closer, a.Kill)
+	return retry(ctx, func() error {
+		ag, err := s.api.GetAgent(ctx, "db-host-1")
+		if err == nil && !ag.Connected {
+			err = fmt.Errorf("agent not connected yet")
+		}
+		if err == nil {
+			s.say("    agent db-host-1 connected: instance main is %s, PostgreSQL %s", ag.Instances[0].Role, ag.Instances[0].ServerVersion)
+		}
+		return err
+	})
+}
+
+func (s *stack) register(ctx context.Context, _ Config) error {
+	_, err := s.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: "app", Type: domain.PostgreSQL, Environment: domain.Production,
+		Instances: []domain.InstanceRef{{Agent: "db-host-1", InstanceID: "main", Role: domain.RoleMaster}}})
+	if err != nil {
+		return err
+	}
+	s.say("    database app: db-host-1/main (Master)")
+	return nil
+}
+
+// retry calls fn until it succeeds, for up to 20 seconds.
+func retry(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := fn()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
