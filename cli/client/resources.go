@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -18,13 +19,22 @@ func resource(kind, id string) (string, error) {
 	return "/api/v1/" + kind + "/" + url.PathEscape(id), nil
 }
 
-// getOne, putOne and delOne are a verb on one resource.
+// getOne, postOne, putOne and delOne are a verb on one resource; sub, when
+// given, addresses something under it ("/health").
 func (c *Client) getOne(ctx context.Context, kind, id, sub string, out any) error {
 	p, err := resource(kind, id)
 	if err != nil {
 		return err
 	}
 	return c.get(ctx, p+sub, out)
+}
+
+func (c *Client) postOne(ctx context.Context, kind, id, sub string, in, out any) error {
+	p, err := resource(kind, id)
+	if err != nil {
+		return err
+	}
+	return c.post(ctx, p+sub, in, out)
 }
 
 func (c *Client) putOne(ctx context.Context, kind, id string, in, out any) error {
@@ -165,4 +175,62 @@ func (c *Client) UpdateMigration(ctx context.Context, id string, spec domain.Mig
 // no other migration depends on.
 func (c *Client) DeleteMigration(ctx context.Context, id string) error {
 	return c.delOne(ctx, "migrations", id)
+}
+
+// ExecuteMigration starts an execution of the migration. The answer (202)
+// comes once the execution is recorded, before anything ran: follow it
+// with GetExecution. A busy database (unless req.Queue) or a dependency that
+// has not succeeded is an ErrConflict.
+func (c *Client) ExecuteMigration(ctx context.Context, migrationID string, req ExecuteRequest) (ExecuteResponse, error) {
+	var r ExecuteResponse
+	return r, c.postOne(ctx, "migrations", migrationID, "/execute", req, &r)
+}
+
+// ListExecutions returns every execution of the migration, oldest first.
+func (c *Client) ListExecutions(ctx context.Context, migrationID string) (ExecutionList, error) {
+	var l ExecutionList
+	return l, c.getOne(ctx, "migrations", migrationID, "/executions", &l)
+}
+
+// GetExecution returns one execution of the migration: its steps, log and
+// error.
+func (c *Client) GetExecution(ctx context.Context, migrationID, executionID string) (domain.Execution, error) {
+	var e domain.Execution
+	p, err := executionPath(migrationID, executionID)
+	if err != nil {
+		return e, err
+	}
+	return e, c.get(ctx, p, &e)
+}
+
+// RollbackExecution asks for the rollback of an execution, reason going to
+// its log. The server waits up to 60 s: a Status that is not terminal means
+// the rollback is still running.
+func (c *Client) RollbackExecution(ctx context.Context, migrationID, executionID, reason string) (RollbackResponse, error) {
+	var r RollbackResponse
+	p, err := executionPath(migrationID, executionID)
+	if err != nil {
+		return r, err
+	}
+	return r, c.post(ctx, p+"/rollback", map[string]string{"reason": reason}, &r)
+}
+
+// executionPath builds "/api/v1/migrations/<id>/executions/<executionId>",
+// refusing empty ids.
+func executionPath(migrationID, executionID string) (string, error) {
+	p, err := resource("migrations", migrationID)
+	if err != nil {
+		return "", err
+	}
+	if executionID == "" {
+		return "", errors.New("client: empty execution id")
+	}
+	return p + "/executions/" + url.PathEscape(executionID), nil
+}
+
+// DatabaseHistory reads the history table of every instance of the
+// database through its agent and compares it with the recorded executions.
+func (c *Client) DatabaseHistory(ctx context.Context, idOrName string) (DatabaseHistory, error) {
+	var h DatabaseHistory
+	return h, c.getOne(ctx, "databases", idOrName, "/history", &h)
 }

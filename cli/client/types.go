@@ -133,3 +133,93 @@ type MigrationFilter struct {
 	Limit    int
 	Offset   int
 }
+
+// ExecuteRequest is the body of POST /api/v1/migrations/{id}/execute. Zero
+// fields are not sent: the server's defaults apply (the migration's
+// strategy, a 500 ms lock timeout, the server's execution timeout).
+type ExecuteRequest struct {
+	// Environment, when set, must be the database's: a guard against
+	// running on the wrong one.
+	Environment domain.Environment `json:"environment,omitempty"`
+	Strategy    domain.Strategy    `json:"strategy,omitempty"`
+	// DryRun runs the script in a transaction that is rolled back.
+	DryRun bool `json:"dryRun"`
+	// Queue waits for the database's lock instead of a 409 while another
+	// execution holds it.
+	Queue              bool  `json:"queue,omitempty"`
+	LockTimeoutMs      int64 `json:"lockTimeoutMs,omitempty"`
+	StatementTimeoutMs int64 `json:"statementTimeoutMs,omitempty"`
+	TimeoutSeconds     int64 `json:"timeoutSeconds,omitempty"`
+	// Phases is accepted by the server, which does not use it yet.
+	Phases []string `json:"phases,omitempty"`
+}
+
+// ExecutionPlan is the steps the server planned for an execution, with why
+// they are in that order.
+type ExecutionPlan struct {
+	Strategy    domain.Strategy `json:"strategy"`
+	Steps       []domain.Step   `json:"steps"`
+	Explanation []string        `json:"explanation"`
+}
+
+// ExecuteResponse is the answer of POST .../execute (202): the execution
+// was created; it runs once an agent picks up its steps.
+type ExecuteResponse struct {
+	ExecutionID       string                 `json:"executionId"`
+	MigrationID       string                 `json:"migrationId"`
+	Status            domain.ExecutionStatus `json:"status"`
+	Queued            bool                   `json:"queued"`
+	CreatedAt         time.Time              `json:"createdAt"`
+	EstimatedDuration int                    `json:"estimatedDuration"`
+	Plan              ExecutionPlan          `json:"plan"`
+}
+
+// ExecutionList is the answer of GET /api/v1/migrations/{id}/executions:
+// every execution of the migration, oldest first.
+type ExecutionList struct {
+	Executions []domain.Execution `json:"executions"`
+	Total      int                `json:"total"`
+}
+
+// RollbackResponse is the answer of POST .../rollback. The server waits up
+// to 60 s for the rollback: Status is terminal when it ended (200), else
+// the rollback is still running (202).
+type RollbackResponse struct {
+	ExecutionID         string                 `json:"executionId"`
+	Status              domain.ExecutionStatus `json:"status"`
+	RollbackCompletedAt time.Time              `json:"rollbackCompletedAt,omitzero"`
+	RollbackDuration    float64                `json:"rollbackDuration,omitempty"` // seconds
+}
+
+// DatabaseHistory is the answer of GET /api/v1/databases/{id}/history: each
+// instance's history table as its agent read it, compared with what the
+// control plane recorded. InSync is false when drift was found or when an
+// instance's history could not be read.
+type DatabaseHistory struct {
+	DatabaseID string            `json:"databaseId"`
+	Name       string            `json:"name"`
+	InSync     bool              `json:"inSync"`
+	Drift      []Drift           `json:"drift"`
+	Instances  []InstanceHistory `json:"instances"`
+}
+
+// InstanceHistory is one instance's history table; Error says why it could
+// not be read (its agent is not connected, say).
+type InstanceHistory struct {
+	Agent      string              `json:"agent"`
+	InstanceID string              `json:"instanceId"`
+	Rows       []domain.HistoryRow `json:"rows"`
+	Error      string              `json:"error,omitempty"`
+}
+
+// Drift is one difference between an instance's history table and the
+// executions the control plane recorded.
+type Drift struct {
+	Kind        string `json:"kind"` // missing, unrecorded, unknown or checksum
+	Agent       string `json:"agent"`
+	InstanceID  string `json:"instanceId"`
+	ExecutionID string `json:"executionId"`
+	StepID      string `json:"stepId"`
+	MigrationID string `json:"migrationId,omitempty"`
+	Message     string `json:"message"`
+}

@@ -1,6 +1,7 @@
 // Package commands is the hotswap CLI: one file per command group (cluster,
-// agent, database, migration), built into a urfave/cli app by NewApp and run
-// by Run. Every command talks to the control plane through cli/client.
+// agent, database, migration, execution), built into a urfave/cli app by
+// NewApp and run by Run. Every command talks to the control plane through
+// cli/client.
 package commands
 
 import (
@@ -63,7 +64,7 @@ Examples:
 		// Label values and SQL file names may hold commas: repeat the flag instead.
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
-			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(),
+			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(),
 		},
 	}
 	app.OnUsageError = onUsageError

@@ -92,6 +92,22 @@ Examples:
   hotswap database health app`,
 				Action: databaseHealth,
 			},
+			{
+				Name:      "history",
+				Usage:     "show each instance's migration history table and any drift from the recorded executions",
+				ArgsUsage: "ID|NAME",
+				UsageText: `hotswap database history ID|NAME
+
+Each instance's agent reads its history table (hotswap.schema_history on
+PostgreSQL), which the control plane compares with the executions it recorded.
+Exits 0 when every instance is in sync, 1 when drift is found or an instance's
+history could not be read, so a script can alert on it.
+
+Examples:
+  hotswap database history app
+  hotswap database history app -o json | jq '.drift'`,
+				Action: databaseHistory,
+			},
 		},
 	}
 }
@@ -391,4 +407,92 @@ func labels(m map[string]string) string {
 	}
 	slices.Sort(s)
 	return list(s)
+}
+
+func databaseHistory(c *cli.Context) error {
+	if err := needArgs(c, "ID|NAME"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	h, err := api.DatabaseHistory(c.Context, c.Args().First())
+	if err != nil {
+		return fmt.Errorf("database history: %w", err)
+	}
+	if err := newPrinter(c).show(h, func(p printer) error { return printHistory(p, h) }); err != nil {
+		return err
+	}
+	return historyVerdict(h)
+}
+
+func printHistory(p printer, h client.DatabaseHistory) error {
+	p.linef("Database: %s (%s)", h.Name, h.DatabaseID)
+	for _, in := range h.Instances {
+		if err := printInstanceHistory(p, in); err != nil {
+			return err
+		}
+	}
+	p.linef("")
+	switch {
+	case len(h.Drift) > 0:
+		p.linef("Drift:")
+	case h.InSync:
+		p.linef("Drift: none, in sync: every instance's history matches the recorded executions.")
+	default:
+		p.linef("Drift: none found in the histories read, but not every instance's could be read.")
+	}
+	for _, d := range h.Drift {
+		p.linef("  - %s on %s/%s (execution %s, step %s): %s", d.Kind, d.Agent, d.InstanceID, or(d.ExecutionID),
+			or(d.StepID), d.Message)
+	}
+	return nil
+}
+
+func printInstanceHistory(p printer, in client.InstanceHistory) error {
+	p.linef("\nInstance %s/%s:", in.Agent, in.InstanceID)
+	switch {
+	case in.Error != "":
+		p.linef("  error: %s", in.Error)
+		return nil
+	case len(in.Rows) == 0:
+		p.linef("  no migration applied")
+		return nil
+	}
+	rows := make([][]string, 0, len(in.Rows))
+	for _, r := range in.Rows {
+		rows = append(rows, []string{when(r.AppliedAt), or(r.MigrationName), string(r.Direction), r.StepID, r.ExecutionID,
+			millis(r.DurationMs), or(r.AppliedBy), prefix(r.Checksum, 12)})
+	}
+	return p.table([]string{"APPLIED", "MIGRATION", "DIRECTION", "STEP", "EXECUTION", "DURATION", "BY", "CHECKSUM"}, rows)
+}
+
+// historyVerdict is the exit status of database history: an error unless
+// every instance's history was read and matches.
+func historyVerdict(h client.DatabaseHistory) error {
+	unread := 0
+	for _, in := range h.Instances {
+		if in.Error != "" {
+			unread++
+		}
+	}
+	switch {
+	case len(h.Drift) > 0:
+		return fmt.Errorf("database %s has drifted: %d difference(s) between its instances' history and the recorded executions",
+			h.Name, len(h.Drift))
+	case unread > 0:
+		return fmt.Errorf("database %s: the history of %d instance(s) could not be read: drift unknown", h.Name, unread)
+	case !h.InSync:
+		return fmt.Errorf("database %s is not in sync", h.Name)
+	}
+	return nil
+}
+
+// prefix is the first n characters of s.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return or(s)
+	}
+	return s[:n]
 }

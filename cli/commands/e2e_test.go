@@ -282,6 +282,13 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown command", []string{"agent", "frobnicate"}, `unknown command "frobnicate"`},
 		{"bad output", []string{"-o", "yaml", "agent", "list"}, `--output "yaml": want table or json`},
 		{"unreadable spec file", []string{"database", "register", "--file", "/nonexistent.json"}, "--file: open /nonexistent.json"},
+		{"rollback without reason", []string{"execution", "rollback", "mig-1", "exec-1"}, "--reason is required"},
+		{"rollback with a blank reason", []string{"execution", "rollback", "mig-1", "exec-1", "--reason", " "}, "--reason is required"},
+		{"show without execution id", []string{"execution", "show", "mig-1"}, "execution show needs EXECUTION_ID"},
+		{"negative lock timeout", []string{"migration", "execute", "mig-1", "--lock-timeout", "-1s"}, "--lock-timeout -1s: must not be negative"},
+		{"sub-second timeout", []string{"migration", "execute", "mig-1", "--timeout", "10ms"}, "--timeout 10ms: want at least 1s"},
+		{"zero watch interval", []string{"execution", "watch", "mig-1", "exec-1", "--interval", "0s"}, "--interval 0s: want a positive duration"},
+		{"bad duration", []string{"migration", "execute", "mig-1", "--statement-timeout", "soon"}, "invalid value \"soon\" for flag -statement-timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,5 +301,118 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("a request was sent: %s", r.stderr)
 			}
 		})
+	}
+}
+
+// createMigration creates a Low-risk migration of db and returns it.
+func createMigration(t *testing.T, db, name, up string, extra ...string) domain.Migration {
+	t.Helper()
+	upFile := writeFile(t, name+"-up.sql", up)
+	down := writeFile(t, name+"-down.sql", "SELECT 1;")
+	args := append([]string{"-o", "json", "migration", "create", "--name", name, "--database", db, "--up", upFile,
+		"--down", down, "--risk", "Low"}, extra...)
+	return decode[domain.Migration](t, mustHS(t, args...))
+}
+
+// TestExecutionCommands runs what needs no agent: the executions are
+// recorded and planned but stay Pending or Running, as no agent is there
+// to run their steps.
+func TestExecutionCommands(t *testing.T) {
+	registerDatabase(t, "exec-host", "exec_db")
+	m := createMigration(t, "exec_db", "create_ledger", "CREATE TABLE ledger (id bigint PRIMARY KEY);")
+
+	r := decode[client.ExecuteResponse](t, mustHS(t, "-o", "json", "migration", "execute", m.MigrationID,
+		"--strategy", "direct", "--lock-timeout", "250ms", "--timeout", "10m"))
+	if r.MigrationID != m.MigrationID || !strings.HasPrefix(r.ExecutionID, "exec-") || r.Plan.Strategy != domain.Direct ||
+		len(r.Plan.Steps) != 1 || r.Plan.Steps[0].Agent != "exec-host" {
+		t.Fatalf("execute = %+v, want a Direct plan of one step on exec-host", r)
+	}
+
+	e := decode[domain.Execution](t, mustHS(t, "-o", "json", "execution", "show", m.MigrationID, r.ExecutionID))
+	if e.Status != domain.ExecutionPending && e.Status != domain.ExecutionRunning {
+		t.Errorf("status = %s, want Pending or Running: no agent is connected", e.Status)
+	}
+	if e.LockTimeoutMs != 250 || e.TimeoutSeconds != 600 {
+		t.Errorf("timeouts = %dms lock, %ds overall; want the flags' 250ms and 600s", e.LockTimeoutMs, e.TimeoutSeconds)
+	}
+	wantContains(t, "execution show", mustHS(t, "execution", "show", m.MigrationID, r.ExecutionID),
+		"ID:", r.ExecutionID, "Strategy:", "Direct", "Timeouts:", "lock 250ms, statement none (the execution's), execution 10m0s",
+		"STEP", "STATEMENTS", "RETRIES", "s1", "exec-host/main", "forward",
+		"Log:", "info  plan: Direct: apply on the master exec-host/main", "execution requested by")
+
+	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
+	if l.Total != 1 || len(l.Executions) != 1 || l.Executions[0].ExecutionID != r.ExecutionID {
+		t.Errorf("execution list = %+v, want the one execution", l)
+	}
+	wantContains(t, "execution list", mustHS(t, "execution", "list", m.MigrationID), "STATUS", "PROGRESS", r.ExecutionID, "Direct")
+}
+
+func TestExecuteDryRunQueued(t *testing.T) {
+	registerDatabase(t, "dry-host", "dry_db")
+	first := createMigration(t, "dry_db", "create_a", "CREATE TABLE a (id int);")
+	second := createMigration(t, "dry_db", "create_b", "CREATE TABLE b (id int);")
+	mustHS(t, "migration", "execute", first.MigrationID) // holds the database: no agent will finish it
+
+	out := mustHS(t, "migration", "execute", second.MigrationID, "--dry-run", "--queue")
+	wantContains(t, "execute output", out, "Dry run exec-", "of migration "+second.MigrationID+": Pending",
+		"nothing is changed", "Queued:", "Plan (Phased):", "the database has no replicas", "STEP", "dry-host/main",
+		"Follow it: hotswap execution watch "+second.MigrationID+" exec-")
+
+	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID))
+	if len(l.Executions) != 1 || !l.Executions[0].DryRun || l.Executions[0].Status != domain.ExecutionPending {
+		t.Fatalf("executions = %+v, want one Pending dry run, queued behind the first", l)
+	}
+	rb := hs(t, "execution", "rollback", second.MigrationID, l.Executions[0].ExecutionID, "--reason", "test")
+	if rb.code != ExitError {
+		t.Errorf("rollback of a dry run: exit %d, want %d", rb.code, ExitError)
+	}
+	wantContains(t, "stderr", rb.stderr, "hotswap: rollback execution: a dry run applies nothing and has nothing to roll back")
+}
+
+func TestExecuteRefused(t *testing.T) {
+	registerDatabase(t, "refuse-host", "refuse_db")
+	first := createMigration(t, "refuse_db", "create_c", "CREATE TABLE c (id int);")
+	second := createMigration(t, "refuse_db", "alter_c", "ALTER TABLE c ADD COLUMN note text;", "--depends-on", first.MigrationID)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown strategy (400)", []string{first.MigrationID, "--strategy", "Nope"},
+			[]string{"hotswap: execute migration: request validation failed", "strategy (--strategy Nope): unknown strategy Nope"}},
+		{"wrong environment (400)", []string{first.MigrationID, "--environment", "Production"},
+			[]string{"environment (--environment Production): database refuse_db is in Staging, not Production"}},
+		{"dependency not met (409)", []string{second.MigrationID},
+			[]string{"hotswap: execute migration: dependency create_c (" + first.MigrationID + ") has not succeeded", "execute it first"}},
+		{"no such migration (404)", []string{"mig-nope"}, []string{"hotswap: execute migration:", "mig-nope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := hs(t, append([]string{"migration", "execute"}, tt.args...)...)
+			if r.code != ExitError || r.stdout != "" {
+				t.Errorf("exit = %d, stdout = %q; want %d and no output", r.code, r.stdout, ExitError)
+			}
+			wantContains(t, "stderr", r.stderr, tt.want...)
+		})
+	}
+	if l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID)); l.Total != 0 {
+		t.Errorf("executions after the refusals = %d, want 0", l.Total)
+	}
+}
+
+func TestDatabaseHistoryAgentDown(t *testing.T) {
+	registerDatabase(t, "hist-host", "hist_db")
+	r := hs(t, "database", "history", "hist_db")
+	if r.code != ExitError {
+		t.Errorf("exit = %d, want %d: the history could not be read", r.code, ExitError)
+	}
+	wantContains(t, "stdout", r.stdout, "Database: hist_db", "Instance hist-host/main:", "error:", "hist-host",
+		"not every instance's could be read")
+	wantContains(t, "stderr", r.stderr, "hotswap: database hist_db: the history of 1 instance(s) could not be read: drift unknown")
+
+	r = hs(t, "-o", "json", "database", "history", "hist_db")
+	h := decode[client.DatabaseHistory](t, r.stdout)
+	if r.code != ExitError || h.InSync || len(h.Instances) != 1 || h.Instances[0].Error == "" {
+		t.Errorf("-o json: exit %d, history %+v; want %d, not in sync, the instance's error", r.code, h, ExitError)
 	}
 }

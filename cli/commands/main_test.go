@@ -166,11 +166,16 @@ type result struct {
 // stdin as its input.
 func runCLI(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return runCLIContext(ctx, stdin, args...)
+}
+
+// runCLIContext is runCLI under ctx: cancelling it is the user's Ctrl-C.
+func runCLIContext(ctx context.Context, stdin string, args ...string) result {
 	var out, errOut bytes.Buffer
 	app := NewApp(&out, &errOut)
 	app.Reader = strings.NewReader(stdin)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	code := Run(ctx, app, append([]string{"hotswap"}, args...))
 	return result{code, out.String(), errOut.String()}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -70,6 +71,28 @@ Examples:
   hotswap migration update mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --risk High --strategy Canary`,
 				Flags:  migrationSpecFlags(),
 				Action: migrationUpdate,
+			},
+			{
+				Name:      "execute",
+				Usage:     "run a migration on its database, or dry-run it; prints the plan and the execution id",
+				ArgsUsage: "ID",
+				UsageText: `hotswap migration execute ID [--strategy STRATEGY] [--environment ENV] [--dry-run] [--queue]
+    [--lock-timeout 500ms] [--statement-timeout 0] [--timeout 30m] [--watch [--interval 500ms]]
+
+The server answers once the execution is recorded; the agent of the database's
+instances then runs its steps. Every migration it depends on must have
+succeeded first. While another execution holds the database, the server
+refuses (409) unless --queue is given. --environment refuses to run unless the
+database is in that environment. --watch follows the execution like
+'hotswap execution watch' and exits 0 only if it succeeds; for a dry run,
+success means the script would apply.
+
+Examples:
+  hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --dry-run --watch
+  hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --environment Production --strategy Direct --watch
+  hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --queue --lock-timeout 2s --timeout 1h`,
+				Flags:  executeFlags(),
+				Action: migrationExecute,
 			},
 			{
 				Name:      "delete",
@@ -299,4 +322,129 @@ func approval(required bool) string {
 		return "required"
 	}
 	return "not needed"
+}
+
+func executeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default: the migration's)"},
+		&cli.StringFlag{Name: "environment", Aliases: []string{"env"},
+			Usage: "refuse unless the database is in this environment: " + list(domain.Environments)},
+		&cli.BoolFlag{Name: "dry-run", Usage: "run the script in a transaction that is rolled back " +
+			"(statements that cannot run in one are only checked): nothing is changed"},
+		&cli.BoolFlag{Name: "queue", Usage: "wait for the database while another execution holds it, instead of a refusal"},
+		&cli.DurationFlag{Name: "lock-timeout", DefaultText: "500ms",
+			Usage: "how long each statement may wait for a lock before it gives up and retries (1ms-1m)"},
+		&cli.DurationFlag{Name: "statement-timeout", DefaultText: "0: only the execution's timeout",
+			Usage: "how long each statement may run"},
+		&cli.DurationFlag{Name: "timeout", DefaultText: "the server's, 30m",
+			Usage: "past this, the execution stops and what it applied is rolled back"},
+		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "follow the execution until it ends; exit 0 only if it succeeds"},
+		intervalFlag(),
+	}
+}
+
+// executeFlagOf names the flag that sets a field of an execute request.
+var executeFlagOf = map[string]string{
+	"strategy": "strategy", "environment": "environment", "lockTimeoutMs": "lock-timeout",
+	"statementTimeoutMs": "statement-timeout", "timeoutSeconds": "timeout",
+}
+
+func migrationExecute(c *cli.Context) error {
+	if err := needArgs(c, "ID"); err != nil {
+		return err
+	}
+	if err := checkInterval(c); err != nil {
+		return err
+	}
+	req, err := executeRequest(c)
+	if err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	r, err := api.ExecuteMigration(c.Context, c.Args().First(), req)
+	if err != nil {
+		return fmt.Errorf("execute migration: %w", withFlagNames(c, err, executeFlagOf))
+	}
+	if !c.Bool("watch") {
+		return newPrinter(c).show(r, func(p printer) error { return printExecute(p, r, req.DryRun, true) })
+	}
+	w := newWatcher(c, api, r.MigrationID, r.ExecutionID)
+	if !w.quiet {
+		if err := printExecute(w.out, r, req.DryRun, false); err != nil {
+			return err
+		}
+		w.out.linef("")
+	}
+	return watchToEnd(c, w)
+}
+
+// executeRequest builds the request from the flags; the ones not given are
+// left to the server's defaults.
+func executeRequest(c *cli.Context) (client.ExecuteRequest, error) {
+	req := client.ExecuteRequest{DryRun: c.Bool("dry-run"), Queue: c.Bool("queue")}
+	if c.IsSet("strategy") {
+		req.Strategy = canonical(c.String("strategy"), domain.Strategies)
+	}
+	if c.IsSet("environment") {
+		req.Environment = canonical(c.String("environment"), domain.Environments)
+	}
+	var err error
+	if req.LockTimeoutMs, err = durationIn(c, "lock-timeout", time.Millisecond, time.Millisecond); err != nil {
+		return req, err
+	}
+	if req.StatementTimeoutMs, err = durationIn(c, "statement-timeout", time.Millisecond, 0); err != nil {
+		return req, err
+	}
+	req.TimeoutSeconds, err = durationIn(c, "timeout", time.Second, time.Second)
+	return req, err
+}
+
+// durationIn is a duration flag in whole units, rounded up; 0 when the flag
+// is not given. A value under least is a usage error.
+func durationIn(c *cli.Context, name string, unit, least time.Duration) (int64, error) {
+	if !c.IsSet(name) {
+		return 0, nil
+	}
+	d := c.Duration(name)
+	switch {
+	case d < 0:
+		return 0, usageErr(c, "--%s %s: must not be negative", name, d)
+	case d < least:
+		return 0, usageErr(c, "--%s %s: want at least %s", name, d, least)
+	}
+	return int64((d + unit - 1) / unit), nil
+}
+
+// printExecute prints a new execution: its plan, and how to follow it.
+func printExecute(p printer, r client.ExecuteResponse, dryRun, hint bool) error {
+	kind := "Execution"
+	if dryRun {
+		kind = "Dry run"
+	}
+	p.linef("%s %s of migration %s: %s", kind, r.ExecutionID, r.MigrationID, r.Status)
+	if dryRun {
+		p.linef("The script runs in a transaction that is rolled back: nothing is changed.")
+	}
+	if r.Queued {
+		p.linef("Queued: it waits while another execution holds the database.")
+	}
+	p.linef("\nPlan (%s):", r.Plan.Strategy)
+	for _, line := range r.Plan.Explanation {
+		p.linef("  %s", line)
+	}
+	p.linef("")
+	rows := make([][]string, 0, len(r.Plan.Steps))
+	for _, s := range r.Plan.Steps {
+		rows = append(rows, []string{s.StepID, s.Phase, s.Agent + "/" + s.InstanceID, string(s.Direction)})
+	}
+	if err := p.table([]string{"STEP", "PHASE", "INSTANCE", "DIRECTION"}, rows); err != nil {
+		return err
+	}
+	if hint {
+		p.linef("\nFollow it: hotswap execution watch %s %s", r.MigrationID, r.ExecutionID)
+	}
+	return nil
 }

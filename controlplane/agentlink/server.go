@@ -28,6 +28,7 @@ type Raft interface {
 	State() *fsm.State
 	Self() domain.Server
 	IsLeader() bool
+	Ready() bool
 	LeaderServer() (domain.Server, bool)
 	Apply(ctx context.Context, c fsm.Command) (uint64, error)
 }
@@ -130,6 +131,9 @@ func (s *Server) Session(stream agentpb.AgentLink_SessionServer) error {
 }
 
 func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
+	if !s.cfg.Raft.Ready() {
+		return errNoLeader
+	}
 	agent, err := s.authenticate(stream.Context())
 	if err != nil {
 		return err

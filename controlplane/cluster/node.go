@@ -74,6 +74,21 @@ type Node struct {
 	fsm     *fsm.FSM
 	stores  []interface{ Close() error }
 	applied *notifier
+	// bootIndex is the last log index on disk at start; until it is applied
+	// the state is older than what this server last served.
+	bootIndex uint64
+	bootAt    time.Time
+}
+
+// catchUpLimit bounds how long a restarted server waits to replay its own
+// log before it serves anyway (an uncommitted tail may never be applied).
+const catchUpLimit = 30 * time.Second
+
+// Ready reports whether the state has caught up with what this server had
+// on disk when it started: a restarted server must not answer from an
+// empty or old state.
+func (n *Node) Ready() bool {
+	return n.raft.AppliedIndex() >= n.bootIndex || time.Since(n.bootAt) > catchUpLimit
 }
 
 // Open starts the Raft node, bootstrapping a new cluster when the data
@@ -104,6 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, n.closeOn(fmt.Errorf("start raft: %w", err))
 	}
 	n.raft = r
+	n.bootIndex, n.bootAt = r.LastIndex(), time.Now()
 	if err := n.bootstrapIfNew(store, snaps); err != nil {
 		n.Shutdown()
 		return nil, err

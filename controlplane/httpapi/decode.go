@@ -20,8 +20,27 @@ const (
 	migrationBodyLimit = 2*domain.MaxScriptBytes + 1<<20
 )
 
-// readBody reads at most limit bytes of the request body.
+// readBody reads at most limit bytes of the request body, which must not
+// be empty.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := readRaw(r, limit)
+	if err == nil && len(body) == 0 {
+		return nil, badRequest("request body is empty; send a JSON object")
+	}
+	return body, err
+}
+
+// readOptionalBody is readBody for requests whose fields are all
+// optional: an empty body is an empty object.
+func readOptionalBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := readRaw(r, limit)
+	if err == nil && len(body) == 0 {
+		return []byte("{}"), nil
+	}
+	return body, err
+}
+
+func readRaw(r *http.Request, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, badRequest("could not read the request body: " + err.Error())
@@ -29,10 +48,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if int64(len(body)) > limit {
 		return nil, badRequest(fmt.Sprintf("request body exceeds the limit of %d bytes", limit))
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, badRequest("request body is empty; send a JSON object")
-	}
-	return body, nil
+	return bytes.TrimSpace(body), nil
 }
 
 // decodeStrict decodes one JSON object into dst, refusing unknown fields so

@@ -69,7 +69,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r, smallBodyLimit)
+	body, err := readOptionalBody(r, smallBodyLimit)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ type Raft interface {
 	WaitApplied(ctx context.Context, index uint64) error
 	LeaderServer() (domain.Server, bool)
 	Status() (cluster.Status, error)
+	Ready() bool
 	AddVoter(id, raftAddr string, timeout time.Duration) error
 	RemoveServer(id string, timeout time.Duration) error
 }
@@ -148,6 +149,10 @@ type principal struct {
 // authenticate -> forward to the leader when needed -> handle -> map errors.
 func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) {
 	mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
+		if !a.raft.Ready() {
+			a.fail(rw, r, unavailable("this server is replaying its log after a restart; retry shortly"))
+			return
+		}
 		p, err := a.authenticate(r)
 		if err != nil {
 			a.fail(rw, r, err)
@@ -230,8 +235,12 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	st, err := a.raft.Status()
 	body := map[string]any{"status": "ok", "serverId": st.ServerID, "state": st.State, "leader": st.Leader}
 	code := http.StatusOK
-	if err != nil || st.Leader == "" {
+	switch {
+	case err != nil || st.Leader == "":
 		body["status"], body["reason"] = "degraded", "no leader known"
+		code = http.StatusServiceUnavailable
+	case !a.raft.Ready():
+		body["status"], body["reason"] = "starting", "replaying the log"
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, body)

@@ -77,32 +77,26 @@ func Scrub(msg string, secrets ...string) string {
 }
 
 // ScrubError returns an error whose text is err's text scrubbed of secrets.
-// The result does not unwrap to err, whose chain may hold the unscrubbed text
-// (a driver's error can carry the connection string): it unwraps only to the
-// context errors and to this package's sentinels that err matched, which is
-// what callers need to classify it. ScrubError(nil) is nil.
+// errors.Is still sees through it to every error in err's chain (context
+// errors, this package's sentinels, a driver's sentinels), but it has no
+// Unwrap: errors.As cannot reach an error of err's chain, whose fields may
+// hold the unscrubbed text (a driver's error can carry the connection
+// string). ScrubError(nil) is nil.
 func ScrubError(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
-	kinds := []error{context.Canceled, context.DeadlineExceeded, ErrUnreachable, ErrInvalidDSN}
-	var matched []error
-	for _, k := range kinds {
-		if errors.Is(err, k) {
-			matched = append(matched, k)
-		}
-	}
-	return &scrubbedError{msg: Scrub(err.Error(), secrets...), kinds: matched}
+	return &scrubbedError{msg: Scrub(err.Error(), secrets...), orig: err}
 }
 
 // scrubbedError is an error whose text has been scrubbed of secrets.
 type scrubbedError struct {
-	msg   string
-	kinds []error
+	msg  string
+	orig error
 }
 
 // Error returns the scrubbed text.
 func (e *scrubbedError) Error() string { return e.msg }
 
-// Unwrap returns the sentinels the original error matched.
-func (e *scrubbedError) Unwrap() []error { return e.kinds }
+// Is reports whether the original error's chain matches target.
+func (e *scrubbedError) Is(target error) bool { return errors.Is(e.orig, target) }

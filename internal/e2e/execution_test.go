@@ -121,7 +121,11 @@ func (b *bed) waitTerminal(migID, execID string, timeout time.Duration) domain.E
 	b.t.Helper()
 	var e domain.Execution
 	eventually(b.t, timeout, "execution "+execID+" to finish", func() bool {
-		e = b.execution(migID, execID)
+		r := b.api.do("GET", "/api/v1/migrations/"+migID+"/executions/"+execID, nil)
+		if r.Status != http.StatusOK {
+			return false // a restarted server answers 503 until it has replayed its log
+		}
+		r.decode(b.t, &e)
 		return e.Status.Terminal()
 	})
 	return e

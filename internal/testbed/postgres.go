@@ -556,7 +556,9 @@ func (p *Postgres) execAdmin(ctx context.Context, database string, stmts []strin
 	defer conn.Close(context.WithoutCancel(ctx))
 	for _, s := range stmts {
 		if _, err := conn.Exec(ctx, s); err != nil {
-			return fmt.Errorf("set up postgres on port %d: %s: %w", p.port, strings.Fields(s)[0:2], err)
+			// Only the command's name: CREATE ROLE holds the password.
+			cmd := strings.Join(strings.Fields(s)[:2], " ")
+			return fmt.Errorf("set up postgres on port %d: %s: %w", p.port, cmd, err)
 		}
 	}
 	return nil
@@ -757,3 +759,6 @@ func randomHex(n int) (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
+
+// BinDir is the folder of the server's programs (psql and pgbench among them).
+func (p *Postgres) BinDir() string { return p.bin }

@@ -25,6 +25,35 @@ type scriptPlan struct {
 // unit is the statements stmts[first:last+1], run and retried together.
 type unit struct{ first, last int }
 
+// lockNeeds is what a group of statements will wait for: locks on
+// relations and, for some commands, older snapshots.
+type lockNeeds struct {
+	targets   []lockTarget
+	snapshots bool
+	// sql is the first statement waiting for snapshots.
+	sql string
+}
+
+// needsOf gathers the lock needs of stmts.
+func needsOf(stmts []statement) lockNeeds {
+	var n lockNeeds
+	for _, s := range stmts {
+		n.targets = append(n.targets, s.targets...)
+		if s.waitsForSnapshots && !n.snapshots {
+			n.snapshots, n.sql = true, s.sql
+		}
+	}
+	return n
+}
+
+// firstSQL is a statement to blame when the needs cannot be met.
+func (n lockNeeds) firstSQL() string {
+	if len(n.targets) > 0 {
+		return n.targets[0].sql
+	}
+	return n.sql
+}
+
 // statement is one statement of the script and what its parse tree says.
 type statement struct {
 	index int
@@ -37,6 +66,9 @@ type statement struct {
 	endsBlock   bool
 	// targets are the relations the statement locks, for the lock pre-check.
 	targets []lockTarget
+	// waitsForSnapshots: the command waits for every transaction of the
+	// database holding an older snapshot (CREATE/REINDEX ... CONCURRENTLY).
+	waitsForSnapshots bool
 	// createIndex is set for CREATE INDEX [CONCURRENTLY].
 	createIndex *indexTarget
 	// dropIndex is set for DROP INDEX [CONCURRENTLY].
@@ -98,7 +130,11 @@ func classify(i int, text string) (statement, error) {
 // inspect fills s from one parse-tree node.
 func inspect(s *statement, n *pgquery.Node) {
 	s.noTx = noTxCommand(n)
-	s.targets = lockTargets(n)
+	s.waitsForSnapshots = s.noTx == "CREATE INDEX CONCURRENTLY" || s.noTx == "REINDEX CONCURRENTLY"
+	for _, t := range lockTargets(n) {
+		t.sql = s.sql
+		s.targets = append(s.targets, t)
+	}
 	if t := n.GetTransactionStmt(); t != nil {
 		s.txControl = true
 		s.beginsBlock = t.Kind == pgquery.TransactionStmtKind_TRANS_STMT_BEGIN ||

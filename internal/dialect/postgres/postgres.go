@@ -40,7 +40,8 @@ type Conn struct {
 	pool     *pgxpool.Pool
 	password string
 	secrets  []string
-	target   string // host:port/database, safe to show
+	target   string       // host:port/database, safe to show
+	hist     historyState // the executor's history tables (history.go)
 }
 
 var _ dialect.Conn = (*Conn)(nil)
@@ -66,7 +67,7 @@ func Open(ctx context.Context, dsn string) (*Conn, error) {
 	c := &Conn{
 		password: cfg.ConnConfig.Password,
 		secrets:  append(escapedForms(cfg.ConnConfig.Password), dsnPasswords(dsn)...),
-		target:   targetOf(cfg.ConnConfig),
+		target:   connTarget(cfg.ConnConfig),
 	}
 	c.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -311,8 +312,8 @@ func queryStandbyLag(ctx context.Context, q querier, st *domain.InstanceStatus) 
 // from err's text.
 func (c *Conn) scrub(err error) error { return dialect.ScrubError(err, c.secrets...) }
 
-// targetOf describes where cfg connects, without the user or the password.
-func targetOf(cfg *pgx.ConnConfig) string {
+// connTarget describes where cfg connects, without the user or the password.
+func connTarget(cfg *pgx.ConnConfig) string {
 	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
 }
 

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// env is the database, the control plane and the agent the scenarios share.
+type env struct {
+	o     options
+	pg    *testbed.Postgres
+	dir   string
+	srv   *testbed.Server
+	agent *testbed.Agent
+	api   *client.Client
+}
+
+func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*env, error) {
+	e := &env{o: o, pg: pg, dir: dir}
+	if out, err := e.pgTool(ctx, "pgbench", "-i", "-s", "10", "-q"); err != nil {
+		return nil, fmt.Errorf("pgbench -i: %w: %s", err, out)
+	}
+	srv, err := testbed.NewServer(filepath.Join(o.binDir, "hotswapd"), dir, testbed.ServerOptions{ID: "bench"})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return nil, err
+	}
+	e.srv = srv
+	tok, err := srv.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.api = client.New(srv.URL(), tok)
+	return e, e.startAgent(ctx)
+}
+
+func (e *env) startAgent(ctx context.Context) error {
+	var tok client.AgentToken
+	if err := retry(ctx, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "bench-host"); return err }); err != nil {
+		return err
+	}
+	dir := filepath.Join(e.dir, "agent")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agent.Config{Name: "bench-host", Token: tok.Token,
+		Servers: []string{e.srv.RPCAddr}, Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: e.pg.DSN("app")}}})
+	if err != nil {
+		return err
+	}
+	e.agent = a
+	if _, err := e.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: "bench", Type: domain.PostgreSQL, Environment: domain.Production,
+		Instances: []domain.InstanceRef{{Agent: "bench-host", InstanceID: "main", Role: domain.RoleMaster}}}); err != nil {
+		return err
+	}
+	return retry(ctx, func() error {
+		ag, err := e.api.GetAgent(ctx, "bench-host")
+		if err == nil && !ag.Connected {
+			err = fmt.Errorf("agent not connected")
+		}
+		return err
+	})
+}
+
+func (e *env) close() {
+	if e.agent != nil {
+		e.agent.Kill()
+	}
+	if e.srv != nil {
+		e.srv.Stop()
+	}
+}
+
+// pgTool runs psql or pgbench against the database as the test bed's user.
+func (e *env) pgTool(ctx context.Context, tool string, args ...string) ([]byte, error) {
+	cmd := e.pgCommand(ctx, tool, args...)
+	return cmd.CombinedOutput()
+}
+
+func (e *env) pgCommand(ctx context.Context, tool string, args ...string) *exec.Cmd {
+	base := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(e.pg.Port()), "-U", testbed.PostgresUser}
+	cmd := exec.CommandContext(ctx, filepath.Join(e.pg.BinDir(), tool), append(append(base, args...), testbed.PostgresDatabase)...)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+e.pg.Password())
+	return cmd
+}
+
+// viaPsql runs ADD COLUMN the plain way: it waits in the lock queue for as
+// long as it takes, and everyone behind it waits too.
+func (e *env) viaPsql(ctx context.Context, column string) (time.Time, error) {
+	out, err := e.pgTool(ctx, "psql", "-v", "ON_ERROR_STOP=1", "-c", "ALTER TABLE pgbench_accounts ADD COLUMN "+column+" int")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("psql: %w: %s", err, out)
+	}
+	return time.Now(), nil
+}
+
+// viaHotSwap runs ADD COLUMN through HotSwap and returns when its step ended.
+func (e *env) viaHotSwap(ctx context.Context, column string) (time.Time, error) {
+	m, err := e.api.CreateMigration(ctx, domain.MigrationSpec{Name: "add_" + column, TargetDatabaseID: "bench",
+		MigrationScript: "ALTER TABLE pgbench_accounts ADD COLUMN " + column + " int;",
+		RollbackScript:  "ALTER TABLE pgbench_accounts DROP COLUMN IF EXISTS " + column + ";",
+		Strategy:        domain.Direct, RiskLevel: domain.RiskLow})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var started struct{ ExecutionID string }
+	if err := e.api.Do(ctx, "POST", "/api/v1/migrations/"+m.MigrationID+"/execute",
+		map[string]any{"lockTimeoutMs": e.o.lockTimeout.Milliseconds()}, &started); err != nil {
+		return time.Time{}, err
+	}
+	for {
+		ex, err := e.api.GetExecution(ctx, m.MigrationID, started.ExecutionID)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if ex.Status.Terminal() {
+			if ex.Status != domain.ExecutionSucceeded {
+				return time.Time{}, fmt.Errorf("execution %s: %s", ex.Status, ex.ErrorMessage)
+			}
+			return ex.Steps[0].CompletedAt, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// blocker holds ACCESS SHARE on pgbench_accounts until release is called.
+func (e *env) blocker(ctx context.Context) (release func() time.Time, err error) {
+	conn, err := pgx.Connect(ctx, e.pg.DSN("app"))
+	if err != nil {
+		return nil, err
+	}
+	tx, err := conn.Begin(ctx)
+	if err == nil {
+		_, err = tx.Exec(ctx, "LOCK TABLE pgbench_accounts IN ACCESS SHARE MODE")
+	}
+	if err != nil {
+		conn.Close(ctx)
+		return nil, err
+	}
+	return func() time.Time {
+		_ = tx.Commit(ctx)
+		at := time.Now()
+		conn.Close(ctx)
+		return at
+	}, nil
+}
+
+func retry(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := fn()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

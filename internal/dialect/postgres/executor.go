@@ -1,0 +1,388 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+var _ dialect.Executor = (*Conn)(nil)
+
+const (
+	defaultLockTimeout = 500 * time.Millisecond
+	// cleanupTimeout bounds a rollback, a reset or a cancel request made
+	// after the caller's context has ended.
+	cleanupTimeout = 5 * time.Second
+
+	sqlstateLockNotAvailable = "55P03"
+	sqlstateSyntaxError      = "42601"
+	sqlstateUndefinedTable   = "42P01"
+	sqlstateDuplicateTable   = "42P07"
+	sqlstateUndefinedObject  = "42704"
+	sqlstateWrongObjectType  = "42809"
+
+	levelInfo  = "info"
+	levelWarn  = "warn"
+	levelError = "error"
+)
+
+// statementError is a failure of the script itself (the database refused a
+// statement, a lock never came before the deadline, a dry-run check
+// failed): it ends the step with StepOutcome.Error, not with an error.
+type statementError struct {
+	sql   string
+	db    domain.DBError
+	cause error
+}
+
+// Error returns the database's message.
+func (e *statementError) Error() string { return e.db.Message }
+
+// Unwrap returns the driver's error, if any.
+func (e *statementError) Unwrap() error { return e.cause }
+
+// dbFailure is a DBError without its statement, which finish fills.
+func dbFailure(msg, sqlstate string) domain.DBError {
+	return domain.DBError{Message: msg, SQLState: sqlstate}
+}
+
+// failedStatement classifies the error of running sql: the database's own
+// errors belong to the outcome; anything else (a lost connection) is
+// returned to the caller.
+func failedStatement(sql string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return &statementError{sql: sql, db: dbFailure(pgErr.Message, pgErr.Code), cause: err}
+	}
+	return fmt.Errorf("run %q: %w", firstWords(sql), err)
+}
+
+// isLockTimeout reports whether err is PostgreSQL's lock_timeout.
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == sqlstateLockNotAvailable
+}
+
+// stepRun is one call of ExecuteStep. It owns the dedicated session the
+// script runs on, and the outcome being built.
+type stepRun struct {
+	c       *Conn
+	req     dialect.StepRequest
+	events  func(dialect.StepEvent)
+	started time.Time
+	conn    *pgxpool.Conn
+	pid     int32
+	// stopCancel unregisters the hook that cancels the running statement
+	// in the server when the caller's context ends.
+	stopCancel func() bool
+	out        dialect.StepOutcome
+}
+
+// ExecuteStep applies req.Script following the dialect.Executor contract.
+//
+// A script whose statements may all run in a transaction block runs in one
+// transaction on one session, with SET LOCAL lock_timeout and
+// statement_timeout, and its history row commits with it. A script with a
+// statement that cannot (CREATE INDEX CONCURRENTLY, VACUUM, ...) or with
+// its own BEGIN/COMMIT runs statement by statement in autocommit (an
+// explicit block of the script is one unit), each completed statement
+// recorded in hotswap.step_progress. Lock timeouts are retried until
+// req.Deadline, each retry starting as soon as the sessions that blocked it
+// have ended their transactions. Index in StatementResult and
+// step_progress counts from 0.
+//
+// Database errors end the step in StepOutcome.Error; a stale fencing token
+// returns an error wrapping dialect.ErrStaleToken; a cancelled ctx cancels
+// the running statement in the server and returns ctx.Err() wrapped. The
+// role should be able to read other sessions' pg_stat_activity rows
+// (pg_read_all_stats): without it, retries fall back to plain backoff.
+func (c *Conn) ExecuteStep(ctx context.Context, req dialect.StepRequest, events func(dialect.StepEvent)) (dialect.StepOutcome, error) {
+	if req.LockTimeout <= 0 {
+		req.LockTimeout = defaultLockTimeout
+	}
+	r := &stepRun{c: c, req: req, events: events, started: time.Now()}
+	return r.finish(ctx, r.run(ctx))
+}
+
+// run plans the script, opens the session and runs the step on it.
+func (r *stepRun) run(ctx context.Context) error {
+	p, err := planScript(r.req.Script)
+	if err != nil {
+		return err
+	}
+	r.out.Transactional = p.transactional
+	if err := r.open(ctx); err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if err := r.checkHistory(ctx); err != nil {
+		return err
+	}
+	r.announce(p)
+	if p.transactional || r.req.DryRun {
+		return r.runTransactional(ctx, p)
+	}
+	return r.runStepwise(ctx, p)
+}
+
+// finish turns run's error into the outcome and the error the contract
+// asks for.
+func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, error) {
+	var se *statementError
+	switch {
+	case ctx.Err() != nil:
+		return r.out, fmt.Errorf("execute step %s: %w", r.req.StepID, ctx.Err())
+	case err == nil:
+		return r.out, nil
+	case errors.Is(err, errAlreadyApplied):
+		r.emit(levelInfo, "step found in the instance's history: already applied, nothing run", "")
+		return dialect.StepOutcome{AlreadyApplied: true, Transactional: r.out.Transactional}, nil
+	case errors.As(err, &se):
+		r.out.Error = &domain.DBError{
+			Message: r.scrubText(se.db.Message), SQLState: se.db.SQLState, Statement: r.scrubText(se.sql),
+		}
+		r.emit(levelError, r.out.Error.Message, se.sql)
+		return r.out, nil
+	case errors.Is(err, dialect.ErrStaleToken):
+		// Built from IDs and numbers only: nothing to scrub.
+		return r.out, err
+	}
+	return r.out, r.c.scrub(fmt.Errorf("execute step %s on %s: %w", r.req.StepID, r.c.target, err))
+}
+
+// open takes the dedicated session from the pool, learns its backend PID,
+// and arranges for the running statement to be cancelled in the server
+// when ctx ends. pgx alone only drops the socket, which leaves a statement
+// such as pg_sleep running until it next writes to the client.
+func (r *stepRun) open(ctx context.Context) error {
+	conn, err := r.c.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&r.pid); err != nil {
+		conn.Release()
+		return fmt.Errorf("backend pid: %w", err)
+	}
+	r.conn = conn
+	pg := conn.Conn().PgConn()
+	r.stopCancel = context.AfterFunc(ctx, func() { cancelRunning(pg) })
+	return nil
+}
+
+// cancelRunning asks the server to cancel what pg's backend runs.
+func cancelRunning(pg *pgconn.PgConn) {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	_ = pg.CancelRequest(ctx)
+}
+
+// close resets what the script may have set on the session (RESET ALL:
+// the timeouts and any SET of the script) and returns it to the pool, or
+// closes it when it cannot be trusted any more.
+func (r *stepRun) close(ctx context.Context) {
+	r.stopCancel()
+	defer r.conn.Release()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	conn := r.conn.Conn()
+	if ctx.Err() != nil || conn.PgConn().TxStatus() != 'I' {
+		_ = conn.Close(cctx)
+		return
+	}
+	if _, err := conn.Exec(cctx, "RESET ALL"); err != nil {
+		_ = conn.Close(cctx)
+	}
+}
+
+// checkHistory makes sure the history tables exist (a dry run only looks),
+// then refuses a stale token and recognises a re-delivery.
+func (r *stepRun) checkHistory(ctx context.Context) error {
+	if r.req.DryRun {
+		ok, err := historyExists(ctx, r.conn)
+		if err != nil || !ok {
+			return err
+		}
+	} else if err := r.c.ensureHistory(ctx, r.conn); err != nil {
+		return err
+	}
+	return checkStep(ctx, r.conn, r.req)
+}
+
+// announce tells the operator how the script will run.
+func (r *stepRun) announce(p scriptPlan) {
+	switch {
+	case r.req.DryRun:
+		r.emit(levelInfo, fmt.Sprintf("dry run: %d statement(s) in a transaction that is rolled back", len(p.stmts)), "")
+	case p.transactional:
+		r.emit(levelInfo, fmt.Sprintf("running %d statement(s) in one transaction", len(p.stmts)), "")
+	}
+	if !p.transactional {
+		r.emit(levelInfo, p.reason, "")
+	}
+}
+
+// runTransactional runs the whole script in one transaction, retried as a
+// whole on a lock timeout. A dry run always rolls it back.
+func (r *stepRun) runTransactional(ctx context.Context, p scriptPlan) error {
+	return r.withLockRetries(ctx, needsOf(p.stmts), func(ctx context.Context, n int) error {
+		return r.txAttempt(ctx, p, n)
+	})
+}
+
+// txAttempt is one attempt of the transaction.
+func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
+	tx, err := r.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer rollback(ctx, tx)
+	if err := r.setTimeouts(ctx, tx, true); err != nil {
+		return err
+	}
+	if err := r.recheck(ctx, tx); err != nil {
+		return err
+	}
+	results, err := r.runAll(ctx, tx, p.stmts, n)
+	r.out.Statements = results
+	if err != nil || r.req.DryRun {
+		return err
+	}
+	if err := insertHistory(ctx, tx, r.req, time.Since(r.started)); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return failedStatement("COMMIT", err)
+	}
+	r.emitDone(results)
+	return nil
+}
+
+// recheck repeats the history checks inside the transaction, with the
+// history locked, so that they hold at commit.
+func (r *stepRun) recheck(ctx context.Context, tx pgx.Tx) error {
+	if r.req.DryRun {
+		return nil
+	}
+	if err := lockHistory(ctx, tx); err != nil {
+		return err
+	}
+	return checkStep(ctx, tx, r.req)
+}
+
+// rollback ends tx if it is still open, even after ctx has ended.
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
+// runAll runs stmts in order on q; in a dry run the statements that cannot
+// run in a transaction are checked instead.
+func (r *stepRun) runAll(ctx context.Context, q execQuerier, stmts []statement, attempt int) ([]domain.StatementResult, error) {
+	var results []domain.StatementResult
+	for _, s := range stmts {
+		if r.req.DryRun && (s.noTx != "" || s.txControl) {
+			if err := r.dryCheck(ctx, q, s); err != nil {
+				return results, err
+			}
+			continue
+		}
+		res, err := r.runOne(ctx, q, s, attempt)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// runOne runs one statement and measures it. The statement runs with the
+// caller's ctx, so cancelling it cancels the statement.
+func (r *stepRun) runOne(ctx context.Context, q execQuerier, s statement, attempt int) (domain.StatementResult, error) {
+	start := time.Now()
+	tag, err := q.Exec(ctx, s.sql)
+	if err != nil {
+		return domain.StatementResult{}, failedStatement(s.sql, err)
+	}
+	return domain.StatementResult{
+		Index: s.index, SQL: r.scrubText(s.sql), StartedAt: start.UTC(),
+		DurationMs: milliseconds(time.Since(start)), RowsAffected: tag.RowsAffected(), Attempts: attempt,
+	}, nil
+}
+
+// setTimeouts sets lock_timeout and statement_timeout for the transaction
+// (local) or the session.
+func (r *stepRun) setTimeouts(ctx context.Context, q execQuerier, local bool) error {
+	const sql = `SELECT set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)`
+	if _, err := q.Exec(ctx, sql, pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout()), local); err != nil {
+		return fmt.Errorf("set timeouts: %w", err)
+	}
+	return nil
+}
+
+// statementTimeout is req.StatementTimeout, else the time left until the
+// deadline, else none (0).
+func (r *stepRun) statementTimeout() time.Duration {
+	switch {
+	case r.req.StatementTimeout > 0:
+		return r.req.StatementTimeout
+	case r.req.Deadline.IsZero():
+		return 0
+	}
+	return max(time.Until(r.req.Deadline), time.Millisecond)
+}
+
+// remaining is the time left until the deadline; without one, forever.
+func (r *stepRun) remaining() time.Duration {
+	if r.req.Deadline.IsZero() {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Until(r.req.Deadline)
+}
+
+// pgDuration writes d as a PostgreSQL duration in whole milliseconds,
+// rounded up; "0" disables the timeout.
+func pgDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	return strconv.FormatInt(int64(ms), 10) + "ms"
+}
+
+// emit sends an event to the caller, scrubbed of the instance's password.
+func (r *stepRun) emit(level, msg, sql string) {
+	r.send(dialect.StepEvent{Level: level, Message: msg, Statement: sql})
+}
+
+// send stamps, scrubs and delivers e.
+func (r *stepRun) send(e dialect.StepEvent) {
+	if r.events == nil {
+		return
+	}
+	e.Time = time.Now().UTC()
+	e.Message = r.scrubText(e.Message)
+	e.Statement = r.scrubText(e.Statement)
+	r.events(e)
+}
+
+// emitDone reports each completed statement.
+func (r *stepRun) emitDone(results []domain.StatementResult) {
+	for _, res := range results {
+		msg := fmt.Sprintf("statement %d done in %.1f ms (attempt %d)", res.Index+1, res.DurationMs, res.Attempts)
+		r.send(dialect.StepEvent{Level: levelInfo, Message: msg, Statement: res.SQL, Done: &res})
+	}
+}
+
+// scrubText removes the instance's password from text that leaves the agent.
+func (r *stepRun) scrubText(s string) string { return dialect.Scrub(s, r.c.secrets...) }

@@ -1,0 +1,259 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// The history tables live in the target database itself, so that a step and
+// its history row commit together (design invariant 2).
+const (
+	historySchemaSQL = `CREATE SCHEMA IF NOT EXISTS hotswap`
+	historyTableSQL  = `CREATE TABLE IF NOT EXISTS hotswap.schema_history (
+	execution_id   text NOT NULL,
+	step_id        text NOT NULL,
+	migration_id   text NOT NULL,
+	migration_name text NOT NULL,
+	direction      text NOT NULL,
+	checksum       text NOT NULL,
+	fencing_token  bigint NOT NULL,
+	applied_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+	duration_ms    double precision NOT NULL,
+	applied_by     text NOT NULL,
+	PRIMARY KEY (execution_id, step_id))`
+	progressTableSQL = `CREATE TABLE IF NOT EXISTS hotswap.step_progress (
+	execution_id    text NOT NULL,
+	step_id         text NOT NULL,
+	statement_index integer NOT NULL,
+	completed_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+	PRIMARY KEY (execution_id, step_id, statement_index))`
+	// historyExistsSQL is true once both tables exist.
+	historyExistsSQL = `SELECT to_regclass('hotswap.schema_history') IS NOT NULL
+	AND to_regclass('hotswap.step_progress') IS NOT NULL`
+	// historyLockSQL serialises the creation of the tables by concurrent
+	// sessions, which CREATE ... IF NOT EXISTS alone does not.
+	historyLockSQL = `SELECT pg_advisory_xact_lock(hashtext('hotswap.schema_history'))`
+	// historyCreateLockTimeout bounds the creation's wait for locks.
+	historyCreateLockTimeout = "2s"
+)
+
+// historyState remembers, for one Conn, that the history tables exist.
+type historyState struct {
+	mu    sync.Mutex
+	ready bool
+}
+
+// execQuerier is a session that also runs commands: a pooled connection
+// or a transaction.
+type execQuerier interface {
+	querier
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// ensureHistory creates the history tables on first use through c, with a
+// short lock timeout. Concurrent callers wait for the first one.
+func (c *Conn) ensureHistory(ctx context.Context, conn interface {
+	execQuerier
+	Begin(ctx context.Context) (pgx.Tx, error)
+}) error {
+	c.hist.mu.Lock()
+	defer c.hist.mu.Unlock()
+	if c.hist.ready {
+		return nil
+	}
+	exists, err := historyExists(ctx, conn)
+	if err == nil && !exists {
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return createHistory(ctx, tx) })
+	}
+	if err != nil {
+		return fmt.Errorf("create history tables: %w", err)
+	}
+	c.hist.ready = true
+	return nil
+}
+
+// createHistory runs the creation statements in tx.
+func createHistory(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, historyCreateLockTimeout); err != nil {
+		return err
+	}
+	for _, sql := range []string{historyLockSQL, historySchemaSQL, historyTableSQL, progressTableSQL} {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// historyExists reports whether the history tables exist, without
+// creating them (dry runs and History leave no trace, and work on a
+// read-only standby).
+func historyExists(ctx context.Context, q querier) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, historyExistsSQL).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up history tables: %w", err)
+	}
+	return ok, nil
+}
+
+// stepHistory is what the history says about one step: the highest fencing token recorded, and
+// whether the step itself is recorded.
+type stepHistory struct {
+	maxToken int64
+	applied  bool
+}
+
+// readStepHistory reads the fencing high-water mark and the step's row.
+func readStepHistory(ctx context.Context, q querier, executionID, stepID string) (stepHistory, error) {
+	const sql = `SELECT coalesce(max(fencing_token), 0),
+		coalesce(bool_or(execution_id = $1 AND step_id = $2), false)
+		FROM hotswap.schema_history`
+	var h stepHistory
+	if err := q.QueryRow(ctx, sql, executionID, stepID).Scan(&h.maxToken, &h.applied); err != nil {
+		return stepHistory{}, fmt.Errorf("read history: %w", err)
+	}
+	return h, nil
+}
+
+// lockHistory makes concurrent writers of the history take turns inside
+// their transactions, so a fencing check cannot race another step's commit.
+// Readers (History) are not blocked.
+func lockHistory(ctx context.Context, q execQuerier) error {
+	if _, err := q.Exec(ctx, `LOCK TABLE hotswap.schema_history IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("lock history: %w", err)
+	}
+	return nil
+}
+
+// errAlreadyApplied says the step is in the history: a re-delivery.
+var errAlreadyApplied = errors.New("postgres: step already applied")
+
+// checkStep refuses a stale fencing token and recognises a re-delivery.
+func checkStep(ctx context.Context, q querier, req dialect.StepRequest) error {
+	token, err := tokenValue(req.FencingToken)
+	if err != nil {
+		return err
+	}
+	h, err := readStepHistory(ctx, q, req.ExecutionID, req.StepID)
+	if err != nil {
+		return err
+	}
+	if token < h.maxToken {
+		return fmt.Errorf("%w: step %s carries fencing token %d, the instance has recorded token %d",
+			dialect.ErrStaleToken, req.StepID, token, h.maxToken)
+	}
+	if h.applied {
+		return errAlreadyApplied
+	}
+	return nil
+}
+
+// tokenValue converts a fencing token to the history's bigint.
+func tokenValue(token uint64) (int64, error) {
+	if token > math.MaxInt64 {
+		return 0, fmt.Errorf("fencing token %d does not fit the history's bigint", token)
+	}
+	return int64(token), nil
+}
+
+// insertHistory records an applied step. A row already there (a concurrent
+// re-delivery) is left as it is.
+func insertHistory(ctx context.Context, q execQuerier, req dialect.StepRequest, took time.Duration) error {
+	const sql = `INSERT INTO hotswap.schema_history (execution_id, step_id, migration_id, migration_name,
+		direction, checksum, fencing_token, duration_ms, applied_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`
+	token, err := tokenValue(req.FencingToken)
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, sql, req.ExecutionID, req.StepID, req.MigrationID, req.MigrationName,
+		string(req.Direction), req.Checksum, token, milliseconds(took), req.AppliedBy)
+	if err != nil {
+		return fmt.Errorf("record step %s in history: %w", req.StepID, err)
+	}
+	return nil
+}
+
+// loadProgress returns the statement indexes already done for a step.
+func loadProgress(ctx context.Context, q querier, executionID, stepID string) (map[int]bool, error) {
+	const sql = `SELECT statement_index FROM hotswap.step_progress WHERE execution_id = $1 AND step_id = $2`
+	rows, err := q.Query(ctx, sql, executionID, stepID)
+	if err != nil {
+		return nil, fmt.Errorf("read step progress: %w", err)
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("read step progress: %w", err)
+	}
+	out := make(map[int]bool, len(done))
+	for _, i := range done {
+		out[int(i)] = true
+	}
+	return out, nil
+}
+
+// recordProgress marks statement index of a step as done.
+func recordProgress(ctx context.Context, q execQuerier, executionID, stepID string, index int) error {
+	const sql = `INSERT INTO hotswap.step_progress (execution_id, step_id, statement_index)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+	if _, err := q.Exec(ctx, sql, executionID, stepID, index); err != nil {
+		return fmt.Errorf("record progress of statement %d: %w", index+1, err)
+	}
+	return nil
+}
+
+// History returns the instance's history rows, oldest first. It never
+// creates the history tables: an instance without them has no history.
+func (c *Conn) History(ctx context.Context) ([]dialect.HistoryRow, error) {
+	rows, err := c.history(ctx)
+	if err != nil {
+		return nil, c.scrub(fmt.Errorf("history of %s: %w", c.target, err))
+	}
+	return rows, nil
+}
+
+// history reads the history rows on one pooled session.
+func (c *Conn) history(ctx context.Context) ([]dialect.HistoryRow, error) {
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+	}
+	defer conn.Release()
+	if ok, err := historyExists(ctx, conn); err != nil || !ok {
+		return []dialect.HistoryRow{}, err
+	}
+	const sql = `SELECT execution_id, step_id, migration_id, migration_name, direction, checksum,
+		fencing_token, applied_at, duration_ms, applied_by
+		FROM hotswap.schema_history ORDER BY applied_at, execution_id, step_id`
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanHistoryRow)
+}
+
+// scanHistoryRow reads one row of the history.
+func scanHistoryRow(row pgx.CollectableRow) (dialect.HistoryRow, error) {
+	var h dialect.HistoryRow
+	var direction string
+	var token int64
+	err := row.Scan(&h.ExecutionID, &h.StepID, &h.MigrationID, &h.MigrationName, &direction,
+		&h.Checksum, &token, &h.AppliedAt, &h.DurationMs, &h.AppliedBy)
+	h.Direction = domain.Direction(direction)
+	h.FencingToken = uint64(max(token, 0))
+	h.AppliedAt = h.AppliedAt.UTC()
+	return h, err
+}
+
+// milliseconds is d in fractional milliseconds.
+func milliseconds(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

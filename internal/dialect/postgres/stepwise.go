@@ -1,0 +1,155 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// runStepwise runs a script that cannot run in one transaction: unit by
+// unit in autocommit, skipping the statements an earlier delivery
+// completed, then records the step in the history.
+func (r *stepRun) runStepwise(ctx context.Context, p scriptPlan) error {
+	done, err := loadProgress(ctx, r.conn, r.req.ExecutionID, r.req.StepID)
+	if err != nil {
+		return err
+	}
+	for _, u := range p.units {
+		if err := r.runUnit(ctx, p.stmts[u.first:u.last+1], done); err != nil {
+			return err
+		}
+	}
+	return insertHistory(ctx, r.conn, r.req, time.Since(r.started))
+}
+
+// runUnit runs the statements of one unit not done yet, retrying the unit
+// on a lock timeout. When it fails for good, the invalid index a failed
+// CREATE INDEX CONCURRENTLY left is dropped at once, best effort.
+func (r *stepRun) runUnit(ctx context.Context, stmts []statement, done map[int]bool) error {
+	todo := r.pending(stmts, done)
+	if len(todo) == 0 {
+		return nil
+	}
+	err := r.withLockRetries(ctx, needsOf(todo), func(ctx context.Context, n int) error {
+		return r.unitAttempt(ctx, todo, n)
+	})
+	if err != nil && ctx.Err() == nil {
+		r.cleanupIndexes(ctx, todo)
+	}
+	return err
+}
+
+// pending leaves out, and reports, the statements already done.
+func (r *stepRun) pending(stmts []statement, done map[int]bool) []statement {
+	var todo []statement
+	for _, s := range stmts {
+		if done[s.index] {
+			r.emit(levelInfo, fmt.Sprintf("statement %d already done by an earlier delivery of this step: skipped", s.index+1), s.sql)
+			continue
+		}
+		todo = append(todo, s)
+	}
+	return todo
+}
+
+// unitAttempt is one attempt of a unit, with the session's timeouts set
+// afresh (the statement timeout shrinks as the deadline nears). Each
+// statement's progress row is written right after it; inside an explicit
+// block of the script it commits with the block.
+func (r *stepRun) unitAttempt(ctx context.Context, stmts []statement, n int) error {
+	if err := r.setTimeouts(ctx, r.conn, false); err != nil {
+		return err
+	}
+	var results []domain.StatementResult
+	for _, s := range stmts {
+		res, err := r.stepOne(ctx, s, n)
+		if err != nil {
+			r.abortBlock(ctx)
+			return err
+		}
+		results = append(results, res)
+	}
+	if r.inTransaction() {
+		r.abortBlock(ctx)
+		last := stmts[len(stmts)-1].sql
+		return &statementError{sql: last, db: dbFailure("the script leaves a transaction open (BEGIN without COMMIT): rolled back", "")}
+	}
+	r.out.Statements = append(r.out.Statements, results...)
+	r.emitDone(results)
+	return nil
+}
+
+// stepOne cleans what an earlier failed CREATE INDEX CONCURRENTLY left,
+// runs the statement and records its progress.
+func (r *stepRun) stepOne(ctx context.Context, s statement, n int) (domain.StatementResult, error) {
+	if err := r.dropInvalidIndex(ctx, s, "left by an earlier failed attempt"); err != nil {
+		return domain.StatementResult{}, err
+	}
+	res, err := r.runOne(ctx, r.conn, s, n)
+	if err != nil {
+		return res, err
+	}
+	return res, recordProgress(ctx, r.conn, r.req.ExecutionID, r.req.StepID, s.index)
+}
+
+// inTransaction reports whether the script left the session in a
+// transaction block.
+func (r *stepRun) inTransaction() bool { return r.conn.Conn().PgConn().TxStatus() != 'I' }
+
+// abortBlock rolls back an explicit block of the script that failed.
+func (r *stepRun) abortBlock(ctx context.Context) {
+	if !r.inTransaction() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_, _ = r.conn.Exec(ctx, "ROLLBACK")
+}
+
+// invalidIndexSQL finds the invalid index named $1 on table $2.
+const invalidIndexSQL = `SELECT format('%I.%I', n.nspname, c.relname)
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND c.relname = $1 AND i.indrelid = to_regclass($2)`
+
+// dropInvalidIndex drops the INVALID index a failed CREATE INDEX
+// CONCURRENTLY of s left behind, if any, with DROP INDEX CONCURRENTLY (a
+// lock timeout there is retried like the statement's own).
+func (r *stepRun) dropInvalidIndex(ctx context.Context, s statement, why string) error {
+	ix := s.createIndex
+	if ix == nil || !ix.concurrent || ix.name == "" || r.inTransaction() {
+		return nil
+	}
+	var name string
+	err := r.conn.QueryRow(ctx, invalidIndexSQL, ix.name, ix.table).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look up invalid index %s: %w", ix.name, err)
+	}
+	drop := "DROP INDEX CONCURRENTLY IF EXISTS " + name
+	r.emit(levelWarn, fmt.Sprintf("dropping invalid index %s %s by CREATE INDEX CONCURRENTLY", name, why), drop)
+	if _, err := r.conn.Exec(ctx, drop); err != nil {
+		return failedStatement(drop, err)
+	}
+	r.emit(levelInfo, fmt.Sprintf("dropped invalid index %s", name), drop)
+	return nil
+}
+
+// cleanupIndexes drops, right after a unit failed for good, the invalid
+// indexes its CREATE INDEX CONCURRENTLY left: an invalid index still costs
+// every write. A failure here is reported; the next delivery retries it.
+func (r *stepRun) cleanupIndexes(ctx context.Context, stmts []statement) {
+	for _, s := range stmts {
+		if err := r.dropInvalidIndex(ctx, s, "left by the failed statement"); err != nil {
+			r.emit(levelWarn, fmt.Sprintf("could not drop the invalid index yet (%v): it will be dropped before the statement runs again", err), s.sql)
+		}
+	}
+}
