@@ -105,7 +105,7 @@ func (s *stack) follow(ctx context.Context, load *workload, migID, execID string
 }
 
 func (s *stack) summarize(load *workload, e domain.Execution, base sample, released time.Time) {
-	window, failed := load.between(e.StartedAt, released)
+	window, failed := load.between(e.StartedAt.Add(time.Second), released.Add(-time.Second))
 	worst, minTPS := time.Duration(0), base.TPS
 	for _, w := range window {
 		worst, minTPS = max(worst, w.Worst), min(minTPS, w.TPS)

@@ -15,10 +15,7 @@ type workload struct {
 	clients int
 
 	mu      sync.Mutex
-	second  int64 // unix second being counted
-	count   int
-	worst   time.Duration
-	history []sample
+	seconds map[int64]*sample // by the unix second transactions ended in
 	failed  int
 }
 
@@ -30,7 +27,7 @@ type sample struct {
 }
 
 func newWorkload(pool *pgxpool.Pool, clients int) *workload {
-	return &workload{pool: pool, clients: clients}
+	return &workload{pool: pool, clients: clients, seconds: map[int64]*sample{}}
 }
 
 // run drives the clients until ctx ends.
@@ -43,50 +40,54 @@ func (w *workload) run(ctx context.Context) {
 			for i := c; ctx.Err() == nil; i += w.clients {
 				start := time.Now()
 				_, err := w.pool.Exec(ctx, "UPDATE demo_accounts SET balance = balance + 1 WHERE id = $1", i%10000+1)
-				w.record(start, time.Since(start), err != nil && ctx.Err() == nil)
+				w.record(time.Since(start), err != nil && ctx.Err() == nil)
 			}
 		}(c)
 	}
 	wg.Wait()
 }
 
-func (w *workload) record(start time.Time, took time.Duration, failed bool) {
+// record counts a transaction in the second it ended; its latency counts
+// towards that second's worst.
+func (w *workload) record(took time.Duration, failed bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	sec := start.Unix()
-	if sec != w.second {
-		if w.second != 0 {
-			w.history = append(w.history, sample{At: time.Unix(w.second, 0), TPS: w.count, Worst: w.worst})
-		}
-		w.second, w.count, w.worst = sec, 0, 0
-	}
 	if failed {
 		w.failed++
 		return
 	}
-	w.count++
-	w.worst = max(w.worst, took)
+	sec := time.Now().Unix()
+	s, ok := w.seconds[sec]
+	if !ok {
+		s = &sample{At: time.Unix(sec, 0)}
+		w.seconds[sec] = s
+	}
+	s.TPS++
+	s.Worst = max(s.Worst, took)
 }
 
 // last returns the last complete second.
 func (w *workload) last() sample {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.history) == 0 {
-		return sample{}
+	if s, ok := w.seconds[time.Now().Unix()-1]; ok {
+		return *s
 	}
-	return w.history[len(w.history)-1]
+	return sample{At: time.Unix(time.Now().Unix()-1, 0)}
 }
 
-// summary returns the samples between from and to, and the failures.
+// between returns the seconds from from to to (a second with no
+// transaction counts, with 0 tps), and the failures so far.
 func (w *workload) between(from, to time.Time) ([]sample, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []sample
-	for _, s := range w.history {
-		if !s.At.Before(from.Truncate(time.Second)) && s.At.Before(to) {
-			out = append(out, s)
+	for sec := from.Unix(); sec <= to.Unix(); sec++ {
+		s := sample{At: time.Unix(sec, 0)}
+		if got, ok := w.seconds[sec]; ok {
+			s = *got
 		}
+		out = append(out, s)
 	}
 	return out, w.failed
 }

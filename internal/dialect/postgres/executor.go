@@ -20,8 +20,8 @@ var _ dialect.Executor = (*Conn)(nil)
 
 const (
 	defaultLockTimeout = 500 * time.Millisecond
-	// cleanupTimeout bounds a rollback, a reset or a cancel request made
-	// after the caller's context has ended.
+	// cleanupTimeout bounds a rollback or a reset made after the caller's
+	// context has ended.
 	cleanupTimeout = 5 * time.Second
 
 	sqlstateLockNotAvailable = "55P03"
@@ -82,10 +82,7 @@ type stepRun struct {
 	started time.Time
 	conn    *pgxpool.Conn
 	pid     int32
-	// stopCancel unregisters the hook that cancels the running statement
-	// in the server when the caller's context ends.
-	stopCancel func() bool
-	out        dialect.StepOutcome
+	out     dialect.StepOutcome
 }
 
 // ExecuteStep applies req.Script following the dialect.Executor contract.
@@ -160,10 +157,10 @@ func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, e
 	return r.out, r.c.scrub(fmt.Errorf("execute step %s on %s: %w", r.req.StepID, r.c.target, err))
 }
 
-// open takes the dedicated session from the pool, learns its backend PID,
-// and arranges for the running statement to be cancelled in the server
-// when ctx ends. pgx alone only drops the socket, which leaves a statement
-// such as pg_sleep running until it next writes to the client.
+// open takes the dedicated session from the pool and learns its backend
+// PID, which the blocker watch asks about. Statements run with the
+// caller's ctx: when it ends, pgx sends the server a cancel request for
+// the running statement and closes the session.
 func (r *stepRun) open(ctx context.Context) error {
 	conn, err := r.c.pool.Acquire(ctx)
 	if err != nil {
@@ -174,23 +171,13 @@ func (r *stepRun) open(ctx context.Context) error {
 		return fmt.Errorf("backend pid: %w", err)
 	}
 	r.conn = conn
-	pg := conn.Conn().PgConn()
-	r.stopCancel = context.AfterFunc(ctx, func() { cancelRunning(pg) })
 	return nil
-}
-
-// cancelRunning asks the server to cancel what pg's backend runs.
-func cancelRunning(pg *pgconn.PgConn) {
-	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-	defer cancel()
-	_ = pg.CancelRequest(ctx)
 }
 
 // close resets what the script may have set on the session (RESET ALL:
 // the timeouts and any SET of the script) and returns it to the pool, or
 // closes it when it cannot be trusted any more.
 func (r *stepRun) close(ctx context.Context) {
-	r.stopCancel()
 	defer r.conn.Release()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -310,7 +297,7 @@ func (r *stepRun) runAll(ctx context.Context, q execQuerier, stmts []statement, 
 // caller's ctx, so cancelling it cancels the statement.
 func (r *stepRun) runOne(ctx context.Context, q execQuerier, s statement, attempt int) (domain.StatementResult, error) {
 	start := time.Now()
-	tag, err := q.Exec(ctx, s.sql)
+	tag, err := q.Exec(context.WithoutCancel(ctx), s.sql)
 	if err != nil {
 		return domain.StatementResult{}, failedStatement(s.sql, err)
 	}
