@@ -98,6 +98,11 @@ type stepRun struct {
 // have ended their transactions. Index in StatementResult and
 // step_progress counts from 0.
 //
+// A dry run runs the script in one transaction that is rolled back; the
+// statements that cannot run in a transaction are checked against the
+// catalog instead (CREATE/DROP INDEX) and reported in events. It creates
+// no history table, and checks the fencing token only when one exists.
+//
 // Database errors end the step in StepOutcome.Error; a stale fencing token
 // returns an error wrapping dialect.ErrStaleToken; a cancelled ctx cancels
 // the running statement in the server and returns ctx.Err() wrapped. The
@@ -297,7 +302,7 @@ func (r *stepRun) runAll(ctx context.Context, q execQuerier, stmts []statement, 
 // caller's ctx, so cancelling it cancels the statement.
 func (r *stepRun) runOne(ctx context.Context, q execQuerier, s statement, attempt int) (domain.StatementResult, error) {
 	start := time.Now()
-	tag, err := q.Exec(context.WithoutCancel(ctx), s.sql)
+	tag, err := q.Exec(ctx, s.sql)
 	if err != nil {
 		return domain.StatementResult{}, failedStatement(s.sql, err)
 	}

@@ -18,11 +18,11 @@ import (
 // Before the first attempt it waits for the long transactions (open longer
 // than a lock timeout) that hold a conflicting lock on a target, or a
 // snapshot a CONCURRENTLY command must wait for: such a DDL would only time
-// out (and a CREATE INDEX CONCURRENTLY would throw its build away). During each attempt a watch samples, from another
-// session, the transactions that block the DDL session. After a lock
-// timeout it waits until those transactions have ended, polling every
-// 25 ms, at most for an exponential backoff with full jitter, and retries
-// at once. Retries stop at the deadline.
+// out (and a CREATE INDEX CONCURRENTLY would throw its build away). During
+// each attempt a watch samples, from another session, the transactions
+// that block the DDL session. After a lock timeout it waits until those
+// transactions have ended, polling every 25 ms (bounded as retryWait
+// says), and retries at once. Retries stop at the deadline.
 func (r *stepRun) withLockRetries(ctx context.Context, needs lockNeeds, attempt func(ctx context.Context, n int) error) error {
 	if err := r.waitForLongHolders(ctx, needs); err != nil {
 		return err
@@ -58,7 +58,8 @@ func (r *stepRun) waitForLongHolders(ctx context.Context, needs lockNeeds) error
 	case ended:
 		r.emit(levelInfo, fmt.Sprintf("transaction of pid %s ended: trying now", pidList(hs)), "")
 	case r.remaining() <= 0:
-		msg := fmt.Sprintf("lock timeout: gave up at the deadline waiting for the transaction of pid %s, which holds a conflicting lock", pidList(hs))
+		msg := fmt.Sprintf("lock timeout: gave up at the deadline waiting for the transaction of pid %s (%s)",
+			pidList(hs), hs[0].what())
 		return &statementError{sql: needs.firstSQL(), db: dbFailure(msg, sqlstateLockNotAvailable)}
 	default:
 		r.emit(levelWarn, fmt.Sprintf("transaction of pid %s still open after %s: trying anyway, waiting at most %s for locks",
@@ -77,7 +78,7 @@ func (r *stepRun) backOff(ctx context.Context, n int, blockers []holder, needs l
 	if r.remaining() <= 0 {
 		return r.giveUp(n, cause)
 	}
-	maxWait := min(fullJitter(backoffCeiling(n-1)), r.remaining())
+	maxWait := min(retryWait(n, blockers), r.remaining())
 	r.emit(levelWarn, retryMessage(n, maxWait, blockers), sqlOf(cause))
 	ended, err := waitTransactionsEnd(ctx, r.conn, blockers, maxWait)
 	if err != nil {
@@ -90,6 +91,20 @@ func (r *stepRun) backOff(ctx context.Context, n int, blockers []holder, needs l
 		return r.giveUp(n, cause)
 	}
 	return nil
+}
+
+// retryWait bounds the wait before retry n. With no blocker known it is an
+// exponential backoff with full jitter (50 ms doubling, capped at 5 s).
+// With blockers known, the retry starts as soon as they end, and the bound
+// is the cap: a retry while they live can only time out again, and each
+// such retry holds the application up for one more lock timeout (measured
+// with a 1.2 s blocker and 200 ms lock timeout: 1 stall of the readers
+// instead of 4 or 5 with a jittered bound, same finish time).
+func retryWait(n int, blockers []holder) time.Duration {
+	if len(blockers) > 0 {
+		return backoffCap
+	}
+	return fullJitter(backoffCeiling(n - 1))
 }
 
 // retryMessage describes the wait after a lock timeout.

@@ -87,7 +87,7 @@ func (r *stepRun) unitAttempt(ctx context.Context, stmts []statement, n int) err
 // stepOne cleans what an earlier failed CREATE INDEX CONCURRENTLY left,
 // runs the statement and records its progress.
 func (r *stepRun) stepOne(ctx context.Context, s statement, n int) (domain.StatementResult, error) {
-	if err := r.dropInvalidIndex(ctx, s, "left by an earlier failed attempt"); err != nil {
+	if err := r.dropInvalidIndex(ctx, s, "an earlier attempt"); err != nil {
 		return domain.StatementResult{}, err
 	}
 	res, err := r.runOne(ctx, r.conn, s, n)
@@ -135,7 +135,7 @@ func (r *stepRun) dropInvalidIndex(ctx context.Context, s statement, why string)
 		return fmt.Errorf("look up invalid index %s: %w", ix.name, err)
 	}
 	drop := "DROP INDEX CONCURRENTLY IF EXISTS " + name
-	r.emit(levelWarn, fmt.Sprintf("dropping invalid index %s %s by CREATE INDEX CONCURRENTLY", name, why), drop)
+	r.emit(levelWarn, fmt.Sprintf("dropping invalid index %s, left by a failed CREATE INDEX CONCURRENTLY (%s)", name, why), drop)
 	if _, err := r.conn.Exec(ctx, drop); err != nil {
 		return failedStatement(drop, err)
 	}
@@ -148,7 +148,7 @@ func (r *stepRun) dropInvalidIndex(ctx context.Context, s statement, why string)
 // every write. A failure here is reported; the next delivery retries it.
 func (r *stepRun) cleanupIndexes(ctx context.Context, stmts []statement) {
 	for _, s := range stmts {
-		if err := r.dropInvalidIndex(ctx, s, "left by the failed statement"); err != nil {
+		if err := r.dropInvalidIndex(ctx, s, "the attempt that just failed"); err != nil {
 			r.emit(levelWarn, fmt.Sprintf("could not drop the invalid index yet (%v): it will be dropped before the statement runs again", err), s.sql)
 		}
 	}
