@@ -20,7 +20,12 @@ const (
 	endPollInterval     = 25 * time.Millisecond
 	backoffBase         = 50 * time.Millisecond
 	backoffCap          = 5 * time.Second
-	pollQueryTimeout    = time.Second
+	// blockerWaitCap bounds a wait for known blockers: a long report may
+	// hold a table for minutes, and each retry while it lives stalls the
+	// application for one more lock timeout. Past the cap the agent tries
+	// again and looks for blockers anew.
+	blockerWaitCap   = 60 * time.Second
+	pollQueryTimeout = time.Second
 )
 
 // lockMode is a PostgreSQL table lock mode, numbered as in the server
@@ -222,8 +227,9 @@ func snapshotHolders(ctx context.Context, q querier, minAge time.Duration) ([]ho
 }
 
 // conflictingHoldersSQL finds the other sessions' transactions, open for
-// longer than $3 seconds, that hold a granted lock on one of the relations
-// named in $1, leaving the agent's own sessions ($2) out.
+// longer than $3 seconds or idle inside a transaction (they keep their
+// locks until their client acts), that hold a granted lock on one of the
+// relations named in $1, leaving the agent's own sessions ($2) out.
 const conflictingHoldersSQL = `
 SELECT a.pid, a.xact_start, extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
 	l.mode, l.relation::regclass::text, t.idx::int
@@ -232,7 +238,9 @@ JOIN pg_locks l ON l.locktype = 'relation' AND l.granted AND l.relation = to_reg
 	AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE a.pid <> pg_backend_pid() AND a.application_name IS DISTINCT FROM $2
-	AND a.xact_start IS NOT NULL AND a.xact_start < clock_timestamp() - make_interval(secs => $3)
+	AND a.xact_start IS NOT NULL
+	AND (a.xact_start < clock_timestamp() - make_interval(secs => $3)
+		OR (a.state LIKE 'idle in transaction%' AND a.state_change < clock_timestamp() - interval '50 milliseconds'))
 ORDER BY a.xact_start, a.pid`
 
 // conflictingHolders lists, once per session, the transactions open for

@@ -51,7 +51,7 @@ func (r *stepRun) waitForLongHolders(ctx context.Context, needs lockNeeds) error
 		r.emit(levelInfo, fmt.Sprintf("waiting for pid %d (transaction open %s) %s before trying",
 			h.pid, h.age.Round(100*time.Millisecond), h.what()), "")
 	}
-	ended, err := waitTransactionsEnd(ctx, r.conn, hs, min(backoffCap, r.remaining()))
+	ended, err := waitTransactionsEnd(ctx, r.conn, hs, min(blockerWaitCap, r.remaining()))
 	switch {
 	case err != nil:
 		return err
@@ -63,7 +63,7 @@ func (r *stepRun) waitForLongHolders(ctx context.Context, needs lockNeeds) error
 		return &statementError{sql: needs.firstSQL(), db: dbFailure(msg, sqlstateLockNotAvailable)}
 	default:
 		r.emit(levelWarn, fmt.Sprintf("transaction of pid %s still open after %s: trying anyway, waiting at most %s for locks",
-			pidList(hs), backoffCap, r.req.LockTimeout), "")
+			pidList(hs), blockerWaitCap, r.req.LockTimeout), "")
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (r *stepRun) backOff(ctx context.Context, n int, blockers []holder, needs l
 // instead of 4 or 5 with a jittered bound, same finish time).
 func retryWait(n int, blockers []holder) time.Duration {
 	if len(blockers) > 0 {
-		return backoffCap
+		return blockerWaitCap
 	}
 	return fullJitter(backoffCeiling(n - 1))
 }
