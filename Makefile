@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION) -X github.com/hotswap-db/hotswap/agent.V
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 PKGS      := ./...
 
-.PHONY: all build test test-unit demo proto lint deps packages clean
+.PHONY: all build test test-unit demo bench-lockqueue proto lint deps packages clean
 
 all: build
 
@@ -32,6 +32,10 @@ test-unit:
 ## demo: a single-node control plane, an agent and a local PostgreSQL, end to end
 demo: deps build
 	$(GO) run ./internal/demo/cmd/hotswap-demo --bin $(BIN)
+
+## bench-lockqueue: ADD COLUMN behind a long transaction, plain psql vs HotSwap
+bench-lockqueue: deps build
+	$(GO) run ./bench/lockqueue --bin $(BIN)
 
 ## proto: regenerate proto/agentpb from proto/agent.proto
 proto:
