@@ -269,6 +269,9 @@ type lockCase struct {
 	openFor time.Duration
 	// holdFor is how long the blocker stays open after the step starts.
 	holdFor time.Duration
+	// busy keeps the blocker running a query (not idle in its transaction)
+	// while it holds on, so only a lock timeout can reveal it.
+	busy bool
 	script  string
 	// wantEvents are substrings the events must show.
 	wantEvents []string
@@ -279,9 +282,13 @@ type lockCase struct {
 
 func testLockTimeoutRetry(t *testing.T, db *testDB) {
 	cases := []lockCase{{
-		name: "fresh blocker: lock timeouts and retries", blocker: "LOCK TABLE t1 IN ACCESS SHARE MODE",
-		holdFor: 1200 * time.Millisecond, script: "ALTER TABLE t1 ADD COLUMN c int",
+		name: "fresh busy blocker: lock timeouts and retries", blocker: "LOCK TABLE t1 IN ACCESS SHARE MODE",
+		holdFor: 1200 * time.Millisecond, busy: true, script: "ALTER TABLE t1 ADD COLUMN c int",
 		wantEvents: []string{"lock timeout on attempt 1", "as soon as the transaction of pid"}, wantRetries: true,
+	}, {
+		name: "idle-in-transaction blocker: waited for before trying", blocker: "LOCK TABLE t5 IN ACCESS SHARE MODE",
+		openFor: 100 * time.Millisecond, holdFor: time.Second, script: "ALTER TABLE t5 ADD COLUMN c int",
+		wantEvents: []string{"waiting for pid", "holding AccessShareLock on t5 before trying"},
 	}, {
 		name: "long blocker: waited for before trying", blocker: "LOCK TABLE t2 IN ACCESS SHARE MODE",
 		openFor: 3 * testLockTimeout, holdFor: time.Second, script: "ALTER TABLE t2 ADD COLUMN c int",
@@ -296,12 +303,24 @@ func testLockTimeoutRetry(t *testing.T, db *testDB) {
 		openFor: 3 * testLockTimeout, holdFor: time.Second, script: "CREATE INDEX CONCURRENTLY t4_id ON t4 (id)",
 		wantEvents: []string{"holding a snapshot that CREATE INDEX CONCURRENTLY would wait for before trying"},
 	}}
-	for i := range cases {
-		db.exec(t, fmt.Sprintf("CREATE TABLE t%d (id int)", i+1), fmt.Sprintf("INSERT INTO t%d SELECT generate_series(1, 100)", i+1))
+	for _, lc := range cases {
+		table := lockCaseTable(lc)
+		db.exec(t, "CREATE TABLE "+table+" (id int)", "INSERT INTO "+table+" SELECT generate_series(1, 100)")
 	}
-	for i, lc := range cases {
-		t.Run(lc.name, func(t *testing.T) { runLockCase(t, db, lc, fmt.Sprintf("t%d", i+1)) })
+	for _, lc := range cases {
+		t.Run(lc.name, func(t *testing.T) { runLockCase(t, db, lc, lockCaseTable(lc)) })
 	}
+}
+
+// lockCaseTable is the table a case's script names, after TABLE or ON.
+func lockCaseTable(lc lockCase) string {
+	f := strings.Fields(lc.script)
+	for i, w := range f {
+		if w == "TABLE" || w == "ON" {
+			return f[i+1]
+		}
+	}
+	return ""
 }
 
 // runLockCase runs one lockCase while a third session reads the table in
@@ -311,7 +330,7 @@ func runLockCase(t *testing.T, db *testDB, lc lockCase, table string) {
 	b := startBlocker(t, db.conn(t), lc.blocker)
 	reads := startReader(t, db.conn(t), "SELECT count(*) FROM "+table)
 	time.Sleep(lc.openFor) // let the blocker's transaction age
-	go b.commitAfter(lc.holdFor)
+	go b.commitAfter(lc.holdFor, lc.busy)
 
 	ev := &eventLog{}
 	req := db.step("lock-"+table, lc.script)
@@ -702,9 +721,14 @@ func startBlocker(t *testing.T, conn *pgx.Conn, sql string) *blocker {
 	return &blocker{conn: conn, commitAt: make(chan time.Time, 1)}
 }
 
-// commitAfter commits after d, reporting when the COMMIT was sent.
-func (b *blocker) commitAfter(d time.Duration) {
-	time.Sleep(d)
+// commitAfter commits after d, reporting when the COMMIT was sent; when
+// busy, the blocker spends d running a query rather than idle.
+func (b *blocker) commitAfter(d time.Duration, busy bool) {
+	if busy {
+		_, _ = b.conn.Exec(context.Background(), "SELECT pg_sleep($1)", d.Seconds())
+	} else {
+		time.Sleep(d)
+	}
 	at := time.Now()
 	_, _ = b.conn.Exec(context.Background(), "COMMIT")
 	b.commitAt <- at
