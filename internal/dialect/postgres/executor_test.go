@@ -271,8 +271,8 @@ type lockCase struct {
 	holdFor time.Duration
 	// busy keeps the blocker running a query (not idle in its transaction)
 	// while it holds on, so only a lock timeout can reveal it.
-	busy bool
-	script  string
+	busy   bool
+	script string
 	// wantEvents are substrings the events must show.
 	wantEvents []string
 	// wantRetries bounds Retries: at least 1 when set, and at most 2,
