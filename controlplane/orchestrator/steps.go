@@ -99,6 +99,9 @@ func (o *Orchestrator) cancelRunning(e domain.Execution, reason string) {
 // is planned once its agent reports how it ended.
 func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, reason string) {
 	if s := activeStep(e); s != nil && s.Status == domain.StepRunning {
+		if !e.RollbackRequested {
+			o.recordRollbackReason(ctx, e.ExecutionID, reason)
+		}
 		o.cancelRunning(e, "rollback: "+reason)
 		return
 	}
@@ -121,6 +124,21 @@ func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, re
 	})
 	if err != nil {
 		o.cfg.Logger.Warn("begin rollback", "execution", e.ExecutionID, "error", err)
+	}
+}
+
+// recordRollbackReason commits why the orchestrator itself decided to roll
+// back (a timeout), before the running step is cancelled.
+func (o *Orchestrator) recordRollbackReason(ctx context.Context, id, reason string) {
+	err := o.update(ctx, id, func(x *domain.Execution) []domain.LogEntry {
+		if x.RollbackRequested {
+			return nil
+		}
+		x.RollbackRequested, x.RollbackReason, x.RollbackRequestedBy = true, reason, "hotswap (automatic)"
+		return []domain.LogEntry{logEntry(o.now(), "warn", "cancelling the running step: %s", reason)}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("record rollback reason", "execution", id, "error", err)
 	}
 }
 

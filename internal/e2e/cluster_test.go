@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotswap-db/hotswap/agent"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
@@ -111,6 +112,19 @@ func TestThreeServerCluster(t *testing.T) {
 	// A duplicate through a follower is refused by the leader with 409.
 	viaFollower.must(http.StatusConflict, "POST", "/api/v1/agents", map[string]string{"name": "host1"})
 
+	// An agent that knows all three servers ends up connected to the leader.
+	var agentTok struct{ Token string }
+	viaFollower.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "roamer"}).decode(t, &agentTok)
+	var rpc []string
+	for _, s := range servers {
+		rpc = append(rpc, s.RPCAddr)
+	}
+	testbed.StartAgent(t, bins, agent.Config{Name: "roamer", Token: agentTok.Token, Servers: rpc})
+	eventually(t, 20*time.Second, "the agent to connect to the leader", func() bool {
+		v, ok := viaFollower.agent("roamer")
+		return ok && v.Connected
+	})
+
 	// Kill the leader: a new one is elected and the data is intact.
 	leader.Kill()
 	survivors := f
@@ -129,6 +143,11 @@ func TestThreeServerCluster(t *testing.T) {
 			t.Errorf("%s lost agent host1 after failover", s.ID)
 		}
 	}
+	// The agent follows the new leader.
+	eventually(t, 30*time.Second, "the agent to reconnect to the new leader", func() bool {
+		v, ok := newAPI(t, newLeader, tok, nil).agent("roamer")
+		return ok && v.Connected
+	})
 	// Writes still work, through either survivor.
 	for i, s := range survivors {
 		newAPI(t, s, tok, nil).must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "after-failover-" + string(rune('a'+i))})

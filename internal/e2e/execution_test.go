@@ -25,10 +25,10 @@ type bed struct {
 	api   *api
 }
 
-func newBed(t *testing.T) *bed {
+func newBed(t *testing.T, serverArgs ...string) *bed {
 	t.Helper()
 	pg := testbed.StartPostgres(t, testbed.PostgresOptions{})
-	srv := testbed.StartServer(t, bins, testbed.ServerOptions{})
+	srv := testbed.StartServer(t, bins, testbed.ServerOptions{Args: serverArgs})
 	b := &bed{t: t, pg: pg, srv: srv, api: newAPI(t, srv, token(t, srv), nil)}
 	var tok struct{ Token string }
 	eventually(t, 10*time.Second, "agent token", func() bool {
@@ -38,8 +38,10 @@ func newBed(t *testing.T) *bed {
 		}
 		return r.Status == http.StatusCreated
 	})
+	b.exec("CREATE DATABASE second")
 	b.agent = testbed.StartAgent(t, bins, agent.Config{Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
-		Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")}}})
+		Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")},
+			{ID: "second", Engine: domain.PostgreSQL, DSN: pg.DSN("second")}}})
 	b.api.must(http.StatusCreated, "POST", "/api/v1/databases", dbSpec("app", "pg-host", "main"))
 	eventually(t, 20*time.Second, "the agent to connect", func() bool {
 		v, ok := b.api.agent("pg-host")
@@ -50,7 +52,7 @@ func newBed(t *testing.T) *bed {
 	return b
 }
 
-// exec runs statements on the database directly, as the application would.
+// exec runs statements on database app directly, as the application would.
 func (b *bed) exec(stmts ...string) {
 	b.t.Helper()
 	conn := b.conn()
@@ -188,6 +190,12 @@ func TestExecuteAndRollback(t *testing.T) {
 	b.api.must(http.StatusOK, "GET", "/api/v1/databases/app/history", nil).decode(t, &h)
 	if !h.InSync {
 		t.Errorf("history drift after rollback: %+v", h.Drift)
+	}
+	// Someone deletes a row by hand: the drift is reported.
+	b.exec("DELETE FROM hotswap.schema_history WHERE direction = 'rollback'")
+	b.api.must(http.StatusOK, "GET", "/api/v1/databases/app/history", nil).decode(t, &h)
+	if h.InSync || len(h.Drift) != 1 || h.Drift[0].Kind != "missing" {
+		t.Errorf("drift after deleting a history row = %+v, want one missing step", h.Drift)
 	}
 }
 
@@ -356,4 +364,44 @@ func TestCrashes(t *testing.T) {
 			t.Errorf("history rows = %d, want exactly 1", n)
 		}
 	})
+}
+
+// TestConcurrencyLimitAndTimeout: with --max-concurrent-executions 1 an
+// execution on another database waits until the running one ends; an
+// execution past its timeout is cancelled and rolled back.
+func TestConcurrencyLimitAndTimeout(t *testing.T) {
+	b := newBed(t, "--max-concurrent-executions", "1")
+	b.api.must(http.StatusCreated, "POST", "/api/v1/databases", dbSpec("second", "pg-host", "second"))
+	slow := b.migration("slow", "CREATE TABLE slow_t (id int); SELECT pg_sleep(2);", "DROP TABLE IF EXISTS slow_t;")
+	var other struct{ MigrationID string }
+	b.api.must(http.StatusCreated, "POST", "/api/v1/migrations", map[string]any{"name": "other", "targetDatabaseId": "second",
+		"strategy": "Direct", "migrationScript": "CREATE TABLE other_t (id int);", "rollbackScript": "DROP TABLE IF EXISTS other_t;"}).decode(t, &other)
+
+	first := b.execute(slow, nil)
+	eventually(t, 10*time.Second, "the first execution to run", func() bool {
+		return b.execution(slow, first).Status == domain.ExecutionRunning
+	})
+	second := b.execute(other.MigrationID, nil)
+	time.Sleep(time.Second)
+	if st := b.execution(other.MigrationID, second).Status; st != domain.ExecutionPending {
+		t.Fatalf("second execution is %s while the first runs, want Pending (limit 1)", st)
+	}
+	if e := b.waitTerminal(other.MigrationID, second, 30*time.Second); e.Status != domain.ExecutionSucceeded {
+		t.Fatalf("second = %s\n%s", e.Status, logText(e))
+	}
+	if e := b.execution(slow, first); e.Status != domain.ExecutionSucceeded || e.CompletedAt.After(b.execution(other.MigrationID, second).StartedAt) {
+		t.Errorf("the second started before the first ended: first %s ended %s", e.Status, e.CompletedAt)
+	}
+
+	stuck := b.migration("stuck", "CREATE TABLE stuck_t (id int); SELECT pg_sleep(30);", "DROP TABLE IF EXISTS stuck_t;")
+	e := b.waitTerminal(stuck, b.execute(stuck, map[string]any{"timeoutSeconds": 2}), 20*time.Second)
+	if e.Status != domain.ExecutionRolledBack || !strings.Contains(e.RollbackReason, "timeout") {
+		t.Fatalf("timed-out execution = %s (%q), want RolledBack for its timeout\n%s", e.Status, e.RollbackReason, logText(e))
+	}
+	if n := b.query(`SELECT count(*) FROM pg_tables WHERE tablename = 'stuck_t'`).(int64); n != 0 {
+		t.Error("the timed-out step's table exists: its transaction was not cancelled")
+	}
+	if n := b.query(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`).(int64); n != 0 {
+		t.Error("the cancelled statement still runs in the database")
+	}
 }

@@ -76,7 +76,8 @@ type ServerOptions struct {
 	Peers     string // --peers, to form a multi-server cluster
 	Join      string // --join
 	JoinToken string
-	Ports     [3]int // http, rpc, raft; zero: free ports
+	Ports     [3]int   // http, rpc, raft; zero: free ports
+	Args      []string // more hotswapd flags
 }
 
 // NewServer prepares a hotswapd in a fresh folder under dir, without
@@ -106,6 +107,7 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 	if opts.Join != "" {
 		s.args = append(s.args, "--join", opts.Join, "--join-token", opts.JoinToken)
 	}
+	s.args = append(s.args, opts.Args...)
 	return s, os.MkdirAll(filepath.Dir(s.LogPath), 0o700)
 }
 
