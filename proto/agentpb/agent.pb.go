@@ -35,6 +35,8 @@ type AgentMessage struct {
 	//	*AgentMessage_StepEvent
 	//	*AgentMessage_StepResult
 	//	*AgentMessage_History
+	//	*AgentMessage_Samples
+	//	*AgentMessage_Breach
 	Body          isAgentMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -122,6 +124,24 @@ func (x *AgentMessage) GetHistory() *HistoryResponse {
 	return nil
 }
 
+func (x *AgentMessage) GetSamples() *Samples {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_Samples); ok {
+			return x.Samples
+		}
+	}
+	return nil
+}
+
+func (x *AgentMessage) GetBreach() *GuardBreach {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_Breach); ok {
+			return x.Breach
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Body interface {
 	isAgentMessage_Body()
 }
@@ -146,6 +166,14 @@ type AgentMessage_History struct {
 	History *HistoryResponse `protobuf:"bytes,5,opt,name=history,proto3,oneof"`
 }
 
+type AgentMessage_Samples struct {
+	Samples *Samples `protobuf:"bytes,6,opt,name=samples,proto3,oneof"`
+}
+
+type AgentMessage_Breach struct {
+	Breach *GuardBreach `protobuf:"bytes,7,opt,name=breach,proto3,oneof"`
+}
+
 func (*AgentMessage_Hello) isAgentMessage_Body() {}
 
 func (*AgentMessage_Heartbeat) isAgentMessage_Body() {}
@@ -155,6 +183,10 @@ func (*AgentMessage_StepEvent) isAgentMessage_Body() {}
 func (*AgentMessage_StepResult) isAgentMessage_Body() {}
 
 func (*AgentMessage_History) isAgentMessage_Body() {}
+
+func (*AgentMessage_Samples) isAgentMessage_Body() {}
+
+func (*AgentMessage_Breach) isAgentMessage_Body() {}
 
 // ServerMessage is anything the control plane sends to an agent.
 type ServerMessage struct {
@@ -746,8 +778,13 @@ type ExecuteStep struct {
 	DeadlineUnixMs     int64                  `protobuf:"varint,13,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
 	DryRun             bool                   `protobuf:"varint,14,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	Attempt            int32                  `protobuf:"varint,15,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// guard, when set, is evaluated by the agent on this instance's samples
+	// while the step runs and for monitor_ms after it ends: a breach of a
+	// rollback rule cancels the running DDL at once and is reported.
+	Guard         *Guard `protobuf:"bytes,16,opt,name=guard,proto3" json:"guard,omitempty"`
+	MonitorMs     int64  `protobuf:"varint,17,opt,name=monitor_ms,json=monitorMs,proto3" json:"monitor_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -885,6 +922,433 @@ func (x *ExecuteStep) GetAttempt() int32 {
 	return 0
 }
 
+func (x *ExecuteStep) GetGuard() *Guard {
+	if x != nil {
+		return x.Guard
+	}
+	return nil
+}
+
+func (x *ExecuteStep) GetMonitorMs() int64 {
+	if x != nil {
+		return x.MonitorMs
+	}
+	return 0
+}
+
+// Guard is the baseline and thresholds a step is watched against.
+type Guard struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	BaselineLatencyMs float64                `protobuf:"fixed64,1,opt,name=baseline_latency_ms,json=baselineLatencyMs,proto3" json:"baseline_latency_ms,omitempty"`   // 0: no baseline, the latency rule is off
+	LatencyFactor     float64                `protobuf:"fixed64,2,opt,name=latency_factor,json=latencyFactor,proto3" json:"latency_factor,omitempty"`                 // e.g. 1.5
+	MinLatencyDeltaMs float64                `protobuf:"fixed64,3,opt,name=min_latency_delta_ms,json=minLatencyDeltaMs,proto3" json:"min_latency_delta_ms,omitempty"` // ignore rises smaller than this
+	LockWaitMs        float64                `protobuf:"fixed64,4,opt,name=lock_wait_ms,json=lockWaitMs,proto3" json:"lock_wait_ms,omitempty"`                        // e.g. 5000
+	CpuPercent        float64                `protobuf:"fixed64,5,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`                          // e.g. 90
+	CpuForMs          int64                  `protobuf:"varint,6,opt,name=cpu_for_ms,json=cpuForMs,proto3" json:"cpu_for_ms,omitempty"`                               // e.g. 120000
+	ConfirmSamples    int32                  `protobuf:"varint,7,opt,name=confirm_samples,json=confirmSamples,proto3" json:"confirm_samples,omitempty"`               // consecutive samples before deciding
+	SampleIntervalMs  int64                  `protobuf:"varint,8,opt,name=sample_interval_ms,json=sampleIntervalMs,proto3" json:"sample_interval_ms,omitempty"`       // fast sampling while watched, e.g. 250
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Guard) Reset() {
+	*x = Guard{}
+	mi := &file_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Guard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Guard) ProtoMessage() {}
+
+func (x *Guard) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Guard.ProtoReflect.Descriptor instead.
+func (*Guard) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Guard) GetBaselineLatencyMs() float64 {
+	if x != nil {
+		return x.BaselineLatencyMs
+	}
+	return 0
+}
+
+func (x *Guard) GetLatencyFactor() float64 {
+	if x != nil {
+		return x.LatencyFactor
+	}
+	return 0
+}
+
+func (x *Guard) GetMinLatencyDeltaMs() float64 {
+	if x != nil {
+		return x.MinLatencyDeltaMs
+	}
+	return 0
+}
+
+func (x *Guard) GetLockWaitMs() float64 {
+	if x != nil {
+		return x.LockWaitMs
+	}
+	return 0
+}
+
+func (x *Guard) GetCpuPercent() float64 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return 0
+}
+
+func (x *Guard) GetCpuForMs() int64 {
+	if x != nil {
+		return x.CpuForMs
+	}
+	return 0
+}
+
+func (x *Guard) GetConfirmSamples() int32 {
+	if x != nil {
+		return x.ConfirmSamples
+	}
+	return 0
+}
+
+func (x *Guard) GetSampleIntervalMs() int64 {
+	if x != nil {
+		return x.SampleIntervalMs
+	}
+	return 0
+}
+
+// Sample is one reading of an instance's counters (see domain.Sample).
+type Sample struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId            string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	AtUnixMs              int64                  `protobuf:"varint,2,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	IntervalMs            float64                `protobuf:"fixed64,3,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"`
+	AvgLatencyMs          float64                `protobuf:"fixed64,4,opt,name=avg_latency_ms,json=avgLatencyMs,proto3" json:"avg_latency_ms,omitempty"`
+	P95LatencyMs          float64                `protobuf:"fixed64,5,opt,name=p95_latency_ms,json=p95LatencyMs,proto3" json:"p95_latency_ms,omitempty"`
+	P99LatencyMs          float64                `protobuf:"fixed64,6,opt,name=p99_latency_ms,json=p99LatencyMs,proto3" json:"p99_latency_ms,omitempty"`
+	Calls                 int64                  `protobuf:"varint,7,opt,name=calls,proto3" json:"calls,omitempty"`
+	Tps                   float64                `protobuf:"fixed64,8,opt,name=tps,proto3" json:"tps,omitempty"`
+	ActiveConnections     int32                  `protobuf:"varint,9,opt,name=active_connections,json=activeConnections,proto3" json:"active_connections,omitempty"`
+	ActiveSessions        int32                  `protobuf:"varint,10,opt,name=active_sessions,json=activeSessions,proto3" json:"active_sessions,omitempty"`
+	LockWaiters           int32                  `protobuf:"varint,11,opt,name=lock_waiters,json=lockWaiters,proto3" json:"lock_waiters,omitempty"`
+	LockWaitMs            float64                `protobuf:"fixed64,12,opt,name=lock_wait_ms,json=lockWaitMs,proto3" json:"lock_wait_ms,omitempty"`
+	ReplicationLagSeconds float64                `protobuf:"fixed64,13,opt,name=replication_lag_seconds,json=replicationLagSeconds,proto3" json:"replication_lag_seconds,omitempty"`
+	Deadlocks             int64                  `protobuf:"varint,14,opt,name=deadlocks,proto3" json:"deadlocks,omitempty"`
+	CpuPercent            float64                `protobuf:"fixed64,15,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
+	DiskIops              float64                `protobuf:"fixed64,16,opt,name=disk_iops,json=diskIops,proto3" json:"disk_iops,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *Sample) Reset() {
+	*x = Sample{}
+	mi := &file_agent_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sample) ProtoMessage() {}
+
+func (x *Sample) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sample.ProtoReflect.Descriptor instead.
+func (*Sample) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Sample) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *Sample) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+func (x *Sample) GetIntervalMs() float64 {
+	if x != nil {
+		return x.IntervalMs
+	}
+	return 0
+}
+
+func (x *Sample) GetAvgLatencyMs() float64 {
+	if x != nil {
+		return x.AvgLatencyMs
+	}
+	return 0
+}
+
+func (x *Sample) GetP95LatencyMs() float64 {
+	if x != nil {
+		return x.P95LatencyMs
+	}
+	return 0
+}
+
+func (x *Sample) GetP99LatencyMs() float64 {
+	if x != nil {
+		return x.P99LatencyMs
+	}
+	return 0
+}
+
+func (x *Sample) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *Sample) GetTps() float64 {
+	if x != nil {
+		return x.Tps
+	}
+	return 0
+}
+
+func (x *Sample) GetActiveConnections() int32 {
+	if x != nil {
+		return x.ActiveConnections
+	}
+	return 0
+}
+
+func (x *Sample) GetActiveSessions() int32 {
+	if x != nil {
+		return x.ActiveSessions
+	}
+	return 0
+}
+
+func (x *Sample) GetLockWaiters() int32 {
+	if x != nil {
+		return x.LockWaiters
+	}
+	return 0
+}
+
+func (x *Sample) GetLockWaitMs() float64 {
+	if x != nil {
+		return x.LockWaitMs
+	}
+	return 0
+}
+
+func (x *Sample) GetReplicationLagSeconds() float64 {
+	if x != nil {
+		return x.ReplicationLagSeconds
+	}
+	return 0
+}
+
+func (x *Sample) GetDeadlocks() int64 {
+	if x != nil {
+		return x.Deadlocks
+	}
+	return 0
+}
+
+func (x *Sample) GetCpuPercent() float64 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return 0
+}
+
+func (x *Sample) GetDiskIops() float64 {
+	if x != nil {
+		return x.DiskIops
+	}
+	return 0
+}
+
+// Samples is a batch of samples.
+type Samples struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Samples       []*Sample              `protobuf:"bytes,1,rep,name=samples,proto3" json:"samples,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Samples) Reset() {
+	*x = Samples{}
+	mi := &file_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Samples) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Samples) ProtoMessage() {}
+
+func (x *Samples) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Samples.ProtoReflect.Descriptor instead.
+func (*Samples) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Samples) GetSamples() []*Sample {
+	if x != nil {
+		return x.Samples
+	}
+	return nil
+}
+
+// GuardBreach reports that an instance crossed a rollback threshold while a
+// step ran or in its monitor window.
+type GuardBreach struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId    string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId         string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	InstanceId     string                 `protobuf:"bytes,3,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Counter        string                 `protobuf:"bytes,4,opt,name=counter,proto3" json:"counter,omitempty"` // latency, lock_wait, cpu
+	Value          float64                `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
+	Threshold      float64                `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	DetectedUnixMs int64                  `protobuf:"varint,7,opt,name=detected_unix_ms,json=detectedUnixMs,proto3" json:"detected_unix_ms,omitempty"`
+	OnsetUnixMs    int64                  `protobuf:"varint,8,opt,name=onset_unix_ms,json=onsetUnixMs,proto3" json:"onset_unix_ms,omitempty"` // first sample over the threshold
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GuardBreach) Reset() {
+	*x = GuardBreach{}
+	mi := &file_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuardBreach) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuardBreach) ProtoMessage() {}
+
+func (x *GuardBreach) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuardBreach.ProtoReflect.Descriptor instead.
+func (*GuardBreach) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GuardBreach) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *GuardBreach) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *GuardBreach) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *GuardBreach) GetCounter() string {
+	if x != nil {
+		return x.Counter
+	}
+	return ""
+}
+
+func (x *GuardBreach) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *GuardBreach) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *GuardBreach) GetDetectedUnixMs() int64 {
+	if x != nil {
+		return x.DetectedUnixMs
+	}
+	return 0
+}
+
+func (x *GuardBreach) GetOnsetUnixMs() int64 {
+	if x != nil {
+		return x.OnsetUnixMs
+	}
+	return 0
+}
+
 // CancelStep asks the agent to stop a running step; the running statement
 // is cancelled in the database.
 type CancelStep struct {
@@ -898,7 +1362,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +1374,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +1387,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{9}
+	return file_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CancelStep) GetExecutionId() string {
@@ -962,7 +1426,7 @@ type StatementResult struct {
 
 func (x *StatementResult) Reset() {
 	*x = StatementResult{}
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1438,7 @@ func (x *StatementResult) String() string {
 func (*StatementResult) ProtoMessage() {}
 
 func (x *StatementResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1451,7 @@ func (x *StatementResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
 func (*StatementResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StatementResult) GetIndex() int32 {
@@ -1048,7 +1512,7 @@ type StepEvent struct {
 
 func (x *StepEvent) Reset() {
 	*x = StepEvent{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1524,7 @@ func (x *StepEvent) String() string {
 func (*StepEvent) ProtoMessage() {}
 
 func (x *StepEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1537,7 @@ func (x *StepEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
 func (*StepEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StepEvent) GetExecutionId() string {
@@ -1137,7 +1601,7 @@ type DBError struct {
 
 func (x *DBError) Reset() {
 	*x = DBError{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1613,7 @@ func (x *DBError) String() string {
 func (*DBError) ProtoMessage() {}
 
 func (x *DBError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1626,7 @@ func (x *DBError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DBError.ProtoReflect.Descriptor instead.
 func (*DBError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DBError) GetMessage() string {
@@ -1199,13 +1663,14 @@ type StepResult struct {
 	Error          *DBError               `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`                             // the database refused the script
 	AgentError     string                 `protobuf:"bytes,9,opt,name=agent_error,json=agentError,proto3" json:"agent_error,omitempty"` // the agent could not run it (unreachable, stale fencing token)
 	Cancelled      bool                   `protobuf:"varint,10,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	Breach         *GuardBreach           `protobuf:"bytes,11,opt,name=breach,proto3" json:"breach,omitempty"` // set when the agent cancelled the step for a breach
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StepResult) Reset() {
 	*x = StepResult{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1682,7 @@ func (x *StepResult) String() string {
 func (*StepResult) ProtoMessage() {}
 
 func (x *StepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1695,7 @@ func (x *StepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
 func (*StepResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StepResult) GetExecutionId() string {
@@ -1303,6 +1768,13 @@ func (x *StepResult) GetCancelled() bool {
 	return false
 }
 
+func (x *StepResult) GetBreach() *GuardBreach {
+	if x != nil {
+		return x.Breach
+	}
+	return nil
+}
+
 // HistoryRequest asks for an instance's history table.
 type HistoryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1314,7 +1786,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1798,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1811,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *HistoryRequest) GetRequestId() string {
@@ -1375,7 +1847,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1859,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1872,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -1485,7 +1957,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1969,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1982,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -1538,7 +2010,7 @@ var File_agent_proto protoreflect.FileDescriptor
 
 const file_agent_proto_rawDesc = "" +
 	"\n" +
-	"\vagent.proto\x12\x10hotswap.agent.v1\"\xc2\x02\n" +
+	"\vagent.proto\x12\x10hotswap.agent.v1\"\xb2\x03\n" +
 	"\fAgentMessage\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.hotswap.agent.v1.HelloH\x00R\x05hello\x12;\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x1b.hotswap.agent.v1.HeartbeatH\x00R\theartbeat\x12<\n" +
@@ -1546,7 +2018,9 @@ const file_agent_proto_rawDesc = "" +
 	"step_event\x18\x03 \x01(\v2\x1b.hotswap.agent.v1.StepEventH\x00R\tstepEvent\x12?\n" +
 	"\vstep_result\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.StepResultH\x00R\n" +
 	"stepResult\x12=\n" +
-	"\ahistory\x18\x05 \x01(\v2!.hotswap.agent.v1.HistoryResponseH\x00R\ahistoryB\x06\n" +
+	"\ahistory\x18\x05 \x01(\v2!.hotswap.agent.v1.HistoryResponseH\x00R\ahistory\x125\n" +
+	"\asamples\x18\x06 \x01(\v2\x19.hotswap.agent.v1.SamplesH\x00R\asamples\x127\n" +
+	"\x06breach\x18\a \x01(\v2\x1d.hotswap.agent.v1.GuardBreachH\x00R\x06breachB\x06\n" +
 	"\x04body\"\xb9\x02\n" +
 	"\rServerMessage\x125\n" +
 	"\awelcome\x18\x01 \x01(\v2\x19.hotswap.agent.v1.WelcomeH\x00R\awelcome\x128\n" +
@@ -1592,7 +2066,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x81\x04\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xcf\x04\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -1611,7 +2085,57 @@ const file_agent_proto_rawDesc = "" +
 	"\x14statement_timeout_ms\x18\f \x01(\x03R\x12statementTimeoutMs\x12(\n" +
 	"\x10deadline_unix_ms\x18\r \x01(\x03R\x0edeadlineUnixMs\x12\x17\n" +
 	"\adry_run\x18\x0e \x01(\bR\x06dryRun\x12\x18\n" +
-	"\aattempt\x18\x0f \x01(\x05R\aattempt\"`\n" +
+	"\aattempt\x18\x0f \x01(\x05R\aattempt\x12-\n" +
+	"\x05guard\x18\x10 \x01(\v2\x17.hotswap.agent.v1.GuardR\x05guard\x12\x1d\n" +
+	"\n" +
+	"monitor_ms\x18\x11 \x01(\x03R\tmonitorMs\"\xc7\x02\n" +
+	"\x05Guard\x12.\n" +
+	"\x13baseline_latency_ms\x18\x01 \x01(\x01R\x11baselineLatencyMs\x12%\n" +
+	"\x0elatency_factor\x18\x02 \x01(\x01R\rlatencyFactor\x12/\n" +
+	"\x14min_latency_delta_ms\x18\x03 \x01(\x01R\x11minLatencyDeltaMs\x12 \n" +
+	"\flock_wait_ms\x18\x04 \x01(\x01R\n" +
+	"lockWaitMs\x12\x1f\n" +
+	"\vcpu_percent\x18\x05 \x01(\x01R\n" +
+	"cpuPercent\x12\x1c\n" +
+	"\n" +
+	"cpu_for_ms\x18\x06 \x01(\x03R\bcpuForMs\x12'\n" +
+	"\x0fconfirm_samples\x18\a \x01(\x05R\x0econfirmSamples\x12,\n" +
+	"\x12sample_interval_ms\x18\b \x01(\x03R\x10sampleIntervalMs\"\xb3\x04\n" +
+	"\x06Sample\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\tR\n" +
+	"instanceId\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x02 \x01(\x03R\batUnixMs\x12\x1f\n" +
+	"\vinterval_ms\x18\x03 \x01(\x01R\n" +
+	"intervalMs\x12$\n" +
+	"\x0eavg_latency_ms\x18\x04 \x01(\x01R\favgLatencyMs\x12$\n" +
+	"\x0ep95_latency_ms\x18\x05 \x01(\x01R\fp95LatencyMs\x12$\n" +
+	"\x0ep99_latency_ms\x18\x06 \x01(\x01R\fp99LatencyMs\x12\x14\n" +
+	"\x05calls\x18\a \x01(\x03R\x05calls\x12\x10\n" +
+	"\x03tps\x18\b \x01(\x01R\x03tps\x12-\n" +
+	"\x12active_connections\x18\t \x01(\x05R\x11activeConnections\x12'\n" +
+	"\x0factive_sessions\x18\n" +
+	" \x01(\x05R\x0eactiveSessions\x12!\n" +
+	"\flock_waiters\x18\v \x01(\x05R\vlockWaiters\x12 \n" +
+	"\flock_wait_ms\x18\f \x01(\x01R\n" +
+	"lockWaitMs\x126\n" +
+	"\x17replication_lag_seconds\x18\r \x01(\x01R\x15replicationLagSeconds\x12\x1c\n" +
+	"\tdeadlocks\x18\x0e \x01(\x03R\tdeadlocks\x12\x1f\n" +
+	"\vcpu_percent\x18\x0f \x01(\x01R\n" +
+	"cpuPercent\x12\x1b\n" +
+	"\tdisk_iops\x18\x10 \x01(\x01R\bdiskIops\"=\n" +
+	"\aSamples\x122\n" +
+	"\asamples\x18\x01 \x03(\v2\x18.hotswap.agent.v1.SampleR\asamples\"\x86\x02\n" +
+	"\vGuardBreach\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x1f\n" +
+	"\vinstance_id\x18\x03 \x01(\tR\n" +
+	"instanceId\x12\x18\n" +
+	"\acounter\x18\x04 \x01(\tR\acounter\x12\x14\n" +
+	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1c\n" +
+	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12(\n" +
+	"\x10detected_unix_ms\x18\a \x01(\x03R\x0edetectedUnixMs\x12\"\n" +
+	"\ronset_unix_ms\x18\b \x01(\x03R\vonsetUnixMs\"`\n" +
 	"\n" +
 	"CancelStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -1637,7 +2161,7 @@ const file_agent_proto_rawDesc = "" +
 	"\aDBError\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1b\n" +
 	"\tsql_state\x18\x02 \x01(\tR\bsqlState\x12\x1c\n" +
-	"\tstatement\x18\x03 \x01(\tR\tstatement\"\xfe\x02\n" +
+	"\tstatement\x18\x03 \x01(\tR\tstatement\"\xb5\x03\n" +
 	"\n" +
 	"StepResult\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -1653,7 +2177,8 @@ const file_agent_proto_rawDesc = "" +
 	"\vagent_error\x18\t \x01(\tR\n" +
 	"agentError\x12\x1c\n" +
 	"\tcancelled\x18\n" +
-	" \x01(\bR\tcancelled\"P\n" +
+	" \x01(\bR\tcancelled\x125\n" +
+	"\x06breach\x18\v \x01(\v2\x1d.hotswap.agent.v1.GuardBreachR\x06breach\"P\n" +
 	"\x0eHistoryRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -1694,7 +2219,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
@@ -1705,40 +2230,49 @@ var file_agent_proto_goTypes = []any{
 	(*Welcome)(nil),         // 6: hotswap.agent.v1.Welcome
 	(*Redirect)(nil),        // 7: hotswap.agent.v1.Redirect
 	(*ExecuteStep)(nil),     // 8: hotswap.agent.v1.ExecuteStep
-	(*CancelStep)(nil),      // 9: hotswap.agent.v1.CancelStep
-	(*StatementResult)(nil), // 10: hotswap.agent.v1.StatementResult
-	(*StepEvent)(nil),       // 11: hotswap.agent.v1.StepEvent
-	(*DBError)(nil),         // 12: hotswap.agent.v1.DBError
-	(*StepResult)(nil),      // 13: hotswap.agent.v1.StepResult
-	(*HistoryRequest)(nil),  // 14: hotswap.agent.v1.HistoryRequest
-	(*HistoryRow)(nil),      // 15: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil), // 16: hotswap.agent.v1.HistoryResponse
+	(*Guard)(nil),           // 9: hotswap.agent.v1.Guard
+	(*Sample)(nil),          // 10: hotswap.agent.v1.Sample
+	(*Samples)(nil),         // 11: hotswap.agent.v1.Samples
+	(*GuardBreach)(nil),     // 12: hotswap.agent.v1.GuardBreach
+	(*CancelStep)(nil),      // 13: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil), // 14: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),       // 15: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),         // 16: hotswap.agent.v1.DBError
+	(*StepResult)(nil),      // 17: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),  // 18: hotswap.agent.v1.HistoryRequest
+	(*HistoryRow)(nil),      // 19: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil), // 20: hotswap.agent.v1.HistoryResponse
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
 	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	11, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
-	13, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	16, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
-	6,  // 5: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
-	7,  // 6: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
-	8,  // 7: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	9,  // 8: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	14, // 9: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
-	4,  // 10: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	4,  // 11: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	5,  // 12: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	10, // 13: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	10, // 14: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	12, // 15: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	15, // 16: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	0,  // 17: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 18: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	18, // [18:19] is the sub-list for method output_type
-	17, // [17:18] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	15, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	17, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	20, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	11, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
+	12, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
+	6,  // 7: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
+	7,  // 8: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
+	8,  // 9: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
+	13, // 10: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	18, // 11: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	4,  // 12: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	4,  // 13: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	5,  // 14: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
+	9,  // 15: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
+	10, // 16: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	14, // 17: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	14, // 18: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	16, // 19: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	12, // 20: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	19, // 21: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	0,  // 22: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 23: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	23, // [23:24] is the sub-list for method output_type
+	22, // [22:23] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -1752,6 +2286,8 @@ func file_agent_proto_init() {
 		(*AgentMessage_StepEvent)(nil),
 		(*AgentMessage_StepResult)(nil),
 		(*AgentMessage_History)(nil),
+		(*AgentMessage_Samples)(nil),
+		(*AgentMessage_Breach)(nil),
 	}
 	file_agent_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerMessage_Welcome)(nil),
@@ -1766,7 +2302,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

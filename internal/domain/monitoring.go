@@ -1,0 +1,107 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// Counters the guard rules watch, as named in decisions.
+const (
+	CounterLatency        = "latency"
+	CounterLockWait       = "lock_wait"
+	CounterCPU            = "cpu"
+	CounterReplicationLag = "replication_lag"
+)
+
+// Thresholds are the limits of a rollout. The defaults follow the
+// reference: latency over 1.5x the baseline, a lock wait over 5 s, CPU over
+// 90% for 2 minutes roll back; replication lag over 60 s pauses.
+type Thresholds struct {
+	LatencyFactor         float64 `json:"latencyFactor"`
+	MinLatencyDeltaMs     float64 `json:"minLatencyDeltaMs"`
+	LockWaitMs            float64 `json:"lockWaitMs"`
+	CPUPercent            float64 `json:"cpuPercent"`
+	CPUForMs              int64   `json:"cpuForMs"`
+	ReplicationLagSeconds float64 `json:"replicationLagSeconds"`
+	ConfirmSamples        int     `json:"confirmSamples"`
+}
+
+// DefaultThresholds returns the reference's thresholds.
+func DefaultThresholds() Thresholds {
+	return Thresholds{LatencyFactor: 1.5, MinLatencyDeltaMs: 1, LockWaitMs: 5000, CPUPercent: 90,
+		CPUForMs: 120_000, ReplicationLagSeconds: 60, ConfirmSamples: 2}
+}
+
+// WithDefaults fills every zero field from DefaultThresholds.
+func (t Thresholds) WithDefaults() Thresholds {
+	d := DefaultThresholds()
+	if t.LatencyFactor == 0 {
+		t.LatencyFactor = d.LatencyFactor
+	}
+	if t.MinLatencyDeltaMs == 0 {
+		t.MinLatencyDeltaMs = d.MinLatencyDeltaMs
+	}
+	if t.LockWaitMs == 0 {
+		t.LockWaitMs = d.LockWaitMs
+	}
+	if t.CPUPercent == 0 {
+		t.CPUPercent = d.CPUPercent
+	}
+	if t.CPUForMs == 0 {
+		t.CPUForMs = d.CPUForMs
+	}
+	if t.ReplicationLagSeconds == 0 {
+		t.ReplicationLagSeconds = d.ReplicationLagSeconds
+	}
+	if t.ConfirmSamples == 0 {
+		t.ConfirmSamples = d.ConfirmSamples
+	}
+	return t
+}
+
+// Validate checks thresholds given by a user.
+func (t Thresholds) Validate() error {
+	switch {
+	case t.LatencyFactor < 1:
+		return fmt.Errorf("latencyFactor must be at least 1")
+	case t.LockWaitMs < 0 || t.CPUPercent < 0 || t.CPUPercent > 100 || t.CPUForMs < 0 || t.ReplicationLagSeconds < 0:
+		return fmt.Errorf("thresholds must not be negative, cpuPercent at most 100")
+	case t.ConfirmSamples < 1 || t.ConfirmSamples > 20:
+		return fmt.Errorf("confirmSamples must be from 1 to 20")
+	}
+	return nil
+}
+
+// Baseline is what normal looked like before a step.
+type Baseline struct {
+	From         time.Time `json:"from"`
+	To           time.Time `json:"to"`
+	Samples      int       `json:"samples"`
+	AvgLatencyMs float64   `json:"avgLatencyMs"`
+	P95LatencyMs float64   `json:"p95LatencyMsEstimate"`
+	TPS          float64   `json:"tps"`
+	CPUPercent   float64   `json:"cpuPercent"`
+	LagSeconds   float64   `json:"replicationLagSeconds"`
+}
+
+// Decision is what a rule concluded.
+type Decision struct {
+	Action     string    `json:"action"` // rollback, pause, resume
+	Counter    string    `json:"counter"`
+	InstanceID string    `json:"instanceId,omitempty"`
+	Value      float64   `json:"value"`
+	Threshold  float64   `json:"threshold"`
+	OnsetAt    time.Time `json:"onsetAt"`
+	DetectedAt time.Time `json:"detectedAt"`
+}
+
+// Reason says the decision in words.
+func (d Decision) Reason() string {
+	unit := map[string]string{CounterLatency: "ms", CounterLockWait: "ms", CounterCPU: "%", CounterReplicationLag: "s"}[d.Counter]
+	name := map[string]string{CounterLatency: "query latency", CounterLockWait: "lock wait", CounterCPU: "CPU", CounterReplicationLag: "replication lag"}[d.Counter]
+	switch d.Action {
+	case "resume":
+		return fmt.Sprintf("%s back to %.1f%s (under %.1f%s) on %s", name, d.Value, unit, d.Threshold, unit, d.InstanceID)
+	}
+	return fmt.Sprintf("%s %.1f%s over the threshold %.1f%s on %s", name, d.Value, unit, d.Threshold, unit, d.InstanceID)
+}

@@ -1,0 +1,42 @@
+package domain
+
+import "time"
+
+// Sample is one reading of an instance's native counters and its host's,
+// taken by the agent. Rates and latencies cover the interval since the
+// previous sample (IntervalMs). The agent's own sessions and queries are
+// kept out of every figure.
+type Sample struct {
+	InstanceID string    `json:"instanceId"`
+	At         time.Time `json:"at"`
+	IntervalMs float64   `json:"intervalMs"`
+
+	// AvgLatencyMs is the mean execution time of the statements that
+	// completed in the interval (pg_stat_statements: delta total_exec_time
+	// over delta calls). Zero when no statement completed.
+	AvgLatencyMs float64 `json:"avgLatencyMs"`
+	// P95LatencyMs and P99LatencyMs are estimates (see docs/metrics.md).
+	P95LatencyMs float64 `json:"p95LatencyMsEstimate"`
+	P99LatencyMs float64 `json:"p99LatencyMsEstimate"`
+	// Calls is how many statements completed in the interval.
+	Calls int64 `json:"calls"`
+	// TPS is committed plus rolled back transactions per second
+	// (pg_stat_database deltas).
+	TPS float64 `json:"tps"`
+
+	ActiveConnections int `json:"activeConnections"`
+	ActiveSessions    int `json:"activeSessions"`
+	// LockWaiters is how many sessions wait on a heavyweight lock now;
+	// LockWaitMs is the longest of those waits so far.
+	LockWaiters int     `json:"lockWaiters"`
+	LockWaitMs  float64 `json:"lockWaitMs"`
+	// ReplicationLagSeconds is the worst replay lag this instance sees: of
+	// its standbys on a primary, its own on a standby.
+	ReplicationLagSeconds float64 `json:"replicationLagSeconds"`
+	Deadlocks             int64   `json:"deadlocks"`
+
+	// Host figures from /proc: CPU busy share over the interval (0-100)
+	// and disk I/O operations per second.
+	CPUPercent float64 `json:"cpuPercent"`
+	DiskIOPS   float64 `json:"diskIops"`
+}
