@@ -36,6 +36,7 @@ type Agent struct {
 	conns map[string]dialect.Conn // by instance id, opened lazily
 
 	steps *steps
+	watch *watcher
 	// link is the open session's stream, nil between sessions.
 	linkMu sync.Mutex
 	link   agentpb.AgentLink_SessionClient
@@ -62,7 +63,7 @@ func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
 
 // New returns an agent for cfg. Nothing is opened until Run.
 func New(cfg Config, log hclog.Logger) *Agent {
-	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps()}
+	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps(), watch: newWatcher(cfg.ProcRoot)}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
 	}
@@ -74,6 +75,9 @@ func New(cfg Config, log hclog.Logger) *Agent {
 // follows redirects to the leader, and reconnects with backoff and jitter.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.closeConns()
+	sampling, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	go a.sampleLoop(sampling)
 	backoff := newBackoff(250*time.Millisecond, 10*time.Second)
 	next := 0
 	redirect := ""

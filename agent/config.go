@@ -33,8 +33,14 @@ type Config struct {
 	// Servers are control plane gRPC addresses (--rpc-addr); any of them
 	// will do, the agent follows the leader.
 	Servers []string `yaml:"servers"`
-	// ProbeTimeout bounds each instance probe (default 2s).
+	// ProbeTimeout bounds each instance probe and sample (default 2s).
 	ProbeTimeout time.Duration `yaml:"probe_timeout"`
+	// SampleInterval is how often each instance's counters are sampled
+	// and streamed (default 1s); while a step runs on an instance or is in
+	// its monitor window, the execution's faster interval applies.
+	SampleInterval time.Duration `yaml:"sample_interval"`
+	// ProcRoot is where host figures are read (default /proc).
+	ProcRoot string `yaml:"proc_root,omitempty"`
 	// Instances are the database instances on this host.
 	Instances []InstanceConfig `yaml:"instances"`
 	// LogLevel is trace, debug, info, warn or error (default info).
@@ -111,6 +117,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ProbeTimeout <= 0 {
 		c.ProbeTimeout = 2 * time.Second
+	}
+	if c.SampleInterval <= 0 {
+		c.SampleInterval = time.Second
+	}
+	if c.SampleInterval < 50*time.Millisecond {
+		return fmt.Errorf("sample_interval %s: at least 50ms", c.SampleInterval)
+	}
+	if c.ProcRoot == "" {
+		c.ProcRoot = "/proc"
 	}
 	return c.validateInstances()
 }

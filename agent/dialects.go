@@ -40,3 +40,12 @@ func openInstance(ctx context.Context, in InstanceConfig) (dialect.Conn, error) 
 	}
 	return open(ctx, in.DSN)
 }
+
+// newSampler returns the sampler of an engine's connection.
+func newSampler(engine domain.DatabaseType, conn dialect.Conn) (dialect.Sampler, error) {
+	switch c := conn.(type) {
+	case *postgres.Conn:
+		return c.NewSampler(), nil
+	}
+	return nil, fmt.Errorf("engine %s has no sampler yet", engine)
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/guard"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
 
@@ -24,13 +25,14 @@ type steps struct {
 	mu       sync.Mutex
 	running  map[string]context.CancelFunc
 	finished map[string]*agentpb.StepResult
+	breach   map[string]*agentpb.GuardBreach // why a step was cancelled by its guard
 	order    []string
 	tokens   map[string]uint64 // highest fencing token seen per instance
 }
 
 func newSteps() *steps {
 	return &steps{running: map[string]context.CancelFunc{}, finished: map[string]*agentpb.StepResult{},
-		tokens: map[string]uint64{}}
+		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}}
 }
 
 func stepID(execID, stepID string) string { return execID + "|" + stepID }
@@ -62,7 +64,27 @@ func (a *Agent) handleExecute(m *agentpb.ExecuteStep) {
 	ctx, cancel := context.WithCancel(context.Background())
 	st.running[key] = cancel
 	st.mu.Unlock()
-	go a.runStep(ctx, key, m)
+	g := a.guardStep(m, cancel)
+	go a.runStep(ctx, key, m, g)
+}
+
+// guardStep starts watching the step's instance against the step's guard:
+// a breach while the step runs records itself and cancels the step.
+func (a *Agent) guardStep(m *agentpb.ExecuteStep, cancel context.CancelFunc) *activeGuard {
+	if m.GetGuard() == nil {
+		return nil
+	}
+	th, base := agentpb.GuardToDomain(m.GetGuard())
+	g := &activeGuard{execID: m.GetExecutionId(), stepID: m.GetStepId(), eval: guard.NewRollback(th, base), running: true}
+	g.onBreach = func(d domain.Decision) {
+		a.log.Warn("guard breach: cancelling the step", "execution", g.execID, "step", g.stepID, "reason", d.Reason())
+		a.steps.mu.Lock()
+		a.steps.breach[stepID(g.execID, g.stepID)] = agentpb.BreachFromDecision(g.execID, g.stepID, d)
+		a.steps.mu.Unlock()
+		cancel()
+	}
+	a.watch.watchStep(m.GetInstanceId(), g, time.Duration(m.GetGuard().GetSampleIntervalMs())*time.Millisecond)
+	return g
 }
 
 // handleCancel cancels a running step; its statement is cancelled in the database.
@@ -76,7 +98,7 @@ func (a *Agent) handleCancel(m *agentpb.CancelStep) {
 	}
 }
 
-func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep) {
+func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep, g *activeGuard) {
 	a.log.Info("running step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "instance", m.GetInstanceId(),
 		"direction", m.GetDirection(), "dry_run", m.GetDryRun())
 	res := &agentpb.StepResult{}
@@ -91,6 +113,14 @@ func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep)
 	res.Error = agentpb.DBErrorFromDomain(scrubDBError(a, out.Error))
 	for _, s := range out.Statements {
 		res.Statements = append(res.Statements, agentpb.StatementFromDomain(s))
+	}
+	a.steps.mu.Lock()
+	res.Breach = a.steps.breach[key]
+	delete(a.steps.breach, key)
+	a.steps.mu.Unlock()
+	if g != nil {
+		ok := err == nil && out.Error == nil && res.Breach == nil
+		a.watch.stepEnded(m.GetInstanceId(), g, ok, time.Duration(m.GetMonitorMs())*time.Millisecond)
 	}
 	a.finishStep(key, m, res)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hotswap-db/hotswap/agent"
 	"github.com/hotswap-db/hotswap/cli/client"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/pgbench"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
@@ -29,8 +30,8 @@ type env struct {
 
 func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*env, error) {
 	e := &env{o: o, pg: pg, dir: dir}
-	if out, err := e.pgTool(ctx, "pgbench", "-i", "-s", "10", "-q"); err != nil {
-		return nil, fmt.Errorf("pgbench -i: %w: %s", err, out)
+	if err := pgbench.Init(ctx, e.pgbench(), 10); err != nil {
+		return nil, err
 	}
 	srv, err := testbed.NewServer(filepath.Join(o.binDir, "hotswapd"), dir, testbed.ServerOptions{ID: "bench"})
 	if err != nil {
@@ -85,23 +86,24 @@ func (e *env) close() {
 	}
 }
 
-// pgTool runs psql or pgbench against the database as the test bed's user.
-func (e *env) pgTool(ctx context.Context, tool string, args ...string) ([]byte, error) {
-	cmd := e.pgCommand(ctx, tool, args...)
-	return cmd.CombinedOutput()
+// pgbench is how pgbench reaches the database as the test bed's user.
+func (e *env) pgbench() pgbench.Options {
+	return pgbench.Options{BinDir: e.pg.BinDir(), Host: "127.0.0.1", Port: e.pg.Port(),
+		User: testbed.PostgresUser, Password: e.pg.Password(), Database: testbed.PostgresDatabase}
 }
 
-func (e *env) pgCommand(ctx context.Context, tool string, args ...string) *exec.Cmd {
+// psql runs psql against the database as the test bed's user.
+func (e *env) psql(ctx context.Context, args ...string) ([]byte, error) {
 	base := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(e.pg.Port()), "-U", testbed.PostgresUser}
-	cmd := exec.CommandContext(ctx, filepath.Join(e.pg.BinDir(), tool), append(append(base, args...), testbed.PostgresDatabase)...)
+	cmd := exec.CommandContext(ctx, filepath.Join(e.pg.BinDir(), "psql"), append(append(base, args...), testbed.PostgresDatabase)...)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+e.pg.Password())
-	return cmd
+	return cmd.CombinedOutput()
 }
 
 // viaPsql runs ADD COLUMN the plain way: it waits in the lock queue for as
 // long as it takes, and everyone behind it waits too.
 func (e *env) viaPsql(ctx context.Context, column string) (time.Time, error) {
-	out, err := e.pgTool(ctx, "psql", "-v", "ON_ERROR_STOP=1", "-c", "ALTER TABLE pgbench_accounts ADD COLUMN "+column+" int")
+	out, err := e.psql(ctx, "-v", "ON_ERROR_STOP=1", "-c", "ALTER TABLE pgbench_accounts ADD COLUMN "+column+" int")
 	if err != nil {
 		return time.Time{}, fmt.Errorf("psql: %w: %s", err, out)
 	}

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hotswap-db/hotswap/internal/pgbench"
 )
 
 // result is what one scenario measured.
@@ -24,25 +24,20 @@ type result struct {
 	total          int
 }
 
-type txn struct {
-	end     time.Time
-	latency time.Duration
-	failed  bool
-}
-
 // scenario runs pgbench for the whole run, blocks the table, migrates
 // through migrate, and measures.
 func (e *env) scenario(ctx context.Context, name string, migrate func(context.Context, string) (time.Time, error)) (result, error) {
 	column := "c_" + strings.ReplaceAll(strings.ToLower(name), " ", "_")
 	total := e.o.normal + e.o.block + e.o.after
 	prefix := filepath.Join(e.dir, column)
-	bench := e.pgCommand(ctx, "pgbench", "-n", "-c", strconv.Itoa(e.o.clients), "-j", "2",
-		"-T", strconv.Itoa(int(total.Seconds())), "-l", "--log-prefix", prefix)
-	bench.Stdout, bench.Stderr = io.Discard, io.Discard
+	o := e.pgbench()
+	o.Clients, o.Threads, o.Duration, o.LogPrefix = e.o.clients, 2, total, prefix
 	start := time.Now()
-	if err := bench.Start(); err != nil {
-		return result{}, fmt.Errorf("pgbench: %w", err)
+	bench, err := pgbench.Start(ctx, o, nil)
+	if err != nil {
+		return result{}, err
 	}
+	defer bench.Stop()
 	time.Sleep(e.o.normal)
 	blockedAt := time.Now()
 	release, err := e.blocker(ctx)
@@ -63,8 +58,10 @@ func (e *env) scenario(ctx context.Context, name string, migrate func(context.Co
 		return result{}, fmt.Errorf("%s: %w", name, err)
 	}
 	doneAt := <-migrated
-	_ = bench.Wait()
-	txns, err := readLogs(prefix)
+	if err := bench.Wait(); err != nil {
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	txns, err := pgbench.ReadLog(prefix)
 	if err != nil {
 		return result{}, err
 	}
@@ -73,68 +70,28 @@ func (e *env) scenario(ctx context.Context, name string, migrate func(context.Co
 	return r, nil
 }
 
-func readLogs(prefix string) ([]txn, error) {
-	files, err := filepath.Glob(prefix + ".*")
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no pgbench logs at %s: %v", prefix, err)
-	}
-	var out []txn
-	for _, f := range files {
-		t, err := readLog(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t...)
-	}
-	return out, nil
-}
-
-// readLog parses pgbench's per-transaction log:
-// client_id transaction_no time script_no time_epoch time_us.
-func readLog(path string) ([]txn, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []txn
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 {
-			continue
-		}
-		sec, _ := strconv.ParseInt(fields[4], 10, 64)
-		usec, _ := strconv.ParseInt(fields[5], 10, 64)
-		lat, err := strconv.ParseInt(fields[2], 10, 64)
-		out = append(out, txn{end: time.Unix(sec, usec*1000), latency: time.Duration(lat) * time.Microsecond, failed: err != nil})
-	}
-	return out, sc.Err()
-}
-
-func measure(name string, txns []txn, start, blockedAt, releasedAt time.Time) result {
+func measure(name string, txns []pgbench.Txn, start, blockedAt, releasedAt time.Time) result {
 	r := result{name: name, total: len(txns)}
-	buckets := map[int64]int{}
 	normal, blocked := 0, 0
 	for _, t := range txns {
-		if t.failed {
+		if t.Failed {
 			r.failed++
 			continue
 		}
-		r.maxLatency = max(r.maxLatency, t.latency)
-		buckets[t.end.Unix()]++
+		r.maxLatency = max(r.maxLatency, t.Latency)
 		switch {
-		case t.end.After(start.Add(time.Second)) && t.end.Before(blockedAt):
+		case t.End.After(start.Add(time.Second)) && t.End.Before(blockedAt):
 			normal++
-		case t.end.After(blockedAt) && t.end.Before(releasedAt):
+		case t.End.After(blockedAt) && t.End.Before(releasedAt):
 			blocked++
 		}
 	}
+	seconds := pgbench.PerSecond(txns)
 	r.normalTPS = float64(normal) / blockedAt.Sub(start.Add(time.Second)).Seconds()
 	blockedTPS := float64(blocked) / releasedAt.Sub(blockedAt).Seconds()
 	r.blockedShare = blockedTPS / r.normalTPS
 	for s := start.Unix() + 1; s < releasedAt.Unix()+2; s++ {
-		if float64(buckets[s]) < 0.1*r.normalTPS {
+		if float64(seconds[s].TPS) < 0.1*r.normalTPS {
 			r.stalledSeconds++
 		}
 	}

@@ -48,6 +48,8 @@ type StepSink interface {
 	AgentConnected(agent string)
 	StepEvent(agent string, ev *agentpb.StepEvent)
 	StepResult(agent string, res *agentpb.StepResult)
+	Samples(agent string, batch []*agentpb.Sample)
+	Breach(agent string, b *agentpb.GuardBreach)
 }
 
 // Server implements agentpb.AgentLinkServer.
@@ -181,6 +183,10 @@ func (s *Server) dispatch(name string, hello *agentpb.Hello, sess *session, m *a
 		s.sink.StepResult(name, m.GetStepResult())
 	case m.GetHistory() != nil:
 		s.queries.answer(m.GetHistory().GetRequestId(), m.GetHistory())
+	case m.GetSamples() != nil && s.sink != nil:
+		s.sink.Samples(name, m.GetSamples().GetSamples())
+	case m.GetBreach() != nil && s.sink != nil:
+		s.sink.Breach(name, m.GetBreach())
 	}
 }
 

@@ -29,6 +29,7 @@ const (
 	StartExecutionType  MessageType = 13
 	UpdateExecutionType MessageType = 14
 	RequestRollbackType MessageType = 15
+	AppendSnapshotsType MessageType = 16
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -142,6 +143,7 @@ var commands = map[MessageType]applyFunc{
 	StartExecutionType:  decodeAnd((*State).applyStartExecution),
 	UpdateExecutionType: decodeAnd((*State).applyUpdateExecution),
 	RequestRollbackType: decodeAnd((*State).applyRequestRollback),
+	AppendSnapshotsType: decodeAnd((*State).applyAppendSnapshots),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

@@ -8,6 +8,43 @@ import (
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
+// maxSnapshots bounds the snapshots kept per execution; the oldest go first.
+const maxSnapshots = 5000
+
+// AppendSnapshotsRequest keeps a batch of samples with an execution.
+type AppendSnapshotsRequest struct {
+	ExecutionID string
+	Snapshots   []domain.Snapshot
+}
+
+// Type implements Command.
+func (AppendSnapshotsRequest) Type() MessageType { return AppendSnapshotsType }
+
+// Snapshots returns the samples kept with an execution, oldest first.
+func (s *State) Snapshots(executionID string) []domain.Snapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]domain.Snapshot(nil), s.snapshots[executionID]...)
+}
+
+func (s *State) applyAppendSnapshots(r AppendSnapshotsRequest) error {
+	if _, ok := s.executions[r.ExecutionID]; !ok {
+		return notFound("execution", r.ExecutionID)
+	}
+	cur := append(slices.Clip(s.snapshots[r.ExecutionID]), r.Snapshots...)
+	if len(cur) > maxSnapshots {
+		cur = cur[len(cur)-maxSnapshots:]
+	}
+	s.snapshots[r.ExecutionID] = cur
+	return nil
+}
+
+// executionSnapshots is an execution's snapshots as one snapshot record.
+type executionSnapshots struct {
+	ExecutionID string            `json:"executionId"`
+	Snapshots   []domain.Snapshot `json:"snapshots"`
+}
+
 // maxExecutionLogs bounds an execution's log in the state; the oldest
 // entries go first.
 const maxExecutionLogs = 2000

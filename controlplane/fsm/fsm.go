@@ -76,6 +76,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer f.state.mu.Unlock()
 	f.state.servers, f.state.tokens, f.state.agents = st.servers, st.tokens, st.agents
 	f.state.databases, f.state.migrations, f.state.executions = st.databases, st.migrations, st.executions
+	f.state.snapshots = st.snapshots
 	return nil
 }
 
@@ -87,6 +88,7 @@ func (s *State) copyLocked() *State {
 	copyMap(c.databases, s.databases)
 	copyMap(c.migrations, s.migrations)
 	copyMap(c.executions, s.executions)
+	copyMap(c.snapshots, s.snapshots)
 	return c
 }
 

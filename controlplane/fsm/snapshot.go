@@ -30,6 +30,7 @@ const (
 	databaseRecord  recordType = 4
 	migrationRecord recordType = 5
 	executionRecord recordType = 6
+	snapshotsRecord recordType = 7
 )
 
 type snapshot struct{ state *State }
@@ -59,6 +60,7 @@ func (s *snapshot) write(w io.Writer) error {
 		persistAll(databaseRecord, s.state.databases),
 		persistAll(migrationRecord, s.state.migrations),
 		persistAll(executionRecord, s.state.executions),
+		persistSnapshots(s.state.snapshots),
 	}
 	for _, persist := range steps {
 		if err := persist(w); err != nil {
@@ -111,6 +113,25 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		func(v domain.Migration) string { return v.MigrationID }),
 	executionRecord: restoreInto(func(s *State) map[string]domain.Execution { return s.executions },
 		func(v domain.Execution) string { return v.ExecutionID }),
+	snapshotsRecord: func(s *State, body []byte) error {
+		var v executionSnapshots
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		s.snapshots[v.ExecutionID] = v.Snapshots
+		return nil
+	},
+}
+
+func persistSnapshots(all map[string][]domain.Snapshot) func(io.Writer) error {
+	return func(w io.Writer) error {
+		for id, snaps := range all {
+			if err := writeRecord(w, snapshotsRecord, executionSnapshots{ExecutionID: id, Snapshots: snaps}); err != nil {
+				return fmt.Errorf("record type %d: %w", snapshotsRecord, err)
+			}
+		}
+		return nil
+	}
 }
 
 func restoreInto[V any](m func(*State) map[string]V, key func(V) string) func(*State, []byte) error {

@@ -62,6 +62,7 @@ type State struct {
 	databases  map[string]domain.Database
 	migrations map[string]domain.Migration
 	executions map[string]domain.Execution
+	snapshots  map[string][]domain.Snapshot // by execution id
 	// index is the Raft index of the entry being applied: commands use it
 	// as a version and as the fencing token of a lock.
 	index uint64
@@ -75,6 +76,7 @@ func newState() *State {
 		databases:  map[string]domain.Database{},
 		migrations: map[string]domain.Migration{},
 		executions: map[string]domain.Execution{},
+		snapshots:  map[string][]domain.Snapshot{},
 	}
 }
 

@@ -25,6 +25,9 @@ type ExecuteRequest struct {
 	StatementTimeoutMs int64    `json:"statementTimeoutMs,omitempty"`
 	TimeoutSeconds     int64    `json:"timeoutSeconds,omitempty"`
 	Phases             []string `json:"phases,omitempty"`
+	// Monitoring overrides the thresholds and windows; zero fields keep
+	// the defaults.
+	Monitoring *domain.MonitorSettings `json:"monitoring,omitempty"`
 }
 
 // ExecuteResponse is the answer of POST .../execute (202).
@@ -129,6 +132,7 @@ func (a *API) checkExecute(m domain.Migration, db domain.Database, req *ExecuteR
 	if req.TimeoutSeconds < 1 || req.TimeoutSeconds > 7*24*3600 {
 		errs = append(errs, domain.FieldError{Field: "timeoutSeconds", Message: "must be from 1 to 604800"})
 	}
+	errs = append(errs, a.monitorDefaults(req)...)
 	if err := domain.AsError(errs); err != nil {
 		return err
 	}
@@ -145,6 +149,42 @@ func oneOfStrategy(s domain.Strategy) bool {
 		}
 	}
 	return false
+}
+
+// monitorDefaults fills and checks the execution's monitor settings.
+func (a *API) monitorDefaults(req *ExecuteRequest) []domain.FieldError {
+	m := domain.MonitorSettings{}
+	if req.Monitoring != nil {
+		m = *req.Monitoring
+	}
+	m.Thresholds = m.Thresholds.WithDefaults()
+	if m.BaselineWindowSeconds == 0 {
+		m.BaselineWindowSeconds = 60
+	}
+	if m.MonitorWindowSeconds == 0 {
+		m.MonitorWindowSeconds = int(a.monitorWindow / time.Second)
+	}
+	if m.MonitorWindowSeconds < 0 {
+		m.MonitorWindowSeconds = 0 // -1 asks for no monitor window
+	}
+	if m.SampleIntervalMs == 0 {
+		m.SampleIntervalMs = 250
+	}
+	req.Monitoring = &m
+	var errs []domain.FieldError
+	if err := m.Thresholds.Validate(); err != nil {
+		errs = append(errs, domain.FieldError{Field: "monitoring.thresholds", Message: err.Error()})
+	}
+	if m.BaselineWindowSeconds < 1 || m.BaselineWindowSeconds > 3600 {
+		errs = append(errs, domain.FieldError{Field: "monitoring.baselineWindowSeconds", Message: "must be from 1 to 3600"})
+	}
+	if m.MonitorWindowSeconds > 24*3600 {
+		errs = append(errs, domain.FieldError{Field: "monitoring.monitorWindowSeconds", Message: "must be at most 86400 (-1 for none)"})
+	}
+	if m.SampleIntervalMs < 50 || m.SampleIntervalMs > 10_000 {
+		errs = append(errs, domain.FieldError{Field: "monitoring.sampleIntervalMs", Message: "must be from 50 to 10000"})
+	}
+	return errs
 }
 
 // checkDependenciesSucceeded refuses with 409 while a migration this one depends on
@@ -168,7 +208,8 @@ func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRe
 	e := domain.Execution{ExecutionID: "exec-" + uuid.NewString(), MigrationID: m.MigrationID, DatabaseID: db.DatabaseID,
 		Environment: db.Environment, Strategy: req.Strategy, DryRun: req.DryRun, Status: domain.ExecutionPending,
 		InitiatedBy: p.Name, Queued: req.Queue, Steps: plan.Steps, LockTimeoutMs: req.LockTimeoutMs,
-		StatementTimeoutMs: req.StatementTimeoutMs, TimeoutSeconds: req.TimeoutSeconds, CreatedAt: now}
+		StatementTimeoutMs: req.StatementTimeoutMs, TimeoutSeconds: req.TimeoutSeconds, CreatedAt: now,
+		Monitoring: *req.Monitoring, Decisions: []domain.Decision{}}
 	for _, line := range plan.Explanation {
 		e.Logs = append(e.Logs, domain.LogEntry{Time: now, Level: "info", Message: "plan: " + line})
 	}
@@ -257,4 +298,44 @@ func (a *API) waitTerminal(ctx context.Context, id string, wait time.Duration) d
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// ExecutionMetrics is the answer of GET .../executions/{executionId}/metrics.
+type ExecutionMetrics struct {
+	ExecutionID string                 `json:"executionId"`
+	Status      domain.ExecutionStatus `json:"status"`
+	Monitoring  domain.MonitorSettings `json:"monitoring"`
+	Baselines   []StepBaseline         `json:"baselines"`
+	Snapshots   []domain.Snapshot      `json:"snapshots"`
+	Decisions   []domain.Decision      `json:"decisions"`
+}
+
+// StepBaseline is the baseline a step was watched against.
+type StepBaseline struct {
+	StepID     string          `json:"stepId"`
+	Agent      string          `json:"agent"`
+	InstanceID string          `json:"instanceId"`
+	Baseline   domain.Baseline `json:"baseline"`
+}
+
+func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ principal) error {
+	e, err := a.execution(r)
+	if err != nil {
+		return err
+	}
+	out := ExecutionMetrics{ExecutionID: e.ExecutionID, Status: e.Status, Monitoring: e.Monitoring,
+		Baselines: []StepBaseline{}, Snapshots: a.raft.State().Snapshots(e.ExecutionID), Decisions: e.Decisions}
+	for _, s := range e.Steps {
+		if s.Baseline != nil {
+			out.Baselines = append(out.Baselines, StepBaseline{StepID: s.StepID, Agent: s.Agent, InstanceID: s.InstanceID, Baseline: *s.Baseline})
+		}
+	}
+	if out.Snapshots == nil {
+		out.Snapshots = []domain.Snapshot{}
+	}
+	if out.Decisions == nil {
+		out.Decisions = []domain.Decision{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

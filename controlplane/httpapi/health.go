@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -22,6 +23,8 @@ type InstanceHealth struct {
 	ReplicationLinks      []domain.ReplicationLink `json:"replicationLinks,omitempty"`
 	LastCheck             time.Time                `json:"lastCheck,omitzero"`
 	Error                 string                   `json:"error,omitempty"`
+	// Counters is the instance's newest sample of native counters.
+	Counters *domain.Sample `json:"counters,omitempty"`
 }
 
 // DatabaseHealth is the answer of GET /api/v1/databases/{id}/health.
@@ -41,7 +44,14 @@ func (a *API) databaseHealth(w http.ResponseWriter, r *http.Request, _ principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, assessHealth(db, a.presence.Presence()))
+	h := assessHealth(db, a.presence.Presence())
+	for i := range h.Instances {
+		in := &h.Instances[i]
+		if s, ok := a.samples.Latest(monitor.Key{Agent: in.Agent, Instance: in.InstanceID}); ok {
+			in.Counters = &s
+		}
+	}
+	writeJSON(w, http.StatusOK, h)
 	return nil
 }
 

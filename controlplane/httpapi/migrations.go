@@ -49,6 +49,7 @@ func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, error)
 		return spec, err
 	}
 	spec = spec.WithDefaults()
+	defer func(start time.Time) { a.observeValid(time.Since(start)) }(time.Now())
 	errs := domain.ValidateMigrationSpec(spec)
 	if spec.TargetDatabaseID != "" {
 		db, err := a.raft.State().Database(spec.TargetDatabaseID)

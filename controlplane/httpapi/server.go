@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -50,6 +51,17 @@ type Config struct {
 	ExecutionTimeout time.Duration
 	// History reads an instance's history table through its agent.
 	History HistoryReader
+	// MonitorWindow is the default monitor window after each step.
+	MonitorWindow time.Duration
+	// Samples are the latest samples the agents streamed (the leader's).
+	Samples LatestSamples
+	// ObserveValidation, when set, records how long validating a migration took.
+	ObserveValidation func(time.Duration)
+}
+
+// LatestSamples gives an instance's newest sample.
+type LatestSamples interface {
+	Latest(k monitor.Key) (domain.Sample, bool)
 }
 
 // HistoryReader asks an agent for an instance's history table.
@@ -67,7 +79,10 @@ type API struct {
 	metrics  http.Handler
 	history  HistoryReader
 
-	execTimeout time.Duration
+	execTimeout   time.Duration
+	monitorWindow time.Duration
+	samples       LatestSamples
+	observeValid  func(time.Duration)
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -77,7 +92,11 @@ const indexHeader = "X-Hotswap-Index"
 // New builds the API.
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		history: cfg.History, execTimeout: cfg.ExecutionTimeout}
+		history: cfg.History, execTimeout: cfg.ExecutionTimeout, monitorWindow: cfg.MonitorWindow, samples: cfg.Samples,
+		observeValid: cfg.ObserveValidation}
+	if a.observeValid == nil {
+		a.observeValid = func(time.Duration) {}
+	}
 	if a.execTimeout <= 0 {
 		a.execTimeout = 30 * time.Minute
 	}
@@ -120,6 +139,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
+	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/metrics", local, a.executionMetrics)
 	a.route(mux, "GET /api/v1/databases/{id}/history", leader, a.databaseHistory)
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

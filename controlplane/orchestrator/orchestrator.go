@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
@@ -38,6 +39,9 @@ type Config struct {
 	MaxConcurrent int              // executions running at once; default 10
 	Tick          time.Duration    // how often state is reconciled; default 100ms
 	Clock         func() time.Time // default time.Now
+	// Store holds the samples agents stream; the orchestrator reads
+	// baselines and replication lag from it.
+	Store *monitor.Store
 }
 
 // Orchestrator runs executions. Run it only on the leader.
@@ -53,12 +57,15 @@ type Orchestrator struct {
 	cancelled  map[string]bool
 	logs       map[string][]domain.LogEntry
 	done       map[string][]domain.StatementResult
+	lag        map[string]map[monitor.Key]*lagWatch
+	snapAt     map[string]time.Time
 }
 
 type inbound struct {
 	agent  string
 	event  *agentpb.StepEvent
 	result *agentpb.StepResult
+	breach *agentpb.GuardBreach
 }
 
 // New returns an orchestrator.
@@ -72,8 +79,12 @@ func New(cfg Config) *Orchestrator {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.Store == nil {
+		cfg.Store = monitor.NewStore(0)
+	}
 	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), dispatched: map[string]bool{},
-		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{}}
+		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{},
+		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}}
 }
 
 // AgentConnected forgets what was sent to the agent, so running steps are
@@ -133,6 +144,8 @@ func (o *Orchestrator) reset() {
 	clear(o.cancelled)
 	clear(o.logs)
 	clear(o.done)
+	clear(o.lag)
+	clear(o.snapAt)
 }
 
 // reconcile moves every unfinished execution one step further.
@@ -153,7 +166,12 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 				running++
 			}
 		case domain.ExecutionRunning:
+			o.keepSnapshots(ctx, e)
+			o.watchLag(ctx, e)
 			o.drive(ctx, e)
+		case domain.ExecutionPaused:
+			o.keepSnapshots(ctx, e)
+			o.watchLag(ctx, e)
 		}
 	}
 }
@@ -186,6 +204,9 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 		o.cancelRunning(e, "execution timeout")
 	}
 	step := activeStep(e)
+	if (step == nil || step.Status == domain.StepPending) && o.now().Before(e.MonitorUntil) {
+		return // watching the last step before going on
+	}
 	switch {
 	case step == nil:
 		o.finish(ctx, e)

@@ -20,13 +20,23 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 		}
 		o.recordOutcome(s, r)
 		entry := o.resultLog(s, r)
+		logs := []domain.LogEntry{entry}
+		if b := r.GetBreach(); b != nil && !x.RollbackRequested {
+			logs = append(logs, o.decideRollback(x, agentpb.BreachToDecision(b), s.StepID, "agent "+s.Agent)...)
+		}
+		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && !x.DryRun && x.Monitoring.MonitorWindowSeconds > 0 {
+			x.MonitorUntil = o.now().Add(time.Duration(x.Monitoring.MonitorWindowSeconds) * time.Second)
+			x.CurrentPhase = s.Phase + " (monitor window)"
+			logs = append(logs, logEntry(o.now(), "info", "watching %s/%s for %ds before going on", s.Agent, s.InstanceID,
+				x.Monitoring.MonitorWindowSeconds))
+		}
 		if s.Status != domain.StepSucceeded && s.Direction == domain.Forward {
 			x.Error, x.ErrorMessage = s.Error, entry.Message
 			if !x.DryRun && !x.RollbackRequested {
 				x.RollbackRequested, x.RollbackReason, x.RollbackRequestedBy = true, entry.Message, "hotswap (automatic)"
 			}
 		}
-		return []domain.LogEntry{entry}
+		return logs
 	})
 	if err != nil {
 		o.cfg.Logger.Warn("record step result", "execution", r.GetExecutionId(), "step", r.GetStepId(), "error", err)

@@ -27,6 +27,10 @@ func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, step
 		}
 		s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
 		x.CurrentPhase = s.Phase
+		if s.Baseline == nil && !x.DryRun {
+			b := o.baseline(x, s)
+			s.Baseline = &b
+		}
 		return []domain.LogEntry{{Time: o.now(), Level: "info", StepID: s.StepID,
 			Message: fmt.Sprintf("step %s (%s) starting on %s/%s", s.StepID, s.Direction, s.Agent, s.InstanceID)}}
 	})
@@ -64,7 +68,9 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 	if err != nil {
 		return nil, err
 	}
+	g, monitorMs := guardFor(e, s)
 	return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Execute{Execute: &agentpb.ExecuteStep{
+		Guard: g, MonitorMs: monitorMs,
 		ExecutionId: e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
@@ -117,6 +123,7 @@ func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, re
 		rb := planner.Rollback(x.Steps)
 		x.Steps = append(x.Steps, rb...)
 		x.RollingBack, x.RollbackRequested, x.CurrentPhase = true, true, "rollback"
+		x.MonitorUntil = time.Time{}
 		if x.RollbackReason == "" {
 			x.RollbackReason = reason
 		}
@@ -156,6 +163,11 @@ func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 			x.ErrorMessage = strings.TrimSpace(x.ErrorMessage + "; rollback failed: the database may be half-migrated, check the steps")
 		case x.RollingBack:
 			x.Status, x.RollbackCompletedAt = domain.ExecutionRolledBack, now
+			for i := range x.Decisions {
+				if x.Decisions[i].Action == "rollback" && x.Decisions[i].RollbackFinishedAt.IsZero() {
+					x.Decisions[i].RollbackFinishedAt = now
+				}
+			}
 		case anyFailed(x.Steps, domain.Forward):
 			x.Status = domain.ExecutionFailed
 		default:
@@ -193,5 +205,7 @@ func (o *Orchestrator) receive(ctx context.Context, in inbound) {
 		o.applyResult(ctx, in.result)
 	case in.event != nil:
 		o.bufferEvent(in.event)
+	case in.breach != nil:
+		o.applyBreach(ctx, in.agent, in.breach)
 	}
 }

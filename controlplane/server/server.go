@@ -24,6 +24,8 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/httpapi"
+	"github.com/hotswap-db/hotswap/controlplane/metrics"
+	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/controlplane/orchestrator"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
@@ -49,6 +51,8 @@ type Config struct {
 	MaxConcurrentExecutions int
 	// ExecutionTimeout is an execution's default timeout (default 30 min).
 	ExecutionTimeout time.Duration
+	// MonitorWindow is the default watch after each step (default 2 min).
+	MonitorWindow time.Duration
 }
 
 // Server is a running hotswapd.
@@ -57,6 +61,7 @@ type Server struct {
 	node     *cluster.Node
 	links    *agentlink.Server
 	orch     *orchestrator.Orchestrator
+	samples  *monitor.Store
 	http     *http.Server
 	grpc     *grpc.Server
 	leaderCh chan bool
@@ -84,8 +89,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.links = agentlink.New(agentlink.Config{Raft: s.node, Logger: cfg.Logger.Named("agentlink"), HashToken: httpapi.HashToken})
+	s.samples = monitor.NewStore(0)
 	s.orch = orchestrator.New(orchestrator.Config{Raft: s.node, Dispatcher: s.links, Logger: cfg.Logger.Named("orchestrator"),
-		MaxConcurrent: cfg.MaxConcurrentExecutions})
+		MaxConcurrent: cfg.MaxConcurrentExecutions, Store: s.samples})
 	s.links.SetSink(s.orch)
 	if err := s.listen(); err != nil {
 		s.node.Shutdown()
@@ -145,8 +151,10 @@ func (s *Server) listen() error {
 		httpLn.Close()
 		return fmt.Errorf("listen for agents on %s: %w", s.cfg.RPCAddr, err)
 	}
+	reg := metrics.New(s.node, s.links, s.samples)
 	api := httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
-		Metrics: newMetrics(s.node, s.links), History: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout})
+		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
+		MonitorWindow: s.cfg.MonitorWindow, Samples: s.samples})
 	s.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.grpc = grpc.NewServer(
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 10 * time.Second, Timeout: 5 * time.Second}),

@@ -1,7 +1,8 @@
 // Package demo shows what HotSwap is for, on one machine: a control plane,
-// an agent and a PostgreSQL with an application workload; a migration runs
-// while a long transaction holds the table, and the application's latency
-// stays flat; then a rollback.
+// an agent and a PostgreSQL with pgbench as the application; a migration
+// runs while a long transaction holds the table, and the application's
+// latency stays flat; then a rollback, and a summary from pgbench's
+// per-transaction log.
 package demo
 
 import (
@@ -27,7 +28,7 @@ type Config struct {
 	WorkDir     string        // data folders; removed at the end
 	BlockFor    time.Duration // how long the long transaction holds the table
 	LockTimeout time.Duration
-	Clients     int
+	Clients     int // pgbench clients, one thread each
 }
 
 // stack is everything the demo started.

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/pgbench"
 )
 
 const (
@@ -15,41 +16,79 @@ const (
 	downScript = "DROP INDEX CONCURRENTLY IF EXISTS demo_accounts_note;\nALTER TABLE demo_accounts DROP COLUMN IF EXISTS note;"
 )
 
-// showcase runs the migration under load while a long transaction holds
-// the table, then rolls it back, printing what happens as it happens.
-func (s *stack) showcase(ctx context.Context, cfg Config) error {
-	wctx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
-	load := newWorkload(s.pool, cfg.Clients)
-	go load.run(wctx)
-	s.say("==> Application workload: %d clients updating demo_accounts", cfg.Clients)
-	time.Sleep(3 * time.Second)
-	base := load.last()
-	s.say("    normal: %d tps, worst latency %s", base.TPS, ms(base.Worst))
+const (
+	// warmUp is how long the application runs before the long transaction.
+	warmUp = 3 * time.Second
+	// cooldown is how long the application runs after the long transaction
+	// ends: the migration finishes and is rolled back under load.
+	cooldown = 4 * time.Second
+)
 
+// showcase runs the migration under load while a long transaction holds
+// the table, then rolls it back, printing what happens as it happens, and
+// sums up from pgbench's per-transaction log.
+func (s *stack) showcase(ctx context.Context, cfg Config) error {
+	load, err := s.startWorkload(ctx, cfg, warmUp+cfg.BlockFor+cooldown)
+	if err != nil {
+		return err
+	}
+	s.say("==> Application workload: pgbench, %d clients updating demo_accounts for %s", cfg.Clients, load.duration)
+	time.Sleep(warmUp)
+	base := load.latest()
+	s.say("    normal: %.0f tps, average latency %.3f ms (pgbench's last progress report)", base.TPS, base.LatencyMs)
 	mig, err := s.api.CreateMigration(ctx, domain.MigrationSpec{Name: "add_note_to_accounts", TargetDatabaseID: "app",
 		MigrationScript: upScript, RollbackScript: downScript, Strategy: domain.Direct, RiskLevel: domain.RiskLow})
 	if err != nil {
 		return err
 	}
+	r, err := s.migrateBlocked(ctx, cfg, load, mig.MigrationID)
+	if err != nil {
+		return err
+	}
+	if err := s.rollback(ctx, mig.MigrationID, r.exec.ExecutionID); err != nil {
+		return err
+	}
+	return s.summarize(load, r)
+}
+
+// blockedRun is the migration that ran while a long transaction held the
+// table.
+type blockedRun struct {
+	exec       domain.Execution
+	executedAt time.Time // when the execution was requested
+	released   time.Time // when the long transaction ended
+}
+
+// ended is when the migration could last have held up the application:
+// when it ended, or when the long transaction did if that was later.
+func (r blockedRun) ended() time.Time {
+	if r.exec.CompletedAt.After(r.released) {
+		return r.exec.CompletedAt
+	}
+	return r.released
+}
+
+// migrateBlocked takes the table with a long transaction, executes the
+// migration and follows it until it ends.
+func (s *stack) migrateBlocked(ctx context.Context, cfg Config, load *workload, migID string) (blockedRun, error) {
 	s.say("==> A long transaction takes the table for %s (a report, a forgotten BEGIN)", cfg.BlockFor)
 	released, err := s.block(ctx, cfg.BlockFor)
 	if err != nil {
-		return err
+		return blockedRun{}, err
 	}
 	s.say("==> hotswap migration execute add_note_to_accounts (lock timeout %s)", cfg.LockTimeout)
+	r := blockedRun{executedAt: time.Now()}
 	var started struct{ ExecutionID string }
-	err = s.api.Do(ctx, "POST", "/api/v1/migrations/"+mig.MigrationID+"/execute",
+	err = s.api.Do(ctx, "POST", "/api/v1/migrations/"+migID+"/execute",
 		map[string]any{"strategy": "Direct", "lockTimeoutMs": cfg.LockTimeout.Milliseconds()}, &started)
 	if err != nil {
-		return err
+		return blockedRun{}, err
 	}
-	e, err := s.follow(ctx, load, mig.MigrationID, started.ExecutionID)
-	if err != nil {
-		return err
+	if r.exec, err = s.follow(ctx, load, migID, started.ExecutionID); err != nil {
+		return blockedRun{}, err
 	}
-	s.summarize(load, e, base, <-released)
-	return s.rollback(ctx, mig.MigrationID, e.ExecutionID)
+	r.released = <-released
+	return r, nil
 }
 
 // block holds ACCESS SHARE on the table for d in the background and
@@ -77,8 +116,8 @@ func (s *stack) block(ctx context.Context, d time.Duration) (<-chan time.Time, e
 	return done, nil
 }
 
-// follow prints the execution's progress beside the application's figures
-// until it ends.
+// follow prints the execution's progress beside pgbench's figures for the
+// last second until the execution ends.
 func (s *stack) follow(ctx context.Context, load *workload, migID, execID string) (domain.Execution, error) {
 	start := time.Now()
 	printed := 0
@@ -91,8 +130,8 @@ func (s *stack) follow(ctx context.Context, load *workload, migID, execID string
 			l := e.Logs[printed]
 			s.say("    %5.1fs  [%s] %s", l.Time.Sub(start).Seconds(), l.Level, l.Message)
 		}
-		app := load.last()
-		s.say("    %5.1fs  app: %4d tps, worst %7s | execution %s, %d%%", time.Since(start).Seconds(), app.TPS, ms(app.Worst), e.Status, e.Progress)
+		app := load.latest()
+		s.say("    %5.1fs  app: %5.0f tps, avg %6.3f ms | execution %s, %d%%", time.Since(start).Seconds(), app.TPS, app.LatencyMs, e.Status, e.Progress)
 		if e.Status.Terminal() {
 			return e, nil
 		}
@@ -104,20 +143,26 @@ func (s *stack) follow(ctx context.Context, load *workload, migID, execID string
 	}
 }
 
-func (s *stack) summarize(load *workload, e domain.Execution, base sample, released time.Time) {
-	window, failed := load.between(e.StartedAt.Add(time.Second), released.Add(-time.Second))
-	worst, minTPS := time.Duration(0), base.TPS
-	for _, w := range window {
-		worst, minTPS = max(worst, w.Worst), min(minTPS, w.TPS)
+// summarize waits for pgbench's run to end and sums up the blocked
+// migration from its per-transaction log.
+func (s *stack) summarize(load *workload, r blockedRun) error {
+	s.say("==> pgbench's run ends; reading its per-transaction log")
+	txns, err := load.finish()
+	if err != nil {
+		return err
 	}
-	s.say("==> Summary")
-	s.say("    execution:                 %s", e.Status)
-	s.say("    lock retries:              %d", e.Steps[0].Retries)
-	s.say("    finished after blocker:    %s", e.CompletedAt.Sub(released).Round(time.Millisecond))
-	s.say("    app worst latency blocked: %s (normal %s)", ms(worst), ms(base.Worst))
-	s.say("    app lowest tps blocked:    %d (normal %d)", minTPS, base.TPS)
-	s.say("    failed app transactions:   %d", failed)
+	normal := measure(txns, load.started.Add(time.Second), r.executedAt)
+	blocked := measure(txns, r.executedAt, r.ended())
+	s.say("==> Summary of the migration under the long transaction, from pgbench's log")
+	s.say("    execution:                 %s", r.exec.Status)
+	s.say("    lock retries:              %d", r.exec.Steps[0].Retries)
+	s.say("    finished after blocker:    %s", r.exec.CompletedAt.Sub(r.released).Round(time.Millisecond))
+	s.say("    app worst latency blocked: %s (normal %s)", ms(blocked.worst), ms(normal.worst))
+	s.say("    app lowest tps blocked:    %d in a second, %.0f on average (normal %.0f)", blocked.lowest, blocked.tps, normal.tps)
+	s.say("    failed app transactions:   %d of %d", pgbench.Failed(txns), len(txns))
 	s.say("    (a plain runner would have queued ALTER TABLE behind the transaction, and every client behind it)")
+	s.say("==> Done; stopping everything the demo started")
+	return nil
 }
 
 func (s *stack) rollback(ctx context.Context, migID, execID string) error {
@@ -140,7 +185,6 @@ func (s *stack) rollback(ctx context.Context, migID, execID string) error {
 	if rb.Status != string(domain.ExecutionRolledBack) || cols != 0 {
 		return fmt.Errorf("rollback ended %s with the column present=%v", rb.Status, cols == 1)
 	}
-	s.say("==> Done; stopping everything the demo started")
 	return nil
 }
 

@@ -62,6 +62,15 @@ type Conn interface {
 	Close()
 }
 
+// Sampler reads an instance's native performance counters. Sample returns
+// figures for the interval since the previous call on the same Sampler (the
+// first call primes the deltas and returns a Sample with IntervalMs 0). The
+// agent's own sessions and queries are excluded. Never returns a DSN or
+// password.
+type Sampler interface {
+	Sample(ctx context.Context) (domain.Sample, error)
+}
+
 // Scrub returns msg with every occurrence of every non-empty secret replaced
 // by Redacted. Longer secrets are replaced first, so a secret that contains
 // another one is not left half visible.

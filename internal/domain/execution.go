@@ -86,6 +86,8 @@ type Step struct {
 	CompletedAt    time.Time         `json:"completedAt,omitzero"`
 	// Reverts names the forward step a rollback step undoes.
 	Reverts string `json:"reverts,omitempty"`
+	// Baseline is what the step's instance looked like before it started.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // Execution is one run of a migration against its database.
@@ -110,6 +112,12 @@ type Execution struct {
 	// StatementTimeoutMs bounds each statement; 0 means the execution timeout.
 	StatementTimeoutMs int64 `json:"statementTimeoutMs"`
 	TimeoutSeconds     int64 `json:"timeoutSeconds"`
+	// Monitoring says how the execution is watched.
+	Monitoring MonitorSettings `json:"monitoring"`
+	// MonitorUntil is the end of the current step's monitor window.
+	MonitorUntil time.Time `json:"monitorUntil,omitzero"`
+	// Decisions are what the guard rules concluded, with their reasons.
+	Decisions []Decision `json:"decisions"`
 	// RollbackRequested is set when someone asked for a rollback; RollingBack
 	// once the orchestrator has planned the rollback steps.
 	RollbackRequested   bool   `json:"rollbackRequested,omitempty"`

@@ -93,6 +93,11 @@ type Decision struct {
 	Threshold  float64   `json:"threshold"`
 	OnsetAt    time.Time `json:"onsetAt"`
 	DetectedAt time.Time `json:"detectedAt"`
+	// Set by the control plane when it commits the decision.
+	StepID             string    `json:"stepId,omitempty"`
+	DecidedBy          string    `json:"decidedBy,omitempty"` // agent or leader
+	CommittedAt        time.Time `json:"committedAt,omitzero"`
+	RollbackFinishedAt time.Time `json:"rollbackFinishedAt,omitzero"`
 }
 
 // Reason says the decision in words.
@@ -104,4 +109,24 @@ func (d Decision) Reason() string {
 		return fmt.Sprintf("%s back to %.1f%s (under %.1f%s) on %s", name, d.Value, unit, d.Threshold, unit, d.InstanceID)
 	}
 	return fmt.Sprintf("%s %.1f%s over the threshold %.1f%s on %s", name, d.Value, unit, d.Threshold, unit, d.InstanceID)
+}
+
+// MonitorSettings say how an execution is watched.
+type MonitorSettings struct {
+	Thresholds Thresholds `json:"thresholds"`
+	// BaselineWindowSeconds is the window before each step whose samples
+	// make its baseline (default 60).
+	BaselineWindowSeconds int `json:"baselineWindowSeconds"`
+	// MonitorWindowSeconds is how long each step is watched after it ends
+	// before the next one starts (or the execution succeeds).
+	MonitorWindowSeconds int `json:"monitorWindowSeconds"`
+	// SampleIntervalMs is the agents' sampling interval while a step runs
+	// or is in its monitor window (default 250).
+	SampleIntervalMs int `json:"sampleIntervalMs"`
+}
+
+// Snapshot is a sample kept with an execution, naming its instance.
+type Snapshot struct {
+	Agent string `json:"agent"`
+	Sample
 }

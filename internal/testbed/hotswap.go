@@ -100,7 +100,8 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 		RaftAddr: fmt.Sprintf("127.0.0.1:%d", opts.Ports[2]),
 		DataDir:  filepath.Join(dir, opts.ID, "data"), LogPath: filepath.Join(dir, opts.ID, "hotswapd.log")}
 	s.args = []string{"--server-id", s.ID, "--data-dir", s.DataDir, "--http-addr", s.HTTPAddr,
-		"--rpc-addr", s.RPCAddr, "--raft-addr", s.RaftAddr, "--log-level", "debug"}
+		"--rpc-addr", s.RPCAddr, "--raft-addr", s.RaftAddr, "--log-level", "debug",
+		"--monitor-window", "0s"} // tests ask for a monitor window per execution
 	if opts.Peers != "" {
 		s.args = append(s.args, "--peers", opts.Peers)
 	}

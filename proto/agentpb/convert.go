@@ -90,3 +90,50 @@ func HistoryToDomain(r *HistoryRow) domain.HistoryRow {
 		FencingToken: r.GetFencingToken(), AppliedAt: time.UnixMilli(r.GetAppliedUnixMs()).UTC(),
 		DurationMs: r.GetDurationMs(), AppliedBy: r.GetAppliedBy()}
 }
+
+// SampleFromDomain converts a sample to its wire form.
+func SampleFromDomain(s domain.Sample) *Sample {
+	return &Sample{InstanceId: s.InstanceID, AtUnixMs: s.At.UnixMilli(), IntervalMs: s.IntervalMs,
+		AvgLatencyMs: s.AvgLatencyMs, P95LatencyMs: s.P95LatencyMs, P99LatencyMs: s.P99LatencyMs, Calls: s.Calls,
+		Tps: s.TPS, ActiveConnections: int32(s.ActiveConnections), ActiveSessions: int32(s.ActiveSessions),
+		LockWaiters: int32(s.LockWaiters), LockWaitMs: s.LockWaitMs, ReplicationLagSeconds: s.ReplicationLagSeconds,
+		Deadlocks: s.Deadlocks, CpuPercent: s.CPUPercent, DiskIops: s.DiskIOPS}
+}
+
+// SampleToDomain converts a wire sample.
+func SampleToDomain(s *Sample) domain.Sample {
+	return domain.Sample{InstanceID: s.GetInstanceId(), At: time.UnixMilli(s.GetAtUnixMs()).UTC(), IntervalMs: s.GetIntervalMs(),
+		AvgLatencyMs: s.GetAvgLatencyMs(), P95LatencyMs: s.GetP95LatencyMs(), P99LatencyMs: s.GetP99LatencyMs(),
+		Calls: s.GetCalls(), TPS: s.GetTps(), ActiveConnections: int(s.GetActiveConnections()),
+		ActiveSessions: int(s.GetActiveSessions()), LockWaiters: int(s.GetLockWaiters()), LockWaitMs: s.GetLockWaitMs(),
+		ReplicationLagSeconds: s.GetReplicationLagSeconds(), Deadlocks: s.GetDeadlocks(), CPUPercent: s.GetCpuPercent(),
+		DiskIOPS: s.GetDiskIops()}
+}
+
+// GuardFromDomain builds the guard a step is watched against.
+func GuardFromDomain(th domain.Thresholds, base domain.Baseline, interval time.Duration) *Guard {
+	return &Guard{BaselineLatencyMs: base.AvgLatencyMs, LatencyFactor: th.LatencyFactor, MinLatencyDeltaMs: th.MinLatencyDeltaMs,
+		LockWaitMs: th.LockWaitMs, CpuPercent: th.CPUPercent, CpuForMs: th.CPUForMs, ConfirmSamples: int32(th.ConfirmSamples),
+		SampleIntervalMs: interval.Milliseconds()}
+}
+
+// GuardToDomain reads a guard's thresholds and baseline.
+func GuardToDomain(g *Guard) (domain.Thresholds, domain.Baseline) {
+	th := domain.Thresholds{LatencyFactor: g.GetLatencyFactor(), MinLatencyDeltaMs: g.GetMinLatencyDeltaMs(),
+		LockWaitMs: g.GetLockWaitMs(), CPUPercent: g.GetCpuPercent(), CPUForMs: g.GetCpuForMs(),
+		ConfirmSamples: int(g.GetConfirmSamples())}
+	return th, domain.Baseline{AvgLatencyMs: g.GetBaselineLatencyMs()}
+}
+
+// BreachFromDecision converts a guard's decision to a breach report.
+func BreachFromDecision(execID, stepID string, d domain.Decision) *GuardBreach {
+	return &GuardBreach{ExecutionId: execID, StepId: stepID, InstanceId: d.InstanceID, Counter: d.Counter,
+		Value: d.Value, Threshold: d.Threshold, DetectedUnixMs: d.DetectedAt.UnixMilli(), OnsetUnixMs: d.OnsetAt.UnixMilli()}
+}
+
+// BreachToDecision converts a breach report to a rollback decision.
+func BreachToDecision(b *GuardBreach) domain.Decision {
+	return domain.Decision{Action: "rollback", Counter: b.GetCounter(), InstanceID: b.GetInstanceId(), Value: b.GetValue(),
+		Threshold: b.GetThreshold(), DetectedAt: time.UnixMilli(b.GetDetectedUnixMs()).UTC(),
+		OnsetAt: time.UnixMilli(b.GetOnsetUnixMs()).UTC()}
+}

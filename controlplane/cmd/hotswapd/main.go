@@ -58,6 +58,7 @@ Add a server to a running cluster:
 			&cli.StringFlag{Name: "join-token", Usage: "admin token used with --join", EnvVars: []string{"HOTSWAPD_JOIN_TOKEN", "HOTSWAP_TOKEN"}},
 			&cli.IntFlag{Name: "max-concurrent-executions", Value: 10, Usage: "executions running at once across databases; the rest queue", EnvVars: []string{"HOTSWAPD_MAX_CONCURRENT_EXECUTIONS"}},
 			&cli.DurationFlag{Name: "execution-timeout", Value: 30 * time.Minute, Usage: "default timeout of an execution; past it, what was applied is rolled back", EnvVars: []string{"HOTSWAPD_EXECUTION_TIMEOUT"}},
+			&cli.DurationFlag{Name: "monitor-window", Value: 2 * time.Minute, Usage: "default watch after each step, against the baseline, before the next step or success", EnvVars: []string{"HOTSWAPD_MONITOR_WINDOW"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
 		},
@@ -89,6 +90,7 @@ func run(c *cli.Context) error {
 		AdvertiseHTTP: c.String("advertise-http-addr"), AdvertiseRPC: c.String("advertise-rpc-addr"),
 		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), Logger: logger, Stdout: os.Stdout,
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: c.Duration("execution-timeout"),
+		MonitorWindow: c.Duration("monitor-window"),
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
 // Command hotswap-demo runs HotSwap's demo (make demo): a control plane, an
-// agent and a PostgreSQL with a workload, a migration under a blocking
-// transaction, and a rollback. It stops everything it started.
+// agent and a PostgreSQL with pgbench as the application, a migration under
+// a blocking transaction, and a rollback. It stops everything it started.
 package main
 
 import (
@@ -21,7 +21,7 @@ func main() {
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "folder with hotswapd and hotswap-agent")
 	flag.DurationVar(&cfg.BlockFor, "block", 8*time.Second, "how long the long transaction holds the table")
 	flag.DurationVar(&cfg.LockTimeout, "lock-timeout", 500*time.Millisecond, "the migration's lock timeout")
-	flag.IntVar(&cfg.Clients, "clients", 4, "application clients")
+	flag.IntVar(&cfg.Clients, "clients", 4, "pgbench clients (the application)")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "hotswap-demo-")
 	if err != nil {

@@ -1,0 +1,111 @@
+// Package monitor keeps the samples agents stream to the leader, in memory:
+// one ring buffer per instance. Nothing here is committed; what an execution
+// must keep is committed in batches by the orchestrator.
+package monitor
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// DefaultCapacity is how many samples each instance keeps: about 30
+// minutes at one sample a second.
+const DefaultCapacity = 2048
+
+// Key names an instance: the agent serving it and its id there.
+type Key struct{ Agent, Instance string }
+
+// Store holds the latest samples of every instance.
+type Store struct {
+	capacity int
+	mu       sync.RWMutex
+	rings    map[Key]*ring
+}
+
+// NewStore returns a store keeping capacity samples per instance.
+func NewStore(capacity int) *Store {
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	return &Store{capacity: capacity, rings: map[Key]*ring{}}
+}
+
+// Add keeps samples from an agent; priming samples (no interval) are skipped.
+func (s *Store) Add(agent string, samples []domain.Sample) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, smp := range samples {
+		if smp.IntervalMs <= 0 {
+			continue
+		}
+		k := Key{agent, smp.InstanceID}
+		r, ok := s.rings[k]
+		if !ok {
+			r = &ring{buf: make([]domain.Sample, s.capacity)}
+			s.rings[k] = r
+		}
+		r.push(smp)
+	}
+}
+
+// Range returns an instance's samples taken in [from, to), oldest first.
+func (s *Store) Range(k Key, from, to time.Time) []domain.Sample {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.rings[k]
+	if !ok {
+		return nil
+	}
+	var out []domain.Sample
+	r.each(func(smp domain.Sample) {
+		if !smp.At.Before(from) && smp.At.Before(to) {
+			out = append(out, smp)
+		}
+	})
+	return out
+}
+
+// Latest returns an instance's newest sample.
+func (s *Store) Latest(k Key) (domain.Sample, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.rings[k]
+	if !ok || r.n == 0 {
+		return domain.Sample{}, false
+	}
+	return r.buf[(r.next-1+len(r.buf))%len(r.buf)], true
+}
+
+// Keys lists the instances with samples.
+func (s *Store) Keys() []Key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Key, 0, len(s.rings))
+	for k := range s.rings {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ring is a fixed-size circular buffer of samples.
+type ring struct {
+	buf  []domain.Sample
+	next int
+	n    int
+}
+
+func (r *ring) push(s domain.Sample) {
+	r.buf[r.next] = s
+	r.next = (r.next + 1) % len(r.buf)
+	r.n = min(r.n+1, len(r.buf))
+}
+
+// each visits the samples oldest first.
+func (r *ring) each(fn func(domain.Sample)) {
+	start := (r.next - r.n + len(r.buf)) % len(r.buf)
+	for i := 0; i < r.n; i++ {
+		fn(r.buf[(start+i)%len(r.buf)])
+	}
+}

@@ -1,0 +1,185 @@
+package orchestrator
+
+import (
+	"context"
+	"time"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/guard"
+	"github.com/hotswap-db/hotswap/proto/agentpb"
+)
+
+// snapshotEvery is how often an execution keeps its instances' latest
+// samples: committed in batches, never one Raft entry per sample.
+const snapshotEvery = 2 * time.Second
+
+// lagWatch follows one instance's replication lag for one execution.
+type lagWatch struct {
+	eval   *guard.Lag
+	last   time.Time
+	paused bool
+}
+
+// Samples keeps an agent's samples in the leader's ring buffers.
+func (o *Orchestrator) Samples(agent string, batch []*agentpb.Sample) {
+	samples := make([]domain.Sample, 0, len(batch))
+	for _, s := range batch {
+		samples = append(samples, agentpb.SampleToDomain(s))
+	}
+	o.cfg.Store.Add(agent, samples)
+}
+
+// Breach queues an agent's report that a watched instance degraded.
+func (o *Orchestrator) Breach(agent string, b *agentpb.GuardBreach) {
+	o.enqueue(inbound{agent: agent, breach: b})
+}
+
+// baseline computes what the step's instance looked like before it starts.
+func (o *Orchestrator) baseline(e *domain.Execution, s *domain.Step) domain.Baseline {
+	window := time.Duration(e.Monitoring.BaselineWindowSeconds) * time.Second
+	now := o.now()
+	return guard.Compute(o.cfg.Store.Range(monitor.Key{Agent: s.Agent, Instance: s.InstanceID}, now.Add(-window), now))
+}
+
+// guardFor is the guard sent with a step: its baseline and thresholds.
+func guardFor(e domain.Execution, s domain.Step) (*agentpb.Guard, int64) {
+	if e.DryRun {
+		return nil, 0
+	}
+	var base domain.Baseline
+	if s.Baseline != nil {
+		base = *s.Baseline
+	}
+	interval := time.Duration(e.Monitoring.SampleIntervalMs) * time.Millisecond
+	g := agentpb.GuardFromDomain(e.Monitoring.Thresholds.WithDefaults(), base, interval)
+	monitorMs := int64(e.Monitoring.MonitorWindowSeconds) * 1000
+	if s.Direction == domain.Rollback {
+		monitorMs = 0 // a rollback is not itself rolled back
+	}
+	return g, monitorMs
+}
+
+// applyBreach records an agent's guard decision made in a monitor window
+// and rolls back what the execution applied.
+func (o *Orchestrator) applyBreach(ctx context.Context, agent string, b *agentpb.GuardBreach) {
+	d := agentpb.BreachToDecision(b)
+	err := o.update(ctx, b.GetExecutionId(), func(x *domain.Execution) []domain.LogEntry {
+		if x.Status.Terminal() || x.RollingBack || x.RollbackRequested {
+			return nil
+		}
+		return o.decideRollback(x, d, b.GetStepId(), "agent "+agent)
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("record guard breach", "execution", b.GetExecutionId(), "error", err)
+	}
+}
+
+// decideRollback commits a rollback decision on x.
+func (o *Orchestrator) decideRollback(x *domain.Execution, d domain.Decision, stepID, by string) []domain.LogEntry {
+	d.StepID, d.DecidedBy, d.CommittedAt = stepID, by, o.now()
+	x.Decisions = append(x.Decisions, d)
+	x.RollbackRequested, x.RollbackReason, x.RollbackRequestedBy = true, d.Reason(), "hotswap (guard)"
+	x.MonitorUntil = time.Time{}
+	return []domain.LogEntry{logEntry(o.now(), "error", "guard: %s (decided by %s, %s after onset): rolling back",
+		d.Reason(), by, d.DetectedAt.Sub(d.OnsetAt).Round(time.Millisecond))}
+}
+
+// watchLag feeds an execution's new samples to the replication lag rule of
+// each of its database's instances, pausing the execution while any lags
+// and resuming it once none does.
+func (o *Orchestrator) watchLag(ctx context.Context, e domain.Execution) {
+	db, err := o.cfg.Raft.State().Database(e.DatabaseID)
+	if err != nil || e.DryRun {
+		return
+	}
+	watches := o.lagWatches(e, db)
+	for _, ref := range db.Instances {
+		k := monitor.Key{Agent: ref.Agent, Instance: ref.InstanceID}
+		w := watches[k]
+		for _, s := range o.cfg.Store.Range(k, w.last.Add(time.Nanosecond), o.now().Add(time.Hour)) {
+			w.last = s.At
+			if d, ok := w.eval.Observe(s); ok {
+				w.paused = d.Action == "pause"
+				o.commitLagDecision(ctx, e.ExecutionID, d, anyPaused(watches))
+			}
+		}
+	}
+}
+
+func (o *Orchestrator) lagWatches(e domain.Execution, db domain.Database) map[monitor.Key]*lagWatch {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	watches, ok := o.lag[e.ExecutionID]
+	if !ok {
+		watches = map[monitor.Key]*lagWatch{}
+		o.lag[e.ExecutionID] = watches
+	}
+	paused := e.Status == domain.ExecutionPaused
+	for _, ref := range db.Instances {
+		k := monitor.Key{Agent: ref.Agent, Instance: ref.InstanceID}
+		if _, ok := watches[k]; !ok {
+			watches[k] = &lagWatch{eval: guard.NewLag(e.Monitoring.Thresholds, paused), paused: paused, last: o.now()}
+		}
+	}
+	return watches
+}
+
+func anyPaused(watches map[monitor.Key]*lagWatch) bool {
+	for _, w := range watches {
+		if w.paused {
+			return true
+		}
+	}
+	return false
+}
+
+// commitLagDecision pauses or resumes the execution.
+func (o *Orchestrator) commitLagDecision(ctx context.Context, id string, d domain.Decision, stillLagging bool) {
+	err := o.update(ctx, id, func(x *domain.Execution) []domain.LogEntry {
+		d.DecidedBy, d.CommittedAt = "leader", o.now()
+		switch {
+		case d.Action == "pause" && x.Status == domain.ExecutionRunning:
+			x.Status = domain.ExecutionPaused
+		case d.Action == "resume" && x.Status == domain.ExecutionPaused && !stillLagging:
+			x.Status = domain.ExecutionRunning
+		default:
+			return nil
+		}
+		x.Decisions = append(x.Decisions, d)
+		return []domain.LogEntry{logEntry(o.now(), "warn", "guard: %s: execution %s", d.Reason(), x.Status)}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("commit lag decision", "execution", id, "error", err)
+	}
+}
+
+// keepSnapshots commits, every few seconds, each instance's newest sample
+// with the execution.
+func (o *Orchestrator) keepSnapshots(ctx context.Context, e domain.Execution) {
+	o.mu.Lock()
+	last := o.snapAt[e.ExecutionID]
+	due := o.now().Sub(last) >= snapshotEvery
+	if due {
+		o.snapAt[e.ExecutionID] = o.now()
+	}
+	o.mu.Unlock()
+	db, err := o.cfg.Raft.State().Database(e.DatabaseID)
+	if !due || err != nil {
+		return
+	}
+	var batch []domain.Snapshot
+	for _, ref := range db.Instances {
+		s, ok := o.cfg.Store.Latest(monitor.Key{Agent: ref.Agent, Instance: ref.InstanceID})
+		if ok && s.At.After(last) {
+			batch = append(batch, domain.Snapshot{Agent: ref.Agent, Sample: s})
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if _, err := o.cfg.Raft.Apply(ctx, fsm.AppendSnapshotsRequest{ExecutionID: e.ExecutionID, Snapshots: batch}); err != nil {
+		o.cfg.Logger.Warn("keep snapshots", "execution", e.ExecutionID, "error", err)
+	}
+}

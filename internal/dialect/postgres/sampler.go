@@ -1,0 +1,580 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// ErrNoStatementStats means pg_stat_statements cannot be read in the
+// sampled database (not installed, not in shared_preload_libraries, too old,
+// or not readable): latency figures are zero until it can.
+var ErrNoStatementStats = errors.New("postgres: pg_stat_statements unavailable")
+
+const (
+	// AgentQueryTag opens the text of every statement the agent runs, so
+	// that the sampler can leave the agent's own statements out of
+	// pg_stat_statements figures (they are matched by this prefix).
+	AgentQueryTag = "/* hotswap-agent"
+	// samplerTag opens the sampler's own query.
+	samplerTag = AgentQueryTag + " sampler */"
+	// maxTrackedStatements bounds the per-statement counters a Sampler keeps
+	// for its percentile estimates: the statements with the most calls.
+	maxTrackedStatements = 500
+	// statementsRetry is how long a Sampler waits before trying
+	// pg_stat_statements again after reading it failed.
+	statementsRetry = time.Minute
+	// maxOwnPending bounds the sampler's own transactions waiting to show in
+	// pg_stat_database (see Sampler.ownPending): enough for a second of
+	// samples 20 ms apart.
+	maxOwnPending = 64
+)
+
+// Sampler reads one PostgreSQL instance's native counters for the agent
+// (pg_stat_statements, pg_stat_database, pg_stat_activity,
+// pg_stat_replication and the standby's replay position) and turns them into
+// domain.Sample figures for the interval since its previous reading.
+//
+// It runs one query per sample (a prepared statement, on a session of the
+// Conn's pool, whose application_name is "hotswap-agent"); its text starts
+// with AgentQueryTag, so it is left out of its own figures. When
+// pg_stat_statements appears, goes or changes, that sample runs a second
+// query. The pool may check a session that was idle for over a second with
+// an empty query before handing it out.
+//
+// A Sampler keeps the previous counters: it is meant for one goroutine and is
+// not safe for concurrent use. It holds no session between samples, so it
+// needs no closing; it must not be used after the Conn is closed.
+type Sampler struct {
+	c       *Conn
+	stmts   statementsSource
+	prev    *reading
+	// tracked holds the per-statement counters of the previous reading;
+	// trackedAll says whether they were every statement of the database.
+	tracked    map[stmtKey]stmtCounters
+	trackedAll bool
+	// ownPending counts the sampler's own transactions (one per query) not
+	// yet seen in pg_stat_database, whose counters a backend publishes up
+	// to a second late; they are taken out of the next deltas.
+	ownPending int64
+	now        func() time.Time
+}
+
+var _ dialect.Sampler = (*Sampler)(nil)
+
+// NewSampler returns a Sampler of c's instance. It does not connect: the
+// first Sample primes the deltas.
+func (c *Conn) NewSampler() *Sampler {
+	return &Sampler{c: c, now: time.Now}
+}
+
+// LatencyUnavailable returns nil while pg_stat_statements is read, else an
+// error wrapping ErrNoStatementStats that says why the latency figures are
+// zero. It changes only when the situation does, so the agent can report it
+// once. It is nil before the first Sample.
+func (s *Sampler) LatencyUnavailable() error { return s.stmts.unavailable }
+
+// Sample reads the counters and returns the figures for the interval since
+// the previous call (see dialect.Sampler and docs/metrics.md). The first call
+// primes the deltas: its rates and latencies are zero and IntervalMs is 0,
+// but its gauges (connections, sessions, lock waits, replication lag) are
+// filled. InstanceID, CPUPercent and DiskIOPS are left to the caller. Errors
+// never hold a credential; a failure to reach the instance wraps
+// dialect.ErrUnreachable.
+func (s *Sampler) Sample(ctx context.Context) (domain.Sample, error) {
+	cur, err := s.acquireAndRead(ctx)
+	if err != nil {
+		return domain.Sample{}, s.c.scrub(fmt.Errorf("sample %s: %w", s.c.target, err))
+	}
+	sample := s.figures(&cur)
+	s.remember(&cur)
+	return sample, nil
+}
+
+// acquireAndRead takes a session from the pool and reads the counters.
+func (s *Sampler) acquireAndRead(ctx context.Context) (reading, error) {
+	conn, err := s.c.pool.Acquire(ctx)
+	if err != nil {
+		return reading{}, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+	}
+	defer conn.Release()
+	r, err := s.read(ctx, conn)
+	if err != nil && conn.Conn().IsClosed() {
+		return reading{}, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+	}
+	return r, err
+}
+
+// read runs the sampling query. When it finds that pg_stat_statements
+// appeared, went away or changed, it switches queries and reads again at
+// once, so that a reading always covers the statements as they are now.
+func (s *Sampler) read(ctx context.Context, q querier) (reading, error) {
+	for attempt := 0; ; attempt++ {
+		retry := attempt < 2
+		r, err := s.query(ctx, q)
+		switch {
+		case err != nil && retry && s.stmts.inUse() && isStatementsError(err):
+			s.stmts.fail(err, s.now())
+		case err != nil:
+			return reading{}, err
+		case retry && s.stmts.update(r.ext, s.now()):
+		default:
+			return r, nil
+		}
+	}
+}
+
+// query runs the sampling query once and scans its row.
+func (s *Sampler) query(ctx context.Context, q querier) (reading, error) {
+	r := reading{variant: s.stmts.variant()}
+	var ext []string
+	var reset pgtype.Timestamptz
+	s.ownPending = min(s.ownPending+1, maxOwnPending)
+	err := q.QueryRow(ctx, s.stmts.sql()).Scan(
+		&ext, &reset, &r.stmtCount, &r.calls, &r.timeMs,
+		&r.users, &r.ids, &r.stCalls, &r.stTimes, &r.stSumSq,
+		&r.xacts, &r.deadlocks,
+		&r.conns, &r.active, &r.waiters, &r.waitMs, &r.lag)
+	r.at = s.now()
+	if err != nil {
+		return reading{}, err
+	}
+	if len(ext) == 2 {
+		r.ext = &extension{schema: ext[0], version: ext[1]}
+	}
+	if reset.Valid {
+		r.stmtReset = reset.Time
+	}
+	if len(r.ids) != len(r.users) || len(r.ids) != len(r.stCalls) || len(r.ids) != len(r.stTimes) || len(r.ids) != len(r.stSumSq) {
+		return reading{}, errors.New("per-statement arrays of different lengths")
+	}
+	return r, nil
+}
+
+// reading is one row of the sampling query.
+type reading struct {
+	at      time.Time
+	variant string     // which pg_stat_statements the query read; "" none
+	ext     *extension // pg_stat_statements as installed now; nil if not
+
+	stmtReset time.Time // pg_stat_statements_info.stats_reset (1.9+)
+	stmtCount int64     // statements of the database (agent's excluded)
+	calls     int64
+	timeMs    float64
+	// The most called statements: user, queryid and cumulative counters.
+	users   []uint32
+	ids     []int64
+	stCalls []int64
+	stTimes []float64
+	stSumSq []float64 // sum of squared execution times
+
+	xacts, deadlocks       int64
+	conns, active, waiters int64
+	waitMs, lag            float64
+}
+
+// figures computes the sample from the previous reading and cur.
+func (s *Sampler) figures(cur *reading) domain.Sample {
+	sample := domain.Sample{
+		At:                    cur.at.UTC(),
+		ActiveConnections:     int(cur.conns),
+		ActiveSessions:        int(cur.active),
+		LockWaiters:           int(cur.waiters),
+		LockWaitMs:            max(cur.waitMs, 0),
+		ReplicationLagSeconds: max(cur.lag, 0),
+	}
+	prev := s.prev
+	if prev == nil {
+		return sample
+	}
+	secs := cur.at.Sub(prev.at).Seconds()
+	if secs <= 0 {
+		return sample
+	}
+	sample.IntervalMs = secs * 1000
+	sample.TPS = float64(s.transactions(prev, cur)) / secs
+	sample.Deadlocks = max(cur.deadlocks-prev.deadlocks, 0)
+	if lat, ok := s.latency(prev, cur); ok {
+		sample.Calls = lat.calls
+		sample.AvgLatencyMs = lat.avg
+		sample.P95LatencyMs = lat.p95
+		sample.P99LatencyMs = lat.p99
+	}
+	return sample
+}
+
+// transactions returns the database's committed and rolled back
+// transactions between prev and cur, less the sampler's own. A counter that
+// went back (statistics reset, crash) yields 0.
+func (s *Sampler) transactions(prev, cur *reading) int64 {
+	// The current query's own transaction is not in cur yet.
+	pending := s.ownPending - 1
+	d := cur.xacts - prev.xacts
+	if d < 0 {
+		s.ownPending = 1
+		return 0
+	}
+	own := min(d, pending)
+	s.ownPending -= own
+	return d - own
+}
+
+// remember keeps cur as the previous reading, with its statements.
+func (s *Sampler) remember(cur *reading) {
+	s.prev = cur
+	s.trackedAll = cur.stmtCount <= int64(len(cur.ids))
+	s.tracked = make(map[stmtKey]stmtCounters, len(cur.ids))
+	for i, id := range cur.ids {
+		s.tracked[stmtKey{user: cur.users[i], query: id}] = stmtCounters{
+			calls: cur.stCalls[i], timeMs: cur.stTimes[i], sumSq: cur.stSumSq[i],
+		}
+	}
+}
+
+// latency is the latency figures of one interval.
+type latency struct {
+	calls         int64
+	avg, p95, p99 float64
+}
+
+// latency computes the interval's statement figures. It reports false when
+// there are none to give: pg_stat_statements unreadable in either reading,
+// or reset (or entries evicted) in between.
+func (s *Sampler) latency(prev, cur *reading) (latency, bool) {
+	if cur.variant == "" || cur.variant != prev.variant || !cur.stmtReset.Equal(prev.stmtReset) {
+		return latency{}, false
+	}
+	calls, timeMs := cur.calls-prev.calls, cur.timeMs-prev.timeMs
+	if calls < 0 || timeMs < 0 {
+		return latency{}, false
+	}
+	if calls == 0 {
+		return latency{}, true
+	}
+	mix := s.mixture(cur, calls, timeMs)
+	return latency{
+		calls: calls,
+		avg:   timeMs / float64(calls),
+		p95:   mixtureQuantile(mix, 0.95),
+		p99:   max(mixtureQuantile(mix, 0.99), mixtureQuantile(mix, 0.95)),
+	}, true
+}
+
+// stmtKey identifies a pg_stat_statements entry within one database.
+type stmtKey struct {
+	user  uint32
+	query int64
+}
+
+// stmtCounters are an entry's cumulative counters.
+type stmtCounters struct {
+	calls  int64
+	timeMs float64
+	sumSq  float64
+}
+
+// component is one statement's latency in the interval, modelled as a
+// normal distribution weighted by its calls.
+type component struct {
+	weight, mean, sd float64
+}
+
+// mixture builds the interval's latency components: one per tracked
+// statement with calls in the interval, plus one point mass at the mean of
+// the calls of untracked statements, so that the mixture's mean is the
+// interval's mean latency.
+func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []component {
+	var mix []component
+	restCalls, restTime := calls, timeMs
+	for i, id := range cur.ids {
+		after := stmtCounters{calls: cur.stCalls[i], timeMs: cur.stTimes[i], sumSq: cur.stSumSq[i]}
+		before, seen := s.tracked[stmtKey{user: cur.users[i], query: id}]
+		if !seen && !s.trackedAll {
+			continue // older than the interval, but not tracked until now
+		}
+		c, ok := intervalComponent(before, after)
+		if !ok {
+			continue
+		}
+		mix = append(mix, c)
+		restCalls -= int64(c.weight)
+		restTime -= c.weight * c.mean
+	}
+	if restCalls > 0 && restTime >= 0 {
+		mix = append(mix, component{weight: float64(restCalls), mean: restTime / float64(restCalls)})
+	}
+	return mix
+}
+
+// intervalComponent models one statement's calls between two readings of
+// its counters: their mean, and their standard deviation recovered from the
+// growth of the sum of squares (falling back to the statement's lifetime
+// deviation when rounding makes that meaningless). It reports false when
+// the statement had no calls or its counters went back.
+func intervalComponent(before, now stmtCounters) (component, bool) {
+	n := now.calls - before.calls
+	dt, dsq := now.timeMs-before.timeMs, now.sumSq-before.sumSq
+	if n <= 0 || dt < 0 {
+		return component{}, false
+	}
+	mean := dt / float64(n)
+	variance := dsq/float64(n) - mean*mean
+	if dsq < 0 || math.IsNaN(variance) || math.IsInf(variance, 0) {
+		lifeMean := now.timeMs / float64(now.calls)
+		variance = now.sumSq/float64(now.calls) - lifeMean*lifeMean
+	}
+	return component{weight: float64(n), mean: mean, sd: math.Sqrt(max(variance, 0))}, true
+}
+
+// quantileIterations bounds the bisection of mixtureQuantile; each halves
+// the bracket, so 60 reach float64 precision from any start.
+const quantileIterations = 60
+
+// mixtureQuantile returns the p-quantile of the calls-weighted mixture of
+// normal distributions mix, by bisection over the mixture's CDF between the
+// smallest and largest of the components' own p-quantiles (the mixture's
+// lies between them). It returns 0 for an empty mixture.
+func mixtureQuantile(mix []component, p float64) float64 {
+	if len(mix) == 0 {
+		return 0
+	}
+	z := math.Sqrt2 * math.Erfinv(2*p-1)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range mix {
+		q := c.mean + c.sd*z
+		lo, hi = min(lo, q), max(hi, q)
+	}
+	for range quantileIterations {
+		if hi-lo <= 1e-9*max(hi, 1e-3) {
+			break
+		}
+		mid := lo + (hi-lo)/2
+		if mixtureCDF(mix, mid) >= p {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return max(hi, 0)
+}
+
+// mixtureCDF is the share of the mixture's weight at or below x.
+func mixtureCDF(mix []component, x float64) float64 {
+	var below, total float64
+	for _, c := range mix {
+		total += c.weight
+		switch {
+		case c.sd > 0:
+			below += c.weight * 0.5 * math.Erfc((c.mean-x)/(c.sd*math.Sqrt2))
+		case x >= c.mean:
+			below += c.weight
+		}
+	}
+	return below / total
+}
+
+// extension is pg_stat_statements as installed in the sampled database.
+type extension struct {
+	schema, version string
+}
+
+// statementsSource tracks whether and how the sampling query reads
+// pg_stat_statements. The query text depends on the extension's schema and
+// version, so the sampler finds them (in every reading) and switches query
+// when they change.
+type statementsSource struct {
+	ext         *extension // in use; nil: the query does not read it
+	query       string     // the sampling query for ext
+	unavailable error      // why ext is nil, once known
+	retryAt     time.Time  // no new attempt before, after a failure
+}
+
+// inUse reports whether the sampling query reads pg_stat_statements.
+func (src *statementsSource) inUse() bool { return src.ext != nil }
+
+// variant names the pg_stat_statements the query reads ("" for none).
+func (src *statementsSource) variant() string {
+	if src.ext == nil {
+		return ""
+	}
+	return src.ext.schema + "/" + src.ext.version
+}
+
+// sql returns the sampling query to run now.
+func (src *statementsSource) sql() string {
+	if src.query == "" {
+		src.query = samplingSQL(nil)
+	}
+	return src.query
+}
+
+// fail stops reading pg_stat_statements after err, until statementsRetry
+// has passed.
+func (src *statementsSource) fail(err error, now time.Time) {
+	src.disable(fmt.Errorf("%w: reading it failed (next try in %s): %w", ErrNoStatementStats, statementsRetry, err))
+	src.retryAt = now.Add(statementsRetry)
+}
+
+// disable makes the sampling query leave pg_stat_statements out, noting why.
+func (src *statementsSource) disable(why error) {
+	if src.ext != nil {
+		src.ext, src.query = nil, ""
+	}
+	src.unavailable = why
+}
+
+// errNotInstalled is why latency figures are missing from a database
+// without pg_stat_statements.
+var errNotInstalled = fmt.Errorf("%w: the extension is not installed in this database (CREATE EXTENSION pg_stat_statements)", ErrNoStatementStats)
+
+// update compares the query in use with the extension found installed and
+// switches query when they differ. It reports whether it switched.
+func (src *statementsSource) update(found *extension, now time.Time) bool {
+	wasInUse := src.ext != nil
+	switch {
+	case found == nil:
+		src.disable(errNotInstalled)
+		return wasInUse
+	case wasInUse && *found == *src.ext:
+		return false
+	case !wasInUse && now.Before(src.retryAt):
+		return false
+	case !supportedVersion(found.version):
+		src.disable(fmt.Errorf("%w: extension version %s is older than 1.8 (ALTER EXTENSION pg_stat_statements UPDATE)", ErrNoStatementStats, found.version))
+		src.retryAt = now.Add(statementsRetry)
+		return wasInUse
+	}
+	src.ext, src.query, src.unavailable, src.retryAt = found, samplingSQL(found), nil, time.Time{}
+	return true
+}
+
+// supportedVersion reports whether pg_stat_statements version v (as in
+// pg_extension) has the *_exec_time columns, that is 1.8 or later.
+func supportedVersion(v string) bool { return compareVersion(v, "1.8") >= 0 }
+
+// compareVersion compares two dotted numeric versions.
+func compareVersion(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(as), len(bs)) {
+		if c := cmp.Compare(versionPart(as, i), versionPart(bs, i)); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// versionPart returns the i-th number of a split version, 0 past its end.
+func versionPart(parts []string, i int) int {
+	if i >= len(parts) {
+		return 0
+	}
+	n, _ := strconv.Atoi(parts[i])
+	return n
+}
+
+// isStatementsError reports whether err is the server refusing to read
+// pg_stat_statements: missing relation, function, column or schema, the
+// library not preloaded, or no privilege.
+func isStatementsError(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "42P01", "42883", "42703", "3F000", "55000", "42501":
+		return true
+	}
+	return false
+}
+
+// samplingSQL returns the sampling query, reading pg_stat_statements as
+// installed (ext) or not at all (nil). One statement, one round trip:
+//
+//   - st: the database's top-level statements, the agent's own (text
+//     starting with AgentQueryTag) left out, with the sum of squares of
+//     their execution times (calls * (stddev² + mean²));
+//   - agg: their total calls and time; hot, per: the most called of them;
+//   - db: pg_stat_database's transactions and deadlocks;
+//   - act: client sessions other than the agent's, the active ones, the
+//     ones waiting on a heavyweight lock and the longest of those waits;
+//   - the replication lag, of the standbys on a primary, its own on a
+//     standby;
+//   - the extension's schema and version, to notice it being installed,
+//     dropped or updated.
+func samplingSQL(ext *extension) string {
+	st, reset := noStatementsSQL, "NULL::timestamptz"
+	if ext != nil {
+		st, reset = statementsSQL(ext)
+	}
+	return fmt.Sprintf(samplingTemplate, samplerTag, st, maxTrackedStatements, reset, ApplicationName)
+}
+
+// statementsSQL returns the st CTE and the stats_reset expression for the
+// pg_stat_statements found installed.
+func statementsSQL(ext *extension) (st, reset string) {
+	schema := pgx.Identifier{ext.schema}.Sanitize()
+	topLevel, reset := "", "NULL::timestamptz"
+	if compareVersion(ext.version, "1.9") >= 0 {
+		topLevel = "AND s.toplevel"
+		reset = "(SELECT stats_reset FROM " + schema + ".pg_stat_statements_info)"
+	}
+	st = fmt.Sprintf(`SELECT s.userid, s.queryid, s.calls, s.total_exec_time,
+			s.calls * (s.stddev_exec_time ^ 2 + s.mean_exec_time ^ 2) AS sum_sq
+		FROM %s.pg_stat_statements s
+		WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+			%s AND s.query NOT LIKE '%s%%'`, schema, topLevel, AgentQueryTag)
+	return st, reset
+}
+
+// noStatementsSQL stands for pg_stat_statements when it cannot be read.
+const noStatementsSQL = `SELECT NULL::oid AS userid, NULL::int8 AS queryid, 0::int8 AS calls,
+			0::float8 AS total_exec_time, 0::float8 AS sum_sq WHERE false`
+
+// samplingTemplate is the sampling query; see samplingSQL.
+const samplingTemplate = `%[1]s
+WITH st AS MATERIALIZED (
+		%[2]s
+	),
+	hot AS (SELECT * FROM st WHERE queryid IS NOT NULL ORDER BY calls DESC LIMIT %[3]d)
+SELECT
+	(SELECT ARRAY[n.nspname::text, e.extversion] FROM pg_extension e
+		JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'),
+	%[4]s,
+	agg.n, agg.calls, agg.time_ms,
+	per.users, per.ids, per.calls, per.times, per.sum_sq,
+	db.xacts, db.deadlocks,
+	act.conns, act.active, act.waiters, act.wait_ms,
+	CASE WHEN pg_is_in_recovery() THEN
+		CASE WHEN coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false) THEN 0
+		ELSE coalesce(greatest(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0), 0)
+		END
+	ELSE coalesce((SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication), 0)
+	END
+FROM
+	(SELECT count(queryid) AS n, coalesce(sum(calls), 0)::int8 AS calls,
+		coalesce(sum(total_exec_time), 0)::float8 AS time_ms FROM st) agg,
+	(SELECT array_agg(userid) AS users, array_agg(queryid) AS ids, array_agg(calls) AS calls,
+		array_agg(total_exec_time) AS times, array_agg(sum_sq) AS sum_sq FROM hot) per,
+	(SELECT coalesce(sum(xact_commit + xact_rollback), 0)::int8 AS xacts,
+		coalesce(sum(deadlocks), 0)::int8 AS deadlocks
+		FROM pg_stat_database WHERE datname = current_database()) db,
+	(SELECT count(*) AS conns,
+		count(*) FILTER (WHERE state = 'active') AS active,
+		count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiters,
+		coalesce(1000 * max(extract(epoch FROM now() - coalesce(state_change, query_start)))
+			FILTER (WHERE wait_event_type = 'Lock'), 0)::float8 AS wait_ms
+		FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+			AND application_name IS DISTINCT FROM '%[5]s') act`

@@ -1,0 +1,492 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// The application sessions of these tests; the agent's carry
+// postgres.ApplicationName.
+const appName = "orders-service"
+
+// TestSampler runs the sampler's cases one after the other against one
+// server: its figures are instance- or database-wide, so cases must not
+// overlap. Autovacuum is off so that only the cases' sessions run
+// transactions.
+func TestSampler(t *testing.T) {
+	t.Parallel()
+	p := testbed.StartPostgres(t, testbed.PostgresOptions{Settings: map[string]string{"autovacuum": "off"}})
+	c := open(t, p.DSN("app"))
+	cases := []struct {
+		name string
+		run  func(t *testing.T, p *testbed.Postgres, c *postgres.Conn)
+	}{
+		{"WorkloadLatencyAndTPS", testSamplerWorkload},
+		{"PercentileEstimates", testSamplerPercentiles},
+		{"AgentExcluded", testSamplerExcludesAgent},
+		{"IdleHasNoTransactions", testSamplerIdle},
+		{"SessionsAndLockWaits", testSamplerLocks},
+		{"StatisticsReset", testSamplerReset},
+		{"WithoutPgStatStatements", testSamplerWithoutStatements},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			waitSample(t, c.NewSampler(), "the previous case's sessions to end", func(s domain.Sample) bool {
+				return s.ActiveConnections == 0
+			})
+			tc.run(t, p, c)
+		})
+	}
+}
+
+// testSamplerWorkload runs SELECT pg_sleep(0.01) in a loop and checks the
+// interval's calls, mean latency, percentiles and TPS against what the
+// workload did.
+func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	w := startWorkload(t, p.DSN("app"), "SELECT pg_sleep(0.01)")
+	w.waitCalls(t, 5)
+	s := c.NewSampler()
+	first, n0 := sample(t, s), w.calls()
+	if first.IntervalMs != 0 || first.Calls != 0 || first.AvgLatencyMs != 0 || first.TPS != 0 {
+		t.Errorf("first sample = %+v, want a priming sample without rates", first)
+	}
+	if first.ActiveConnections != 1 {
+		t.Errorf("ActiveConnections = %d with one application session, want 1", first.ActiveConnections)
+	}
+	w.waitCalls(t, n0+150)
+	got, n1 := sample(t, s), w.calls()
+	w.stop()
+	t.Logf("sample: %+v; workload ran %d statements", got, n1-n0)
+
+	if want := n1 - n0; math.Abs(float64(got.Calls-want)) > 3 {
+		t.Errorf("Calls = %d, the workload completed %d statements in the interval", got.Calls, want)
+	}
+	if got.AvgLatencyMs < 8 || got.AvgLatencyMs > 30 {
+		t.Errorf("AvgLatencyMs = %v for pg_sleep(0.01), want 8..30", got.AvgLatencyMs)
+	}
+	if got.P95LatencyMs < got.AvgLatencyMs || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
+		t.Errorf("avg/p95/p99 = %v/%v/%v, want avg <= p95 <= p99 < 60", got.AvgLatencyMs, got.P95LatencyMs, got.P99LatencyMs)
+	}
+	// pg_stat_database lags by up to a second, hence the wide band.
+	rate := float64(n1-n0) / (got.IntervalMs / 1000)
+	if got.TPS < 0.4*rate || got.TPS > 1.8*rate {
+		t.Errorf("TPS = %v, the workload ran %.1f transactions per second", got.TPS, rate)
+	}
+	if got.IntervalMs < 1000 || got.Deadlocks != 0 || got.LockWaiters != 0 {
+		t.Errorf("interval/deadlocks/lock waiters = %v/%d/%d, want >= 1000/0/0", got.IntervalMs, got.Deadlocks, got.LockWaiters)
+	}
+}
+
+// testSamplerPercentiles runs a fast statement nine times out of ten and a
+// slow one the tenth: the 95th and 99th percentiles are the slow one's
+// latency, far above the mean.
+func testSamplerPercentiles(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	fast, slow := "SELECT pg_sleep(0.002)", "SELECT pg_sleep(0.05), 'slow'"
+	w := startWorkload(t, p.DSN("app"), fast, fast, fast, fast, fast, fast, fast, fast, fast, slow)
+	w.waitCalls(t, 20)
+	s := c.NewSampler()
+	sample(t, s)
+	w.waitCalls(t, w.calls()+200)
+	got := sample(t, s)
+	w.stop()
+	t.Logf("sample: %+v", got)
+	if got.AvgLatencyMs < 4 || got.AvgLatencyMs > 15 {
+		t.Errorf("AvgLatencyMs = %v, want about 0.9*2+0.1*50 = 6.8", got.AvgLatencyMs)
+	}
+	if got.P95LatencyMs < 40 || got.P95LatencyMs > 80 {
+		t.Errorf("P95LatencyMs = %v, want about 50 (one call in ten takes 50 ms)", got.P95LatencyMs)
+	}
+	if got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 80 {
+		t.Errorf("P99LatencyMs = %v, want between P95 (%v) and 80", got.P99LatencyMs, got.P95LatencyMs)
+	}
+}
+
+// testSamplerExcludesAgent runs slow statements through the agent's pool,
+// tagged as the agent's, next to a few application statements: only the
+// latter count, and the agent's sessions are neither connections nor
+// active sessions.
+func testSamplerExcludesAgent(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	s := c.NewSampler()
+	sample(t, s)
+	const burst = 8
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			if _, err := c.Pool().Exec(t.Context(), "/* hotswap-agent test */ SELECT pg_sleep(0.3)"); err != nil {
+				t.Errorf("agent statement: %v", err)
+			}
+		})
+	}
+	observer := connect(t, p.DSN("postgres"), postgres.ApplicationName)
+	waitFor(t, "the agent's statements to run", func() bool {
+		var n int
+		err := observer.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep(0.3)'`, postgres.ApplicationName).Scan(&n)
+		return err == nil && n >= 2
+	})
+	during := sample(t, s)
+	if during.ActiveConnections != 0 || during.ActiveSessions != 0 {
+		t.Errorf("while only the agent works: connections/active = %d/%d, want 0/0", during.ActiveConnections, during.ActiveSessions)
+	}
+	wg.Wait()
+	app := connect(t, p.DSN("app"), appName)
+	for range 3 {
+		if _, err := app.Exec(t.Context(), "SELECT pg_sleep(0.01)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := sample(t, s)
+	if got.Calls != 3 || got.AvgLatencyMs < 8 || got.AvgLatencyMs > 30 || got.P99LatencyMs > 60 {
+		t.Errorf("after %d agent statements of 300 ms and 3 application ones of 10 ms: calls %d, avg/p95/p99 %v/%v/%v; want 3 calls of about 10 ms",
+			burst, got.Calls, got.AvgLatencyMs, got.P95LatencyMs, got.P99LatencyMs)
+	}
+	if during.Calls != 0 {
+		t.Errorf("Calls = %d while only the agent and the sampler ran statements, want 0", during.Calls)
+	}
+}
+
+// testSamplerIdle checks that the sampler's own transactions do not show as
+// the database's: an idle database has no TPS.
+func testSamplerIdle(t *testing.T, _ *testbed.Postgres, c *postgres.Conn) {
+	s := c.NewSampler()
+	sample(t, s)
+	var xacts float64
+	for range 3 {
+		// Longer than the second a backend may hold its counters back.
+		time.Sleep(1100 * time.Millisecond)
+		got := sample(t, s)
+		xacts += got.TPS * got.IntervalMs / 1000
+		if got.Calls != 0 || got.ActiveConnections != 0 || got.ActiveSessions != 0 {
+			t.Errorf("idle database: calls/connections/active = %d/%d/%d, want 0/0/0", got.Calls, got.ActiveConnections, got.ActiveSessions)
+		}
+	}
+	if xacts > 0.5 {
+		t.Errorf("an idle database shows %.1f transactions over three samples, want 0 (the sampler's own are left out)", xacts)
+	}
+}
+
+// testSamplerLocks blocks an application session (and one of the agent's)
+// behind a table lock and checks the lock waiters, the longest wait, the
+// connections and the active sessions.
+func testSamplerLocks(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	execSQL(t, p.DSN("app"), "CREATE TABLE sampler_lock (id int)")
+	holder, waiter := connect(t, p.DSN("app"), appName), connect(t, p.DSN("app"), appName)
+	connect(t, p.DSN("app"), appName) // idle
+	mustExec(t, holder, "BEGIN", "LOCK TABLE sampler_lock IN ACCESS EXCLUSIVE MODE")
+	blockedAt := time.Now()
+	done := make(chan error, 2)
+	go func() { _, err := waiter.Exec(t.Context(), "SELECT * FROM sampler_lock"); done <- err }()
+	go func() {
+		_, err := c.Pool().Exec(t.Context(), "/* hotswap-agent test */ SELECT * FROM sampler_lock")
+		done <- err
+	}()
+	s := c.NewSampler()
+	got := waitSample(t, s, "a lock wait of a second", func(s domain.Sample) bool { return s.LockWaitMs >= 1000 })
+	if waited := float64(time.Since(blockedAt).Milliseconds()); got.LockWaitMs > waited+100 {
+		t.Errorf("LockWaitMs = %v, the session has waited %v ms", got.LockWaitMs, waited)
+	}
+	if got.LockWaiters != 1 || got.ActiveConnections != 3 || got.ActiveSessions != 1 {
+		t.Errorf("lock waiters/connections/active = %d/%d/%d, want 1/3/1 (the agent's waiter left out)",
+			got.LockWaiters, got.ActiveConnections, got.ActiveSessions)
+	}
+	mustExec(t, holder, "COMMIT")
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatalf("blocked statement: %v", err)
+		}
+	}
+	if got := sample(t, s); got.LockWaiters != 0 || got.LockWaitMs != 0 {
+		t.Errorf("after the lock was released: waiters %d, wait %v ms, want 0, 0", got.LockWaiters, got.LockWaitMs)
+	}
+}
+
+// testSamplerReset resets pg_stat_statements and the database's counters
+// between samples: the interval has no latency figures and nothing is
+// negative, even when the counters grew past their old values again; the
+// next interval is measured again.
+func testSamplerReset(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	app := connect(t, p.DSN("app"), appName)
+	run := func(n int) {
+		for range n {
+			mustExec(t, app, "SELECT pg_sleep(0.001)")
+		}
+	}
+	s := c.NewSampler()
+	run(20)
+	sample(t, s)
+	mustExec(t, app, "SELECT pg_stat_statements_reset()", "SELECT pg_stat_reset()")
+	run(3)
+	assertNoFigures(t, "counters below their previous values", sample(t, s))
+	run(3)
+	sample(t, s)
+	mustExec(t, app, "SELECT pg_stat_statements_reset()")
+	run(30) // past the counters of the previous sample
+	assertNoFigures(t, "counters reset and grown again", sample(t, s))
+	run(10)
+	if got := sample(t, s); got.Calls != 10 || got.AvgLatencyMs <= 0 {
+		t.Errorf("the interval after a reset: calls %d, avg %v, want 10 calls measured", got.Calls, got.AvgLatencyMs)
+	}
+}
+
+// assertNoFigures checks a sample taken across a reset: no latency figures,
+// nothing negative.
+func assertNoFigures(t *testing.T, what string, got domain.Sample) {
+	t.Helper()
+	if got.Calls != 0 || got.AvgLatencyMs != 0 || got.P95LatencyMs != 0 || got.P99LatencyMs != 0 {
+		t.Errorf("%s: calls %d, avg/p95/p99 %v/%v/%v, want no latency figures", what,
+			got.Calls, got.AvgLatencyMs, got.P95LatencyMs, got.P99LatencyMs)
+	}
+	if got.TPS < 0 || got.Deadlocks < 0 || got.IntervalMs <= 0 {
+		t.Errorf("%s: TPS %v, deadlocks %d, interval %v: want no negative figure", what, got.TPS, got.Deadlocks, got.IntervalMs)
+	}
+}
+
+// testSamplerWithoutStatements samples a database without
+// pg_stat_statements (no error, no latency, the reason noted), then
+// installs it: the sampler starts reading it.
+func testSamplerWithoutStatements(t *testing.T, p *testbed.Postgres, _ *postgres.Conn) {
+	execSQL(t, p.DSN("app"), "CREATE DATABASE nostats")
+	c := open(t, p.DSN("nostats"))
+	s := c.NewSampler()
+	app := connect(t, p.DSN("nostats"), appName)
+	sample(t, s)
+	mustExec(t, app, "SELECT pg_sleep(0.01)")
+	got := sample(t, s)
+	if err := s.LatencyUnavailable(); !errors.Is(err, postgres.ErrNoStatementStats) || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("LatencyUnavailable() = %v, want ErrNoStatementStats saying it is not installed", err)
+	}
+	if got.Calls != 0 || got.IntervalMs <= 0 || got.TPS <= 0 {
+		t.Errorf("without pg_stat_statements: %+v, want no calls but the other figures", got)
+	}
+	mustExec(t, app, "CREATE EXTENSION pg_stat_statements")
+	sample(t, s)
+	if err := s.LatencyUnavailable(); err != nil {
+		t.Errorf("LatencyUnavailable() = %v once the extension is installed, want nil", err)
+	}
+	mustExec(t, app, "SELECT pg_sleep(0.01)", "SELECT pg_sleep(0.01)")
+	if got := sample(t, s); got.Calls != 2 {
+		t.Errorf("Calls = %d after installing pg_stat_statements and running 2 statements, want 2", got.Calls)
+	}
+}
+
+func TestSamplerNotPreloaded(t *testing.T) {
+	t.Parallel()
+	p := testbed.StartPostgres(t, testbed.PostgresOptions{Settings: map[string]string{"shared_preload_libraries": ""}})
+	c := open(t, p.DSN("app"))
+	s := c.NewSampler()
+	app := connect(t, p.DSN("app"), appName)
+	sample(t, s)
+	mustExec(t, app, "SELECT 1")
+	got := sample(t, s)
+	err := s.LatencyUnavailable()
+	if !errors.Is(err, postgres.ErrNoStatementStats) || !strings.Contains(err.Error(), "shared_preload_libraries") {
+		t.Errorf("LatencyUnavailable() = %v, want ErrNoStatementStats quoting the server", err)
+	}
+	if got.Calls != 0 || got.IntervalMs <= 0 || got.TPS <= 0 {
+		t.Errorf("sample = %+v, want no calls but the other figures", got)
+	}
+}
+
+func TestSamplerStandbyLag(t *testing.T) {
+	t.Parallel()
+	primary := testbed.StartPostgres(t, testbed.PostgresOptions{})
+	standby := primary.StartStandby(t)
+	ps, ss := open(t, primary.DSN("app")).NewSampler(), open(t, standby.DSN("app")).NewSampler()
+	execSQL(t, primary.DSN("app"), "CREATE TABLE sampler_lag (id int)", "INSERT INTO sampler_lag VALUES (1)")
+	waitFor(t, "the standby to replay sampler_lag", func() bool {
+		var n int
+		return tryQueryRow(standby.DSN("app"), "SELECT count(*) FROM sampler_lag", &n) == nil && n == 1
+	})
+	waitSample(t, ss, "a caught-up standby to show no lag", func(s domain.Sample) bool { return s.ReplicationLagSeconds == 0 })
+	execSQL(t, standby.DSN("app"), "SELECT pg_wal_replay_pause()")
+	execSQL(t, primary.DSN("app"), "INSERT INTO sampler_lag VALUES (2)")
+	paused := waitSample(t, ss, "the lag to pass a second", func(s domain.Sample) bool { return s.ReplicationLagSeconds > 1 })
+	later := waitSample(t, ss, "the lag to keep growing", func(s domain.Sample) bool {
+		return s.ReplicationLagSeconds > paused.ReplicationLagSeconds+0.2
+	})
+	t.Logf("standby lag %v s then %v s; primary sees %v s", paused.ReplicationLagSeconds, later.ReplicationLagSeconds,
+		sample(t, ps).ReplicationLagSeconds)
+	execSQL(t, standby.DSN("app"), "SELECT pg_wal_replay_resume()")
+	waitSample(t, ss, "the lag back to 0 after replay resumed", func(s domain.Sample) bool { return s.ReplicationLagSeconds == 0 })
+	if got := sample(t, ps); got.ReplicationLagSeconds < 0 || got.ReplicationLagSeconds > 60 {
+		t.Errorf("primary lag = %v, want a small non-negative figure", got.ReplicationLagSeconds)
+	}
+}
+
+func TestSamplerUnreachable(t *testing.T) {
+	t.Parallel()
+	port, err := testbed.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "Sampler-s3cret"
+	c := open(t, fmt.Sprintf("postgres://hotswap:%s@127.0.0.1:%d/app?sslmode=disable&connect_timeout=2", password, port))
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	got, err := c.NewSampler().Sample(ctx)
+	if !errors.Is(err, dialect.ErrUnreachable) || strings.Contains(err.Error(), password) {
+		t.Errorf("Sample error = %v, want ErrUnreachable without the password", err)
+	}
+	if b, _ := json.Marshal(got); strings.Contains(string(b), password) {
+		t.Errorf("sample holds the password: %s", b)
+	}
+}
+
+// BenchmarkSample measures one Sample (one query round trip) with few
+// statements in pg_stat_statements, and with 2,000 statements of up to 6 kB
+// of text (an ORM's worth). It reports the server's execution time of the
+// sampling query (pg_stat_statements' mean_exec_time) as db-ms/op.
+func BenchmarkSample(b *testing.B) {
+	p := testbed.StartPostgres(b, testbed.PostgresOptions{})
+	c, err := postgres.Open(b.Context(), p.DSN("app"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	admin := benchConnect(b, p.DSN("app"))
+	b.Run("statements=few", func(b *testing.B) { benchmarkSample(b, admin, c) })
+	fillStatements(b, admin, 2000)
+	b.Run("statements=2000", func(b *testing.B) { benchmarkSample(b, admin, c) })
+}
+
+// benchmarkSample times Sample and reports the sampling query's mean
+// execution time on the server.
+func benchmarkSample(b *testing.B, admin *pgx.Conn, c *postgres.Conn) {
+	s := c.NewSampler()
+	sample(b, s)
+	var before [2]float64
+	if err := admin.QueryRow(b.Context(), samplerStatsSQL).Scan(&before[0], &before[1]); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Sample(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var after [2]float64
+	if err := admin.QueryRow(b.Context(), samplerStatsSQL).Scan(&after[0], &after[1]); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric((after[0]-before[0])/(after[1]-before[1]), "db-ms/op")
+}
+
+// samplerStatsSQL reads the sampling query's total execution time and calls.
+const samplerStatsSQL = `SELECT coalesce(sum(total_exec_time), 0), coalesce(sum(calls), 0)::float8
+	FROM pg_stat_statements WHERE query LIKE '/* hotswap-agent sampler */%'`
+
+// benchConnect opens an application session closed at the end of tb.
+func benchConnect(tb testing.TB, dsn string) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(tb.Context(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+// fillStatements runs n distinct statements with long texts (IN lists of
+// growing length), so that pg_stat_statements holds n more entries.
+func fillStatements(tb testing.TB, conn *pgx.Conn, n int) {
+	var list strings.Builder
+	for i := range n {
+		fmt.Fprintf(&list, ",%d", i)
+		sql := fmt.Sprintf("SELECT count(*) FROM (VALUES (1)) v(x) WHERE x IN (0%s)", list.String())
+		if _, err := conn.Exec(tb.Context(), sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// sample takes a sample, failing the test on error.
+func sample(tb testing.TB, s *postgres.Sampler) domain.Sample {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), waitTimeout)
+	defer cancel()
+	got, err := s.Sample(ctx)
+	if err != nil {
+		tb.Fatalf("sample: %v", err)
+	}
+	return got
+}
+
+// waitSample samples until ok holds, failing the test after waitTimeout.
+func waitSample(t *testing.T, s *postgres.Sampler, what string, ok func(domain.Sample) bool) domain.Sample {
+	t.Helper()
+	var got domain.Sample
+	waitFor(t, what, func() bool {
+		got = sample(t, s)
+		return ok(got)
+	})
+	return got
+}
+
+// mustExec runs stmts on conn, failing the test on error.
+func mustExec(t *testing.T, conn *pgx.Conn, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := conn.Exec(t.Context(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// workload runs statements in a loop on an application session and counts
+// those completed.
+type workload struct {
+	done   atomic.Int64
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startWorkload runs sqls in turn, over and over, until stop or the end of
+// the test.
+func startWorkload(t *testing.T, dsn string, sqls ...string) *workload {
+	t.Helper()
+	conn := connect(t, dsn, appName)
+	ctx, cancel := context.WithCancel(t.Context())
+	w := &workload{cancel: cancel}
+	w.wg.Go(func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			if _, err := conn.Exec(ctx, sqls[i%len(sqls)]); err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("workload: %v", err)
+				}
+				return
+			}
+			w.done.Add(1)
+		}
+	})
+	t.Cleanup(w.stop)
+	return w
+}
+
+// calls returns how many statements the workload completed.
+func (w *workload) calls() int64 { return w.done.Load() }
+
+// waitCalls waits until the workload has completed n statements.
+func (w *workload) waitCalls(t *testing.T, n int64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d workload statements", n), func() bool { return w.calls() >= n })
+}
+
+// stop ends the workload and waits for it.
+func (w *workload) stop() {
+	w.cancel()
+	w.wg.Wait()
+}
