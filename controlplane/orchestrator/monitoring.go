@@ -15,6 +15,9 @@ import (
 // samples: committed in batches, never one Raft entry per sample.
 const snapshotEvery = 2 * time.Second
 
+// lagLookback is how far back a new lag watch reads samples.
+const lagLookback = 5 * time.Second
+
 // lagWatch follows one instance's replication lag for one execution.
 type lagWatch struct {
 	eval   *guard.Lag
@@ -120,7 +123,10 @@ func (o *Orchestrator) lagWatches(e domain.Execution, db domain.Database) map[mo
 	for _, ref := range db.Instances {
 		k := monitor.Key{Agent: ref.Agent, Instance: ref.InstanceID}
 		if _, ok := watches[k]; !ok {
-			watches[k] = &lagWatch{eval: guard.NewLag(e.Monitoring.Thresholds, paused), paused: paused, last: o.now()}
+			// Recent samples count: a database already lagging is paused
+			// before its first step starts.
+			watches[k] = &lagWatch{eval: guard.NewLag(e.Monitoring.Thresholds, paused), paused: paused,
+				last: o.now().Add(-lagLookback)}
 		}
 	}
 	return watches

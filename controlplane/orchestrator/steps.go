@@ -22,8 +22,8 @@ func agentOfKey(k string) string { a, _, _ := strings.Cut(k, "|"); return a }
 func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, stepID string) {
 	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
 		s, ok := x.Step(stepID)
-		if !ok || s.Status != domain.StepPending {
-			return nil
+		if !ok || s.Status != domain.StepPending || x.Status != domain.ExecutionRunning {
+			return nil // paused or finished meanwhile
 		}
 		s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
 		x.CurrentPhase = s.Phase

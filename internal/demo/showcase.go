@@ -30,7 +30,7 @@ const (
 func (s *stack) showcase(ctx context.Context, cfg Config) error {
 	load, err := s.startWorkload(ctx, cfg, warmUp+cfg.BlockFor+cooldown)
 	if err != nil {
-		return err
+		return fmt.Errorf("application workload: %w", err)
 	}
 	s.say("==> Application workload: pgbench, %d clients updating demo_accounts for %s", cfg.Clients, load.duration)
 	time.Sleep(warmUp)
@@ -39,7 +39,7 @@ func (s *stack) showcase(ctx context.Context, cfg Config) error {
 	mig, err := s.api.CreateMigration(ctx, domain.MigrationSpec{Name: "add_note_to_accounts", TargetDatabaseID: "app",
 		MigrationScript: upScript, RollbackScript: downScript, Strategy: domain.Direct, RiskLevel: domain.RiskLow})
 	if err != nil {
-		return err
+		return fmt.Errorf("create migration: %w", err)
 	}
 	r, err := s.migrateBlocked(ctx, cfg, load, mig.MigrationID)
 	if err != nil {
@@ -74,7 +74,7 @@ func (s *stack) migrateBlocked(ctx context.Context, cfg Config, load *workload, 
 	s.say("==> A long transaction takes the table for %s (a report, a forgotten BEGIN)", cfg.BlockFor)
 	released, err := s.block(ctx, cfg.BlockFor)
 	if err != nil {
-		return blockedRun{}, err
+		return blockedRun{}, fmt.Errorf("long transaction: %w", err)
 	}
 	s.say("==> hotswap migration execute add_note_to_accounts (lock timeout %s)", cfg.LockTimeout)
 	r := blockedRun{executedAt: time.Now()}
@@ -82,10 +82,10 @@ func (s *stack) migrateBlocked(ctx context.Context, cfg Config, load *workload, 
 	err = s.api.Do(ctx, "POST", "/api/v1/migrations/"+migID+"/execute",
 		map[string]any{"strategy": "Direct", "lockTimeoutMs": cfg.LockTimeout.Milliseconds()}, &started)
 	if err != nil {
-		return blockedRun{}, err
+		return blockedRun{}, fmt.Errorf("execute migration: %w", err)
 	}
 	if r.exec, err = s.follow(ctx, load, migID, started.ExecutionID); err != nil {
-		return blockedRun{}, err
+		return blockedRun{}, fmt.Errorf("follow execution %s: %w", started.ExecutionID, err)
 	}
 	r.released = <-released
 	return r, nil
@@ -149,7 +149,7 @@ func (s *stack) summarize(load *workload, r blockedRun) error {
 	s.say("==> pgbench's run ends; reading its per-transaction log")
 	txns, err := load.finish()
 	if err != nil {
-		return err
+		return fmt.Errorf("application workload: %w", err)
 	}
 	normal := measure(txns, load.started.Add(time.Second), r.executedAt)
 	blocked := measure(txns, r.executedAt, r.ended())
@@ -165,6 +165,8 @@ func (s *stack) summarize(load *workload, r blockedRun) error {
 	return nil
 }
 
+// rollback rolls the execution back, with the application still running,
+// and checks that the column is gone.
 func (s *stack) rollback(ctx context.Context, migID, execID string) error {
 	s.say("==> hotswap execution rollback --reason \"demo: undo\"")
 	start := time.Now()
@@ -188,4 +190,5 @@ func (s *stack) rollback(ctx context.Context, migID, execID string) error {
 	return nil
 }
 
+// ms rounds d to a tenth of a millisecond for display.
 func ms(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }

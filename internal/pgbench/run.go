@@ -11,9 +11,13 @@ import (
 	"time"
 )
 
-// stderrTail is how many of pgbench's other stderr lines a failed run
-// reports.
-const stderrTail = 10
+const (
+	// stderrTail is how many of pgbench's other stderr lines a failed run
+	// reports.
+	stderrTail = 10
+	// stopGrace is how long pgbench has to exit once interrupted.
+	stopGrace = 5 * time.Second
+)
 
 // Run is a running pgbench.
 type Run struct {
@@ -40,6 +44,7 @@ func Start(ctx context.Context, o Options, onProgress func(Progress)) (*Run, err
 	return r, err
 }
 
+// start starts pgbench with the custom script's file script.
 func start(ctx context.Context, o Options, script string, onProgress func(Progress)) (*Run, error) {
 	args, err := o.runArgs(script)
 	if err != nil {
@@ -47,7 +52,7 @@ func start(ctx context.Context, o Options, script string, onProgress func(Progre
 	}
 	cmd := o.command(ctx, args)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 5 * time.Second
+	cmd.WaitDelay = stopGrace
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, fmt.Errorf("pgbench: stderr: %w", err)
@@ -130,10 +135,11 @@ func (r *Run) Wait() error {
 	return r.err
 }
 
-// Stop interrupts pgbench (SIGINT) and waits for it to exit. pgbench ends
-// at once and the tail of its per-transaction log, still buffered, is lost:
-// a caller that reads the log lets the run reach its Duration and calls
-// Wait instead.
+// Stop interrupts pgbench (SIGINT) and waits for it to exit, killing it if
+// it is still running after stopGrace (it ignores SIGINT when started with
+// SIGINT ignored). pgbench ends at once and the tail of its per-transaction
+// log, still buffered, is lost: a caller that reads the log lets the run
+// reach its Duration and calls Wait instead.
 func (r *Run) Stop() {
 	select {
 	case <-r.done:
@@ -141,5 +147,10 @@ func (r *Run) Stop() {
 	default:
 	}
 	_ = r.cmd.Process.Signal(os.Interrupt)
-	<-r.done
+	select {
+	case <-r.done:
+	case <-time.After(stopGrace):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
 }

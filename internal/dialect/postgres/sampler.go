@@ -40,6 +40,8 @@ const (
 	// pg_stat_database (see Sampler.ownPending): enough for a second of
 	// samples 20 ms apart.
 	maxOwnPending = 64
+	// closeTimeout bounds the goodbye to the server in Close.
+	closeTimeout = 5 * time.Second
 )
 
 // Sampler reads one PostgreSQL instance's native counters for the agent
@@ -47,19 +49,24 @@ const (
 // pg_stat_replication and the standby's replay position) and turns them into
 // domain.Sample figures for the interval since its previous reading.
 //
-// It runs one query per sample (a prepared statement, on a session of the
-// Conn's pool, whose application_name is "hotswap-agent"); its text starts
-// with AgentQueryTag, so it is left out of its own figures. When
+// It runs one query per sample, a prepared statement whose text starts with
+// AgentQueryTag (so it is left out of its own figures), on a session of its
+// own: opened with the Conn's settings (application_name "hotswap-agent")
+// on first use, reopened after a failure. A session of its own means one
+// round trip per sample (a pooled session idle for a second would first be
+// pinged), exactly one transaction of its own per sample (taken out of TPS),
+// and no wait behind a pool that a migration keeps busy. When
 // pg_stat_statements appears, goes or changes, that sample runs a second
-// query. The pool may check a session that was idle for over a second with
-// an empty query before handing it out.
+// query.
 //
 // A Sampler keeps the previous counters: it is meant for one goroutine and is
-// not safe for concurrent use. It holds no session between samples, so it
-// needs no closing; it must not be used after the Conn is closed.
+// not safe for concurrent use. Close ends its session; Conn.Close does not.
 type Sampler struct {
 	c       *Conn
-	stmts   statementsSource
+	session *pgx.Conn
+	// prepared lists the sampling queries prepared on session.
+	prepared map[string]bool
+	stmts    statementsSource
 	prev    *reading
 	// tracked holds the per-statement counters of the previous reading;
 	// trackedAll says whether they were every statement of the database.
@@ -75,9 +82,21 @@ type Sampler struct {
 var _ dialect.Sampler = (*Sampler)(nil)
 
 // NewSampler returns a Sampler of c's instance. It does not connect: the
-// first Sample primes the deltas.
+// first Sample opens its session and primes the deltas.
 func (c *Conn) NewSampler() *Sampler {
 	return &Sampler{c: c, now: time.Now}
+}
+
+// Close ends the Sampler's session, if it has one. A later Sample opens a
+// new one (and primes the deltas again only if it must).
+func (s *Sampler) Close() {
+	if s.session == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	_ = s.session.Close(ctx)
+	s.session, s.prepared = nil, nil
 }
 
 // LatencyUnavailable returns nil while pg_stat_statements is read, else an
@@ -94,7 +113,7 @@ func (s *Sampler) LatencyUnavailable() error { return s.stmts.unavailable }
 // never hold a credential; a failure to reach the instance wraps
 // dialect.ErrUnreachable.
 func (s *Sampler) Sample(ctx context.Context) (domain.Sample, error) {
-	cur, err := s.acquireAndRead(ctx)
+	cur, err := s.connectAndRead(ctx)
 	if err != nil {
 		return domain.Sample{}, s.c.scrub(fmt.Errorf("sample %s: %w", s.c.target, err))
 	}
@@ -103,15 +122,19 @@ func (s *Sampler) Sample(ctx context.Context) (domain.Sample, error) {
 	return sample, nil
 }
 
-// acquireAndRead takes a session from the pool and reads the counters.
-func (s *Sampler) acquireAndRead(ctx context.Context) (reading, error) {
-	conn, err := s.c.pool.Acquire(ctx)
-	if err != nil {
-		return reading{}, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+// connectAndRead opens the session if needed and reads the counters. A
+// session that broke is dropped, to be reopened by the next Sample.
+func (s *Sampler) connectAndRead(ctx context.Context) (reading, error) {
+	if s.session == nil {
+		conn, err := pgx.ConnectConfig(ctx, s.c.pool.Config().ConnConfig)
+		if err != nil {
+			return reading{}, fmt.Errorf("%w: connect: %w", dialect.ErrUnreachable, err)
+		}
+		s.session, s.prepared = conn, map[string]bool{}
 	}
-	defer conn.Release()
-	r, err := s.read(ctx, conn)
-	if err != nil && conn.Conn().IsClosed() {
+	r, err := s.read(ctx)
+	if err != nil && s.session.IsClosed() {
+		s.session, s.prepared = nil, nil
 		return reading{}, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
 	}
 	return r, err
@@ -120,10 +143,10 @@ func (s *Sampler) acquireAndRead(ctx context.Context) (reading, error) {
 // read runs the sampling query. When it finds that pg_stat_statements
 // appeared, went away or changed, it switches queries and reads again at
 // once, so that a reading always covers the statements as they are now.
-func (s *Sampler) read(ctx context.Context, q querier) (reading, error) {
+func (s *Sampler) read(ctx context.Context) (reading, error) {
 	for attempt := 0; ; attempt++ {
 		retry := attempt < 2
-		r, err := s.query(ctx, q)
+		r, err := s.query(ctx)
 		switch {
 		case err != nil && retry && s.stmts.inUse() && isStatementsError(err):
 			s.stmts.fail(err, s.now())
@@ -137,12 +160,13 @@ func (s *Sampler) read(ctx context.Context, q querier) (reading, error) {
 }
 
 // query runs the sampling query once and scans its row.
-func (s *Sampler) query(ctx context.Context, q querier) (reading, error) {
+func (s *Sampler) query(ctx context.Context) (reading, error) {
 	r := reading{variant: s.stmts.variant()}
 	var ext []string
 	var reset pgtype.Timestamptz
-	s.ownPending = min(s.ownPending+1, maxOwnPending)
-	err := q.QueryRow(ctx, s.stmts.sql()).Scan(
+	sql := s.stmts.sql()
+	s.countOwnTransactions(sql)
+	err := s.session.QueryRow(ctx, sql).Scan(
 		&ext, &reset, &r.stmtCount, &r.calls, &r.timeMs,
 		&r.users, &r.ids, &r.stCalls, &r.stTimes, &r.stSumSq,
 		&r.xacts, &r.deadlocks,
@@ -161,6 +185,18 @@ func (s *Sampler) query(ctx context.Context, q querier) (reading, error) {
 		return reading{}, errors.New("per-statement arrays of different lengths")
 	}
 	return r, nil
+}
+
+// countOwnTransactions adds the transactions that running sql is about to
+// cost to ownPending: one, and one more to prepare it on first use (the
+// server counts the Parse-Sync exchange as a transaction).
+func (s *Sampler) countOwnTransactions(sql string) {
+	n := int64(1)
+	if !s.prepared[sql] {
+		s.prepared[sql] = true
+		n++
+	}
+	s.ownPending = min(s.ownPending+n, maxOwnPending)
 }
 
 // reading is one row of the sampling query.
