@@ -234,3 +234,15 @@ func (c *Client) DatabaseHistory(ctx context.Context, idOrName string) (Database
 	var h DatabaseHistory
 	return h, c.getOne(ctx, "databases", idOrName, "/history", &h)
 }
+
+// ExecutionMetrics returns an execution's baselines, decisions and the
+// snapshots taken after sinceMs (unix milliseconds; 0 for all).
+func (c *Client) ExecutionMetrics(ctx context.Context, migrationID, executionID string, sinceMs int64) (ExecutionMetrics, error) {
+	var out ExecutionMetrics
+	if migrationID == "" || executionID == "" {
+		return out, errors.New("a migration id and an execution id are required")
+	}
+	path := fmt.Sprintf("/api/v1/migrations/%s/executions/%s/metrics?sinceMs=%d",
+		url.PathEscape(migrationID), url.PathEscape(executionID), sinceMs)
+	return out, c.get(ctx, path, &out)
+}

@@ -223,3 +223,22 @@ type Drift struct {
 	MigrationID string `json:"migrationId,omitempty"`
 	Message     string `json:"message"`
 }
+
+// ExecutionMetrics is an execution's monitoring record: the baseline each
+// step was watched against, the samples kept, and the guard's decisions.
+type ExecutionMetrics struct {
+	ExecutionID string                 `json:"executionId"`
+	Status      domain.ExecutionStatus `json:"status"`
+	Monitoring  domain.MonitorSettings `json:"monitoring"`
+	Baselines   []StepBaseline         `json:"baselines"`
+	Snapshots   []domain.Snapshot      `json:"snapshots"`
+	Decisions   []domain.Decision      `json:"decisions"`
+}
+
+// StepBaseline is the baseline a step was watched against.
+type StepBaseline struct {
+	StepID     string          `json:"stepId"`
+	Agent      string          `json:"agent"`
+	InstanceID string          `json:"instanceId"`
+	Baseline   domain.Baseline `json:"baseline"`
+}

@@ -30,6 +30,7 @@ type watcher struct {
 	quiet       bool
 
 	last    domain.Execution // the last state polled
+	figures int64            // unix ms of the newest snapshot printed
 	seen    int              // how many log lines the last poll had
 	lastLog domain.LogEntry  // the newest log line printed
 	status  string           // the last status line printed
@@ -109,6 +110,7 @@ func (w *watcher) run(ctx context.Context) (domain.Execution, error) {
 		case err == nil:
 			failures = 0
 			w.update(e)
+			w.printFigures(ctx)
 			if e.Status.Terminal() {
 				return e, nil
 			}
@@ -192,4 +194,33 @@ func (w *watcher) interrupted() error {
 	}
 	return fmt.Errorf("stopped watching; execution %s is not affected%s. Resume with: hotswap execution watch %s %s",
 		w.executionID, state, w.migrationID, w.executionID)
+}
+
+// printFigures prints the counters kept with the execution since the last
+// poll: one line per instance, beside the baseline its step was watched against.
+func (w *watcher) printFigures(ctx context.Context) {
+	if w.quiet {
+		return
+	}
+	m, err := w.api.ExecutionMetrics(ctx, w.migrationID, w.executionID, w.figures)
+	if err != nil {
+		return // figures are a bonus; the status poll reports errors
+	}
+	base := map[string]domain.Baseline{}
+	for _, b := range m.Baselines {
+		base[b.Agent+"/"+b.InstanceID] = b.Baseline
+	}
+	for _, s := range m.Snapshots {
+		w.out.linef("    %s %s/%s: %s", s.At.Local().Format("15:04:05"), s.Agent, s.InstanceID, figuresLine(s.Sample, base[s.Agent+"/"+s.InstanceID]))
+		w.figures = max(w.figures, s.At.UnixMilli())
+	}
+}
+
+func figuresLine(s domain.Sample, b domain.Baseline) string {
+	line := fmt.Sprintf("latency %.2fms", s.AvgLatencyMs)
+	if b.AvgLatencyMs > 0 {
+		line += fmt.Sprintf(" (baseline %.2fms)", b.AvgLatencyMs)
+	}
+	return line + fmt.Sprintf(", p99~%.1fms, %.0f tps, %d lock waiters (longest %.0fms), lag %.1fs, cpu %.0f%%",
+		s.P99LatencyMs, s.TPS, s.LockWaiters, s.LockWaitMs, s.ReplicationLagSeconds, s.CPUPercent)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,10 @@ func fakeExecution(t *testing.T, polls ...poll) (addr string, count func() int) 
 	var mu sync.Mutex
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/migrations/mig-1/executions/exec-1/metrics" {
+			serveFakeMetrics(w, r)
+			return
+		}
 		if r.URL.Path != "/api/v1/migrations/mig-1/executions/exec-1" {
 			t.Errorf("request to %s, want the execution", r.URL.Path)
 		}
@@ -47,6 +52,17 @@ func fakeExecution(t *testing.T, polls ...poll) (addr string, count func() int) 
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// serveFakeMetrics answers the metrics poll with one snapshot taken at t0,
+// left out once the caller asks for later ones.
+func serveFakeMetrics(w http.ResponseWriter, r *http.Request) {
+	m := map[string]any{"baselines": []map[string]any{{"stepId": "s1", "agent": "h", "instanceId": "main",
+		"baseline": domain.Baseline{AvgLatencyMs: 0.5}}}, "snapshots": []domain.Snapshot{}}
+	if since, _ := strconv.ParseInt(r.URL.Query().Get("sinceMs"), 10, 64); since < t0.UnixMilli() {
+		m["snapshots"] = []domain.Snapshot{{Agent: "h", Sample: domain.Sample{InstanceID: "main", At: t0, AvgLatencyMs: 0.7, TPS: 1234}}}
+	}
+	_ = json.NewEncoder(w).Encode(m)
+}
 
 // logN is the nth line of the fake execution's log.
 func logN(n int) domain.LogEntry {
@@ -101,6 +117,9 @@ func TestWatchPrintsNewLinesOnceAndStopsWhenDone(t *testing.T) {
 		if got := strings.Count(r.stdout, logN(i).Message); got != 1 {
 			t.Errorf("log line %q printed %d times, want once\n%s", logN(i).Message, got, r.stdout)
 		}
+	}
+	if got := strings.Count(r.stdout, "h/main: latency 0.70ms (baseline 0.50ms)"); got != 1 {
+		t.Errorf("figures line printed %d times, want once\n%s", got, r.stdout)
 	}
 	for _, line := range []string{"==> Pending 0%\n", "==> Running 0%, phase master\n", "==> Running 0%, phase rollback\n", "==> RolledBack 100%\n"} {
 		if got := strings.Count(r.stdout, line); got != 1 {

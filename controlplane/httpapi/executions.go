@@ -323,8 +323,17 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	if err != nil {
 		return err
 	}
+	since, err := queryInt(r.URL.Query().Get("sinceMs"), 0, 0, 1<<62)
+	if err != nil {
+		return badRequest("bad sinceMs", domain.FieldError{Field: "sinceMs", Message: "a unix time in milliseconds: " + err.Error()})
+	}
 	out := ExecutionMetrics{ExecutionID: e.ExecutionID, Status: e.Status, Monitoring: e.Monitoring,
-		Baselines: []StepBaseline{}, Snapshots: a.raft.State().Snapshots(e.ExecutionID), Decisions: e.Decisions}
+		Baselines: []StepBaseline{}, Decisions: e.Decisions}
+	for _, s := range a.raft.State().Snapshots(e.ExecutionID) {
+		if s.At.UnixMilli() > int64(since) {
+			out.Snapshots = append(out.Snapshots, s)
+		}
+	}
 	for _, s := range e.Steps {
 		if s.Baseline != nil {
 			out.Baselines = append(out.Baselines, StepBaseline{StepID: s.StepID, Agent: s.Agent, InstanceID: s.InstanceID, Baseline: *s.Baseline})

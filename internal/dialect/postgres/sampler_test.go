@@ -68,7 +68,7 @@ func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	if first.ActiveConnections != 1 {
 		t.Errorf("ActiveConnections = %d with one application session, want 1", first.ActiveConnections)
 	}
-	w.waitCalls(t, n0+150)
+	w.waitCalls(t, n0+250)
 	got, n1 := sample(t, s), w.calls()
 	w.stop()
 	t.Logf("sample: %+v; workload ran %d statements", got, n1-n0)
@@ -82,12 +82,13 @@ func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	if got.P95LatencyMs < got.AvgLatencyMs || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
 		t.Errorf("avg/p95/p99 = %v/%v/%v, want avg <= p95 <= p99 < 60", got.AvgLatencyMs, got.P95LatencyMs, got.P99LatencyMs)
 	}
-	// pg_stat_database lags by up to a second, hence the wide band.
+	// A backend publishes its pg_stat_database counters up to a second
+	// late: over 2.5 s, TPS is within 1/2.5 = 40% of the true rate.
 	rate := float64(n1-n0) / (got.IntervalMs / 1000)
-	if got.TPS < 0.4*rate || got.TPS > 1.8*rate {
+	if got.TPS < 0.5*rate || got.TPS > 1.5*rate {
 		t.Errorf("TPS = %v, the workload ran %.1f transactions per second", got.TPS, rate)
 	}
-	if got.IntervalMs < 1000 || got.Deadlocks != 0 || got.LockWaiters != 0 {
+	if got.IntervalMs < 2000 || got.Deadlocks != 0 || got.LockWaiters != 0 {
 		t.Errorf("interval/deadlocks/lock waiters = %v/%d/%d, want >= 1000/0/0", got.IntervalMs, got.Deadlocks, got.LockWaiters)
 	}
 }
