@@ -152,6 +152,9 @@ type ExecuteRequest struct {
 	TimeoutSeconds     int64 `json:"timeoutSeconds,omitempty"`
 	// Phases is accepted by the server, which does not use it yet.
 	Phases []string `json:"phases,omitempty"`
+	// Monitoring overrides thresholds and windows; zero fields keep the
+	// server's defaults.
+	Monitoring *domain.MonitorSettings `json:"monitoring,omitempty"`
 }
 
 // ExecutionPlan is the steps the server planned for an execution, with why

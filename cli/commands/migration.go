@@ -340,13 +340,69 @@ func executeFlags() []cli.Flag {
 			Usage: "past this, the execution stops and what it applied is rolled back"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "follow the execution until it ends; exit 0 only if it succeeds"},
 		intervalFlag(),
+		&cli.DurationFlag{Name: "monitor-window", DefaultText: "the server's, 2m",
+			Usage: "watch each step this long against its baseline before going on (0 for none)"},
+		&cli.DurationFlag{Name: "baseline-window", DefaultText: "1m", Usage: "the samples before each step that make its baseline"},
+		&cli.DurationFlag{Name: "sample-interval", DefaultText: "250ms", Usage: "the agents' sampling while a step runs or is watched"},
+		&cli.Float64Flag{Name: "max-latency-factor", DefaultText: "1.5", Usage: "roll back when latency exceeds the baseline this many times"},
+		&cli.DurationFlag{Name: "max-lock-wait", DefaultText: "5s", Usage: "roll back when an application session waits this long on a lock"},
+		&cli.Float64Flag{Name: "max-cpu", DefaultText: "90", Usage: "roll back when host CPU stays over this percent for --max-cpu-for"},
+		&cli.DurationFlag{Name: "max-cpu-for", DefaultText: "2m", Usage: "how long CPU must stay over --max-cpu"},
+		&cli.DurationFlag{Name: "max-replication-lag", DefaultText: "60s", Usage: "pause while a replica lags more than this; resume under half"},
 	}
+}
+
+// monitorSettings builds the monitoring overrides from the flags, nil when
+// none is given.
+func monitorSettings(c *cli.Context) (*domain.MonitorSettings, error) {
+	m := &domain.MonitorSettings{}
+	set := false
+	durations := []struct {
+		flag string
+		unit time.Duration
+		dst  func(int64)
+	}{
+		{"monitor-window", time.Second, func(v int64) {
+			m.MonitorWindowSeconds = int(v)
+			if v == 0 {
+				m.MonitorWindowSeconds = -1
+			}
+		}},
+		{"baseline-window", time.Second, func(v int64) { m.BaselineWindowSeconds = int(v) }},
+		{"sample-interval", time.Millisecond, func(v int64) { m.SampleIntervalMs = int(v) }},
+		{"max-lock-wait", time.Millisecond, func(v int64) { m.Thresholds.LockWaitMs = float64(v) }},
+		{"max-cpu-for", time.Millisecond, func(v int64) { m.Thresholds.CPUForMs = v }},
+		{"max-replication-lag", time.Second, func(v int64) { m.Thresholds.ReplicationLagSeconds = float64(v) }},
+	}
+	for _, d := range durations {
+		if !c.IsSet(d.flag) {
+			continue
+		}
+		v, err := durationIn(c, d.flag, d.unit, 0)
+		if err != nil {
+			return nil, err
+		}
+		d.dst(v)
+		set = true
+	}
+	if c.IsSet("max-latency-factor") {
+		m.Thresholds.LatencyFactor, set = c.Float64("max-latency-factor"), true
+	}
+	if c.IsSet("max-cpu") {
+		m.Thresholds.CPUPercent, set = c.Float64("max-cpu"), true
+	}
+	if !set {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // executeFlagOf names the flag that sets a field of an execute request.
 var executeFlagOf = map[string]string{
 	"strategy": "strategy", "environment": "environment", "lockTimeoutMs": "lock-timeout",
 	"statementTimeoutMs": "statement-timeout", "timeoutSeconds": "timeout",
+	"monitoring.thresholds": "max-latency-factor, max-cpu, ...", "monitoring.baselineWindowSeconds": "baseline-window",
+	"monitoring.monitorWindowSeconds": "monitor-window", "monitoring.sampleIntervalMs": "sample-interval",
 }
 
 func migrationExecute(c *cli.Context) error {
@@ -398,7 +454,10 @@ func executeRequest(c *cli.Context) (client.ExecuteRequest, error) {
 	if req.StatementTimeoutMs, err = durationIn(c, "statement-timeout", time.Millisecond, 0); err != nil {
 		return req, err
 	}
-	req.TimeoutSeconds, err = durationIn(c, "timeout", time.Second, time.Second)
+	if req.TimeoutSeconds, err = durationIn(c, "timeout", time.Second, time.Second); err != nil {
+		return req, err
+	}
+	req.Monitoring, err = monitorSettings(c)
 	return req, err
 }
 
