@@ -273,7 +273,7 @@ func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p princi
 	done := a.waitTerminal(r.Context(), e.ExecutionID, 60*time.Second)
 	resp := RollbackResponse{ExecutionID: done.ExecutionID, Status: done.Status, RollbackCompletedAt: done.RollbackCompletedAt}
 	if !done.RollbackCompletedAt.IsZero() {
-		resp.RollbackDuration = done.CompletedAt.Sub(done.StartedAt).Seconds()
+		resp.RollbackDuration = done.RollbackCompletedAt.Sub(done.RollbackStartedAt).Seconds()
 	}
 	status := http.StatusOK
 	if !done.Status.Terminal() {

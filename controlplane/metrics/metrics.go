@@ -72,7 +72,7 @@ var (
 	failedDesc     = prometheus.NewDesc("migrations_failed_total", "Executions that failed.", nil, nil)
 	rolledBackDesc = prometheus.NewDesc("migrations_rolled_back_total", "Executions rolled back.", nil, nil)
 	execDurDesc    = prometheus.NewDesc("migration_execution_duration_seconds", "Duration of finished executions, start to end.", nil, nil)
-	rbDurDesc      = prometheus.NewDesc("migration_rollback_duration_seconds", "Duration of rollbacks, first rollback step to rolled back.", nil, nil)
+	rbDurDesc      = prometheus.NewDesc("migration_rollback_duration_seconds", "Duration of rollbacks, from the decision to roll back to rolled back.", nil, nil)
 )
 
 // stateCollector derives migration counts and durations from the state.
@@ -99,8 +99,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		if e.Status.Terminal() && !e.StartedAt.IsZero() {
 			execDur.observe(e.CompletedAt.Sub(e.StartedAt).Seconds())
 		}
-		if start, ok := rollbackStart(e); ok && !e.RollbackCompletedAt.IsZero() {
-			rbDur.observe(e.RollbackCompletedAt.Sub(start).Seconds())
+		if !e.RollbackStartedAt.IsZero() && !e.RollbackCompletedAt.IsZero() {
+			rbDur.observe(e.RollbackCompletedAt.Sub(e.RollbackStartedAt).Seconds())
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(inProgressDesc, prometheus.GaugeValue, inProgress)
@@ -110,15 +110,6 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(rolledBackDesc, prometheus.CounterValue, counts[domain.ExecutionRolledBack])
 	ch <- execDur.metric(execDurDesc)
 	ch <- rbDur.metric(rbDurDesc)
-}
-
-func rollbackStart(e domain.Execution) (time.Time, bool) {
-	for _, s := range e.Steps {
-		if s.Direction == domain.Rollback && !s.StartedAt.IsZero() {
-			return s.StartedAt, true
-		}
-	}
-	return time.Time{}, false
 }
 
 // hist accumulates a histogram's buckets at scrape time.

@@ -123,7 +123,7 @@ func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, re
 		rb := planner.Rollback(x.Steps)
 		x.Steps = append(x.Steps, rb...)
 		x.RollingBack, x.RollbackRequested, x.CurrentPhase = true, true, "rollback"
-		x.MonitorUntil = time.Time{}
+		x.MonitorUntil, x.RollbackStartedAt = time.Time{}, o.now()
 		if x.RollbackReason == "" {
 			x.RollbackReason = reason
 		}

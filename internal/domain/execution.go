@@ -130,6 +130,7 @@ type Execution struct {
 	CreatedAt           time.Time `json:"createdAt"`
 	StartedAt           time.Time `json:"startedAt,omitzero"`
 	CompletedAt         time.Time `json:"completedAt,omitzero"`
+	RollbackStartedAt   time.Time `json:"rollbackStartedAt,omitzero"`
 	RollbackCompletedAt time.Time `json:"rollbackCompletedAt,omitzero"`
 }
 

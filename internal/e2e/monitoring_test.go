@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -197,5 +200,46 @@ func TestPauseOnReplicationLag(t *testing.T) {
 	}
 	if strings.Join(actions, ",") != "pause:replication_lag,resume:replication_lag" {
 		t.Errorf("decisions = %v, want a pause then a resume for replication lag", actions)
+	}
+}
+
+// TestPrometheusMetrics: /metrics serves the reference's names with values
+// that follow the executions, and every metric the shipped Grafana
+// dashboard queries exists.
+func TestPrometheusMetrics(t *testing.T) {
+	b := newBed(t)
+	b.load(1, "UPDATE accounts SET balance = balance + 1 WHERE id = $1", func(i int) []any { return []any{i%1000 + 1} })
+	b.waitBaseline()
+	ok := b.migration("ok_mig", "ALTER TABLE accounts ADD COLUMN m1 int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS m1;")
+	b.waitTerminal(ok, b.execute(ok, nil), 30*time.Second)
+	bad := b.migration("bad_mig", "ALTER TABLE nosuch ADD COLUMN m2 int;", "SELECT 1;")
+	b.waitTerminal(bad, b.execute(bad, nil), 30*time.Second)
+
+	resp, err := http.Get(b.srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	text := string(body)
+	for _, want := range []string{
+		"migrations_in_progress 0", "migrations_executed_total 2", "migrations_succeeded_total 1",
+		"migrations_rolled_back_total 1", "migrations_failed_total 0", "migration_execution_duration_seconds_count 2",
+		"migration_rollback_duration_seconds_count 1", "databases_registered 1", "agents_connected 1",
+		`hotswap_instance_active_connections{agent="pg-host",database="app",instance="main"}`, "hotswap_raft_is_leader 1",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// Every metric the dashboard queries is exported.
+	dash, err := os.ReadFile("../../packaging/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range regexp.MustCompile(`\b((?:migrations?|hotswap|agents|databases)_[a-z0-9_]+?)(?:_bucket)?\b`).FindAllStringSubmatch(string(dash), -1) {
+		if !strings.Contains(text, "\n"+name[1]) && !strings.Contains(text, "# TYPE "+name[1]+" ") {
+			t.Errorf("the dashboard queries %s, which /metrics does not export", name[1])
+		}
 	}
 }

@@ -36,6 +36,9 @@ const (
 	// statementsRetry is how long a Sampler waits before trying
 	// pg_stat_statements again after reading it failed.
 	statementsRetry = time.Minute
+	// reclassifyEvery is how often the agent's statements are looked for
+	// in the query texts even when the set of statements looks unchanged.
+	reclassifyEvery = 10 * time.Minute
 	// maxOwnPending bounds the sampler's own transactions waiting to show in
 	// pg_stat_database (see Sampler.ownPending): enough for a second of
 	// samples 20 ms apart.
@@ -47,7 +50,8 @@ const (
 // Sampler reads one PostgreSQL instance's native counters for the agent
 // (pg_stat_statements, pg_stat_database, pg_stat_activity,
 // pg_stat_replication and the standby's replay position) and turns them into
-// domain.Sample figures for the interval since its previous reading.
+// domain.Sample figures for the interval since its previous reading. How
+// each figure is computed is in docs/metrics.md.
 //
 // It runs one query per sample, a prepared statement whose text starts with
 // AgentQueryTag (so it is left out of its own figures), on a session of its
@@ -67,14 +71,14 @@ type Sampler struct {
 	// prepared lists the sampling queries prepared on session.
 	prepared map[string]bool
 	stmts    statementsSource
-	prev    *reading
+	prev     *reading
 	// tracked holds the per-statement counters of the previous reading;
 	// trackedAll says whether they were every statement of the database.
 	tracked    map[stmtKey]stmtCounters
 	trackedAll bool
-	// ownPending counts the sampler's own transactions (one per query) not
-	// yet seen in pg_stat_database, whose counters a backend publishes up
-	// to a second late; they are taken out of the next deltas.
+	// ownPending counts the sampler's own transactions not yet seen in
+	// pg_stat_database, whose counters a backend publishes up to a second
+	// late; they are taken out of the next deltas.
 	ownPending int64
 	now        func() time.Time
 }
@@ -88,7 +92,7 @@ func (c *Conn) NewSampler() *Sampler {
 }
 
 // Close ends the Sampler's session, if it has one. A later Sample opens a
-// new one (and primes the deltas again only if it must).
+// new one.
 func (s *Sampler) Close() {
 	if s.session == nil {
 		return
@@ -101,8 +105,8 @@ func (s *Sampler) Close() {
 
 // LatencyUnavailable returns nil while pg_stat_statements is read, else an
 // error wrapping ErrNoStatementStats that says why the latency figures are
-// zero. It changes only when the situation does, so the agent can report it
-// once. It is nil before the first Sample.
+// zero, so that the agent can report it when it changes. It is nil before
+// the first Sample.
 func (s *Sampler) LatencyUnavailable() error { return s.stmts.unavailable }
 
 // Sample reads the counters and returns the figures for the interval since
@@ -154,6 +158,7 @@ func (s *Sampler) read(ctx context.Context) (reading, error) {
 			return reading{}, err
 		case retry && s.stmts.update(r.ext, s.now()):
 		default:
+			s.stmts.learn(&r)
 			return r, nil
 		}
 	}
@@ -164,10 +169,11 @@ func (s *Sampler) query(ctx context.Context) (reading, error) {
 	r := reading{variant: s.stmts.variant()}
 	var ext []string
 	var reset pgtype.Timestamptz
-	sql := s.stmts.sql()
+	sql, args := s.stmts.sql(), s.stmts.args(s.now())
 	s.countOwnTransactions(sql)
-	err := s.session.QueryRow(ctx, sql).Scan(
-		&ext, &reset, &r.stmtCount, &r.calls, &r.timeMs,
+	err := s.session.QueryRow(ctx, sql, args...).Scan(
+		&ext, &reset, &r.known.count, &r.known.hash, &r.known.ids,
+		&r.stmtCount, &r.calls, &r.timeMs,
 		&r.users, &r.ids, &r.stCalls, &r.stTimes, &r.stSumSq,
 		&r.xacts, &r.deadlocks,
 		&r.conns, &r.active, &r.waiters, &r.waitMs, &r.lag)
@@ -175,13 +181,14 @@ func (s *Sampler) query(ctx context.Context) (reading, error) {
 	if err != nil {
 		return reading{}, err
 	}
+	r.known.at = r.at
 	if len(ext) == 2 {
 		r.ext = &extension{schema: ext[0], version: ext[1]}
 	}
 	if reset.Valid {
 		r.stmtReset = reset.Time
 	}
-	if len(r.ids) != len(r.users) || len(r.ids) != len(r.stCalls) || len(r.ids) != len(r.stTimes) || len(r.ids) != len(r.stSumSq) {
+	if n := len(r.ids); n != len(r.users) || n != len(r.stCalls) || n != len(r.stTimes) || n != len(r.stSumSq) {
 		return reading{}, errors.New("per-statement arrays of different lengths")
 	}
 	return r, nil
@@ -204,6 +211,7 @@ type reading struct {
 	at      time.Time
 	variant string     // which pg_stat_statements the query read; "" none
 	ext     *extension // pg_stat_statements as installed now; nil if not
+	known   agentStatements
 
 	stmtReset time.Time // pg_stat_statements_info.stats_reset (1.9+)
 	stmtCount int64     // statements of the database (agent's excluded)
@@ -300,11 +308,12 @@ func (s *Sampler) latency(prev, cur *reading) (latency, bool) {
 		return latency{}, true
 	}
 	mix := s.mixture(cur, calls, timeMs)
+	p95 := mixtureQuantile(mix, 0.95)
 	return latency{
 		calls: calls,
 		avg:   timeMs / float64(calls),
-		p95:   mixtureQuantile(mix, 0.95),
-		p99:   max(mixtureQuantile(mix, 0.99), mixtureQuantile(mix, 0.95)),
+		p95:   p95,
+		p99:   max(mixtureQuantile(mix, 0.99), p95),
 	}, true
 }
 
@@ -359,23 +368,23 @@ func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []component
 // growth of the sum of squares (falling back to the statement's lifetime
 // deviation when rounding makes that meaningless). It reports false when
 // the statement had no calls or its counters went back.
-func intervalComponent(before, now stmtCounters) (component, bool) {
-	n := now.calls - before.calls
-	dt, dsq := now.timeMs-before.timeMs, now.sumSq-before.sumSq
+func intervalComponent(before, after stmtCounters) (component, bool) {
+	n := after.calls - before.calls
+	dt, dsq := after.timeMs-before.timeMs, after.sumSq-before.sumSq
 	if n <= 0 || dt < 0 {
 		return component{}, false
 	}
 	mean := dt / float64(n)
 	variance := dsq/float64(n) - mean*mean
 	if dsq < 0 || math.IsNaN(variance) || math.IsInf(variance, 0) {
-		lifeMean := now.timeMs / float64(now.calls)
-		variance = now.sumSq/float64(now.calls) - lifeMean*lifeMean
+		lifeMean := after.timeMs / float64(after.calls)
+		variance = after.sumSq/float64(after.calls) - lifeMean*lifeMean
 	}
 	return component{weight: float64(n), mean: mean, sd: math.Sqrt(max(variance, 0))}, true
 }
 
 // quantileIterations bounds the bisection of mixtureQuantile; each halves
-// the bracket, so 60 reach float64 precision from any start.
+// the bracket, and it stops earlier at a relative precision of 1e-6.
 const quantileIterations = 60
 
 // mixtureQuantile returns the p-quantile of the calls-weighted mixture of
@@ -393,7 +402,7 @@ func mixtureQuantile(mix []component, p float64) float64 {
 		lo, hi = min(lo, q), max(hi, q)
 	}
 	for range quantileIterations {
-		if hi-lo <= 1e-9*max(hi, 1e-3) {
+		if hi-lo <= 1e-6*max(hi, 1e-3) {
 			break
 		}
 		mid := lo + (hi-lo)/2
@@ -426,6 +435,18 @@ type extension struct {
 	schema, version string
 }
 
+// agentStatements is which pg_stat_statements entries are the agent's: the
+// query ids whose text starts with AgentQueryTag, found when the entries
+// had the given count and hash of query ids. Reading the texts is what
+// costs most (the server reads its whole query-text file), so the sampling
+// query reads them only when the entries changed since, or the finding is
+// older than reclassifyEvery.
+type agentStatements struct {
+	count, hash int64 // count < 0: never found
+	ids         []int64
+	at          time.Time
+}
+
 // statementsSource tracks whether and how the sampling query reads
 // pg_stat_statements. The query text depends on the extension's schema and
 // version, so the sampler finds them (in every reading) and switches query
@@ -433,8 +454,9 @@ type extension struct {
 type statementsSource struct {
 	ext         *extension // in use; nil: the query does not read it
 	query       string     // the sampling query for ext
-	unavailable error      // why ext is nil, once known
-	retryAt     time.Time  // no new attempt before, after a failure
+	agent       agentStatements
+	unavailable error     // why ext is nil, once known
+	retryAt     time.Time // no new attempt before, after a failure
 }
 
 // inUse reports whether the sampling query reads pg_stat_statements.
@@ -451,9 +473,35 @@ func (src *statementsSource) variant() string {
 // sql returns the sampling query to run now.
 func (src *statementsSource) sql() string {
 	if src.query == "" {
-		src.query = samplingSQL(nil)
+		src.query = samplingSQL(src.ext)
 	}
 	return src.query
+}
+
+// args returns the sampling query's arguments: what is known of the
+// agent's statements, with a count of -1 to have them found again.
+func (src *statementsSource) args(now time.Time) []any {
+	if src.ext == nil {
+		return nil
+	}
+	a := src.agent
+	if a.ids == nil || now.Sub(a.at) > reclassifyEvery {
+		a.count = -1
+	}
+	return []any{a.count, a.hash, append([]int64{}, a.ids...)}
+}
+
+// learn keeps what a reading found of the agent's statements.
+func (src *statementsSource) learn(r *reading) {
+	if r.variant == "" || r.variant != src.variant() {
+		return
+	}
+	if r.known.count != src.agent.count || r.known.hash != src.agent.hash || src.agent.ids == nil {
+		src.agent = r.known
+		if src.agent.ids == nil {
+			src.agent.ids = []int64{}
+		}
+	}
 }
 
 // fail stops reading pg_stat_statements after err, until statementsRetry
@@ -466,9 +514,15 @@ func (src *statementsSource) fail(err error, now time.Time) {
 // disable makes the sampling query leave pg_stat_statements out, noting why.
 func (src *statementsSource) disable(why error) {
 	if src.ext != nil {
-		src.ext, src.query = nil, ""
+		src.use(nil)
 	}
 	src.unavailable = why
+}
+
+// use makes the sampling query read ext (nil: none), forgetting what was
+// known of the agent's statements.
+func (src *statementsSource) use(ext *extension) {
+	src.ext, src.query, src.agent = ext, "", agentStatements{count: -1}
 }
 
 // errNotInstalled is why latency figures are missing from a database
@@ -492,7 +546,8 @@ func (src *statementsSource) update(found *extension, now time.Time) bool {
 		src.retryAt = now.Add(statementsRetry)
 		return wasInUse
 	}
-	src.ext, src.query, src.unavailable, src.retryAt = found, samplingSQL(found), nil, time.Time{}
+	src.use(found)
+	src.unavailable, src.retryAt = nil, time.Time{}
 	return true
 }
 
@@ -538,10 +593,15 @@ func isStatementsError(err error) bool {
 // samplingSQL returns the sampling query, reading pg_stat_statements as
 // installed (ext) or not at all (nil). One statement, one round trip:
 //
-//   - st: the database's top-level statements, the agent's own (text
-//     starting with AgentQueryTag) left out, with the sum of squares of
-//     their execution times (calls * (stddev² + mean²));
-//   - agg: their total calls and time; hot, per: the most called of them;
+//   - st: the database's top-level statements, read without their texts,
+//     with the sum of squares of their execution times
+//     (calls * (stddev² + mean²));
+//   - known: their count and a hash of their query ids, to notice new ones;
+//   - agent: the agent's query ids: $3 as the sampler knows them when the
+//     count and hash are still $1 and $2, else found again in the texts
+//     (the only part that reads them);
+//   - app: st without the agent's; agg: their total calls and time; hot,
+//     per: the most called of them;
 //   - db: pg_stat_database's transactions and deadlocks;
 //   - act: client sessions other than the agent's, the active ones, the
 //     ones waiting on a heavyweight lock and the longest of those waits;
@@ -550,16 +610,16 @@ func isStatementsError(err error) bool {
 //   - the extension's schema and version, to notice it being installed,
 //     dropped or updated.
 func samplingSQL(ext *extension) string {
-	st, reset := noStatementsSQL, "NULL::timestamptz"
+	st, agent, reset := noStatementsSQL, noAgentSQL, "NULL::timestamptz"
 	if ext != nil {
-		st, reset = statementsSQL(ext)
+		st, agent, reset = statementsSQL(ext)
 	}
-	return fmt.Sprintf(samplingTemplate, samplerTag, st, maxTrackedStatements, reset, ApplicationName)
+	return fmt.Sprintf(samplingTemplate, samplerTag, st, agent, maxTrackedStatements, reset, ApplicationName)
 }
 
-// statementsSQL returns the st CTE and the stats_reset expression for the
-// pg_stat_statements found installed.
-func statementsSQL(ext *extension) (st, reset string) {
+// statementsSQL returns the st and agent CTEs and the stats_reset
+// expression for the pg_stat_statements found installed.
+func statementsSQL(ext *extension) (st, agent, reset string) {
 	schema := pgx.Identifier{ext.schema}.Sanitize()
 	topLevel, reset := "", "NULL::timestamptz"
 	if compareVersion(ext.version, "1.9") >= 0 {
@@ -568,26 +628,44 @@ func statementsSQL(ext *extension) (st, reset string) {
 	}
 	st = fmt.Sprintf(`SELECT s.userid, s.queryid, s.calls, s.total_exec_time,
 			s.calls * (s.stddev_exec_time ^ 2 + s.mean_exec_time ^ 2) AS sum_sq
-		FROM %s.pg_stat_statements s
-		WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-			%s AND s.query NOT LIKE '%s%%'`, schema, topLevel, AgentQueryTag)
-	return st, reset
+		FROM %s.pg_stat_statements(false) s
+		WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) %s`, schema, topLevel)
+	agent = fmt.Sprintf(`SELECT CASE WHEN known.n = $1 AND known.hash = $2 THEN $3::int8[]
+			ELSE (SELECT coalesce(array_agg(DISTINCT t.queryid), '{}') FROM %s.pg_stat_statements(true) t
+				WHERE t.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+					AND t.queryid IS NOT NULL AND t.query LIKE '%s%%')
+			END AS ids FROM known`, schema, AgentQueryTag)
+	return st, agent, reset
 }
 
-// noStatementsSQL stands for pg_stat_statements when it cannot be read.
-const noStatementsSQL = `SELECT NULL::oid AS userid, NULL::int8 AS queryid, 0::int8 AS calls,
+// noStatementsSQL and noAgentSQL stand for pg_stat_statements when it
+// cannot be read.
+const (
+	noStatementsSQL = `SELECT NULL::oid AS userid, NULL::int8 AS queryid, 0::int8 AS calls,
 			0::float8 AS total_exec_time, 0::float8 AS sum_sq WHERE false`
+	noAgentSQL = `SELECT '{}'::int8[] AS ids`
+)
 
 // samplingTemplate is the sampling query; see samplingSQL.
 const samplingTemplate = `%[1]s
 WITH st AS MATERIALIZED (
 		%[2]s
 	),
-	hot AS (SELECT * FROM st WHERE queryid IS NOT NULL ORDER BY calls DESC LIMIT %[3]d)
+	known AS MATERIALIZED (
+		SELECT count(*) AS n, coalesce(sum((queryid %% 1000000007)::int4), 0)::int8 AS hash FROM st
+	),
+	agent AS MATERIALIZED (
+		%[3]s
+	),
+	app AS MATERIALIZED (
+		SELECT st.* FROM st, agent WHERE st.queryid IS NULL OR st.queryid <> ALL (agent.ids)
+	),
+	hot AS (SELECT * FROM app WHERE queryid IS NOT NULL ORDER BY calls DESC LIMIT %[4]d)
 SELECT
 	(SELECT ARRAY[n.nspname::text, e.extversion] FROM pg_extension e
 		JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'),
-	%[4]s,
+	%[5]s,
+	known.n, known.hash, agent.ids,
 	agg.n, agg.calls, agg.time_ms,
 	per.users, per.ids, per.calls, per.times, per.sum_sq,
 	db.xacts, db.deadlocks,
@@ -598,9 +676,9 @@ SELECT
 		END
 	ELSE coalesce((SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication), 0)
 	END
-FROM
+FROM known, agent,
 	(SELECT count(queryid) AS n, coalesce(sum(calls), 0)::int8 AS calls,
-		coalesce(sum(total_exec_time), 0)::float8 AS time_ms FROM st) agg,
+		coalesce(sum(total_exec_time), 0)::float8 AS time_ms FROM app) agg,
 	(SELECT array_agg(userid) AS users, array_agg(queryid) AS ids, array_agg(calls) AS calls,
 		array_agg(total_exec_time) AS times, array_agg(sum_sq) AS sum_sq FROM hot) per,
 	(SELECT coalesce(sum(xact_commit + xact_rollback), 0)::int8 AS xacts,
@@ -613,4 +691,4 @@ FROM
 			FILTER (WHERE wait_event_type = 'Lock'), 0)::float8 AS wait_ms
 		FROM pg_stat_activity
 		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-			AND application_name IS DISTINCT FROM '%[5]s') act`
+			AND application_name IS DISTINCT FROM '%[6]s') act`
