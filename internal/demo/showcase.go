@@ -62,8 +62,8 @@ type blockedRun struct {
 // ended is when the migration could last have held up the application:
 // when it ended, or when the long transaction did if that was later.
 func (r blockedRun) ended() time.Time {
-	if r.exec.CompletedAt.After(r.released) {
-		return r.exec.CompletedAt
+	if r.exec.Steps[0].CompletedAt.After(r.released) {
+		return r.exec.Steps[0].CompletedAt
 	}
 	return r.released
 }
@@ -80,7 +80,8 @@ func (s *stack) migrateBlocked(ctx context.Context, cfg Config, load *workload, 
 	r := blockedRun{executedAt: time.Now()}
 	var started struct{ ExecutionID string }
 	err = s.api.Do(ctx, "POST", "/api/v1/migrations/"+migID+"/execute",
-		map[string]any{"strategy": "Direct", "lockTimeoutMs": cfg.LockTimeout.Milliseconds()}, &started)
+		map[string]any{"strategy": "Direct", "lockTimeoutMs": cfg.LockTimeout.Milliseconds(),
+			"monitoring": map[string]any{"monitorWindowSeconds": 3, "baselineWindowSeconds": 3}}, &started)
 	if err != nil {
 		return blockedRun{}, fmt.Errorf("execute migration: %w", err)
 	}
@@ -156,7 +157,7 @@ func (s *stack) summarize(load *workload, r blockedRun) error {
 	s.say("==> Summary of the migration under the long transaction, from pgbench's log")
 	s.say("    execution:                 %s", r.exec.Status)
 	s.say("    lock retries:              %d", r.exec.Steps[0].Retries)
-	s.say("    finished after blocker:    %s", r.exec.CompletedAt.Sub(r.released).Round(time.Millisecond))
+	s.say("    DDL done after blocker:    %s", r.exec.Steps[0].CompletedAt.Sub(r.released).Round(time.Millisecond))
 	s.say("    app worst latency blocked: %s (normal %s)", ms(blocked.worst), ms(normal.worst))
 	s.say("    app lowest tps blocked:    %d in a second, %.0f on average (normal %.0f)", blocked.lowest, blocked.tps, normal.tps)
 	s.say("    failed app transactions:   %d of %d", pgbench.Failed(txns), len(txns))

@@ -455,7 +455,8 @@ type statementsSource struct {
 	ext         *extension // in use; nil: the query does not read it
 	query       string     // the sampling query for ext
 	agent       agentStatements
-	unavailable error     // why ext is nil, once known
+	asked       agentStatements // the count and hash the last query was given
+	unavailable error           // why ext is nil, once known
 	retryAt     time.Time // no new attempt before, after a failure
 }
 
@@ -488,15 +489,18 @@ func (src *statementsSource) args(now time.Time) []any {
 	if a.ids == nil || now.Sub(a.at) > reclassifyEvery {
 		a.count = -1
 	}
+	src.asked = a
 	return []any{a.count, a.hash, append([]int64{}, a.ids...)}
 }
 
-// learn keeps what a reading found of the agent's statements.
+// learn keeps what a reading found of the agent's statements, when its
+// query looked for them in the texts (the entries were not those it was
+// asked about).
 func (src *statementsSource) learn(r *reading) {
 	if r.variant == "" || r.variant != src.variant() {
 		return
 	}
-	if r.known.count != src.agent.count || r.known.hash != src.agent.hash || src.agent.ids == nil {
+	if r.known.count != src.asked.count || r.known.hash != src.asked.hash {
 		src.agent = r.known
 		if src.agent.ids == nil {
 			src.agent.ids = []int64{}

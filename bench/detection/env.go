@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/pgbench"
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// Names the benchmark registers.
+const (
+	agentName  = "bench-host"
+	instanceID = "main"
+	databaseID = "bench"
+)
+
+// env is the database, the control plane and the agent the runs share.
+type env struct {
+	o     options
+	pg    *testbed.Postgres
+	dir   string
+	srv   *testbed.Server
+	agent *testbed.Agent
+	api   *client.Client
+}
+
+// newEnv fills the items table, starts hotswapd and an agent, and
+// registers the database.
+func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*env, error) {
+	e := &env{o: o, pg: pg, dir: dir}
+	if err := e.createItems(ctx); err != nil {
+		return nil, err
+	}
+	srv, err := testbed.NewServer(filepath.Join(o.binDir, "hotswapd"), dir, testbed.ServerOptions{ID: "bench"})
+	if err != nil {
+		return nil, fmt.Errorf("prepare hotswapd: %w", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start hotswapd: %w", err)
+	}
+	e.srv = srv
+	tok, err := srv.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hotswapd token: %w", err)
+	}
+	e.api = client.New(srv.URL(), tok)
+	if err := e.startAgent(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// createItems creates items(id, k, pad) with o.rows rows and the index
+// items_k the workload reads through.
+func (e *env) createItems(ctx context.Context) error {
+	return e.exec(ctx,
+		"CREATE TABLE items (id int, k int, pad text)",
+		"INSERT INTO items SELECT g, g, repeat('x', 50) FROM generate_series(1, "+strconv.Itoa(e.o.rows)+") g",
+		"CREATE INDEX items_k ON items (k)",
+		"VACUUM ANALYZE items")
+}
+
+// exec runs statements on the database, as its owner.
+func (e *env) exec(ctx context.Context, stmts ...string) error {
+	conn, err := pgx.Connect(ctx, e.pg.DSN(testbed.PostgresDatabase))
+	if err != nil {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(context.Background())
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// startAgent starts an agent sampling every second (the default) outside
+// steps, registers the database on its instance and waits until it is
+// connected.
+func (e *env) startAgent(ctx context.Context) error {
+	var tok client.AgentToken
+	if err := retry(ctx, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, agentName); return err }); err != nil {
+		return fmt.Errorf("agent token: %w", err)
+	}
+	dir := filepath.Join(e.dir, "agent")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("agent folder: %w", err)
+	}
+	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agent.Config{Name: agentName, Token: tok.Token,
+		Servers: []string{e.srv.RPCAddr}, SampleInterval: time.Second,
+		Instances: []agent.InstanceConfig{{ID: instanceID, Engine: domain.PostgreSQL, DSN: e.pg.DSN(testbed.PostgresDatabase)}}})
+	e.agent = a
+	if err != nil {
+		return fmt.Errorf("start agent: %w", err)
+	}
+	if _, err := e.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: databaseID, Type: domain.PostgreSQL, Environment: domain.Production,
+		Instances: []domain.InstanceRef{{Agent: agentName, InstanceID: instanceID, Role: domain.RoleMaster}}}); err != nil {
+		return fmt.Errorf("register database: %w", err)
+	}
+	return retry(ctx, func() error {
+		ag, err := e.api.GetAgent(ctx, agentName)
+		if err == nil && !ag.Connected {
+			err = errors.New("agent not connected")
+		}
+		return err
+	})
+}
+
+// close stops the agent and hotswapd.
+func (e *env) close() {
+	if e.agent != nil {
+		e.agent.Kill()
+	}
+	if e.srv != nil {
+		e.srv.Stop()
+	}
+}
+
+// workload starts pgbench selecting items by k through the index, with
+// o.clients clients, for longer than all the runs can take; the caller
+// stops it.
+func (e *env) workload(ctx context.Context, logPrefix string) (*pgbench.Run, error) {
+	o := pgbench.Options{BinDir: e.pg.BinDir(), Host: "127.0.0.1", Port: e.pg.Port(),
+		User: testbed.PostgresUser, Password: e.pg.Password(), Database: testbed.PostgresDatabase,
+		Clients: e.o.clients, Threads: e.o.clients, LogPrefix: logPrefix,
+		Duration: time.Duration(e.o.runs)*2*time.Minute + 2*time.Minute,
+		Script:   fmt.Sprintf("\\set k random(1, %d)\nSELECT id FROM items WHERE k = :k;\n", e.o.rows)}
+	run, err := pgbench.Start(ctx, o, nil)
+	if err != nil {
+		return nil, fmt.Errorf("start the workload: %w", err)
+	}
+	return run, nil
+}
+
+// waitSamples waits until the leader holds a sample of the instance with
+// statements in it, then for a baseline window's worth more.
+func (e *env) waitSamples(ctx context.Context) error {
+	err := retry(ctx, func() error {
+		var h struct {
+			Instances []struct {
+				Counters *domain.Sample `json:"counters"`
+			} `json:"instances"`
+		}
+		if err := e.api.Do(ctx, "GET", "/api/v1/databases/"+databaseID+"/health", nil, &h); err != nil {
+			return err
+		}
+		if len(h.Instances) == 0 || h.Instances[0].Counters == nil || h.Instances[0].Counters.Calls == 0 {
+			return errors.New("no sample with statements yet")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for samples: %w", err)
+	}
+	return sleep(ctx, baselineWindow+time.Second)
+}
+
+// retry calls fn until it succeeds, for up to 20 s.
+func retry(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := fn()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// sleep waits for d or the end of ctx.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
