@@ -457,7 +457,7 @@ type statementsSource struct {
 	agent       agentStatements
 	asked       agentStatements // the count and hash the last query was given
 	unavailable error           // why ext is nil, once known
-	retryAt     time.Time // no new attempt before, after a failure
+	retryAt     time.Time       // no new attempt before, after a failure
 }
 
 // inUse reports whether the sampling query reads pg_stat_statements.
