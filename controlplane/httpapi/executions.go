@@ -87,12 +87,9 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err := a.checkExecute(m, db, &req); err != nil {
 		return err
 	}
-	plan, err := planner.Forward(db, req.Strategy)
-	var unsupported *planner.ErrUnsupported
-	if errors.As(err, &unsupported) {
-		return badRequest(err.Error(), domain.FieldError{Field: "strategy", Message: unsupported.Reason})
-	} else if err != nil {
-		return badRequest(err.Error())
+	plan, err := a.plan(db, req.Strategy)
+	if err != nil {
+		return err
 	}
 	e := a.newExecution(m, db, req, plan, p)
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
@@ -209,13 +206,68 @@ func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRe
 		Environment: db.Environment, Strategy: req.Strategy, DryRun: req.DryRun, Status: domain.ExecutionPending,
 		InitiatedBy: p.Name, Queued: req.Queue, Steps: plan.Steps, LockTimeoutMs: req.LockTimeoutMs,
 		StatementTimeoutMs: req.StatementTimeoutMs, TimeoutSeconds: req.TimeoutSeconds, CreatedAt: now,
-		Monitoring: *req.Monitoring, Decisions: []domain.Decision{}}
+		Monitoring: *req.Monitoring, Decisions: []domain.Decision{}, Phases: plan.Phases}
 	for _, line := range plan.Explanation {
 		e.Logs = append(e.Logs, domain.LogEntry{Time: now, Level: "info", Message: "plan: " + line})
 	}
 	e.Logs = append(e.Logs, domain.LogEntry{Time: now, Level: "info",
 		Message: fmt.Sprintf("execution requested by %s (dry run: %v, lock timeout %dms)", p.Name, req.DryRun, req.LockTimeoutMs)})
 	return e
+}
+
+// plan plans a strategy on a database from what its agents report.
+func (a *API) plan(db domain.Database, strategy domain.Strategy) (planner.Plan, error) {
+	plan, err := planner.Forward(db, strategy, a.topology)
+	var unsupported *planner.ErrUnsupported
+	switch {
+	case errors.As(err, &unsupported):
+		return plan, badRequest(err.Error(), domain.FieldError{Field: "strategy", Message: unsupported.Reason})
+	case err != nil:
+		return plan, badRequest(err.Error())
+	}
+	return plan, nil
+}
+
+// topology is what an instance's agent last reported (committed).
+func (a *API) topology(ref domain.InstanceRef) (domain.InstanceStatus, bool) {
+	ag, err := a.raft.State().Agent(ref.Agent)
+	if err != nil {
+		return domain.InstanceStatus{}, false
+	}
+	st, ok := ag.Instance(ref.InstanceID)
+	return st, ok && st.Reachable
+}
+
+// PlanResponse is the answer of GET /api/v1/migrations/{id}/plan.
+type PlanResponse struct {
+	MigrationID string       `json:"migrationId"`
+	DatabaseID  string       `json:"databaseId"`
+	Plan        planner.Plan `json:"plan"`
+}
+
+// planMigration shows the plan a strategy would follow, changing nothing.
+func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	db, err := a.raft.State().Database(m.TargetDatabaseID)
+	if err != nil {
+		return err
+	}
+	strategy := domain.Strategy(r.URL.Query().Get("strategy"))
+	if strategy == "" {
+		strategy = m.Strategy
+	}
+	if !oneOfStrategy(strategy) {
+		return badRequest("unknown strategy", domain.FieldError{Field: "strategy", Message: "must be one of Direct, Phased, Canary, BlueGreen, Shadow"})
+	}
+	plan, err := a.plan(db, strategy)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, PlanResponse{MigrationID: m.MigrationID, DatabaseID: db.DatabaseID, Plan: plan})
+	return nil
 }
 
 func (a *API) listExecutions(w http.ResponseWriter, r *http.Request, _ principal) error {

@@ -136,6 +136,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "PUT /api/v1/migrations/{id}", leader, a.updateMigration)
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
+	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)

@@ -48,7 +48,7 @@ func (o *Orchestrator) baseline(e *domain.Execution, s *domain.Step) domain.Base
 
 // guardFor is the guard sent with a step: its baseline and thresholds.
 func guardFor(e domain.Execution, s domain.Step) (*agentpb.Guard, int64) {
-	if e.DryRun {
+	if e.DryRun || s.Kind == domain.StepVerify {
 		return nil, 0
 	}
 	var base domain.Baseline

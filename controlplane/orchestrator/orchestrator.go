@@ -203,17 +203,26 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 	if e.DryRun && o.now().After(e.Deadline()) {
 		o.cancelRunning(e, "execution timeout")
 	}
-	step := activeStep(e)
-	if (step == nil || step.Status == domain.StepPending) && o.now().Before(e.MonitorUntil) {
-		return // watching the last step before going on
+	phase := activePhase(e)
+	running := runningSteps(e)
+	if len(running) == 0 && o.now().Before(e.MonitorUntil) {
+		return // watching the last phase before going on
 	}
-	switch {
-	case step == nil:
+	if len(phase) == 0 {
 		o.finish(ctx, e)
-	case step.Status == domain.StepPending:
-		o.markRunning(ctx, e, step.StepID)
-	case step.Status == domain.StepRunning:
-		o.dispatch(ctx, e, *step)
+		return
+	}
+	var pending []string
+	for _, s := range phase {
+		if s.Status == domain.StepPending {
+			pending = append(pending, s.StepID)
+		}
+	}
+	if len(pending) > 0 {
+		o.markRunning(ctx, e, pending)
+	}
+	for _, s := range running {
+		o.dispatch(ctx, e, *s)
 	}
 }
 
@@ -228,14 +237,37 @@ func (o *Orchestrator) rollbackReason(e domain.Execution) (string, bool) {
 	return "", false
 }
 
-// activeStep is the first step not yet finished, in plan order.
-func activeStep(e domain.Execution) *domain.Step {
+// activePhase returns the unfinished steps of the first phase that has
+// any: the steps that run together now.
+func activePhase(e domain.Execution) []*domain.Step {
+	phase := -1
 	for i := range e.Steps {
-		if s := &e.Steps[i]; s.Status == domain.StepPending || s.Status == domain.StepRunning {
-			return s
+		if s := &e.Steps[i]; unfinished(s) && (phase < 0 || s.PhaseIndex < phase) {
+			phase = s.PhaseIndex
 		}
 	}
-	return nil
+	var out []*domain.Step
+	for i := range e.Steps {
+		if s := &e.Steps[i]; unfinished(s) && s.PhaseIndex == phase {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// runningSteps returns the steps handed to agents and not yet reported.
+func runningSteps(e domain.Execution) []*domain.Step {
+	var out []*domain.Step
+	for i := range e.Steps {
+		if e.Steps[i].Status == domain.StepRunning {
+			out = append(out, &e.Steps[i])
+		}
+	}
+	return out
+}
+
+func unfinished(s *domain.Step) bool {
+	return s.Status == domain.StepPending || s.Status == domain.StepRunning
 }
 
 func (o *Orchestrator) now() time.Time { return o.cfg.Clock().UTC() }
@@ -252,6 +284,7 @@ func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.
 		e.Steps = cloneSteps(e.Steps)
 		logs := fn(&e)
 		e.Progress = progress(e)
+		phaseProgress(&e)
 		_, err = o.cfg.Raft.Apply(ctx, fsm.UpdateExecutionRequest{Execution: e, AppendLogs: logs})
 		if !errors.Is(err, fsm.ErrConflict) {
 			return err
@@ -267,6 +300,26 @@ func cloneSteps(steps []domain.Step) []domain.Step {
 		out[i] = s
 	}
 	return out
+}
+
+// phaseProgress updates each planned phase's count of finished steps.
+func phaseProgress(e *domain.Execution) {
+	for i := range e.Phases {
+		p := &e.Phases[i]
+		p.Steps, p.Done = 0, 0
+		for _, s := range e.Steps {
+			if s.Direction == domain.Forward && s.PhaseIndex == p.Index {
+				p.Steps++
+				if !unfinished(&s) {
+					p.Done++
+				}
+			}
+		}
+		p.Progress = 100
+		if p.Steps > 0 {
+			p.Progress = p.Done * 100 / p.Steps
+		}
+	}
 }
 
 // progress is the share of the current direction's steps that finished.

@@ -24,7 +24,8 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 		if b := r.GetBreach(); b != nil && !x.RollbackRequested {
 			logs = append(logs, o.decideRollback(x, agentpb.BreachToDecision(b), s.StepID, "agent "+s.Agent)...)
 		}
-		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && !x.DryRun && x.Monitoring.MonitorWindowSeconds > 0 {
+		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && s.Kind != domain.StepVerify &&
+			!x.DryRun && x.Monitoring.MonitorWindowSeconds > 0 {
 			x.MonitorUntil = o.now().Add(time.Duration(x.Monitoring.MonitorWindowSeconds) * time.Second)
 			x.CurrentPhase = s.Phase + " (monitor window)"
 			logs = append(logs, logEntry(o.now(), "info", "watching %s/%s for %ds before going on", s.Agent, s.InstanceID,

@@ -18,24 +18,31 @@ func stepKey(agent, execID, stepID string, attempt int) string {
 
 func agentOfKey(k string) string { a, _, _ := strings.Cut(k, "|"); return a }
 
-// markRunning starts the next attempt of a pending step.
-func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, stepID string) {
+// markRunning starts the next attempt of pending steps of one phase.
+func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, stepIDs []string) {
 	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		s, ok := x.Step(stepID)
-		if !ok || s.Status != domain.StepPending || x.Status != domain.ExecutionRunning {
+		if x.Status != domain.ExecutionRunning {
 			return nil // paused or finished meanwhile
 		}
-		s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
-		x.CurrentPhase = s.Phase
-		if s.Baseline == nil && !x.DryRun {
-			b := o.baseline(x, s)
-			s.Baseline = &b
+		var logs []domain.LogEntry
+		for _, id := range stepIDs {
+			s, ok := x.Step(id)
+			if !ok || s.Status != domain.StepPending {
+				continue
+			}
+			s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
+			x.CurrentPhase = s.Phase
+			if s.Baseline == nil && !x.DryRun && s.Kind != domain.StepVerify {
+				b := o.baseline(x, s)
+				s.Baseline = &b
+			}
+			logs = append(logs, domain.LogEntry{Time: o.now(), Level: "info", StepID: s.StepID,
+				Message: fmt.Sprintf("step %s (%s %s) starting on %s/%s", s.StepID, s.Kind, s.Direction, s.Agent, s.InstanceID)})
 		}
-		return []domain.LogEntry{{Time: o.now(), Level: "info", StepID: s.StepID,
-			Message: fmt.Sprintf("step %s (%s) starting on %s/%s", s.StepID, s.Direction, s.Agent, s.InstanceID)}}
+		return logs
 	})
 	if err != nil {
-		o.cfg.Logger.Warn("start step", "execution", e.ExecutionID, "step", stepID, "error", err)
+		o.cfg.Logger.Warn("start steps", "execution", e.ExecutionID, "steps", stepIDs, "error", err)
 	}
 }
 
@@ -70,7 +77,8 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 	}
 	g, monitorMs := guardFor(e, s)
 	return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Execute{Execute: &agentpb.ExecuteStep{
-		Guard: g, MonitorMs: monitorMs,
+		Guard: g, MonitorMs: monitorMs, Kind: s.Kind, VerifiesStepId: s.Verifies,
+		MaxLagSeconds: e.Monitoring.Thresholds.WithDefaults().ReplicationLagSeconds,
 		ExecutionId: e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
@@ -79,12 +87,14 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 	}}}, nil
 }
 
-// cancelRunning asks the agent to stop the running step, once.
+// cancelRunning asks the agents to stop the running steps, once each.
 func (o *Orchestrator) cancelRunning(e domain.Execution, reason string) {
-	s := activeStep(e)
-	if s == nil || s.Status != domain.StepRunning {
-		return
+	for _, s := range runningSteps(e) {
+		o.cancelStep(e, s, reason)
 	}
+}
+
+func (o *Orchestrator) cancelStep(e domain.Execution, s *domain.Step, reason string) {
 	key := stepKey(s.Agent, e.ExecutionID, s.StepID, s.Attempt)
 	o.mu.Lock()
 	already := o.cancelled[key]
@@ -104,7 +114,7 @@ func (o *Orchestrator) cancelRunning(e domain.Execution, reason string) {
 // applied. A forward step still running is cancelled first; the rollback
 // is planned once its agent reports how it ended.
 func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, reason string) {
-	if s := activeStep(e); s != nil && s.Status == domain.StepRunning {
+	if len(runningSteps(e)) > 0 {
 		if !e.RollbackRequested {
 			o.recordRollbackReason(ctx, e.ExecutionID, reason)
 		}
@@ -152,7 +162,7 @@ func (o *Orchestrator) recordRollbackReason(ctx context.Context, id, reason stri
 // finish ends an execution whose steps are all done.
 func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		if activeStep(*x) != nil || x.Status.Terminal() {
+		if len(activePhase(*x)) > 0 || x.Status.Terminal() {
 			return nil
 		}
 		now := o.now()

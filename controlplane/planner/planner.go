@@ -1,18 +1,22 @@
-// Package planner turns a strategy and a database's topology into the
-// ordered steps of an execution, and explains each one.
+// Package planner turns a strategy and a database's topology (the roles and
+// replication links its agents report) into the phases of an execution, and
+// explains each one.
 package planner
 
 import (
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
-// Plan is the steps of an execution, with why they are in that order.
+// Plan is the steps of an execution, in phases, with why.
 type Plan struct {
-	Strategy    domain.Strategy `json:"strategy"`
-	Steps       []domain.Step   `json:"steps"`
-	Explanation []string        `json:"explanation"`
+	Strategy    domain.Strategy    `json:"strategy"`
+	Phases      []domain.PhaseView `json:"phases"`
+	Steps       []domain.Step      `json:"steps"`
+	Explanation []string           `json:"explanation"`
 }
 
 // ErrUnsupported is a strategy this version cannot plan for the topology.
@@ -25,47 +29,203 @@ func (e *ErrUnsupported) Error() string {
 	return fmt.Sprintf("strategy %s: %s", e.Strategy, e.Reason)
 }
 
+// Topology gives what an instance's agent last reported; ok is false when
+// it has not reported the instance.
+type Topology func(ref domain.InstanceRef) (status domain.InstanceStatus, ok bool)
+
 // Forward plans the forward steps of a migration on db with strategy.
 //
-// Direct applies the change on the master. Phased and Canary on a database
-// with no instance but its master reduce to the same single step. Plans
-// over replicas, and BlueGreen and Shadow, need the topology-aware planner
-// and are refused for now with ErrUnsupported.
-func Forward(db domain.Database, strategy domain.Strategy) (Plan, error) {
-	master, ok := db.Master()
-	if !ok {
-		return Plan{}, fmt.Errorf("database %s has no Master instance", db.Name)
+//   - Direct applies the change on the master only.
+//   - Phased applies it on each replica that takes DDL (logical subscribers
+//     first, then independent copies), one per phase, then on the master,
+//     then verifies on each physical standby that it arrived through WAL.
+//   - Canary applies it in waves of 10%, 50% and 100% of the same units
+//     (at least one per wave, the master in the last), then verifies the
+//     standbys.
+//
+// BlueGreen and Shadow are refused with ErrUnsupported for now.
+func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan, error) {
+	units, err := classify(db, topo)
+	if err != nil {
+		return Plan{}, err
 	}
-	plan := Plan{Strategy: strategy}
-	switch {
-	case strategy == domain.Direct:
-		plan.Explanation = append(plan.Explanation,
-			fmt.Sprintf("Direct: apply on the master %s/%s", master.Agent, master.InstanceID))
-	case (strategy == domain.Phased || strategy == domain.Canary) && len(db.Instances) == 1:
-		plan.Explanation = append(plan.Explanation,
-			fmt.Sprintf("%s: the database has no replicas, so the only phase is the master %s/%s", strategy, master.Agent, master.InstanceID))
+	b := &builder{plan: Plan{Strategy: strategy}}
+	switch strategy {
+	case domain.Direct:
+		b.phase("master", fmt.Sprintf("Direct: apply on the master %s", name(units.master)), units.master)
+	case domain.Phased:
+		b.phased(units)
+	case domain.Canary:
+		b.canary(units)
 	default:
-		return Plan{}, &ErrUnsupported{Strategy: strategy,
-			Reason: "rollouts over replicas are not available yet; use Direct (the master only)"}
+		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "not available yet; use Direct, Phased or Canary"}
 	}
-	plan.Steps = []domain.Step{newStep("s1", "master", domain.Forward, master)}
-	return plan, nil
+	if strategy != domain.Direct {
+		b.verify(units.standbys, "verify")
+	}
+	b.explainSkipped(units)
+	return b.plan, nil
 }
 
-// Rollback plans the rollback of the forward steps that were applied, in
-// reverse order. A step counts as applied when it succeeded, or when it ran
-// some statements outside a transaction before it stopped.
+// units are a database's instances by what a rollout does with them.
+type units struct {
+	master      domain.InstanceRef
+	subscribers []domain.InstanceRef // logical replicas: take DDL, first
+	independent []domain.InstanceRef // copies with no replication: take DDL
+	standbys    []domain.InstanceRef // physical standbys: read-only, verified
+	shadows     []domain.InstanceRef // left to the Shadow strategy
+}
+
+// classify sorts the instances by the role their agent reports, falling
+// back on the declared role when the agent has not reported yet.
+func classify(db domain.Database, topo Topology) (units, error) {
+	var u units
+	found := false
+	for _, ref := range db.Instances {
+		st, reported := topo(ref)
+		switch {
+		case ref.Role == domain.RoleMaster:
+			if reported && st.Role == domain.DetectedStandby {
+				return u, fmt.Errorf("instance %s is declared Master but the database reports it is a standby", name(ref))
+			}
+			u.master, found = ref, true
+		case ref.Role == domain.RoleShadowReplica:
+			u.shadows = append(u.shadows, ref)
+		case !reported || st.Role == domain.DetectedStandby:
+			u.standbys = append(u.standbys, ref)
+		case hasLink(st, "upstream", "logical"):
+			u.subscribers = append(u.subscribers, ref)
+		default:
+			u.independent = append(u.independent, ref)
+		}
+	}
+	if !found {
+		return u, fmt.Errorf("database %s has no Master instance", db.Name)
+	}
+	return u, nil
+}
+
+func hasLink(st domain.InstanceStatus, direction, kind string) bool {
+	for _, l := range st.Links {
+		if l.Direction == direction && l.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// builder appends phases and their steps.
+type builder struct {
+	plan Plan
+	next int // step counter
+}
+
+func (b *builder) phase(name, why string, refs ...domain.InstanceRef) {
+	idx := len(b.plan.Phases)
+	b.plan.Phases = append(b.plan.Phases, domain.PhaseView{Index: idx, Name: name, Explanation: why, Steps: len(refs)})
+	b.plan.Explanation = append(b.plan.Explanation, fmt.Sprintf("phase %d (%s): %s", idx+1, name, why))
+	for _, ref := range refs {
+		b.next++
+		s := newStep(fmt.Sprintf("s%d", b.next), name, domain.Forward, ref)
+		s.PhaseIndex = idx
+		b.plan.Steps = append(b.plan.Steps, s)
+	}
+}
+
+func (b *builder) phased(u units) {
+	for _, r := range u.subscribers {
+		b.phase("replica "+name(r), "a logical subscriber takes the DDL itself (logical replication does not carry it); subscribers go first so the publisher's new columns have somewhere to land", r)
+	}
+	for _, r := range u.independent {
+		b.phase("replica "+name(r), "an independent copy takes the DDL itself; replicas go before the master", r)
+	}
+	b.phase("master", "the master last, once every replica took the change", u.master)
+}
+
+func (b *builder) canary(u units) {
+	order := append(append(append([]domain.InstanceRef{}, u.subscribers...), u.independent...), u.master)
+	done := 0
+	for i, share := range []float64{0.10, 0.50, 1.00} {
+		upto := max(done+1, int(math.Ceil(share*float64(len(order)))))
+		upto = min(upto, len(order))
+		if i < 2 && upto == len(order) && len(order) > 1 {
+			upto = len(order) - 1 // the master waits for the last wave
+		}
+		if upto <= done {
+			continue
+		}
+		wave := order[done:upto]
+		b.phase(fmt.Sprintf("wave %d (%d%%)", i+1, int(share*100)),
+			fmt.Sprintf("%d of %d rollout units: %s", len(wave), len(order), names(wave)), wave...)
+		done = upto
+	}
+}
+
+// verify adds one phase of verify steps: each standby checks that every
+// apply step of the phase before (the master's) arrived.
+func (b *builder) verify(standbys []domain.InstanceRef, name string) {
+	if len(standbys) == 0 {
+		return
+	}
+	master := b.plan.Steps[len(b.plan.Steps)-1]
+	idx := len(b.plan.Phases)
+	b.plan.Phases = append(b.plan.Phases, domain.PhaseView{Index: idx, Name: name, Steps: len(standbys),
+		Explanation: fmt.Sprintf("physical standbys are read-only: the change reaches them through WAL; check that step %s arrived on %s and replay lag is within bounds", master.StepID, names(standbys))})
+	b.plan.Explanation = append(b.plan.Explanation, fmt.Sprintf("phase %d (%s): %s", idx+1, name, b.plan.Phases[idx].Explanation))
+	for _, ref := range standbys {
+		b.next++
+		s := newStep(fmt.Sprintf("s%d", b.next), name, domain.Forward, ref)
+		s.Kind, s.Verifies, s.PhaseIndex = domain.StepVerify, master.StepID, idx
+		b.plan.Steps = append(b.plan.Steps, s)
+	}
+}
+
+func (b *builder) explainSkipped(u units) {
+	for _, r := range u.shadows {
+		b.plan.Explanation = append(b.plan.Explanation, fmt.Sprintf("%s is a ShadowReplica: left out (the Shadow strategy uses it)", name(r)))
+	}
+}
+
+// Rollback plans the undoing of the applied forward steps, phases in
+// reverse order, and verifies on the standbys that the master's rollback
+// arrived. A step counts as applied when it succeeded, or when it ran some
+// statements outside a transaction before it stopped.
 func Rollback(steps []domain.Step) []domain.Step {
+	last := -1
+	for _, s := range steps {
+		last = max(last, s.PhaseIndex)
+	}
 	var out []domain.Step
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
-		if s.Direction != domain.Forward || !applied(s) {
+		if s.Direction != domain.Forward || s.Kind == domain.StepVerify || !applied(s) {
 			continue
 		}
-		rb := newStep(s.StepID+"-rollback", "rollback", domain.Rollback,
-			domain.InstanceRef{Agent: s.Agent, InstanceID: s.InstanceID})
-		rb.Reverts = s.StepID
+		rb := newStep(s.StepID+"-rollback", "rollback of "+s.Phase, domain.Rollback, domain.InstanceRef{Agent: s.Agent, InstanceID: s.InstanceID})
+		rb.Reverts, rb.PhaseIndex = s.StepID, last+1+(last-s.PhaseIndex)
 		out = append(out, rb)
+	}
+	return append(out, verifyRollback(steps, out)...)
+}
+
+// verifyRollback checks on each standby that was verified going forward
+// that the rollback of the step it verified arrived too.
+func verifyRollback(steps, rollbacks []domain.Step) []domain.Step {
+	byReverted := map[string]domain.Step{}
+	top := 0
+	for _, rb := range rollbacks {
+		byReverted[rb.Reverts] = rb
+		top = max(top, rb.PhaseIndex)
+	}
+	var out []domain.Step
+	for _, s := range steps {
+		rb, ok := byReverted[s.Verifies]
+		if s.Kind != domain.StepVerify || s.Status != domain.StepSucceeded || !ok {
+			continue
+		}
+		v := newStep(s.StepID+"-rollback", "verify rollback", domain.Rollback, domain.InstanceRef{Agent: s.Agent, InstanceID: s.InstanceID})
+		v.Kind, v.Verifies, v.PhaseIndex = domain.StepVerify, rb.StepID, top+1
+		out = append(out, v)
 	}
 	return out
 }
@@ -81,6 +241,16 @@ func applied(s domain.Step) bool {
 }
 
 func newStep(id, phase string, dir domain.Direction, in domain.InstanceRef) domain.Step {
-	return domain.Step{StepID: id, Phase: phase, Direction: dir, Agent: in.Agent, InstanceID: in.InstanceID,
-		Status: domain.StepPending, Statements: []domain.StatementResult{}}
+	return domain.Step{StepID: id, Kind: domain.StepApply, Phase: phase, Direction: dir, Agent: in.Agent,
+		InstanceID: in.InstanceID, Status: domain.StepPending, Statements: []domain.StatementResult{}}
+}
+
+func name(r domain.InstanceRef) string { return r.Agent + "/" + r.InstanceID }
+
+func names(refs []domain.InstanceRef) string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = name(r)
+	}
+	return strings.Join(out, ", ")
 }

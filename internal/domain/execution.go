@@ -67,9 +67,22 @@ type LogEntry struct {
 	Statement string    `json:"statement,omitempty"`
 }
 
-// Step is one script applied on one instance.
+// Step kinds.
+const (
+	// StepApply runs the script on the instance.
+	StepApply = "apply"
+	// StepVerify waits on a physical standby until a step applied on its
+	// primary has arrived through WAL; it runs nothing.
+	StepVerify = "verify"
+)
+
+// Step is one script applied on one instance, or one check on a standby.
 type Step struct {
-	StepID         string            `json:"stepId"`
+	StepID string `json:"stepId"`
+	// Kind is StepApply or StepVerify.
+	Kind string `json:"kind"`
+	// PhaseIndex orders the phases; the steps of one phase run together.
+	PhaseIndex     int               `json:"phaseIndex"`
 	Phase          string            `json:"phase"`
 	Direction      Direction         `json:"direction"`
 	Agent          string            `json:"agent"`
@@ -86,6 +99,8 @@ type Step struct {
 	CompletedAt    time.Time         `json:"completedAt,omitzero"`
 	// Reverts names the forward step a rollback step undoes.
 	Reverts string `json:"reverts,omitempty"`
+	// Verifies names the step whose arrival a verify step checks.
+	Verifies string `json:"verifies,omitempty"`
 	// Baseline is what the step's instance looked like before it started.
 	Baseline *Baseline `json:"baseline,omitempty"`
 }
@@ -118,6 +133,11 @@ type Execution struct {
 	MonitorUntil time.Time `json:"monitorUntil,omitzero"`
 	// Decisions are what the guard rules concluded, with their reasons.
 	Decisions []Decision `json:"decisions"`
+	// Phases explains the plan, one entry per phase, with its progress.
+	Phases []PhaseView `json:"phases"`
+	// PausedBy is set when a person paused the execution: only a person
+	// resumes it (a pause for replication lag resumes by itself).
+	PausedBy string `json:"pausedBy,omitempty"`
 	// RollbackRequested is set when someone asked for a rollback; RollingBack
 	// once the orchestrator has planned the rollback steps.
 	RollbackRequested   bool   `json:"rollbackRequested,omitempty"`
@@ -162,4 +182,15 @@ type HistoryRow struct {
 	AppliedAt     time.Time `json:"appliedAt"`
 	DurationMs    float64   `json:"durationMs"`
 	AppliedBy     string    `json:"appliedBy"`
+}
+
+// PhaseView is one phase of a plan: its name, why it is there, and how far
+// it got.
+type PhaseView struct {
+	Index       int    `json:"index"`
+	Name        string `json:"name"`
+	Explanation string `json:"explanation"`
+	Steps       int    `json:"steps"`
+	Done        int    `json:"done"`
+	Progress    int    `json:"progress"`
 }

@@ -781,10 +781,17 @@ type ExecuteStep struct {
 	// guard, when set, is evaluated by the agent on this instance's samples
 	// while the step runs and for monitor_ms after it ends: a breach of a
 	// rollback rule cancels the running DDL at once and is reported.
-	Guard         *Guard `protobuf:"bytes,16,opt,name=guard,proto3" json:"guard,omitempty"`
-	MonitorMs     int64  `protobuf:"varint,17,opt,name=monitor_ms,json=monitorMs,proto3" json:"monitor_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Guard     *Guard `protobuf:"bytes,16,opt,name=guard,proto3" json:"guard,omitempty"`
+	MonitorMs int64  `protobuf:"varint,17,opt,name=monitor_ms,json=monitorMs,proto3" json:"monitor_ms,omitempty"`
+	// kind is "apply" (run script; the default when empty) or "verify": on a
+	// physical standby, wait until the step verifies_step_id applied on the
+	// primary has arrived (its history row is visible) and replay lag is at
+	// most max_lag_seconds; nothing is run.
+	Kind           string  `protobuf:"bytes,18,opt,name=kind,proto3" json:"kind,omitempty"`
+	VerifiesStepId string  `protobuf:"bytes,19,opt,name=verifies_step_id,json=verifiesStepId,proto3" json:"verifies_step_id,omitempty"`
+	MaxLagSeconds  float64 `protobuf:"fixed64,20,opt,name=max_lag_seconds,json=maxLagSeconds,proto3" json:"max_lag_seconds,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -932,6 +939,27 @@ func (x *ExecuteStep) GetGuard() *Guard {
 func (x *ExecuteStep) GetMonitorMs() int64 {
 	if x != nil {
 		return x.MonitorMs
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetVerifiesStepId() string {
+	if x != nil {
+		return x.VerifiesStepId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetMaxLagSeconds() float64 {
+	if x != nil {
+		return x.MaxLagSeconds
 	}
 	return 0
 }
@@ -2066,7 +2094,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xcf\x04\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb5\x05\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2088,7 +2116,10 @@ const file_agent_proto_rawDesc = "" +
 	"\aattempt\x18\x0f \x01(\x05R\aattempt\x12-\n" +
 	"\x05guard\x18\x10 \x01(\v2\x17.hotswap.agent.v1.GuardR\x05guard\x12\x1d\n" +
 	"\n" +
-	"monitor_ms\x18\x11 \x01(\x03R\tmonitorMs\"\xc7\x02\n" +
+	"monitor_ms\x18\x11 \x01(\x03R\tmonitorMs\x12\x12\n" +
+	"\x04kind\x18\x12 \x01(\tR\x04kind\x12(\n" +
+	"\x10verifies_step_id\x18\x13 \x01(\tR\x0everifiesStepId\x12&\n" +
+	"\x0fmax_lag_seconds\x18\x14 \x01(\x01R\rmaxLagSeconds\"\xc7\x02\n" +
 	"\x05Guard\x12.\n" +
 	"\x13baseline_latency_ms\x18\x01 \x01(\x01R\x11baselineLatencyMs\x12%\n" +
 	"\x0elatency_factor\x18\x02 \x01(\x01R\rlatencyFactor\x12/\n" +
