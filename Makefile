@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION) -X github.com/hotswap-db/hotswap/agent.V
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 PKGS      := ./...
 
-.PHONY: all build test test-unit demo bench-lockqueue proto lint deps packages clean
+.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead proto lint deps packages clean
 
 all: build
 
@@ -36,6 +36,14 @@ demo: deps build
 ## bench-lockqueue: ADD COLUMN behind a long transaction, plain psql vs HotSwap
 bench-lockqueue: deps build
 	$(GO) run ./bench/lockqueue --bin $(BIN)
+
+## bench-detection: DROP INDEX under pgbench; onset to decision and rollback, vs a 10 s polling monitor
+bench-detection: deps build
+	$(GO) run ./bench/detection --bin $(BIN)
+
+## bench-overhead: pgbench TPS with no agent, an agent sampling every 1 s and every 250 ms; the sampler's own cost
+bench-overhead: deps build
+	$(GO) run ./bench/overhead --bin $(BIN)
 
 ## proto: regenerate proto/agentpb from proto/agent.proto
 proto:

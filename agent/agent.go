@@ -23,6 +23,9 @@ import (
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
 
+// maxMessageBytes bounds one message on the session: two scripts' worth and more.
+const maxMessageBytes = 4*domain.MaxScriptBytes + 1<<20
+
 // Version is the agent's version, reported to the control plane.
 var Version = "dev"
 
@@ -114,6 +117,8 @@ func (a *Agent) session(ctx context.Context, addr string) (redirect string, err 
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		// A step carries a script of up to 10 MB; its result carries the statements.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
 	)
 	if err != nil {
 		return "", fmt.Errorf("dial %s: %w", addr, err)

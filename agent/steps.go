@@ -89,12 +89,19 @@ func (a *Agent) guardStep(m *agentpb.ExecuteStep, cancel context.CancelFunc) *ac
 
 // handleCancel cancels a running step; its statement is cancelled in the database.
 func (a *Agent) handleCancel(m *agentpb.CancelStep) {
+	key := stepID(m.GetExecutionId(), m.GetStepId())
 	a.steps.mu.Lock()
-	cancel, ok := a.steps.running[stepID(m.GetExecutionId(), m.GetStepId())]
+	cancel, ok := a.steps.running[key]
+	res, done := a.steps.finished[key]
 	a.steps.mu.Unlock()
-	if ok {
+	switch {
+	case ok:
 		a.log.Warn("cancelling step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "reason", m.GetReason())
 		cancel()
+	case done:
+		// Too late to cancel: the control plane may have missed how it
+		// ended, so say it again.
+		a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_StepResult{StepResult: proto.Clone(res).(*agentpb.StepResult)}})
 	}
 }
 

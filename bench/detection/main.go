@@ -30,7 +30,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 5, "migrations to run (at least 5 for a median worth the name)")
 	flag.IntVar(&o.clients, "clients", 2, "pgbench clients")
 	flag.IntVar(&o.rows, "rows", 200_000, "rows of the items table")
-	flag.DurationVar(&o.settle, "settle", 8*time.Second, "load between a rollback and the next run (more than the baseline window)")
+	flag.DurationVar(&o.settle, "settle", 8*time.Second, "load between a rollback and the next run (more than the baseline window), plus a random part of --poll-every")
 	flag.DurationVar(&o.pollEvery, "poll-every", 10*time.Second, "interval of the polling monitor HotSwap is compared with")
 	flag.IntVar(&o.sampleMs, "sample-ms", 250, "the guard's sampling interval during a step (sampleIntervalMs)")
 	flag.Parse()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,10 +19,12 @@ const terminalTimeout = 90 * time.Second
 // result is what one run measured. Durations are from the onset: the
 // moment DROP INDEX committed.
 type result struct {
+	start     time.Time // the execution was asked for
 	onset     time.Time
 	decision  time.Duration // the agent's sample that decided (detectedAt)
 	committed time.Duration // the decision committed on the leader
 	finished  time.Duration // the rollback finished (index back)
+	rollback  time.Duration // from the decision to the rollback finished
 	decidedBy string
 	value     float64 // latency the decision saw, ms
 	threshold float64 // the threshold it crossed, ms
@@ -34,7 +37,9 @@ type result struct {
 }
 
 // runAll starts the workload, waits for a baseline and runs the migrations
-// one after the other, with o.settle of load between them.
+// one after the other, with o.settle of load between them; then it reads
+// the application's view of each run from pgbench's log, once, so that
+// reading it does not load the machine during a baseline.
 func (e *env) runAll(ctx context.Context) ([]result, error) {
 	prefix := filepath.Join(e.dir, "app")
 	bench, err := e.workload(ctx, prefix)
@@ -47,7 +52,7 @@ func (e *env) runAll(ctx context.Context) ([]result, error) {
 	}
 	var out []result
 	for i := 1; i <= e.o.runs; i++ {
-		r, err := e.oneRun(ctx, i, prefix)
+		r, err := e.oneRun(ctx, i)
 		if err != nil {
 			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
@@ -55,13 +60,21 @@ func (e *env) runAll(ctx context.Context) ([]result, error) {
 			i, ms(r.decision), ms(r.finished))
 		out = append(out, r)
 	}
+	txns, err := pgbench.ReadLog(prefix)
+	if err != nil {
+		return nil, fmt.Errorf("workload log: %w", err)
+	}
+	for i := range out {
+		out[i].app = measureApp(txns, out[i].start, out[i].onset.Add(out[i].finished+2*time.Second))
+	}
 	return out, nil
 }
 
-// oneRun executes DROP INDEX, waits for the guard to roll it back, reads
-// the application's view from pgbench's log and waits o.settle of normal
-// load (the next run's baseline) before it returns.
-func (e *env) oneRun(ctx context.Context, n int, logPrefix string) (result, error) {
+// oneRun executes DROP INDEX, waits for the guard to roll it back and
+// reads the times, then waits o.settle of normal load and up to
+// o.pollEvery more (the next run's baseline; after the last run, the time
+// pgbench takes to write its log).
+func (e *env) oneRun(ctx context.Context, n int) (result, error) {
 	start := time.Now()
 	mig, exec, err := e.execute(ctx, n)
 	if err != nil {
@@ -76,15 +89,14 @@ func (e *env) oneRun(ctx context.Context, n int, logPrefix string) (result, erro
 	if err != nil {
 		return result{}, err
 	}
-	if err := sleep(ctx, 2*time.Second); err != nil { // pgbench's log catches up
-		return result{}, err
+	r.start = start
+	// A random extra wait puts the next onset at a random phase of the
+	// polling monitor's ticks, as it would be in real life.
+	wait := e.o.settle + rand.N(e.o.pollEvery)
+	if n == e.o.runs {
+		wait = 3 * time.Second
 	}
-	txns, err := pgbench.ReadLog(logPrefix)
-	if err != nil {
-		return result{}, fmt.Errorf("workload log: %w", err)
-	}
-	r.app = measureApp(txns, start, r.onset, r.onset.Add(r.finished+2*time.Second))
-	return r, sleep(ctx, time.Until(ended.Add(e.o.settle)))
+	return r, sleep(ctx, time.Until(ended.Add(wait)))
 }
 
 // execute creates migration n (DROP INDEX items_k, rolled back by
@@ -155,7 +167,8 @@ func (e *env) figures(ctx context.Context, ex domain.Execution) (result, error) 
 		finished: d.RollbackFinishedAt.Sub(onset), decidedBy: d.DecidedBy, value: d.Value, threshold: d.Threshold}
 	tick := nextTick(onset, e.o.pollEvery)
 	r.pollDecision = tick.Sub(onset)
-	r.pollFinished = r.pollDecision + d.RollbackFinishedAt.Sub(d.DetectedAt)
+	r.rollback = d.RollbackFinishedAt.Sub(d.DetectedAt)
+	r.pollFinished = r.pollDecision + r.rollback
 	return r, nil
 }
 

@@ -154,16 +154,18 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	defer cancel()
 	sess := &session{id: s.nextID.Add(1), cancel: cancel, connectedAt: s.cfg.Clock().UTC(), stream: stream}
 	instances := agentpb.ToDomainList(hello.GetInstances())
-	s.presence.open(agent.Name, sess, instances)
-	defer s.presence.close(agent.Name, sess)
-	s.cfg.Logger.Info("agent connected", "agent", agent.Name, "instances", len(instances))
-	defer s.cfg.Logger.Info("agent disconnected", "agent", agent.Name)
 	s.commitReport(ctx, agent.Name, hello.GetHostname(), hello.GetAgentVersion(), instances)
+	// Welcome first: the session is registered, and steps can be sent to
+	// it, only once the agent knows it is accepted.
 	if err := sess.send(&agentpb.ServerMessage{Body: &agentpb.ServerMessage_Welcome{Welcome: &agentpb.Welcome{
 		ServerId: s.cfg.Raft.Self().ID, HeartbeatIntervalMs: s.cfg.HeartbeatInterval.Milliseconds(),
 	}}}); err != nil {
 		return fmt.Errorf("send welcome: %w", err)
 	}
+	s.presence.open(agent.Name, sess, instances)
+	defer s.presence.close(agent.Name, sess)
+	s.cfg.Logger.Info("agent connected", "agent", agent.Name, "instances", len(instances))
+	defer s.cfg.Logger.Info("agent disconnected", "agent", agent.Name)
 	if s.sink != nil {
 		s.sink.AgentConnected(agent.Name)
 	}

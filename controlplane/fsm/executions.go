@@ -159,9 +159,26 @@ func (s *State) applyCreateExecution(r CreateExecutionRequest) error {
 	if other, busy := s.activeOn(e.DatabaseID, e.ExecutionID); busy && !e.Queued {
 		return conflict("database is busy with execution %s (%s); retry later or queue this one", other.ExecutionID, other.Status)
 	}
+	if prior, ok := s.appliedBy(e); ok && !e.DryRun {
+		return conflict("migration is already applied on this database by execution %s (%s): roll that back first",
+			prior.ExecutionID, prior.Status)
+	}
 	e.Version = s.index
 	s.executions[e.ExecutionID] = e
 	return nil
+}
+
+// appliedBy finds a real execution of the same migration on the same
+// database that is applied or on its way: running it again would apply the
+// script twice.
+func (s *State) appliedBy(e domain.Execution) (domain.Execution, bool) {
+	for _, o := range s.executions {
+		if o.MigrationID == e.MigrationID && o.DatabaseID == e.DatabaseID && !o.DryRun &&
+			(!o.Status.Terminal() || o.Status == domain.ExecutionSucceeded) {
+			return o, true
+		}
+	}
+	return domain.Execution{}, false
 }
 
 func (s *State) applyStartExecution(r StartExecutionRequest) error {
@@ -213,7 +230,9 @@ func (s *State) applyRequestRollback(r RequestRollbackRequest) error {
 		if holder, held := s.lockHolderLocked(e.DatabaseID); held {
 			return conflict("database lock is held by execution %s", holder.ExecutionID)
 		}
-		e.Status, e.CompletedAt = domain.ExecutionRunning, time.Time{}
+		// Reopened: it takes the lock again, with a new fencing token, so
+		// agents that saw later executions accept its rollback steps.
+		e.Status, e.CompletedAt, e.FencingToken = domain.ExecutionRunning, time.Time{}, s.index
 		s.setMigrationStatus(e, domain.MigrationInProgress)
 	}
 	e.RollbackRequested, e.RollbackReason, e.RollbackRequestedBy = true, r.Reason, r.By

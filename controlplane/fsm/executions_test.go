@@ -26,7 +26,13 @@ func TestExecutionLockAndFencing(t *testing.T) {
 	if err := apply(t, f, 21, CreateExecutionRequest{Execution: newExecution("e2", false)}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second execution = %v, want conflict", err)
 	}
-	if err := apply(t, f, 22, CreateExecutionRequest{Execution: newExecution("e2", true)}); err != nil {
+	// The same migration again, even queued, would apply it twice.
+	if err := apply(t, f, 22, CreateExecutionRequest{Execution: newExecution("e2", true)}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second execution of the same migration = %v, want conflict", err)
+	}
+	e2 := newExecution("e2", true)
+	e2.MigrationID = "mig-2"
+	if err := apply(t, f, 22, CreateExecutionRequest{Execution: e2}); err != nil {
 		t.Fatalf("queued execution = %v", err)
 	}
 	if err := apply(t, f, 23, StartExecutionRequest{ExecutionID: "e1", StartedAt: time.Now()}); err != nil {

@@ -146,9 +146,9 @@ func (o *Orchestrator) commitLagDecision(ctx context.Context, id string, d domai
 	err := o.update(ctx, id, func(x *domain.Execution) []domain.LogEntry {
 		d.DecidedBy, d.CommittedAt = "leader", o.now()
 		switch {
-		case d.Action == "pause" && x.Status == domain.ExecutionRunning:
+		case d.Action == "pause" && x.Status == domain.ExecutionRunning && !x.RollingBack && !x.RollbackRequested:
 			x.Status = domain.ExecutionPaused
-		case d.Action == "resume" && x.Status == domain.ExecutionPaused && !stillLagging:
+		case d.Action == "resume" && x.Status == domain.ExecutionPaused && !stillLagging && x.PausedBy == "":
 			x.Status = domain.ExecutionRunning
 		default:
 			return nil
@@ -187,5 +187,20 @@ func (o *Orchestrator) keepSnapshots(ctx context.Context, e domain.Execution) {
 	}
 	if _, err := o.cfg.Raft.Apply(ctx, fsm.AppendSnapshotsRequest{ExecutionID: e.ExecutionID, Snapshots: batch}); err != nil {
 		o.cfg.Logger.Warn("keep snapshots", "execution", e.ExecutionID, "error", err)
+	}
+}
+
+// unpauseToRollBack lets a paused execution roll back: a rollback request
+// or the timeout wins over a pause.
+func (o *Orchestrator) unpauseToRollBack(ctx context.Context, e domain.Execution) {
+	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
+		if x.Status != domain.ExecutionPaused {
+			return nil
+		}
+		x.Status, x.PausedBy = domain.ExecutionRunning, ""
+		return []domain.LogEntry{logEntry(o.now(), "warn", "resuming the paused execution to roll it back")}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("unpause to roll back", "execution", e.ExecutionID, "error", err)
 	}
 }

@@ -97,6 +97,11 @@ func (o *Orchestrator) AgentConnected(agent string) {
 			delete(o.dispatched, k)
 		}
 	}
+	for k := range o.cancelled {
+		if agentOfKey(k) == agent {
+			delete(o.cancelled, k)
+		}
+	}
 }
 
 // StepEvent queues a step's progress report.
@@ -116,7 +121,18 @@ func (o *Orchestrator) enqueue(in inbound) {
 	case o.inbox <- in:
 	default:
 		o.cfg.Logger.Warn("orchestrator inbox full; dropping a step report", "agent", in.agent)
+		if r := in.result; r != nil {
+			o.forget(in.agent, r)
+		}
 	}
+}
+
+// forget marks a step attempt as not sent, so it is sent again and its
+// agent answers again with its result.
+func (o *Orchestrator) forget(agent string, r *agentpb.StepResult) {
+	o.mu.Lock()
+	delete(o.dispatched, stepKey(agent, r.GetExecutionId(), r.GetStepId(), int(r.GetAttempt())))
+	o.mu.Unlock()
 }
 
 // Run drives executions until ctx ends (leadership lost).
@@ -171,6 +187,10 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 			o.drive(ctx, e)
 		case domain.ExecutionPaused:
 			o.keepSnapshots(ctx, e)
+			if _, ok := o.rollbackReason(e); ok && !e.DryRun {
+				o.unpauseToRollBack(ctx, e)
+				continue
+			}
 			o.watchLag(ctx, e)
 		}
 	}
@@ -202,6 +222,8 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 	}
 	if e.DryRun && o.now().After(e.Deadline()) {
 		o.cancelRunning(e, "execution timeout")
+		o.cancelPending(ctx, e)
+		return
 	}
 	phase := activePhase(e)
 	running := runningSteps(e)
@@ -272,7 +294,8 @@ func unfinished(s *domain.Step) bool {
 
 func (o *Orchestrator) now() time.Time { return o.cfg.Clock().UTC() }
 
-// update applies fn to the current execution and commits the result. It
+// update applies fn to the current execution and commits the result; fn
+// returns the log lines of its change, nil when it changed nothing. It
 // re-reads and retries when the execution changed meanwhile (a rollback
 // request, say), so no report is lost to a race.
 func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.Execution) []domain.LogEntry) error {
@@ -282,7 +305,12 @@ func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.
 			return err
 		}
 		e.Steps = cloneSteps(e.Steps)
+		e.Decisions = append([]domain.Decision(nil), e.Decisions...)
+		e.Phases = append([]domain.PhaseView(nil), e.Phases...)
 		logs := fn(&e)
+		if logs == nil {
+			return nil // nothing to change: no Raft entry
+		}
 		e.Progress = progress(e)
 		phaseProgress(&e)
 		_, err = o.cfg.Raft.Apply(ctx, fsm.UpdateExecutionRequest{Execution: e, AppendLogs: logs})

@@ -41,7 +41,18 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 	})
 	if err != nil {
 		o.cfg.Logger.Warn("record step result", "execution", r.GetExecutionId(), "step", r.GetStepId(), "error", err)
+		if s, ok := o.stepOf(r); ok {
+			o.forget(s.Agent, r) // sent again; the agent answers again
+		}
 	}
+}
+
+func (o *Orchestrator) stepOf(r *agentpb.StepResult) (*domain.Step, bool) {
+	e, err := o.cfg.Raft.State().Execution(r.GetExecutionId())
+	if err != nil {
+		return nil, false
+	}
+	return e.Step(r.GetStepId())
 }
 
 func (o *Orchestrator) recordOutcome(s *domain.Step, r *agentpb.StepResult) {

@@ -79,12 +79,22 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 	return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Execute{Execute: &agentpb.ExecuteStep{
 		Guard: g, MonitorMs: monitorMs, Kind: s.Kind, VerifiesStepId: s.Verifies,
 		MaxLagSeconds: e.Monitoring.Thresholds.WithDefaults().ReplicationLagSeconds,
-		ExecutionId: e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
+		ExecutionId:   e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
-		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: e.Deadline().UnixMilli(), DryRun: e.DryRun,
+		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: stepDeadline(e, s).UnixMilli(), DryRun: e.DryRun,
 		Attempt: int32(s.Attempt),
 	}}}, nil
+}
+
+// stepDeadline is when a step gives up: the execution's deadline going
+// forward; a rollback gets the execution's timeout again from when it began,
+// so a rollback decided by the timeout itself is not born expired.
+func stepDeadline(e domain.Execution, s domain.Step) time.Time {
+	if s.Direction == domain.Rollback && !e.RollbackStartedAt.IsZero() {
+		return e.RollbackStartedAt.Add(time.Duration(e.TimeoutSeconds) * time.Second)
+	}
+	return e.Deadline()
 }
 
 // cancelRunning asks the agents to stop the running steps, once each.
@@ -98,7 +108,6 @@ func (o *Orchestrator) cancelStep(e domain.Execution, s *domain.Step, reason str
 	key := stepKey(s.Agent, e.ExecutionID, s.StepID, s.Attempt)
 	o.mu.Lock()
 	already := o.cancelled[key]
-	o.cancelled[key] = true
 	o.mu.Unlock()
 	if already {
 		return
@@ -106,17 +115,27 @@ func (o *Orchestrator) cancelStep(e domain.Execution, s *domain.Step, reason str
 	err := o.cfg.Dispatcher.Send(s.Agent, &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Cancel{
 		Cancel: &agentpb.CancelStep{ExecutionId: e.ExecutionID, StepId: s.StepID, Reason: reason}}})
 	if err != nil {
-		o.cfg.Logger.Warn("cancel step", "execution", e.ExecutionID, "step", s.StepID, "error", err)
+		o.cfg.Logger.Debug("cancel waits for the agent", "execution", e.ExecutionID, "step", s.StepID, "error", err)
+		return // tried again next tick, and when the agent reconnects
 	}
+	o.mu.Lock()
+	o.cancelled[key] = true
+	o.mu.Unlock()
 }
 
 // beginRollback stops the forward run and plans the rollback of what it
 // applied. A forward step still running is cancelled first; the rollback
 // is planned once its agent reports how it ended.
 func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, reason string) {
-	if len(runningSteps(e)) > 0 {
+	if running := runningSteps(e); len(running) > 0 {
 		if !e.RollbackRequested {
 			o.recordRollbackReason(ctx, e.ExecutionID, reason)
+		}
+		// Dispatch as well: an agent that lost the step's result (a leader
+		// change) answers a re-delivery with it; one still running it
+		// ignores the duplicate and obeys the cancel.
+		for _, s := range running {
+			o.dispatch(ctx, e, *s)
 		}
 		o.cancelRunning(e, "rollback: "+reason)
 		return
@@ -194,7 +213,7 @@ func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 
 func anyFailed(steps []domain.Step, dir domain.Direction) bool {
 	for _, s := range steps {
-		if s.Direction == dir && (s.Status == domain.StepFailed || (dir == domain.Rollback && s.Status == domain.StepCancelled)) {
+		if s.Direction == dir && (s.Status == domain.StepFailed || s.Status == domain.StepCancelled) {
 			return true
 		}
 	}
@@ -217,5 +236,26 @@ func (o *Orchestrator) receive(ctx context.Context, in inbound) {
 		o.bufferEvent(in.event)
 	case in.breach != nil:
 		o.applyBreach(ctx, in.agent, in.breach)
+	}
+}
+
+// cancelPending cancels the steps not started yet (a dry run past its
+// deadline starts nothing more).
+func (o *Orchestrator) cancelPending(ctx context.Context, e domain.Execution) {
+	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
+		n := 0
+		for i := range x.Steps {
+			if x.Steps[i].Status == domain.StepPending {
+				x.Steps[i].Status = domain.StepCancelled
+				n++
+			}
+		}
+		if n == 0 {
+			return nil
+		}
+		return []domain.LogEntry{logEntry(o.now(), "warn", "timeout: %d step(s) not started", n)}
+	})
+	if err != nil {
+		o.cfg.Logger.Warn("cancel pending steps", "execution", e.ExecutionID, "error", err)
 	}
 }

@@ -55,6 +55,9 @@ type Config struct {
 	MonitorWindow time.Duration
 }
 
+// maxMessageBytes bounds one agent message: two scripts' worth and more.
+const maxMessageBytes = 4*domain.MaxScriptBytes + 1<<20
+
 // Server is a running hotswapd.
 type Server struct {
 	cfg      Config
@@ -157,6 +160,8 @@ func (s *Server) listen() error {
 		MonitorWindow: s.cfg.MonitorWindow, Samples: s.samples})
 	s.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.grpc = grpc.NewServer(
+		// A step carries a script of up to 10 MB; its result carries the statements.
+		grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 10 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 	)

@@ -83,3 +83,32 @@ type Executor interface {
 	// History returns the instance's history rows, oldest first.
 	History(ctx context.Context) ([]HistoryRow, error)
 }
+
+// VerifyRequest asks a physical standby whether a step applied on its
+// primary has arrived.
+type VerifyRequest struct {
+	// ExecutionID and StepID name the verified step: the step applied on the
+	// primary, whose history row the standby must show.
+	ExecutionID, StepID string
+	// Deadline is when the verifier gives up waiting; zero means until ctx
+	// ends. The standby is checked at least once, even past the deadline.
+	Deadline time.Time
+	// MaxLagSeconds bounds the standby's replay lag once the row is there;
+	// 0 means no bound.
+	MaxLagSeconds float64
+}
+
+// Verifier checks, on a read-only standby, that a step applied on the
+// primary has been replayed: its history row is visible and replay lag is
+// within bounds. It runs nothing that writes. The contract:
+//
+//   - VerifyStep polls the standby until both hold, reporting as StepEvents
+//     that it waits, why it still waits (every few seconds), and when the
+//     step has arrived.
+//   - When req.Deadline passes first, the step ends with Outcome.Error set
+//     (empty SQLState: nothing failed in the database) and a nil error.
+//   - Called on a primary it returns an error: verify steps are for
+//     standbys. Cancelling ctx returns ctx.Err() wrapped.
+type Verifier interface {
+	VerifyStep(ctx context.Context, req VerifyRequest, events func(StepEvent)) (StepOutcome, error)
+}

@@ -137,11 +137,27 @@ func (r *stepRun) run(ctx context.Context) error {
 	return r.runStepwise(ctx, p)
 }
 
+// committedDespiteCancel reports whether the step's history row exists
+// after a cancel: a cancel that lands during or right after COMMIT must not
+// turn an applied step into one reported as not applied.
+func (r *stepRun) committedDespiteCancel() bool {
+	if r.req.DryRun {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	h, err := readStepHistory(ctx, r.c.pool, r.req.ExecutionID, r.req.StepID)
+	return err == nil && h.applied
+}
+
 // finish turns run's error into the outcome and the error the contract
 // asks for.
 func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, error) {
 	var se *statementError
 	switch {
+	case ctx.Err() != nil && r.committedDespiteCancel():
+		r.emit(levelWarn, "the cancel came after the step committed: it is applied", "")
+		return r.out, nil
 	case ctx.Err() != nil:
 		return r.out, fmt.Errorf("execute step %s: %w", r.req.StepID, ctx.Err())
 	case err == nil:

@@ -63,6 +63,14 @@ const (
 // pg_stat_statements appears, goes or changes, that sample runs a second
 // query.
 //
+// P95LatencyMs and P99LatencyMs are estimates: pg_stat_statements keeps no
+// histogram. Each of the most called statements is modelled, for the
+// interval, as a normal distribution with the interval's own mean (delta
+// time over delta calls) and standard deviation (from the growth of the sum
+// of squares, calls × (stddev² + mean²)), weighted by its calls in the
+// interval; the estimate is the percentile of that mixture, found by
+// bisection of its distribution function.
+//
 // A Sampler keeps the previous counters: it is meant for one goroutine and is
 // not safe for concurrent use. Close ends its session; Conn.Close does not.
 type Sampler struct {

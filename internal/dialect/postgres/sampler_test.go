@@ -38,6 +38,7 @@ func TestSampler(t *testing.T) {
 	}{
 		{"WorkloadLatencyAndTPS", testSamplerWorkload},
 		{"PercentileEstimates", testSamplerPercentiles},
+		{"PercentilesOfTheInterval", testSamplerIntervalSpread},
 		{"AgentExcluded", testSamplerExcludesAgent},
 		{"IdleHasNoTransactions", testSamplerIdle},
 		{"SessionsAndLockWaits", testSamplerLocks},
@@ -54,12 +55,16 @@ func TestSampler(t *testing.T) {
 	}
 }
 
-// testSamplerWorkload runs SELECT pg_sleep(0.01) in a loop and checks the
-// interval's calls, mean latency, percentiles and TPS against what the
-// workload did.
+// testSamplerWorkload runs a query of 10 ms on a table in a loop and checks
+// the interval's calls, mean latency, percentiles and TPS against what the
+// workload did. (A session that reads no table holds its transaction counts
+// back from pg_stat_database until it does.)
 func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
-	w := startWorkload(t, p.DSN("app"), "SELECT pg_sleep(0.01)")
-	w.waitCalls(t, 5)
+	execSQL(t, p.DSN("app"), "CREATE TABLE sampler_one (x int)", "INSERT INTO sampler_one VALUES (1)")
+	w := startWorkload(t, p.DSN("app"), "SELECT pg_sleep(0.01) FROM sampler_one")
+	// Past the workload's first second, whose counters are published at
+	// once, so both ends of the interval lag alike.
+	w.waitCalls(t, 120)
 	s := newSampler(t, c)
 	first, n0 := sample(t, s), w.calls()
 	if first.IntervalMs != 0 || first.Calls != 0 || first.AvgLatencyMs != 0 || first.TPS != 0 {
@@ -77,7 +82,7 @@ func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 		t.Errorf("Calls = %d, the workload completed %d statements in the interval", got.Calls, want)
 	}
 	if got.AvgLatencyMs < 8 || got.AvgLatencyMs > 30 {
-		t.Errorf("AvgLatencyMs = %v for pg_sleep(0.01), want 8..30", got.AvgLatencyMs)
+		t.Errorf("AvgLatencyMs = %v for 10 ms statements, want 8..30", got.AvgLatencyMs)
 	}
 	if got.P95LatencyMs < got.AvgLatencyMs || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
 		t.Errorf("avg/p95/p99 = %v/%v/%v, want avg <= p95 <= p99 < 60", got.AvgLatencyMs, got.P95LatencyMs, got.P99LatencyMs)
@@ -114,6 +119,34 @@ func testSamplerPercentiles(t *testing.T, p *testbed.Postgres, c *postgres.Conn)
 	}
 	if got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 80 {
 		t.Errorf("P99LatencyMs = %v, want between P95 (%v) and 80", got.P99LatencyMs, got.P95LatencyMs)
+	}
+}
+
+// testSamplerIntervalSpread runs one statement 300 times at 2 ms, then,
+// after the first sample, 100 times of which one in ten takes 50 ms: the
+// estimates follow the spread of the interval (mean 6.8 ms, standard
+// deviation 14.4 ms, so P95 about 30 ms), not the statement's quieter
+// lifetime (P95 about 19 ms).
+func testSamplerIntervalSpread(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	app := connect(t, p.DSN("app"), appName)
+	run := func(seconds float64) {
+		if _, err := app.Exec(t.Context(), "SELECT pg_sleep($1::float8), 'spread'", seconds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 300 {
+		run(0.002)
+	}
+	s := newSampler(t, c)
+	sample(t, s)
+	for i := range 100 {
+		run(map[bool]float64{true: 0.05, false: 0.002}[i%10 == 9])
+	}
+	got := sample(t, s)
+	t.Logf("sample: %+v", got)
+	if got.Calls != 100 || got.P95LatencyMs < 25 || got.P95LatencyMs > 45 || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
+		t.Errorf("calls %d, p95 %v, p99 %v: want 100 calls, p95 in 25..45 (the interval's spread), p99 in p95..60",
+			got.Calls, got.P95LatencyMs, got.P99LatencyMs)
 	}
 }
 

@@ -38,10 +38,31 @@ func (r *stepRun) runUnit(ctx context.Context, stmts []statement, done map[int]b
 	err := r.withLockRetries(ctx, needsOf(todo), func(ctx context.Context, n int) error {
 		return r.unitAttempt(ctx, todo, n)
 	})
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		r.cleanupAfterCancel(todo)
+	case err != nil:
 		r.cleanupIndexes(ctx, todo)
 	}
 	return err
+}
+
+// cleanupAfterCancel drops the invalid index a cancelled CREATE INDEX
+// CONCURRENTLY left, on a fresh session (the step's own was cancelled):
+// nothing else would remove it, since the step applied nothing.
+func (r *stepRun) cleanupAfterCancel(todo []statement) {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	fresh, err := r.c.pool.Acquire(ctx)
+	if err != nil {
+		r.emit(levelWarn, "could not clean up after the cancel: "+r.scrubText(err.Error()), "")
+		return
+	}
+	defer fresh.Release()
+	prev := r.conn
+	r.conn = fresh
+	defer func() { r.conn = prev }()
+	r.cleanupIndexes(ctx, todo)
 }
 
 // pending leaves out, and reports, the statements already done.
