@@ -107,7 +107,7 @@ func (a *Agent) handleCancel(m *agentpb.CancelStep) {
 
 func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep, g *activeGuard) {
 	a.log.Info("running step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "instance", m.GetInstanceId(),
-		"direction", m.GetDirection(), "dry_run", m.GetDryRun())
+		"kind", m.GetKind(), "direction", m.GetDirection(), "dry_run", m.GetDryRun())
 	res := &agentpb.StepResult{}
 	out, err := a.execute(ctx, m)
 	switch {
@@ -139,7 +139,8 @@ func scrubDBError(a *Agent, e *domain.DBError) *domain.DBError {
 	return &domain.DBError{Message: a.scrub(e.Message), SQLState: e.SQLState, Statement: e.Statement}
 }
 
-// execute runs the step on its instance's executor.
+// execute runs the step on its instance's executor; a verify step waits on
+// a standby for the step it verifies to arrive, and runs nothing.
 func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.StepOutcome, error) {
 	in, ok := a.instance(m.GetInstanceId())
 	if !ok {
@@ -148,6 +149,15 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 	conn, err := a.conn(ctx, in)
 	if err != nil {
 		return dialect.StepOutcome{}, err
+	}
+	if m.GetKind() == "verify" {
+		v, ok := conn.(dialect.Verifier)
+		if !ok {
+			return dialect.StepOutcome{}, fmt.Errorf("engine %s cannot verify steps on a standby yet", in.Engine)
+		}
+		req := dialect.VerifyRequest{ExecutionID: m.GetExecutionId(), StepID: m.GetVerifiesStepId(),
+			Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), MaxLagSeconds: m.GetMaxLagSeconds()}
+		return v.VerifyStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
 	}
 	ex, ok := conn.(dialect.Executor)
 	if !ok {

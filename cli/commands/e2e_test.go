@@ -338,7 +338,7 @@ func TestExecutionCommands(t *testing.T) {
 	wantContains(t, "execution show", mustHS(t, "execution", "show", m.MigrationID, r.ExecutionID),
 		"ID:", r.ExecutionID, "Strategy:", "Direct", "Timeouts:", "lock 250ms, statement none (the execution's), execution 10m0s",
 		"STEP", "STATEMENTS", "RETRIES", "s1", "exec-host/main", "forward",
-		"Log:", "info  plan: Direct: apply on the master exec-host/main", "execution requested by")
+		"Log:", "Direct: apply on the master exec-host/main", "execution requested by")
 
 	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
 	if l.Total != 1 || len(l.Executions) != 1 || l.Executions[0].ExecutionID != r.ExecutionID {

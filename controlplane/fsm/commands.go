@@ -30,6 +30,8 @@ const (
 	UpdateExecutionType MessageType = 14
 	RequestRollbackType MessageType = 15
 	AppendSnapshotsType MessageType = 16
+	PauseExecutionType  MessageType = 17
+	ResumeExecutionType MessageType = 18
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -144,6 +146,8 @@ var commands = map[MessageType]applyFunc{
 	UpdateExecutionType: decodeAnd((*State).applyUpdateExecution),
 	RequestRollbackType: decodeAnd((*State).applyRequestRollback),
 	AppendSnapshotsType: decodeAnd((*State).applyAppendSnapshots),
+	PauseExecutionType:  decodeAnd((*State).applyPauseExecution),
+	ResumeExecutionType: decodeAnd((*State).applyResumeExecution),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

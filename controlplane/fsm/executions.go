@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,94 @@ type AppendSnapshotsRequest struct {
 
 // Type implements Command.
 func (AppendSnapshotsRequest) Type() MessageType { return AppendSnapshotsType }
+
+// PauseExecutionRequest pauses a running execution between phases.
+type PauseExecutionRequest struct {
+	ExecutionID string
+	By, Reason  string
+	At          time.Time
+}
+
+// ResumeExecutionRequest resumes a paused execution. When Strategy is set,
+// the steps not started yet are replaced by Steps (a new plan of what is
+// left); what was applied stays.
+type ResumeExecutionRequest struct {
+	ExecutionID string
+	By          string
+	At          time.Time
+	Strategy    domain.Strategy
+	Steps       []domain.Step
+	Phases      []domain.PhaseView
+}
+
+// Type implements Command.
+func (PauseExecutionRequest) Type() MessageType { return PauseExecutionType }
+
+// Type implements Command.
+func (ResumeExecutionRequest) Type() MessageType { return ResumeExecutionType }
+
+func (s *State) applyPauseExecution(r PauseExecutionRequest) error {
+	e, ok := s.executions[r.ExecutionID]
+	if !ok {
+		return notFound("execution", r.ExecutionID)
+	}
+	if e.Status != domain.ExecutionRunning || e.RollingBack {
+		return conflict("execution %s is %s: only a running forward execution can be paused", e.ExecutionID, e.Status)
+	}
+	e.Status, e.PausedBy, e.Version = domain.ExecutionPaused, r.By, s.index
+	e.Logs = appendLogs(e.Logs, []domain.LogEntry{{Time: r.At, Level: "warn",
+		Message: "paused by " + r.By + ": " + r.Reason + " (running steps finish; the next phase waits)"}})
+	s.executions[e.ExecutionID] = e
+	return nil
+}
+
+func (s *State) applyResumeExecution(r ResumeExecutionRequest) error {
+	e, ok := s.executions[r.ExecutionID]
+	if !ok {
+		return notFound("execution", r.ExecutionID)
+	}
+	if e.Status != domain.ExecutionPaused {
+		return conflict("execution %s is %s, not Paused", e.ExecutionID, e.Status)
+	}
+	msg := "resumed by " + r.By
+	if r.Strategy != "" {
+		e.Steps, e.Phases = replan(e.Steps, e.Phases, r.Steps, r.Phases)
+		msg += fmt.Sprintf(", switching to %s for what is left (%d step(s))", r.Strategy, len(r.Steps))
+		e.Strategy = r.Strategy
+	}
+	e.Status, e.PausedBy, e.Version = domain.ExecutionRunning, "", s.index
+	e.Logs = appendLogs(e.Logs, []domain.LogEntry{{Time: r.At, Level: "info", Message: msg}})
+	s.executions[e.ExecutionID] = e
+	return nil
+}
+
+// replan keeps the steps that started, and their phases, and puts next
+// the new plan's steps and phases, numbered after the last phase kept.
+func replan(cur []domain.Step, curPhases []domain.PhaseView, next []domain.Step, nextPhases []domain.PhaseView) ([]domain.Step, []domain.PhaseView) {
+	var kept []domain.Step
+	top := -1
+	for _, st := range cur {
+		if st.Status != domain.StepPending {
+			kept = append(kept, st)
+			top = max(top, st.PhaseIndex)
+		}
+	}
+	var phases []domain.PhaseView
+	for _, p := range curPhases {
+		if p.Index <= top {
+			phases = append(phases, p)
+		}
+	}
+	for _, st := range next {
+		st.PhaseIndex += top + 1
+		kept = append(kept, st)
+	}
+	for _, p := range nextPhases {
+		p.Index += top + 1
+		phases = append(phases, p)
+	}
+	return kept, phases
+}
 
 // Snapshots returns the samples kept with an execution, oldest first.
 func (s *State) Snapshots(executionID string) []domain.Snapshot {

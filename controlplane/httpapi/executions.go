@@ -400,3 +400,106 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// PauseRequest is the body of POST .../executions/{executionId}/pause.
+type PauseRequest struct {
+	Reason string `json:"reason"`
+}
+
+// ResumeRequest is the body of POST .../executions/{executionId}/resume.
+type ResumeRequest struct {
+	// Strategy, when set, re-plans what is left with another strategy;
+	// what was applied stays applied.
+	Strategy domain.Strategy `json:"strategy,omitempty"`
+}
+
+func (a *API) pauseExecution(w http.ResponseWriter, r *http.Request, p principal) error {
+	e, err := a.execution(r)
+	if err != nil {
+		return err
+	}
+	var req PauseRequest
+	if body, err := readOptionalBody(r, smallBodyLimit); err != nil {
+		return err
+	} else if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if req.Reason == "" {
+		req.Reason = "no reason given"
+	}
+	if err := a.commit(w, r, fsm.PauseExecutionRequest{ExecutionID: e.ExecutionID, By: p.Name, Reason: req.Reason, At: a.now().UTC()}); err != nil {
+		return err
+	}
+	return a.writeExecution(w, e.ExecutionID)
+}
+
+func (a *API) resumeExecution(w http.ResponseWriter, r *http.Request, p principal) error {
+	e, err := a.execution(r)
+	if err != nil {
+		return err
+	}
+	var req ResumeRequest
+	if body, err := readOptionalBody(r, smallBodyLimit); err != nil {
+		return err
+	} else if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	cmd := fsm.ResumeExecutionRequest{ExecutionID: e.ExecutionID, By: p.Name, At: a.now().UTC()}
+	if req.Strategy != "" {
+		if !oneOfStrategy(req.Strategy) {
+			return badRequest("unknown strategy", domain.FieldError{Field: "strategy", Message: "must be one of Direct, Phased, Canary, BlueGreen, Shadow"})
+		}
+		db, err := a.raft.State().Database(e.DatabaseID)
+		if err != nil {
+			return err
+		}
+		plan, err := a.plan(db, req.Strategy)
+		if err != nil {
+			return err
+		}
+		cmd.Strategy, cmd.Steps, cmd.Phases = req.Strategy, remaining(e, plan), plan.Phases
+	}
+	if err := a.commit(w, r, cmd); err != nil {
+		return err
+	}
+	return a.writeExecution(w, e.ExecutionID)
+}
+
+// remaining is a new plan less what the execution already applied, its
+// step ids made unique; a verify step of an instance already applied
+// points at the step that applied it.
+func remaining(e domain.Execution, plan planner.Plan) []domain.Step {
+	appliedOn := map[string]string{} // agent/instance -> step id
+	for _, s := range e.Steps {
+		if s.Kind != domain.StepVerify && s.Direction == domain.Forward && s.Status == domain.StepSucceeded {
+			appliedOn[s.Agent+"/"+s.InstanceID] = s.StepID
+		}
+	}
+	prefix := fmt.Sprintf("r%d-", len(e.Steps))
+	renamed := map[string]string{}
+	var out []domain.Step
+	for _, s := range plan.Steps {
+		if id, done := appliedOn[s.Agent+"/"+s.InstanceID]; done && s.Kind != domain.StepVerify {
+			renamed[s.StepID] = id
+			continue
+		}
+		renamed[s.StepID] = prefix + s.StepID
+		s.StepID = prefix + s.StepID
+		out = append(out, s)
+	}
+	for i := range out {
+		if out[i].Verifies != "" {
+			out[i].Verifies = renamed[out[i].Verifies]
+		}
+	}
+	return out
+}
+
+func (a *API) writeExecution(w http.ResponseWriter, id string) error {
+	e, err := a.raft.State().Execution(id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}

@@ -141,6 +141,8 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/metrics", local, a.executionMetrics)
+	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/pause", leader, a.pauseExecution)
+	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resume", leader, a.resumeExecution)
 	a.route(mux, "GET /api/v1/databases/{id}/history", leader, a.databaseHistory)
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

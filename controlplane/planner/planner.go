@@ -139,7 +139,11 @@ func (b *builder) phased(u units) {
 	for _, r := range u.independent {
 		b.phase("replica "+name(r), "an independent copy takes the DDL itself; replicas go before the master", r)
 	}
-	b.phase("master", "the master last, once every replica took the change", u.master)
+	why := "the master last, once every replica took the change"
+	if len(u.subscribers)+len(u.independent) == 0 {
+		why = "the database has no replicas that take DDL: the master alone"
+	}
+	b.phase("master", why, u.master)
 }
 
 func (b *builder) canary(u units) {

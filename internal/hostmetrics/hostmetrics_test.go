@@ -26,7 +26,7 @@ func newFakeHost(t *testing.T) *fakeHost {
 	for _, dir := range []string{"proc", "sys/block", "sys/devices/pci0000:00/block", "sys/devices/virtual/block"} {
 		h.mkdir(dir)
 	}
-	for _, d := range []string{"sda", "sdb", "nvme0n1", "cciss!c0d0"} {
+	for _, d := range []string{"sda", "sdb", "sdc", "sdd", "nvme0n1", "cciss!c0d0"} {
 		h.symlink("../devices/pci0000:00/block/"+d, "sys/block/"+d)
 		h.mkdir("sys/devices/pci0000:00/block/" + d)
 	}

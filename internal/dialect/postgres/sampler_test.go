@@ -126,27 +126,32 @@ func testSamplerPercentiles(t *testing.T, p *testbed.Postgres, c *postgres.Conn)
 // after the first sample, 100 times of which one in ten takes 50 ms: the
 // estimates follow the spread of the interval (mean 6.8 ms, standard
 // deviation 14.4 ms, so P95 about 30 ms), not the statement's quieter
-// lifetime (P95 about 19 ms).
+// lifetime (P95 about 19 ms). Then a statement first run in the interval
+// is modelled from all its counters too.
 func testSamplerIntervalSpread(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	app := connect(t, p.DSN("app"), appName)
-	run := func(seconds float64) {
-		if _, err := app.Exec(t.Context(), "SELECT pg_sleep($1::float8), 'spread'", seconds); err != nil {
-			t.Fatal(err)
+	run := func(sql string, calls int, slowEvery int) {
+		for i := range calls {
+			seconds := 0.002
+			if i%slowEvery == slowEvery-1 {
+				seconds = 0.05
+			}
+			if _, err := app.Exec(t.Context(), sql, seconds); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	for range 300 {
-		run(0.002)
-	}
+	const old, brandNew = "SELECT pg_sleep($1::float8), 'spread'", "SELECT pg_sleep($1::float8) WHERE true"
+	run(old, 300, 1000)
 	s := newSampler(t, c)
 	sample(t, s)
-	for i := range 100 {
-		run(map[bool]float64{true: 0.05, false: 0.002}[i%10 == 9])
-	}
-	got := sample(t, s)
-	t.Logf("sample: %+v", got)
-	if got.Calls != 100 || got.P95LatencyMs < 25 || got.P95LatencyMs > 45 || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
-		t.Errorf("calls %d, p95 %v, p99 %v: want 100 calls, p95 in 25..45 (the interval's spread), p99 in p95..60",
-			got.Calls, got.P95LatencyMs, got.P99LatencyMs)
+	for _, sql := range []string{old, brandNew} {
+		run(sql, 100, 10)
+		got := sample(t, s)
+		if got.Calls != 100 || got.P95LatencyMs < 25 || got.P95LatencyMs > 45 || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
+			t.Errorf("%s: calls %d, p95 %v, p99 %v: want 100 calls, p95 in 25..45 (the interval's spread), p99 in p95..60",
+				sql, got.Calls, got.P95LatencyMs, got.P99LatencyMs)
+		}
 	}
 }
 
@@ -252,10 +257,10 @@ func testSamplerLocks(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	}
 }
 
-// testSamplerReset resets pg_stat_statements and the database's counters
-// between samples: the interval has no latency figures and nothing is
-// negative, even when the counters grew past their old values again; the
-// next interval is measured again.
+// testSamplerReset resets one statement of pg_stat_statements, then all of
+// them and the database's counters, between samples: the interval has no
+// latency figures and nothing is negative, even when the counters grew past
+// their old values again; the next interval is measured again.
 func testSamplerReset(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	app := connect(t, p.DSN("app"), appName)
 	run := func(n int) {
@@ -264,6 +269,13 @@ func testSamplerReset(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 		}
 	}
 	s := newSampler(t, c)
+	run(20)
+	sample(t, s)
+	// A reset of one statement leaves stats_reset alone: the totals drop.
+	mustExec(t, app, `SELECT pg_stat_statements_reset(0, 0, queryid) FROM pg_stat_statements
+		WHERE query = 'SELECT pg_sleep($1)'`)
+	run(3)
+	assertNoFigures(t, "one statement reset", sample(t, s))
 	run(20)
 	sample(t, s)
 	mustExec(t, app, "SELECT pg_stat_statements_reset()", "SELECT pg_stat_reset()")

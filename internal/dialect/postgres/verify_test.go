@@ -42,7 +42,7 @@ func TestVerifyStep(t *testing.T) {
 // history table behind.
 func (f *verifyFixture) testOnPrimary(t *testing.T) {
 	ev := &eventLog{}
-	out, err := f.pc.VerifyStep(t.Context(), verifyReq("exec-v", "s1", 5*time.Second), ev.record)
+	out, err := verifyOn(t, f.pc, verifyReq("exec-v", "s1", 5*time.Second), ev)
 	if err == nil || !strings.Contains(err.Error(), "not a standby") {
 		t.Fatalf("VerifyStep on the primary: outcome %+v, err %v; want a 'not a standby' error", out, err)
 	}
@@ -57,7 +57,7 @@ func (f *verifyFixture) testOnPrimary(t *testing.T) {
 // history table; that is "not arrived", not an error.
 func (f *verifyFixture) testNoHistoryTable(t *testing.T) {
 	ev := &eventLog{}
-	out, err := f.sc.VerifyStep(t.Context(), verifyReq("exec-v", "s1", 600*time.Millisecond), ev.record)
+	out, err := verifyOn(t, f.sc, verifyReq("exec-v", "s1", 600*time.Millisecond), ev)
 	if err != nil {
 		t.Fatalf("VerifyStep: %v", err)
 	}
@@ -73,7 +73,7 @@ func (f *verifyFixture) testArrives(t *testing.T) {
 	f.apply(t, "exec-v", "s1", "ALTER TABLE verified ADD COLUMN c1 int")
 	ev := &eventLog{}
 	start := time.Now()
-	out, err := f.sc.VerifyStep(t.Context(), verifyReq("exec-v", "s1", 20*time.Second), ev.record)
+	out, err := verifyOn(t, f.sc, verifyReq("exec-v", "s1", 20*time.Second), ev)
 	took := time.Since(start)
 	if err != nil || out.Error != nil {
 		t.Fatalf("VerifyStep: outcome error %+v, err %v; want success", out.Error, err)
@@ -150,7 +150,7 @@ func (f *verifyFixture) testReplayPaused(t *testing.T) {
 func (f *verifyFixture) testLagBound(t *testing.T) {
 	sdsn := f.standby.DSN(testbed.PostgresDatabase)
 	f.apply(t, "exec-v", "s3", "ALTER TABLE verified ADD COLUMN c3 int")
-	if out, err := f.sc.VerifyStep(t.Context(), verifyReq("exec-v", "s3", 10*time.Second), nil); err != nil || out.Error != nil {
+	if out, err := verifyOn(t, f.sc, verifyReq("exec-v", "s3", 10*time.Second), nil); err != nil || out.Error != nil {
 		t.Fatalf("VerifyStep before the pause: outcome error %+v, err %v", out.Error, err)
 	}
 	execSQL(t, sdsn, "SELECT pg_wal_replay_pause()")
@@ -165,7 +165,7 @@ func (f *verifyFixture) testLagBound(t *testing.T) {
 
 	req := verifyReq("exec-v", "s3", 800*time.Millisecond)
 	req.MaxLagSeconds = 0.5
-	out, err := f.sc.VerifyStep(t.Context(), req, nil)
+	out, err := verifyOn(t, f.sc, req, nil)
 	if err != nil {
 		t.Fatalf("VerifyStep with a lag bound: %v", err)
 	}
@@ -173,7 +173,7 @@ func (f *verifyFixture) testLagBound(t *testing.T) {
 		!strings.Contains(out.Error.Message, "bound 0.5 s") {
 		t.Fatalf("outcome error = %+v, want a timeout with the row present and the lag over its bound", out.Error)
 	}
-	out, err = f.sc.VerifyStep(t.Context(), verifyReq("exec-v", "s3", 2*time.Second), nil)
+	out, err = verifyOn(t, f.sc, verifyReq("exec-v", "s3", 2*time.Second), nil)
 	if err != nil || out.Error != nil {
 		t.Fatalf("VerifyStep without a lag bound: outcome error %+v, err %v; want success", out.Error, err)
 	}
@@ -185,7 +185,7 @@ func (f *verifyFixture) testLagBound(t *testing.T) {
 func (f *verifyFixture) testNeverApplied(t *testing.T) {
 	ev := &eventLog{}
 	req := verifyReq("exec-other", "s1", time.Second)
-	out, err := f.sc.VerifyStep(t.Context(), req, ev.record)
+	out, err := verifyOn(t, f.sc, req, ev)
 	ended := time.Now()
 	if err != nil {
 		t.Fatalf("VerifyStep: %v", err)
@@ -234,10 +234,23 @@ type verifyResult struct {
 func (f *verifyFixture) startVerify(t *testing.T, req dialect.VerifyRequest, ev *eventLog) <-chan verifyResult {
 	done := make(chan verifyResult, 1)
 	go func() {
-		out, err := f.sc.VerifyStep(t.Context(), req, ev.record)
+		out, err := verifyOn(t, f.sc, req, ev)
 		done <- verifyResult{out, err}
 	}()
 	return done
+}
+
+// verifyGrace is how long past its deadline a VerifyStep call may run
+// before the test gives up on it.
+const verifyGrace = 5 * time.Second
+
+// verifyOn calls VerifyStep on c, cut off verifyGrace after req's deadline
+// so that a verifier ignoring its deadline fails the test instead of
+// hanging it.
+func verifyOn(t *testing.T, c *postgres.Conn, req dialect.VerifyRequest, ev *eventLog) (dialect.StepOutcome, error) {
+	ctx, cancel := context.WithDeadline(t.Context(), req.Deadline.Add(verifyGrace))
+	defer cancel()
+	return c.VerifyStep(ctx, req, ev.record)
 }
 
 // verifyReq asks for a step with a deadline wait from now.
