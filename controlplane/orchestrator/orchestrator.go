@@ -192,6 +192,10 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 				continue
 			}
 			o.watchLag(ctx, e)
+			// Steps started before the pause still run to their end.
+			for _, s := range runningSteps(e) {
+				o.dispatch(ctx, e, *s)
+			}
 		}
 	}
 }

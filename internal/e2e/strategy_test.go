@@ -164,9 +164,15 @@ func TestPauseAndSwitchStrategy(t *testing.T) {
 		return len(e.Steps) > 0 && e.Steps[0].Status == domain.StepRunning
 	})
 	tb.api.must(http.StatusOK, "POST", "/api/v1/migrations/"+mig+"/executions/"+exec+"/pause", map[string]string{"reason": "look first"})
+	var last domain.Execution
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last: %s %s\n%s", last.Status, stepShape(last), logText(last))
+		}
+	})
 	eventually(t, 20*time.Second, "the running phase to finish while paused", func() bool {
-		e := tb.execution(mig, exec)
-		return e.Status == domain.ExecutionPaused && e.Steps[0].Status == domain.StepSucceeded
+		last = tb.execution(mig, exec)
+		return last.Status == domain.ExecutionPaused && last.Steps[0].Status == domain.StepSucceeded
 	})
 	time.Sleep(time.Second)
 	if e := tb.execution(mig, exec); e.Steps[1].Status != domain.StepPending {

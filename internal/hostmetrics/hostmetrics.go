@@ -16,7 +16,7 @@ import (
 // Host is one reading of the host's figures, over the interval since the
 // previous Read.
 type Host struct {
-	// At is when the counters were read.
+	// At is when the counters were read, in UTC.
 	At time.Time
 	// IntervalMs is the time since the previous Read; 0 on the first.
 	IntervalMs float64
@@ -78,7 +78,7 @@ func (r *Reader) Read() (Host, error) {
 	if err != nil {
 		return Host{}, err
 	}
-	h := Host{At: cur.at}
+	h := Host{At: cur.at.UTC()}
 	if r.prev != nil {
 		h = rates(r.prev, cur)
 	}
@@ -108,7 +108,9 @@ func (r *Reader) snapshot() (*snapshot, error) {
 
 // rates computes a Host from two snapshots.
 func rates(prev, cur *snapshot) Host {
-	h := Host{At: cur.at}
+	h := Host{At: cur.at.UTC()}
+	// cur.at and prev.at keep the monotonic clock reading: Sub ignores
+	// changes of the wall clock.
 	secs := cur.at.Sub(prev.at).Seconds()
 	if secs <= 0 {
 		return h

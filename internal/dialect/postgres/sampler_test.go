@@ -22,7 +22,7 @@ import (
 
 // The application sessions of these tests; the agent's carry
 // postgres.ApplicationName.
-const appName = "orders-service"
+const samplerApp = "orders-service"
 
 // TestSampler runs the sampler's cases one after the other against one
 // server: its figures are instance- or database-wide, so cases must not
@@ -61,12 +61,12 @@ func TestSampler(t *testing.T) {
 // back from pg_stat_database until it does.)
 func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	execSQL(t, p.DSN("app"), "CREATE TABLE sampler_one (x int)", "INSERT INTO sampler_one VALUES (1)")
-	w := startWorkload(t, p.DSN("app"), "SELECT pg_sleep(0.01) FROM sampler_one")
+	w := startStmtLoop(t, p.DSN("app"), "SELECT pg_sleep(0.01) FROM sampler_one")
 	// Past the workload's first second, whose counters are published at
 	// once, so both ends of the interval lag alike.
 	w.waitCalls(t, 120)
 	s := newSampler(t, c)
-	first, n0 := sample(t, s), w.calls()
+	first, n0 := takeSample(t, s), w.calls()
 	if first.IntervalMs != 0 || first.Calls != 0 || first.AvgLatencyMs != 0 || first.TPS != 0 {
 		t.Errorf("first sample = %+v, want a priming sample without rates", first)
 	}
@@ -74,7 +74,7 @@ func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 		t.Errorf("ActiveConnections = %d with one application session, want 1", first.ActiveConnections)
 	}
 	w.waitCalls(t, n0+250)
-	got, n1 := sample(t, s), w.calls()
+	got, n1 := takeSample(t, s), w.calls()
 	w.stop()
 	t.Logf("sample: %+v; workload ran %d statements", got, n1-n0)
 
@@ -94,7 +94,7 @@ func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 		t.Errorf("TPS = %v, the workload ran %.1f transactions per second", got.TPS, rate)
 	}
 	if got.IntervalMs < 2000 || got.Deadlocks != 0 || got.LockWaiters != 0 {
-		t.Errorf("interval/deadlocks/lock waiters = %v/%d/%d, want >= 1000/0/0", got.IntervalMs, got.Deadlocks, got.LockWaiters)
+		t.Errorf("interval/deadlocks/lock waiters = %v/%d/%d, want >= 2000/0/0", got.IntervalMs, got.Deadlocks, got.LockWaiters)
 	}
 }
 
@@ -103,12 +103,12 @@ func testSamplerWorkload(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 // latency, far above the mean.
 func testSamplerPercentiles(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	fast, slow := "SELECT pg_sleep(0.002)", "SELECT pg_sleep(0.05), 'slow'"
-	w := startWorkload(t, p.DSN("app"), fast, fast, fast, fast, fast, fast, fast, fast, fast, slow)
+	w := startStmtLoop(t, p.DSN("app"), fast, fast, fast, fast, fast, fast, fast, fast, fast, slow)
 	w.waitCalls(t, 20)
 	s := newSampler(t, c)
-	sample(t, s)
+	takeSample(t, s)
 	w.waitCalls(t, w.calls()+200)
-	got := sample(t, s)
+	got := takeSample(t, s)
 	w.stop()
 	t.Logf("sample: %+v", got)
 	if got.AvgLatencyMs < 4 || got.AvgLatencyMs > 15 {
@@ -129,7 +129,7 @@ func testSamplerPercentiles(t *testing.T, p *testbed.Postgres, c *postgres.Conn)
 // lifetime (P95 about 19 ms). Then a statement first run in the interval
 // is modelled from all its counters too.
 func testSamplerIntervalSpread(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
-	app := connect(t, p.DSN("app"), appName)
+	app := connect(t, p.DSN("app"), samplerApp)
 	run := func(sql string, calls int, slowEvery int) {
 		for i := range calls {
 			seconds := 0.002
@@ -144,10 +144,10 @@ func testSamplerIntervalSpread(t *testing.T, p *testbed.Postgres, c *postgres.Co
 	const old, brandNew = "SELECT pg_sleep($1::float8), 'spread'", "SELECT pg_sleep($1::float8) WHERE true"
 	run(old, 300, 1000)
 	s := newSampler(t, c)
-	sample(t, s)
+	takeSample(t, s)
 	for _, sql := range []string{old, brandNew} {
 		run(sql, 100, 10)
-		got := sample(t, s)
+		got := takeSample(t, s)
 		if got.Calls != 100 || got.P95LatencyMs < 25 || got.P95LatencyMs > 45 || got.P99LatencyMs < got.P95LatencyMs || got.P99LatencyMs > 60 {
 			t.Errorf("%s: calls %d, p95 %v, p99 %v: want 100 calls, p95 in 25..45 (the interval's spread), p99 in p95..60",
 				sql, got.Calls, got.P95LatencyMs, got.P99LatencyMs)
@@ -164,7 +164,7 @@ func testSamplerIntervalSpread(t *testing.T, p *testbed.Postgres, c *postgres.Co
 // its text, with the application's (see docs/metrics.md).
 func testSamplerExcludesAgent(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	s := newSampler(t, c)
-	sample(t, s)
+	takeSample(t, s)
 	const burst = 8
 	var wg sync.WaitGroup
 	for range burst {
@@ -181,18 +181,18 @@ func testSamplerExcludesAgent(t *testing.T, p *testbed.Postgres, c *postgres.Con
 			WHERE application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep(0.3)%'`, postgres.ApplicationName).Scan(&n)
 		return err == nil && n >= 2
 	})
-	during := sample(t, s)
+	during := takeSample(t, s)
 	if during.ActiveConnections != 0 || during.ActiveSessions != 0 {
 		t.Errorf("while only the agent works: connections/active = %d/%d, want 0/0", during.ActiveConnections, during.ActiveSessions)
 	}
 	wg.Wait()
-	app := connect(t, p.DSN("app"), appName)
+	app := connect(t, p.DSN("app"), samplerApp)
 	for range 3 {
 		if _, err := app.Exec(t.Context(), "SELECT pg_sleep(0.01)"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got := sample(t, s)
+	got := takeSample(t, s)
 	if got.Calls != 3 || got.AvgLatencyMs < 8 || got.AvgLatencyMs > 30 || got.P99LatencyMs > 60 {
 		t.Errorf("after %d agent statements of 300 ms and 3 application ones of 10 ms: calls %d, avg/p95/p99 %v/%v/%v; want 3 calls of about 10 ms",
 			burst, got.Calls, got.AvgLatencyMs, got.P95LatencyMs, got.P99LatencyMs)
@@ -206,12 +206,12 @@ func testSamplerExcludesAgent(t *testing.T, p *testbed.Postgres, c *postgres.Con
 // the database's: an idle database has no TPS.
 func testSamplerIdle(t *testing.T, _ *testbed.Postgres, c *postgres.Conn) {
 	s := newSampler(t, c)
-	sample(t, s)
+	takeSample(t, s)
 	var xacts float64
 	for range 3 {
 		// Longer than the second a backend may hold its counters back.
 		time.Sleep(1100 * time.Millisecond)
-		got := sample(t, s)
+		got := takeSample(t, s)
 		xacts += got.TPS * got.IntervalMs / 1000
 		if got.Calls != 0 || got.ActiveConnections != 0 || got.ActiveSessions != 0 {
 			t.Errorf("idle database: calls/connections/active = %d/%d/%d, want 0/0/0", got.Calls, got.ActiveConnections, got.ActiveSessions)
@@ -227,9 +227,9 @@ func testSamplerIdle(t *testing.T, _ *testbed.Postgres, c *postgres.Conn) {
 // connections and the active sessions.
 func testSamplerLocks(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	execSQL(t, p.DSN("app"), "CREATE TABLE sampler_lock (id int)")
-	holder, waiter := connect(t, p.DSN("app"), appName), connect(t, p.DSN("app"), appName)
-	connect(t, p.DSN("app"), appName) // idle
-	mustExec(t, holder, "BEGIN", "LOCK TABLE sampler_lock IN ACCESS EXCLUSIVE MODE")
+	holder, waiter := connect(t, p.DSN("app"), samplerApp), connect(t, p.DSN("app"), samplerApp)
+	connect(t, p.DSN("app"), samplerApp) // idle
+	execOn(t, holder, "BEGIN", "LOCK TABLE sampler_lock IN ACCESS EXCLUSIVE MODE")
 	blockedAt := time.Now()
 	done := make(chan error, 2)
 	go func() { _, err := waiter.Exec(t.Context(), "SELECT * FROM sampler_lock"); done <- err }()
@@ -246,13 +246,13 @@ func testSamplerLocks(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 		t.Errorf("lock waiters/connections/active = %d/%d/%d, want 1/3/1 (the agent's waiter left out)",
 			got.LockWaiters, got.ActiveConnections, got.ActiveSessions)
 	}
-	mustExec(t, holder, "COMMIT")
+	execOn(t, holder, "COMMIT")
 	for range 2 {
 		if err := <-done; err != nil {
 			t.Fatalf("blocked statement: %v", err)
 		}
 	}
-	if got := sample(t, s); got.LockWaiters != 0 || got.LockWaitMs != 0 {
+	if got := takeSample(t, s); got.LockWaiters != 0 || got.LockWaitMs != 0 {
 		t.Errorf("after the lock was released: waiters %d, wait %v ms, want 0, 0", got.LockWaiters, got.LockWaitMs)
 	}
 }
@@ -262,32 +262,32 @@ func testSamplerLocks(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 // latency figures and nothing is negative, even when the counters grew past
 // their old values again; the next interval is measured again.
 func testSamplerReset(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
-	app := connect(t, p.DSN("app"), appName)
+	app := connect(t, p.DSN("app"), samplerApp)
 	run := func(n int) {
 		for range n {
-			mustExec(t, app, "SELECT pg_sleep(0.001)")
+			execOn(t, app, "SELECT pg_sleep(0.001)")
 		}
 	}
 	s := newSampler(t, c)
 	run(20)
-	sample(t, s)
+	takeSample(t, s)
 	// A reset of one statement leaves stats_reset alone: the totals drop.
-	mustExec(t, app, `SELECT pg_stat_statements_reset(0, 0, queryid) FROM pg_stat_statements
+	execOn(t, app, `SELECT pg_stat_statements_reset(0, 0, queryid) FROM pg_stat_statements
 		WHERE query = 'SELECT pg_sleep($1)'`)
 	run(3)
-	assertNoFigures(t, "one statement reset", sample(t, s))
+	assertNoFigures(t, "one statement reset", takeSample(t, s))
 	run(20)
-	sample(t, s)
-	mustExec(t, app, "SELECT pg_stat_statements_reset()", "SELECT pg_stat_reset()")
+	takeSample(t, s)
+	execOn(t, app, "SELECT pg_stat_statements_reset()", "SELECT pg_stat_reset()")
 	run(3)
-	assertNoFigures(t, "counters below their previous values", sample(t, s))
+	assertNoFigures(t, "counters below their previous values", takeSample(t, s))
 	run(3)
-	sample(t, s)
-	mustExec(t, app, "SELECT pg_stat_statements_reset()")
+	takeSample(t, s)
+	execOn(t, app, "SELECT pg_stat_statements_reset()")
 	run(30) // past the counters of the previous sample
-	assertNoFigures(t, "counters reset and grown again", sample(t, s))
+	assertNoFigures(t, "counters reset and grown again", takeSample(t, s))
 	run(10)
-	if got := sample(t, s); got.Calls != 10 || got.AvgLatencyMs <= 0 {
+	if got := takeSample(t, s); got.Calls != 10 || got.AvgLatencyMs <= 0 {
 		t.Errorf("the interval after a reset: calls %d, avg %v, want 10 calls measured", got.Calls, got.AvgLatencyMs)
 	}
 }
@@ -312,23 +312,23 @@ func testSamplerWithoutStatements(t *testing.T, p *testbed.Postgres, _ *postgres
 	execSQL(t, p.DSN("app"), "CREATE DATABASE nostats")
 	c := open(t, p.DSN("nostats"))
 	s := newSampler(t, c)
-	app := connect(t, p.DSN("nostats"), appName)
-	sample(t, s)
-	mustExec(t, app, "SELECT pg_sleep(0.01)")
-	got := sample(t, s)
+	app := connect(t, p.DSN("nostats"), samplerApp)
+	takeSample(t, s)
+	execOn(t, app, "SELECT pg_sleep(0.01)")
+	got := takeSample(t, s)
 	if err := s.LatencyUnavailable(); !errors.Is(err, postgres.ErrNoStatementStats) || !strings.Contains(err.Error(), "not installed") {
 		t.Errorf("LatencyUnavailable() = %v, want ErrNoStatementStats saying it is not installed", err)
 	}
 	if got.Calls != 0 || got.IntervalMs <= 0 || got.ActiveConnections < 1 {
 		t.Errorf("without pg_stat_statements: %+v, want no calls but the other figures", got)
 	}
-	mustExec(t, app, "CREATE EXTENSION pg_stat_statements")
-	sample(t, s)
+	execOn(t, app, "CREATE EXTENSION pg_stat_statements")
+	takeSample(t, s)
 	if err := s.LatencyUnavailable(); err != nil {
 		t.Errorf("LatencyUnavailable() = %v once the extension is installed, want nil", err)
 	}
-	mustExec(t, app, "SELECT pg_sleep(0.01)", "SELECT pg_sleep(0.01)")
-	if got := sample(t, s); got.Calls != 2 {
+	execOn(t, app, "SELECT pg_sleep(0.01)", "SELECT pg_sleep(0.01)")
+	if got := takeSample(t, s); got.Calls != 2 {
 		t.Errorf("Calls = %d after installing pg_stat_statements and running 2 statements, want 2", got.Calls)
 	}
 }
@@ -338,10 +338,10 @@ func TestSamplerNotPreloaded(t *testing.T) {
 	p := testbed.StartPostgres(t, testbed.PostgresOptions{Settings: map[string]string{"shared_preload_libraries": ""}})
 	c := open(t, p.DSN("app"))
 	s := newSampler(t, c)
-	app := connect(t, p.DSN("app"), appName)
-	sample(t, s)
-	mustExec(t, app, "SELECT 1")
-	got := sample(t, s)
+	app := connect(t, p.DSN("app"), samplerApp)
+	takeSample(t, s)
+	execOn(t, app, "SELECT 1")
+	got := takeSample(t, s)
 	err := s.LatencyUnavailable()
 	if !errors.Is(err, postgres.ErrNoStatementStats) || !strings.Contains(err.Error(), "shared_preload_libraries") {
 		t.Errorf("LatencyUnavailable() = %v, want ErrNoStatementStats quoting the server", err)
@@ -369,10 +369,10 @@ func TestSamplerStandbyLag(t *testing.T) {
 		return s.ReplicationLagSeconds > paused.ReplicationLagSeconds+0.2
 	})
 	t.Logf("standby lag %v s then %v s; primary sees %v s", paused.ReplicationLagSeconds, later.ReplicationLagSeconds,
-		sample(t, ps).ReplicationLagSeconds)
+		takeSample(t, ps).ReplicationLagSeconds)
 	execSQL(t, standby.DSN("app"), "SELECT pg_wal_replay_resume()")
 	waitSample(t, ss, "the lag back to 0 after replay resumed", func(s domain.Sample) bool { return s.ReplicationLagSeconds == 0 })
-	if got := sample(t, ps); got.ReplicationLagSeconds < 0 || got.ReplicationLagSeconds > 60 {
+	if got := takeSample(t, ps); got.ReplicationLagSeconds < 0 || got.ReplicationLagSeconds > 60 {
 		t.Errorf("primary lag = %v, want a small non-negative figure", got.ReplicationLagSeconds)
 	}
 }
@@ -417,7 +417,7 @@ func BenchmarkSample(b *testing.B) {
 // execution time on the server.
 func benchmarkSample(b *testing.B, admin *pgx.Conn, c *postgres.Conn) {
 	s := newSampler(b, c)
-	sample(b, s)
+	takeSample(b, s)
 	var before [2]float64
 	if err := admin.QueryRow(b.Context(), samplerStatsSQL).Scan(&before[0], &before[1]); err != nil {
 		b.Fatal(err)
@@ -469,8 +469,8 @@ func newSampler(tb testing.TB, c *postgres.Conn) *postgres.Sampler {
 	return s
 }
 
-// sample takes a sample, failing the test on error.
-func sample(tb testing.TB, s *postgres.Sampler) domain.Sample {
+// takeSample takes a sample, failing the test on error.
+func takeSample(tb testing.TB, s *postgres.Sampler) domain.Sample {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), waitTimeout)
 	defer cancel()
@@ -486,14 +486,14 @@ func waitSample(t *testing.T, s *postgres.Sampler, what string, ok func(domain.S
 	t.Helper()
 	var got domain.Sample
 	waitFor(t, what, func() bool {
-		got = sample(t, s)
+		got = takeSample(t, s)
 		return ok(got)
 	})
 	return got
 }
 
-// mustExec runs stmts on conn, failing the test on error.
-func mustExec(t *testing.T, conn *pgx.Conn, stmts ...string) {
+// execOn runs stmts on conn, failing the test on error.
+func execOn(t *testing.T, conn *pgx.Conn, stmts ...string) {
 	t.Helper()
 	for _, s := range stmts {
 		if _, err := conn.Exec(t.Context(), s); err != nil {
@@ -502,21 +502,21 @@ func mustExec(t *testing.T, conn *pgx.Conn, stmts ...string) {
 	}
 }
 
-// workload runs statements in a loop on an application session and counts
+// stmtLoop runs statements in a loop on an application session and counts
 // those completed.
-type workload struct {
+type stmtLoop struct {
 	done   atomic.Int64
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// startWorkload runs sqls in turn, over and over, until stop or the end of
+// startStmtLoop runs sqls in turn, over and over, until stop or the end of
 // the test.
-func startWorkload(t *testing.T, dsn string, sqls ...string) *workload {
+func startStmtLoop(t *testing.T, dsn string, sqls ...string) *stmtLoop {
 	t.Helper()
-	conn := connect(t, dsn, appName)
+	conn := connect(t, dsn, samplerApp)
 	ctx, cancel := context.WithCancel(t.Context())
-	w := &workload{cancel: cancel}
+	w := &stmtLoop{cancel: cancel}
 	w.wg.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			if _, err := conn.Exec(ctx, sqls[i%len(sqls)]); err != nil {
@@ -533,16 +533,16 @@ func startWorkload(t *testing.T, dsn string, sqls ...string) *workload {
 }
 
 // calls returns how many statements the workload completed.
-func (w *workload) calls() int64 { return w.done.Load() }
+func (w *stmtLoop) calls() int64 { return w.done.Load() }
 
 // waitCalls waits until the workload has completed n statements.
-func (w *workload) waitCalls(t *testing.T, n int64) {
+func (w *stmtLoop) waitCalls(t *testing.T, n int64) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%d workload statements", n), func() bool { return w.calls() >= n })
 }
 
 // stop ends the workload and waits for it.
-func (w *workload) stop() {
+func (w *stmtLoop) stop() {
 	w.cancel()
 	w.wg.Wait()
 }
