@@ -416,3 +416,25 @@ func TestDatabaseHistoryAgentDown(t *testing.T) {
 		t.Errorf("-o json: exit %d, history %+v; want %d, not in sync, the instance's error", r.code, h, ExitError)
 	}
 }
+
+func TestPlanPauseResume(t *testing.T) {
+	registerDatabase(t, "plan-host", "plan_db")
+	m := createMigration(t, "plan_db", "create_p", "CREATE TABLE p (id int);")
+	out := mustHS(t, "migration", "plan", m.MigrationID, "--strategy", "canary")
+	wantContains(t, "plan output", out, "Plan (Canary):", "phase 1", "STEP", "plan-host/main", "apply")
+
+	bad := hs(t, "migration", "plan", m.MigrationID, "--strategy", "BlueGreen")
+	if bad.code != ExitError {
+		t.Errorf("plan BlueGreen: exit %d, want %d", bad.code, ExitError)
+	}
+	wantContains(t, "stderr", bad.stderr, "not available yet")
+
+	mustHS(t, "migration", "execute", m.MigrationID) // no agent: stays Running or Pending
+	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
+	exec := l.Executions[0].ExecutionID
+	resume := hs(t, "execution", "resume", m.MigrationID, exec)
+	if resume.code != ExitError {
+		t.Errorf("resume of an execution that is not paused: exit %d, want %d", resume.code, ExitError)
+	}
+	wantContains(t, "stderr", resume.stderr, "not Paused")
+}

@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -77,8 +78,74 @@ Examples:
 				},
 				Action: executionRollback,
 			},
+			{
+				Name:      "pause",
+				Usage:     "pause a running execution between phases: running steps finish, the next phase waits",
+				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
+				UsageText: `hotswap execution pause MIGRATION_ID EXECUTION_ID [--reason TEXT]
+
+Examples:
+  hotswap execution pause mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f --reason "look at the canary first"`,
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, for the execution's log"}},
+				Action: executionPause,
+			},
+			{
+				Name:      "resume",
+				Usage:     "resume a paused execution, optionally re-planning what is left with another strategy",
+				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
+				UsageText: `hotswap execution resume MIGRATION_ID EXECUTION_ID [--strategy S]
+
+With --strategy, the steps not started yet are re-planned with that strategy;
+what was applied stays applied.
+
+Examples:
+  hotswap execution resume mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f
+  hotswap execution resume mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f --strategy Direct`,
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "re-plan what is left: " + list(domain.Strategies)}},
+				Action: executionResume,
+			},
 		},
 	}
+}
+
+func executionPause(c *cli.Context) error {
+	return pauseOrResume(c, "pause", map[string]string{"reason": strings.TrimSpace(c.String("reason"))})
+}
+
+func executionResume(c *cli.Context) error {
+	body := map[string]string{}
+	if c.IsSet("strategy") {
+		body["strategy"] = string(canonical(c.String("strategy"), domain.Strategies))
+	}
+	return pauseOrResume(c, "resume", body)
+}
+
+// pauseOrResume posts to the execution's pause or resume endpoint and
+// prints the execution as it is now.
+func pauseOrResume(c *cli.Context, verb string, body map[string]string) error {
+	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/migrations/" + url.PathEscape(c.Args().Get(0)) + "/executions/" + url.PathEscape(c.Args().Get(1)) + "/" + verb
+	var e domain.Execution
+	if err := api.Do(c.Context, "POST", path, body, &e); err != nil {
+		return fmt.Errorf("%s execution: %w", verb, err)
+	}
+	return newPrinter(c).show(e, func(p printer) error {
+		p.linef("Execution %s is %s (%d%%, phase %s).", e.ExecutionID, e.Status, e.Progress, orDash(e.CurrentPhase))
+		return nil
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // intervalFlag is how often watching polls the execution.

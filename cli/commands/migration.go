@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -57,6 +58,21 @@ Examples:
   hotswap migration show mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c
   hotswap migration show mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c -o json | jq -r .migrationScript`,
 				Action: migrationShow,
+			},
+			{
+				Name:      "plan",
+				Usage:     "show the phases and steps a strategy would follow on the migration's database (changes nothing)",
+				ArgsUsage: "ID",
+				UsageText: `hotswap migration plan ID [--strategy S]
+
+The plan is made from the roles and replication links the agents report:
+replicas that take DDL first, the master last, verify steps on physical standbys.
+
+Examples:
+  hotswap migration plan mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Phased
+  hotswap migration plan mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Canary -o json`,
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default: the migration's)"}},
+				Action: migrationPlan,
 			},
 			{
 				Name:      "update",
@@ -506,4 +522,36 @@ func printExecute(p printer, r client.ExecuteResponse, dryRun, hint bool) error 
 		p.linef("\nFollow it: hotswap execution watch %s %s", r.MigrationID, r.ExecutionID)
 	}
 	return nil
+}
+
+func migrationPlan(c *cli.Context) error {
+	if err := needArgs(c, "ID"); err != nil {
+		return err
+	}
+	api, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/migrations/" + url.PathEscape(c.Args().First()) + "/plan"
+	if c.IsSet("strategy") {
+		path += "?strategy=" + url.QueryEscape(string(canonical(c.String("strategy"), domain.Strategies)))
+	}
+	var r struct {
+		Plan client.ExecutionPlan `json:"plan"`
+	}
+	if err := api.Do(c.Context, "GET", path, nil, &r); err != nil {
+		return fmt.Errorf("plan migration: %w", withFlagNames(c, err, executeFlagOf))
+	}
+	return newPrinter(c).show(r, func(p printer) error {
+		p.linef("Plan (%s):", r.Plan.Strategy)
+		for _, line := range r.Plan.Explanation {
+			p.linef("  %s", line)
+		}
+		p.linef("")
+		var rows [][]string
+		for _, s := range r.Plan.Steps {
+			rows = append(rows, []string{s.StepID, s.Phase, s.Kind, s.Agent + "/" + s.InstanceID, orDash(s.Verifies)})
+		}
+		return p.table([]string{"STEP", "PHASE", "KIND", "INSTANCE", "VERIFIES"}, rows)
+	})
 }
