@@ -333,8 +333,8 @@ func (s *State) applyRequestRollback(r RequestRollbackRequest) error {
 }
 
 func (s *State) setMigrationStatus(e domain.Execution, status domain.MigrationStatus) {
-	if e.DryRun {
-		return
+	if e.DryRun || e.ParentID != "" {
+		return // a fleet's children leave the migration's status to their parent
 	}
 	if m, ok := s.migrations[e.MigrationID]; ok {
 		m.Status = status

@@ -28,6 +28,9 @@ type ExecuteRequest struct {
 	// Monitoring overrides the thresholds and windows; zero fields keep
 	// the defaults.
 	Monitoring *domain.MonitorSettings `json:"monitoring,omitempty"`
+	// Selector, when set, rolls the migration out over every database whose
+	// labels match (Canary waves, one execution per database).
+	Selector map[string]string `json:"selector,omitempty"`
 }
 
 // ExecuteResponse is the answer of POST .../execute (202).
@@ -86,6 +89,9 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	}
 	if err := a.checkExecute(m, db, &req); err != nil {
 		return err
+	}
+	if req.Selector != nil {
+		return a.executeFleet(w, r, m, db, req, p)
 	}
 	plan, err := a.plan(db, req.Strategy)
 	if err != nil {
@@ -501,5 +507,40 @@ func (a *API) writeExecution(w http.ResponseWriter, id string) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// executeFleet starts a Canary rollout of m over the databases matching
+// the selector: a parent execution whose children the orchestrator creates
+// wave by wave.
+func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migration, template domain.Database, req ExecuteRequest, p principal) error {
+	if req.Strategy != domain.Canary {
+		return badRequest("a selector rolls out over a fleet in Canary waves",
+			domain.FieldError{Field: "strategy", Message: "use Canary with a selector"})
+	}
+	var ids []string
+	for _, db := range a.raft.State().Databases() {
+		if db.MatchesSelector(req.Selector) && db.Type == template.Type && (req.Environment == "" || db.Environment == req.Environment) {
+			ids = append(ids, db.DatabaseID)
+		}
+	}
+	if len(ids) == 0 {
+		return badRequest("no database matches the selector",
+			domain.FieldError{Field: "selector", Message: fmt.Sprintf("no %s database has the labels %v", template.Type, req.Selector)})
+	}
+	fleet := &domain.Fleet{Selector: req.Selector, Waves: planner.FleetWaves(ids), Children: map[string]string{}}
+	plan := planner.Plan{Strategy: domain.Canary}
+	for i, wave := range fleet.Waves {
+		why := fmt.Sprintf("%d of %d databases, each with its own execution and lock", len(wave), len(ids))
+		plan.Phases = append(plan.Phases, domain.PhaseView{Index: i, Name: fmt.Sprintf("wave %d", i+1), Explanation: why, Steps: len(wave)})
+		plan.Explanation = append(plan.Explanation, fmt.Sprintf("phase %d (wave %d): %s", i+1, i+1, why))
+	}
+	e := a.newExecution(m, template, req, plan, p)
+	e.DatabaseID, e.Fleet = "fleet:"+e.ExecutionID, fleet
+	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
+		Status: e.Status, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
 	return nil
 }

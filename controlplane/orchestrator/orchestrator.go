@@ -168,8 +168,8 @@ func (o *Orchestrator) reset() {
 func (o *Orchestrator) reconcile(ctx context.Context) {
 	running := 0
 	for _, e := range o.cfg.Raft.State().Executions(nil) {
-		if e.Status == domain.ExecutionRunning {
-			running++
+		if (e.Status == domain.ExecutionRunning || e.Status == domain.ExecutionPaused) && e.Fleet == nil {
+			running++ // a fleet's parent runs nothing itself: its children count
 		}
 	}
 	for _, e := range o.cfg.Raft.State().Executions(func(e *domain.Execution) bool { return !e.Status.Terminal() }) {
@@ -178,10 +178,16 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 		}
 		switch e.Status {
 		case domain.ExecutionPending:
-			if running < o.cfg.MaxConcurrent && o.start(ctx, e) {
+			if e.Fleet != nil {
+				o.start(ctx, e)
+			} else if running < o.cfg.MaxConcurrent && o.start(ctx, e) {
 				running++
 			}
 		case domain.ExecutionRunning:
+			if e.Fleet != nil {
+				o.driveFleet(ctx, e)
+				continue
+			}
 			o.keepSnapshots(ctx, e)
 			o.watchLag(ctx, e)
 			o.drive(ctx, e)
@@ -315,8 +321,12 @@ func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.
 		if logs == nil {
 			return nil // nothing to change: no Raft entry
 		}
-		e.Progress = progress(e)
-		phaseProgress(&e)
+		if e.Fleet != nil {
+			fleetProgress(&e)
+		} else {
+			e.Progress = progress(e)
+			phaseProgress(&e)
+		}
 		_, err = o.cfg.Raft.Apply(ctx, fsm.UpdateExecutionRequest{Execution: e, AppendLogs: logs})
 		if !errors.Is(err, fsm.ErrConflict) {
 			return err

@@ -258,3 +258,19 @@ func names(refs []domain.InstanceRef) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// FleetWaves splits a fleet's databases into waves of 10%, 50% and 100%,
+// at least one database per wave, in the order given.
+func FleetWaves(ids []string) [][]string {
+	var waves [][]string
+	done := 0
+	for _, share := range []float64{0.10, 0.50, 1.00} {
+		upto := min(len(ids), max(done+1, int(math.Ceil(share*float64(len(ids))))))
+		if upto <= done {
+			continue
+		}
+		waves = append(waves, ids[done:upto])
+		done = upto
+	}
+	return waves
+}

@@ -108,3 +108,17 @@ func TestRollbackReversesAppliedPhases(t *testing.T) {
 		t.Fatalf("rollback after a failed master = %s", got)
 	}
 }
+
+func TestFleetWaves(t *testing.T) {
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = string(rune('a' + i%26))
+	}
+	w := FleetWaves(ids)
+	if len(w) != 3 || len(w[0]) != 10 || len(w[1]) != 40 || len(w[2]) != 50 {
+		t.Fatalf("waves of 100 = %d/%d/%d, want 10/40/50", len(w[0]), len(w[1]), len(w[2]))
+	}
+	if w := FleetWaves(ids[:2]); len(w) != 2 || len(w[0]) != 1 || len(w[1]) != 1 {
+		t.Fatalf("waves of 2 = %v, want [1] [1]", w)
+	}
+}

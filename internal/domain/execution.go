@@ -138,6 +138,10 @@ type Execution struct {
 	// PausedBy is set when a person paused the execution: only a person
 	// resumes it (a pause for replication lag resumes by itself).
 	PausedBy string `json:"pausedBy,omitempty"`
+	// Fleet is set on a rollout over many databases; its children are one
+	// execution per database, each naming it as ParentID.
+	Fleet    *Fleet `json:"fleet,omitempty"`
+	ParentID string `json:"parentId,omitempty"`
 	// RollbackRequested is set when someone asked for a rollback; RollingBack
 	// once the orchestrator has planned the rollback steps.
 	RollbackRequested   bool   `json:"rollbackRequested,omitempty"`
@@ -193,4 +197,26 @@ type PhaseView struct {
 	Steps       int    `json:"steps"`
 	Done        int    `json:"done"`
 	Progress    int    `json:"progress"`
+}
+
+// Fleet is a rollout of one migration over the databases matching a label
+// selector, in waves; each database gets its own execution (and lock).
+type Fleet struct {
+	Selector map[string]string `json:"selector"`
+	// Waves lists the database ids of each wave: 10%, 50%, 100%.
+	Waves [][]string `json:"waves"`
+	// Wave is the index of the wave running.
+	Wave int `json:"wave"`
+	// Children maps a database id to the id of its execution.
+	Children map[string]string `json:"children"`
+}
+
+// MatchesSelector reports whether every key=value of sel is a label of d.
+func (d *Database) MatchesSelector(sel map[string]string) bool {
+	for k, v := range sel {
+		if d.Labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
