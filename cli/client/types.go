@@ -155,6 +155,9 @@ type ExecuteRequest struct {
 	// Monitoring overrides thresholds and windows; zero fields keep the
 	// server's defaults.
 	Monitoring *domain.MonitorSettings `json:"monitoring,omitempty"`
+	// Selector rolls the migration out over every database with these
+	// labels, in Canary waves.
+	Selector map[string]string `json:"selector,omitempty"`
 }
 
 // ExecutionPlan is the steps the server planned for an execution, with why

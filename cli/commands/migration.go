@@ -106,7 +106,8 @@ success means the script would apply.
 Examples:
   hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --dry-run --watch
   hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --environment Production --strategy Direct --watch
-  hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --queue --lock-timeout 2s --timeout 1h`,
+  hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --queue --lock-timeout 2s --timeout 1h
+  hotswap migration execute mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Canary --selector env=prod,service=billing --watch`,
 				Flags:  executeFlags(),
 				Action: migrationExecute,
 			},
@@ -356,6 +357,7 @@ func executeFlags() []cli.Flag {
 			Usage: "past this, the execution stops and what it applied is rolled back"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "follow the execution until it ends; exit 0 only if it succeeds"},
 		intervalFlag(),
+		&cli.StringFlag{Name: "selector", Usage: "roll out over every database with these labels, in Canary waves: env=prod,service=billing"},
 		&cli.DurationFlag{Name: "monitor-window", DefaultText: "the server's, 2m",
 			Usage: "watch each step this long against its baseline before going on (0 for none)"},
 		&cli.DurationFlag{Name: "baseline-window", DefaultText: "1m", Usage: "the samples before each step that make its baseline"},
@@ -419,6 +421,7 @@ var executeFlagOf = map[string]string{
 	"statementTimeoutMs": "statement-timeout", "timeoutSeconds": "timeout",
 	"monitoring.thresholds": "max-latency-factor, max-cpu, ...", "monitoring.baselineWindowSeconds": "baseline-window",
 	"monitoring.monitorWindowSeconds": "monitor-window", "monitoring.sampleIntervalMs": "sample-interval",
+	"selector": "selector",
 }
 
 func migrationExecute(c *cli.Context) error {
@@ -473,8 +476,26 @@ func executeRequest(c *cli.Context) (client.ExecuteRequest, error) {
 	if req.TimeoutSeconds, err = durationIn(c, "timeout", time.Second, time.Second); err != nil {
 		return req, err
 	}
-	req.Monitoring, err = monitorSettings(c)
+	if req.Monitoring, err = monitorSettings(c); err != nil {
+		return req, err
+	}
+	if c.IsSet("selector") {
+		req.Selector, err = parseSelector(c, c.String("selector"))
+	}
 	return req, err
+}
+
+// parseSelector reads "k=v,k=v".
+func parseSelector(c *cli.Context, s string) (map[string]string, error) {
+	sel := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || k == "" {
+			return nil, usageErr(c, "--selector %q: want key=value[,key=value...]", s)
+		}
+		sel[k] = v
+	}
+	return sel, nil
 }
 
 // durationIn is a duration flag in whole units, rounded up; 0 when the flag
