@@ -279,6 +279,7 @@ func (a *Agent) conn(ctx context.Context, in InstanceConfig) (dialect.Conn, erro
 }
 
 func (a *Agent) closeConns() {
+	a.watch.closeSamplers()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for id, c := range a.conns {

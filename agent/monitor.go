@@ -211,3 +211,15 @@ func (w *watcher) stepEnded(id string, g *activeGuard, succeeded bool, monitor t
 		}
 	}
 }
+
+// closeSamplers ends the samplers' own sessions.
+func (w *watcher) closeSamplers() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, st := range w.instances {
+		if c, ok := st.sampler.(interface{ Close() }); ok {
+			c.Close()
+		}
+		st.sampler = nil
+	}
+}

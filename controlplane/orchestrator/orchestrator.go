@@ -140,18 +140,28 @@ func (o *Orchestrator) Run(ctx context.Context) {
 	o.reset()
 	tick := time.NewTicker(o.cfg.Tick)
 	defer tick.Stop()
+	soon := time.NewTimer(time.Hour)
+	defer soon.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case in := <-o.inbox:
 			o.receive(ctx, in)
+			if in.result != nil || in.breach != nil {
+				soon.Reset(reactDelay) // a step ended: move on without waiting for the tick
+			}
+		case <-soon.C:
+			o.reconcile(ctx)
 		case <-tick.C:
 			o.flushEvents(ctx)
 			o.reconcile(ctx)
 		}
 	}
 }
+
+// reactDelay gathers the results that arrive together before reconciling.
+const reactDelay = 2 * time.Millisecond
 
 func (o *Orchestrator) reset() {
 	o.mu.Lock()
@@ -178,10 +188,12 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 		}
 		switch e.Status {
 		case domain.ExecutionPending:
-			if e.Fleet != nil {
-				o.start(ctx, e)
-			} else if running < o.cfg.MaxConcurrent && o.start(ctx, e) {
-				running++
+			if e.Fleet == nil && running >= o.cfg.MaxConcurrent {
+				continue
+			}
+			if o.start(ctx, e) {
+				running += btoi(e.Fleet == nil)
+				o.driveFresh(ctx, e.ExecutionID) // no need to wait for the next tick
 			}
 		case domain.ExecutionRunning:
 			if e.Fleet != nil {
@@ -204,6 +216,26 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 			}
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// driveFresh drives an execution from its newest committed state.
+func (o *Orchestrator) driveFresh(ctx context.Context, id string) {
+	e, err := o.cfg.Raft.State().Execution(id)
+	if err != nil || e.Status != domain.ExecutionRunning {
+		return
+	}
+	if e.Fleet != nil {
+		o.driveFleet(ctx, e)
+		return
+	}
+	o.drive(ctx, e)
 }
 
 // start takes the database's lock for a pending execution, if it is free.
@@ -252,6 +284,10 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 	}
 	if len(pending) > 0 {
 		o.markRunning(ctx, e, pending)
+		if fresh, err := o.cfg.Raft.State().Execution(e.ExecutionID); err == nil {
+			running = runningSteps(fresh) // dispatch what just started, now
+			e = fresh
+		}
 	}
 	for _, s := range running {
 		o.dispatch(ctx, e, *s)
