@@ -235,7 +235,10 @@ func (o *Orchestrator) driveFresh(ctx context.Context, id string) {
 		o.driveFleet(ctx, e)
 		return
 	}
-	o.drive(ctx, e)
+	o.watchLag(ctx, e) // a lagging database pauses before its first step
+	if e, err = o.cfg.Raft.State().Execution(id); err == nil && e.Status == domain.ExecutionRunning {
+		o.drive(ctx, e)
+	}
 }
 
 // start takes the database's lock for a pending execution, if it is free.

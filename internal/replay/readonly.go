@@ -224,8 +224,11 @@ func inspect(m proto.Message, visit func(proto.Message) bool) {
 
 // walk is inspect on reflected messages; it reports whether to go on.
 func walk(m protoreflect.Message, visit func(proto.Message) bool) bool {
-	if !m.IsValid() || !visit(m.Interface()) {
-		return m.IsValid() == false
+	if !m.IsValid() {
+		return true
+	}
+	if !visit(m.Interface()) {
+		return false
 	}
 	more := true
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {

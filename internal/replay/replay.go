@@ -1,0 +1,294 @@
+// Package replay replays a read-only workload against a PostgreSQL instance
+// and measures its latency, for the Shadow strategy: the agent replays the
+// same workload on the shadow instance before and after the schema change,
+// and Compare decides whether the rollout may go on.
+//
+// A workload comes from a file (ParseFile), from pg_stat_statements
+// (Capture) or from the server's statement log (CaptureLog). Whatever its
+// source, the replay never writes: a statement is kept only when its parse
+// tree shows a read (CheckReadOnly), and Run executes each one in a READ ONLY
+// transaction that it rolls back, tagged so that HotSwap's own samplers and
+// captures leave it out.
+//
+// Latencies are measured by the client around each statement (network round
+// trip and result transfer included) and the percentiles are exact: taken
+// from all the sorted measurements, not estimated.
+package replay
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+)
+
+const (
+	// Marker is the comment Run puts in front of every statement it
+	// replays, so that samplers and captures (which skip queries starting
+	// with "/* hotswap-agent") leave the replay out.
+	Marker = "/* hotswap-agent replay */"
+	// ApplicationName is the application_name of the replay's transactions.
+	ApplicationName = "hotswap-agent replay"
+
+	defaultTimeout = 30 * time.Second
+	// clientGrace is how long the client waits past the server-side
+	// statement_timeout before it gives up on a statement itself.
+	clientGrace     = 5 * time.Second
+	rollbackTimeout = 5 * time.Second
+	maxFailures     = 10
+	maxFailureText  = 300
+)
+
+// Workload is a list of read-only statements to replay, each runnable as it
+// is (no parameters).
+type Workload struct {
+	// Statements are single read-only statements.
+	Statements []string
+	// Skipped counts the statements of the source left out: refused as not
+	// read-only, or (captures) not runnable as captured or catalog noise.
+	Skipped int
+}
+
+// add keeps stmt when it is read-only, else counts it as skipped.
+func (w *Workload) add(stmt string) {
+	if CheckReadOnly(stmt) != nil {
+		w.Skipped++
+		return
+	}
+	w.Statements = append(w.Statements, stmt)
+}
+
+// ParseFile reads a workload file: SQL statements separated by semicolons,
+// comments allowed. Statements that are not read-only are skipped and
+// counted in Skipped; a file that does not parse is an error.
+func ParseFile(r io.Reader) (Workload, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return Workload{}, fmt.Errorf("read workload file: %w", err)
+	}
+	stmts, err := sqlcheck.Statements(string(b))
+	if err != nil {
+		return Workload{}, fmt.Errorf("workload file: %w", err)
+	}
+	var w Workload
+	for _, s := range stmts {
+		w.add(s)
+	}
+	return w, nil
+}
+
+// Options tunes Run.
+type Options struct {
+	// Iterations is the number of passes over the workload; 0 means 1.
+	Iterations int
+	// Concurrency is the number of sessions replaying at once; 0 means 1.
+	Concurrency int
+	// Timeout bounds each statement (statement_timeout); 0 means 30 s.
+	Timeout time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (o Options) withDefaults() Options {
+	o.Iterations = max(o.Iterations, 1)
+	o.Concurrency = max(o.Concurrency, 1)
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	return o
+}
+
+// Result is what a replay measured. Percentiles and mean are over the
+// statements that succeeded, in milliseconds; a percentile is the
+// nearest-rank value of the sorted latencies (an observed latency).
+type Result struct {
+	Runs   int // statements that succeeded, and were timed
+	Errors int // statements that failed (timeouts included)
+
+	P50Ms, P95Ms, P99Ms, MeanMs float64
+
+	// Skipped counts workload statements refused as not read-only: never
+	// sent to the server.
+	Skipped int
+	// Failures lists up to 10 distinct failing statements, with the first
+	// error of each: a statement that fails after a change is a finding.
+	Failures []Failure
+}
+
+// Failure is a statement that failed during a replay.
+type Failure struct {
+	Statement string // the statement, shortened when long
+	Error     string // its first error
+	Count     int    // how many times it failed
+}
+
+// Run replays w against pool, opts.Iterations times over, from
+// opts.Concurrency sessions, and measures each statement. Each statement
+// runs in its own READ ONLY transaction, rolled back, with application_name
+// ApplicationName and statement_timeout opts.Timeout set LOCAL to it (the
+// pool's sessions are left as they were), and Marker in front of its text.
+// A failing statement is counted, not fatal; Run returns an error when the
+// database cannot be reached or ctx ends (with what was measured so far).
+func Run(ctx context.Context, pool *pgxpool.Pool, w Workload, opts Options) (Result, error) {
+	opts = opts.withDefaults()
+	if err := pool.Ping(ctx); err != nil {
+		return Result{}, fmt.Errorf("replay: reach database: %w", err)
+	}
+	stmts, skipped := runnable(w.Statements)
+	rec := &recorder{}
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range opts.Concurrency {
+		wg.Go(func() {
+			for s := range jobs {
+				d, err := runOne(ctx, pool, s, opts.Timeout)
+				if ctx.Err() == nil {
+					rec.add(s, d, err)
+				}
+			}
+		})
+	}
+	feed(ctx, jobs, stmts, opts.Iterations)
+	close(jobs)
+	wg.Wait()
+	res := rec.result()
+	res.Skipped = skipped
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("replay interrupted after %d statements: %w", res.Runs+res.Errors, err)
+	}
+	return res, nil
+}
+
+// runnable re-checks the statements (a Workload may be built by hand) and
+// returns the read-only ones with the Marker in front, and how many were
+// refused.
+func runnable(stmts []string) (out []string, refused int) {
+	for _, s := range stmts {
+		tagged := Marker + " " + s
+		if CheckReadOnly(tagged) != nil {
+			refused++
+			continue
+		}
+		out = append(out, tagged)
+	}
+	return out, refused
+}
+
+// feed sends the statements to the workers, iterations times over, until
+// ctx ends.
+func feed(ctx context.Context, jobs chan<- string, stmts []string, iterations int) {
+	for range iterations {
+		for _, s := range stmts {
+			select {
+			case jobs <- s:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// runOne runs stmt in a READ ONLY transaction and returns how long the
+// statement itself took.
+func runOne(ctx context.Context, pool *pgxpool.Pool, stmt string, timeout time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout+clientGrace)
+	defer cancel()
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return 0, fmt.Errorf("begin read-only transaction: %w", err)
+	}
+	defer rollback(ctx, tx)
+	setup := fmt.Sprintf("SET LOCAL application_name = '%s'; SET LOCAL statement_timeout = %d",
+		ApplicationName, max(timeout.Milliseconds(), 1))
+	if _, err := tx.Exec(ctx, setup); err != nil {
+		return 0, fmt.Errorf("set up replay transaction: %w", err)
+	}
+	start := time.Now()
+	_, err = tx.Exec(ctx, stmt)
+	return time.Since(start), err
+}
+
+// rollback ends a replay transaction, even when ctx has ended.
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
+// recorder gathers the workers' measurements.
+type recorder struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	errors    int
+	failures  []Failure
+}
+
+// add records one statement's outcome.
+func (r *recorder) add(stmt string, d time.Duration, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.latencies = append(r.latencies, d)
+		return
+	}
+	r.errors++
+	stmt = shorten(stmt[len(Marker)+1:])
+	for i := range r.failures {
+		if r.failures[i].Statement == stmt {
+			r.failures[i].Count++
+			return
+		}
+	}
+	if len(r.failures) < maxFailures {
+		r.failures = append(r.failures, Failure{Statement: stmt, Error: err.Error(), Count: 1})
+	}
+}
+
+// result computes the figures from the measurements.
+func (r *recorder) result() Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lat := slices.Clone(r.latencies)
+	slices.Sort(lat)
+	res := Result{Runs: len(lat), Errors: r.errors, Failures: slices.Clone(r.failures)}
+	if len(lat) == 0 {
+		return res
+	}
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	res.MeanMs = ms(sum) / float64(len(lat))
+	res.P50Ms, res.P95Ms, res.P99Ms = percentile(lat, 50), percentile(lat, 95), percentile(lat, 99)
+	return res
+}
+
+// percentile is the nearest-rank p-th percentile of sorted, in ms: the
+// smallest value with at least p% of the values at or below it.
+func percentile(sorted []time.Duration, p float64) float64 {
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return ms(sorted[min(max(rank, 1), len(sorted))-1])
+}
+
+// ms converts a duration to fractional milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// shorten trims a statement for a report.
+func shorten(s string) string {
+	if len(s) <= maxFailureText {
+		return s
+	}
+	n := maxFailureText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,373 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+func TestCheckReadOnly(t *testing.T) {
+	cases := []struct {
+		stmt string
+		ok   bool
+	}{
+		{"SELECT 1", true},
+		{"/* note */ SELECT * FROM t WHERE id = 1 -- trailing", true},
+		{"WITH x AS (SELECT a FROM t) SELECT * FROM x", true},
+		{"SELECT 1 UNION ALL SELECT a FROM t", true},
+		{"VALUES (1), (2)", true},
+		{"SHOW work_mem", true},
+		{"EXPLAIN SELECT * FROM t", true},
+		{"EXPLAIN (ANALYZE) SELECT * FROM t", true},
+		{"EXPLAIN UPDATE t SET a = 1", true},
+		{"EXPLAIN (ANALYZE false) DELETE FROM t", true},
+		{"SELECT * FROM t WHERE a IN (SELECT b FROM u)", true},
+		{"INSERT INTO t VALUES (1)", false},
+		{"UPDATE t SET a = 1", false},
+		{"DELETE FROM t", false},
+		{"WITH i AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM i", false},
+		{"WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d", false},
+		{"SELECT * FROM t FOR UPDATE", false},
+		{"SELECT * FROM (SELECT * FROM t FOR SHARE) s", false},
+		{"SELECT * INTO t2 FROM t", false},
+		{"DO $$BEGIN DELETE FROM t; END$$", false},
+		{"EXPLAIN ANALYZE DELETE FROM t", false},
+		{"EXPLAIN (ANALYZE, BUFFERS) INSERT INTO t VALUES (1)", false},
+		{"EXPLAIN EXECUTE p", false},
+		{"SELECT pg_terminate_backend(123)", false},
+		{"SELECT pg_catalog.pg_advisory_lock(1)", false},
+		{"SELECT nextval('s')", false},
+		{"SELECT 1; SELECT 2", false},
+		{"BEGIN", false},
+		{"SET work_mem = '1GB'", false},
+		{"COPY t TO STDOUT", false},
+		{"CALL p()", false},
+		{"CREATE TABLE x (a int)", false},
+		{"", false},
+		{"SELEC 1", false},
+	}
+	for _, c := range cases {
+		err := CheckReadOnly(c.stmt)
+		if c.ok && err != nil {
+			t.Errorf("CheckReadOnly(%q) = %v, want ok", c.stmt, err)
+		}
+		if !c.ok && err == nil {
+			t.Errorf("CheckReadOnly(%q) = nil, want refused", c.stmt)
+		}
+	}
+	for _, s := range []string{"INSERT INTO t VALUES (1)", "SELECT * FROM t FOR UPDATE", "DO $$BEGIN END$$"} {
+		if err := CheckReadOnly(s); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("CheckReadOnly(%q) = %v, want ErrNotReadOnly", s, err)
+		}
+	}
+	if err := CheckReadOnly("DO $$BEGIN END$$"); err == nil || !strings.Contains(err.Error(), "DO block") {
+		t.Errorf("DO refused with %v, want a reason naming the DO block", err)
+	}
+}
+
+func TestParseFile(t *testing.T) {
+	file := `-- morning report
+SELECT * FROM orders WHERE id = 1;
+/* totals */
+WITH t AS (SELECT sum(total) AS s FROM orders) SELECT s FROM t;
+UPDATE orders SET total = 0;
+SELECT ';' AS semi FROM orders;  -- a semicolon in a string
+`
+	w, err := ParseFile(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Statements) != 3 || w.Skipped != 1 {
+		t.Fatalf("ParseFile = %d statements %q, %d skipped; want 3 and 1 skipped", len(w.Statements), w.Statements, w.Skipped)
+	}
+	if !strings.Contains(w.Statements[2], "';'") {
+		t.Errorf("third statement = %q, want the one with ';' in a string", w.Statements[2])
+	}
+	if _, err := ParseFile(strings.NewReader("SELECT FROM WHERE;")); err == nil {
+		t.Error("ParseFile accepted a file that does not parse")
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	r := &recorder{}
+	for i := 100; i >= 1; i-- {
+		r.add(Marker+" SELECT 1", time.Duration(i)*time.Millisecond, nil)
+	}
+	r.add(Marker+" SELECT 2", 0, errors.New("boom"))
+	r.add(Marker+" SELECT 2", 0, errors.New("boom again"))
+	res := r.result()
+	want := Result{Runs: 100, Errors: 2, P50Ms: 50, P95Ms: 95, P99Ms: 99, MeanMs: 50.5}
+	if res.Runs != want.Runs || res.Errors != want.Errors || res.P50Ms != want.P50Ms ||
+		res.P95Ms != want.P95Ms || res.P99Ms != want.P99Ms || res.MeanMs != want.MeanMs {
+		t.Errorf("result = %+v, want %+v", res, want)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Count != 2 || res.Failures[0].Statement != "SELECT 2" || res.Failures[0].Error != "boom" {
+		t.Errorf("failures = %+v, want SELECT 2 twice, first error boom", res.Failures)
+	}
+	one := &recorder{}
+	one.add(Marker+" SELECT 1", 3*time.Millisecond, nil)
+	if r := one.result(); r.P50Ms != 3 || r.P99Ms != 3 {
+		t.Errorf("single run: %+v, want every percentile 3 ms", r)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	base := Result{Runs: 100, P95Ms: 1.2}
+	cases := []struct {
+		name   string
+		before Result
+		after  Result
+		ok     bool
+		reason string
+	}{
+		{"slower", base, Result{Runs: 100, P95Ms: 9.8}, false, "p95 1.20 ms -> 9.80 ms (8.2x, over the 1.5x limit)"},
+		{"same", base, Result{Runs: 100, P95Ms: 1.3}, true, "p95 1.20 ms -> 1.30 ms (1.1x, within the 1.5x limit)"},
+		{"noise under the slack", Result{Runs: 10, P95Ms: 0.05}, Result{Runs: 10, P95Ms: 0.4}, true, "(8.0x, within"},
+		{"new errors", base, Result{Runs: 90, Errors: 10, P95Ms: 1.2}, false, "10 of 100 statements failed after the change"},
+		{"errors before too", Result{Runs: 90, Errors: 10, P95Ms: 1.2}, Result{Runs: 90, Errors: 10, P95Ms: 1.2}, true, "within"},
+		{"no baseline", Result{Errors: 5}, base, false, "no baseline"},
+		{"nothing after", base, Result{}, false, "no statement was replayed"},
+	}
+	for _, c := range cases {
+		ok, reason := Compare(c.before, c.after, 1.5)
+		if ok != c.ok || !strings.Contains(reason, c.reason) {
+			t.Errorf("%s: Compare = %v, %q; want %v and a reason with %q", c.name, ok, reason, c.ok, c.reason)
+		}
+	}
+}
+
+// sampleLog is a PostgreSQL stderr log with log_min_duration_statement = 0.
+const sampleLog = `2024-05-01 10:00:00.100 UTC [100] LOG:  duration: 0.050 ms  statement: SELECT v FROM items WHERE k = 1
+2024-05-01 10:00:01.000 UTC [100] LOG:  duration: 0.050 ms  statement: SELECT v
+	FROM items
+	WHERE k = 2
+2024-05-01 10:00:01.100 UTC [101] LOG:  duration: 0.020 ms  parse stmtcache_1: SELECT v FROM items WHERE k = $1 AND note <> $2
+2024-05-01 10:00:01.100 UTC [101] LOG:  duration: 0.020 ms  bind stmtcache_1: SELECT v FROM items WHERE k = $1 AND note <> $2
+2024-05-01 10:00:01.100 UTC [101] DETAIL:  parameters: $1 = '3', $2 = 'it''s, $2 = x'
+2024-05-01 10:00:01.101 UTC [101] LOG:  duration: 0.020 ms  execute stmtcache_1: SELECT v FROM items WHERE k = $1 AND note <> $2
+2024-05-01 10:00:01.101 UTC [101] DETAIL:  parameters: $1 = '3', $2 = 'it''s, $2 = x'
+2024-05-01 10:00:01.150 UTC [101] LOG:  duration: 0.020 ms  execute <unnamed>: SELECT '$1' FROM items WHERE k = $1
+2024-05-01 10:00:01.150 UTC [101] DETAIL:  Parameters: $1 = NULL
+2024-05-01 10:00:01.200 UTC [102] LOG:  duration: 0.020 ms  statement: UPDATE items SET v = 0
+2024-05-01 10:00:01.300 UTC [102] LOG:  duration: 0.020 ms  statement: /* hotswap-agent replay */ SELECT v FROM items WHERE k = 9
+2024-05-01 10:00:01.400 UTC [102] LOG:  duration: 0.020 ms  statement: SELECT relname FROM pg_class
+2024-05-01 10:00:01.500 UTC [103] LOG:  checkpoint starting: time
+2024-05-01 10:00:01.600 UTC [101] LOG:  duration: 0.020 ms  execute <unnamed>: SELECT v FROM items WHERE k = $1
+2024-05-01 10:00:01.700 UTC [101] LOG:  duration: 0.020 ms  execute <unnamed>: SELECT count(*) FROM items
+`
+
+func TestCaptureLogFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "postgres.log")
+	if err := os.WriteFile(path, []byte(sampleLog), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2024, 5, 1, 10, 0, 0, 500e6, time.UTC)
+	w, err := CaptureLog(path, since, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"SELECT v\nFROM items\nWHERE k = 2",
+		"SELECT v FROM items WHERE k = '3' AND note <> 'it''s, $2 = x'",
+		"SELECT '$1' FROM items WHERE k = NULL",
+		"SELECT count(*) FROM items",
+	}
+	if !slices.Equal(w.Statements, want) {
+		t.Errorf("statements:\n%q\nwant\n%q", w.Statements, want)
+	}
+	// UPDATE, the replay's own, pg_class, and the execute whose $1 has no value.
+	if w.Skipped != 4 {
+		t.Errorf("skipped %d, want 4", w.Skipped)
+	}
+	last, err := CaptureLog(path, time.Time{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(last.Statements, want[2:]) {
+		t.Errorf("limit 2 kept %q, want the two most recent %q", last.Statements, want[2:])
+	}
+	if _, err := CaptureLog(filepath.Join(t.TempDir(), "missing.log"), since, 10); err == nil {
+		t.Error("CaptureLog of a missing file did not fail")
+	}
+}
+
+// TestServer runs the replay against a real PostgreSQL that logs every
+// statement, with pg_stat_statements.
+func TestServer(t *testing.T) {
+	pg := testbed.StartPostgres(t, testbed.PostgresOptions{Settings: map[string]string{"log_min_duration_statement": "0"}})
+	ctx := t.Context()
+	pool, err := pgxpool.New(ctx, pg.DSN(testbed.PostgresDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	mustExec(t, pool,
+		"CREATE TABLE items (k int NOT NULL, v int NOT NULL)",
+		"INSERT INTO items SELECT i % 50000, i FROM generate_series(1, 200000) AS i",
+		"CREATE INDEX items_k ON items (k)",
+		"VACUUM ANALYZE items",
+	)
+	t.Run("IndexDropSlowsReplay", func(t *testing.T) { testIndexDrop(t, pool) })
+	t.Run("NeverWrites", func(t *testing.T) { testNeverWrites(t, pool) })
+	t.Run("Capture", func(t *testing.T) { testCapture(t, pool) })
+	t.Run("CaptureLog", func(t *testing.T) { testCaptureLog(t, pool, pg.LogPath()) })
+}
+
+// mustExec runs statements on pool, failing the test on error.
+func mustExec(t *testing.T, pool *pgxpool.Pool, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := pool.Exec(t.Context(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func testIndexDrop(t *testing.T, pool *pgxpool.Pool) {
+	var file strings.Builder
+	file.WriteString("-- point lookups by k\n")
+	for i := range 20 {
+		fmt.Fprintf(&file, "SELECT v FROM items WHERE k = %d;\n", i*997)
+	}
+	w, err := ParseFile(strings.NewReader(file.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Iterations: 2, Concurrency: 2, Timeout: 10 * time.Second}
+	before, err := Run(t.Context(), pool, w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Runs != 40 || before.Errors != 0 || before.P95Ms >= 20 {
+		t.Fatalf("before: %+v, want 40 runs, no error, p95 under 20 ms", before)
+	}
+	mustExec(t, pool, "DROP INDEX items_k")
+	after, err := Run(t.Context(), pool, w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("with index %+v; without %+v", before, after)
+	if after.P95Ms <= before.P95Ms {
+		t.Errorf("p95 %.2f ms without the index, %.2f ms with it: want it to grow", after.P95Ms, before.P95Ms)
+	}
+	ok, reason := Compare(before, after, 1.5)
+	if ok || !strings.Contains(reason, "p95") || !strings.Contains(reason, "over the 1.5x limit") {
+		t.Errorf("Compare = %v, %q; want not ok with a reason naming p95", ok, reason)
+	}
+	if ok, reason := Compare(before, before, 1.5); !ok {
+		t.Errorf("Compare of a replay with itself = not ok: %s", reason)
+	}
+	mustExec(t, pool, "CREATE INDEX items_k ON items (k)")
+}
+
+func testNeverWrites(t *testing.T, pool *pgxpool.Pool) {
+	mustExec(t, pool,
+		"CREATE TABLE counters (n int NOT NULL)",
+		"INSERT INTO counters VALUES (0)",
+		"CREATE FUNCTION bump() RETURNS int LANGUAGE sql AS 'UPDATE counters SET n = n + 1 RETURNING n'",
+	)
+	f, err := ParseFile(strings.NewReader("UPDATE counters SET n = 42; SELECT n FROM counters;"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Skipped != 1 || len(f.Statements) != 1 {
+		t.Errorf("ParseFile kept %q, skipped %d; want the UPDATE refused", f.Statements, f.Skipped)
+	}
+	w := Workload{Statements: []string{
+		"UPDATE counters SET n = 42", // refused before it is sent
+		"SELECT bump()",              // writes inside a function: the READ ONLY transaction stops it
+		"SELECT 1 / (current_setting('application_name') = 'hotswap-agent replay')::int",
+		"SELECT 1 / (current_setting('transaction_read_only') = 'on')::int",
+	}}
+	res, err := Run(t.Context(), pool, w, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 1 || res.Runs != 2 || res.Errors != 1 {
+		t.Fatalf("Run = %+v; want 1 skipped, 2 runs, 1 error", res)
+	}
+	if f := res.Failures; len(f) != 1 || f[0].Statement != "SELECT bump()" || !strings.Contains(f[0].Error, "read-only transaction") {
+		t.Errorf("failures = %+v; want SELECT bump() refused in a read-only transaction", f)
+	}
+	var n int
+	if err := pool.QueryRow(t.Context(), "SELECT n FROM counters").Scan(&n); err != nil || n != 0 {
+		t.Errorf("counters.n = %d (%v) after the replay, want 0: the replay wrote", n, err)
+	}
+}
+
+func testCapture(t *testing.T, pool *pgxpool.Pool) {
+	mustExec(t, pool, "SELECT pg_stat_statements_reset()")
+	for range 5 {
+		mustExec(t, pool, "SELECT count(*) FROM items")
+	}
+	for range 3 {
+		mustExec(t, pool, "SELECT v FROM items WHERE k = 7", "SELECT max(v) FROM items",
+			"SELECT relname FROM pg_class WHERE oid = 1259", "SELECT 1")
+	}
+	mustExec(t, pool, "UPDATE items SET v = v WHERE k = -1", "SELECT sum(v) FROM items")
+	if _, err := Run(t.Context(), pool, Workload{Statements: []string{"SELECT min(v) FROM items"}}, Options{Iterations: 10}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Capture(t.Context(), pool, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"SELECT count(*) FROM items", "SELECT max(v) FROM items", "SELECT sum(v) FROM items"}
+	if !slices.Equal(w.Statements, want) {
+		t.Errorf("Capture = %q (skipped %d), want %q", w.Statements, w.Skipped, want)
+	}
+	top, err := Capture(t.Context(), pool, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(top.Statements, want[:1]) {
+		t.Errorf("Capture(limit 1) = %q, want the most called %q", top.Statements, want[:1])
+	}
+	if _, err := Capture(t.Context(), pool, 0); err == nil {
+		t.Error("Capture with limit 0 did not fail")
+	}
+}
+
+func testCaptureLog(t *testing.T, pool *pgxpool.Pool, logPath string) {
+	since := time.Now().Truncate(time.Millisecond)
+	mustExec(t, pool,
+		"SELECT v FROM items WHERE k = 4242",
+		"SELECT v\nFROM items\nWHERE k = 4244",
+		"UPDATE items SET v = v WHERE k = -2",
+	)
+	if _, err := pool.Exec(t.Context(), "SELECT v FROM items WHERE k = $1 AND 'x' <> $2", 4243, "o'brien"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(t.Context(), pool, Workload{Statements: []string{"SELECT v FROM items WHERE k = 4245"}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := CaptureLog(logPath, since, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"SELECT v FROM items WHERE k = 4242",
+		"SELECT v\nFROM items\nWHERE k = 4244",
+		"SELECT v FROM items WHERE k = '4243' AND 'x' <> 'o''brien'",
+	}
+	if !slices.Equal(w.Statements, want) {
+		t.Fatalf("CaptureLog = %q (skipped %d), want %q", w.Statements, w.Skipped, want)
+	}
+	res, err := Run(t.Context(), pool, w, Options{})
+	if err != nil || res.Runs != 3 || res.Errors != 0 {
+		t.Errorf("replay of the captured log: %+v, %v; want 3 runs, no error", res, err)
+	}
+	later, err := CaptureLog(logPath, time.Now().Add(time.Hour), 100)
+	if err != nil || len(later.Statements) != 0 {
+		t.Errorf("CaptureLog since an hour ahead = %q, %v; want nothing", later.Statements, err)
+	}
+}
