@@ -45,6 +45,27 @@ type Config struct {
 	Instances []InstanceConfig `yaml:"instances"`
 	// LogLevel is trace, debug, info, warn or error (default info).
 	LogLevel string `yaml:"log_level"`
+	// Poolers are the connection poolers on this host the agent may switch
+	// (BlueGreen).
+	Poolers []PoolerConfig `yaml:"poolers,omitempty"`
+}
+
+// PoolerConfig is one PgBouncer the agent manages: its admin console, the
+// ini file it may rewrite, the [databases] entry it switches, and the
+// targets by name (blue, green).
+type PoolerConfig struct {
+	ID         string                  `yaml:"id"`
+	AdminDSN   string                  `yaml:"admin_dsn"`
+	ConfigFile string                  `yaml:"config_file"`
+	Database   string                  `yaml:"database"`
+	Targets    map[string]PoolerTarget `yaml:"targets"`
+}
+
+// PoolerTarget is where a pooler can send its clients.
+type PoolerTarget struct {
+	Host   string `yaml:"host"`
+	Port   int    `yaml:"port"`
+	DBName string `yaml:"dbname"`
 }
 
 // InstanceConfig is one database instance the agent serves. Its DSN, with
@@ -54,6 +75,9 @@ type InstanceConfig struct {
 	Engine  domain.DatabaseType `yaml:"engine"`
 	DSN     string              `yaml:"dsn"`
 	DSNFile string              `yaml:"dsn_file"`
+	// StatementLog is the server's log with statements logged
+	// (log_min_duration_statement = 0), to capture a workload from.
+	StatementLog string `yaml:"statement_log,omitempty"`
 }
 
 // LoadConfig reads and checks a config file.

@@ -108,6 +108,10 @@ func (a *Agent) handleCancel(m *agentpb.CancelStep) {
 func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep, g *activeGuard) {
 	a.log.Info("running step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "instance", m.GetInstanceId(),
 		"kind", m.GetKind(), "direction", m.GetDirection(), "dry_run", m.GetDryRun())
+	if isSpecial(m.GetKind()) {
+		a.finishStep(key, m, a.runSpecial(ctx, m))
+		return
+	}
 	res := &agentpb.StepResult{}
 	out, err := a.execute(ctx, m)
 	switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/planner"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/replay"
 )
 
 // ExecuteRequest is the body of POST /api/v1/migrations/{id}/execute.
@@ -31,6 +33,17 @@ type ExecuteRequest struct {
 	// Selector, when set, rolls the migration out over every database whose
 	// labels match (Canary waves, one execution per database).
 	Selector map[string]string `json:"selector,omitempty"`
+	// Shadow tunes a Shadow rollout.
+	Shadow *ShadowRequest `json:"shadow,omitempty"`
+}
+
+// ShadowRequest tunes a Shadow rollout.
+type ShadowRequest struct {
+	// Workload is a workload file: read-only SQL statements separated by
+	// semicolons. Empty: the master's recent workload is captured.
+	Workload     string  `json:"workload,omitempty"`
+	Iterations   int     `json:"iterations,omitempty"`   // passes over the workload, default 20
+	MaxP95Factor float64 `json:"maxP95Factor,omitempty"` // default 1.5
 }
 
 // ExecuteResponse is the answer of POST .../execute (202).
@@ -93,11 +106,19 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if req.Selector != nil {
 		return a.executeFleet(w, r, m, db, req, p)
 	}
+	shadow, err := shadowRun(req)
+	if err != nil {
+		return err
+	}
 	plan, err := a.plan(db, req.Strategy)
+	if shadow != nil && err == nil {
+		plan, err = a.wrapPlan(planner.ShadowPlan(db, a.topology, len(shadow.Workload) == 0))
+	}
 	if err != nil {
 		return err
 	}
 	e := a.newExecution(m, db, req, plan, p)
+	e.Shadow = shadow
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err
 	}
@@ -223,7 +244,11 @@ func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRe
 
 // plan plans a strategy on a database from what its agents report.
 func (a *API) plan(db domain.Database, strategy domain.Strategy) (planner.Plan, error) {
-	plan, err := planner.Forward(db, strategy, a.topology)
+	return a.wrapPlan(planner.Forward(db, strategy, a.topology))
+}
+
+// wrapPlan turns a planning error into the API's.
+func (a *API) wrapPlan(plan planner.Plan, err error) (planner.Plan, error) {
 	var unsupported *planner.ErrUnsupported
 	switch {
 	case errors.As(err, &unsupported):
@@ -543,4 +568,38 @@ func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migr
 	writeJSON(w, http.StatusAccepted, ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
 		Status: e.Status, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
 	return nil
+}
+
+// shadowRun reads a Shadow rollout's settings; nil for other strategies.
+func shadowRun(req ExecuteRequest) (*domain.ShadowRun, error) {
+	if req.Strategy != domain.Shadow {
+		if req.Shadow != nil {
+			return nil, badRequest("shadow settings need strategy Shadow", domain.FieldError{Field: "shadow", Message: "use strategy Shadow"})
+		}
+		return nil, nil
+	}
+	sr := ShadowRequest{}
+	if req.Shadow != nil {
+		sr = *req.Shadow
+	}
+	run := &domain.ShadowRun{Source: "captured", Iterations: sr.Iterations, MaxP95Factor: sr.MaxP95Factor}
+	if run.Iterations == 0 {
+		run.Iterations = 20
+	}
+	if run.MaxP95Factor == 0 {
+		run.MaxP95Factor = 1.5
+	}
+	if run.Iterations < 1 || run.Iterations > 10_000 || run.MaxP95Factor < 1 {
+		return nil, badRequest("bad shadow settings", domain.FieldError{Field: "shadow",
+			Message: "iterations from 1 to 10000, maxP95Factor at least 1"})
+	}
+	if sr.Workload != "" {
+		w, err := replay.ParseFile(strings.NewReader(sr.Workload))
+		if err != nil || len(w.Statements) == 0 {
+			return nil, badRequest("the workload has no replayable statement", domain.FieldError{Field: "shadow.workload",
+				Message: fmt.Sprintf("read-only SQL statements separated by semicolons (%d refused as not read-only): %v", w.Skipped, err)})
+		}
+		run.Workload, run.Source = w.Statements, "file"
+	}
+	return run, nil
 }

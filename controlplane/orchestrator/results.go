@@ -19,12 +19,13 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 			return nil // stale: an older attempt, or already recorded
 		}
 		o.recordOutcome(s, r)
+		shadowLogs := o.recordShadow(x, s, r)
 		entry := o.resultLog(s, r)
-		logs := []domain.LogEntry{entry}
+		logs := append([]domain.LogEntry{entry}, shadowLogs...)
 		if b := r.GetBreach(); b != nil && !x.RollbackRequested {
 			logs = append(logs, o.decideRollback(x, agentpb.BreachToDecision(b), s.StepID, "agent "+s.Agent)...)
 		}
-		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && s.Kind != domain.StepVerify &&
+		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && s.Kind == domain.StepApply &&
 			!x.DryRun && x.Monitoring.MonitorWindowSeconds > 0 {
 			x.MonitorUntil = o.now().Add(time.Duration(x.Monitoring.MonitorWindowSeconds) * time.Second)
 			x.CurrentPhase = s.Phase + " (monitor window)"

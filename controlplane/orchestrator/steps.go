@@ -77,7 +77,8 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 	}
 	g, monitorMs := guardFor(e, s)
 	return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Execute{Execute: &agentpb.ExecuteStep{
-		Guard: g, MonitorMs: monitorMs, Kind: s.Kind, VerifiesStepId: s.Verifies,
+		Guard: g, MonitorMs: monitorMs, Kind: s.Kind, VerifiesStepId: s.Verifies, PoolerId: s.Pooler, SwitchTo: s.SwitchTo,
+		Workload: shadowWorkload(e, s), ReplayIterations: shadowIterations(e),
 		MaxLagSeconds: e.Monitoring.Thresholds.WithDefaults().ReplicationLagSeconds,
 		ExecutionId:   e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
@@ -258,4 +259,18 @@ func (o *Orchestrator) cancelPending(ctx context.Context, e domain.Execution) {
 	if err != nil {
 		o.cfg.Logger.Warn("cancel pending steps", "execution", e.ExecutionID, "error", err)
 	}
+}
+
+func shadowWorkload(e domain.Execution, s domain.Step) []string {
+	if e.Shadow == nil || s.Kind != domain.StepReplay {
+		return nil
+	}
+	return e.Shadow.Workload
+}
+
+func shadowIterations(e domain.Execution) int32 {
+	if e.Shadow == nil {
+		return 0
+	}
+	return int32(e.Shadow.Iterations)
 }

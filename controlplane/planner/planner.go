@@ -57,14 +57,70 @@ func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan,
 		b.phased(units)
 	case domain.Canary:
 		b.canary(units)
+	case domain.Shadow:
+		if err := b.shadow(units, true); err != nil {
+			return Plan{}, err
+		}
 	default:
-		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "not available yet; use Direct, Phased or Canary"}
+		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "not available yet; use Direct, Phased, Canary or Shadow"}
 	}
 	if strategy != domain.Direct {
 		b.verify(units.standbys, "verify")
 	}
 	b.explainSkipped(units)
 	return b.plan, nil
+}
+
+// ShadowPlan plans a Shadow rollout; capture says whether the master's
+// workload is captured first (no workload file was given).
+func ShadowPlan(db domain.Database, topo Topology, capture bool) (Plan, error) {
+	units, err := classify(db, topo)
+	if err != nil {
+		return Plan{}, err
+	}
+	b := &builder{plan: Plan{Strategy: domain.Shadow}}
+	if err := b.shadow(units, capture); err != nil {
+		return Plan{}, err
+	}
+	b.verify(units.standbys, "verify")
+	return b.plan, nil
+}
+
+// The phases of the shadow trial.
+const (
+	PhaseCapture      = "shadow: capture workload"
+	PhaseReplayBefore = "shadow: replay before"
+	PhaseShadowApply  = "shadow: apply"
+	PhaseReplayAfter  = "shadow: replay after"
+)
+
+// shadow adds the trial on the shadow instance, then a Phased rollout.
+func (b *builder) shadow(u units, capture bool) error {
+	if len(u.shadows) == 0 {
+		return &ErrUnsupported{Strategy: domain.Shadow, Reason: "register an instance with role ShadowReplica to try the change on"}
+	}
+	sh := u.shadows[0]
+	if capture {
+		b.phase(PhaseCapture, "capture the master's recent read workload (pg_stat_statements, or its statement log)", u.master)
+		b.kind(domain.StepCapture)
+	}
+	b.phase(PhaseReplayBefore, "replay the workload on the shadow "+name(sh)+" before the change: its baseline", sh)
+	b.kind(domain.StepReplay)
+	b.phase(PhaseShadowApply, "apply the change on the shadow", sh)
+	b.phase(PhaseReplayAfter, "replay it again after the change; go on only if p95 latency stays within the limit", sh)
+	b.kind(domain.StepReplay)
+	b.phased(u)
+	return nil
+}
+
+// kind sets the kind of the last phase's steps.
+func (b *builder) kind(k string) {
+	idx := len(b.plan.Phases) - 1
+	for i := range b.plan.Steps {
+		if b.plan.Steps[i].PhaseIndex == idx {
+			b.plan.Steps[i].Kind = k
+		}
+	}
 }
 
 // units are a database's instances by what a rollout does with them.
@@ -171,7 +227,7 @@ func (b *builder) verify(standbys []domain.InstanceRef, name string) {
 	if len(standbys) == 0 {
 		return
 	}
-	master := b.plan.Steps[len(b.plan.Steps)-1]
+	master := b.plan.Steps[len(b.plan.Steps)-1] // the master's apply: always the last phase before
 	idx := len(b.plan.Phases)
 	b.plan.Phases = append(b.plan.Phases, domain.PhaseView{Index: idx, Name: name, Steps: len(standbys),
 		Explanation: fmt.Sprintf("physical standbys are read-only: the change reaches them through WAL; check that step %s arrived on %s and replay lag is within bounds", master.StepID, names(standbys))})
@@ -202,7 +258,7 @@ func Rollback(steps []domain.Step) []domain.Step {
 	var out []domain.Step
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
-		if s.Direction != domain.Forward || s.Kind == domain.StepVerify || !applied(s) {
+		if s.Direction != domain.Forward || s.Kind != domain.StepApply || !applied(s) {
 			continue
 		}
 		rb := newStep(s.StepID+"-rollback", "rollback of "+s.Phase, domain.Rollback, domain.InstanceRef{Agent: s.Agent, InstanceID: s.InstanceID})

@@ -74,6 +74,12 @@ const (
 	// StepVerify waits on a physical standby until a step applied on its
 	// primary has arrived through WAL; it runs nothing.
 	StepVerify = "verify"
+	// StepCapture captures an instance's recent read workload.
+	StepCapture = "capture"
+	// StepReplay replays the captured (or supplied) read workload.
+	StepReplay = "replay"
+	// StepSwitch switches a pooler the agent manages to another target.
+	StepSwitch = "switch"
 )
 
 // Step is one script applied on one instance, or one check on a standby.
@@ -101,6 +107,12 @@ type Step struct {
 	Reverts string `json:"reverts,omitempty"`
 	// Verifies names the step whose arrival a verify step checks.
 	Verifies string `json:"verifies,omitempty"`
+	// Replay is what a replay step measured.
+	Replay *ReplayResult `json:"replay,omitempty"`
+	// Pooler and SwitchTo name, for a switch step, the pooler (on Agent)
+	// and the target it switches to.
+	Pooler   string `json:"pooler,omitempty"`
+	SwitchTo string `json:"switchTo,omitempty"`
 	// Baseline is what the step's instance looked like before it started.
 	Baseline *Baseline `json:"baseline,omitempty"`
 }
@@ -142,6 +154,10 @@ type Execution struct {
 	// execution per database, each naming it as ParentID.
 	Fleet    *Fleet `json:"fleet,omitempty"`
 	ParentID string `json:"parentId,omitempty"`
+	// Shadow is set on a Shadow rollout: the workload and its comparison.
+	Shadow *ShadowRun `json:"shadow,omitempty"`
+	// BlueGreen is set on a BlueGreen rollout.
+	BlueGreen *BlueGreenSpec `json:"blueGreen,omitempty"`
 	// RollbackRequested is set when someone asked for a rollback; RollingBack
 	// once the orchestrator has planned the rollback steps.
 	RollbackRequested   bool   `json:"rollbackRequested,omitempty"`
@@ -219,4 +235,40 @@ func (d *Database) MatchesSelector(sel map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// ReplayResult is what replaying a workload on an instance measured.
+type ReplayResult struct {
+	Runs       int     `json:"runs"`
+	Errors     int     `json:"errors"`
+	P50Ms      float64 `json:"p50Ms"`
+	P95Ms      float64 `json:"p95Ms"`
+	P99Ms      float64 `json:"p99Ms"`
+	MeanMs     float64 `json:"meanMs"`
+	FirstError string  `json:"firstError,omitempty"`
+}
+
+// ShadowRun is a Shadow rollout's workload and verdict: the workload is
+// replayed on the shadow before and after the change, and the rollout goes
+// on only if p95 latency stays within MaxP95Factor.
+type ShadowRun struct {
+	// Workload is the read-only statements replayed: from a workload file,
+	// or captured from the master.
+	Workload     []string      `json:"workload"`
+	Source       string        `json:"source"` // file or captured
+	Iterations   int           `json:"iterations"`
+	MaxP95Factor float64       `json:"maxP95Factor"`
+	Before       *ReplayResult `json:"before,omitempty"`
+	After        *ReplayResult `json:"after,omitempty"`
+	Verdict      string        `json:"verdict,omitempty"`
+	Passed       bool          `json:"passed"`
+}
+
+// BlueGreenSpec names the green instance and the pooler switched to it.
+type BlueGreenSpec struct {
+	Green  InstanceRef `json:"green"`
+	Agent  string      `json:"poolerAgent"`
+	Pooler string      `json:"pooler"`
+	// Switched is true while the pooler points at green.
+	Switched bool `json:"switched"`
 }

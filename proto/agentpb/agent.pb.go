@@ -790,8 +790,15 @@ type ExecuteStep struct {
 	Kind           string  `protobuf:"bytes,18,opt,name=kind,proto3" json:"kind,omitempty"`
 	VerifiesStepId string  `protobuf:"bytes,19,opt,name=verifies_step_id,json=verifiesStepId,proto3" json:"verifies_step_id,omitempty"`
 	MaxLagSeconds  float64 `protobuf:"fixed64,20,opt,name=max_lag_seconds,json=maxLagSeconds,proto3" json:"max_lag_seconds,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For kind "replay": the read-only workload to replay, and how many passes.
+	// Kind "capture" captures the instance's recent read workload instead.
+	Workload         []string `protobuf:"bytes,21,rep,name=workload,proto3" json:"workload,omitempty"`
+	ReplayIterations int32    `protobuf:"varint,22,opt,name=replay_iterations,json=replayIterations,proto3" json:"replay_iterations,omitempty"`
+	// For kind "switch": the pooler to switch and the target it switches to.
+	PoolerId      string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
+	SwitchTo      string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -964,6 +971,127 @@ func (x *ExecuteStep) GetMaxLagSeconds() float64 {
 	return 0
 }
 
+func (x *ExecuteStep) GetWorkload() []string {
+	if x != nil {
+		return x.Workload
+	}
+	return nil
+}
+
+func (x *ExecuteStep) GetReplayIterations() int32 {
+	if x != nil {
+		return x.ReplayIterations
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetPoolerId() string {
+	if x != nil {
+		return x.PoolerId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetSwitchTo() string {
+	if x != nil {
+		return x.SwitchTo
+	}
+	return ""
+}
+
+// ReplayResult is what replaying a workload measured (exact percentiles).
+type ReplayResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Runs          int32                  `protobuf:"varint,1,opt,name=runs,proto3" json:"runs,omitempty"`
+	Errors        int32                  `protobuf:"varint,2,opt,name=errors,proto3" json:"errors,omitempty"`
+	P50Ms         float64                `protobuf:"fixed64,3,opt,name=p50_ms,json=p50Ms,proto3" json:"p50_ms,omitempty"`
+	P95Ms         float64                `protobuf:"fixed64,4,opt,name=p95_ms,json=p95Ms,proto3" json:"p95_ms,omitempty"`
+	P99Ms         float64                `protobuf:"fixed64,5,opt,name=p99_ms,json=p99Ms,proto3" json:"p99_ms,omitempty"`
+	MeanMs        float64                `protobuf:"fixed64,6,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	FirstError    string                 `protobuf:"bytes,7,opt,name=first_error,json=firstError,proto3" json:"first_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayResult) Reset() {
+	*x = ReplayResult{}
+	mi := &file_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayResult) ProtoMessage() {}
+
+func (x *ReplayResult) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayResult.ProtoReflect.Descriptor instead.
+func (*ReplayResult) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReplayResult) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *ReplayResult) GetErrors() int32 {
+	if x != nil {
+		return x.Errors
+	}
+	return 0
+}
+
+func (x *ReplayResult) GetP50Ms() float64 {
+	if x != nil {
+		return x.P50Ms
+	}
+	return 0
+}
+
+func (x *ReplayResult) GetP95Ms() float64 {
+	if x != nil {
+		return x.P95Ms
+	}
+	return 0
+}
+
+func (x *ReplayResult) GetP99Ms() float64 {
+	if x != nil {
+		return x.P99Ms
+	}
+	return 0
+}
+
+func (x *ReplayResult) GetMeanMs() float64 {
+	if x != nil {
+		return x.MeanMs
+	}
+	return 0
+}
+
+func (x *ReplayResult) GetFirstError() string {
+	if x != nil {
+		return x.FirstError
+	}
+	return ""
+}
+
 // Guard is the baseline and thresholds a step is watched against.
 type Guard struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
@@ -981,7 +1109,7 @@ type Guard struct {
 
 func (x *Guard) Reset() {
 	*x = Guard{}
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -993,7 +1121,7 @@ func (x *Guard) String() string {
 func (*Guard) ProtoMessage() {}
 
 func (x *Guard) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1006,7 +1134,7 @@ func (x *Guard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Guard.ProtoReflect.Descriptor instead.
 func (*Guard) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{9}
+	return file_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Guard) GetBaselineLatencyMs() float64 {
@@ -1090,7 +1218,7 @@ type Sample struct {
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1230,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1243,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10}
+	return file_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Sample) GetInstanceId() string {
@@ -1240,7 +1368,7 @@ type Samples struct {
 
 func (x *Samples) Reset() {
 	*x = Samples{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1380,7 @@ func (x *Samples) String() string {
 func (*Samples) ProtoMessage() {}
 
 func (x *Samples) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1393,7 @@ func (x *Samples) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Samples.ProtoReflect.Descriptor instead.
 func (*Samples) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Samples) GetSamples() []*Sample {
@@ -1293,7 +1421,7 @@ type GuardBreach struct {
 
 func (x *GuardBreach) Reset() {
 	*x = GuardBreach{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1433,7 @@ func (x *GuardBreach) String() string {
 func (*GuardBreach) ProtoMessage() {}
 
 func (x *GuardBreach) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1446,7 @@ func (x *GuardBreach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuardBreach.ProtoReflect.Descriptor instead.
 func (*GuardBreach) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GuardBreach) GetExecutionId() string {
@@ -1390,7 +1518,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1530,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1543,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CancelStep) GetExecutionId() string {
@@ -1454,7 +1582,7 @@ type StatementResult struct {
 
 func (x *StatementResult) Reset() {
 	*x = StatementResult{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1594,7 @@ func (x *StatementResult) String() string {
 func (*StatementResult) ProtoMessage() {}
 
 func (x *StatementResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1607,7 @@ func (x *StatementResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
 func (*StatementResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StatementResult) GetIndex() int32 {
@@ -1540,7 +1668,7 @@ type StepEvent struct {
 
 func (x *StepEvent) Reset() {
 	*x = StepEvent{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1552,7 +1680,7 @@ func (x *StepEvent) String() string {
 func (*StepEvent) ProtoMessage() {}
 
 func (x *StepEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1565,7 +1693,7 @@ func (x *StepEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
 func (*StepEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StepEvent) GetExecutionId() string {
@@ -1629,7 +1757,7 @@ type DBError struct {
 
 func (x *DBError) Reset() {
 	*x = DBError{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1769,7 @@ func (x *DBError) String() string {
 func (*DBError) ProtoMessage() {}
 
 func (x *DBError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1782,7 @@ func (x *DBError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DBError.ProtoReflect.Descriptor instead.
 func (*DBError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DBError) GetMessage() string {
@@ -1691,14 +1819,16 @@ type StepResult struct {
 	Error          *DBError               `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`                             // the database refused the script
 	AgentError     string                 `protobuf:"bytes,9,opt,name=agent_error,json=agentError,proto3" json:"agent_error,omitempty"` // the agent could not run it (unreachable, stale fencing token)
 	Cancelled      bool                   `protobuf:"varint,10,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
-	Breach         *GuardBreach           `protobuf:"bytes,11,opt,name=breach,proto3" json:"breach,omitempty"` // set when the agent cancelled the step for a breach
+	Breach         *GuardBreach           `protobuf:"bytes,11,opt,name=breach,proto3" json:"breach,omitempty"`     // set when the agent cancelled the step for a breach
+	Replay         *ReplayResult          `protobuf:"bytes,12,opt,name=replay,proto3" json:"replay,omitempty"`     // kind "replay"
+	Workload       []string               `protobuf:"bytes,13,rep,name=workload,proto3" json:"workload,omitempty"` // kind "capture"
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StepResult) Reset() {
 	*x = StepResult{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1840,7 @@ func (x *StepResult) String() string {
 func (*StepResult) ProtoMessage() {}
 
 func (x *StepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1853,7 @@ func (x *StepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
 func (*StepResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StepResult) GetExecutionId() string {
@@ -1803,6 +1933,20 @@ func (x *StepResult) GetBreach() *GuardBreach {
 	return nil
 }
 
+func (x *StepResult) GetReplay() *ReplayResult {
+	if x != nil {
+		return x.Replay
+	}
+	return nil
+}
+
+func (x *StepResult) GetWorkload() []string {
+	if x != nil {
+		return x.Workload
+	}
+	return nil
+}
+
 // HistoryRequest asks for an instance's history table.
 type HistoryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1814,7 +1958,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +1970,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +1983,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *HistoryRequest) GetRequestId() string {
@@ -1875,7 +2019,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2031,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2044,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -1985,7 +2129,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2141,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2154,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -2094,7 +2238,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb5\x05\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb8\x06\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2119,7 +2263,20 @@ const file_agent_proto_rawDesc = "" +
 	"monitor_ms\x18\x11 \x01(\x03R\tmonitorMs\x12\x12\n" +
 	"\x04kind\x18\x12 \x01(\tR\x04kind\x12(\n" +
 	"\x10verifies_step_id\x18\x13 \x01(\tR\x0everifiesStepId\x12&\n" +
-	"\x0fmax_lag_seconds\x18\x14 \x01(\x01R\rmaxLagSeconds\"\xc7\x02\n" +
+	"\x0fmax_lag_seconds\x18\x14 \x01(\x01R\rmaxLagSeconds\x12\x1a\n" +
+	"\bworkload\x18\x15 \x03(\tR\bworkload\x12+\n" +
+	"\x11replay_iterations\x18\x16 \x01(\x05R\x10replayIterations\x12\x1b\n" +
+	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
+	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\"\xb9\x01\n" +
+	"\fReplayResult\x12\x12\n" +
+	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
+	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +
+	"\x06p50_ms\x18\x03 \x01(\x01R\x05p50Ms\x12\x15\n" +
+	"\x06p95_ms\x18\x04 \x01(\x01R\x05p95Ms\x12\x15\n" +
+	"\x06p99_ms\x18\x05 \x01(\x01R\x05p99Ms\x12\x17\n" +
+	"\amean_ms\x18\x06 \x01(\x01R\x06meanMs\x12\x1f\n" +
+	"\vfirst_error\x18\a \x01(\tR\n" +
+	"firstError\"\xc7\x02\n" +
 	"\x05Guard\x12.\n" +
 	"\x13baseline_latency_ms\x18\x01 \x01(\x01R\x11baselineLatencyMs\x12%\n" +
 	"\x0elatency_factor\x18\x02 \x01(\x01R\rlatencyFactor\x12/\n" +
@@ -2192,7 +2349,7 @@ const file_agent_proto_rawDesc = "" +
 	"\aDBError\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1b\n" +
 	"\tsql_state\x18\x02 \x01(\tR\bsqlState\x12\x1c\n" +
-	"\tstatement\x18\x03 \x01(\tR\tstatement\"\xb5\x03\n" +
+	"\tstatement\x18\x03 \x01(\tR\tstatement\"\x89\x04\n" +
 	"\n" +
 	"StepResult\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -2209,7 +2366,9 @@ const file_agent_proto_rawDesc = "" +
 	"agentError\x12\x1c\n" +
 	"\tcancelled\x18\n" +
 	" \x01(\bR\tcancelled\x125\n" +
-	"\x06breach\x18\v \x01(\v2\x1d.hotswap.agent.v1.GuardBreachR\x06breach\"P\n" +
+	"\x06breach\x18\v \x01(\v2\x1d.hotswap.agent.v1.GuardBreachR\x06breach\x126\n" +
+	"\x06replay\x18\f \x01(\v2\x1e.hotswap.agent.v1.ReplayResultR\x06replay\x12\x1a\n" +
+	"\bworkload\x18\r \x03(\tR\bworkload\"P\n" +
 	"\x0eHistoryRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -2250,7 +2409,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
@@ -2261,49 +2420,51 @@ var file_agent_proto_goTypes = []any{
 	(*Welcome)(nil),         // 6: hotswap.agent.v1.Welcome
 	(*Redirect)(nil),        // 7: hotswap.agent.v1.Redirect
 	(*ExecuteStep)(nil),     // 8: hotswap.agent.v1.ExecuteStep
-	(*Guard)(nil),           // 9: hotswap.agent.v1.Guard
-	(*Sample)(nil),          // 10: hotswap.agent.v1.Sample
-	(*Samples)(nil),         // 11: hotswap.agent.v1.Samples
-	(*GuardBreach)(nil),     // 12: hotswap.agent.v1.GuardBreach
-	(*CancelStep)(nil),      // 13: hotswap.agent.v1.CancelStep
-	(*StatementResult)(nil), // 14: hotswap.agent.v1.StatementResult
-	(*StepEvent)(nil),       // 15: hotswap.agent.v1.StepEvent
-	(*DBError)(nil),         // 16: hotswap.agent.v1.DBError
-	(*StepResult)(nil),      // 17: hotswap.agent.v1.StepResult
-	(*HistoryRequest)(nil),  // 18: hotswap.agent.v1.HistoryRequest
-	(*HistoryRow)(nil),      // 19: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil), // 20: hotswap.agent.v1.HistoryResponse
+	(*ReplayResult)(nil),    // 9: hotswap.agent.v1.ReplayResult
+	(*Guard)(nil),           // 10: hotswap.agent.v1.Guard
+	(*Sample)(nil),          // 11: hotswap.agent.v1.Sample
+	(*Samples)(nil),         // 12: hotswap.agent.v1.Samples
+	(*GuardBreach)(nil),     // 13: hotswap.agent.v1.GuardBreach
+	(*CancelStep)(nil),      // 14: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil), // 15: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),       // 16: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),         // 17: hotswap.agent.v1.DBError
+	(*StepResult)(nil),      // 18: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),  // 19: hotswap.agent.v1.HistoryRequest
+	(*HistoryRow)(nil),      // 20: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil), // 21: hotswap.agent.v1.HistoryResponse
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
 	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	15, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
-	17, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	20, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
-	11, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
-	12, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
+	16, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	18, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	21, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	12, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
+	13, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
 	6,  // 7: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
 	7,  // 8: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
 	8,  // 9: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	13, // 10: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	18, // 11: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	14, // 10: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	19, // 11: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
 	4,  // 12: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
 	4,  // 13: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
 	5,  // 14: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	9,  // 15: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	10, // 16: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	14, // 17: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	14, // 18: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	16, // 19: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	12, // 20: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	19, // 21: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	0,  // 22: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 23: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	23, // [23:24] is the sub-list for method output_type
-	22, // [22:23] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	10, // 15: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
+	11, // 16: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	15, // 17: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	15, // 18: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	17, // 19: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	13, // 20: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	9,  // 21: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	20, // 22: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	0,  // 23: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 24: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	24, // [24:25] is the sub-list for method output_type
+	23, // [23:24] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -2333,7 +2494,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
