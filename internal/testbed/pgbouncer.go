@@ -281,6 +281,7 @@ func (b *PgBouncer) ini() string {
 		{"ignore_startup_parameters", "extra_float_digits"},
 		{"server_login_retry", "1"},
 		{"server_connect_timeout", "5"},
+		{"query_wait_timeout", "20"},
 		{"max_client_conn", "200"},
 		{"default_pool_size", "10"},
 	}
