@@ -71,9 +71,9 @@ type Config struct {
 
 // Target is the server a [databases] entry points at.
 type Target struct {
-	Host   string
-	Port   int
-	DBName string
+	Host   string // host name or address (host=)
+	Port   int    // TCP port (port=)
+	DBName string // database on that server (dbname=)
 }
 
 // String returns host:port/dbname.
@@ -194,7 +194,15 @@ func (r *switchRun) run(ctx context.Context) error {
 	if err := r.apply(ctx, updated); err != nil {
 		return r.abort(ctx, err)
 	}
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	return r.resume(ctx)
+}
+
+// cleanupContext bounds what must happen after PAUSE even when the
+// caller's context has ended: restoring and resuming.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
 
 // prepare reads the ini and computes its new text, before anything is
@@ -277,7 +285,7 @@ func (r *switchRun) apply(ctx context.Context, updated []byte) error {
 // whatever the undo could not do.
 func (r *switchRun) abort(ctx context.Context, cause error) error {
 	r.emit(levelError, cause.Error())
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	errs := []error{cause}
 	if r.written {
