@@ -70,6 +70,9 @@ func New(cfg Config, log hclog.Logger) *Agent {
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
 	}
+	for _, p := range cfg.Poolers {
+		a.secrets = append(a.secrets, secretsOf(p.AdminDSN)...)
+	}
 	a.secrets = append(a.secrets, cfg.Token)
 	return a
 }

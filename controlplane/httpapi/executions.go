@@ -35,6 +35,15 @@ type ExecuteRequest struct {
 	Selector map[string]string `json:"selector,omitempty"`
 	// Shadow tunes a Shadow rollout.
 	Shadow *ShadowRequest `json:"shadow,omitempty"`
+	// BlueGreen names a BlueGreen rollout's green instance and pooler.
+	BlueGreen *BlueGreenRequest `json:"blueGreen,omitempty"`
+}
+
+// BlueGreenRequest names the green instance ("agent/instance") and the
+// pooler the agent manages ("agent/pooler").
+type BlueGreenRequest struct {
+	Green  string `json:"green"`
+	Pooler string `json:"pooler"`
 }
 
 // ShadowRequest tunes a Shadow rollout.
@@ -110,15 +119,24 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
-	plan, err := a.plan(db, req.Strategy)
-	if shadow != nil && err == nil {
+	bg, err := blueGreenSpec(db, req)
+	if err != nil {
+		return err
+	}
+	var plan planner.Plan
+	switch {
+	case bg != nil:
+		plan, err = a.wrapPlan(planner.BlueGreenPlan(db, *bg))
+	case shadow != nil:
 		plan, err = a.wrapPlan(planner.ShadowPlan(db, a.topology, len(shadow.Workload) == 0))
+	default:
+		plan, err = a.plan(db, req.Strategy)
 	}
 	if err != nil {
 		return err
 	}
 	e := a.newExecution(m, db, req, plan, p)
-	e.Shadow = shadow
+	e.Shadow, e.BlueGreen = shadow, bg
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err
 	}
@@ -602,4 +620,27 @@ func shadowRun(req ExecuteRequest) (*domain.ShadowRun, error) {
 		run.Workload, run.Source = w.Statements, "file"
 	}
 	return run, nil
+}
+
+// blueGreenSpec reads a BlueGreen rollout's green instance and pooler.
+func blueGreenSpec(db domain.Database, req ExecuteRequest) (*domain.BlueGreenSpec, error) {
+	if req.Strategy != domain.BlueGreen {
+		if req.BlueGreen != nil {
+			return nil, badRequest("blueGreen settings need strategy BlueGreen", domain.FieldError{Field: "blueGreen", Message: "use strategy BlueGreen"})
+		}
+		return nil, nil
+	}
+	if req.BlueGreen == nil {
+		return nil, badRequest("BlueGreen needs its green instance and pooler",
+			domain.FieldError{Field: "blueGreen", Message: `{"green": "agent/instance", "pooler": "agent/pooler"}`})
+	}
+	gAgent, gInst, ok1 := strings.Cut(req.BlueGreen.Green, "/")
+	pAgent, pID, ok2 := strings.Cut(req.BlueGreen.Pooler, "/")
+	if !ok1 || !ok2 || gAgent == "" || gInst == "" || pAgent == "" || pID == "" {
+		return nil, badRequest("bad blueGreen settings", domain.FieldError{Field: "blueGreen",
+			Message: `green and pooler are "agent/instance" and "agent/pooler"`})
+	}
+	blue, _ := db.Master()
+	return &domain.BlueGreenSpec{Blue: blue, Green: domain.InstanceRef{Agent: gAgent, InstanceID: gInst},
+		Agent: pAgent, Pooler: pID}, nil
 }

@@ -39,17 +39,97 @@ func (o *Orchestrator) Breach(agent string, b *agentpb.GuardBreach) {
 	o.enqueue(inbound{agent: agent, breach: b})
 }
 
-// baseline computes what the step's instance looked like before it starts.
+// baseline computes what the step's watched instance looked like before it
+// starts.
 func (o *Orchestrator) baseline(e *domain.Execution, s *domain.Step) domain.Baseline {
 	window := time.Duration(e.Monitoring.BaselineWindowSeconds) * time.Second
 	now := o.now()
-	return guard.Compute(o.cfg.Store.Range(monitor.Key{Agent: s.Agent, Instance: s.InstanceID}, now.Add(-window), now))
+	return guard.Compute(o.cfg.Store.Range(baselineKey(e, s), now.Add(-window), now))
+}
+
+// baselineKey is the instance whose past makes a step's baseline: for a
+// pooler switch, the instance serving the traffic before it.
+func baselineKey(e *domain.Execution, s *domain.Step) monitor.Key {
+	if s.Kind == domain.StepSwitch && e.BlueGreen != nil {
+		from := e.BlueGreen.Blue
+		if s.SwitchTo != "green" {
+			from = e.BlueGreen.Green
+		}
+		return monitor.Key{Agent: from.Agent, Instance: from.InstanceID}
+	}
+	return monitor.Key{Agent: s.Agent, Instance: s.InstanceID}
+}
+
+// watchedKey is the instance whose counters judge a step: its own, or for
+// a pooler switch the instance the traffic goes to.
+func watchedKey(e *domain.Execution, s *domain.Step) monitor.Key {
+	if s.Kind == domain.StepSwitch && e.BlueGreen != nil {
+		target := e.BlueGreen.Green
+		if s.SwitchTo != "green" {
+			target = e.BlueGreen.Blue
+		}
+		return monitor.Key{Agent: target.Agent, Instance: target.InstanceID}
+	}
+	return monitor.Key{Agent: s.Agent, Instance: s.InstanceID}
+}
+
+// windowWatch is the leader's own check of a monitor window's samples.
+type windowWatch struct {
+	eval *guard.Rollback
+	last time.Time
+}
+
+// watchWindow evaluates the rollback rules on the leader, over the samples
+// the agents stream, for the steps in their monitor window: a backstop for
+// the agents' own checks, and the only check after a pooler switch.
+func (o *Orchestrator) watchWindow(ctx context.Context, e domain.Execution) {
+	if e.DryRun || e.RollbackRequested || e.MonitorUntil.IsZero() || o.now().After(e.MonitorUntil) {
+		return
+	}
+	for i := range e.Steps {
+		s := &e.Steps[i]
+		if s.Direction != domain.Forward || s.Status != domain.StepSucceeded || s.Baseline == nil ||
+			(s.Kind != domain.StepApply && s.Kind != domain.StepSwitch) {
+			continue
+		}
+		if d, ok := o.windowDecision(e, s); ok {
+			err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
+				if x.RollbackRequested || x.Status.Terminal() {
+					return nil
+				}
+				return o.decideRollback(x, d, s.StepID, "leader")
+			})
+			if err != nil {
+				o.cfg.Logger.Warn("commit window decision", "execution", e.ExecutionID, "error", err)
+			}
+			return
+		}
+	}
+}
+
+func (o *Orchestrator) windowDecision(e domain.Execution, s *domain.Step) (domain.Decision, bool) {
+	k := watchedKey(&e, s)
+	id := e.ExecutionID + "|" + s.StepID
+	o.mu.Lock()
+	w, ok := o.windows[id]
+	if !ok {
+		w = &windowWatch{eval: guard.NewRollback(e.Monitoring.Thresholds, *s.Baseline), last: s.CompletedAt}
+		o.windows[id] = w
+	}
+	o.mu.Unlock()
+	for _, smp := range o.cfg.Store.Range(k, w.last.Add(time.Nanosecond), o.now().Add(time.Hour)) {
+		w.last = smp.At
+		if d, ok := w.eval.Observe(smp); ok {
+			return d, true
+		}
+	}
+	return domain.Decision{}, false
 }
 
 // guardFor is the guard sent with a step: its baseline and thresholds.
 func guardFor(e domain.Execution, s domain.Step) (*agentpb.Guard, int64) {
-	if e.DryRun || s.Kind == domain.StepVerify {
-		return nil, 0
+	if e.DryRun || s.Kind != domain.StepApply {
+		return nil, 0 // the leader watches the windows of other kinds
 	}
 	var base domain.Baseline
 	if s.Baseline != nil {

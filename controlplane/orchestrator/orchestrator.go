@@ -59,6 +59,7 @@ type Orchestrator struct {
 	done       map[string][]domain.StatementResult
 	lag        map[string]map[monitor.Key]*lagWatch
 	snapAt     map[string]time.Time
+	windows    map[string]*windowWatch
 }
 
 type inbound struct {
@@ -84,7 +85,7 @@ func New(cfg Config) *Orchestrator {
 	}
 	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), dispatched: map[string]bool{},
 		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{},
-		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}}
+		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{}}
 }
 
 // AgentConnected forgets what was sent to the agent, so running steps are
@@ -172,6 +173,7 @@ func (o *Orchestrator) reset() {
 	clear(o.done)
 	clear(o.lag)
 	clear(o.snapAt)
+	clear(o.windows)
 }
 
 // reconcile moves every unfinished execution one step further.
@@ -202,6 +204,7 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 			}
 			o.keepSnapshots(ctx, e)
 			o.watchLag(ctx, e)
+			o.watchWindow(ctx, e)
 			o.drive(ctx, e)
 		case domain.ExecutionPaused:
 			o.keepSnapshots(ctx, e)

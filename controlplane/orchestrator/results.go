@@ -25,7 +25,7 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 		if b := r.GetBreach(); b != nil && !x.RollbackRequested {
 			logs = append(logs, o.decideRollback(x, agentpb.BreachToDecision(b), s.StepID, "agent "+s.Agent)...)
 		}
-		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && s.Kind == domain.StepApply &&
+		if s.Status == domain.StepSucceeded && s.Direction == domain.Forward && (s.Kind == domain.StepApply || s.Kind == domain.StepSwitch) &&
 			!x.DryRun && x.Monitoring.MonitorWindowSeconds > 0 {
 			x.MonitorUntil = o.now().Add(time.Duration(x.Monitoring.MonitorWindowSeconds) * time.Second)
 			x.CurrentPhase = s.Phase + " (monitor window)"

@@ -32,7 +32,7 @@ func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, step
 			}
 			s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
 			x.CurrentPhase = s.Phase
-			if s.Baseline == nil && !x.DryRun && s.Kind != domain.StepVerify {
+			if s.Baseline == nil && !x.DryRun && (s.Kind == domain.StepApply || s.Kind == domain.StepSwitch) {
 				b := o.baseline(x, s)
 				s.Baseline = &b
 			}

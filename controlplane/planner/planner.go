@@ -61,8 +61,10 @@ func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan,
 		if err := b.shadow(units, true); err != nil {
 			return Plan{}, err
 		}
+	case domain.BlueGreen:
+		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "name the green instance and the pooler (blueGreen: {green, poolerAgent, pooler})"}
 	default:
-		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "not available yet; use Direct, Phased, Canary or Shadow"}
+		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "unknown strategy"}
 	}
 	if strategy != domain.Direct {
 		b.verify(units.standbys, "verify")
@@ -83,6 +85,27 @@ func ShadowPlan(db domain.Database, topo Topology, capture bool) (Plan, error) {
 		return Plan{}, err
 	}
 	b.verify(units.standbys, "verify")
+	return b.plan, nil
+}
+
+// BlueGreenPlan applies the change on green, then switches the pooler's
+// clients from blue (the master) to green; a rollback switches back first.
+func BlueGreenPlan(db domain.Database, spec domain.BlueGreenSpec) (Plan, error) {
+	master, _ := db.Master()
+	found := false
+	for _, in := range db.Instances {
+		found = found || (in.Agent == spec.Green.Agent && in.InstanceID == spec.Green.InstanceID && in.Role != domain.RoleMaster)
+	}
+	if !found {
+		return Plan{}, &ErrUnsupported{Strategy: domain.BlueGreen,
+			Reason: fmt.Sprintf("green %s must be a registered instance of %s other than its master", name(spec.Green), db.Name)}
+	}
+	b := &builder{plan: Plan{Strategy: domain.BlueGreen}}
+	b.phase("green: apply", fmt.Sprintf("apply the change on green %s while blue %s serves the clients", name(spec.Green), name(master)), spec.Green)
+	pooler := domain.InstanceRef{Agent: spec.Agent, InstanceID: spec.Pooler}
+	b.phase("switch to green", fmt.Sprintf("the agent %s switches pooler %s to green: PAUSE, repoint, RELOAD, RESUME", spec.Agent, spec.Pooler), pooler)
+	last := &b.plan.Steps[len(b.plan.Steps)-1]
+	last.Kind, last.Pooler, last.SwitchTo = domain.StepSwitch, spec.Pooler, "green"
 	return b.plan, nil
 }
 
@@ -258,11 +281,14 @@ func Rollback(steps []domain.Step) []domain.Step {
 	var out []domain.Step
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
-		if s.Direction != domain.Forward || s.Kind != domain.StepApply || !applied(s) {
+		if s.Direction != domain.Forward || (s.Kind != domain.StepApply && s.Kind != domain.StepSwitch) || !applied(s) {
 			continue
 		}
 		rb := newStep(s.StepID+"-rollback", "rollback of "+s.Phase, domain.Rollback, domain.InstanceRef{Agent: s.Agent, InstanceID: s.InstanceID})
 		rb.Reverts, rb.PhaseIndex = s.StepID, last+1+(last-s.PhaseIndex)
+		if s.Kind == domain.StepSwitch {
+			rb.Kind, rb.Pooler, rb.SwitchTo, rb.Phase = domain.StepSwitch, s.Pooler, "blue", "switch back to blue"
+		}
 		out = append(out, rb)
 	}
 	return append(out, verifyRollback(steps, out)...)

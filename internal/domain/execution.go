@@ -266,9 +266,8 @@ type ShadowRun struct {
 
 // BlueGreenSpec names the green instance and the pooler switched to it.
 type BlueGreenSpec struct {
+	Blue   InstanceRef `json:"blue"`
 	Green  InstanceRef `json:"green"`
 	Agent  string      `json:"poolerAgent"`
 	Pooler string      `json:"pooler"`
-	// Switched is true while the pooler points at green.
-	Switched bool `json:"switched"`
 }

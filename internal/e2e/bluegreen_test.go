@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// blueGreenBed is blue (the primary of newBed), green (a clone), PgBouncer in
+// front of blue, and an agent managing green and the bouncer.
+type blueGreenBed struct {
+	*bed
+	green   *testbed.Postgres
+	bouncer *testbed.PgBouncer
+	shared  bool // green's password was set to blue's
+}
+
+func newBlueGreenBed(t *testing.T) *blueGreenBed {
+	b := newBed(t)
+	g := &blueGreenBed{bed: b, green: testbed.StartPostgres(t, testbed.PostgresOptions{})}
+	b.exec("CREATE TABLE whoami (name text)", "INSERT INTO whoami VALUES ('blue')")
+	// The bouncer logs in to either server with the same credentials.
+	g.execGreen("ALTER ROLE " + testbed.PostgresUser + " PASSWORD '" + b.pg.Password() + "'")
+	g.shared = true
+	g.execGreen("CREATE TABLE accounts (id serial PRIMARY KEY, balance int NOT NULL DEFAULT 0)",
+		"INSERT INTO accounts (balance) SELECT g FROM generate_series(1, 1000) g",
+		"CREATE TABLE whoami (name text)", "INSERT INTO whoami VALUES ('green')")
+	g.bouncer = testbed.StartPgBouncer(t, testbed.PgBouncerOptions{Database: "app", Target: b.pg})
+	var tok struct{ Token string }
+	b.api.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "pool-host"}).decode(t, &tok)
+	testbed.StartAgent(t, bins, agent.Config{Name: "pool-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
+		Instances: []agent.InstanceConfig{{ID: "green", Engine: domain.PostgreSQL, DSN: g.greenDSN()}},
+		Poolers: []agent.PoolerConfig{{ID: "bouncer", AdminDSN: g.bouncer.AdminDSN(), ConfigFile: g.bouncer.ConfigPath(), Database: "app",
+			Targets: map[string]agent.PoolerTarget{
+				"blue":  {Host: "127.0.0.1", Port: b.pg.Port(), DBName: "app"},
+				"green": {Host: "127.0.0.1", Port: g.green.Port(), DBName: "app"},
+			}}}})
+	b.api.must(http.StatusOK, "PUT", "/api/v1/databases/app", map[string]any{"name": "app", "type": "PostgreSQL", "environment": "Production",
+		"instances": []map[string]string{{"agent": "pg-host", "instanceId": "main", "role": "Master"},
+			{"agent": "pool-host", "instanceId": "green", "role": "AsyncReplica"}}})
+	eventually(t, 20*time.Second, "the pool host's agent", func() bool {
+		v, ok := b.api.agent("pool-host")
+		return ok && v.Connected
+	})
+	return g
+}
+
+// greenDSN logs in to green with the password it shares with blue once
+// the first statement of newBlueGreenBed ran (the green's own before).
+func (g *blueGreenBed) greenDSN() string {
+	if !g.shared {
+		return g.green.DSN("app")
+	}
+	return strings.Replace(g.green.DSN("app"), ":"+g.green.Password()+"@", ":"+g.bed.pg.Password()+"@", 1)
+}
+
+func (g *blueGreenBed) execGreen(stmts ...string) {
+	conn, err := pgx.Connect(context.Background(), g.greenDSN())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, s := range stmts {
+		if _, err := conn.Exec(context.Background(), s); err != nil {
+			g.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// clients query through the bouncer until stop, counting errors and
+// remembering which server answered last.
+type clients struct {
+	errors  atomic.Int64
+	queries atomic.Int64
+	last    atomic.Value
+	stop    func()
+}
+
+func (g *blueGreenBed) startClients(n int) *clients {
+	c := &clients{}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := pgx.Connect(ctx, g.bouncer.DSN()+"&default_query_exec_mode=simple_protocol")
+			if err != nil {
+				c.errors.Add(1)
+				return
+			}
+			defer conn.Close(context.Background())
+			for ctx.Err() == nil {
+				var name string
+				if err := conn.QueryRow(ctx, "SELECT name FROM whoami").Scan(&name); err != nil && ctx.Err() == nil {
+					c.errors.Add(1)
+					continue
+				}
+				c.queries.Add(1)
+				c.last.Store(name)
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	c.stop = func() { cancel(); wg.Wait() }
+	g.t.Cleanup(c.stop)
+	return c
+}
+
+func (c *clients) answer() string { s, _ := c.last.Load().(string); return s }
+
+func TestBlueGreenSwitchAndBack(t *testing.T) {
+	g := newBlueGreenBed(t)
+	c := g.startClients(4)
+	eventually(t, 10*time.Second, "clients on blue", func() bool { return c.answer() == "blue" })
+	mig := g.migration("bg_col", "ALTER TABLE accounts ADD COLUMN bg int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS bg;")
+	body := monitored(map[string]any{"monitorWindowSeconds": 2})
+	body["strategy"] = "BlueGreen"
+	body["blueGreen"] = map[string]string{"green": "pool-host/green", "pooler": "pool-host/bouncer"}
+	e := g.waitTerminal(mig, g.execute(mig, body), 60*time.Second)
+	if e.Status != domain.ExecutionSucceeded {
+		t.Fatalf("BlueGreen = %s\n%s", e.Status, logText(e))
+	}
+	eventually(t, 10*time.Second, "clients on green", func() bool { return c.answer() == "green" })
+	if !g.hasColumnGreen("bg") || g.hasColumn("accounts", "bg") {
+		t.Errorf("green has the column = %v, blue = %v; want green only", g.hasColumnGreen("bg"), g.hasColumn("accounts", "bg"))
+	}
+
+	var rb struct{ Status string }
+	g.api.must(http.StatusOK, "POST", "/api/v1/migrations/"+mig+"/executions/"+e.ExecutionID+"/rollback",
+		map[string]string{"reason": "back to blue"}).decode(t, &rb)
+	if rb.Status != "RolledBack" {
+		t.Fatalf("rollback = %s\n%s", rb.Status, logText(g.execution(mig, e.ExecutionID)))
+	}
+	eventually(t, 10*time.Second, "clients back on blue", func() bool { return c.answer() == "blue" })
+	if g.hasColumnGreen("bg") {
+		t.Error("green kept the column after the rollback")
+	}
+	time.Sleep(200 * time.Millisecond)
+	c.stop()
+	if n := c.errors.Load(); n != 0 {
+		t.Errorf("%d client errors during the switches, want none (of %d queries)", n, c.queries.Load())
+	}
+	if !strings.Contains(logText(g.execution(mig, e.ExecutionID)), "switch") {
+		t.Error("the log does not show the switches")
+	}
+}
+
+func (g *blueGreenBed) hasColumnGreen(column string) bool {
+	conn, err := pgx.Connect(context.Background(), g.greenDSN())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	_ = conn.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = $1`, column).Scan(&n)
+	return n == 1
+}
