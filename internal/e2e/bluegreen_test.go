@@ -166,3 +166,48 @@ func (g *blueGreenBed) hasColumnGreen(column string) bool {
 	_ = conn.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = $1`, column).Scan(&n)
 	return n == 1
 }
+
+// TestBlueGreenSwitchesBackOnDegradation: green misses an index the
+// workload needs; after the switch its latency jumps, the leader rolls back
+// and the clients are back on blue, without an error.
+func TestBlueGreenSwitchesBackOnDegradation(t *testing.T) {
+	g := newBlueGreenBed(t)
+	for _, exec := range []func(...string){g.exec, g.execGreen} {
+		exec("CREATE TABLE items (id int, k int, pad text)",
+			"INSERT INTO items SELECT i, i, repeat('x', 50) FROM generate_series(1, 200000) i",
+			"CREATE INDEX items_k ON items (k)", "ANALYZE items")
+	}
+	c := g.startClients(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := 0; i < 2; i++ {
+		go func(i int) {
+			conn, err := pgx.Connect(ctx, g.bouncer.DSN()+"&default_query_exec_mode=simple_protocol")
+			if err != nil {
+				return
+			}
+			defer conn.Close(context.Background())
+			for n := i; ctx.Err() == nil; n += 2 {
+				_, _ = conn.Exec(ctx, "SELECT id FROM items WHERE k = $1", n%200000+1)
+			}
+		}(i)
+	}
+	g.waitBaseline()
+	mig := g.migration("bg_drop_index", "DROP INDEX items_k;", "CREATE INDEX IF NOT EXISTS items_k ON items (k);")
+	body := monitored(map[string]any{"monitorWindowSeconds": 15})
+	body["strategy"] = "BlueGreen"
+	body["blueGreen"] = map[string]string{"green": "pool-host/green", "pooler": "pool-host/bouncer"}
+	e := g.waitTerminal(mig, g.execute(mig, body), 90*time.Second)
+	if e.Status != domain.ExecutionRolledBack || !strings.Contains(e.RollbackReason, "latency") {
+		t.Fatalf("BlueGreen = %s (%q), want RolledBack for latency\n%s", e.Status, e.RollbackReason, logText(e))
+	}
+	eventually(t, 10*time.Second, "clients back on blue", func() bool { return c.answer() == "blue" })
+	cancel()
+	c.stop()
+	if n := c.errors.Load(); n != 0 {
+		t.Errorf("%d client errors, want none", n)
+	}
+	if len(e.Decisions) != 1 || e.Decisions[0].DecidedBy != "leader" {
+		t.Errorf("decisions = %+v, want one by the leader", e.Decisions)
+	}
+}
