@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -41,17 +42,10 @@ func (o *Orchestrator) childrenOf(parent string) map[string]domain.Execution {
 
 func (o *Orchestrator) advanceFleet(ctx context.Context, e domain.Execution, children map[string]domain.Execution) {
 	wave := e.Fleet.Waves[e.Fleet.Wave]
-	created := map[string]string{}
-	for _, db := range wave {
-		if _, ok := children[db]; ok {
-			continue
-		}
-		id, err := o.createChild(ctx, e, db)
-		if err != nil {
-			o.requestFleetRollback(ctx, e, fmt.Sprintf("wave %d: database %s: %v", e.Fleet.Wave+1, db, err))
-			return
-		}
-		created[db] = id
+	created, err := o.createChildren(ctx, e, wave, children)
+	if err != nil {
+		o.requestFleetRollback(ctx, e, fmt.Sprintf("wave %d: %v", e.Fleet.Wave+1, err))
+		return
 	}
 	if len(created) > 0 {
 		o.recordChildren(ctx, e.ExecutionID, created)
@@ -72,6 +66,35 @@ func (o *Orchestrator) advanceFleet(ctx context.Context, e domain.Execution, chi
 		return
 	}
 	o.nextWave(ctx, e.ExecutionID)
+}
+
+// createChildren commits, concurrently, the executions of the wave's
+// databases that have none yet.
+func (o *Orchestrator) createChildren(ctx context.Context, e domain.Execution, wave []string, children map[string]domain.Execution) (map[string]string, error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	created := map[string]string{}
+	var firstErr error
+	for _, db := range wave {
+		if _, ok := children[db]; ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := o.createChild(ctx, e, db)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("database %s: %w", db, err)
+			}
+			if err == nil {
+				created[db] = id
+			}
+		}()
+	}
+	wg.Wait()
+	return created, firstErr
 }
 
 // createChild commits one database's execution of the rollout.

@@ -184,40 +184,67 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 			running++ // a fleet's parent runs nothing itself: its children count
 		}
 	}
+	// Executions move on concurrently: each Raft commit waits for its
+	// write to disk, and Raft batches concurrent ones into one.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, reconcileWorkers)
+	each := func(fn func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn()
+		}()
+	}
 	for _, e := range o.cfg.Raft.State().Executions(func(e *domain.Execution) bool { return !e.Status.Terminal() }) {
 		if ctx.Err() != nil {
-			return
+			break
 		}
 		switch e.Status {
 		case domain.ExecutionPending:
 			if e.Fleet == nil && running >= o.cfg.MaxConcurrent {
 				continue
 			}
-			if o.start(ctx, e) {
-				running += btoi(e.Fleet == nil)
-				o.driveFresh(ctx, e.ExecutionID) // no need to wait for the next tick
-			}
+			running += btoi(e.Fleet == nil) // the slot is taken even if the lock turns out held
+			each(func() {
+				if o.start(ctx, e) {
+					o.driveFresh(ctx, e.ExecutionID) // no need to wait for the next tick
+				}
+			})
 		case domain.ExecutionRunning:
-			if e.Fleet != nil {
-				o.driveFleet(ctx, e)
-				continue
-			}
-			o.keepSnapshots(ctx, e)
-			o.watchLag(ctx, e)
-			o.watchWindow(ctx, e)
-			o.drive(ctx, e)
+			each(func() { o.runningTick(ctx, e) })
 		case domain.ExecutionPaused:
-			o.keepSnapshots(ctx, e)
-			if _, ok := o.rollbackReason(e); ok && !e.DryRun {
-				o.unpauseToRollBack(ctx, e)
-				continue
-			}
-			o.watchLag(ctx, e)
-			// Steps started before the pause still run to their end.
-			for _, s := range runningSteps(e) {
-				o.dispatch(ctx, e, *s)
-			}
+			each(func() { o.pausedTick(ctx, e) })
 		}
+	}
+	wg.Wait()
+}
+
+// reconcileWorkers bounds the executions moved on at once.
+const reconcileWorkers = 32
+
+func (o *Orchestrator) runningTick(ctx context.Context, e domain.Execution) {
+	if e.Fleet != nil {
+		o.driveFleet(ctx, e)
+		return
+	}
+	o.keepSnapshots(ctx, e)
+	o.watchLag(ctx, e)
+	o.watchWindow(ctx, e)
+	o.drive(ctx, e)
+}
+
+func (o *Orchestrator) pausedTick(ctx context.Context, e domain.Execution) {
+	o.keepSnapshots(ctx, e)
+	if _, ok := o.rollbackReason(e); ok && !e.DryRun {
+		o.unpauseToRollBack(ctx, e)
+		return
+	}
+	o.watchLag(ctx, e)
+	// Steps started before the pause still run to their end.
+	for _, s := range runningSteps(e) {
+		o.dispatch(ctx, e, *s)
 	}
 }
 

@@ -318,7 +318,8 @@ func (c *Conn) pollBlockers(ctx context.Context, stop <-chan struct{}, pid int32
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
 	for {
-		seen = c.sampleBlockers(ctx, pid, seen)
+		// Wait first: most DDL is done before the first interval, and then
+		// the watch costs no query and no second session.
 		select {
 		case <-stop:
 			return seen
@@ -326,6 +327,7 @@ func (c *Conn) pollBlockers(ctx context.Context, stop <-chan struct{}, pid int32
 			return seen
 		case <-ticker.C:
 		}
+		seen = c.sampleBlockers(ctx, pid, seen)
 	}
 }
 
