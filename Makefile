@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION) -X github.com/hotswap-db/hotswap/agent.V
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 PKGS      := ./...
 
-.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead proto lint deps packages clean
+.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet proto lint deps packages clean
 
 all: build
 
@@ -44,6 +44,10 @@ bench-detection: deps build
 ## bench-overhead: pgbench TPS with no agent, an agent sampling every 1 s and every 250 ms; the sampler's own cost
 bench-overhead: deps build
 	$(GO) run ./bench/overhead --bin $(BIN)
+
+## bench-fleet: ADD COLUMN over 100 databases, a serial psql loop vs a Canary rollout
+bench-fleet: deps build
+	$(GO) run ./bench/fleet --bin $(BIN)
 
 ## proto: regenerate proto/agentpb from proto/agent.proto
 proto:

@@ -158,6 +158,10 @@ type ExecuteRequest struct {
 	// Selector rolls the migration out over every database with these
 	// labels, in Canary waves.
 	Selector map[string]string `json:"selector,omitempty"`
+	// Shadow tunes a Shadow rollout: a workload file, passes, p95 limit.
+	Shadow *ShadowRequest `json:"shadow,omitempty"`
+	// BlueGreen names a BlueGreen rollout's green instance and pooler.
+	BlueGreen *BlueGreenRequest `json:"blueGreen,omitempty"`
 }
 
 // ExecutionPlan is the steps the server planned for an execution, with why
@@ -247,4 +251,18 @@ type StepBaseline struct {
 	Agent      string          `json:"agent"`
 	InstanceID string          `json:"instanceId"`
 	Baseline   domain.Baseline `json:"baseline"`
+}
+
+// ShadowRequest tunes a Shadow rollout.
+type ShadowRequest struct {
+	Workload     string  `json:"workload,omitempty"`
+	Iterations   int     `json:"iterations,omitempty"`
+	MaxP95Factor float64 `json:"maxP95Factor,omitempty"`
+}
+
+// BlueGreenRequest names the green instance ("agent/instance") and the
+// pooler ("agent/pooler") of a BlueGreen rollout.
+type BlueGreenRequest struct {
+	Green  string `json:"green"`
+	Pooler string `json:"pooler"`
 }

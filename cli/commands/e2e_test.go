@@ -427,7 +427,7 @@ func TestPlanPauseResume(t *testing.T) {
 	if bad.code != ExitError {
 		t.Errorf("plan BlueGreen: exit %d, want %d", bad.code, ExitError)
 	}
-	wantContains(t, "stderr", bad.stderr, "not available yet")
+	wantContains(t, "stderr", bad.stderr, "name the green instance and the pooler")
 
 	mustHS(t, "migration", "execute", m.MigrationID) // no agent: stays Running or Pending
 	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -358,6 +359,10 @@ func executeFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "follow the execution until it ends; exit 0 only if it succeeds"},
 		intervalFlag(),
 		&cli.StringFlag{Name: "selector", Usage: "roll out over every database with these labels, in Canary waves: env=prod,service=billing"},
+		&cli.StringFlag{Name: "blue-green", Usage: "BlueGreen: green=AGENT/INSTANCE,pooler=AGENT/POOLER"},
+		&cli.StringFlag{Name: "shadow-workload", Usage: "Shadow: a file of read-only SQL to replay (default: captured from the master)"},
+		&cli.IntFlag{Name: "shadow-iterations", DefaultText: "20", Usage: "Shadow: passes over the workload before and after"},
+		&cli.Float64Flag{Name: "shadow-max-p95", DefaultText: "1.5", Usage: "Shadow: go on only if p95 latency grows at most this many times"},
 		&cli.DurationFlag{Name: "monitor-window", DefaultText: "the server's, 2m",
 			Usage: "watch each step this long against its baseline before going on (0 for none)"},
 		&cli.DurationFlag{Name: "baseline-window", DefaultText: "1m", Usage: "the samples before each step that make its baseline"},
@@ -421,7 +426,7 @@ var executeFlagOf = map[string]string{
 	"statementTimeoutMs": "statement-timeout", "timeoutSeconds": "timeout",
 	"monitoring.thresholds": "max-latency-factor, max-cpu, ...", "monitoring.baselineWindowSeconds": "baseline-window",
 	"monitoring.monitorWindowSeconds": "monitor-window", "monitoring.sampleIntervalMs": "sample-interval",
-	"selector": "selector",
+	"selector": "selector", "blueGreen": "blue-green", "shadow": "shadow-workload", "shadow.workload": "shadow-workload",
 }
 
 func migrationExecute(c *cli.Context) error {
@@ -480,9 +485,34 @@ func executeRequest(c *cli.Context) (client.ExecuteRequest, error) {
 		return req, err
 	}
 	if c.IsSet("selector") {
-		req.Selector, err = parseSelector(c, c.String("selector"))
+		if req.Selector, err = parseSelector(c, c.String("selector")); err != nil {
+			return req, err
+		}
 	}
-	return req, err
+	if c.IsSet("blue-green") {
+		kv, err := parseSelector(c, c.String("blue-green"))
+		if err != nil || kv["green"] == "" || kv["pooler"] == "" {
+			return req, usageErr(c, "--blue-green %q: want green=AGENT/INSTANCE,pooler=AGENT/POOLER", c.String("blue-green"))
+		}
+		req.BlueGreen = &client.BlueGreenRequest{Green: kv["green"], Pooler: kv["pooler"]}
+	}
+	return req, shadowFlags(c, &req)
+}
+
+// shadowFlags reads the Shadow flags; the workload file is sent as text.
+func shadowFlags(c *cli.Context, req *client.ExecuteRequest) error {
+	if !c.IsSet("shadow-workload") && !c.IsSet("shadow-iterations") && !c.IsSet("shadow-max-p95") {
+		return nil
+	}
+	req.Shadow = &client.ShadowRequest{Iterations: c.Int("shadow-iterations"), MaxP95Factor: c.Float64("shadow-max-p95")}
+	if path := c.String("shadow-workload"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return usageErr(c, "--shadow-workload: %v", err)
+		}
+		req.Shadow.Workload = string(b)
+	}
+	return nil
 }
 
 // parseSelector reads "k=v,k=v".

@@ -62,7 +62,7 @@ func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan,
 			return Plan{}, err
 		}
 	case domain.BlueGreen:
-		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "name the green instance and the pooler (blueGreen: {green, poolerAgent, pooler})"}
+		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "name the green instance and the pooler: blueGreen {\"green\": \"agent/instance\", \"pooler\": \"agent/pooler\"} (CLI: --blue-green)"}
 	default:
 		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "unknown strategy"}
 	}
