@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/hotswap-db/hotswap/agent"
 )
 
 // Binaries are the built HotSwap programs the test bed runs.
@@ -268,8 +266,10 @@ type Agent struct {
 	exited     chan struct{}
 }
 
-// NewAgent writes cfg to dir/agent.yaml (mode 0600) and starts an agent on it.
-func NewAgent(bin, dir string, cfg agent.Config) (*Agent, error) {
+// NewAgent writes cfg, the agent's config (an agent.Config; taken as any so
+// that packages the agent imports can use the test bed in their tests),
+// to dir/agent.yaml (mode 0600) and starts an agent on it.
+func NewAgent(bin, dir string, cfg any) (*Agent, error) {
 	a := &Agent{ConfigPath: filepath.Join(dir, "agent.yaml"), LogPath: filepath.Join(dir, "agent.log"), bin: bin}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -282,7 +282,7 @@ func NewAgent(bin, dir string, cfg agent.Config) (*Agent, error) {
 }
 
 // StartAgent starts an agent on cfg for a test; it is killed when the test ends.
-func StartAgent(tb testing.TB, bins Binaries, cfg agent.Config) *Agent {
+func StartAgent(tb testing.TB, bins Binaries, cfg any) *Agent {
 	tb.Helper()
 	a, err := NewAgent(bins.Agent, tb.TempDir(), cfg)
 	if a != nil {
