@@ -119,8 +119,13 @@ func TestRollbackOnLockWait(t *testing.T) {
 	b.load(2, "UPDATE accounts SET balance = balance + 1 WHERE id = $1", func(i int) []any { return []any{i%1000 + 1} })
 	b.waitBaseline()
 	reader := b.conn()
-	defer reader.Close(context.Background())
-	go func() { _, _ = reader.Exec(context.Background(), "SELECT pg_sleep(20) FROM accounts LIMIT 1") }()
+	readCtx, stopReading := context.WithCancel(context.Background())
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		_, _ = reader.Exec(readCtx, "SELECT pg_sleep(20) FROM accounts LIMIT 1")
+	}()
+	defer func() { stopReading(); <-readDone; reader.Close(context.Background()) }()
 	time.Sleep(200 * time.Millisecond)
 
 	mig := b.migration("stuck_alter", "ALTER TABLE accounts ADD COLUMN stuck int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS stuck;")
