@@ -56,8 +56,8 @@ func (e *env) runAll(ctx context.Context) ([]result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
-		fmt.Printf("run %d: decision %s, rollback finished %s after DROP INDEX committed\n",
-			i, ms(r.decision), ms(r.finished))
+		fmt.Printf("run %d: latency %.2fms over the threshold %.2fms; decision %s, rollback finished %s after DROP INDEX committed\n",
+			i, r.value, r.threshold, ms(r.decision), ms(r.finished))
 		out = append(out, r)
 	}
 	txns, err := pgbench.ReadLog(prefix)

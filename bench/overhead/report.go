@@ -80,6 +80,12 @@ func printCost(w io.Writer, settings []*setting, rs []result) {
 	}
 	fmt.Fprintln(w)
 	row("hotswapd CPU, share (its own machines in production)", share(func(r result) float64 { return r.srvCPU }), "%.3f%%")
+	printNotes(w, rs, cores)
+}
+
+// printNotes prints hotswapd's CPU with no agent, for comparison, and
+// where the figures come from.
+func printNotes(w io.Writer, rs []result, cores float64) {
 	noAgent := mean(rs, 0, func(r result) float64 { return r.srvCPU })
 	fmt.Fprintf(w, "%-54s %14.3f%%\n", "hotswapd CPU with no agent connected, share", 100*noAgent/cores)
 	fmt.Fprintln(w, "\n(a) is pg_stat_statements' total_exec_time of the queries starting with '/* hotswap-agent';")

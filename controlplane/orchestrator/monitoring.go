@@ -128,8 +128,10 @@ func (o *Orchestrator) windowDecision(e domain.Execution, s *domain.Step) (domai
 
 // guardFor is the guard sent with a step: its baseline and thresholds.
 func guardFor(e domain.Execution, s domain.Step) (*agentpb.Guard, int64) {
-	if e.DryRun || s.Kind != domain.StepApply {
-		return nil, 0 // the leader watches the windows of other kinds
+	if e.DryRun || s.Kind != domain.StepApply || s.Direction == domain.Rollback {
+		// The leader watches the windows of other kinds; and a rollback is
+		// never cancelled for the degradation it is there to cure.
+		return nil, 0
 	}
 	var base domain.Baseline
 	if s.Baseline != nil {
@@ -137,11 +139,7 @@ func guardFor(e domain.Execution, s domain.Step) (*agentpb.Guard, int64) {
 	}
 	interval := time.Duration(e.Monitoring.SampleIntervalMs) * time.Millisecond
 	g := agentpb.GuardFromDomain(e.Monitoring.Thresholds.WithDefaults(), base, interval)
-	monitorMs := int64(e.Monitoring.MonitorWindowSeconds) * 1000
-	if s.Direction == domain.Rollback {
-		monitorMs = 0 // a rollback is not itself rolled back
-	}
-	return g, monitorMs
+	return g, int64(e.Monitoring.MonitorWindowSeconds) * 1000
 }
 
 // applyBreach records an agent's guard decision made in a monitor window
