@@ -71,6 +71,9 @@ func (s *State) applyResumeExecution(r ResumeExecutionRequest) error {
 	}
 	msg := "resumed by " + r.By
 	if r.Strategy != "" {
+		if id, dup := duplicateStep(e.Steps, r.Steps); dup {
+			return conflict("step id %s is used twice: re-plan again", id)
+		}
 		e.Steps, e.Phases = replan(e.Steps, e.Phases, r.Steps, r.Phases)
 		msg += fmt.Sprintf(", switching to %s for what is left (%d step(s))", r.Strategy, len(r.Steps))
 		e.Strategy = r.Strategy
@@ -79,6 +82,23 @@ func (s *State) applyResumeExecution(r ResumeExecutionRequest) error {
 	e.Logs = appendLogs(e.Logs, []domain.LogEntry{{Time: r.At, Level: "info", Message: msg}})
 	s.executions[e.ExecutionID] = e
 	return nil
+}
+
+// duplicateStep finds a new step whose id a kept step already has.
+func duplicateStep(cur, next []domain.Step) (string, bool) {
+	ids := map[string]bool{}
+	for _, s := range cur {
+		if s.Status != domain.StepPending {
+			ids[s.StepID] = true
+		}
+	}
+	for _, s := range next {
+		if ids[s.StepID] {
+			return s.StepID, true
+		}
+		ids[s.StepID] = true
+	}
+	return "", false
 }
 
 // replan keeps the steps that started, and their phases, and puts next

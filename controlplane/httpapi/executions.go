@@ -495,6 +495,9 @@ func (a *API) resumeExecution(w http.ResponseWriter, r *http.Request, p principa
 	}
 	cmd := fsm.ResumeExecutionRequest{ExecutionID: e.ExecutionID, By: p.Name, At: a.now().UTC()}
 	if req.Strategy != "" {
+		if err := canReplan(e, req.Strategy); err != nil {
+			return err
+		}
 		if !oneOfStrategy(req.Strategy) {
 			return badRequest("unknown strategy", domain.FieldError{Field: "strategy", Message: "must be one of Direct, Phased, Canary, BlueGreen, Shadow"})
 		}
@@ -524,7 +527,7 @@ func remaining(e domain.Execution, plan planner.Plan) []domain.Step {
 			appliedOn[s.Agent+"/"+s.InstanceID] = s.StepID
 		}
 	}
-	prefix := fmt.Sprintf("r%d-", len(e.Steps))
+	prefix := fmt.Sprintf("r%d-", e.Version) // versions only grow: ids never repeat
 	renamed := map[string]string{}
 	var out []domain.Step
 	for _, s := range plan.Steps {
@@ -580,6 +583,9 @@ func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migr
 	}
 	e := a.newExecution(m, template, req, plan, p)
 	e.DatabaseID, e.Fleet = "fleet:"+e.ExecutionID, fleet
+	// Each database gets the execution timeout; the rollout as a whole, as
+	// if they ran one after another.
+	e.TimeoutSeconds = req.TimeoutSeconds * int64(len(ids))
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err
 	}
@@ -643,4 +649,24 @@ func blueGreenSpec(db domain.Database, req ExecuteRequest) (*domain.BlueGreenSpe
 	blue, _ := db.Master()
 	return &domain.BlueGreenSpec{Blue: blue, Green: domain.InstanceRef{Agent: gAgent, InstanceID: gInst},
 		Agent: pAgent, Pooler: pID}, nil
+}
+
+// canReplan refuses a strategy switch that would lose track of what runs:
+// while a step runs (its outcome is not known yet), on a fleet rollout, or
+// to a strategy that needs settings given at execute time.
+func canReplan(e domain.Execution, to domain.Strategy) error {
+	for _, s := range e.Steps {
+		if s.Status == domain.StepRunning {
+			return &apiError{http.StatusConflict, codeConflict,
+				"step " + s.StepID + " is still running: resume with a new strategy once it has ended", nil}
+		}
+	}
+	switch {
+	case e.Fleet != nil:
+		return badRequest("a fleet rollout cannot switch strategy", domain.FieldError{Field: "strategy", Message: "resume it without one"})
+	case to == domain.Shadow || to == domain.BlueGreen:
+		return badRequest("cannot switch to "+string(to)+" on resume", domain.FieldError{Field: "strategy",
+			Message: "its settings are given at execute time: use Direct, Phased or Canary"})
+	}
+	return nil
 }

@@ -110,6 +110,7 @@ func (o *Orchestrator) createChild(ctx context.Context, e domain.Execution, dbID
 	now := o.now()
 	c := domain.Execution{ExecutionID: "exec-" + uuid.NewString(), MigrationID: e.MigrationID, DatabaseID: db.DatabaseID,
 		Environment: db.Environment, Strategy: domain.Direct, Status: domain.ExecutionPending, InitiatedBy: e.InitiatedBy,
+		DryRun: e.DryRun,
 		Queued: true, Steps: plan.Steps, Phases: plan.Phases, LockTimeoutMs: e.LockTimeoutMs,
 		StatementTimeoutMs: e.StatementTimeoutMs, TimeoutSeconds: e.TimeoutSeconds, Monitoring: e.Monitoring,
 		Decisions: []domain.Decision{}, ParentID: e.ExecutionID, CreatedAt: now,

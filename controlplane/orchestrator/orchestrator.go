@@ -242,6 +242,7 @@ func (o *Orchestrator) pausedTick(ctx context.Context, e domain.Execution) {
 		return
 	}
 	o.watchLag(ctx, e)
+	o.watchWindow(ctx, e)
 	// Steps started before the pause still run to their end.
 	for _, s := range runningSteps(e) {
 		o.dispatch(ctx, e, *s)
@@ -323,8 +324,28 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 		}
 	}
 	for _, s := range running {
+		if o.abandoned(e, s) {
+			o.failStep(ctx, e.ExecutionID, s.StepID, s.Attempt, "no result from agent "+s.Agent+" by the step's deadline")
+			continue
+		}
 		o.dispatch(ctx, e, *s)
 	}
+}
+
+// abandonGrace is how long past its deadline a step that changes nothing
+// may stay unanswered before it is failed.
+const abandonGrace = time.Minute
+
+// abandoned reports whether a running step that changes nothing (verify,
+// capture, replay) is long past its deadline without an answer, its agent
+// gone. An apply or switch step is never given up on this way: whether it
+// changed the database is unknown, and it is found out when its agent
+// answers a re-delivery.
+func (o *Orchestrator) abandoned(e domain.Execution, s *domain.Step) bool {
+	if s.Kind == domain.StepApply || s.Kind == domain.StepSwitch {
+		return false
+	}
+	return o.now().After(stepDeadline(e, *s).Add(abandonGrace))
 }
 
 // rollbackReason says why a running forward execution must roll back.

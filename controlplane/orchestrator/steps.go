@@ -136,6 +136,10 @@ func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, re
 		// change) answers a re-delivery with it; one still running it
 		// ignores the duplicate and obeys the cancel.
 		for _, s := range running {
+			if o.abandoned(e, s) {
+				o.failStep(ctx, e.ExecutionID, s.StepID, s.Attempt, "no result from agent "+s.Agent+" by the step's deadline")
+				continue
+			}
 			o.dispatch(ctx, e, *s)
 		}
 		o.cancelRunning(e, "rollback: "+reason)

@@ -317,6 +317,9 @@ func verifyRollback(steps, rollbacks []domain.Step) []domain.Step {
 }
 
 func applied(s domain.Step) bool {
+	if s.Kind == domain.StepSwitch {
+		return s.Status != domain.StepPending // it may have switched before it failed: switching back is harmless
+	}
 	switch s.Status {
 	case domain.StepSucceeded:
 		return true
