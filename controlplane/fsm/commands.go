@@ -291,6 +291,11 @@ func (s *State) applyUpdateMigration(r UpdateMigrationRequest) error {
 	if !old.Editable() {
 		return conflict("migration %q is %s and can no longer be changed", old.Name, old.Status)
 	}
+	for _, e := range s.executions {
+		if e.MigrationID == old.MigrationID && !e.Status.Terminal() {
+			return conflict("migration %q has execution %s waiting or running: it would run a script nobody reviewed", old.Name, e.ExecutionID)
+		}
+	}
 	if err := s.checkMigration(r.Migration); err != nil {
 		return err
 	}

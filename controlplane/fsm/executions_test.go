@@ -26,6 +26,11 @@ func TestExecutionLockAndFencing(t *testing.T) {
 	if err := apply(t, f, 21, CreateExecutionRequest{Execution: newExecution("e2", false)}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second execution = %v, want conflict", err)
 	}
+	// Its script cannot change while the execution waits.
+	edit := UpdateMigrationRequest{Migration: domain.Migration{MigrationID: "mig-1", Name: "a", TargetDatabaseID: "db-1", MigrationScript: "changed"}}
+	if err := apply(t, f, 21, edit); !errors.Is(err, ErrConflict) {
+		t.Fatalf("editing a migration with a pending execution = %v, want conflict", err)
+	}
 	// The same migration again, even queued, would apply it twice.
 	if err := apply(t, f, 22, CreateExecutionRequest{Execution: newExecution("e2", true)}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second execution of the same migration = %v, want conflict", err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -197,7 +198,9 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 			fn()
 		}()
 	}
-	for _, e := range o.cfg.Raft.State().Executions(func(e *domain.Execution) bool { return !e.Status.Terminal() }) {
+	active := o.cfg.Raft.State().Executions(func(e *domain.Execution) bool { return !e.Status.Terminal() })
+	defer o.prune(active)
+	for _, e := range active {
 		if ctx.Err() != nil {
 			break
 		}
@@ -219,6 +222,31 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 		}
 	}
 	wg.Wait()
+}
+
+// prune forgets the in-memory watches of executions that ended.
+func (o *Orchestrator) prune(active []domain.Execution) {
+	live := make(map[string]bool, len(active))
+	for _, e := range active {
+		live[e.ExecutionID] = true
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id := range o.lag {
+		if !live[id] {
+			delete(o.lag, id)
+		}
+	}
+	for id := range o.snapAt {
+		if !live[id] {
+			delete(o.snapAt, id)
+		}
+	}
+	for key := range o.windows {
+		if id, _, _ := strings.Cut(key, "|"); !live[id] {
+			delete(o.windows, key)
+		}
+	}
 }
 
 // reconcileWorkers bounds the executions moved on at once.
