@@ -193,6 +193,10 @@ func (w *watcher) watchStep(id string, g *activeGuard, every time.Duration) {
 	if every >= minFastInterval {
 		st.fastEvery = every
 	}
+	// The first fast sample comes one fast interval into the step: a step
+	// done sooner costs no extra sample (and a sample at its start would
+	// only measure the time before it).
+	st.lastAt = time.Now()
 }
 
 // stepEnded moves a guard to its monitor window, or drops it.

@@ -21,7 +21,7 @@ func main() {
 	o := options{}
 	flag.StringVar(&o.binDir, "bin", "bin", "folder with hotswapd and hotswap-agent")
 	flag.IntVar(&o.databases, "databases", 100, "databases in the fleet")
-	flag.IntVar(&o.concurrent, "max-concurrent", 50, "hotswapd --max-concurrent-executions")
+	flag.IntVar(&o.concurrent, "max-concurrent", 10, "hotswapd --max-concurrent-executions (10 is its default)")
 	flag.IntVar(&o.failEvery, "fail-every", 7, "in the failure case, every Nth database already has the column")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {

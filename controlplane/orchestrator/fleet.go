@@ -49,6 +49,7 @@ func (o *Orchestrator) advanceFleet(ctx context.Context, e domain.Execution, chi
 	}
 	if len(created) > 0 {
 		o.recordChildren(ctx, e.ExecutionID, created)
+		o.kick() // start them now
 		return
 	}
 	var failed []string
@@ -151,6 +152,7 @@ func (o *Orchestrator) nextWave(ctx context.Context, id string) {
 		fleetProgress(x)
 		if x.Fleet.Wave+1 < len(x.Fleet.Waves) {
 			x.Fleet.Wave++
+			o.kick() // create the next wave now
 			return []domain.LogEntry{logEntry(o.now(), "info", "wave %d succeeded on every database; starting wave %d", x.Fleet.Wave, x.Fleet.Wave+1)}
 		}
 		x.Status, x.CompletedAt, x.CurrentPhase = domain.ExecutionSucceeded, o.now(), ""

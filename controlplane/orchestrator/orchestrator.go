@@ -49,6 +49,8 @@ type Config struct {
 type Orchestrator struct {
 	cfg   Config
 	inbox chan inbound
+	// kicks asks for a reconcile now rather than at the next tick.
+	kicks chan struct{}
 
 	// dispatched remembers which step attempts were handed to their agent
 	// during this leadership; a new leader starts empty and re-sends, which
@@ -84,7 +86,7 @@ func New(cfg Config) *Orchestrator {
 	if cfg.Store == nil {
 		cfg.Store = monitor.NewStore(0)
 	}
-	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), dispatched: map[string]bool{},
+	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), kicks: make(chan struct{}, 1), dispatched: map[string]bool{},
 		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{},
 		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{}}
 }
@@ -155,10 +157,21 @@ func (o *Orchestrator) Run(ctx context.Context) {
 			}
 		case <-soon.C:
 			o.reconcile(ctx)
+		case <-o.kicks:
+			o.reconcile(ctx)
 		case <-tick.C:
 			o.flushEvents(ctx)
 			o.reconcile(ctx)
 		}
+	}
+}
+
+// kick asks for another reconcile as soon as the current one ends: new
+// executions were created, or one ended and its fleet may move on.
+func (o *Orchestrator) kick() {
+	select {
+	case o.kicks <- struct{}{}:
+	default:
 	}
 }
 

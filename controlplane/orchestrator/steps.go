@@ -214,6 +214,7 @@ func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 		return
 	}
 	o.cfg.Logger.Info("execution finished", "execution", e.ExecutionID)
+	o.kick() // a queued execution, or the fleet it belongs to, may move on now
 }
 
 func anyFailed(steps []domain.Step, dir domain.Direction) bool {
