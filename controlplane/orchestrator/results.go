@@ -38,14 +38,25 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 				x.RollbackRequested, x.RollbackReason, x.RollbackRequestedBy = true, entry.Message, "hotswap (automatic)"
 			}
 		}
+		if o.canConclude(x) {
+			logs = append(logs, o.conclude(x)...) // the last step: no need for another commit
+		}
 		return logs
 	})
+	o.kick() // the execution, or its fleet, may move on now
 	if err != nil {
 		o.cfg.Logger.Warn("record step result", "execution", r.GetExecutionId(), "step", r.GetStepId(), "error", err)
 		if s, ok := o.stepOf(r); ok {
 			o.forget(s.Agent, r) // sent again; the agent answers again
 		}
 	}
+}
+
+// canConclude reports whether a running execution can end with this update: no
+// step left, no monitor window to wait out, no rollback to plan.
+func (o *Orchestrator) canConclude(x *domain.Execution) bool {
+	return x.Status == domain.ExecutionRunning && x.Fleet == nil && len(activePhase(*x)) == 0 &&
+		!o.now().Before(x.MonitorUntil) && (!x.RollbackRequested || x.RollingBack)
 }
 
 func (o *Orchestrator) stepOf(r *agentpb.StepResult) (*domain.Step, bool) {

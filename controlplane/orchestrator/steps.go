@@ -189,25 +189,7 @@ func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 		if len(activePhase(*x)) > 0 || x.Status.Terminal() {
 			return nil
 		}
-		now := o.now()
-		x.CompletedAt, x.CurrentPhase = now, ""
-		switch {
-		case x.RollingBack && anyFailed(x.Steps, domain.Rollback):
-			x.Status = domain.ExecutionFailed
-			x.ErrorMessage = strings.TrimSpace(x.ErrorMessage + "; rollback failed: the database may be half-migrated, check the steps")
-		case x.RollingBack:
-			x.Status, x.RollbackCompletedAt = domain.ExecutionRolledBack, now
-			for i := range x.Decisions {
-				if x.Decisions[i].Action == "rollback" && x.Decisions[i].RollbackFinishedAt.IsZero() {
-					x.Decisions[i].RollbackFinishedAt = now
-				}
-			}
-		case anyFailed(x.Steps, domain.Forward):
-			x.Status = domain.ExecutionFailed
-		default:
-			x.Status = domain.ExecutionSucceeded
-		}
-		return []domain.LogEntry{logEntry(now, "info", "execution %s after %s", x.Status, now.Sub(x.StartedAt).Round(time.Millisecond))}
+		return o.conclude(x)
 	})
 	if err != nil {
 		o.cfg.Logger.Warn("finish execution", "execution", e.ExecutionID, "error", err)
@@ -215,6 +197,29 @@ func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 	}
 	o.cfg.Logger.Info("execution finished", "execution", e.ExecutionID)
 	o.kick() // a queued execution, or the fleet it belongs to, may move on now
+}
+
+// conclude gives an execution whose steps all ended its final status.
+func (o *Orchestrator) conclude(x *domain.Execution) []domain.LogEntry {
+	now := o.now()
+	x.CompletedAt, x.CurrentPhase = now, ""
+	switch {
+	case x.RollingBack && anyFailed(x.Steps, domain.Rollback):
+		x.Status = domain.ExecutionFailed
+		x.ErrorMessage = strings.TrimSpace(x.ErrorMessage + "; rollback failed: the database may be half-migrated, check the steps")
+	case x.RollingBack:
+		x.Status, x.RollbackCompletedAt = domain.ExecutionRolledBack, now
+		for i := range x.Decisions {
+			if x.Decisions[i].Action == "rollback" && x.Decisions[i].RollbackFinishedAt.IsZero() {
+				x.Decisions[i].RollbackFinishedAt = now
+			}
+		}
+	case anyFailed(x.Steps, domain.Forward):
+		x.Status = domain.ExecutionFailed
+	default:
+		x.Status = domain.ExecutionSucceeded
+	}
+	return []domain.LogEntry{logEntry(now, "info", "execution %s after %s", x.Status, now.Sub(x.StartedAt).Round(time.Millisecond))}
 }
 
 func anyFailed(steps []domain.Step, dir domain.Direction) bool {
