@@ -66,10 +66,15 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nADD COLUMN over %d databases (small tables), one PostgreSQL, %d-core machine\n\n", o.databases, 2)
-	fmt.Printf("%-40s %14s %14s\n", "", "serial psql", "HotSwap Canary")
-	fmt.Printf("%-40s %14s %14s\n", "wall time", loop.wall.Round(time.Millisecond), hs.wall.Round(time.Millisecond))
-	fmt.Printf("%-40s %14d %14d\n", "databases changed", loop.changed, hs.changed)
-	fmt.Printf("\nratio (serial / HotSwap): %.1fx\n", float64(loop.wall)/float64(hs.wall))
+	next, err := env.timed(ctx, "add_c", env.hotswap)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nADD COLUMN over %d databases (small tables), one PostgreSQL, %d-core machine\n", o.databases, 2)
+	fmt.Printf("(HotSwap's first migration on a database also creates its history tables there)\n\n")
+	fmt.Printf("%-26s %14s %16s %16s\n", "", "serial psql", "HotSwap, first", "HotSwap, next")
+	fmt.Printf("%-26s %14s %16s %16s\n", "wall time", loop.wall.Round(time.Millisecond), hs.wall.Round(time.Millisecond), next.wall.Round(time.Millisecond))
+	fmt.Printf("%-26s %14d %16d %16d\n", "databases changed", loop.changed, hs.changed, next.changed)
+	fmt.Printf("\nratio (serial / HotSwap): %.1fx first, %.1fx next\n", float64(loop.wall)/float64(hs.wall), float64(loop.wall)/float64(next.wall))
 	return env.failureCase(ctx)
 }
