@@ -92,7 +92,7 @@ func (e *env) exec(ctx context.Context, stmts ...string) error {
 // connected.
 func (e *env) startAgent(ctx context.Context) error {
 	var tok client.AgentToken
-	if err := retry(ctx, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, agentName); return err }); err != nil {
+	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, agentName); return err }); err != nil {
 		return fmt.Errorf("agent token: %w", err)
 	}
 	dir := filepath.Join(e.dir, "agent")
@@ -110,7 +110,7 @@ func (e *env) startAgent(ctx context.Context) error {
 		Instances: []domain.InstanceRef{{Agent: agentName, InstanceID: instanceID, Role: domain.RoleMaster}}}); err != nil {
 		return fmt.Errorf("register database: %w", err)
 	}
-	return retry(ctx, func() error {
+	return testbed.Retry(ctx, 20*time.Second, func() error {
 		ag, err := e.api.GetAgent(ctx, agentName)
 		if err == nil && !ag.Connected {
 			err = errors.New("agent not connected")
@@ -148,7 +148,7 @@ func (e *env) workload(ctx context.Context, logPrefix string) (*pgbench.Run, err
 // waitSamples waits until the leader holds a sample of the instance with
 // statements in it, then for a baseline window's worth more.
 func (e *env) waitSamples(ctx context.Context) error {
-	err := retry(ctx, func() error {
+	err := testbed.Retry(ctx, 20*time.Second, func() error {
 		var h struct {
 			Instances []struct {
 				Counters *domain.Sample `json:"counters"`
@@ -166,20 +166,6 @@ func (e *env) waitSamples(ctx context.Context) error {
 		return fmt.Errorf("wait for samples: %w", err)
 	}
 	return sleep(ctx, baselineWindow+time.Second)
-}
-
-// retry calls fn until it succeeds, for up to 20 s.
-func retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
-		}
-	}
 }
 
 // sleep waits for d or the end of ctx.

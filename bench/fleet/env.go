@@ -82,7 +82,7 @@ func (e *env) execOn(ctx context.Context, db, sql string) error {
 
 func (e *env) register(ctx context.Context) error {
 	var tok client.AgentToken
-	if err := retry(ctx, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "tenant-host"); return err }); err != nil {
+	if err := testbed.Retry(ctx, 60*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "tenant-host"); return err }); err != nil {
 		return err
 	}
 	cfg := agent.Config{Name: "tenant-host", Token: tok.Token, Servers: []string{e.srv.RPCAddr}, SampleInterval: 10 * time.Second}
@@ -103,7 +103,7 @@ func (e *env) register(ctx context.Context) error {
 		return err
 	}
 	e.agent = a
-	return retry(ctx, func() error {
+	return testbed.Retry(ctx, 60*time.Second, func() error {
 		ag, err := e.api.GetAgent(ctx, "tenant-host")
 		if err == nil && (!ag.Connected || len(ag.Instances) < len(e.names)) {
 			err = fmt.Errorf("agent not ready")
@@ -248,21 +248,6 @@ func state(changed, total int) string {
 		return "migrated"
 	}
 	return "half-migrated"
-}
-
-func retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // timeline prints where a rollout's time went: waiting for a start, the

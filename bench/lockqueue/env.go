@@ -51,7 +51,7 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 
 func (e *env) startAgent(ctx context.Context) error {
 	var tok client.AgentToken
-	if err := retry(ctx, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "bench-host"); return err }); err != nil {
+	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "bench-host"); return err }); err != nil {
 		return err
 	}
 	dir := filepath.Join(e.dir, "agent")
@@ -68,7 +68,7 @@ func (e *env) startAgent(ctx context.Context) error {
 		Instances: []domain.InstanceRef{{Agent: "bench-host", InstanceID: "main", Role: domain.RoleMaster}}}); err != nil {
 		return err
 	}
-	return retry(ctx, func() error {
+	return testbed.Retry(ctx, 20*time.Second, func() error {
 		ag, err := e.api.GetAgent(ctx, "bench-host")
 		if err == nil && !ag.Connected {
 			err = fmt.Errorf("agent not connected")
@@ -159,19 +159,4 @@ func (e *env) blocker(ctx context.Context) (release func() time.Time, err error)
 		conn.Close(ctx)
 		return at
 	}, nil
-}
-
-func retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }

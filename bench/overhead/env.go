@@ -91,7 +91,7 @@ func (e *env) startServer(ctx context.Context) error {
 // register creates s's agent token and folder and registers its database.
 func (e *env) register(ctx context.Context, s *setting) error {
 	var tok client.AgentToken
-	if err := retry(ctx, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, s.host); return err }); err != nil {
+	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, s.host); return err }); err != nil {
 		return fmt.Errorf("agent token for %s: %w", s.host, err)
 	}
 	s.token, s.dir = tok.Token, filepath.Join(e.dir, s.host)
@@ -121,7 +121,7 @@ func (e *env) startAgent(ctx context.Context, s *setting) error {
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.name, err)
 	}
-	if err := retry(ctx, func() error { return e.sampledSince(ctx, s, started) }); err != nil {
+	if err := testbed.Retry(ctx, 20*time.Second, func() error { return e.sampledSince(ctx, s, started) }); err != nil {
 		return fmt.Errorf("%s: %w\n%s", s.name, err, s.agent.Log())
 	}
 	return nil
@@ -163,20 +163,4 @@ func (e *env) close() {
 func (e *env) pgbench() pgbench.Options {
 	return pgbench.Options{BinDir: e.pg.BinDir(), Host: "127.0.0.1", Port: e.pg.Port(),
 		User: testbed.PostgresUser, Password: e.pg.Password(), Database: testbed.PostgresDatabase}
-}
-
-// retry calls fn until it succeeds, for up to 20 s.
-func retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

@@ -133,6 +133,19 @@ func (s *State) Agent(name string) (domain.Agent, error) {
 	return a.Agent, nil
 }
 
+// ReportedInstance returns what an instance's agent last reported of it
+// (committed), when the instance was reachable: a planner's topology.
+func (s *State) ReportedInstance(ref domain.InstanceRef) (domain.InstanceStatus, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.agents[ref.Agent]
+	if !ok {
+		return domain.InstanceStatus{}, false
+	}
+	st, ok := a.Agent.Instance(ref.InstanceID)
+	return st, ok && st.Reachable
+}
+
 // Agents returns every agent, sorted by name.
 func (s *State) Agents() []domain.Agent {
 	s.mu.RLock()

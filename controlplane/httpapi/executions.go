@@ -128,7 +128,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	case bg != nil:
 		plan, err = a.wrapPlan(planner.BlueGreenPlan(db, *bg))
 	case shadow != nil:
-		plan, err = a.wrapPlan(planner.ShadowPlan(db, a.topology, len(shadow.Workload) == 0))
+		plan, err = a.wrapPlan(planner.ShadowPlan(db, a.raft.State().ReportedInstance, len(shadow.Workload) == 0))
 	default:
 		plan, err = a.plan(db, req.Strategy)
 	}
@@ -262,7 +262,7 @@ func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRe
 
 // plan plans a strategy on a database from what its agents report.
 func (a *API) plan(db domain.Database, strategy domain.Strategy) (planner.Plan, error) {
-	return a.wrapPlan(planner.Forward(db, strategy, a.topology))
+	return a.wrapPlan(planner.Forward(db, strategy, a.raft.State().ReportedInstance))
 }
 
 // wrapPlan turns a planning error into the API's.
@@ -275,16 +275,6 @@ func (a *API) wrapPlan(plan planner.Plan, err error) (planner.Plan, error) {
 		return plan, badRequest(err.Error())
 	}
 	return plan, nil
-}
-
-// topology is what an instance's agent last reported (committed).
-func (a *API) topology(ref domain.InstanceRef) (domain.InstanceStatus, bool) {
-	ag, err := a.raft.State().Agent(ref.Agent)
-	if err != nil {
-		return domain.InstanceStatus{}, false
-	}
-	st, ok := ag.Instance(ref.InstanceID)
-	return st, ok && st.Reachable
 }
 
 // PlanResponse is the answer of GET /api/v1/migrations/{id}/plan.

@@ -104,7 +104,7 @@ func (o *Orchestrator) createChild(ctx context.Context, e domain.Execution, dbID
 	if err != nil {
 		return "", err
 	}
-	plan, err := planner.Forward(db, domain.Direct, o.topology)
+	plan, err := planner.Forward(db, domain.Direct, o.cfg.Raft.State().ReportedInstance)
 	if err != nil {
 		return "", err
 	}
@@ -120,16 +120,6 @@ func (o *Orchestrator) createChild(ctx context.Context, e domain.Execution, dbID
 		return "", err
 	}
 	return c.ExecutionID, nil
-}
-
-// topology is what an instance's agent last reported (committed).
-func (o *Orchestrator) topology(ref domain.InstanceRef) (domain.InstanceStatus, bool) {
-	ag, err := o.cfg.Raft.State().Agent(ref.Agent)
-	if err != nil {
-		return domain.InstanceStatus{}, false
-	}
-	st, ok := ag.Instance(ref.InstanceID)
-	return st, ok && st.Reachable
 }
 
 func (o *Orchestrator) recordChildren(ctx context.Context, id string, created map[string]string) {

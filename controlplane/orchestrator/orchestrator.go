@@ -222,7 +222,9 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 			if e.Fleet == nil && running >= o.cfg.MaxConcurrent {
 				continue
 			}
-			running += btoi(e.Fleet == nil) // the slot is taken even if the lock turns out held
+			if e.Fleet == nil {
+				running++ // the slot is taken even if the lock turns out held
+			}
 			each(func() {
 				if o.start(ctx, e) {
 					o.driveFresh(ctx, e.ExecutionID) // no need to wait for the next tick
@@ -288,13 +290,6 @@ func (o *Orchestrator) pausedTick(ctx context.Context, e domain.Execution) {
 	for _, s := range runningSteps(e) {
 		o.dispatch(ctx, e, *s)
 	}
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // driveFresh drives an execution from its newest committed state.

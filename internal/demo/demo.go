@@ -115,7 +115,7 @@ func (s *stack) startServer(ctx context.Context, cfg Config) error {
 
 func (s *stack) startAgent(ctx context.Context, cfg Config) error {
 	var tok client.AgentToken
-	err := retry(ctx, func() (err error) { tok, err = s.api.CreateAgentToken(ctx, "db-host-1"); return err })
+	err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = s.api.CreateAgentToken(ctx, "db-host-1"); return err })
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *stack) startAgent(ctx context.Context, cfg Config) error {
 	}
 	s.agent = a
 	s.closer = append(s.closer, a.Kill)
-	return retry(ctx, func() error {
+	return testbed.Retry(ctx, 20*time.Second, func() error {
 		ag, err := s.api.GetAgent(ctx, "db-host-1")
 		if err == nil && !ag.Connected {
 			err = fmt.Errorf("agent not connected yet")
@@ -151,20 +151,4 @@ func (s *stack) register(ctx context.Context, _ Config) error {
 	}
 	s.say("    database app: db-host-1/main (Master)")
 	return nil
-}
-
-// retry calls fn until it succeeds, for up to 20 seconds.
-func retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
-type instanceView = struct {
+// instanceView is the part of an agent's instance the tests read.
+type instanceView struct {
 	InstanceID       string `json:"instanceId"`
 	Role             string `json:"role"`
 	Reachable        bool   `json:"reachable"`

@@ -175,20 +175,10 @@ type clusterView struct {
 
 // agentView is the part of an agent in GET /api/v1/agents the tests read.
 type agentView struct {
-	Name      string    `json:"name"`
-	Connected bool      `json:"connected"`
-	LastSeen  time.Time `json:"lastSeen"`
-	Instances []struct {
-		InstanceID       string `json:"instanceId"`
-		Role             string `json:"role"`
-		Reachable        bool   `json:"reachable"`
-		ServerVersion    string `json:"serverVersion"`
-		Error            string `json:"error"`
-		ReplicationLinks []struct {
-			Direction string `json:"direction"`
-			Kind      string `json:"kind"`
-		} `json:"replicationLinks"`
-	} `json:"instances"`
+	Name      string         `json:"name"`
+	Connected bool           `json:"connected"`
+	LastSeen  time.Time      `json:"lastSeen"`
+	Instances []instanceView `json:"instances"`
 }
 
 func (a *api) agents() []agentView {
