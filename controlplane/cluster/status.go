@@ -7,37 +7,15 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/hotswap-db/hotswap/internal/api"
 )
 
-// ServerStatus is one member of the Raft configuration.
-type ServerStatus struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raftAddr"`
-	HTTPAddr string `json:"httpAddr,omitempty"`
-	RPCAddr  string `json:"rpcAddr,omitempty"`
-	Suffrage string `json:"suffrage"`
-	Leader   bool   `json:"leader"`
-}
-
-// Status is the cluster as this server sees it.
-type Status struct {
-	ServerID     string         `json:"serverId"`
-	State        string         `json:"state"`
-	Leader       string         `json:"leader"`
-	LeaderAddr   string         `json:"leaderAddr,omitempty"`
-	Term         uint64         `json:"term"`
-	LastIndex    uint64         `json:"lastIndex"`
-	CommitIndex  uint64         `json:"commitIndex"`
-	AppliedIndex uint64         `json:"appliedIndex"`
-	LastContact  string         `json:"lastContact,omitempty"`
-	Servers      []ServerStatus `json:"servers"`
-}
-
-// Status reports the Raft configuration, leader, term and indexes.
-func (n *Node) Status() (Status, error) {
+// Status reports, as the API shows it, the Raft configuration, leader, term and indexes.
+func (n *Node) Status() (api.ClusterStatus, error) {
 	stats := n.raft.Stats()
 	leaderAddr, leaderID := n.raft.LeaderWithID()
-	st := Status{
+	st := api.ClusterStatus{
 		ServerID:     n.cfg.Self.ID,
 		State:        n.raft.State().String(),
 		Leader:       string(leaderID),
@@ -57,12 +35,12 @@ func (n *Node) Status() (Status, error) {
 	known := n.State().Servers()
 	for _, s := range f.Configuration().Servers {
 		k := known[string(s.ID)]
-		st.Servers = append(st.Servers, ServerStatus{
+		st.Servers = append(st.Servers, api.ClusterServer{
 			ID: string(s.ID), RaftAddr: string(s.Address), HTTPAddr: k.HTTPAddr, RPCAddr: k.RPCAddr,
 			Suffrage: suffrage(s.Suffrage), Leader: s.ID == leaderID,
 		})
 	}
-	slices.SortFunc(st.Servers, func(a, b ServerStatus) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(st.Servers, func(a, b api.ClusterServer) int { return strings.Compare(a.ID, b.ID) })
 	return st, nil
 }
 

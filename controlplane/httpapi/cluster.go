@@ -6,17 +6,9 @@ import (
 	"time"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
-
-// JoinRequest is the body of POST /api/v1/cluster/join: a new server asking
-// to be added as a voter.
-type JoinRequest struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raftAddr"`
-	HTTPAddr string `json:"httpAddr"`
-	RPCAddr  string `json:"rpcAddr"`
-}
 
 func (a *API) clusterStatus(w http.ResponseWriter, _ *http.Request, _ principal) error {
 	st, err := a.raft.Status()
@@ -32,7 +24,7 @@ func (a *API) clusterJoin(w http.ResponseWriter, r *http.Request, _ principal) e
 	if err != nil {
 		return err
 	}
-	var req JoinRequest
+	var req api.JoinRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
@@ -50,7 +42,7 @@ func (a *API) clusterJoin(w http.ResponseWriter, r *http.Request, _ principal) e
 	return nil
 }
 
-func validateJoin(req JoinRequest) error {
+func validateJoin(req api.JoinRequest) error {
 	var errs []domain.FieldError
 	if !domain.ValidName(req.ID) {
 		errs = append(errs, domain.FieldError{Field: "id", Message: "is required: the joining server's id"})

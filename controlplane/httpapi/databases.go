@@ -7,14 +7,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
-
-// DatabaseList is the answer of GET /api/v1/databases.
-type DatabaseList struct {
-	Databases []domain.Database `json:"databases"`
-	Total     int               `json:"total"`
-}
 
 func (a *API) decodeDatabaseSpec(r *http.Request) (domain.DatabaseSpec, error) {
 	var spec domain.DatabaseSpec
@@ -64,7 +59,7 @@ func (a *API) createDatabase(w http.ResponseWriter, r *http.Request, _ principal
 
 func (a *API) listDatabases(w http.ResponseWriter, _ *http.Request, _ principal) error {
 	dbs := a.raft.State().Databases()
-	writeJSON(w, http.StatusOK, DatabaseList{Databases: dbs, Total: len(dbs)})
+	writeJSON(w, http.StatusOK, api.DatabaseList{Databases: dbs, Total: len(dbs)})
 	return nil
 }
 

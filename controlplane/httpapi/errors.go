@@ -4,36 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
-
-// The error codes of the API.
-const (
-	codeValidation   = "VALIDATION_ERROR"
-	codeUnauthorized = "UNAUTHORIZED"
-	codeNotFound     = "NOT_FOUND"
-	codeConflict     = "CONFLICT"
-	codeUnavailable  = "UNAVAILABLE"
-	codeInternal     = "INTERNAL_ERROR"
-)
-
-// ErrorBody is the error format of every failed request.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail says what went wrong and where.
-type ErrorDetail struct {
-	Code      string              `json:"code"`
-	Message   string              `json:"message"`
-	Details   []domain.FieldError `json:"details,omitempty"`
-	TraceID   string              `json:"traceId"`
-	Timestamp time.Time           `json:"timestamp"`
-}
 
 // apiError is an error with its HTTP status and code.
 type apiError struct {
@@ -46,13 +22,13 @@ type apiError struct {
 func (e *apiError) Error() string { return e.message }
 
 func badRequest(msg string, details ...domain.FieldError) error {
-	return &apiError{http.StatusBadRequest, codeValidation, msg, details}
+	return &apiError{http.StatusBadRequest, api.CodeValidation, msg, details}
 }
 
-func notFound(msg string) error { return &apiError{http.StatusNotFound, codeNotFound, msg, nil} }
+func notFound(msg string) error { return &apiError{http.StatusNotFound, api.CodeNotFound, msg, nil} }
 
 func unavailable(msg string) error {
-	return &apiError{http.StatusServiceUnavailable, codeUnavailable, msg, nil}
+	return &apiError{http.StatusServiceUnavailable, api.CodeUnavailable, msg, nil}
 }
 
 // toAPIError maps any error to its status and code: one table for the API.
@@ -63,15 +39,15 @@ func toAPIError(err error) *apiError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &ve):
-		return &apiError{http.StatusBadRequest, codeValidation, "request validation failed", ve.Details}
+		return &apiError{http.StatusBadRequest, api.CodeValidation, "request validation failed", ve.Details}
 	case errors.Is(err, fsm.ErrNotFound):
-		return &apiError{http.StatusNotFound, codeNotFound, err.Error(), nil}
+		return &apiError{http.StatusNotFound, api.CodeNotFound, err.Error(), nil}
 	case errors.Is(err, fsm.ErrConflict):
-		return &apiError{http.StatusConflict, codeConflict, err.Error(), nil}
+		return &apiError{http.StatusConflict, api.CodeConflict, err.Error(), nil}
 	case errors.Is(err, cluster.ErrNotLeader):
-		return &apiError{http.StatusServiceUnavailable, codeUnavailable, "no leader could take the write; retry shortly", nil}
+		return &apiError{http.StatusServiceUnavailable, api.CodeUnavailable, "no leader could take the write; retry shortly", nil}
 	}
-	return &apiError{http.StatusInternalServerError, codeInternal, "internal error", nil}
+	return &apiError{http.StatusInternalServerError, api.CodeInternal, "internal error", nil}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

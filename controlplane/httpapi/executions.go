@@ -12,79 +12,10 @@ import (
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/planner"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/replay"
 )
-
-// ExecuteRequest is the body of POST /api/v1/migrations/{id}/execute.
-type ExecuteRequest struct {
-	Environment domain.Environment `json:"environment,omitempty"`
-	Strategy    domain.Strategy    `json:"strategy,omitempty"`
-	DryRun      bool               `json:"dryRun"`
-	// Queue waits for the database's lock instead of answering 409.
-	Queue              bool     `json:"queue,omitempty"`
-	LockTimeoutMs      int64    `json:"lockTimeoutMs,omitempty"`
-	StatementTimeoutMs int64    `json:"statementTimeoutMs,omitempty"`
-	TimeoutSeconds     int64    `json:"timeoutSeconds,omitempty"`
-	Phases             []string `json:"phases,omitempty"`
-	// Monitoring overrides the thresholds and windows; zero fields keep
-	// the defaults.
-	Monitoring *domain.MonitorSettings `json:"monitoring,omitempty"`
-	// Selector, when set, rolls the migration out over every database whose
-	// labels match (Canary waves, one execution per database).
-	Selector map[string]string `json:"selector,omitempty"`
-	// Shadow tunes a Shadow rollout.
-	Shadow *ShadowRequest `json:"shadow,omitempty"`
-	// BlueGreen names a BlueGreen rollout's green instance and pooler.
-	BlueGreen *BlueGreenRequest `json:"blueGreen,omitempty"`
-}
-
-// BlueGreenRequest names the green instance ("agent/instance") and the
-// pooler the agent manages ("agent/pooler").
-type BlueGreenRequest struct {
-	Green  string `json:"green"`
-	Pooler string `json:"pooler"`
-}
-
-// ShadowRequest tunes a Shadow rollout.
-type ShadowRequest struct {
-	// Workload is a workload file: read-only SQL statements separated by
-	// semicolons. Empty: the master's recent workload is captured.
-	Workload     string  `json:"workload,omitempty"`
-	Iterations   int     `json:"iterations,omitempty"`   // passes over the workload, default 20
-	MaxP95Factor float64 `json:"maxP95Factor,omitempty"` // default 1.5
-}
-
-// ExecuteResponse is the answer of POST .../execute (202).
-type ExecuteResponse struct {
-	ExecutionID       string                 `json:"executionId"`
-	MigrationID       string                 `json:"migrationId"`
-	Status            domain.ExecutionStatus `json:"status"`
-	Queued            bool                   `json:"queued"`
-	CreatedAt         time.Time              `json:"createdAt"`
-	EstimatedDuration int                    `json:"estimatedDuration"`
-	Plan              planner.Plan           `json:"plan"`
-}
-
-// ExecutionList is the answer of GET .../executions.
-type ExecutionList struct {
-	Executions []domain.Execution `json:"executions"`
-	Total      int                `json:"total"`
-}
-
-// RollbackRequest is the body of POST .../executions/{executionId}/rollback.
-type RollbackRequest struct {
-	Reason string `json:"reason"`
-}
-
-// RollbackResponse is the answer of a rollback: 200 once rolled back, 202
-// while it is still running.
-type RollbackResponse struct {
-	ExecutionID         string                 `json:"executionId"`
-	Status              domain.ExecutionStatus `json:"status"`
-	RollbackCompletedAt time.Time              `json:"rollbackCompletedAt,omitzero"`
-	RollbackDuration    float64                `json:"rollbackDuration,omitempty"`
-}
 
 // Execution defaults, from the reference.
 const (
@@ -101,7 +32,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
-	var req ExecuteRequest
+	var req api.ExecuteRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
@@ -123,7 +54,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
-	var plan planner.Plan
+	var plan domain.Plan
 	switch {
 	case bg != nil:
 		plan, err = a.wrapPlan(planner.BlueGreenPlan(db, *bg))
@@ -140,14 +71,14 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
+	writeJSON(w, http.StatusAccepted, api.ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
 		Status: e.Status, Queued: e.Queued, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
 	return nil
 }
 
 // checkExecute validates an execute request against the migration and its
 // database, filling defaults.
-func (a *API) checkExecute(m domain.Migration, db domain.Database, req *ExecuteRequest) error {
+func (a *API) checkExecute(m domain.Migration, db domain.Database, req *api.ExecuteRequest) error {
 	var errs []domain.FieldError
 	if req.Strategy == "" {
 		req.Strategy = m.Strategy
@@ -179,7 +110,7 @@ func (a *API) checkExecute(m domain.Migration, db domain.Database, req *ExecuteR
 		return err
 	}
 	if m.Status == domain.MigrationInProgress {
-		return &apiError{http.StatusConflict, codeConflict, "migration " + m.Name + " is already in progress", nil}
+		return &apiError{http.StatusConflict, api.CodeConflict, "migration " + m.Name + " is already in progress", nil}
 	}
 	return a.checkDependenciesSucceeded(m)
 }
@@ -194,7 +125,7 @@ func oneOfStrategy(s domain.Strategy) bool {
 }
 
 // monitorDefaults fills and checks the execution's monitor settings.
-func (a *API) monitorDefaults(req *ExecuteRequest) []domain.FieldError {
+func (a *API) monitorDefaults(req *api.ExecuteRequest) []domain.FieldError {
 	m := domain.MonitorSettings{}
 	if req.Monitoring != nil {
 		m = *req.Monitoring
@@ -235,17 +166,17 @@ func (a *API) checkDependenciesSucceeded(m domain.Migration) error {
 	for _, id := range m.Dependencies {
 		dep, err := a.raft.State().Migration(id)
 		if err != nil {
-			return &apiError{http.StatusConflict, codeConflict, "dependency " + id + " no longer exists", nil}
+			return &apiError{http.StatusConflict, api.CodeConflict, "dependency " + id + " no longer exists", nil}
 		}
 		if dep.Status != domain.MigrationSucceeded {
-			return &apiError{http.StatusConflict, codeConflict, fmt.Sprintf(
+			return &apiError{http.StatusConflict, api.CodeConflict, fmt.Sprintf(
 				"dependency %s (%s) has not succeeded on this database (it is %s): execute it first", dep.Name, dep.MigrationID, dep.Status), nil}
 		}
 	}
 	return nil
 }
 
-func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRequest, plan planner.Plan, p principal) domain.Execution {
+func (a *API) newExecution(m domain.Migration, db domain.Database, req api.ExecuteRequest, plan domain.Plan, p principal) domain.Execution {
 	now := a.now().UTC().Truncate(time.Millisecond)
 	e := domain.Execution{ExecutionID: "exec-" + uuid.NewString(), MigrationID: m.MigrationID, DatabaseID: db.DatabaseID,
 		Environment: db.Environment, Strategy: req.Strategy, DryRun: req.DryRun, Status: domain.ExecutionPending,
@@ -261,12 +192,12 @@ func (a *API) newExecution(m domain.Migration, db domain.Database, req ExecuteRe
 }
 
 // plan plans a strategy on a database from what its agents report.
-func (a *API) plan(db domain.Database, strategy domain.Strategy) (planner.Plan, error) {
+func (a *API) plan(db domain.Database, strategy domain.Strategy) (domain.Plan, error) {
 	return a.wrapPlan(planner.Forward(db, strategy, a.raft.State().ReportedInstance))
 }
 
 // wrapPlan turns a planning error into the API's.
-func (a *API) wrapPlan(plan planner.Plan, err error) (planner.Plan, error) {
+func (a *API) wrapPlan(plan domain.Plan, err error) (domain.Plan, error) {
 	var unsupported *planner.ErrUnsupported
 	switch {
 	case errors.As(err, &unsupported):
@@ -275,13 +206,6 @@ func (a *API) wrapPlan(plan planner.Plan, err error) (planner.Plan, error) {
 		return plan, badRequest(err.Error())
 	}
 	return plan, nil
-}
-
-// PlanResponse is the answer of GET /api/v1/migrations/{id}/plan.
-type PlanResponse struct {
-	MigrationID string       `json:"migrationId"`
-	DatabaseID  string       `json:"databaseId"`
-	Plan        planner.Plan `json:"plan"`
 }
 
 // planMigration shows the plan a strategy would follow, changing nothing.
@@ -305,7 +229,7 @@ func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, PlanResponse{MigrationID: m.MigrationID, DatabaseID: db.DatabaseID, Plan: plan})
+	writeJSON(w, http.StatusOK, api.PlanResponse{MigrationID: m.MigrationID, DatabaseID: db.DatabaseID, Plan: plan})
 	return nil
 }
 
@@ -315,7 +239,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request, _ principal
 		return err
 	}
 	list := a.raft.State().Executions(func(e *domain.Execution) bool { return e.MigrationID == m.MigrationID })
-	writeJSON(w, http.StatusOK, ExecutionList{Executions: list, Total: len(list)})
+	writeJSON(w, http.StatusOK, api.ExecutionList{Executions: list, Total: len(list)})
 	return nil
 }
 
@@ -345,7 +269,7 @@ func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p princi
 	if err != nil {
 		return err
 	}
-	var req RollbackRequest
+	var req api.RollbackRequest
 	if body, err := readBody(r, smallBodyLimit); err != nil {
 		return err
 	} else if err := decodeStrict(body, &req); err != nil {
@@ -355,14 +279,14 @@ func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p princi
 		return badRequest("a reason is required", domain.FieldError{Field: "reason", Message: "say why, for the log"})
 	}
 	if e.DryRun {
-		return &apiError{http.StatusConflict, codeConflict, "a dry run applies nothing and has nothing to roll back", nil}
+		return &apiError{http.StatusConflict, api.CodeConflict, "a dry run applies nothing and has nothing to roll back", nil}
 	}
 	if err := a.commit(w, r, fsm.RequestRollbackRequest{ExecutionID: e.ExecutionID, Reason: req.Reason, By: p.Name,
 		At: a.now().UTC()}); err != nil {
 		return err
 	}
 	done := a.waitTerminal(r.Context(), e.ExecutionID, 60*time.Second)
-	resp := RollbackResponse{ExecutionID: done.ExecutionID, Status: done.Status, RollbackCompletedAt: done.RollbackCompletedAt}
+	resp := api.RollbackResponse{ExecutionID: done.ExecutionID, Status: done.Status, RollbackCompletedAt: done.RollbackCompletedAt}
 	if !done.RollbackCompletedAt.IsZero() {
 		resp.RollbackDuration = done.RollbackCompletedAt.Sub(done.RollbackStartedAt).Seconds()
 	}
@@ -391,24 +315,6 @@ func (a *API) waitTerminal(ctx context.Context, id string, wait time.Duration) d
 	}
 }
 
-// ExecutionMetrics is the answer of GET .../executions/{executionId}/metrics.
-type ExecutionMetrics struct {
-	ExecutionID string                 `json:"executionId"`
-	Status      domain.ExecutionStatus `json:"status"`
-	Monitoring  domain.MonitorSettings `json:"monitoring"`
-	Baselines   []StepBaseline         `json:"baselines"`
-	Snapshots   []domain.Snapshot      `json:"snapshots"`
-	Decisions   []domain.Decision      `json:"decisions"`
-}
-
-// StepBaseline is the baseline a step was watched against.
-type StepBaseline struct {
-	StepID     string          `json:"stepId"`
-	Agent      string          `json:"agent"`
-	InstanceID string          `json:"instanceId"`
-	Baseline   domain.Baseline `json:"baseline"`
-}
-
 func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ principal) error {
 	e, err := a.execution(r)
 	if err != nil {
@@ -418,8 +324,8 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	if err != nil {
 		return badRequest("bad sinceMs", domain.FieldError{Field: "sinceMs", Message: "a unix time in milliseconds: " + err.Error()})
 	}
-	out := ExecutionMetrics{ExecutionID: e.ExecutionID, Status: e.Status, Monitoring: e.Monitoring,
-		Baselines: []StepBaseline{}, Decisions: e.Decisions}
+	out := api.ExecutionMetrics{ExecutionID: e.ExecutionID, Status: e.Status, Monitoring: e.Monitoring,
+		Baselines: []api.StepBaseline{}, Decisions: e.Decisions}
 	for _, s := range a.raft.State().Snapshots(e.ExecutionID) {
 		if s.At.UnixMilli() > int64(since) {
 			out.Snapshots = append(out.Snapshots, s)
@@ -427,7 +333,7 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	}
 	for _, s := range e.Steps {
 		if s.Baseline != nil {
-			out.Baselines = append(out.Baselines, StepBaseline{StepID: s.StepID, Agent: s.Agent, InstanceID: s.InstanceID, Baseline: *s.Baseline})
+			out.Baselines = append(out.Baselines, api.StepBaseline{StepID: s.StepID, Agent: s.Agent, InstanceID: s.InstanceID, Baseline: *s.Baseline})
 		}
 	}
 	if out.Snapshots == nil {
@@ -440,24 +346,12 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	return nil
 }
 
-// PauseRequest is the body of POST .../executions/{executionId}/pause.
-type PauseRequest struct {
-	Reason string `json:"reason"`
-}
-
-// ResumeRequest is the body of POST .../executions/{executionId}/resume.
-type ResumeRequest struct {
-	// Strategy, when set, re-plans what is left with another strategy;
-	// what was applied stays applied.
-	Strategy domain.Strategy `json:"strategy,omitempty"`
-}
-
 func (a *API) pauseExecution(w http.ResponseWriter, r *http.Request, p principal) error {
 	e, err := a.execution(r)
 	if err != nil {
 		return err
 	}
-	var req PauseRequest
+	var req api.PauseRequest
 	if body, err := readOptionalBody(r, smallBodyLimit); err != nil {
 		return err
 	} else if err := decodeStrict(body, &req); err != nil {
@@ -477,7 +371,7 @@ func (a *API) resumeExecution(w http.ResponseWriter, r *http.Request, p principa
 	if err != nil {
 		return err
 	}
-	var req ResumeRequest
+	var req api.ResumeRequest
 	if body, err := readOptionalBody(r, smallBodyLimit); err != nil {
 		return err
 	} else if err := decodeStrict(body, &req); err != nil {
@@ -510,7 +404,7 @@ func (a *API) resumeExecution(w http.ResponseWriter, r *http.Request, p principa
 // remaining is a new plan less what the execution already applied, its
 // step ids made unique; a verify step of an instance already applied
 // points at the step that applied it.
-func remaining(e domain.Execution, plan planner.Plan) []domain.Step {
+func remaining(e domain.Execution, plan domain.Plan) []domain.Step {
 	appliedOn := map[string]string{} // agent/instance -> step id
 	for _, s := range e.Steps {
 		if s.Kind != domain.StepVerify && s.Direction == domain.Forward && s.Status == domain.StepSucceeded {
@@ -549,7 +443,7 @@ func (a *API) writeExecution(w http.ResponseWriter, id string) error {
 // executeFleet starts a Canary rollout of m over the databases matching
 // the selector: a parent execution whose children the orchestrator creates
 // wave by wave.
-func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migration, template domain.Database, req ExecuteRequest, p principal) error {
+func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migration, template domain.Database, req api.ExecuteRequest, p principal) error {
 	if req.Strategy != domain.Canary {
 		return badRequest("a selector rolls out over a fleet in Canary waves",
 			domain.FieldError{Field: "strategy", Message: "use Canary with a selector"})
@@ -565,7 +459,7 @@ func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migr
 			domain.FieldError{Field: "selector", Message: fmt.Sprintf("no %s database has the labels %v", template.Type, req.Selector)})
 	}
 	fleet := &domain.Fleet{Selector: req.Selector, Waves: planner.FleetWaves(ids), Children: map[string]string{}}
-	plan := planner.Plan{Strategy: domain.Canary}
+	plan := domain.Plan{Strategy: domain.Canary}
 	for i, wave := range fleet.Waves {
 		why := fmt.Sprintf("%d of %d databases, each with its own execution and lock", len(wave), len(ids))
 		plan.Phases = append(plan.Phases, domain.PhaseView{Index: i, Name: fmt.Sprintf("wave %d", i+1), Explanation: why, Steps: len(wave)})
@@ -579,20 +473,20 @@ func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migr
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
+	writeJSON(w, http.StatusAccepted, api.ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
 		Status: e.Status, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
 	return nil
 }
 
 // shadowRun reads a Shadow rollout's settings; nil for other strategies.
-func shadowRun(req ExecuteRequest) (*domain.ShadowRun, error) {
+func shadowRun(req api.ExecuteRequest) (*domain.ShadowRun, error) {
 	if req.Strategy != domain.Shadow {
 		if req.Shadow != nil {
 			return nil, badRequest("shadow settings need strategy Shadow", domain.FieldError{Field: "shadow", Message: "use strategy Shadow"})
 		}
 		return nil, nil
 	}
-	sr := ShadowRequest{}
+	sr := api.ShadowRequest{}
 	if req.Shadow != nil {
 		sr = *req.Shadow
 	}
@@ -619,7 +513,7 @@ func shadowRun(req ExecuteRequest) (*domain.ShadowRun, error) {
 }
 
 // blueGreenSpec reads a BlueGreen rollout's green instance and pooler.
-func blueGreenSpec(db domain.Database, req ExecuteRequest) (*domain.BlueGreenSpec, error) {
+func blueGreenSpec(db domain.Database, req api.ExecuteRequest) (*domain.BlueGreenSpec, error) {
 	if req.Strategy != domain.BlueGreen {
 		if req.BlueGreen != nil {
 			return nil, badRequest("blueGreen settings need strategy BlueGreen", domain.FieldError{Field: "blueGreen", Message: "use strategy BlueGreen"})
@@ -647,7 +541,7 @@ func blueGreenSpec(db domain.Database, req ExecuteRequest) (*domain.BlueGreenSpe
 func canReplan(e domain.Execution, to domain.Strategy) error {
 	for _, s := range e.Steps {
 		if s.Status == domain.StepRunning {
-			return &apiError{http.StatusConflict, codeConflict,
+			return &apiError{http.StatusConflict, api.CodeConflict,
 				"step " + s.StepID + " is still running: resume with a new strategy once it has ended", nil}
 		}
 	}

@@ -3,41 +3,11 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
-
-// InstanceHealth is the live state of one instance of a database.
-type InstanceHealth struct {
-	Agent                 string                   `json:"agent"`
-	InstanceID            string                   `json:"instanceId"`
-	Role                  domain.InstanceRole      `json:"role"`
-	DetectedRole          domain.DetectedRole      `json:"detectedRole"`
-	AgentConnected        bool                     `json:"agentConnected"`
-	Reachable             bool                     `json:"reachable"`
-	ServerVersion         string                   `json:"serverVersion,omitempty"`
-	ActiveConnections     int                      `json:"activeConnections"`
-	ReplicationLagSeconds float64                  `json:"replicationLagSeconds"`
-	ReplicationLinks      []domain.ReplicationLink `json:"replicationLinks,omitempty"`
-	LastCheck             time.Time                `json:"lastCheck,omitzero"`
-	Error                 string                   `json:"error,omitempty"`
-	// Counters is the instance's newest sample of native counters.
-	Counters *domain.Sample `json:"counters,omitempty"`
-}
-
-// DatabaseHealth is the answer of GET /api/v1/databases/{id}/health.
-type DatabaseHealth struct {
-	DatabaseID        string           `json:"databaseId"`
-	Name              string           `json:"name"`
-	IsHealthy         bool             `json:"isHealthy"`
-	Problems          []string         `json:"problems"`
-	ActiveConnections int              `json:"activeConnections"`
-	ReplicationLag    float64          `json:"replicationLag"`
-	LastCheck         time.Time        `json:"lastCheck,omitzero"`
-	Instances         []InstanceHealth `json:"instances"`
-}
 
 func (a *API) databaseHealth(w http.ResponseWriter, r *http.Request, _ principal) error {
 	db, err := a.raft.State().Database(r.PathValue("id"))
@@ -57,8 +27,8 @@ func (a *API) databaseHealth(w http.ResponseWriter, r *http.Request, _ principal
 
 // assessHealth joins a database's declared instances with what their agents
 // report live, and says what is wrong in words an operator can act on.
-func assessHealth(db domain.Database, live map[string]domain.AgentPresence) DatabaseHealth {
-	h := DatabaseHealth{DatabaseID: db.DatabaseID, Name: db.Name, Problems: []string{}}
+func assessHealth(db domain.Database, live map[string]domain.AgentPresence) api.DatabaseHealth {
+	h := api.DatabaseHealth{DatabaseID: db.DatabaseID, Name: db.Name, Problems: []string{}}
 	for _, ref := range db.Instances {
 		ih, problem := instanceHealth(ref, live[ref.Agent])
 		if problem != "" {
@@ -75,8 +45,8 @@ func assessHealth(db domain.Database, live map[string]domain.AgentPresence) Data
 	return h
 }
 
-func instanceHealth(ref domain.InstanceRef, p domain.AgentPresence) (InstanceHealth, string) {
-	ih := InstanceHealth{Agent: ref.Agent, InstanceID: ref.InstanceID, Role: ref.Role,
+func instanceHealth(ref domain.InstanceRef, p domain.AgentPresence) (api.InstanceHealth, string) {
+	ih := api.InstanceHealth{Agent: ref.Agent, InstanceID: ref.InstanceID, Role: ref.Role,
 		DetectedRole: domain.DetectedUnknown, AgentConnected: p.Connected}
 	name := ref.Agent + "/" + ref.InstanceID
 	if !p.Connected {

@@ -6,49 +6,21 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
-
-// InstanceHistory is one instance's history table, as its agent read it.
-type InstanceHistory struct {
-	Agent      string              `json:"agent"`
-	InstanceID string              `json:"instanceId"`
-	Rows       []domain.HistoryRow `json:"rows"`
-	Error      string              `json:"error,omitempty"`
-}
-
-// Drift is one difference between an instance's history table and what the
-// control plane recorded.
-type Drift struct {
-	Kind        string `json:"kind"` // missing, unrecorded, unknown, checksum
-	Agent       string `json:"agent"`
-	InstanceID  string `json:"instanceId"`
-	ExecutionID string `json:"executionId"`
-	StepID      string `json:"stepId"`
-	MigrationID string `json:"migrationId,omitempty"`
-	Message     string `json:"message"`
-}
-
-// DatabaseHistory is the answer of GET /api/v1/databases/{id}/history.
-type DatabaseHistory struct {
-	DatabaseID string            `json:"databaseId"`
-	Name       string            `json:"name"`
-	InSync     bool              `json:"inSync"`
-	Drift      []Drift           `json:"drift"`
-	Instances  []InstanceHistory `json:"instances"`
-}
 
 func (a *API) databaseHistory(w http.ResponseWriter, r *http.Request, _ principal) error {
 	db, err := a.raft.State().Database(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	out := DatabaseHistory{DatabaseID: db.DatabaseID, Name: db.Name, Drift: []Drift{}}
+	out := api.DatabaseHistory{DatabaseID: db.DatabaseID, Name: db.Name, Drift: []api.Drift{}}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	complete := true
 	for _, in := range db.Instances {
-		ih := InstanceHistory{Agent: in.Agent, InstanceID: in.InstanceID, Rows: []domain.HistoryRow{}}
+		ih := api.InstanceHistory{Agent: in.Agent, InstanceID: in.InstanceID, Rows: []domain.HistoryRow{}}
 		rows, err := a.history.History(ctx, in.Agent, in.InstanceID)
 		if err != nil {
 			ih.Error, complete = err.Error(), false
@@ -71,10 +43,10 @@ func (a *API) databaseHistory(w http.ResponseWriter, r *http.Request, _ principa
 type stepRef struct{ exec, step string }
 
 // drift compares one instance's history rows with the committed executions.
-func (a *API) drift(ih InstanceHistory, execs []domain.Execution) []Drift {
-	var out []Drift
+func (a *API) drift(ih api.InstanceHistory, execs []domain.Execution) []api.Drift {
+	var out []api.Drift
 	add := func(kind, exec, step, mig, format string, args ...any) {
-		out = append(out, Drift{Kind: kind, Agent: ih.Agent, InstanceID: ih.InstanceID, ExecutionID: exec,
+		out = append(out, api.Drift{Kind: kind, Agent: ih.Agent, InstanceID: ih.InstanceID, ExecutionID: exec,
 			StepID: step, MigrationID: mig, Message: fmt.Sprintf(format, args...)})
 	}
 	rows := map[stepRef]domain.HistoryRow{}

@@ -10,32 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/sqlcheck"
 )
-
-// MigrationSummary is a migration in a list: everything but its scripts.
-type MigrationSummary struct {
-	MigrationID      string                 `json:"migrationId"`
-	Name             string                 `json:"name"`
-	Status           domain.MigrationStatus `json:"status"`
-	TargetDatabaseID string                 `json:"targetDatabaseId"`
-	TargetDatabase   string                 `json:"targetDatabase"`
-	Strategy         domain.Strategy        `json:"strategy"`
-	RiskLevel        domain.RiskLevel       `json:"riskLevel"`
-	RequiresApproval bool                   `json:"requiresApproval"`
-	Tags             []string               `json:"tags"`
-	CreatedBy        string                 `json:"createdBy"`
-	CreatedAt        time.Time              `json:"createdAt"`
-}
-
-// MigrationList is the answer of GET /api/v1/migrations.
-type MigrationList struct {
-	Migrations []MigrationSummary `json:"migrations"`
-	Total      int                `json:"total"`
-	Limit      int                `json:"limit"`
-	Offset     int                `json:"offset"`
-}
 
 // decodeMigrationSpec reads and checks a migration: fields, target,
 // dependencies, and the scripts parsed by the target engine's parser.
@@ -171,7 +149,7 @@ func (a *API) listMigrations(w http.ResponseWriter, r *http.Request, _ principal
 		return err
 	}
 	all := a.raft.State().Migrations(filter)
-	list := MigrationList{Migrations: []MigrationSummary{}, Total: len(all), Limit: limit, Offset: offset}
+	list := api.MigrationList{Migrations: []api.MigrationSummary{}, Total: len(all), Limit: limit, Offset: offset}
 	for _, m := range all[min(offset, len(all)):min(offset+limit, len(all))] {
 		list.Migrations = append(list.Migrations, a.summarize(m))
 	}
@@ -179,8 +157,8 @@ func (a *API) listMigrations(w http.ResponseWriter, r *http.Request, _ principal
 	return nil
 }
 
-func (a *API) summarize(m domain.Migration) MigrationSummary {
-	s := MigrationSummary{MigrationID: m.MigrationID, Name: m.Name, Status: m.Status, TargetDatabaseID: m.TargetDatabaseID,
+func (a *API) summarize(m domain.Migration) api.MigrationSummary {
+	s := api.MigrationSummary{MigrationID: m.MigrationID, Name: m.Name, Status: m.Status, TargetDatabaseID: m.TargetDatabaseID,
 		Strategy: m.Strategy, RiskLevel: m.RiskLevel, RequiresApproval: m.RequiresApproval, Tags: m.Tags,
 		CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt}
 	if db, err := a.raft.State().Database(m.TargetDatabaseID); err == nil {

@@ -15,9 +15,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -29,7 +29,7 @@ type Raft interface {
 	Apply(ctx context.Context, c fsm.Command) (uint64, error)
 	WaitApplied(ctx context.Context, index uint64) error
 	LeaderServer() (domain.Server, bool)
-	Status() (cluster.Status, error)
+	Status() (api.ClusterStatus, error)
 	Ready() bool
 	AddVoter(id, raftAddr string, timeout time.Duration) error
 	RemoveServer(id string, timeout time.Duration) error
@@ -191,7 +191,7 @@ func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) 
 	})
 }
 
-var errUnauthorized = &apiError{http.StatusUnauthorized, codeUnauthorized,
+var errUnauthorized = &apiError{http.StatusUnauthorized, api.CodeUnauthorized,
 	"missing or invalid bearer token: send 'Authorization: Bearer <token>'", nil}
 
 func (a *API) authenticate(r *http.Request) (principal, error) {
@@ -240,7 +240,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.status >= 500 {
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "trace", trace, "error", err)
 	}
-	writeJSON(w, ae.status, ErrorBody{Error: ErrorDetail{
+	writeJSON(w, ae.status, api.ErrorBody{Error: api.ErrorDetail{
 		Code: ae.code, Message: ae.message, Details: ae.details, TraceID: trace, Timestamp: a.now().UTC(),
 	}})
 }
@@ -256,14 +256,14 @@ func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) erro
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	st, err := a.raft.Status()
-	body := map[string]any{"status": "ok", "serverId": st.ServerID, "state": st.State, "leader": st.Leader}
+	body := api.Health{Status: "ok", ServerID: st.ServerID, State: st.State, Leader: st.Leader}
 	code := http.StatusOK
 	switch {
 	case err != nil || st.Leader == "":
-		body["status"], body["reason"] = "degraded", "no leader known"
+		body.Status, body.Reason = "degraded", "no leader known"
 		code = http.StatusServiceUnavailable
 	case !a.raft.Ready():
-		body["status"], body["reason"] = "starting", "replaying the log"
+		body.Status, body.Reason = "starting", "replaying the log"
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, body)

@@ -12,16 +12,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
 // Node is what the metrics read of the Raft node.
 type Node interface {
 	State() *fsm.State
-	Status() (cluster.Status, error)
+	Status() (api.ClusterStatus, error)
 	IsLeader() bool
 }
 

@@ -11,14 +11,6 @@ import (
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
-// Plan is the steps of an execution, in phases, with why.
-type Plan struct {
-	Strategy    domain.Strategy    `json:"strategy"`
-	Phases      []domain.PhaseView `json:"phases"`
-	Steps       []domain.Step      `json:"steps"`
-	Explanation []string           `json:"explanation"`
-}
-
 // ErrUnsupported is a strategy this version cannot plan for the topology.
 type ErrUnsupported struct {
 	Strategy domain.Strategy
@@ -44,12 +36,12 @@ type Topology func(ref domain.InstanceRef) (status domain.InstanceStatus, ok boo
 //     standbys.
 //
 // BlueGreen and Shadow are refused with ErrUnsupported for now.
-func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan, error) {
+func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (domain.Plan, error) {
 	units, err := classify(db, topo)
 	if err != nil {
-		return Plan{}, err
+		return domain.Plan{}, err
 	}
-	b := &builder{plan: Plan{Strategy: strategy}}
+	b := &builder{plan: domain.Plan{Strategy: strategy}}
 	switch strategy {
 	case domain.Direct:
 		b.phase("master", fmt.Sprintf("Direct: apply on the master %s", name(units.master)), units.master)
@@ -59,12 +51,12 @@ func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan,
 		b.canary(units)
 	case domain.Shadow:
 		if err := b.shadow(units, true); err != nil {
-			return Plan{}, err
+			return domain.Plan{}, err
 		}
 	case domain.BlueGreen:
-		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "name the green instance and the pooler: blueGreen {\"green\": \"agent/instance\", \"pooler\": \"agent/pooler\"} (CLI: --blue-green)"}
+		return domain.Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "name the green instance and the pooler: blueGreen {\"green\": \"agent/instance\", \"pooler\": \"agent/pooler\"} (CLI: --blue-green)"}
 	default:
-		return Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "unknown strategy"}
+		return domain.Plan{}, &ErrUnsupported{Strategy: strategy, Reason: "unknown strategy"}
 	}
 	if strategy != domain.Direct {
 		b.verify(units.standbys, "verify")
@@ -75,14 +67,14 @@ func Forward(db domain.Database, strategy domain.Strategy, topo Topology) (Plan,
 
 // ShadowPlan plans a Shadow rollout; capture says whether the master's
 // workload is captured first (no workload file was given).
-func ShadowPlan(db domain.Database, topo Topology, capture bool) (Plan, error) {
+func ShadowPlan(db domain.Database, topo Topology, capture bool) (domain.Plan, error) {
 	units, err := classify(db, topo)
 	if err != nil {
-		return Plan{}, err
+		return domain.Plan{}, err
 	}
-	b := &builder{plan: Plan{Strategy: domain.Shadow}}
+	b := &builder{plan: domain.Plan{Strategy: domain.Shadow}}
 	if err := b.shadow(units, capture); err != nil {
-		return Plan{}, err
+		return domain.Plan{}, err
 	}
 	b.verify(units.standbys, "verify")
 	return b.plan, nil
@@ -90,17 +82,17 @@ func ShadowPlan(db domain.Database, topo Topology, capture bool) (Plan, error) {
 
 // BlueGreenPlan applies the change on green, then switches the pooler's
 // clients from blue (the master) to green; a rollback switches back first.
-func BlueGreenPlan(db domain.Database, spec domain.BlueGreenSpec) (Plan, error) {
+func BlueGreenPlan(db domain.Database, spec domain.BlueGreenSpec) (domain.Plan, error) {
 	master, _ := db.Master()
 	found := false
 	for _, in := range db.Instances {
 		found = found || (in.Agent == spec.Green.Agent && in.InstanceID == spec.Green.InstanceID && in.Role != domain.RoleMaster)
 	}
 	if !found {
-		return Plan{}, &ErrUnsupported{Strategy: domain.BlueGreen,
+		return domain.Plan{}, &ErrUnsupported{Strategy: domain.BlueGreen,
 			Reason: fmt.Sprintf("green %s must be a registered instance of %s other than its master", name(spec.Green), db.Name)}
 	}
-	b := &builder{plan: Plan{Strategy: domain.BlueGreen}}
+	b := &builder{plan: domain.Plan{Strategy: domain.BlueGreen}}
 	b.phase("green: apply", fmt.Sprintf("apply the change on green %s while blue %s serves the clients", name(spec.Green), name(master)), spec.Green)
 	pooler := domain.InstanceRef{Agent: spec.Agent, InstanceID: spec.Pooler}
 	b.phase("switch to green", fmt.Sprintf("the agent %s switches pooler %s to green: PAUSE, repoint, RELOAD, RESUME", spec.Agent, spec.Pooler), pooler)
@@ -195,7 +187,7 @@ func hasLink(st domain.InstanceStatus, direction, kind string) bool {
 
 // builder appends phases and their steps.
 type builder struct {
-	plan Plan
+	plan domain.Plan
 	next int // step counter
 }
 

@@ -1,16 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"time"
 
-	"github.com/hotswap-db/hotswap/controlplane/httpapi"
+	"github.com/hotswap-db/hotswap/internal/api"
 )
 
 // join asks an existing member to add this server as a voter, retrying
@@ -35,28 +30,11 @@ func (s *Server) join(ctx context.Context) {
 }
 
 func (s *Server) askToJoin(ctx context.Context) error {
-	body, _ := json.Marshal(httpapi.JoinRequest{ID: s.cfg.ServerID, RaftAddr: s.cfg.RaftAddr,
-		HTTPAddr: s.cfg.HTTPAddr, RPCAddr: s.cfg.RPCAddr})
-	base := s.cfg.JoinAddr
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/api/v1/cluster/join", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("build join request: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.cfg.JoinToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("send join request: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("join refused: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	req := api.JoinRequest{ID: s.cfg.ServerID, RaftAddr: s.cfg.RaftAddr, HTTPAddr: s.cfg.HTTPAddr, RPCAddr: s.cfg.RPCAddr}
+	if _, err := api.New(s.cfg.JoinAddr, s.cfg.JoinToken, api.WithUserAgent("hotswapd")).JoinCluster(ctx, req); err != nil {
+		return fmt.Errorf("ask to join: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package client
+package api
 
 import (
 	"context"
@@ -75,9 +75,9 @@ func TestErrorDecoding(t *testing.T) {
 		{"field":"name","message":"is required"}],"traceId":"trace-body","timestamp":"2026-01-02T03:04:05Z"}}`
 	srv, _ := fakeAPI(t, http.StatusBadRequest, body)
 	_, err := New(srv.URL, "t").CreateMigration(context.Background(), domain.MigrationSpec{})
-	var ae *APIError
+	var ae *Error
 	if !errors.As(err, &ae) {
-		t.Fatalf("error = %T %v, want *APIError", err, err)
+		t.Fatalf("error = %T %v, want *Error", err, err)
 	}
 	if ae.Status != 400 || ae.Code != CodeValidation || ae.TraceID != "trace-body" || len(ae.Details) != 2 {
 		t.Errorf("APIError = %+v, want 400 VALIDATION_ERROR trace-body with 2 details", ae)
@@ -119,9 +119,9 @@ func TestStatusMapping(t *testing.T) {
 func TestNonJSONErrorBody(t *testing.T) {
 	srv, _ := fakeAPI(t, http.StatusBadGateway, "<html>bad gateway</html>")
 	err := New(srv.URL, "t").DeleteAgent(context.Background(), "host1")
-	var ae *APIError
+	var ae *Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway {
-		t.Fatalf("error = %v, want *APIError with status 502", err)
+		t.Fatalf("error = %v, want *Error with status 502", err)
 	}
 	for _, want := range []string{"DELETE /api/v1/agents/host1", "502 Bad Gateway", "<html>bad gateway</html>", "trace-header"} {
 		if !strings.Contains(err.Error(), want) {
@@ -213,7 +213,7 @@ func TestUnreachableServer(t *testing.T) {
 	addr := srv.URL
 	srv.Close()
 	_, err := New(addr, "t").ClusterStatus(context.Background())
-	var ae *APIError
+	var ae *Error
 	if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "cannot reach the control plane") {
 		t.Errorf("ClusterStatus() error = %v, want a transport error", err)
 	}

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// ExecuteRequest is the body of POST /api/v1/migrations/{id}/execute. Zero
+// fields are not sent: the server's defaults apply (the migration's
+// strategy, a 500 ms lock timeout, the server's execution timeout).
+type ExecuteRequest struct {
+	// Environment, when set, must be the database's: a guard against
+	// running on the wrong one.
+	Environment domain.Environment `json:"environment,omitempty"`
+	Strategy    domain.Strategy    `json:"strategy,omitempty"`
+	// DryRun runs the script in a transaction that is rolled back.
+	DryRun bool `json:"dryRun"`
+	// Queue waits for the database's lock instead of a 409 while another
+	// execution holds it.
+	Queue              bool  `json:"queue,omitempty"`
+	LockTimeoutMs      int64 `json:"lockTimeoutMs,omitempty"`
+	StatementTimeoutMs int64 `json:"statementTimeoutMs,omitempty"`
+	TimeoutSeconds     int64 `json:"timeoutSeconds,omitempty"`
+	// Phases is accepted by the server, which does not use it yet.
+	Phases []string `json:"phases,omitempty"`
+	// Monitoring overrides thresholds and windows; zero fields keep the
+	// server's defaults.
+	Monitoring *domain.MonitorSettings `json:"monitoring,omitempty"`
+	// Selector, when set, rolls the migration out over every database whose
+	// labels match (Canary waves, one execution per database).
+	Selector map[string]string `json:"selector,omitempty"`
+	// Shadow tunes a Shadow rollout.
+	Shadow *ShadowRequest `json:"shadow,omitempty"`
+	// BlueGreen names a BlueGreen rollout's green instance and pooler.
+	BlueGreen *BlueGreenRequest `json:"blueGreen,omitempty"`
+}
+
+// ShadowRequest tunes a Shadow rollout.
+type ShadowRequest struct {
+	// Workload is a workload file: read-only SQL statements separated by
+	// semicolons. Empty: the master's recent workload is captured.
+	Workload     string  `json:"workload,omitempty"`
+	Iterations   int     `json:"iterations,omitempty"`   // passes over the workload, default 20
+	MaxP95Factor float64 `json:"maxP95Factor,omitempty"` // default 1.5
+}
+
+// BlueGreenRequest names the green instance ("agent/instance") and the
+// pooler the agent manages ("agent/pooler") of a BlueGreen rollout.
+type BlueGreenRequest struct {
+	Green  string `json:"green"`
+	Pooler string `json:"pooler"`
+}
+
+// ExecuteResponse is the answer of POST .../execute (202): the execution
+// was created; it runs once an agent picks up its steps.
+type ExecuteResponse struct {
+	ExecutionID       string                 `json:"executionId"`
+	MigrationID       string                 `json:"migrationId"`
+	Status            domain.ExecutionStatus `json:"status"`
+	Queued            bool                   `json:"queued"`
+	CreatedAt         time.Time              `json:"createdAt"`
+	EstimatedDuration int                    `json:"estimatedDuration"`
+	Plan              domain.Plan            `json:"plan"`
+}
+
+// PlanResponse is the answer of GET /api/v1/migrations/{id}/plan: the plan
+// a strategy would follow, with nothing changed.
+type PlanResponse struct {
+	MigrationID string      `json:"migrationId"`
+	DatabaseID  string      `json:"databaseId"`
+	Plan        domain.Plan `json:"plan"`
+}
+
+// ExecutionList is the answer of GET /api/v1/migrations/{id}/executions:
+// every execution of the migration, oldest first.
+type ExecutionList struct {
+	Executions []domain.Execution `json:"executions"`
+	Total      int                `json:"total"`
+}
+
+// RollbackRequest is the body of POST .../executions/{executionId}/rollback.
+type RollbackRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RollbackResponse is the answer of POST .../rollback. The server waits up
+// to 60 s for the rollback: Status is terminal when it ended (200), else
+// the rollback is still running (202).
+type RollbackResponse struct {
+	ExecutionID         string                 `json:"executionId"`
+	Status              domain.ExecutionStatus `json:"status"`
+	RollbackCompletedAt time.Time              `json:"rollbackCompletedAt,omitzero"`
+	RollbackDuration    float64                `json:"rollbackDuration,omitempty"` // seconds
+}
+
+// PauseRequest is the body of POST .../executions/{executionId}/pause.
+type PauseRequest struct {
+	Reason string `json:"reason"`
+}
+
+// ResumeRequest is the body of POST .../executions/{executionId}/resume.
+type ResumeRequest struct {
+	// Strategy, when set, re-plans what is left with another strategy;
+	// what was applied stays applied.
+	Strategy domain.Strategy `json:"strategy,omitempty"`
+}
+
+// ExecutionMetrics is the answer of GET .../executions/{executionId}/metrics:
+// an execution's monitoring record, the baseline each step was watched
+// against, the samples kept, and the guard's decisions.
+type ExecutionMetrics struct {
+	ExecutionID string                 `json:"executionId"`
+	Status      domain.ExecutionStatus `json:"status"`
+	Monitoring  domain.MonitorSettings `json:"monitoring"`
+	Baselines   []StepBaseline         `json:"baselines"`
+	Snapshots   []domain.Snapshot      `json:"snapshots"`
+	Decisions   []domain.Decision      `json:"decisions"`
+}
+
+// StepBaseline is the baseline a step was watched against.
+type StepBaseline struct {
+	StepID     string          `json:"stepId"`
+	Agent      string          `json:"agent"`
+	InstanceID string          `json:"instanceId"`
+	Baseline   domain.Baseline `json:"baseline"`
+}
+
+// ExecuteMigration starts an execution of the migration. The answer (202)
+// comes once the execution is recorded, before anything ran: follow it
+// with GetExecution. A busy database (unless req.Queue) or a dependency that
+// has not succeeded is an ErrConflict.
+func (c *Client) ExecuteMigration(ctx context.Context, migrationID string, req ExecuteRequest) (ExecuteResponse, error) {
+	var r ExecuteResponse
+	return r, c.postOne(ctx, "migrations", migrationID, "/execute", req, &r)
+}
+
+// PlanMigration returns the plan the migration would follow with strategy
+// (empty: the migration's own), changing nothing.
+func (c *Client) PlanMigration(ctx context.Context, migrationID string, strategy domain.Strategy) (PlanResponse, error) {
+	var r PlanResponse
+	sub := "/plan"
+	if strategy != "" {
+		sub += "?strategy=" + url.QueryEscape(string(strategy))
+	}
+	return r, c.getOne(ctx, "migrations", migrationID, sub, &r)
+}
+
+// ListExecutions returns every execution of the migration, oldest first.
+func (c *Client) ListExecutions(ctx context.Context, migrationID string) (ExecutionList, error) {
+	var l ExecutionList
+	return l, c.getOne(ctx, "migrations", migrationID, "/executions", &l)
+}
+
+// GetExecution returns one execution of the migration: its steps, log and
+// error.
+func (c *Client) GetExecution(ctx context.Context, migrationID, executionID string) (domain.Execution, error) {
+	var e domain.Execution
+	p, err := executionPath(migrationID, executionID)
+	if err != nil {
+		return e, err
+	}
+	return e, c.get(ctx, p, &e)
+}
+
+// RollbackExecution asks for the rollback of an execution, reason going to
+// its log. The server waits up to 60 s: a Status that is not terminal means
+// the rollback is still running.
+func (c *Client) RollbackExecution(ctx context.Context, migrationID, executionID, reason string) (RollbackResponse, error) {
+	var r RollbackResponse
+	return r, c.onExecution(ctx, migrationID, executionID, "/rollback", RollbackRequest{Reason: reason}, &r)
+}
+
+// PauseExecution pauses a running execution: running steps finish, the next
+// phase waits. It returns the execution as it is now.
+func (c *Client) PauseExecution(ctx context.Context, migrationID, executionID string, req PauseRequest) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.onExecution(ctx, migrationID, executionID, "/pause", req, &e)
+}
+
+// ResumeExecution resumes a paused execution, re-planning what is left when
+// req.Strategy is set. It returns the execution as it is now.
+func (c *Client) ResumeExecution(ctx context.Context, migrationID, executionID string, req ResumeRequest) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.onExecution(ctx, migrationID, executionID, "/resume", req, &e)
+}
+
+// ExecutionMetrics returns an execution's baselines, decisions and the
+// snapshots taken after sinceMs (unix milliseconds; 0 for all).
+func (c *Client) ExecutionMetrics(ctx context.Context, migrationID, executionID string, sinceMs int64) (ExecutionMetrics, error) {
+	var out ExecutionMetrics
+	p, err := executionPath(migrationID, executionID)
+	if err != nil {
+		return out, err
+	}
+	return out, c.get(ctx, p+"/metrics?sinceMs="+strconv.FormatInt(sinceMs, 10), &out)
+}
+
+// onExecution posts in to an action of one execution ("/pause").
+func (c *Client) onExecution(ctx context.Context, migrationID, executionID, action string, in, out any) error {
+	p, err := executionPath(migrationID, executionID)
+	if err != nil {
+		return err
+	}
+	return c.post(ctx, p+action, in, out)
+}
