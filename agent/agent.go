@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
@@ -31,7 +32,7 @@ var Version = "dev"
 
 // Agent is a running hotswap-agent.
 type Agent struct {
-	cfg     Config
+	cfg     agentconfig.Config
 	log     hclog.Logger
 	secrets []string
 
@@ -65,7 +66,7 @@ func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
 }
 
 // New returns an agent for cfg. Nothing is opened until Run.
-func New(cfg Config, log hclog.Logger) *Agent {
+func New(cfg agentconfig.Config, log hclog.Logger) *Agent {
 	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps(), watch: newWatcher(cfg.ProcRoot)}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
@@ -238,7 +239,7 @@ func (a *Agent) probeAll(ctx context.Context) []*agentpb.InstanceStatus {
 	return out
 }
 
-func (a *Agent) probe(ctx context.Context, in InstanceConfig) domain.InstanceStatus {
+func (a *Agent) probe(ctx context.Context, in agentconfig.InstanceConfig) domain.InstanceStatus {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.ProbeTimeout)
 	defer cancel()
 	st := domain.InstanceStatus{InstanceID: in.ID, Engine: in.Engine, Role: domain.DetectedUnknown}
@@ -260,7 +261,7 @@ func (a *Agent) probe(ctx context.Context, in InstanceConfig) domain.InstanceSta
 }
 
 // conn returns the instance's pool, opening it on first use.
-func (a *Agent) conn(ctx context.Context, in InstanceConfig) (dialect.Conn, error) {
+func (a *Agent) conn(ctx context.Context, in agentconfig.InstanceConfig) (dialect.Conn, error) {
 	a.mu.Lock()
 	c, ok := a.conns[in.ID]
 	a.mu.Unlock()

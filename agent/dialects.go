@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -33,7 +34,7 @@ func supportedEngines() string {
 	return strings.Join(names, ", ")
 }
 
-func openInstance(ctx context.Context, in InstanceConfig) (dialect.Conn, error) {
+func openInstance(ctx context.Context, in agentconfig.InstanceConfig) (dialect.Conn, error) {
 	open, ok := openers[in.Engine]
 	if !ok {
 		return nil, fmt.Errorf("engine %s is not supported", in.Engine)

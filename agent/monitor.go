@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/guard"
@@ -64,7 +65,7 @@ const minFastInterval = 50 * time.Millisecond
 // sampleDue samples the instances whose interval has passed and feeds the
 // samples to their guards.
 func (a *Agent) sampleDue(ctx context.Context, now time.Time) []*agentpb.Sample {
-	var due []InstanceConfig
+	var due []agentconfig.InstanceConfig
 	for _, in := range a.cfg.Instances {
 		if a.watch.isDue(in.ID, now, a.cfg.SampleInterval) {
 			due = append(due, in)
@@ -114,7 +115,7 @@ func (w *watcher) state(id string) *watched {
 	return st
 }
 
-func (a *Agent) sampleOne(ctx context.Context, in InstanceConfig) (domain.Sample, error) {
+func (a *Agent) sampleOne(ctx context.Context, in agentconfig.InstanceConfig) (domain.Sample, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.ProbeTimeout)
 	defer cancel()
 	sampler, err := a.sampler(ctx, in)
@@ -127,7 +128,7 @@ func (a *Agent) sampleOne(ctx context.Context, in InstanceConfig) (domain.Sample
 }
 
 // sampler returns the instance's sampler, made on first use.
-func (a *Agent) sampler(ctx context.Context, in InstanceConfig) (dialect.Sampler, error) {
+func (a *Agent) sampler(ctx context.Context, in agentconfig.InstanceConfig) (dialect.Sampler, error) {
 	a.watch.mu.Lock()
 	st := a.watch.state(in.ID)
 	s := st.sampler

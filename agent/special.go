@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
 	"github.com/hotswap-db/hotswap/internal/pooler/pgbouncer"
@@ -121,11 +122,11 @@ func (a *Agent) event(m *agentpb.ExecuteStep, level, msg string) {
 	a.sendEvent(m, dialect.StepEvent{Time: time.Now(), Level: level, Message: msg})
 }
 
-func (a *Agent) pooler(id string) (PoolerConfig, bool) {
+func (a *Agent) pooler(id string) (agentconfig.PoolerConfig, bool) {
 	for _, p := range a.cfg.Poolers {
 		if p.ID == id {
 			return p, true
 		}
 	}
-	return PoolerConfig{}, false
+	return agentconfig.PoolerConfig{}, false
 }

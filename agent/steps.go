@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/guard"
@@ -234,11 +235,11 @@ func (a *Agent) history(ctx context.Context, instance string) ([]domain.HistoryR
 	return ex.History(ctx)
 }
 
-func (a *Agent) instance(id string) (InstanceConfig, bool) {
+func (a *Agent) instance(id string) (agentconfig.InstanceConfig, bool) {
 	for _, in := range a.cfg.Instances {
 		if in.ID == id {
 			return in, true
 		}
 	}
-	return InstanceConfig{}, false
+	return agentconfig.InstanceConfig{}, false
 }

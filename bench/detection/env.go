@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/pgbench"
 	"github.com/hotswap-db/hotswap/internal/testbed"
@@ -32,7 +32,7 @@ type env struct {
 	dir   string
 	srv   *testbed.Server
 	agent *testbed.Agent
-	api   *client.Client
+	api   *api.Client
 }
 
 // newEnv fills the items table, starts hotswapd and an agent, and
@@ -54,7 +54,7 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 	if err != nil {
 		return nil, fmt.Errorf("hotswapd token: %w", err)
 	}
-	e.api = client.New(srv.URL(), tok)
+	e.api = api.New(srv.URL(), tok)
 	if err := e.startAgent(ctx); err != nil {
 		e.close()
 		return nil, err
@@ -91,7 +91,7 @@ func (e *env) exec(ctx context.Context, stmts ...string) error {
 // steps, registers the database on its instance and waits until it is
 // connected.
 func (e *env) startAgent(ctx context.Context) error {
-	var tok client.AgentToken
+	var tok api.AgentTokenResponse
 	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, agentName); return err }); err != nil {
 		return fmt.Errorf("agent token: %w", err)
 	}
@@ -99,9 +99,9 @@ func (e *env) startAgent(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("agent folder: %w", err)
 	}
-	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agent.Config{Name: agentName, Token: tok.Token,
+	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agentconfig.Config{Name: agentName, Token: tok.Token,
 		Servers: []string{e.srv.RPCAddr}, SampleInterval: time.Second,
-		Instances: []agent.InstanceConfig{{ID: instanceID, Engine: domain.PostgreSQL, DSN: e.pg.DSN(testbed.PostgresDatabase)}}})
+		Instances: []agentconfig.InstanceConfig{{ID: instanceID, Engine: domain.PostgreSQL, DSN: e.pg.DSN(testbed.PostgresDatabase)}}})
 	e.agent = a
 	if err != nil {
 		return fmt.Errorf("start agent: %w", err)
@@ -149,12 +149,8 @@ func (e *env) workload(ctx context.Context, logPrefix string) (*pgbench.Run, err
 // statements in it, then for a baseline window's worth more.
 func (e *env) waitSamples(ctx context.Context) error {
 	err := testbed.Retry(ctx, 20*time.Second, func() error {
-		var h struct {
-			Instances []struct {
-				Counters *domain.Sample `json:"counters"`
-			} `json:"instances"`
-		}
-		if err := e.api.Do(ctx, "GET", "/api/v1/databases/"+databaseID+"/health", nil, &h); err != nil {
+		h, err := e.api.DatabaseHealth(ctx, databaseID)
+		if err != nil {
 			return err
 		}
 		if len(h.Instances) == 0 || h.Instances[0].Counters == nil || h.Instances[0].Counters.Calls == 0 {

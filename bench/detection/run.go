@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/pgbench"
 )
@@ -108,11 +109,10 @@ func (e *env) execute(ctx context.Context, n int) (migID, execID string, err err
 	if err != nil {
 		return "", "", fmt.Errorf("create migration: %w", err)
 	}
-	body := map[string]any{"strategy": "Direct", "monitoring": map[string]any{
-		"baselineWindowSeconds": int(baselineWindow.Seconds()), "monitorWindowSeconds": int(monitorWindow.Seconds()),
-		"sampleIntervalMs": e.o.sampleMs}}
-	var started struct{ ExecutionID string }
-	if err := e.api.Do(ctx, "POST", "/api/v1/migrations/"+m.MigrationID+"/execute", body, &started); err != nil {
+	started, err := e.api.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{Strategy: domain.Direct,
+		Monitoring: &domain.MonitorSettings{BaselineWindowSeconds: int(baselineWindow.Seconds()),
+			MonitorWindowSeconds: int(monitorWindow.Seconds()), SampleIntervalMs: e.o.sampleMs}})
+	if err != nil {
 		return "", "", fmt.Errorf("execute migration: %w", err)
 	}
 	return m.MigrationID, started.ExecutionID, nil
@@ -191,11 +191,8 @@ func dropCommitted(ex domain.Execution) (time.Time, error) {
 // rollbackDecision returns the execution's latency rollback decision, with
 // its rollback finished, from GET .../metrics.
 func (e *env) rollbackDecision(ctx context.Context, ex domain.Execution) (domain.Decision, error) {
-	var m struct {
-		Decisions []domain.Decision `json:"decisions"`
-	}
-	path := "/api/v1/migrations/" + ex.MigrationID + "/executions/" + ex.ExecutionID + "/metrics"
-	if err := e.api.Do(ctx, "GET", path, nil, &m); err != nil {
+	m, err := e.api.ExecutionMetrics(ctx, ex.MigrationID, ex.ExecutionID, 0)
+	if err != nil {
 		return domain.Decision{}, fmt.Errorf("execution metrics: %w", err)
 	}
 	for _, d := range m.Decisions {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -25,7 +25,7 @@ type env struct {
 	dir   string
 	srv   *testbed.Server
 	agent *testbed.Agent
-	api   *client.Client
+	api   *api.Client
 	names []string
 }
 
@@ -47,7 +47,7 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 	if err != nil {
 		return nil, err
 	}
-	e.api = client.New(srv.URL(), tok)
+	e.api = api.New(srv.URL(), tok)
 	return e, e.register(ctx)
 }
 
@@ -81,13 +81,13 @@ func (e *env) execOn(ctx context.Context, db, sql string) error {
 }
 
 func (e *env) register(ctx context.Context) error {
-	var tok client.AgentToken
+	var tok api.AgentTokenResponse
 	if err := testbed.Retry(ctx, 60*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "tenant-host"); return err }); err != nil {
 		return err
 	}
-	cfg := agent.Config{Name: "tenant-host", Token: tok.Token, Servers: []string{e.srv.RPCAddr}, SampleInterval: 10 * time.Second}
+	cfg := agentconfig.Config{Name: "tenant-host", Token: tok.Token, Servers: []string{e.srv.RPCAddr}, SampleInterval: 10 * time.Second}
 	for _, n := range e.names {
-		cfg.Instances = append(cfg.Instances, agent.InstanceConfig{ID: n, Engine: domain.PostgreSQL, DSN: e.pg.DSN(n)})
+		cfg.Instances = append(cfg.Instances, agentconfig.InstanceConfig{ID: n, Engine: domain.PostgreSQL, DSN: e.pg.DSN(n)})
 		if _, err := e.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: n, Type: domain.PostgreSQL, Environment: domain.Production,
 			Labels:    map[string]string{"env": "prod", "service": "billing"},
 			Instances: []domain.InstanceRef{{Agent: "tenant-host", InstanceID: n, Role: domain.RoleMaster}}}); err != nil {
@@ -171,9 +171,9 @@ func (e *env) rollout(ctx context.Context, column string) (domain.ExecutionStatu
 	if err != nil {
 		return "", err
 	}
-	var started struct{ ExecutionID string }
-	if err := e.api.Do(ctx, "POST", "/api/v1/migrations/"+m.MigrationID+"/execute", map[string]any{"strategy": "Canary",
-		"selector": map[string]string{"env": "prod", "service": "billing"}, "monitoring": map[string]any{"monitorWindowSeconds": -1}}, &started); err != nil {
+	started, err := e.api.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{Strategy: domain.Canary,
+		Selector: map[string]string{"env": "prod", "service": "billing"}, Monitoring: &domain.MonitorSettings{MonitorWindowSeconds: -1}})
+	if err != nil {
 		return "", err
 	}
 	for {

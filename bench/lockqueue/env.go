@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/pgbench"
 	"github.com/hotswap-db/hotswap/internal/testbed"
@@ -25,7 +25,7 @@ type env struct {
 	dir   string
 	srv   *testbed.Server
 	agent *testbed.Agent
-	api   *client.Client
+	api   *api.Client
 }
 
 func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*env, error) {
@@ -45,12 +45,12 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 	if err != nil {
 		return nil, err
 	}
-	e.api = client.New(srv.URL(), tok)
+	e.api = api.New(srv.URL(), tok)
 	return e, e.startAgent(ctx)
 }
 
 func (e *env) startAgent(ctx context.Context) error {
-	var tok client.AgentToken
+	var tok api.AgentTokenResponse
 	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "bench-host"); return err }); err != nil {
 		return err
 	}
@@ -58,8 +58,8 @@ func (e *env) startAgent(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agent.Config{Name: "bench-host", Token: tok.Token,
-		Servers: []string{e.srv.RPCAddr}, Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: e.pg.DSN("app")}}})
+	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agentconfig.Config{Name: "bench-host", Token: tok.Token,
+		Servers: []string{e.srv.RPCAddr}, Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: e.pg.DSN("app")}}})
 	if err != nil {
 		return err
 	}
@@ -119,9 +119,8 @@ func (e *env) viaHotSwap(ctx context.Context, column string) (time.Time, error) 
 	if err != nil {
 		return time.Time{}, err
 	}
-	var started struct{ ExecutionID string }
-	if err := e.api.Do(ctx, "POST", "/api/v1/migrations/"+m.MigrationID+"/execute",
-		map[string]any{"lockTimeoutMs": e.o.lockTimeout.Milliseconds()}, &started); err != nil {
+	started, err := e.api.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{LockTimeoutMs: e.o.lockTimeout.Milliseconds()})
+	if err != nil {
 		return time.Time{}, err
 	}
 	for {

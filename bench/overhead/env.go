@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/pgbench"
 	"github.com/hotswap-db/hotswap/internal/testbed"
@@ -38,7 +38,7 @@ type env struct {
 	pg       *testbed.Postgres
 	dir      string
 	srv      *testbed.Server
-	api      *client.Client
+	api      *api.Client
 	admin    *pgx.Conn // the benchmark's own session, for the counters
 	settings []*setting
 }
@@ -84,13 +84,13 @@ func (e *env) startServer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("hotswapd token: %w", err)
 	}
-	e.api = client.New(srv.URL(), tok)
+	e.api = api.New(srv.URL(), tok)
 	return nil
 }
 
 // register creates s's agent token and folder and registers its database.
 func (e *env) register(ctx context.Context, s *setting) error {
-	var tok client.AgentToken
+	var tok api.AgentTokenResponse
 	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, s.host); return err }); err != nil {
 		return fmt.Errorf("agent token for %s: %w", s.host, err)
 	}
@@ -112,9 +112,9 @@ func (e *env) startAgent(ctx context.Context, s *setting) error {
 	started := time.Now()
 	var err error
 	if s.agent == nil {
-		s.agent, err = testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), s.dir, agent.Config{Name: s.host, Token: s.token,
+		s.agent, err = testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), s.dir, agentconfig.Config{Name: s.host, Token: s.token,
 			Servers: []string{e.srv.RPCAddr}, SampleInterval: s.interval,
-			Instances: []agent.InstanceConfig{{ID: instanceID, Engine: domain.PostgreSQL, DSN: e.pg.DSN(testbed.PostgresDatabase)}}})
+			Instances: []agentconfig.InstanceConfig{{ID: instanceID, Engine: domain.PostgreSQL, DSN: e.pg.DSN(testbed.PostgresDatabase)}}})
 	} else {
 		err = s.agent.Start()
 	}
@@ -130,12 +130,8 @@ func (e *env) startAgent(ctx context.Context, s *setting) error {
 // sampledSince fails unless hotswapd's newest sample of s's instance was
 // taken after t.
 func (e *env) sampledSince(ctx context.Context, s *setting, t time.Time) error {
-	var h struct {
-		Instances []struct {
-			Counters *domain.Sample `json:"counters"`
-		} `json:"instances"`
-	}
-	if err := e.api.Do(ctx, "GET", "/api/v1/databases/"+s.database+"/health", nil, &h); err != nil {
+	h, err := e.api.DatabaseHealth(ctx, s.database)
+	if err != nil {
 		return fmt.Errorf("database health: %w", err)
 	}
 	if len(h.Instances) == 0 || h.Instances[0].Counters == nil || !h.Instances[0].Counters.At.After(t) {

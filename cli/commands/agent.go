@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 )
 
 func agentCommand() *cli.Command {
@@ -67,11 +67,11 @@ func agentTokenCreate(c *cli.Context) error {
 	if err := needArgs(c, "NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	tok, err := api.CreateAgentToken(c.Context, c.Args().First())
+	tok, err := cl.CreateAgentToken(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("create agent token: %w", err)
 	}
@@ -81,7 +81,7 @@ func agentTokenCreate(c *cli.Context) error {
 	})
 }
 
-func printAgentToken(p printer, tok client.AgentToken) {
+func printAgentToken(p printer, tok api.AgentTokenResponse) {
 	p.linef("Agent %s registered. Its token, shown only this once:", tok.Name)
 	p.linef("")
 	p.linef("    %s", tok.Token)
@@ -96,11 +96,11 @@ func agentList(c *cli.Context) error {
 	if err := needArgs(c); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	list, err := api.ListAgents(c.Context)
+	list, err := cl.ListAgents(c.Context)
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
@@ -118,18 +118,18 @@ func agentShow(c *cli.Context) error {
 	if err := needArgs(c, "NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	a, err := api.GetAgent(c.Context, c.Args().First())
+	a, err := cl.GetAgent(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("show agent: %w", err)
 	}
 	return newPrinter(c).show(a, func(p printer) error { return printAgent(p, a) })
 }
 
-func printAgent(p printer, a client.Agent) error {
+func printAgent(p printer, a api.AgentView) error {
 	err := p.fields(
 		field{"Name", a.Name},
 		field{"Connected", yesNo(a.Connected)},
@@ -159,12 +159,12 @@ func agentDelete(c *cli.Context) error {
 	if err := needArgs(c, "NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
 	name := c.Args().First()
-	if err := api.DeleteAgent(c.Context, name); err != nil {
+	if err := cl.DeleteAgent(c.Context, name); err != nil {
 		return fmt.Errorf("delete agent: %w", err)
 	}
 	return done(c, "Agent %s deleted; its token no longer works.", name)

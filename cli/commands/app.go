@@ -1,7 +1,7 @@
 // Package commands is the hotswap CLI: one file per command group (cluster,
 // agent, database, migration, execution), built into a urfave/cli app by
 // NewApp and run by Run. Every command talks to the control plane through
-// cli/client.
+// the typed client of internal/api.
 package commands
 
 import (
@@ -14,7 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 )
 
 // Exit codes of Run.
@@ -147,19 +147,19 @@ func printError(w io.Writer, err error) {
 	switch {
 	case errors.As(err, &ue) && ue.cmd != "":
 		fmt.Fprintf(w, "See '%s --help' for usage and examples.\n", ue.cmd)
-	case errors.Is(err, client.ErrUnauthorized):
+	case errors.Is(err, api.ErrUnauthorized):
 		fmt.Fprintln(w, "Check the API token given with --token, --token-file or HOTSWAP_TOKEN "+
 			"(a new cluster's admin token is in DATA-DIR/bootstrap-token on its first server).")
 	}
 }
 
 // newClient builds the API client from the global flags.
-func newClient(c *cli.Context) (*client.Client, error) {
+func newClient(c *cli.Context) (*api.Client, error) {
 	token, err := apiToken(c)
 	if err != nil {
 		return nil, err
 	}
-	return client.New(c.String("address"), token, client.WithUserAgent("hotswap-cli/"+c.App.Version)), nil
+	return api.New(c.String("address"), token, api.WithUserAgent("hotswap-cli/"+c.App.Version)), nil
 }
 
 // apiToken reads the token from --token-file, else --token.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 )
 
 func clusterCommand() *cli.Command {
@@ -30,18 +30,18 @@ func clusterStatus(c *cli.Context) error {
 	if err := needArgs(c); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	st, err := api.ClusterStatus(c.Context)
+	st, err := cl.ClusterStatus(c.Context)
 	if err != nil {
 		return fmt.Errorf("cluster status: %w", err)
 	}
 	return newPrinter(c).show(st, func(p printer) error { return printClusterStatus(p, st) })
 }
 
-func printClusterStatus(p printer, st client.ClusterStatus) error {
+func printClusterStatus(p printer, st api.ClusterStatus) error {
 	err := p.fields(
 		field{"Server", fmt.Sprintf("%s (%s)", st.ServerID, st.State)},
 		field{"Leader", or(st.Leader)},

@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -134,11 +134,11 @@ func databaseRegister(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	db, err := api.CreateDatabase(c.Context, spec)
+	db, err := cl.CreateDatabase(c.Context, spec)
 	if err != nil {
 		return fmt.Errorf("register database: %w", withFlagNames(c, err, databaseFlagOf))
 	}
@@ -152,12 +152,12 @@ func databaseUpdate(c *cli.Context) error {
 	if !anySet(c, databaseSpecFlags()) {
 		return usageErr(c, "nothing to update: give --file or the flags of the fields to change")
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
 	id := c.Args().First()
-	cur, err := api.GetDatabase(c.Context, id)
+	cur, err := cl.GetDatabase(c.Context, id)
 	if err != nil {
 		return fmt.Errorf("update database: %w", err)
 	}
@@ -165,7 +165,7 @@ func databaseUpdate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := api.UpdateDatabase(c.Context, cur.DatabaseID, spec)
+	db, err := cl.UpdateDatabase(c.Context, cur.DatabaseID, spec)
 	if err != nil {
 		return fmt.Errorf("update database: %w", withFlagNames(c, err, databaseFlagOf))
 	}
@@ -279,11 +279,11 @@ func databaseList(c *cli.Context) error {
 	if err := needArgs(c); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	dbs, err := api.ListDatabases(c.Context)
+	dbs, err := cl.ListDatabases(c.Context)
 	if err != nil {
 		return fmt.Errorf("list databases: %w", err)
 	}
@@ -301,11 +301,11 @@ func databaseShow(c *cli.Context) error {
 	if err := needArgs(c, "ID|NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	db, err := api.GetDatabase(c.Context, c.Args().First())
+	db, err := cl.GetDatabase(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("show database: %w", err)
 	}
@@ -338,11 +338,11 @@ func databaseDelete(c *cli.Context) error {
 	if err := needArgs(c, "ID|NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	if err := api.DeleteDatabase(c.Context, c.Args().First()); err != nil {
+	if err := cl.DeleteDatabase(c.Context, c.Args().First()); err != nil {
 		return fmt.Errorf("delete database: %w", err)
 	}
 	return done(c, "Database %s deleted.", c.Args().First())
@@ -352,18 +352,18 @@ func databaseHealth(c *cli.Context) error {
 	if err := needArgs(c, "ID|NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	h, err := api.DatabaseHealth(c.Context, c.Args().First())
+	h, err := cl.DatabaseHealth(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("database health: %w", err)
 	}
 	return newPrinter(c).show(h, func(p printer) error { return printHealth(p, h) })
 }
 
-func printHealth(p printer, h client.DatabaseHealth) error {
+func printHealth(p printer, h api.DatabaseHealth) error {
 	err := p.fields(
 		field{"Database", fmt.Sprintf("%s (%s)", h.Name, h.DatabaseID)},
 		field{"Healthy", yesNo(h.IsHealthy)},
@@ -413,11 +413,11 @@ func databaseHistory(c *cli.Context) error {
 	if err := needArgs(c, "ID|NAME"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	h, err := api.DatabaseHistory(c.Context, c.Args().First())
+	h, err := cl.DatabaseHistory(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("database history: %w", err)
 	}
@@ -427,7 +427,7 @@ func databaseHistory(c *cli.Context) error {
 	return historyVerdict(h)
 }
 
-func printHistory(p printer, h client.DatabaseHistory) error {
+func printHistory(p printer, h api.DatabaseHistory) error {
 	p.linef("Database: %s (%s)", h.Name, h.DatabaseID)
 	for _, in := range h.Instances {
 		if err := printInstanceHistory(p, in); err != nil {
@@ -450,7 +450,7 @@ func printHistory(p printer, h client.DatabaseHistory) error {
 	return nil
 }
 
-func printInstanceHistory(p printer, in client.InstanceHistory) error {
+func printInstanceHistory(p printer, in api.InstanceHistory) error {
 	p.linef("\nInstance %s/%s:", in.Agent, in.InstanceID)
 	switch {
 	case in.Error != "":
@@ -470,7 +470,7 @@ func printInstanceHistory(p printer, in client.InstanceHistory) error {
 
 // historyVerdict is the exit status of database history: an error unless
 // every instance's history was read and matches.
-func historyVerdict(h client.DatabaseHistory) error {
+func historyVerdict(h api.DatabaseHistory) error {
 	unread := 0
 	for _, in := range h.Instances {
 		if in.Error != "" {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -79,7 +79,7 @@ func TestTokenSources(t *testing.T) {
 			if r.code != ExitOK {
 				t.Fatalf("exit %d, want 0; stderr: %s", r.code, r.stderr)
 			}
-			if st := decode[client.ClusterStatus](t, r.stdout); st.State != "Leader" || len(st.Servers) != 1 {
+			if st := decode[api.ClusterStatus](t, r.stdout); st.State != "Leader" || len(st.Servers) != 1 {
 				t.Errorf("cluster status = %+v, want a one-server cluster led by this server", st)
 			}
 		})
@@ -95,8 +95,8 @@ func TestUnauthorized(t *testing.T) {
 		wantContains(t, "stderr", r.stderr, "hotswap: no API token", "HOTSWAP_TOKEN")
 	})
 	t.Run("no token: the API refuses too", func(t *testing.T) {
-		_, err := client.New(hotswapd.addr, "").ListDatabases(context.Background())
-		if !errors.Is(err, client.ErrUnauthorized) {
+		_, err := api.New(hotswapd.addr, "").ListDatabases(context.Background())
+		if !errors.Is(err, api.ErrUnauthorized) {
 			t.Errorf("ListDatabases() without a token: error = %v, want ErrUnauthorized", err)
 		}
 	})
@@ -113,7 +113,7 @@ func TestAgentCommands(t *testing.T) {
 	out := mustHS(t, "agent", "token", "create", "agent-cmds")
 	wantContains(t, "token create output", out, "hsa_", "shown only this once", "name: agent-cmds", "token_file:")
 
-	tok := decode[client.AgentToken](t, mustHS(t, "-o", "json", "agent", "token", "create", "agent-cmds-2"))
+	tok := decode[api.AgentTokenResponse](t, mustHS(t, "-o", "json", "agent", "token", "create", "agent-cmds-2"))
 	if tok.Name != "agent-cmds-2" || !strings.HasPrefix(tok.Token, "hsa_") {
 		t.Errorf("token create -o json = %+v, want name agent-cmds-2 and an hsa_ token", tok)
 	}
@@ -121,7 +121,7 @@ func TestAgentCommands(t *testing.T) {
 		t.Errorf("creating agent-cmds twice: exit %d, want %d", r.code, ExitError)
 	}
 
-	list := decode[client.AgentList](t, mustHS(t, "-o", "json", "agent", "list"))
+	list := decode[api.AgentList](t, mustHS(t, "-o", "json", "agent", "list"))
 	names := map[string]bool{}
 	for _, a := range list.Agents {
 		names[a.Name] = true
@@ -167,7 +167,7 @@ func TestDatabaseCommands(t *testing.T) {
 		t.Errorf("after update = %+v, want tier=2, the other label and the instances kept", upd)
 	}
 
-	h := decode[client.DatabaseHealth](t, mustHS(t, "-o", "json", "database", "health", "orders"))
+	h := decode[api.DatabaseHealth](t, mustHS(t, "-o", "json", "database", "health", "orders"))
 	if h.IsHealthy || len(h.Instances) != 2 {
 		t.Errorf("health = %+v, want unhealthy (no agent connected) with 2 instances", h)
 	}
@@ -221,7 +221,7 @@ func TestMigrationCommands(t *testing.T) {
 	wantContains(t, "create output", out.stdout, "Name:", "add_note", "billing ("+db.DatabaseID+")",
 		"Medium (approval required)", "ADD COLUMN note text", m.MigrationID)
 
-	list := decode[client.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", "billing"))
+	list := decode[api.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", "billing"))
 	if list.Total != 2 || len(list.Migrations) != 2 || list.Migrations[0].Name != "create_invoices" {
 		t.Errorf("list = %+v, want the 2 migrations of billing, oldest first", list)
 	}
@@ -254,7 +254,7 @@ func TestMigrationSyntaxError(t *testing.T) {
 	wantContains(t, "stderr", r.stderr, "hotswap: create migration: request validation failed",
 		"migrationScript (--up "+up+"): syntax error at or near", `"CREAT"`, "line 2, column 1")
 
-	list := decode[client.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", db.DatabaseID))
+	list := decode[api.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", db.DatabaseID))
 	if list.Total != 0 {
 		t.Errorf("migrations after the refused create = %d, want 0", list.Total)
 	}
@@ -321,7 +321,7 @@ func TestExecutionCommands(t *testing.T) {
 	registerDatabase(t, "exec-host", "exec_db")
 	m := createMigration(t, "exec_db", "create_ledger", "CREATE TABLE ledger (id bigint PRIMARY KEY);")
 
-	r := decode[client.ExecuteResponse](t, mustHS(t, "-o", "json", "migration", "execute", m.MigrationID,
+	r := decode[api.ExecuteResponse](t, mustHS(t, "-o", "json", "migration", "execute", m.MigrationID,
 		"--strategy", "direct", "--lock-timeout", "250ms", "--timeout", "10m"))
 	if r.MigrationID != m.MigrationID || !strings.HasPrefix(r.ExecutionID, "exec-") || r.Plan.Strategy != domain.Direct ||
 		len(r.Plan.Steps) != 1 || r.Plan.Steps[0].Agent != "exec-host" {
@@ -340,7 +340,7 @@ func TestExecutionCommands(t *testing.T) {
 		"STEP", "STATEMENTS", "RETRIES", "s1", "exec-host/main", "forward",
 		"Log:", "Direct: apply on the master exec-host/main", "execution requested by")
 
-	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
+	l := decode[api.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
 	if l.Total != 1 || len(l.Executions) != 1 || l.Executions[0].ExecutionID != r.ExecutionID {
 		t.Errorf("execution list = %+v, want the one execution", l)
 	}
@@ -358,7 +358,7 @@ func TestExecuteDryRunQueued(t *testing.T) {
 		"nothing is changed", "Queued:", "Plan (Phased):", "the database has no replicas", "STEP", "dry-host/main",
 		"Follow it: hotswap execution watch "+second.MigrationID+" exec-")
 
-	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID))
+	l := decode[api.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID))
 	if len(l.Executions) != 1 || !l.Executions[0].DryRun || l.Executions[0].Status != domain.ExecutionPending {
 		t.Fatalf("executions = %+v, want one Pending dry run, queued behind the first", l)
 	}
@@ -395,7 +395,7 @@ func TestExecuteRefused(t *testing.T) {
 			wantContains(t, "stderr", r.stderr, tt.want...)
 		})
 	}
-	if l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID)); l.Total != 0 {
+	if l := decode[api.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID)); l.Total != 0 {
 		t.Errorf("executions after the refusals = %d, want 0", l.Total)
 	}
 }
@@ -411,7 +411,7 @@ func TestDatabaseHistoryAgentDown(t *testing.T) {
 	wantContains(t, "stderr", r.stderr, "hotswap: database hist_db: the history of 1 instance(s) could not be read: drift unknown")
 
 	r = hs(t, "-o", "json", "database", "history", "hist_db")
-	h := decode[client.DatabaseHistory](t, r.stdout)
+	h := decode[api.DatabaseHistory](t, r.stdout)
 	if r.code != ExitError || h.InSync || len(h.Instances) != 1 || h.Instances[0].Error == "" {
 		t.Errorf("-o json: exit %d, history %+v; want %d, not in sync, the instance's error", r.code, h, ExitError)
 	}
@@ -430,7 +430,7 @@ func TestPlanPauseResume(t *testing.T) {
 	wantContains(t, "stderr", bad.stderr, "name the green instance and the pooler")
 
 	mustHS(t, "migration", "execute", m.MigrationID) // no agent: stays Running or Pending
-	l := decode[client.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
+	l := decode[api.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", m.MigrationID))
 	exec := l.Executions[0].ExecutionID
 	resume := hs(t, "execution", "resume", m.MigrationID, exec)
 	if resume.code != ExitError {

@@ -3,14 +3,13 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -109,30 +108,33 @@ Examples:
 }
 
 func executionPause(c *cli.Context) error {
-	return pauseOrResume(c, "pause", map[string]string{"reason": strings.TrimSpace(c.String("reason"))})
+	return pauseOrResume(c, "pause", func(cl *api.Client, migID, execID string) (domain.Execution, error) {
+		return cl.PauseExecution(c.Context, migID, execID, api.PauseRequest{Reason: strings.TrimSpace(c.String("reason"))})
+	})
 }
 
 func executionResume(c *cli.Context) error {
-	body := map[string]string{}
+	var req api.ResumeRequest
 	if c.IsSet("strategy") {
-		body["strategy"] = string(canonical(c.String("strategy"), domain.Strategies))
+		req.Strategy = canonical(c.String("strategy"), domain.Strategies)
 	}
-	return pauseOrResume(c, "resume", body)
+	return pauseOrResume(c, "resume", func(cl *api.Client, migID, execID string) (domain.Execution, error) {
+		return cl.ResumeExecution(c.Context, migID, execID, req)
+	})
 }
 
-// pauseOrResume posts to the execution's pause or resume endpoint and
-// prints the execution as it is now.
-func pauseOrResume(c *cli.Context, verb string, body map[string]string) error {
+// pauseOrResume pauses or resumes the execution named by the arguments
+// and prints the execution as it is now.
+func pauseOrResume(c *cli.Context, verb string, do func(cl *api.Client, migID, execID string) (domain.Execution, error)) error {
 	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	path := "/api/v1/migrations/" + url.PathEscape(c.Args().Get(0)) + "/executions/" + url.PathEscape(c.Args().Get(1)) + "/" + verb
-	var e domain.Execution
-	if err := api.Do(c.Context, "POST", path, body, &e); err != nil {
+	e, err := do(cl, c.Args().Get(0), c.Args().Get(1))
+	if err != nil {
 		return fmt.Errorf("%s execution: %w", verb, err)
 	}
 	return newPrinter(c).show(e, func(p printer) error {
@@ -157,11 +159,11 @@ func executionList(c *cli.Context) error {
 	if err := needArgs(c, "MIGRATION_ID"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	l, err := api.ListExecutions(c.Context, c.Args().First())
+	l, err := cl.ListExecutions(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("list executions: %w", err)
 	}
@@ -179,11 +181,11 @@ func executionShow(c *cli.Context) error {
 	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	e, err := api.GetExecution(c.Context, c.Args().Get(0), c.Args().Get(1))
+	e, err := cl.GetExecution(c.Context, c.Args().Get(0), c.Args().Get(1))
 	if err != nil {
 		return fmt.Errorf("show execution: %w", err)
 	}
@@ -276,12 +278,12 @@ func executionRollback(c *cli.Context) error {
 	if reason == "" {
 		return usageErr(c, "--reason is required: say why, for the execution's log")
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
 	migID, execID := c.Args().Get(0), c.Args().Get(1)
-	r, err := api.RollbackExecution(c.Context, migID, execID, reason)
+	r, err := cl.RollbackExecution(c.Context, migID, execID, reason)
 	if err != nil {
 		return fmt.Errorf("rollback execution: %w", err)
 	}
@@ -292,7 +294,7 @@ func executionRollback(c *cli.Context) error {
 	return err
 }
 
-func printRollback(p printer, migID string, r client.RollbackResponse) {
+func printRollback(p printer, migID string, r api.RollbackResponse) {
 	switch {
 	case r.Status == domain.ExecutionRolledBack:
 		p.linef("Execution %s rolled back in %s (completed %s).", r.ExecutionID, seconds(r.RollbackDuration),

@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -71,7 +71,7 @@ func requireFlags(c *cli.Context, names ...string) error {
 // e.g. "migrationScript (--up up.sql)", so a syntax error points at the file.
 // flagOf maps the API's top-level field names to flag names.
 func withFlagNames(c *cli.Context, err error, flagOf map[string]string) error {
-	var ae *client.APIError
+	var ae *api.Error
 	if !errors.As(err, &ae) || len(ae.Details) == 0 {
 		return err
 	}

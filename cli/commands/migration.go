@@ -2,14 +2,13 @@ package commands
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -151,15 +150,15 @@ func migrationCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	m, err := api.CreateMigration(c.Context, spec)
+	m, err := cl.CreateMigration(c.Context, spec)
 	if err != nil {
 		return fmt.Errorf("create migration: %w", withFlagNames(c, err, migrationFlagOf))
 	}
-	return showMigration(c, api, m)
+	return showMigration(c, cl, m)
 }
 
 func migrationUpdate(c *cli.Context) error {
@@ -169,11 +168,11 @@ func migrationUpdate(c *cli.Context) error {
 	if !anySet(c, migrationSpecFlags()) {
 		return usageErr(c, "nothing to update: give the flags of the fields to change")
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	cur, err := api.GetMigration(c.Context, c.Args().First())
+	cur, err := cl.GetMigration(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("update migration: %w", err)
 	}
@@ -181,11 +180,11 @@ func migrationUpdate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := api.UpdateMigration(c.Context, cur.MigrationID, spec)
+	m, err := cl.UpdateMigration(c.Context, cur.MigrationID, spec)
 	if err != nil {
 		return fmt.Errorf("update migration: %w", withFlagNames(c, err, migrationFlagOf))
 	}
-	return showMigration(c, api, m)
+	return showMigration(c, cl, m)
 }
 
 // specOfMigration is the writable part of a migration.
@@ -243,20 +242,20 @@ func migrationList(c *cli.Context) error {
 	if err := needArgs(c); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	f := client.MigrationFilter{Status: canonical(c.String("status"), domain.MigrationStatuses),
+	f := api.MigrationFilter{Status: canonical(c.String("status"), domain.MigrationStatuses),
 		Database: c.String("database"), Limit: c.Int("limit"), Offset: c.Int("offset")}
-	l, err := api.ListMigrations(c.Context, f)
+	l, err := cl.ListMigrations(c.Context, f)
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	return newPrinter(c).show(l, func(p printer) error { return printMigrationList(p, l) })
 }
 
-func printMigrationList(p printer, l client.MigrationList) error {
+func printMigrationList(p printer, l api.MigrationList) error {
 	rows := make([][]string, 0, len(l.Migrations))
 	for _, m := range l.Migrations {
 		rows = append(rows, []string{m.MigrationID, m.Name, or(m.TargetDatabase), string(m.Status), string(m.Strategy),
@@ -276,22 +275,22 @@ func migrationShow(c *cli.Context) error {
 	if err := needArgs(c, "ID"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	m, err := api.GetMigration(c.Context, c.Args().First())
+	m, err := cl.GetMigration(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("show migration: %w", err)
 	}
-	return showMigration(c, api, m)
+	return showMigration(c, cl, m)
 }
 
 // showMigration prints a migration; the table names its database too.
-func showMigration(c *cli.Context, api *client.Client, m domain.Migration) error {
+func showMigration(c *cli.Context, cl *api.Client, m domain.Migration) error {
 	return newPrinter(c).show(m, func(p printer) error {
 		target := m.TargetDatabaseID
-		if db, err := api.GetDatabase(c.Context, target); err == nil {
+		if db, err := cl.GetDatabase(c.Context, target); err == nil {
 			target = db.Name + " (" + db.DatabaseID + ")"
 		}
 		return printMigration(p, m, target)
@@ -324,11 +323,11 @@ func migrationDelete(c *cli.Context) error {
 	if err := needArgs(c, "ID"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	if err := api.DeleteMigration(c.Context, c.Args().First()); err != nil {
+	if err := cl.DeleteMigration(c.Context, c.Args().First()); err != nil {
 		return fmt.Errorf("delete migration: %w", err)
 	}
 	return done(c, "Migration %s deleted.", c.Args().First())
@@ -440,18 +439,18 @@ func migrationExecute(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	r, err := api.ExecuteMigration(c.Context, c.Args().First(), req)
+	r, err := cl.ExecuteMigration(c.Context, c.Args().First(), req)
 	if err != nil {
 		return fmt.Errorf("execute migration: %w", withFlagNames(c, err, executeFlagOf))
 	}
 	if !c.Bool("watch") {
 		return newPrinter(c).show(r, func(p printer) error { return printExecute(p, r, req.DryRun, true) })
 	}
-	w := newWatcher(c, api, r.MigrationID, r.ExecutionID)
+	w := newWatcher(c, cl, r.MigrationID, r.ExecutionID)
 	if !w.quiet {
 		if err := printExecute(w.out, r, req.DryRun, false); err != nil {
 			return err
@@ -463,8 +462,8 @@ func migrationExecute(c *cli.Context) error {
 
 // executeRequest builds the request from the flags; the ones not given are
 // left to the server's defaults.
-func executeRequest(c *cli.Context) (client.ExecuteRequest, error) {
-	req := client.ExecuteRequest{DryRun: c.Bool("dry-run"), Queue: c.Bool("queue")}
+func executeRequest(c *cli.Context) (api.ExecuteRequest, error) {
+	req := api.ExecuteRequest{DryRun: c.Bool("dry-run"), Queue: c.Bool("queue")}
 	if c.IsSet("strategy") {
 		req.Strategy = canonical(c.String("strategy"), domain.Strategies)
 	}
@@ -494,17 +493,17 @@ func executeRequest(c *cli.Context) (client.ExecuteRequest, error) {
 		if err != nil || kv["green"] == "" || kv["pooler"] == "" {
 			return req, usageErr(c, "--blue-green %q: want green=AGENT/INSTANCE,pooler=AGENT/POOLER", c.String("blue-green"))
 		}
-		req.BlueGreen = &client.BlueGreenRequest{Green: kv["green"], Pooler: kv["pooler"]}
+		req.BlueGreen = &api.BlueGreenRequest{Green: kv["green"], Pooler: kv["pooler"]}
 	}
 	return req, shadowFlags(c, &req)
 }
 
 // shadowFlags reads the Shadow flags; the workload file is sent as text.
-func shadowFlags(c *cli.Context, req *client.ExecuteRequest) error {
+func shadowFlags(c *cli.Context, req *api.ExecuteRequest) error {
 	if !c.IsSet("shadow-workload") && !c.IsSet("shadow-iterations") && !c.IsSet("shadow-max-p95") {
 		return nil
 	}
-	req.Shadow = &client.ShadowRequest{Iterations: c.Int("shadow-iterations"), MaxP95Factor: c.Float64("shadow-max-p95")}
+	req.Shadow = &api.ShadowRequest{Iterations: c.Int("shadow-iterations"), MaxP95Factor: c.Float64("shadow-max-p95")}
 	if path := c.String("shadow-workload"); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -545,7 +544,7 @@ func durationIn(c *cli.Context, name string, unit, least time.Duration) (int64, 
 }
 
 // printExecute prints a new execution: its plan, and how to follow it.
-func printExecute(p printer, r client.ExecuteResponse, dryRun, hint bool) error {
+func printExecute(p printer, r api.ExecuteResponse, dryRun, hint bool) error {
 	kind := "Execution"
 	if dryRun {
 		kind = "Dry run"
@@ -579,18 +578,16 @@ func migrationPlan(c *cli.Context) error {
 	if err := needArgs(c, "ID"); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	path := "/api/v1/migrations/" + url.PathEscape(c.Args().First()) + "/plan"
+	var strategy domain.Strategy
 	if c.IsSet("strategy") {
-		path += "?strategy=" + url.QueryEscape(string(canonical(c.String("strategy"), domain.Strategies)))
+		strategy = canonical(c.String("strategy"), domain.Strategies)
 	}
-	var r struct {
-		Plan client.ExecutionPlan `json:"plan"`
-	}
-	if err := api.Do(c.Context, "GET", path, nil, &r); err != nil {
+	r, err := cl.PlanMigration(c.Context, c.Args().First(), strategy)
+	if err != nil {
 		return fmt.Errorf("plan migration: %w", withFlagNames(c, err, executeFlagOf))
 	}
 	return newPrinter(c).show(r, func(p printer) error {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -21,7 +21,7 @@ const maxPollFailures = 5
 // has not printed yet, and a status line when the status, progress or
 // phase changed. Quiet (JSON output) prints nothing while it polls.
 type watcher struct {
-	api         *client.Client
+	client      *api.Client
 	migrationID string
 	executionID string
 	interval    time.Duration
@@ -36,9 +36,9 @@ type watcher struct {
 	status  string           // the last status line printed
 }
 
-func newWatcher(c *cli.Context, api *client.Client, migrationID, executionID string) *watcher {
+func newWatcher(c *cli.Context, cl *api.Client, migrationID, executionID string) *watcher {
 	p := newPrinter(c)
-	return &watcher{api: api, migrationID: migrationID, executionID: executionID, interval: c.Duration("interval"),
+	return &watcher{client: cl, migrationID: migrationID, executionID: executionID, interval: c.Duration("interval"),
 		out: p, errOut: c.App.ErrWriter, quiet: p.isJSON()}
 }
 
@@ -57,11 +57,11 @@ func executionWatch(c *cli.Context) error {
 	if err := checkInterval(c); err != nil {
 		return err
 	}
-	api, err := newClient(c)
+	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	return watchToEnd(c, newWatcher(c, api, c.Args().Get(0), c.Args().Get(1)))
+	return watchToEnd(c, newWatcher(c, cl, c.Args().Get(0), c.Args().Get(1)))
 }
 
 // watchToEnd follows an execution until it ends, prints the outcome and
@@ -103,7 +103,7 @@ func succeeded(e domain.Execution) string {
 func (w *watcher) run(ctx context.Context) (domain.Execution, error) {
 	failures := 0
 	for {
-		e, err := w.api.GetExecution(ctx, w.migrationID, w.executionID)
+		e, err := w.client.GetExecution(ctx, w.migrationID, w.executionID)
 		switch {
 		case ctx.Err() != nil:
 			return w.last, w.interrupted()
@@ -131,7 +131,7 @@ func (w *watcher) run(ctx context.Context) (domain.Execution, error) {
 // retryable reports whether a failed poll may succeed if tried again: the
 // server was unreachable or failed (5xx), rather than refused the request.
 func retryable(err error) bool {
-	var ae *client.APIError
+	var ae *api.Error
 	return !errors.As(err, &ae) || ae.Status >= 500
 }
 
@@ -202,7 +202,7 @@ func (w *watcher) printFigures(ctx context.Context) {
 	if w.quiet {
 		return
 	}
-	m, err := w.api.ExecutionMetrics(ctx, w.migrationID, w.executionID, w.figures)
+	m, err := w.client.ExecutionMetrics(ctx, w.migrationID, w.executionID, w.figures)
 	if err != nil {
 		return // figures are a bonus; the status poll reports errors
 	}

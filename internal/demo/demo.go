@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hotswap-db/hotswap/agent"
-	"github.com/hotswap-db/hotswap/cli/client"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -37,7 +37,7 @@ type stack struct {
 	pg     *testbed.Postgres
 	srv    *testbed.Server
 	agent  *testbed.Agent
-	api    *client.Client
+	api    *api.Client
 	pool   *pgxpool.Pool
 	closer []func()
 }
@@ -108,13 +108,13 @@ func (s *stack) startServer(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	s.api = client.New(srv.URL(), tok)
+	s.api = api.New(srv.URL(), tok)
 	s.say("    API on %s, admin token in %s/bootstrap-token", srv.URL(), srv.DataDir)
 	return nil
 }
 
 func (s *stack) startAgent(ctx context.Context, cfg Config) error {
-	var tok client.AgentToken
+	var tok api.AgentTokenResponse
 	err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = s.api.CreateAgentToken(ctx, "db-host-1"); return err })
 	if err != nil {
 		return err
@@ -123,9 +123,9 @@ func (s *stack) startAgent(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	a, err := testbed.NewAgent(filepath.Join(cfg.BinDir, "hotswap-agent"), dir, agent.Config{
+	a, err := testbed.NewAgent(filepath.Join(cfg.BinDir, "hotswap-agent"), dir, agentconfig.Config{
 		Name: "db-host-1", Token: tok.Token, Servers: []string{s.srv.RPCAddr},
-		Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: s.pg.DSN("app")}}})
+		Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: s.pg.DSN("app")}}})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/pgbench"
 )
@@ -78,10 +79,9 @@ func (s *stack) migrateBlocked(ctx context.Context, cfg Config, load *workload, 
 	}
 	s.say("==> hotswap migration execute add_note_to_accounts (lock timeout %s)", cfg.LockTimeout)
 	r := blockedRun{executedAt: time.Now()}
-	var started struct{ ExecutionID string }
-	err = s.api.Do(ctx, "POST", "/api/v1/migrations/"+migID+"/execute",
-		map[string]any{"strategy": "Direct", "lockTimeoutMs": cfg.LockTimeout.Milliseconds(),
-			"monitoring": map[string]any{"monitorWindowSeconds": 3, "baselineWindowSeconds": 3}}, &started)
+	started, err := s.api.ExecuteMigration(ctx, migID, api.ExecuteRequest{Strategy: domain.Direct,
+		LockTimeoutMs: cfg.LockTimeout.Milliseconds(),
+		Monitoring:    &domain.MonitorSettings{MonitorWindowSeconds: 3, BaselineWindowSeconds: 3}})
 	if err != nil {
 		return blockedRun{}, fmt.Errorf("execute migration: %w", err)
 	}
@@ -123,8 +123,8 @@ func (s *stack) follow(ctx context.Context, load *workload, migID, execID string
 	start := time.Now()
 	printed := 0
 	for {
-		var e domain.Execution
-		if err := s.api.Do(ctx, "GET", "/api/v1/migrations/"+migID+"/executions/"+execID, nil, &e); err != nil {
+		e, err := s.api.GetExecution(ctx, migID, execID)
+		if err != nil {
 			return e, err
 		}
 		for ; printed < len(e.Logs); printed++ {
@@ -171,11 +171,7 @@ func (s *stack) summarize(load *workload, r blockedRun) error {
 func (s *stack) rollback(ctx context.Context, migID, execID string) error {
 	s.say("==> hotswap execution rollback --reason \"demo: undo\"")
 	start := time.Now()
-	var rb struct {
-		Status string `json:"status"`
-	}
-	err := s.api.Do(ctx, "POST", "/api/v1/migrations/"+migID+"/executions/"+execID+"/rollback",
-		map[string]string{"reason": "demo: undo"}, &rb)
+	rb, err := s.api.RollbackExecution(ctx, migID, execID, "demo: undo")
 	if err != nil {
 		return err
 	}
@@ -185,7 +181,7 @@ func (s *stack) rollback(ctx context.Context, migID, execID string) error {
 		return err
 	}
 	s.say("    %s in %s; column note present: %v", rb.Status, time.Since(start).Round(time.Millisecond), cols == 1)
-	if rb.Status != string(domain.ExecutionRolledBack) || cols != 0 {
+	if rb.Status != domain.ExecutionRolledBack || cols != 0 {
 		return fmt.Errorf("rollback ended %s with the column present=%v", rb.Status, cols == 1)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -66,9 +66,9 @@ func TestAgentReportsInstances(t *testing.T) {
 		return r.Status == http.StatusCreated
 	})
 	deadPort, _ := testbed.FreePort()
-	ag := testbed.StartAgent(t, bins, agent.Config{
+	ag := testbed.StartAgent(t, bins, agentconfig.Config{
 		Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
-		Instances: []agent.InstanceConfig{
+		Instances: []agentconfig.InstanceConfig{
 			{ID: "main", Engine: domain.PostgreSQL, DSN: primary.DSN("app")},
 			{ID: "replica", Engine: domain.PostgreSQL, DSN: standby.DSN("app")},
 			{ID: "gone", Engine: domain.PostgreSQL, DSN: strings.Replace(primary.DSN("app"),

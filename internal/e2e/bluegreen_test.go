@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -38,10 +38,10 @@ func newBlueGreenBed(t *testing.T) *blueGreenBed {
 	g.bouncer = testbed.StartPgBouncer(t, testbed.PgBouncerOptions{Database: "app", Target: b.pg})
 	var tok struct{ Token string }
 	b.api.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "pool-host"}).decode(t, &tok)
-	testbed.StartAgent(t, bins, agent.Config{Name: "pool-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
-		Instances: []agent.InstanceConfig{{ID: "green", Engine: domain.PostgreSQL, DSN: g.greenDSN()}},
-		Poolers: []agent.PoolerConfig{{ID: "bouncer", AdminDSN: g.bouncer.AdminDSN(), ConfigFile: g.bouncer.ConfigPath(), Database: "app",
-			Targets: map[string]agent.PoolerTarget{
+	testbed.StartAgent(t, bins, agentconfig.Config{Name: "pool-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
+		Instances: []agentconfig.InstanceConfig{{ID: "green", Engine: domain.PostgreSQL, DSN: g.greenDSN()}},
+		Poolers: []agentconfig.PoolerConfig{{ID: "bouncer", AdminDSN: g.bouncer.AdminDSN(), ConfigFile: g.bouncer.ConfigPath(), Database: "app",
+			Targets: map[string]agentconfig.PoolerTarget{
 				"blue":  {Host: "127.0.0.1", Port: b.pg.Port(), DBName: "app"},
 				"green": {Host: "127.0.0.1", Port: g.green.Port(), DBName: "app"},
 			}}}})

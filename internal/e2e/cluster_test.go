@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
@@ -119,7 +119,7 @@ func TestThreeServerCluster(t *testing.T) {
 	for _, s := range servers {
 		rpc = append(rpc, s.RPCAddr)
 	}
-	testbed.StartAgent(t, bins, agent.Config{Name: "roamer", Token: agentTok.Token, Servers: rpc})
+	testbed.StartAgent(t, bins, agentconfig.Config{Name: "roamer", Token: agentTok.Token, Servers: rpc})
 	eventually(t, 20*time.Second, "the agent to connect to the leader", func() bool {
 		v, ok := viaFollower.agent("roamer")
 		return ok && v.Connected

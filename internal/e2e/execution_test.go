@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -39,8 +39,8 @@ func newBed(t *testing.T, serverArgs ...string) *bed {
 		return r.Status == http.StatusCreated
 	})
 	b.exec("CREATE DATABASE second")
-	b.agent = testbed.StartAgent(t, bins, agent.Config{Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
-		Instances: []agent.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")},
+	b.agent = testbed.StartAgent(t, bins, agentconfig.Config{Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
+		Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")},
 			{ID: "second", Engine: domain.PostgreSQL, DSN: pg.DSN("second")}}})
 	b.api.must(http.StatusCreated, "POST", "/api/v1/databases", dbSpec("app", "pg-host", "main"))
 	eventually(t, 20*time.Second, "the agent to connect", func() bool {

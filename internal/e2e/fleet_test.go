@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -36,12 +36,12 @@ func newFleetBed(t *testing.T, n int) *fleetBed {
 		}
 		return r.Status == http.StatusCreated
 	})
-	cfg := agent.Config{Name: "tenant-host", Token: tok.Token, Servers: []string{srv.RPCAddr}, SampleInterval: 5 * time.Second}
+	cfg := agentconfig.Config{Name: "tenant-host", Token: tok.Token, Servers: []string{srv.RPCAddr}, SampleInterval: 5 * time.Second}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("tenant%02d", i)
 		f.exec("app", "CREATE DATABASE "+name)
 		f.exec(name, "CREATE TABLE invoices (id int PRIMARY KEY, total int)")
-		cfg.Instances = append(cfg.Instances, agent.InstanceConfig{ID: name, Engine: domain.PostgreSQL, DSN: pg.DSN(name)})
+		cfg.Instances = append(cfg.Instances, agentconfig.InstanceConfig{ID: name, Engine: domain.PostgreSQL, DSN: pg.DSN(name)})
 		service := "billing"
 		if i >= n-2 {
 			service = "search" // not selected

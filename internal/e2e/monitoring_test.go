@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -166,8 +166,8 @@ func TestPauseOnReplicationLag(t *testing.T) {
 	standby := b.pg.StartStandby(t)
 	var tok struct{ Token string }
 	b.api.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "standby-host"}).decode(t, &tok)
-	testbed.StartAgent(t, bins, agent.Config{Name: "standby-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
-		Instances: []agent.InstanceConfig{{ID: "replica", Engine: domain.PostgreSQL, DSN: standby.DSN("app")}}})
+	testbed.StartAgent(t, bins, agentconfig.Config{Name: "standby-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
+		Instances: []agentconfig.InstanceConfig{{ID: "replica", Engine: domain.PostgreSQL, DSN: standby.DSN("app")}}})
 	b.api.must(http.StatusOK, "PUT", "/api/v1/databases/app", map[string]any{"name": "app", "type": "PostgreSQL", "environment": "Production",
 		"instances": []map[string]string{{"agent": "pg-host", "instanceId": "main", "role": "Master"},
 			{"agent": "standby-host", "instanceId": "replica", "role": "AsyncReplica"}}})

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -35,8 +35,8 @@ func shadowBed(t *testing.T) (*bed, *testbed.Postgres) {
 	}
 	var tok struct{ Token string }
 	b.api.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "shadow-host"}).decode(t, &tok)
-	testbed.StartAgent(t, bins, agent.Config{Name: "shadow-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
-		Instances: []agent.InstanceConfig{{ID: "shadow", Engine: domain.PostgreSQL, DSN: shadow.DSN("app")}}})
+	testbed.StartAgent(t, bins, agentconfig.Config{Name: "shadow-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
+		Instances: []agentconfig.InstanceConfig{{ID: "shadow", Engine: domain.PostgreSQL, DSN: shadow.DSN("app")}}})
 	b.api.must(http.StatusOK, "PUT", "/api/v1/databases/app", map[string]any{"name": "app", "type": "PostgreSQL", "environment": "Production",
 		"instances": []map[string]string{{"agent": "pg-host", "instanceId": "main", "role": "Master"},
 			{"agent": "shadow-host", "instanceId": "shadow", "role": "ShadowReplica"}}})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -30,8 +30,8 @@ func newTopologyBed(t *testing.T) *topologyBed {
 	tb.subscribe(t)
 	var tok struct{ Token string }
 	b.api.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "replica-host"}).decode(t, &tok)
-	testbed.StartAgent(t, bins, agent.Config{Name: "replica-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
-		Instances: []agent.InstanceConfig{
+	testbed.StartAgent(t, bins, agentconfig.Config{Name: "replica-host", Token: tok.Token, Servers: []string{b.srv.RPCAddr},
+		Instances: []agentconfig.InstanceConfig{
 			{ID: "standby1", Engine: domain.PostgreSQL, DSN: tb.standbys[0].DSN("app")},
 			{ID: "standby2", Engine: domain.PostgreSQL, DSN: tb.standbys[1].DSN("app")},
 			{ID: "sub", Engine: domain.PostgreSQL, DSN: tb.sub.DSN("app")},

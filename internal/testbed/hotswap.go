@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 )
 
 // Binaries are the built HotSwap programs the test bed runs.
@@ -266,23 +266,18 @@ type Agent struct {
 	exited     chan struct{}
 }
 
-// NewAgent writes cfg, the agent's config (an agent.Config; taken as any so
-// that packages the agent imports can use the test bed in their tests),
-// to dir/agent.yaml (mode 0600) and starts an agent on it.
-func NewAgent(bin, dir string, cfg any) (*Agent, error) {
+// NewAgent writes cfg, the agent's config, to dir/agent.yaml (mode 0600)
+// and starts an agent on it.
+func NewAgent(bin, dir string, cfg agentconfig.Config) (*Agent, error) {
 	a := &Agent{ConfigPath: filepath.Join(dir, "agent.yaml"), LogPath: filepath.Join(dir, "agent.log"), bin: bin}
-	raw, err := yaml.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encode agent config: %w", err)
-	}
-	if err := os.WriteFile(a.ConfigPath, raw, 0o600); err != nil {
-		return nil, fmt.Errorf("write agent config: %w", err)
+	if err := agentconfig.Write(a.ConfigPath, cfg); err != nil {
+		return nil, err
 	}
 	return a, a.Start()
 }
 
 // StartAgent starts an agent on cfg for a test; it is killed when the test ends.
-func StartAgent(tb testing.TB, bins Binaries, cfg any) *Agent {
+func StartAgent(tb testing.TB, bins Binaries, cfg agentconfig.Config) *Agent {
 	tb.Helper()
 	a, err := NewAgent(bins.Agent, tb.TempDir(), cfg)
 	if a != nil {
