@@ -246,7 +246,7 @@ func migrationList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	f := api.MigrationFilter{Status: canonical(c.String("status"), domain.MigrationStatuses),
+	f := api.ListMigrationsRequest{Status: canonical(c.String("status"), domain.MigrationStatuses),
 		Database: c.String("database"), Limit: c.Int("limit"), Offset: c.Int("offset")}
 	l, err := cl.ListMigrations(c.Context, f)
 	if err != nil {

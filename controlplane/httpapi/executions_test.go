@@ -117,15 +117,8 @@ func TestExecuteAndRead(t *testing.T) {
 }
 
 func TestPauseAndResume(t *testing.T) {
-	h := newHarness(t)
-	f := h.addDatabase(t)
-	m := h.addMigration(t, f, "c1")
+	h, mig, id := pendingExecution(t)
 	ctx := context.Background()
-	r, err := h.client.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mig, id := m.MigrationID, r.ExecutionID
 	if _, err := h.client.PauseExecution(ctx, mig, id, api.PauseRequest{}); !errors.Is(err, api.ErrConflict) {
 		t.Errorf("PauseExecution(Pending) error = %v, want 409", err)
 	}
@@ -169,15 +162,8 @@ func TestPauseAndResume(t *testing.T) {
 }
 
 func TestRollback(t *testing.T) {
-	h := newHarness(t)
-	f := h.addDatabase(t)
-	m := h.addMigration(t, f, "c1")
+	h, mig, id := pendingExecution(t)
 	ctx := context.Background()
-	r, err := h.client.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mig, id := m.MigrationID, r.ExecutionID
 	startExecution(t, h, id)
 	before := h.view()
 	if _, err := h.client.RollbackExecution(ctx, mig, id, ""); !errors.Is(err, api.ErrValidation) {
@@ -201,6 +187,19 @@ func TestRollback(t *testing.T) {
 	if _, err := h.client.RollbackExecution(ctx, mig, id, "again"); !errors.Is(err, api.ErrConflict) {
 		t.Errorf("RollbackExecution(RolledBack) error = %v, want 409", err)
 	}
+}
+
+// pendingExecution executes a Direct migration over HTTP and returns its
+// migration and execution ids.
+func pendingExecution(t *testing.T) (h *harness, mig, id string) {
+	t.Helper()
+	h = newHarness(t)
+	m := h.addMigration(t, h.addDatabase(t), "c1")
+	r, err := h.client.ExecuteMigration(context.Background(), m.MigrationID, api.ExecuteRequest{})
+	if err != nil {
+		t.Fatalf("ExecuteMigration() error = %v", err)
+	}
+	return h, m.MigrationID, r.ExecutionID
 }
 
 // rollbackResult is the answer of a rollback request.

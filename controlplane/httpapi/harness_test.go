@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -114,11 +115,7 @@ type presence struct {
 func (p *presence) Presence() map[string]domain.AgentPresence {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]domain.AgentPresence, len(p.live))
-	for k, v := range p.live {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.live)
 }
 
 func (p *presence) set(agent string, ap domain.AgentPresence) {

@@ -95,15 +95,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil || got.MigrationScript != m1.MigrationScript || got.TargetDatabaseID != f.db.DatabaseID {
 		t.Fatalf("GetMigration() = %+v, %v; want c1 with its script on %s", got, err, f.db.DatabaseID)
 	}
-	list, err := h.client.ListMigrations(ctx, api.MigrationFilter{Database: "app", Limit: 1, Offset: 1})
+	list, err := h.client.ListMigrations(ctx, api.ListMigrationsRequest{Database: "app", Limit: 1, Offset: 1})
 	if err != nil || list.Total != 2 || len(list.Migrations) != 1 || list.Migrations[0].MigrationID != m2.MigrationID ||
 		list.Migrations[0].TargetDatabase != "app" {
 		t.Fatalf("ListMigrations(app, limit 1, offset 1) = %+v, %v; want c2 of 2, on app", list, err)
 	}
-	if list, err := h.client.ListMigrations(ctx, api.MigrationFilter{Status: domain.MigrationSucceeded}); err != nil || list.Total != 0 {
+	if list, err := h.client.ListMigrations(ctx, api.ListMigrationsRequest{Status: domain.MigrationSucceeded}); err != nil || list.Total != 0 {
 		t.Errorf("ListMigrations(Succeeded) = %+v, %v; want none", list, err)
 	}
-	if _, err := h.client.ListMigrations(ctx, api.MigrationFilter{Status: "Sideways"}); !errors.Is(err, api.ErrValidation) {
+	if _, err := h.client.ListMigrations(ctx, api.ListMigrationsRequest{Status: "Sideways"}); !errors.Is(err, api.ErrValidation) {
 		t.Errorf("ListMigrations(Sideways) error = %v, want a 400", err)
 	}
 

@@ -89,7 +89,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"DatabaseHealth":    func(ctx context.Context) error { return ignore(c.DatabaseHealth(ctx, "app")) },
 		"DatabaseHistory":   func(ctx context.Context) error { return ignore(c.DatabaseHistory(ctx, "app")) },
 		"CreateMigration":   func(ctx context.Context) error { return ignore(c.CreateMigration(ctx, specMig)) },
-		"ListMigrations":    func(ctx context.Context) error { return ignore(c.ListMigrations(ctx, api.MigrationFilter{})) },
+		"ListMigrations":    func(ctx context.Context) error { return ignore(c.ListMigrations(ctx, api.ListMigrationsRequest{})) },
 		"GetMigration":      func(ctx context.Context) error { return ignore(c.GetMigration(ctx, mig)) },
 		"UpdateMigration":   func(ctx context.Context) error { return ignore(c.UpdateMigration(ctx, mig, specMig)) },
 		"DeleteMigration":   func(ctx context.Context) error { return c.DeleteMigration(ctx, mig) },

@@ -144,11 +144,11 @@ func TestNoContentAndPaths(t *testing.T) {
 			return err
 		}, "/api/v1/databases/app/health", ""},
 		{"list migrations", func(c *Client) error {
-			_, err := c.ListMigrations(context.Background(), MigrationFilter{Status: domain.MigrationDraft, Database: "app", Limit: 5, Offset: 10})
+			_, err := c.ListMigrations(context.Background(), ListMigrationsRequest{Status: domain.MigrationDraft, Database: "app", Limit: 5, Offset: 10})
 			return err
 		}, "/api/v1/migrations", "database=app&limit=5&offset=10&status=Draft"},
 		{"list migrations no filter", func(c *Client) error {
-			_, err := c.ListMigrations(context.Background(), MigrationFilter{})
+			_, err := c.ListMigrations(context.Background(), ListMigrationsRequest{})
 			return err
 		}, "/api/v1/migrations", ""},
 	}

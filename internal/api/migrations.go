@@ -33,9 +33,9 @@ type MigrationList struct {
 	Offset     int                `json:"offset"`
 }
 
-// MigrationFilter is the query of GET /api/v1/migrations. Zero fields are
+// ListMigrationsRequest is the query of GET /api/v1/migrations. Zero fields are
 // not sent: the server's defaults apply (limit 20, offset 0).
-type MigrationFilter struct {
+type ListMigrationsRequest struct {
 	Status   domain.MigrationStatus
 	Database string // id or name
 	Limit    int
@@ -43,7 +43,7 @@ type MigrationFilter struct {
 }
 
 // query encodes the filter's non-zero fields.
-func (f MigrationFilter) query() string {
+func (f ListMigrationsRequest) query() string {
 	q := url.Values{}
 	if f.Status != "" {
 		q.Set("status", string(f.Status))
@@ -71,7 +71,7 @@ func (c *Client) CreateMigration(ctx context.Context, spec domain.MigrationSpec)
 }
 
 // ListMigrations returns one page of the migrations matching f, oldest first.
-func (c *Client) ListMigrations(ctx context.Context, f MigrationFilter) (MigrationList, error) {
+func (c *Client) ListMigrations(ctx context.Context, f ListMigrationsRequest) (MigrationList, error) {
 	var l MigrationList
 	return l, c.get(ctx, "/api/v1/migrations"+f.query(), &l)
 }

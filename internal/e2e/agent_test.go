@@ -11,34 +11,22 @@ import (
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
-// instanceView is the part of an agent's instance the tests read.
-type instanceView struct {
-	InstanceID       string `json:"instanceId"`
-	Role             string `json:"role"`
-	Reachable        bool   `json:"reachable"`
-	ServerVersion    string `json:"serverVersion"`
-	Error            string `json:"error"`
-	ReplicationLinks []struct {
-		Direction string `json:"direction"`
-		Kind      string `json:"kind"`
-	} `json:"replicationLinks"`
-}
-
-func instanceOf(ag agentView, id string) (instanceView, bool) {
+func instanceOf(ag wire.AgentView, id string) (domain.InstanceStatus, bool) {
 	for _, in := range ag.Instances {
 		if in.InstanceID == id {
 			return in, true
 		}
 	}
-	return instanceView{}, false
+	return domain.InstanceStatus{}, false
 }
 
-func hasLink(in instanceView, direction, kind string) bool {
-	for _, l := range in.ReplicationLinks {
+func hasLink(in domain.InstanceStatus, direction, kind string) bool {
+	for _, l := range in.Links {
 		if l.Direction == direction && l.Kind == kind {
 			return true
 		}
@@ -76,7 +64,7 @@ func TestAgentReportsInstances(t *testing.T) {
 		},
 	})
 
-	var seen agentView
+	var seen wire.AgentView
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("last agent view: %+v\nagent log:\n%s", seen, tailString(ag.Log(), 3000))

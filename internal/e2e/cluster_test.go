@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
@@ -21,7 +22,7 @@ func leaderOf(t *testing.T, servers []*testbed.Server, tok string) *testbed.Serv
 			if !s.Running() {
 				continue
 			}
-			var v clusterView
+			var v wire.ClusterStatus
 			r := newAPI(t, s, tok, nil).do("GET", "/api/v1/cluster", nil)
 			if r.Status != http.StatusOK {
 				return false
@@ -44,7 +45,7 @@ func leaderOf(t *testing.T, servers []*testbed.Server, tok string) *testbed.Serv
 	return leader
 }
 
-func leaderRegistered(v clusterView) bool {
+func leaderRegistered(v wire.ClusterStatus) bool {
 	for _, s := range v.Servers {
 		if s.Leader && s.HTTPAddr != "" {
 			return true
@@ -164,9 +165,9 @@ func TestThreeServerCluster(t *testing.T) {
 	})
 }
 
-func clusterStatus(t *testing.T, s *testbed.Server, tok string) clusterView {
+func clusterStatus(t *testing.T, s *testbed.Server, tok string) wire.ClusterStatus {
 	t.Helper()
-	var v clusterView
+	var v wire.ClusterStatus
 	newAPI(t, s, tok, nil).must(http.StatusOK, "GET", "/api/v1/cluster", nil).decode(t, &v)
 	return v
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
@@ -160,31 +161,10 @@ func token(t *testing.T, s *testbed.Server) string {
 	return tok
 }
 
-// clusterView is the part of GET /api/v1/cluster the tests read.
-type clusterView struct {
-	ServerID  string `json:"serverId"`
-	Leader    string `json:"leader"`
-	Term      uint64 `json:"term"`
-	LastIndex uint64 `json:"lastIndex"`
-	Servers   []struct {
-		ID       string `json:"id"`
-		HTTPAddr string `json:"httpAddr"`
-		Leader   bool   `json:"leader"`
-	} `json:"servers"`
-}
-
-// agentView is the part of an agent in GET /api/v1/agents the tests read.
-type agentView struct {
-	Name      string         `json:"name"`
-	Connected bool           `json:"connected"`
-	LastSeen  time.Time      `json:"lastSeen"`
-	Instances []instanceView `json:"instances"`
-}
-
-func (a *api) agents() []agentView {
+func (a *api) agents() []wire.AgentView {
 	a.t.Helper()
 	var list struct {
-		Agents []agentView `json:"agents"`
+		Agents []wire.AgentView `json:"agents"`
 	}
 	r := a.do("GET", "/api/v1/agents", nil)
 	if r.Status != http.StatusOK {
@@ -194,13 +174,13 @@ func (a *api) agents() []agentView {
 	return list.Agents
 }
 
-func (a *api) agent(name string) (agentView, bool) {
+func (a *api) agent(name string) (wire.AgentView, bool) {
 	for _, ag := range a.agents() {
 		if ag.Name == name {
 			return ag, true
 		}
 	}
-	return agentView{}, false
+	return wire.AgentView{}, false
 }
 
 func readFile(path string) (string, error) {
