@@ -139,10 +139,7 @@ func (a *Agent) sampler(ctx context.Context, in InstanceConfig) (dialect.Sampler
 	if err != nil {
 		return nil, err
 	}
-	s, err = newSampler(in.Engine, conn)
-	if err != nil {
-		return nil, err
-	}
+	s = conn.NewSampler()
 	a.watch.mu.Lock()
 	st.sampler = s
 	a.watch.mu.Unlock()
@@ -221,8 +218,8 @@ func (w *watcher) closeSamplers() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, st := range w.instances {
-		if c, ok := st.sampler.(interface{ Close() }); ok {
-			c.Close()
+		if st.sampler != nil {
+			st.sampler.Close()
 		}
 		st.sampler = nil
 	}

@@ -6,7 +6,7 @@ import (
 
 	pgquery "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 // scriptPlan is how ExecuteStep runs one script, decided from PostgreSQL's
@@ -92,7 +92,7 @@ type dropTarget struct {
 // planScript splits script with the parser and classifies each statement.
 // A script that does not parse is reported as a *statementError.
 func planScript(script string) (scriptPlan, error) {
-	texts, err := sqlcheck.Statements(script)
+	texts, err := pgcheck.Statements(script)
 	if err != nil {
 		return scriptPlan{}, syntaxFailure(script, err)
 	}
