@@ -111,7 +111,7 @@ func planScript(script string) (scriptPlan, error) {
 
 // syntaxFailure reports a script the parser refused.
 func syntaxFailure(sql string, err error) error {
-	return &statementError{sql: sql, db: dbFailure("syntax error: "+err.Error(), sqlstateSyntaxError), cause: err}
+	return &statementError{SQL: sql, DB: dbFailure("syntax error: "+err.Error(), sqlstateSyntaxError), Cause: err}
 }
 
 // classify parses one statement and records what ExecuteStep needs to know.

@@ -98,7 +98,7 @@ func (r *stepRun) unitAttempt(ctx context.Context, stmts []statement, n int) err
 	if r.inTransaction() {
 		r.abortBlock(ctx)
 		last := stmts[len(stmts)-1].sql
-		return &statementError{sql: last, db: dbFailure("the script leaves a transaction open (BEGIN without COMMIT): rolled back", "")}
+		return &statementError{SQL: last, DB: dbFailure("the script leaves a transaction open (BEGIN without COMMIT): rolled back", "")}
 	}
 	r.out.Statements = append(r.out.Statements, results...)
 	r.emitDone(results)

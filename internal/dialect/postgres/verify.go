@@ -99,8 +99,8 @@ func (v *verifyRun) run(ctx context.Context) (dialect.StepOutcome, error) {
 		var se *statementError
 		switch {
 		case errors.As(err, &se):
-			v.emit(levelError, se.db.Message)
-			return dialect.StepOutcome{Error: &se.db}, nil
+			v.emit(levelError, se.DB.Message)
+			return dialect.StepOutcome{Error: &se.DB}, nil
 		case err != nil:
 			return dialect.StepOutcome{}, err
 		case !st.inRecovery:
@@ -152,8 +152,8 @@ func (v *verifyRun) look(parent context.Context) (standbyState, error) {
 	case parent.Err() == nil && ctx.Err() != nil:
 		st.busy = fmt.Sprintf("the standby did not answer within %s", verifyPollTimeout)
 	case errors.As(err, &pgErr):
-		return standbyState{}, &statementError{db: dbFailure(
-			fmt.Sprintf("verify step %s on the standby: %s", v.req.StepID, v.scrubText(pgErr.Message)), pgErr.Code), cause: err}
+		return standbyState{}, &statementError{DB: dbFailure(
+			fmt.Sprintf("verify step %s on the standby: %s", v.req.StepID, v.scrubText(pgErr.Message)), pgErr.Code), Cause: err}
 	default:
 		return standbyState{}, err
 	}
