@@ -53,4 +53,3 @@ func (s pgSession) Exec(ctx context.Context, sql string) error {
 	_, err := s.conn.Exec(ctx, sql)
 	return err
 }
-
