@@ -28,7 +28,7 @@ func (f *fakeSession) Ended(context.Context, []Blocker) (bool, error) { return f
 type noHolders struct{}
 
 func (noHolders) Holders(context.Context, time.Duration) ([]Blocker, error) { return nil, nil }
-func (noHolders) SQL() string                                              { return "ALTER TABLE t" }
+func (noHolders) SQL() string                                               { return "ALTER TABLE t" }
 
 func TestRetryWaitsForTheBlocker(t *testing.T) {
 	s := &fakeSession{}
