@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	"github.com/hotswap-db/hotswap/internal/pooler"
 )
 
 // LoadConfig reads and checks the config file at path, then checks that
@@ -20,7 +21,20 @@ func LoadConfig(path string) (agentconfig.Config, error) {
 	if err := checkEngines(cfg); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
+	if err := checkPoolers(cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
 	return cfg, nil
+}
+
+// checkPoolers refuses a pooler whose kind this agent cannot switch.
+func checkPoolers(cfg agentconfig.Config) error {
+	for _, pc := range cfg.Poolers {
+		if _, err := pooler.Open(pc.Kind, pooler.Config{}); err != nil {
+			return fmt.Errorf("pooler %s: %w", pc.ID, err)
+		}
+	}
+	return nil
 }
 
 // checkEngines refuses an instance whose engine this agent does not serve.

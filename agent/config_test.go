@@ -31,6 +31,21 @@ func TestLoadConfigRefusesAnEngineNotServed(t *testing.T) {
 	}
 }
 
+func TestLoadConfigRefusesAPoolerKindNotServed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "agent.yaml")
+	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\n" +
+		"instances: [{id: m, engine: PostgreSQL, dsn: \"postgres://u@h/db\"}]\n" +
+		"poolers: [{id: p, kind: nosuch, admin_dsn: \"postgres://u@h:6432/pgbouncer\", config_file: /tmp/x.ini, database: app," +
+		" targets: {blue: {host: h, port: 5432, dbname: db}}}]\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadConfig(p)
+	if err == nil || !strings.Contains(err.Error(), `kind "nosuch"`) {
+		t.Fatalf("LoadConfig() with pooler kind nosuch: error = %v, want it refused naming the kind", err)
+	}
+}
+
 func TestSecretsOf(t *testing.T) {
 	for _, dsn := range []string{
 		"postgres://u:s3cret-pw@h:5432/db",

@@ -7,46 +7,30 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
-	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
-// opener opens a connection to an instance of one engine.
-type opener func(ctx context.Context, dsn string) (dialect.Conn, error)
-
-// openers lists the engines this agent can serve.
-var openers = map[domain.DatabaseType]opener{
-	domain.PostgreSQL: func(ctx context.Context, dsn string) (dialect.Conn, error) { return postgres.Open(ctx, dsn) },
-}
-
+// supportedEngine reports whether an engine is registered with package
+// dialect (engines.go imports the engines this agent serves).
 func supportedEngine(e domain.DatabaseType) bool {
-	_, ok := openers[e]
+	_, ok := dialect.Lookup(e)
 	return ok
 }
 
+// supportedEngines lists the registered engines, for messages.
 func supportedEngines() string {
 	var names []string
-	for _, e := range domain.DatabaseTypes {
-		if supportedEngine(e) {
-			names = append(names, string(e))
-		}
+	for _, e := range dialect.Registered() {
+		names = append(names, string(e))
 	}
 	return strings.Join(names, ", ")
 }
 
+// openInstance opens a connection to an instance with its engine.
 func openInstance(ctx context.Context, in agentconfig.InstanceConfig) (dialect.Conn, error) {
-	open, ok := openers[in.Engine]
+	e, ok := dialect.Lookup(in.Engine)
 	if !ok {
 		return nil, fmt.Errorf("engine %s is not supported", in.Engine)
 	}
-	return open(ctx, in.DSN)
-}
-
-// newSampler returns the sampler of an engine's connection.
-func newSampler(engine domain.DatabaseType, conn dialect.Conn) (dialect.Sampler, error) {
-	switch c := conn.(type) {
-	case *postgres.Conn:
-		return c.NewSampler(), nil
-	}
-	return nil, fmt.Errorf("engine %s has no sampler yet", engine)
+	return e.Open(ctx, in.DSN)
 }

@@ -140,10 +140,7 @@ func (a *Agent) sampler(ctx context.Context, in agentconfig.InstanceConfig) (dia
 	if err != nil {
 		return nil, err
 	}
-	s, err = newSampler(in.Engine, conn)
-	if err != nil {
-		return nil, err
-	}
+	s = conn.NewSampler()
 	a.watch.mu.Lock()
 	st.sampler = s
 	a.watch.mu.Unlock()
@@ -222,8 +219,8 @@ func (w *watcher) closeSamplers() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, st := range w.instances {
-		if c, ok := st.sampler.(interface{ Close() }); ok {
-			c.Close()
+		if st.sampler != nil {
+			st.sampler.Close()
 		}
 		st.sampler = nil
 	}

@@ -7,8 +7,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
-	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
-	"github.com/hotswap-db/hotswap/internal/pooler/pgbouncer"
+	"github.com/hotswap-db/hotswap/internal/pooler"
 	"github.com/hotswap-db/hotswap/internal/replay"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
@@ -46,64 +45,62 @@ func (a *Agent) runSpecial(ctx context.Context, m *agentpb.ExecuteStep) *agentpb
 	return res
 }
 
-// pool is the instance's connection pool (PostgreSQL only).
-func (a *Agent) pool(ctx context.Context, id string) (*postgres.Conn, error) {
+// capability returns the instance's connection as a C, the optional
+// capability a step needs, or an error saying that its engine lacks it.
+func capability[C any](ctx context.Context, a *Agent, id, what string) (C, error) {
+	var none C
 	in, ok := a.instance(id)
 	if !ok {
-		return nil, fmt.Errorf("this agent has no instance %q", id)
+		return none, fmt.Errorf("this agent has no instance %q", id)
 	}
 	conn, err := a.conn(ctx, in)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	pg, ok := conn.(*postgres.Conn)
+	c, ok := conn.(C)
 	if !ok {
-		return nil, fmt.Errorf("engine %s cannot capture or replay workloads yet", in.Engine)
+		return none, fmt.Errorf("engine %s cannot %s yet", in.Engine, what)
 	}
-	return pg, nil
+	return c, nil
 }
 
 func (a *Agent) capture(ctx context.Context, m *agentpb.ExecuteStep) ([]string, error) {
-	in, _ := a.instance(m.GetInstanceId())
-	if in.StatementLog != "" {
-		w, err := replay.CaptureLog(in.StatementLog, time.Now().Add(-time.Hour), captureLimit)
-		if err == nil && len(w.Statements) > 0 {
-			a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from the statement log", len(w.Statements)))
-			return w.Statements, nil
-		}
-	}
-	pg, err := a.pool(ctx, m.GetInstanceId())
+	c, err := capability[dialect.WorkloadCapturer](ctx, a, m.GetInstanceId(), "capture workloads")
 	if err != nil {
 		return nil, err
 	}
-	w, err := replay.Capture(ctx, pg.Pool(), captureLimit)
+	in, _ := a.instance(m.GetInstanceId())
+	w, err := c.CaptureWorkload(ctx, dialect.CaptureRequest{Limit: captureLimit, StatementLog: in.StatementLog,
+		Since: time.Now().Add(-time.Hour)})
 	if err != nil {
 		return nil, fmt.Errorf("capture workload: %w", err)
 	}
-	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from pg_stat_statements (%d skipped)", len(w.Statements), w.Skipped))
+	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s (%d skipped)", len(w.Statements), w.Source, w.Skipped))
 	return w.Statements, nil
 }
 
 func (a *Agent) replay(ctx context.Context, m *agentpb.ExecuteStep) (*agentpb.ReplayResult, error) {
-	pg, err := a.pool(ctx, m.GetInstanceId())
+	r, err := capability[dialect.WorkloadReplayer](ctx, a, m.GetInstanceId(), "replay workloads")
 	if err != nil {
 		return nil, err
 	}
-	r, err := replay.Run(ctx, pg.Pool(), replay.Workload{Statements: m.GetWorkload()},
+	res, err := r.ReplayWorkload(ctx, replay.Workload{Statements: m.GetWorkload()},
 		replay.Options{Iterations: int(m.GetReplayIterations()), Concurrency: 2, Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("replay workload: %w", err)
 	}
-	out := &agentpb.ReplayResult{Runs: int32(r.Runs), Errors: int32(r.Errors), P50Ms: r.P50Ms, P95Ms: r.P95Ms,
-		P99Ms: r.P99Ms, MeanMs: r.MeanMs}
-	if len(r.Failures) > 0 {
-		out.FirstError = a.scrub(r.Failures[0].Error)
+	out := &agentpb.ReplayResult{Runs: int32(res.Runs), Errors: int32(res.Errors), P50Ms: res.P50Ms, P95Ms: res.P95Ms,
+		P99Ms: res.P99Ms, MeanMs: res.MeanMs}
+	if len(res.Failures) > 0 {
+		out.FirstError = a.scrub(res.Failures[0].Error)
 	}
 	a.event(m, "info", fmt.Sprintf("replayed %d statement(s) %d time(s): p50 %.2f ms, p95 %.2f ms, %d error(s)",
-		len(m.GetWorkload()), m.GetReplayIterations(), r.P50Ms, r.P95Ms, r.Errors))
+		len(m.GetWorkload()), m.GetReplayIterations(), res.P50Ms, res.P95Ms, res.Errors))
 	return out, nil
 }
 
+// switchPooler points the pooler's entry at the target the step names,
+// with the Switcher registered for the pooler's kind.
 func (a *Agent) switchPooler(ctx context.Context, m *agentpb.ExecuteStep) error {
 	pc, ok := a.pooler(m.GetPoolerId())
 	if !ok {
@@ -113,8 +110,11 @@ func (a *Agent) switchPooler(ctx context.Context, m *agentpb.ExecuteStep) error 
 	if !ok {
 		return fmt.Errorf("pooler %s has no target %q in the agent's config", pc.ID, m.GetSwitchTo())
 	}
-	mgr := pgbouncer.New(pgbouncer.Config{AdminDSN: pc.AdminDSN, ConfigFile: pc.ConfigFile, Database: pc.Database})
-	return mgr.Switch(ctx, pgbouncer.Target{Host: to.Host, Port: to.Port, DBName: to.DBName},
+	sw, err := pooler.Open(pc.Kind, pooler.Config{AdminDSN: pc.AdminDSN, ConfigFile: pc.ConfigFile, Database: pc.Database})
+	if err != nil {
+		return err
+	}
+	return sw.Switch(ctx, pooler.Target{Host: to.Host, Port: to.Port, DBName: to.DBName},
 		func(level, msg string) { a.event(m, level, msg) })
 }
 

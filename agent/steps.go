@@ -156,24 +156,16 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 		return dialect.StepOutcome{}, err
 	}
 	if m.GetKind() == "verify" {
-		v, ok := conn.(dialect.Verifier)
-		if !ok {
-			return dialect.StepOutcome{}, fmt.Errorf("engine %s cannot verify steps on a standby yet", in.Engine)
-		}
 		req := dialect.VerifyRequest{ExecutionID: m.GetExecutionId(), StepID: m.GetVerifiesStepId(),
 			Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), MaxLagSeconds: m.GetMaxLagSeconds()}
-		return v.VerifyStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
-	}
-	ex, ok := conn.(dialect.Executor)
-	if !ok {
-		return dialect.StepOutcome{}, fmt.Errorf("engine %s cannot execute steps yet", in.Engine)
+		return conn.VerifyStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
 	}
 	req := dialect.StepRequest{ExecutionID: m.GetExecutionId(), StepID: m.GetStepId(), MigrationID: m.GetMigrationId(),
 		MigrationName: m.GetMigrationName(), Direction: domain.Direction(m.GetDirection()), Script: m.GetScript(),
 		Checksum: m.GetChecksum(), FencingToken: m.GetFencingToken(), AppliedBy: m.GetAppliedBy(),
 		LockTimeout: time.Duration(m.GetLockTimeoutMs()) * time.Millisecond, StatementTimeout: time.Duration(m.GetStatementTimeoutMs()) * time.Millisecond,
 		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun()}
-	return ex.ExecuteStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
+	return conn.ExecuteStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
 }
 
 func (a *Agent) sendEvent(m *agentpb.ExecuteStep, ev dialect.StepEvent) {
@@ -228,11 +220,7 @@ func (a *Agent) history(ctx context.Context, instance string) ([]domain.HistoryR
 	if err != nil {
 		return nil, err
 	}
-	ex, ok := conn.(dialect.Executor)
-	if !ok {
-		return nil, fmt.Errorf("engine %s keeps no history table yet", in.Engine)
-	}
-	return ex.History(ctx)
+	return conn.History(ctx)
 }
 
 func (a *Agent) instance(id string) (agentconfig.InstanceConfig, bool) {

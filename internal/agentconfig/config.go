@@ -53,11 +53,13 @@ type Config struct {
 	Poolers []PoolerConfig `yaml:"poolers,omitempty"`
 }
 
-// PoolerConfig is one PgBouncer the agent manages: its admin console, the
+// PoolerConfig is one connection pooler (PgBouncer) the agent manages: its admin console, the
 // ini file it may rewrite, the [databases] entry it switches, and the
 // targets by name (blue, green).
 type PoolerConfig struct {
-	ID         string                  `yaml:"id"`
+	ID string `yaml:"id"`
+	// Kind is the pooler's software ("pgbouncer" when empty).
+	Kind       string                  `yaml:"kind,omitempty"`
 	AdminDSN   string                  `yaml:"admin_dsn"`
 	ConfigFile string                  `yaml:"config_file"`
 	Database   string                  `yaml:"database"`

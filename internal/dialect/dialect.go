@@ -2,8 +2,18 @@
 // agent side. The agent holds the credentials of the instances on its host;
 // everything it learns from them goes to the control plane through the types
 // of package domain. One sub-package per engine (dialect/postgres, ...)
-// implements Conn, so the agent, the planner and the monitor never branch on
-// the engine themselves.
+// implements Conn and registers itself (Register), so the agent, the planner
+// and the monitor never branch on the engine themselves: the agent looks the
+// engine up by its domain.DatabaseType and asks a Conn for the optional
+// capabilities (WorkloadCapturer, WorkloadReplayer) with a type assertion
+// on those interfaces, never on a concrete type.
+//
+// Policy every engine needs lives in engine-neutral sub-packages with small
+// engine hooks: lockwait (lock-timeout retries with backoff and jitter,
+// waiting for blockers outside the lock queue), stepwise (resuming a
+// script that cannot run in one transaction), verifypoll (waiting on a
+// standby for a step to arrive) and quantile (latency estimates). Every
+// engine's executor passes the suite of package conformance.
 //
 // The package also owns the rule that keeps credentials on the agent's host:
 // text that leaves a dialect (errors, statuses) is passed through Scrub or
@@ -52,12 +62,19 @@ var (
 //     (scrubbed) text as the error, so the caller can report it as it is. A
 //     failure to open a session wraps ErrUnreachable.
 //   - Probe honours ctx and is safe for concurrent use.
+//   - A Conn is also the instance's Executor and Verifier, and makes its
+//     Samplers (NewSampler), each with its own contract below.
 //   - Close releases every connection; the Conn must not be used afterwards.
 type Conn interface {
 	// Probe asks the instance who it is: version, role (primary/standby asked
 	// of the database itself), replication links, active connections,
 	// replication lag.
 	Probe(ctx context.Context) (domain.InstanceStatus, error)
+	Executor
+	Verifier
+	// NewSampler returns a Sampler of the instance, with deltas of its own.
+	// It need not connect: the first Sample may.
+	NewSampler() Sampler
 	// Close releases the pool's connections.
 	Close()
 }
@@ -66,9 +83,11 @@ type Conn interface {
 // figures for the interval since the previous call on the same Sampler (the
 // first call primes the deltas and returns a Sample with IntervalMs 0). The
 // agent's own sessions and queries are excluded. Never returns a DSN or
-// password.
+// password. A Sampler is meant for one goroutine; Close ends what it holds
+// of its own (a session), not its Conn.
 type Sampler interface {
 	Sample(ctx context.Context) (domain.Sample, error)
+	Close()
 }
 
 // Scrub returns msg with every occurrence of every non-empty secret replaced

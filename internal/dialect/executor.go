@@ -29,7 +29,7 @@ type StepRequest struct {
 	StatementTimeout time.Duration
 	// Deadline is the execution's timeout: lock retries stop there.
 	Deadline time.Time
-	// DryRun runs the script in a transaction that is rolled back.
+	// DryRun checks the script without applying it (see Executor).
 	DryRun bool
 }
 
@@ -77,6 +77,16 @@ type HistoryRow = domain.HistoryRow
 //   - Cancelling ctx cancels the running statement in the database.
 //   - A database error ends the step with Outcome.Error set and a nil error;
 //     the returned error is for everything else (unreachable, stale token).
+//   - A dry run (req.DryRun) changes nothing the application can see and
+//     writes no history: an engine with transactional DDL runs the script
+//     in a transaction that it rolls back; a statement that cannot run in
+//     one, or every statement on an engine without transactional DDL, is
+//     not executed but checked against the catalog instead (the objects it
+//     alters exist, the names it creates are free, as far as the engine
+//     can tell). Each statement not executed is reported in a StepEvent
+//     that says it was checked rather than run; a failed check ends the
+//     step with Outcome.Error like a failed statement. The fencing token
+//     is checked when a history exists; a dry run creates none.
 //   - Messages never contain a DSN or a password.
 type Executor interface {
 	ExecuteStep(ctx context.Context, req StepRequest, events func(StepEvent)) (StepOutcome, error)

@@ -1,12 +1,10 @@
 package replay
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	pgquery "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 )
@@ -14,77 +12,46 @@ import (
 // ownPrefix starts every statement HotSwap's agent sends, replays included.
 const ownPrefix = "/* hotswap-agent"
 
-// captureQuery lists the current database's statements, most called first.
-// It starts with ownPrefix, so it leaves itself out.
-const captureQuery = `/* hotswap-agent capture */
-SELECT query FROM pg_stat_statements
-WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND query NOT LIKE '/* hotswap-agent%'
-ORDER BY calls DESC`
+// ErrBadLimit is returned for a capture limit below 1.
+var ErrBadLimit = errors.New("capture limit must be at least 1")
 
-// errBadLimit is returned for a capture limit below 1.
-var errBadLimit = errors.New("capture limit must be at least 1")
-
-// Capture takes the recent workload of the database pool is connected to
-// from pg_stat_statements: up to limit statements, the most called first,
-// each once. It keeps only statements that replay as they are:
+// Collector builds a captured workload: it keeps the distinct replayable
+// statements offered, in the order offered, up to a limit. An engine's
+// capture offers the statements of its statistics, most called first. A
+// statement is kept only when it replays as it is:
 //
-//   - reads (CheckReadOnly), not sent by HotSwap's agent (text starting
+//   - a read (CheckReadOnly), not sent by HotSwap's agent (text starting
 //     with "/* hotswap-agent");
 //   - reading at least one table by name, and none of pg_catalog or
 //     information_schema (health checks, SHOW and catalog queries are
 //     noise for a schema change);
-//   - without parameters. pg_stat_statements replaces every constant with
-//     $1..$n and keeps no values, so a statement such as
-//     "SELECT * FROM t WHERE id = $1" cannot be replayed and is left out
-//     (counted in Skipped). This leaves out most point queries of a typical
-//     application: prefer CaptureLog, or a workload file, when the workload
-//     is mostly parameterised.
-//
-// The extension must be loaded (shared_preload_libraries) and created in
-// the database.
-func Capture(ctx context.Context, pool *pgxpool.Pool, limit int) (Workload, error) {
-	if limit < 1 {
-		return Workload{}, fmt.Errorf("capture from pg_stat_statements: %w", errBadLimit)
-	}
-	rows, err := pool.Query(ctx, captureQuery)
-	if err != nil {
-		return Workload{}, fmt.Errorf("capture from pg_stat_statements (it needs shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION pg_stat_statements): %w", err)
-	}
-	defer rows.Close()
-	c := newCollector(limit)
-	for !c.full() && rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
-			return Workload{}, fmt.Errorf("capture from pg_stat_statements: read row: %w", err)
-		}
-		c.offer(q)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Workload{}, fmt.Errorf("capture from pg_stat_statements: %w", err)
-	}
-	return c.w, nil
-}
-
-// collector keeps the distinct replayable statements offered, up to a limit.
-type collector struct {
+//   - without parameters ($1..$n): statistics that replace constants with
+//     parameters keep no values, so such a statement cannot be replayed
+//     and is counted in Skipped.
+type Collector struct {
 	limit int
 	seen  map[string]bool
 	w     Workload
 }
 
-// newCollector returns a collector keeping up to limit statements.
-func newCollector(limit int) *collector {
-	return &collector{limit: limit, seen: make(map[string]bool)}
+// NewCollector returns a Collector keeping up to limit statements; a limit
+// below 1 wraps ErrBadLimit.
+func NewCollector(limit int) (*Collector, error) {
+	if limit < 1 {
+		return nil, ErrBadLimit
+	}
+	return &Collector{limit: limit, seen: make(map[string]bool)}, nil
 }
 
-// full reports whether the collector has its limit.
-func (c *collector) full() bool { return len(c.w.Statements) >= c.limit }
+// Full reports whether the collector has its limit.
+func (c *Collector) Full() bool { return len(c.w.Statements) >= c.limit }
 
-// offer keeps stmt when it is replayable and new, counts it as skipped when
+// Workload returns what was kept, and how many statements were skipped.
+func (c *Collector) Workload() Workload { return c.w }
+
+// Offer keeps stmt when it is replayable and new, counts it as skipped when
 // it is not replayable.
-func (c *collector) offer(stmt string) {
+func (c *Collector) Offer(stmt string) {
 	stmt = strings.TrimSpace(stmt)
 	switch {
 	case c.seen[stmt]:

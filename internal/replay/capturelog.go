@@ -23,7 +23,7 @@ import (
 // protocol, whose parameters it binds from the "DETAIL:  parameters: $1 =
 // '...'" line that follows, as untyped literals. Parse and bind lines are
 // ignored (the execute line stands for the statement). Statements are kept
-// on the same terms as Capture's (reads of user tables, not HotSwap's own),
+// on the same terms as a Collector's (reads of user tables, not HotSwap's own),
 // except that they carry literal values.
 //
 // The time of an entry is read from the start of the line prefix (the
@@ -33,7 +33,7 @@ import (
 // log_parameter_max_length are replayed as cut.
 func CaptureLog(path string, since time.Time, limit int) (Workload, error) {
 	if limit < 1 {
-		return Workload{}, fmt.Errorf("capture from log %s: %w", path, errBadLimit)
+		return Workload{}, fmt.Errorf("capture from log %s: %w", path, ErrBadLimit)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -21,9 +21,9 @@ var ErrNotReadOnly = errors.New("not a read-only statement")
 // a read when ANALYZE runs it. The decision is taken on PostgreSQL's own
 // parse tree. Other errors wrap ErrNotReadOnly, or are parse errors.
 //
-// The check is the first guard; the second is that Run executes every
-// statement in a READ ONLY transaction, which PostgreSQL enforces even
-// inside functions the parse tree cannot see into.
+// The check is the first guard; the second is that the engine's Session
+// runs every statement in a READ ONLY transaction, which PostgreSQL
+// enforces even inside functions the parse tree cannot see into.
 func CheckReadOnly(stmt string) error {
 	tree, err := pgquery.Parse(stmt)
 	if err != nil {

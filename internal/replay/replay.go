@@ -1,14 +1,23 @@
-// Package replay replays a read-only workload against a PostgreSQL instance
+// Package replay replays a read-only workload against a database instance
 // and measures its latency, for the Shadow strategy: the agent replays the
 // same workload on the shadow instance before and after the schema change,
 // and Compare decides whether the rollout may go on.
 //
-// A workload comes from a file (ParseFile), from pg_stat_statements
-// (Capture) or from the server's statement log (CaptureLog). Whatever its
-// source, the replay never writes: a statement is kept only when its parse
-// tree shows a read (CheckReadOnly), and Run executes each one in a READ ONLY
-// transaction that it rolls back, tagged so that HotSwap's own samplers and
-// captures leave it out.
+// The package holds what every engine shares and links no database driver:
+// the workload, the read-only filter, the replay loop and its measurements,
+// and the comparison the control plane makes. An engine that can replay
+// implements Session (one statement, read-only, rolled back) and hands it to
+// Run; an engine that can capture a workload from its own statistics feeds
+// the statements to a Collector.
+//
+// A workload comes from a file (ParseFile), from the engine's statement
+// statistics (an engine's capture, through a Collector) or from the
+// server's statement log (CaptureLog). Whatever its source, the replay never
+// writes: a statement is kept only when its parse tree shows a read
+// (CheckReadOnly), and the engine's Session runs each one in a read-only
+// transaction that it rolls back, tagged with Marker so that HotSwap's own
+// samplers and captures leave it out. The statements are PostgreSQL
+// syntax, checked on PostgreSQL's parser: the only engine that replays yet.
 //
 // Latencies are measured by the client around each statement (network round
 // trip and result transfer included) and the percentiles are exact: taken
@@ -19,16 +28,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+	"github.com/hotswap-db/hotswap/internal/dialect/quantile"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 const (
@@ -40,12 +46,8 @@ const (
 	ApplicationName = "hotswap-agent replay"
 
 	defaultTimeout = 30 * time.Second
-	// clientGrace is how long the client waits past the server-side
-	// statement_timeout before it gives up on a statement itself.
-	clientGrace     = 5 * time.Second
-	rollbackTimeout = 5 * time.Second
-	maxFailures     = 10
-	maxFailureText  = 300
+	maxFailures    = 10
+	maxFailureText = 300
 )
 
 // Workload is a list of read-only statements to replay, each runnable as it
@@ -75,7 +77,7 @@ func ParseFile(r io.Reader) (Workload, error) {
 	if err != nil {
 		return Workload{}, fmt.Errorf("read workload file: %w", err)
 	}
-	stmts, err := sqlcheck.Statements(string(b))
+	stmts, err := pgcheck.Statements(string(b))
 	if err != nil {
 		return Workload{}, fmt.Errorf("workload file: %w", err)
 	}
@@ -130,16 +132,26 @@ type Failure struct {
 	Count     int    // how many times it failed
 }
 
-// Run replays w against pool, opts.Iterations times over, from
-// opts.Concurrency sessions, and measures each statement. Each statement
-// runs in its own READ ONLY transaction, rolled back, with application_name
-// ApplicationName and statement_timeout opts.Timeout set LOCAL to it (the
-// pool's sessions are left as they were), and Marker in front of its text.
-// A failing statement is counted, not fatal; Run returns an error when the
-// database cannot be reached or ctx ends (with what was measured so far).
-func Run(ctx context.Context, pool *pgxpool.Pool, w Workload, opts Options) (Result, error) {
+// Session runs one replayed statement on an engine's instance: in its own
+// read-only transaction that it rolls back, with the engine's statement
+// timeout set to timeout and the session named ApplicationName where the
+// engine names sessions, waiting at most a few seconds past timeout on the
+// client side. It returns how long the statement itself took. Ping checks
+// that the instance can be reached. A Session is used from several
+// goroutines at once.
+type Session interface {
+	Ping(ctx context.Context) error
+	RunReadOnly(ctx context.Context, stmt string, timeout time.Duration) (time.Duration, error)
+}
+
+// Run replays w on s, opts.Iterations times over, from opts.Concurrency
+// goroutines, and measures each statement. Each statement goes to s with
+// Marker in front of its text. A failing statement is counted, not fatal;
+// Run returns an error when the database cannot be reached or ctx ends
+// (with what was measured so far).
+func Run(ctx context.Context, s Session, w Workload, opts Options) (Result, error) {
 	opts = opts.withDefaults()
-	if err := pool.Ping(ctx); err != nil {
+	if err := s.Ping(ctx); err != nil {
 		return Result{}, fmt.Errorf("replay: reach database: %w", err)
 	}
 	stmts, skipped := runnable(w.Statements)
@@ -148,10 +160,10 @@ func Run(ctx context.Context, pool *pgxpool.Pool, w Workload, opts Options) (Res
 	var wg sync.WaitGroup
 	for range opts.Concurrency {
 		wg.Go(func() {
-			for s := range jobs {
-				d, err := runOne(ctx, pool, s, opts.Timeout)
+			for stmt := range jobs {
+				d, err := s.RunReadOnly(ctx, stmt, opts.Timeout)
 				if ctx.Err() == nil {
-					rec.add(s, d, err)
+					rec.add(stmt, d, err)
 				}
 			}
 		})
@@ -194,33 +206,6 @@ func feed(ctx context.Context, jobs chan<- string, stmts []string, iterations in
 			}
 		}
 	}
-}
-
-// runOne runs stmt in a READ ONLY transaction and returns how long the
-// statement itself took.
-func runOne(ctx context.Context, pool *pgxpool.Pool, stmt string, timeout time.Duration) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout+clientGrace)
-	defer cancel()
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return 0, fmt.Errorf("begin read-only transaction: %w", err)
-	}
-	defer rollback(ctx, tx)
-	setup := fmt.Sprintf("SET LOCAL application_name = '%s'; SET LOCAL statement_timeout = %d",
-		ApplicationName, max(timeout.Milliseconds(), 1))
-	if _, err := tx.Exec(ctx, setup); err != nil {
-		return 0, fmt.Errorf("set up replay transaction: %w", err)
-	}
-	start := time.Now()
-	_, err = tx.Exec(ctx, stmt)
-	return time.Since(start), err
-}
-
-// rollback ends a replay transaction, even when ctx has ended.
-func rollback(ctx context.Context, tx pgx.Tx) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-	defer cancel()
-	_ = tx.Rollback(ctx)
 }
 
 // recorder gathers the workers' measurements.
@@ -267,15 +252,13 @@ func (r *recorder) result() Result {
 		sum += d
 	}
 	res.MeanMs = ms(sum) / float64(len(lat))
-	res.P50Ms, res.P95Ms, res.P99Ms = percentile(lat, 50), percentile(lat, 95), percentile(lat, 99)
+	res.P50Ms, res.P95Ms, res.P99Ms = percentile(lat, 0.50), percentile(lat, 0.95), percentile(lat, 0.99)
 	return res
 }
 
-// percentile is the nearest-rank p-th percentile of sorted, in ms: the
-// smallest value with at least p% of the values at or below it.
+// percentile is the nearest-rank p-quantile of sorted, in ms.
 func percentile(sorted []time.Duration, p float64) float64 {
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return ms(sorted[min(max(rank, 1), len(sorted))-1])
+	return ms(quantile.NearestRank(sorted, p))
 }
 
 // ms converts a duration to fractional milliseconds.

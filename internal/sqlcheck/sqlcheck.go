@@ -1,15 +1,21 @@
 // Package sqlcheck checks migration scripts before they are stored: a script
 // the target engine cannot parse is refused at creation with the line and
 // column of the error, long before it reaches a database.
+//
+// The package knows no engine. Each engine that can check its scripts on the
+// control plane registers a Checker (parse, split, lint) from its own
+// package, imported once for its side effect by the program that checks
+// scripts:
+//
+//	import _ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
+//
+// A checker package must not link a database driver: the control plane
+// checks scripts without ever connecting to a database.
 package sqlcheck
 
 import (
-	"errors"
 	"fmt"
-	"strings"
-
-	pgquery "github.com/pganalyze/pg_query_go/v6"
-	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+	"sync"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
@@ -22,6 +28,7 @@ type SyntaxError struct {
 	Position int    // 1-based character offset in the script, 0 when unknown
 }
 
+// Error returns the parser's message with the line and column, when known.
 func (e *SyntaxError) Error() string {
 	if e.Position == 0 {
 		return "syntax error: " + e.Message
@@ -29,67 +36,98 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s at line %d, column %d", e.Message, e.Line, e.Column)
 }
 
-// Check parses script with the parser of engine. It returns a *SyntaxError
-// when the script does not parse, and nil for engines whose scripts are
-// checked only when they run.
+// Finding is one thing a lint rule says about a script.
+type Finding struct {
+	// Rule names the rule that found it.
+	Rule string
+	// Severity is info, warn or error.
+	Severity string
+	// Message says what was found and what to do instead.
+	Message string
+	// Statement is the 0-based index of the statement it is about, or -1
+	// for the script as a whole.
+	Statement int
+}
+
+// Checker is one engine's control-plane-side script checker. The contract:
+//
+//   - Parse returns nil when the engine's own parser accepts script, and a
+//     *SyntaxError with the line and column of the error when it does not.
+//   - Split returns the script's statements in order, without empty ones,
+//     honouring the engine's comments and quoting.
+//   - Lint returns what the engine's lint rules find in a script that
+//     parses; no findings is nil. It never fails: a rule that cannot
+//     decide says nothing.
+//   - None of them connects to a database, and all are safe for concurrent
+//     use.
+type Checker interface {
+	Parse(script string) error
+	Split(script string) ([]string, error)
+	Lint(script string) []Finding
+}
+
+// registry holds the checkers registered at init time, by engine.
+var registry = struct {
+	sync.RWMutex
+	checkers map[domain.DatabaseType]Checker
+}{checkers: map[domain.DatabaseType]Checker{}}
+
+// Register makes c the checker of engine. It is meant to be called from the
+// init function of the engine's checker package, and panics when c is nil
+// or engine already has a checker, as database/sql.Register does.
+func Register(engine domain.DatabaseType, c Checker) {
+	registry.Lock()
+	defer registry.Unlock()
+	if c == nil {
+		panic("sqlcheck: Register of a nil checker for " + string(engine))
+	}
+	if _, dup := registry.checkers[engine]; dup {
+		panic("sqlcheck: Register called twice for " + string(engine))
+	}
+	registry.checkers[engine] = c
+}
+
+// Lookup returns the checker registered for engine, if any.
+func Lookup(engine domain.DatabaseType) (Checker, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	c, ok := registry.checkers[engine]
+	return c, ok
+}
+
+// Check parses script with the checker of engine. It returns a *SyntaxError
+// when the script does not parse, and nil for engines without a registered
+// checker: their scripts are checked only when they run.
 func Check(engine domain.DatabaseType, script string) error {
-	switch engine {
-	case domain.PostgreSQL:
-		return checkPostgres(script)
-	default:
+	c, ok := Lookup(engine)
+	if !ok {
 		return nil
 	}
+	return c.Parse(script)
 }
 
 // Checked reports whether Check parses scripts of this engine.
-func Checked(engine domain.DatabaseType) bool { return engine == domain.PostgreSQL }
+func Checked(engine domain.DatabaseType) bool {
+	_, ok := Lookup(engine)
+	return ok
+}
 
-func checkPostgres(script string) error {
-	_, err := pgquery.Parse(script)
-	if err == nil {
+// Lint returns the findings of engine's lint rules on script: nil for an
+// engine without a checker.
+func Lint(engine domain.DatabaseType, script string) []Finding {
+	c, ok := Lookup(engine)
+	if !ok {
 		return nil
 	}
-	var perr *pgparser.Error
-	if !errors.As(err, &perr) {
-		return &SyntaxError{Message: err.Error()}
-	}
-	line, col := lineColumn(script, perr.Cursorpos)
-	return &SyntaxError{Message: perr.Message, Line: line, Column: col, Position: perr.Cursorpos}
+	return c.Lint(script)
 }
 
-// lineColumn turns a 1-based character position into a 1-based line and column.
-func lineColumn(script string, pos int) (line, col int) {
-	if pos <= 0 {
-		return 0, 0
+// Split splits script into statements with engine's checker. An engine
+// without a checker cannot be split here: it returns an error.
+func Split(engine domain.DatabaseType, script string) ([]string, error) {
+	c, ok := Lookup(engine)
+	if !ok {
+		return nil, fmt.Errorf("sqlcheck: no checker registered for engine %s", engine)
 	}
-	line, col = 1, 1
-	seen := 1
-	for _, r := range script {
-		if seen == pos {
-			break
-		}
-		seen++
-		if r == '\n' {
-			line, col = line+1, 1
-			continue
-		}
-		col++
-	}
-	return line, col
-}
-
-// Statements splits a PostgreSQL script into its statements, honouring
-// comments, quoted strings and dollar quoting.
-func Statements(script string) ([]string, error) {
-	stmts, err := pgquery.SplitWithParser(script, true)
-	if err != nil {
-		return nil, fmt.Errorf("split script: %w", err)
-	}
-	out := stmts[:0]
-	for _, s := range stmts {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return c.Split(script)
 }

@@ -1,10 +1,12 @@
-package sqlcheck
+package sqlcheck_test
 
 import (
 	"errors"
 	"testing"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 func TestCheckPostgres(t *testing.T) {
@@ -23,14 +25,14 @@ func TestCheckPostgres(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Check(domain.PostgreSQL, tc.script)
+			err := sqlcheck.Check(domain.PostgreSQL, tc.script)
 			if !tc.wantErr {
 				if err != nil {
 					t.Fatalf("Check() = %v, want nil", err)
 				}
 				return
 			}
-			var serr *SyntaxError
+			var serr *sqlcheck.SyntaxError
 			if !errors.As(err, &serr) {
 				t.Fatalf("Check() = %v, want *SyntaxError", err)
 			}
@@ -41,13 +43,29 @@ func TestCheckPostgres(t *testing.T) {
 	}
 }
 
-func TestStatements(t *testing.T) {
+func TestSplit(t *testing.T) {
 	script := "-- a comment; with a semicolon\nCREATE FUNCTION f() RETURNS text AS $x$ SELECT 'a;b'; $x$ LANGUAGE sql;\n\nSELECT ';' ;"
-	got, err := Statements(script)
+	got, err := sqlcheck.Split(domain.PostgreSQL, script)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 {
 		t.Fatalf("got %d statements %q, want 2", len(got), got)
+	}
+}
+
+func TestEngineWithoutChecker(t *testing.T) {
+	if err := sqlcheck.Check(domain.MySQL, "this is not SQL at all"); err != nil {
+		t.Errorf("Check(MySQL) = %v, want nil: MySQL registers no checker", err)
+	}
+	if sqlcheck.Checked(domain.MySQL) || !sqlcheck.Checked(domain.PostgreSQL) {
+		t.Errorf("Checked: MySQL %v, PostgreSQL %v; want false, true",
+			sqlcheck.Checked(domain.MySQL), sqlcheck.Checked(domain.PostgreSQL))
+	}
+	if got := sqlcheck.Lint(domain.PostgreSQL, "SELECT 1"); got != nil {
+		t.Errorf("Lint(PostgreSQL) = %v, want no findings yet", got)
+	}
+	if _, err := sqlcheck.Split(domain.MySQL, "SELECT 1"); err == nil {
+		t.Error("Split(MySQL) = nil error, want one: no checker")
 	}
 }

@@ -79,5 +79,5 @@ func checkDropIndex(ctx context.Context, q querier, s statement) error {
 
 // checkFailed is a dry-run check that failed, reported in the outcome.
 func checkFailed(s statement, msg, sqlstate string) error {
-	return &statementError{sql: s.sql, db: dbFailure(msg, sqlstate)}
+	return &statementError{SQL: s.sql, DB: dbFailure(msg, sqlstate)}
 }

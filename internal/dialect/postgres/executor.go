@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -36,20 +35,9 @@ const (
 	levelError = "error"
 )
 
-// statementError is a failure of the script itself (the database refused a
-// statement, a lock never came before the deadline, a dry-run check
-// failed): it ends the step with StepOutcome.Error, not with an error.
-type statementError struct {
-	sql   string
-	db    domain.DBError
-	cause error
-}
-
-// Error returns the database's message.
-func (e *statementError) Error() string { return e.db.Message }
-
-// Unwrap returns the driver's error, if any.
-func (e *statementError) Unwrap() error { return e.cause }
+// statementError is a failure of the script itself, which ends the step
+// with StepOutcome.Error, not with an error.
+type statementError = dialect.StatementError
 
 // dbFailure is a DBError without its statement, which finish fills.
 func dbFailure(msg, sqlstate string) domain.DBError {
@@ -62,7 +50,7 @@ func dbFailure(msg, sqlstate string) domain.DBError {
 func failedStatement(sql string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return &statementError{sql: sql, db: dbFailure(pgErr.Message, pgErr.Code), cause: err}
+		return &statementError{SQL: sql, DB: dbFailure(pgErr.Message, pgErr.Code), Cause: err}
 	}
 	return fmt.Errorf("run %q: %w", firstWords(sql), err)
 }
@@ -167,9 +155,9 @@ func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, e
 		return dialect.StepOutcome{AlreadyApplied: true, Transactional: r.out.Transactional}, nil
 	case errors.As(err, &se):
 		r.out.Error = &domain.DBError{
-			Message: r.scrubText(se.db.Message), SQLState: se.db.SQLState, Statement: r.scrubText(se.sql),
+			Message: r.scrubText(se.DB.Message), SQLState: se.DB.SQLState, Statement: r.scrubText(se.SQL),
 		}
-		r.emit(levelError, r.out.Error.Message, se.sql)
+		r.emit(levelError, r.out.Error.Message, se.SQL)
 		return r.out, nil
 	case errors.Is(err, dialect.ErrStaleToken):
 		// Built from IDs and numbers only: nothing to scrub.
@@ -348,14 +336,6 @@ func (r *stepRun) statementTimeout() time.Duration {
 		return 0
 	}
 	return max(time.Until(r.req.Deadline), time.Millisecond)
-}
-
-// remaining is the time left until the deadline; without one, forever.
-func (r *stepRun) remaining() time.Duration {
-	if r.req.Deadline.IsZero() {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Until(r.req.Deadline)
 }
 
 // pgDuration writes d as a PostgreSQL duration in whole milliseconds,

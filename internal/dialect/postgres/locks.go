@@ -3,30 +3,17 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	pgquery "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hotswap-db/hotswap/internal/dialect/lockwait"
 )
 
-// Timing of the lock machinery. The blocker watch samples often enough to
-// see a blocker several times within one lock timeout; the wait for
-// blockers to go polls faster still, so a retry starts within ~25 ms of the
-// blocking transaction's end.
-const (
-	blockerPollInterval = 50 * time.Millisecond
-	minBlockerPoll      = 5 * time.Millisecond
-	endPollInterval     = 25 * time.Millisecond
-	backoffBase         = 50 * time.Millisecond
-	backoffCap          = 5 * time.Second
-	// blockerWaitCap bounds a wait for known blockers: a long report may
-	// hold a table for minutes, and each retry while it lives stalls the
-	// application for one more lock timeout. Past the cap the agent tries
-	// again and looks for blockers anew.
-	blockerWaitCap   = 60 * time.Second
-	pollQueryTimeout = time.Second
-)
+// blockersQueryTimeout bounds one look at who blocks the DDL session.
+const blockersQueryTimeout = time.Second
 
 // lockMode is a PostgreSQL table lock mode, numbered as in the server
 // (and in LockStmt.Mode of the parse tree).
@@ -156,41 +143,26 @@ func targetOf(rv *pgquery.RangeVar, mode lockMode) []lockTarget {
 	return nil
 }
 
-// holder is another session's open transaction that holds or waits for a
-// lock in the way.
-type holder struct {
-	pid       int32
-	xactStart time.Time
-	age       time.Duration // how long its transaction has been open
-	mode      string        // the lock it holds; empty when unknown
-	relation  string        // on which relation; empty when unknown
-	snapshot  bool          // it holds a snapshot a CONCURRENTLY command waits for
-}
+// holdingSnapshot is what a snapshot holder holds, for messages.
+const holdingSnapshot = "holding a snapshot that CREATE INDEX CONCURRENTLY would wait for"
 
-// what says what h holds, for messages.
-func (h holder) what() string {
-	switch {
-	case h.snapshot:
-		return "holding a snapshot that CREATE INDEX CONCURRENTLY would wait for"
-	case h.mode != "":
-		return fmt.Sprintf("holding %s on %s", h.mode, h.relation)
-	}
-	return "blocking the DDL"
+// blocker makes a lockwait.Blocker of a session's transaction.
+func blocker(pid int32, xactStart time.Time, ageSeconds float64, holds string) lockwait.Blocker {
+	return lockwait.Blocker{Session: strconv.Itoa(int(pid)), Started: xactStart,
+		Age: time.Duration(ageSeconds * float64(time.Second)), Holds: holds}
 }
 
 // longHolders lists the other sessions' transactions, open longer than
 // minAge, that hold what needs asks for: a conflicting lock on a target
 // or, for a command that waits for older snapshots, a snapshot.
-func longHolders(ctx context.Context, q querier, needs lockNeeds, minAge time.Duration) ([]holder, error) {
+func longHolders(ctx context.Context, q querier, needs lockNeeds, minAge time.Duration) ([]lockwait.Blocker, error) {
 	hs, err := conflictingHolders(ctx, q, needs.targets, minAge)
 	if err != nil || !needs.snapshots {
 		return hs, err
 	}
 	snaps, err := snapshotHolders(ctx, q, minAge)
 	for _, h := range snaps {
-		if !containsTransaction(hs, h) {
-			hs = append(hs, h)
-		}
+		hs = lockwait.AddTransaction(hs, h)
 	}
 	return hs, err
 }
@@ -208,17 +180,17 @@ WHERE a.datname = current_database() AND a.backend_type = 'client backend'
 ORDER BY a.xact_start, a.pid`
 
 // snapshotHolders lists the long transactions holding a snapshot.
-func snapshotHolders(ctx context.Context, q querier, minAge time.Duration) ([]holder, error) {
+func snapshotHolders(ctx context.Context, q querier, minAge time.Duration) ([]lockwait.Blocker, error) {
 	rows, err := q.Query(ctx, snapshotHoldersSQL, ApplicationName, minAge.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("look up snapshot holders: %w", err)
 	}
-	hs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (holder, error) {
-		h := holder{snapshot: true}
+	hs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (lockwait.Blocker, error) {
+		var pid int32
+		var start time.Time
 		var ageSeconds float64
-		err := row.Scan(&h.pid, &h.xactStart, &ageSeconds)
-		h.age = time.Duration(ageSeconds * float64(time.Second))
-		return h, err
+		err := row.Scan(&pid, &start, &ageSeconds)
+		return blocker(pid, start, ageSeconds, holdingSnapshot), err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("look up snapshot holders: %w", err)
@@ -245,7 +217,7 @@ ORDER BY a.xact_start, a.pid`
 
 // conflictingHolders lists, once per session, the transactions open for
 // longer than minAge that hold a lock conflicting with what targets need.
-func conflictingHolders(ctx context.Context, q querier, targets []lockTarget, minAge time.Duration) ([]holder, error) {
+func conflictingHolders(ctx context.Context, q querier, targets []lockTarget, minAge time.Duration) ([]lockwait.Blocker, error) {
 	if len(targets) == 0 {
 		return nil, nil
 	}
@@ -257,19 +229,19 @@ func conflictingHolders(ctx context.Context, q querier, targets []lockTarget, mi
 	if err != nil {
 		return nil, fmt.Errorf("look up lock holders: %w", err)
 	}
-	var out []holder
+	var out []lockwait.Blocker
 	seen := map[int32]bool{}
 	for rows.Next() {
-		h, idx, err := scanHolder(rows)
+		h, err := scanHolder(rows)
 		if err != nil {
 			return nil, err
 		}
 		held, known := lockModeNames[h.mode]
-		if seen[h.pid] || idx < 1 || idx > len(targets) || (known && !conflicts(targets[idx-1].mode, held)) {
+		if seen[h.pid] || h.idx < 1 || h.idx > len(targets) || (known && !conflicts(targets[h.idx-1].mode, held)) {
 			continue
 		}
 		seen[h.pid] = true
-		out = append(out, h)
+		out = append(out, blocker(h.pid, h.xactStart, h.ageSeconds, fmt.Sprintf("holding %s on %s", h.mode, h.relation)))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("look up lock holders: %w", err)
@@ -277,58 +249,24 @@ func conflictingHolders(ctx context.Context, q querier, targets []lockTarget, mi
 	return out, nil
 }
 
+// lockHolder is one row of conflictingHoldersSQL.
+type lockHolder struct {
+	pid            int32
+	xactStart      time.Time
+	ageSeconds     float64
+	mode, relation string
+	idx            int // 1-based index of the target
+}
+
 // scanHolder reads one row of conflictingHoldersSQL.
-func scanHolder(rows pgx.Rows) (holder, int, error) {
-	var h holder
-	var ageSeconds float64
+func scanHolder(rows pgx.Rows) (lockHolder, error) {
+	var h lockHolder
 	var idx int32
-	if err := rows.Scan(&h.pid, &h.xactStart, &ageSeconds, &h.mode, &h.relation, &idx); err != nil {
-		return holder{}, 0, fmt.Errorf("read lock holder: %w", err)
+	if err := rows.Scan(&h.pid, &h.xactStart, &h.ageSeconds, &h.mode, &h.relation, &idx); err != nil {
+		return lockHolder{}, fmt.Errorf("read lock holder: %w", err)
 	}
-	h.age = time.Duration(ageSeconds * float64(time.Second))
-	return h, int(idx), nil
-}
-
-// blockerWatch samples, from another session, who blocks the DDL session
-// while one attempt runs. Its goroutine owns what it records and hands it
-// over when stopped.
-type blockerWatch struct {
-	stopCh chan struct{}
-	result chan []holder
-}
-
-// watchBlockers starts sampling pg_blocking_pids(pid) every interval on
-// pooled sessions, until stop.
-func (c *Conn) watchBlockers(ctx context.Context, pid int32, every time.Duration) *blockerWatch {
-	w := &blockerWatch{stopCh: make(chan struct{}), result: make(chan []holder, 1)}
-	go func() { w.result <- c.pollBlockers(ctx, w.stopCh, pid, every) }()
-	return w
-}
-
-// stop ends the sampling and returns every blocker seen, in order of
-// first sighting.
-func (w *blockerWatch) stop() []holder {
-	close(w.stopCh)
-	return <-w.result
-}
-
-// pollBlockers samples until stop is closed or ctx ends.
-func (c *Conn) pollBlockers(ctx context.Context, stop <-chan struct{}, pid int32, every time.Duration) []holder {
-	var seen []holder
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		// Wait first: most DDL is done before the first interval, and then
-		// the watch costs no query and no second session.
-		select {
-		case <-stop:
-			return seen
-		case <-ctx.Done():
-			return seen
-		case <-ticker.C:
-		}
-		seen = c.sampleBlockers(ctx, pid, seen)
-	}
+	h.idx = int(idx)
+	return h, nil
 }
 
 // blockersSQL lists the open transactions that block session $1. It calls
@@ -340,37 +278,20 @@ FROM (SELECT pg_blocking_pids(w.pid) AS pids FROM pg_stat_activity w
 JOIN pg_stat_activity a ON a.pid = ANY (b.pids)
 WHERE a.xact_start IS NOT NULL`
 
-// sampleBlockers adds to seen the transactions now blocking pid. A failed
-// sample is skipped: the watch is an optimisation, the lock timeout is the
-// safety.
-func (c *Conn) sampleBlockers(ctx context.Context, pid int32, seen []holder) []holder {
-	ctx, cancel := context.WithTimeout(ctx, pollQueryTimeout)
+// blockersOf lists, on a pooled session, the transactions now blocking pid.
+func (c *Conn) blockersOf(ctx context.Context, pid int32) ([]lockwait.Blocker, error) {
+	ctx, cancel := context.WithTimeout(ctx, blockersQueryTimeout)
 	defer cancel()
 	rows, err := c.pool.Query(ctx, blockersSQL, pid)
 	if err != nil {
-		return seen
+		return nil, fmt.Errorf("look up blockers: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var h holder
-		if rows.Scan(&h.pid, &h.xactStart) != nil {
-			return seen
-		}
-		if !containsTransaction(seen, h) {
-			seen = append(seen, h)
-		}
-	}
-	return seen
-}
-
-// containsTransaction reports whether hs holds h's transaction.
-func containsTransaction(hs []holder, h holder) bool {
-	for _, x := range hs {
-		if x.pid == h.pid && x.xactStart.Equal(h.xactStart) {
-			return true
-		}
-	}
-	return false
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (lockwait.Blocker, error) {
+		var pid int32
+		var start time.Time
+		err := row.Scan(&pid, &start)
+		return blocker(pid, start, 0, ""), err
+	})
 }
 
 // openTransactionsSQL counts which of the given (pid, xact_start)
@@ -380,69 +301,19 @@ const openTransactionsSQL = `SELECT count(*) FROM pg_stat_activity a
 JOIN unnest($1::int4[], $2::timestamptz[]) AS h(pid, xact_start)
 	ON a.pid = h.pid AND a.xact_start = h.xact_start`
 
-// waitTransactionsEnd polls, every 25 ms, until every transaction of hs has
-// ended, maxWait has passed, or ctx ends. It reports whether they all ended.
-// Without holders it simply sleeps maxWait.
-func waitTransactionsEnd(ctx context.Context, q querier, hs []holder, maxWait time.Duration) (bool, error) {
-	timer := time.NewTimer(maxWait)
-	defer timer.Stop()
-	if len(hs) == 0 {
-		return false, sleepOn(ctx, timer.C)
-	}
-	pids, starts := make([]int32, len(hs)), make([]time.Time, len(hs))
-	for i, h := range hs {
-		pids[i], starts[i] = h.pid, h.xactStart
-	}
-	ticker := time.NewTicker(endPollInterval)
-	defer ticker.Stop()
-	for {
-		var open int64
-		if err := q.QueryRow(ctx, openTransactionsSQL, pids, starts).Scan(&open); err != nil {
-			return false, fmt.Errorf("wait for blocking transactions: %w", err)
+// transactionsEnded reports whether every transaction of bs has ended.
+func transactionsEnded(ctx context.Context, q querier, bs []lockwait.Blocker) (bool, error) {
+	pids, starts := make([]int32, len(bs)), make([]time.Time, len(bs))
+	for i, b := range bs {
+		pid, err := strconv.ParseInt(b.Session, 10, 32)
+		if err != nil {
+			return false, fmt.Errorf("blocker pid %q: %w", b.Session, err)
 		}
-		if open == 0 {
-			return true, nil
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-timer.C:
-			return false, nil
-		case <-ticker.C:
-		}
+		pids[i], starts[i] = int32(pid), b.Started
 	}
-}
-
-// sleepOn waits for fired or for ctx to end.
-func sleepOn(ctx context.Context, fired <-chan time.Time) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-fired:
-		return nil
+	var open int64
+	if err := q.QueryRow(ctx, openTransactionsSQL, pids, starts).Scan(&open); err != nil {
+		return false, err
 	}
-}
-
-// backoffCeiling is the exponential backoff bound before retry n (0-based):
-// 50 ms doubling up to 5 s.
-func backoffCeiling(n int) time.Duration {
-	if n >= 16 {
-		return backoffCap
-	}
-	return min(backoffBase<<n, backoffCap)
-}
-
-// fullJitter draws a wait uniformly in [0, ceiling] (AWS's "full jitter"),
-// so agents retrying against the same table spread out.
-func fullJitter(ceiling time.Duration) time.Duration {
-	if ceiling <= 0 {
-		return 0
-	}
-	return rand.N(ceiling + 1)
-}
-
-// pollEvery is the blocker sampling interval for a lock timeout: several
-// samples per lock timeout, at most every 50 ms.
-func pollEvery(lockTimeout time.Duration) time.Duration {
-	return max(min(blockerPollInterval, lockTimeout/4), minBlockerPoll)
+	return open == 0, nil
 }

@@ -6,7 +6,7 @@ import (
 
 	pgquery "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 // scriptPlan is how ExecuteStep runs one script, decided from PostgreSQL's
@@ -92,7 +92,7 @@ type dropTarget struct {
 // planScript splits script with the parser and classifies each statement.
 // A script that does not parse is reported as a *statementError.
 func planScript(script string) (scriptPlan, error) {
-	texts, err := sqlcheck.Statements(script)
+	texts, err := pgcheck.Statements(script)
 	if err != nil {
 		return scriptPlan{}, syntaxFailure(script, err)
 	}
@@ -111,7 +111,7 @@ func planScript(script string) (scriptPlan, error) {
 
 // syntaxFailure reports a script the parser refused.
 func syntaxFailure(sql string, err error) error {
-	return &statementError{sql: sql, db: dbFailure("syntax error: "+err.Error(), sqlstateSyntaxError), cause: err}
+	return &statementError{SQL: sql, DB: dbFailure("syntax error: "+err.Error(), sqlstateSyntaxError), Cause: err}
 }
 
 // classify parses one statement and records what ExecuteStep needs to know.

@@ -44,8 +44,6 @@ type Conn struct {
 	hist     historyState // the executor's history tables (history.go)
 }
 
-var _ dialect.Conn = (*Conn)(nil)
-
 // Open parses dsn (a URL or key=value connection string) and returns a pool
 // of at most 4 connections whose sessions carry application_name
 // "hotswap-agent", whatever the DSN says. Open does not connect: an instance

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/quantile"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -93,9 +94,10 @@ type Sampler struct {
 
 var _ dialect.Sampler = (*Sampler)(nil)
 
-// NewSampler returns a Sampler of c's instance. It does not connect: the
-// first Sample opens its session and primes the deltas.
-func (c *Conn) NewSampler() *Sampler {
+// NewSampler returns a *Sampler of c's instance, as a dialect.Sampler. It
+// does not connect: the first Sample opens its session and primes the
+// deltas.
+func (c *Conn) NewSampler() dialect.Sampler {
 	return &Sampler{c: c, now: time.Now}
 }
 
@@ -316,12 +318,12 @@ func (s *Sampler) latency(prev, cur *reading) (latency, bool) {
 		return latency{}, true
 	}
 	mix := s.mixture(cur, calls, timeMs)
-	p95 := mixtureQuantile(mix, 0.95)
+	p95 := quantile.Mixture(mix, 0.95)
 	return latency{
 		calls: calls,
 		avg:   timeMs / float64(calls),
 		p95:   p95,
-		p99:   max(mixtureQuantile(mix, 0.99), p95),
+		p99:   max(quantile.Mixture(mix, 0.99), p95),
 	}, true
 }
 
@@ -338,18 +340,12 @@ type stmtCounters struct {
 	sumSq  float64
 }
 
-// component is one statement's latency in the interval, modelled as a
-// normal distribution weighted by its calls.
-type component struct {
-	weight, mean, sd float64
-}
-
 // mixture builds the interval's latency components: one per tracked
 // statement with calls in the interval, plus one point mass at the mean of
 // the calls of untracked statements, so that the mixture's mean is the
 // interval's mean latency.
-func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []component {
-	var mix []component
+func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []quantile.Normal {
+	var mix []quantile.Normal
 	restCalls, restTime := calls, timeMs
 	for i, id := range cur.ids {
 		after := stmtCounters{calls: cur.stCalls[i], timeMs: cur.stTimes[i], sumSq: cur.stSumSq[i]}
@@ -362,11 +358,11 @@ func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []component
 			continue
 		}
 		mix = append(mix, c)
-		restCalls -= int64(c.weight)
-		restTime -= c.weight * c.mean
+		restCalls -= int64(c.Weight)
+		restTime -= c.Weight * c.Mean
 	}
 	if restCalls > 0 && restTime >= 0 {
-		mix = append(mix, component{weight: float64(restCalls), mean: restTime / float64(restCalls)})
+		mix = append(mix, quantile.Normal{Weight: float64(restCalls), Mean: restTime / float64(restCalls)})
 	}
 	return mix
 }
@@ -376,11 +372,11 @@ func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []component
 // growth of the sum of squares (falling back to the statement's lifetime
 // deviation when rounding makes that meaningless). It reports false when
 // the statement had no calls or its counters went back.
-func intervalComponent(before, after stmtCounters) (component, bool) {
+func intervalComponent(before, after stmtCounters) (quantile.Normal, bool) {
 	n := after.calls - before.calls
 	dt, dsq := after.timeMs-before.timeMs, after.sumSq-before.sumSq
 	if n <= 0 || dt < 0 {
-		return component{}, false
+		return quantile.Normal{}, false
 	}
 	mean := dt / float64(n)
 	variance := dsq/float64(n) - mean*mean
@@ -388,54 +384,7 @@ func intervalComponent(before, after stmtCounters) (component, bool) {
 		lifeMean := after.timeMs / float64(after.calls)
 		variance = after.sumSq/float64(after.calls) - lifeMean*lifeMean
 	}
-	return component{weight: float64(n), mean: mean, sd: math.Sqrt(max(variance, 0))}, true
-}
-
-// quantileIterations bounds the bisection of mixtureQuantile; each halves
-// the bracket, and it stops earlier at a relative precision of 1e-6.
-const quantileIterations = 60
-
-// mixtureQuantile returns the p-quantile of the calls-weighted mixture of
-// normal distributions mix, by bisection over the mixture's CDF between the
-// smallest and largest of the components' own p-quantiles (the mixture's
-// lies between them). It returns 0 for an empty mixture.
-func mixtureQuantile(mix []component, p float64) float64 {
-	if len(mix) == 0 {
-		return 0
-	}
-	z := math.Sqrt2 * math.Erfinv(2*p-1)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, c := range mix {
-		q := c.mean + c.sd*z
-		lo, hi = min(lo, q), max(hi, q)
-	}
-	for range quantileIterations {
-		if hi-lo <= 1e-6*max(hi, 1e-3) {
-			break
-		}
-		mid := lo + (hi-lo)/2
-		if mixtureCDF(mix, mid) >= p {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return max(hi, 0)
-}
-
-// mixtureCDF is the share of the mixture's weight at or below x.
-func mixtureCDF(mix []component, x float64) float64 {
-	var below, total float64
-	for _, c := range mix {
-		total += c.weight
-		switch {
-		case c.sd > 0:
-			below += c.weight * 0.5 * math.Erfc((c.mean-x)/(c.sd*math.Sqrt2))
-		case x >= c.mean:
-			below += c.weight
-		}
-	}
-	return below / total
+	return quantile.Normal{Weight: float64(n), Mean: mean, SD: math.Sqrt(max(variance, 0))}, true
 }
 
 // extension is pg_stat_statements as installed in the sampled database.

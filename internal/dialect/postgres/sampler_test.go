@@ -464,7 +464,7 @@ func fillStatements(tb testing.TB, conn *pgx.Conn, n int) {
 
 // newSampler returns a sampler of c closed at the end of the test.
 func newSampler(tb testing.TB, c *postgres.Conn) *postgres.Sampler {
-	s := c.NewSampler()
+	s := c.NewSampler().(*postgres.Sampler)
 	tb.Cleanup(s.Close)
 	return s
 }

@@ -8,33 +8,51 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hotswap-db/hotswap/internal/dialect/stepwise"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
-// runStepwise runs a script that cannot run in one transaction: unit by
-// unit in autocommit, skipping the statements an earlier delivery
-// completed, then records the step in the history.
+// runStepwise runs a script that cannot run in one transaction under the
+// resume policy of package stepwise: unit by unit in autocommit, skipping
+// the statements an earlier delivery completed (hotswap.step_progress),
+// then records the step in the history.
 func (r *stepRun) runStepwise(ctx context.Context, p scriptPlan) error {
-	done, err := loadProgress(ctx, r.conn, r.req.ExecutionID, r.req.StepID)
-	if err != nil {
-		return err
+	units := make([]stepwise.Unit, len(p.units))
+	for i, u := range p.units {
+		units[i] = stepwise.Unit{First: u.first, Last: u.last}
 	}
-	for _, u := range p.units {
-		if err := r.runUnit(ctx, p.stmts[u.first:u.last+1], done); err != nil {
-			return err
-		}
+	return stepwise.Run(ctx, units, stepwiseHooks{r: r, p: p}, r.emit, func(i int) string { return p.stmts[i].sql })
+}
+
+// stepwiseHooks are PostgreSQL's stepwise.Hooks for one step.
+type stepwiseHooks struct {
+	r *stepRun
+	p scriptPlan
+}
+
+// Done reads the step's progress rows.
+func (h stepwiseHooks) Done(ctx context.Context) (map[int]bool, error) {
+	return loadProgress(ctx, h.r.conn, h.r.req.ExecutionID, h.r.req.StepID)
+}
+
+// RunUnit runs the statements todo of one unit.
+func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
+	stmts := make([]statement, len(todo))
+	for i, idx := range todo {
+		stmts[i] = h.p.stmts[idx]
 	}
-	return insertHistory(ctx, r.conn, r.req, time.Since(r.started))
+	return h.r.runUnit(ctx, stmts)
+}
+
+// Finish writes the step's history row.
+func (h stepwiseHooks) Finish(ctx context.Context) error {
+	return insertHistory(ctx, h.r.conn, h.r.req, time.Since(h.r.started))
 }
 
 // runUnit runs the statements of one unit not done yet, retrying the unit
 // on a lock timeout. When it fails for good, the invalid index a failed
 // CREATE INDEX CONCURRENTLY left is dropped at once, best effort.
-func (r *stepRun) runUnit(ctx context.Context, stmts []statement, done map[int]bool) error {
-	todo := r.pending(stmts, done)
-	if len(todo) == 0 {
-		return nil
-	}
+func (r *stepRun) runUnit(ctx context.Context, todo []statement) error {
 	err := r.withLockRetries(ctx, needsOf(todo), func(ctx context.Context, n int) error {
 		return r.unitAttempt(ctx, todo, n)
 	})
@@ -65,19 +83,6 @@ func (r *stepRun) cleanupAfterCancel(todo []statement) {
 	r.cleanupIndexes(ctx, todo)
 }
 
-// pending leaves out, and reports, the statements already done.
-func (r *stepRun) pending(stmts []statement, done map[int]bool) []statement {
-	var todo []statement
-	for _, s := range stmts {
-		if done[s.index] {
-			r.emit(levelInfo, fmt.Sprintf("statement %d already done by an earlier delivery of this step: skipped", s.index+1), s.sql)
-			continue
-		}
-		todo = append(todo, s)
-	}
-	return todo
-}
-
 // unitAttempt is one attempt of a unit, with the session's timeouts set
 // afresh (the statement timeout shrinks as the deadline nears). Each
 // statement's progress row is written right after it; inside an explicit
@@ -98,7 +103,7 @@ func (r *stepRun) unitAttempt(ctx context.Context, stmts []statement, n int) err
 	if r.inTransaction() {
 		r.abortBlock(ctx)
 		last := stmts[len(stmts)-1].sql
-		return &statementError{sql: last, db: dbFailure("the script leaves a transaction open (BEGIN without COMMIT): rolled back", "")}
+		return &statementError{SQL: last, DB: dbFailure("the script leaves a transaction open (BEGIN without COMMIT): rolled back", "")}
 	}
 	r.out.Statements = append(r.out.Statements, results...)
 	r.emitDone(results)

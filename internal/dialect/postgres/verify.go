@@ -11,16 +11,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/verifypoll"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
 var _ dialect.Verifier = (*Conn)(nil)
 
 const (
-	// verifyPollInterval is the pause between two looks at the standby.
-	verifyPollInterval = 100 * time.Millisecond
-	// verifyWarnEvery is how often a wait that goes on is reported.
-	verifyWarnEvery = 5 * time.Second
 	// verifyPollTimeout bounds one look at the standby, so that a hung
 	// session cannot keep the step past its deadline for long.
 	verifyPollTimeout = 2 * time.Second
@@ -58,7 +55,7 @@ const standbyStatusSQL = `SELECT pg_is_in_recovery(),
 // a database error also ends the step in the outcome. On a primary, an
 // unreachable standby or a cancelled ctx, it returns an error.
 func (c *Conn) VerifyStep(ctx context.Context, req dialect.VerifyRequest, events func(dialect.StepEvent)) (dialect.StepOutcome, error) {
-	v := &verifyRun{c: c, req: req, events: events, started: time.Now()}
+	v := &verifyRun{c: c, req: req, events: events}
 	out, err := v.run(ctx)
 	switch {
 	case ctx.Err() != nil:
@@ -71,10 +68,9 @@ func (c *Conn) VerifyStep(ctx context.Context, req dialect.VerifyRequest, events
 
 // verifyRun is one call of VerifyStep.
 type verifyRun struct {
-	c       *Conn
-	req     dialect.VerifyRequest
-	events  func(dialect.StepEvent)
-	started time.Time
+	c      *Conn
+	req    dialect.VerifyRequest
+	events func(dialect.StepEvent)
 }
 
 // standbyState is what one look at the standby found.
@@ -89,39 +85,24 @@ type standbyState struct {
 	busy string
 }
 
-// run polls the standby until the step arrives or the deadline passes.
+// run polls the standby under the policy of package verifypoll until the
+// step arrives or the deadline passes.
 func (v *verifyRun) run(ctx context.Context) (dialect.StepOutcome, error) {
-	v.emit(levelInfo, fmt.Sprintf("waiting for step %s of execution %s to arrive on the standby: its history row visible%s",
-		v.req.StepID, v.req.ExecutionID, v.lagBound(" and replay lag at most %g s")))
-	lastWarn := v.started
-	for {
-		st, err := v.look(ctx)
-		var se *statementError
-		switch {
-		case errors.As(err, &se):
-			v.emit(levelError, se.db.Message)
-			return dialect.StepOutcome{Error: &se.db}, nil
-		case err != nil:
-			return dialect.StepOutcome{}, err
-		case !st.inRecovery:
-			return dialect.StepOutcome{}, errors.New(
-				"the instance is not a standby (pg_is_in_recovery() is false): verify steps run on physical standbys, the step itself on the primary")
-		case st.arrived(v.req.MaxLagSeconds):
-			v.emit(levelInfo, fmt.Sprintf("step %s arrived on the standby after %s; replay lag %.1f s",
-				v.req.StepID, v.waited(), st.lagSeconds))
-			return dialect.StepOutcome{}, nil
-		case v.pastDeadline():
-			msg := fmt.Sprintf("step %s did not arrive on the standby within %s: %s", v.req.StepID, v.waited(), v.describe(st))
-			v.emit(levelError, msg)
-			return dialect.StepOutcome{Error: &domain.DBError{Message: v.scrubText(msg)}}, nil
-		case time.Since(lastWarn) >= verifyWarnEvery:
-			lastWarn = time.Now()
-			v.emit(levelWarn, fmt.Sprintf("step %s not on the standby yet after %s: %s", v.req.StepID, v.waited(), v.describe(st)))
-		}
-		if err := v.sleep(ctx); err != nil {
-			return dialect.StepOutcome{}, err
-		}
+	return verifypoll.Run(ctx, v.req, v.observe, v.emit, v.scrubText)
+}
+
+// observe is one look, as verifypoll sees it: an instance out of recovery
+// is not a standby.
+func (v *verifyRun) observe(ctx context.Context) (verifypoll.Observation, error) {
+	st, err := v.look(ctx)
+	switch {
+	case err != nil:
+		return verifypoll.Observation{}, err
+	case !st.inRecovery:
+		return verifypoll.Observation{}, errors.New(
+			"the instance is not a standby (pg_is_in_recovery() is false): verify steps run on physical standbys, the step itself on the primary")
 	}
+	return verifypoll.Observation{Arrived: st.arrived(v.req.MaxLagSeconds), LagSeconds: st.lagSeconds, Missing: v.describe(st)}, nil
 }
 
 // look reads the standby's state in one read-only transaction. A lock
@@ -152,8 +133,8 @@ func (v *verifyRun) look(parent context.Context) (standbyState, error) {
 	case parent.Err() == nil && ctx.Err() != nil:
 		st.busy = fmt.Sprintf("the standby did not answer within %s", verifyPollTimeout)
 	case errors.As(err, &pgErr):
-		return standbyState{}, &statementError{db: dbFailure(
-			fmt.Sprintf("verify step %s on the standby: %s", v.req.StepID, v.scrubText(pgErr.Message)), pgErr.Code), cause: err}
+		return standbyState{}, &statementError{DB: dbFailure(
+			fmt.Sprintf("verify step %s on the standby: %s", v.req.StepID, v.scrubText(pgErr.Message)), pgErr.Code), Cause: err}
 	default:
 		return standbyState{}, err
 	}
@@ -208,7 +189,7 @@ func (v *verifyRun) describe(st standbyState) string {
 	default:
 		parts = append(parts, "history row not present")
 	}
-	parts = append(parts, fmt.Sprintf("replay lag %.1f s%s", st.lagSeconds, v.lagBound(" (bound %g s)")))
+	parts = append(parts, fmt.Sprintf("replay lag %.1f s%s", st.lagSeconds, verifypoll.LagBound(v.req, " (bound %g s)")))
 	if st.paused {
 		parts = append(parts, "WAL replay is paused (pg_wal_replay_resume() resumes it)")
 	} else {
@@ -216,38 +197,6 @@ func (v *verifyRun) describe(st standbyState) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-// lagBound formats the lag bound with format, or "" without one.
-func (v *verifyRun) lagBound(format string) string {
-	if v.req.MaxLagSeconds <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(format, v.req.MaxLagSeconds)
-}
-
-// pastDeadline reports whether the deadline, if any, has passed.
-func (v *verifyRun) pastDeadline() bool {
-	return !v.req.Deadline.IsZero() && !time.Now().Before(v.req.Deadline)
-}
-
-// sleep waits one poll interval, cut short by the deadline, or until ctx ends.
-func (v *verifyRun) sleep(ctx context.Context) error {
-	d := verifyPollInterval
-	if !v.req.Deadline.IsZero() {
-		d = max(min(d, time.Until(v.req.Deadline)), 0)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// waited is the time since the wait began, to the millisecond.
-func (v *verifyRun) waited() time.Duration { return time.Since(v.started).Round(time.Millisecond) }
 
 // emit stamps, scrubs and delivers an event.
 func (v *verifyRun) emit(level, msg string) {

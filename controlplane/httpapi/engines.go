@@ -1,0 +1,8 @@
+package httpapi
+
+// The script checkers of the engines the control plane checks scripts for,
+// one import per engine. A checker registers itself with package sqlcheck;
+// an engine without one has its scripts checked only when they run.
+import (
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
+)

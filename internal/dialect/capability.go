@@ -1,0 +1,47 @@
+package dialect
+
+import (
+	"context"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/replay"
+)
+
+// The optional capabilities. An engine's Conn implements those it can; the
+// agent finds them with a type assertion on these interfaces and tells the
+// control plane, in the step's result, when an engine lacks one.
+
+// CaptureRequest asks for a captured workload.
+type CaptureRequest struct {
+	// Limit bounds the statements kept (at least 1).
+	Limit int
+	// StatementLog, when set, is the server's log with statements logged,
+	// to read first; the engine falls back to its statement statistics
+	// when the log yields nothing.
+	StatementLog string
+	// Since leaves out what the log recorded before it.
+	Since time.Time
+}
+
+// CapturedWorkload is a captured workload and where it came from.
+type CapturedWorkload struct {
+	replay.Workload
+	// Source names where the statements were read, for messages ("the
+	// statement log", "pg_stat_statements").
+	Source string
+}
+
+// WorkloadCapturer is a Conn that can capture the instance's recent
+// read-only workload, for the Shadow strategy. CaptureWorkload keeps only
+// statements that replay as they are (see replay.Collector), never
+// HotSwap's own, and never returns a credential.
+type WorkloadCapturer interface {
+	CaptureWorkload(ctx context.Context, req CaptureRequest) (CapturedWorkload, error)
+}
+
+// WorkloadReplayer is a Conn that can replay a read-only workload and
+// measure it, following replay.Run: every statement in a read-only
+// transaction that is rolled back, so the replay never writes.
+type WorkloadReplayer interface {
+	ReplayWorkload(ctx context.Context, w replay.Workload, opts replay.Options) (replay.Result, error)
+}

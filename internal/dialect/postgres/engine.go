@@ -1,0 +1,34 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// init registers PostgreSQL with package dialect: a program serves
+// PostgreSQL instances by importing this package.
+func init() { dialect.Register(Engine{}) }
+
+// Engine is PostgreSQL's dialect.Engine.
+type Engine struct{}
+
+var (
+	_ dialect.Engine           = Engine{}
+	_ dialect.Conn             = (*Conn)(nil)
+	_ dialect.WorkloadCapturer = (*Conn)(nil)
+	_ dialect.WorkloadReplayer = (*Conn)(nil)
+)
+
+// Type returns domain.PostgreSQL.
+func (Engine) Type() domain.DatabaseType { return domain.PostgreSQL }
+
+// Open opens a pool to the instance, as the package's Open does.
+func (Engine) Open(ctx context.Context, dsn string) (dialect.Conn, error) {
+	c, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
