@@ -70,4 +70,3 @@ func (l *linter) add(raw *pg.RawStmt, starts []int) {
 	}
 	l.stmts = append(l.stmts, lint.Statement{Offset: start, End: end, SQL: strings.TrimSpace(l.script[start:end]), Class: lint.ClassNone})
 }
-
