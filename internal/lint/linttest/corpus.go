@@ -136,6 +136,9 @@ func Run(t *testing.T, cases []Case, fn LintFunc) map[string]string {
 			t.Errorf("%s: %v", c.Name, err)
 			continue
 		}
+		if unparsed(r) {
+			t.Errorf("%s: a statement does not parse\n%s", c.Name, describe(r))
+		}
 		got := Hazards(r)
 		if !slices.Equal(got, c.Expect) {
 			t.Errorf("%s: hazards = %v, want %v\n%s", c.Name, got, c.Expect, describe(r))
@@ -163,6 +166,9 @@ func Run(t *testing.T, cases []Case, fn LintFunc) map[string]string {
 			t.Errorf("%s: the fixed script does not parse: %v\n%s", c.Name, err, fix)
 			continue
 		}
+		if unparsed(fr) {
+			t.Errorf("%s: the fixed script does not parse\n%s\n%s", c.Name, fix, describe(fr))
+		}
 		if h := Hazards(fr); len(h) > 0 {
 			t.Errorf("%s: the fixed script still raises %v\n%s\n%s", c.Name, h, fix, describe(fr))
 		}
@@ -177,4 +183,9 @@ func describe(r lint.Result) string {
 		b.WriteString("  " + string(f.Severity) + " " + f.Rule + ": " + f.Message + "\n")
 	}
 	return b.String()
+}
+
+// unparsed reports whether the linter could not parse a statement.
+func unparsed(r lint.Result) bool {
+	return slices.ContainsFunc(r.Findings, func(f lint.Finding) bool { return f.Rule == "unparsed-statement" })
 }

@@ -154,8 +154,9 @@ func (l *linter) renameColumn(st *alterState, old, new string, def *ast.ColumnDe
 		rewrite = strings.Join([]string{
 			fmt.Sprintf("-- expand: add %s next to %s, keep them in step, backfill; drop %s in a later release", new, old, old),
 			fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s, ALGORITHM=INSTANT;", t, quote(new), def.Tp.String()),
-			fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW SET NEW.%s = NEW.%s;", quote(truncName(st.stmt.Table.Name.O+"_"+new+"_ins")), t, quote(new), quote(old)),
-			fmt.Sprintf("CREATE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW SET NEW.%s = NEW.%s;", quote(truncName(st.stmt.Table.Name.O+"_"+new+"_upd")), t, quote(new), quote(old)),
+			"-- keep them in step while releases move over:",
+			fmt.Sprintf("-- CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW SET NEW.%s = NEW.%s;", quote(truncName(st.stmt.Table.Name.O+"_"+new+"_ins")), t, quote(new), quote(old)),
+			fmt.Sprintf("-- CREATE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW SET NEW.%s = NEW.%s;", quote(truncName(st.stmt.Table.Name.O+"_"+new+"_upd")), t, quote(new), quote(old)),
 			"-- backfill in batches; repeat until it updates no row",
 			fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s IS NULL AND %s IS NOT NULL LIMIT %d;", t, quote(new), quote(old), quote(new), quote(old), batchSize),
 		}, "\n")
