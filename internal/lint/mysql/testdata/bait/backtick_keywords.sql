@@ -1,0 +1,2 @@
+-- risk: Low
+ALTER TABLE `order` ADD COLUMN `select` INT, ALGORITHM=INSTANT;

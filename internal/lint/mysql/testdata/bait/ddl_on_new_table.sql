@@ -1,0 +1,7 @@
+-- risk: Low
+CREATE TABLE tmp_import (id INT PRIMARY KEY, v VARCHAR(10));
+ALTER TABLE tmp_import ADD COLUMN x INT FIRST, ALGORITHM=COPY;
+ALTER TABLE tmp_import MODIFY v BIGINT;
+DELETE FROM tmp_import;
+RENAME TABLE tmp_import TO import_2025;
+DROP TABLE import_2025;

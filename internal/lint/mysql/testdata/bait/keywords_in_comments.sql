@@ -1,0 +1,5 @@
+-- risk: Low
+-- DROP TABLE users;
+# TRUNCATE orders;
+/* ALTER TABLE x ADD INDEX i (a), ALGORITHM=COPY; */
+ALTER TABLE users ADD COLUMN note TEXT, ALGORITHM=INSTANT;

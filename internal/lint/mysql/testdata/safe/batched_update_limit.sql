@@ -1,0 +1,2 @@
+-- risk: Low
+UPDATE users SET status = 'active' WHERE status IS NULL LIMIT 5000;

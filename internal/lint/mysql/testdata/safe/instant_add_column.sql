@@ -1,0 +1,2 @@
+-- risk: Low
+ALTER TABLE users ADD COLUMN nickname VARCHAR(64) NULL, ALGORITHM=INSTANT;

@@ -1,0 +1,2 @@
+-- risk: Low
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';

@@ -1,0 +1,2 @@
+-- risk: Low
+UPDATE users SET role = 'admin' WHERE id = 1;

@@ -1,0 +1,2 @@
+-- risk: Low
+ALTER TABLE users MODIFY email VARCHAR(320) NOT NULL;

@@ -1,0 +1,3 @@
+-- expect: mysql-blocking-index
+-- risk: Medium
+CREATE FULLTEXT INDEX ft_title ON posts (title);

@@ -1,0 +1,3 @@
+-- expect: mysql-drop-primary-key
+-- risk: High
+ALTER TABLE order_items DROP PRIMARY KEY;

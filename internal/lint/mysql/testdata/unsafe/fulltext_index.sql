@@ -1,0 +1,3 @@
+-- expect: mysql-blocking-index
+-- risk: Medium
+ALTER TABLE articles ADD FULLTEXT INDEX ft_body (body);

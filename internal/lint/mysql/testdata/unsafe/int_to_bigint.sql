@@ -1,0 +1,3 @@
+-- expect: mysql-column-type-change
+-- risk: High
+ALTER TABLE orders MODIFY COLUMN amount BIGINT NOT NULL;

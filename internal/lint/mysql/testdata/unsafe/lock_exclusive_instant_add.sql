@@ -1,0 +1,3 @@
+-- expect: mysql-lock-blocks-writes
+-- risk: Medium
+ALTER TABLE orders ADD COLUMN note TEXT, LOCK=EXCLUSIVE;

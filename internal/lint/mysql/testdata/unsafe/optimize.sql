@@ -1,0 +1,3 @@
+-- expect: mysql-online-rebuild
+-- risk: Medium
+OPTIMIZE TABLE sessions;

@@ -1,0 +1,3 @@
+-- expect: renaming-table
+-- risk: High
+RENAME TABLE customers TO clients;

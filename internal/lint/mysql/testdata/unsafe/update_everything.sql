@@ -1,0 +1,3 @@
+-- expect: update-without-where
+-- risk: Medium
+UPDATE users SET newsletter = 0;

@@ -1,0 +1,4 @@
+-- risk: Low
+CREATE TABLE tmp_x (id int);
+TRUNCATE tmp_x;
+DROP TABLE tmp_x;

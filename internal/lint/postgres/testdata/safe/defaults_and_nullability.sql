@@ -1,0 +1,3 @@
+-- risk: Low
+ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';

@@ -1,0 +1,2 @@
+-- risk: Low
+DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;

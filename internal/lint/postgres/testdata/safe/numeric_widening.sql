@@ -1,0 +1,2 @@
+-- risk: Low
+ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);

@@ -1,0 +1,2 @@
+-- risk: Low
+REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;

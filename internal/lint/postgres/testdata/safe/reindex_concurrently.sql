@@ -1,0 +1,2 @@
+-- risk: Low
+REINDEX INDEX CONCURRENTLY idx_orders_status;

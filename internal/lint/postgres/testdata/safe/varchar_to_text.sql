@@ -1,0 +1,2 @@
+-- risk: Low
+ALTER TABLE billing.invoices ALTER COLUMN note TYPE text;

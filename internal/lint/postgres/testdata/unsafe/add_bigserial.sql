@@ -1,0 +1,3 @@
+-- expect: add-column-serial
+-- risk: High
+ALTER TABLE sessions ADD COLUMN seq bigserial;

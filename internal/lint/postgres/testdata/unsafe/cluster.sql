@@ -1,0 +1,3 @@
+-- expect: cluster
+-- risk: High
+CLUSTER orders USING orders_pkey;

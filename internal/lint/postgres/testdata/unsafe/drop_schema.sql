@@ -1,0 +1,3 @@
+-- expect: ban-drop-schema
+-- risk: High
+DROP SCHEMA billing CASCADE;

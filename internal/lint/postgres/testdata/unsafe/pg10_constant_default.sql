@@ -1,0 +1,4 @@
+-- target: PostgreSQL 10
+-- expect: add-column-volatile-default
+-- risk: High
+ALTER TABLE users ADD COLUMN plan text DEFAULT 'free';

@@ -1,0 +1,3 @@
+-- expect: require-concurrent-index-creation
+-- risk: Medium
+CREATE INDEX "Accounts_DisplayName_idx" ON "Accounts" ("DisplayName");

@@ -1,0 +1,3 @@
+-- expect: refresh-matview-without-concurrently
+-- risk: Medium
+REFRESH MATERIALIZED VIEW order_totals;

@@ -1,0 +1,3 @@
+-- expect: renaming-column
+-- risk: High
+ALTER TABLE users RENAME COLUMN name TO full_name;

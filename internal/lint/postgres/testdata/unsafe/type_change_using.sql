@@ -1,0 +1,3 @@
+-- expect: changing-column-type
+-- risk: High
+ALTER TABLE orders ALTER COLUMN total TYPE integer USING round(total)::integer;

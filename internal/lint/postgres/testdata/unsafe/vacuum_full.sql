@@ -1,0 +1,3 @@
+-- expect: vacuum-full
+-- risk: High
+VACUUM FULL orders;
