@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,3 +192,23 @@ func TestTokenOutput(t *testing.T) {
 }
 
 func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// TestPackagedConfigFile checks that the packaged example names only real
+// flags, the commented-out ones included, with values they accept.
+func TestPackagedConfigFile(t *testing.T) {
+	data, err := os.ReadFile("../../../packaging/hotswapd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := regexp.MustCompile(`(?m)^# ([a-z][a-z0-9-]*: )`).ReplaceAllString(string(data), "$1")
+	text = strings.Replace(text, "join: ", "# join: ", 1) // join and peers exclude each other
+	path := filepath.Join(t.TempDir(), "hotswapd.yaml")
+	writeConfig(t, path, text)
+	got, err := resolve([]string{"hotswapd", "--config", path})
+	if err != nil {
+		t.Fatalf("packaged config, every key uncommented: %v\n%s", err, text)
+	}
+	if got.values["data-dir"] != "/var/lib/hotswap" || got.values["server-id"] != "s1" {
+		t.Errorf("data-dir %q, server-id %q: want /var/lib/hotswap and s1", got.values["data-dir"], got.values["server-id"])
+	}
+}
