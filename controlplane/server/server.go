@@ -45,8 +45,12 @@ type Config struct {
 	Peers         []cluster.Peer // form a new cluster of these voters
 	JoinAddr      string         // HTTP address of a member to join through
 	JoinToken     string         // admin token used to join
-	Logger        hclog.Logger
-	Stdout        io.Writer // where the bootstrap token is printed once; nil: the token file only
+	// BootstrapToken is the admin token a new cluster starts with; empty:
+	// a random one. Given, every server of a new cluster agrees on it
+	// whichever is elected first (a Kubernetes Secret, for example).
+	BootstrapToken string
+	Logger         hclog.Logger
+	Stdout         io.Writer // where the bootstrap token is printed once; nil: the token file only
 	// MaxConcurrentExecutions bounds executions running at once (default 10).
 	MaxConcurrentExecutions int
 	// ExecutionTimeout is an execution's default timeout (default 30 min).
@@ -245,7 +249,10 @@ func (s *Server) lead(ctx context.Context) {
 // createBootstrapToken makes the first admin token of a new cluster, commits
 // its hash, writes it to DATA/bootstrap-token (0600) and prints it once.
 func (s *Server) createBootstrapToken(ctx context.Context) error {
-	token := httpapi.NewToken("hst_")
+	token := s.cfg.BootstrapToken
+	if token == "" {
+		token = httpapi.NewToken("hst_")
+	}
 	rec := domain.APIToken{TokenID: "tok-bootstrap", Name: "bootstrap-admin", Role: "Admin",
 		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if _, err := s.node.Apply(ctx, fsm.CreateAPITokenRequest{Token: rec, Hash: httpapi.HashToken(token)}); err != nil {

@@ -212,3 +212,33 @@ func TestPackagedConfigFile(t *testing.T) {
 		t.Errorf("data-dir %q, server-id %q: want /var/lib/hotswap and s1", got.values["data-dir"], got.values["server-id"])
 	}
 }
+
+// TestReadBootstrapToken checks that a given token must look like one
+// hotswapd makes.
+func TestReadBootstrapToken(t *testing.T) {
+	dir := t.TempDir()
+	good := "hst_" + strings.Repeat("0123456789abcdef", 4)
+	for _, tc := range []struct {
+		name, text string
+		ok         bool
+	}{
+		{"made by openssl rand -hex 32", good + "\n", true},
+		{"no prefix", strings.TrimPrefix(good, "hst_"), false},
+		{"too short", good[:40], false},
+		{"upper case", strings.ToUpper(good), false},
+		{"empty", "", false},
+	} {
+		path := filepath.Join(dir, "token")
+		writeConfig(t, path, tc.text)
+		got, err := readBootstrapToken(path)
+		if tc.ok && (err != nil || got != good) {
+			t.Errorf("%s: got %q, %v; want the token", tc.name, got, err)
+		}
+		if !tc.ok && err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	if got, err := readBootstrapToken(""); got != "" || err != nil {
+		t.Errorf("no file: got %q, %v; want nothing", got, err)
+	}
+}

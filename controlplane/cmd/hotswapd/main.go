@@ -70,6 +70,7 @@ Add a server to a running cluster:
 			&cli.DurationFlag{Name: "monitor-window", Value: 2 * time.Minute, Usage: "default watch after each step, against the baseline, before the next step or success", EnvVars: []string{"HOTSWAPD_MONITOR_WINDOW"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
+			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
 			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
 		}, thresholdFlags()...),
 		Before: applyConfigFile,
@@ -99,6 +100,10 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	bootToken, err := readBootstrapToken(c.String("bootstrap-token-file"))
+	if err != nil {
+		return err
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "hotswapd", Level: hclog.LevelFromString(set.LogLevel),
 		JSONFormat: c.Bool("log-json"), Output: os.Stderr})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -107,7 +112,7 @@ func run(c *cli.Context) error {
 		ServerID: c.String("server-id"), DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"),
 		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), Peers: peers,
 		AdvertiseHTTP: c.String("advertise-http-addr"), AdvertiseRPC: c.String("advertise-rpc-addr"),
-		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), Logger: logger, Stdout: tokenOut,
+		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), BootstrapToken: bootToken, Logger: logger, Stdout: tokenOut,
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds,
 	})

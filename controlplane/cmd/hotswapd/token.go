@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 	"syscall"
 )
 
@@ -41,4 +43,28 @@ func stdoutIsJournal() bool {
 		return false
 	}
 	return stream == fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+}
+
+// bootstrapTokenFlagUsage explains --bootstrap-token-file.
+const bootstrapTokenFlagUsage = "file holding the admin token a new cluster starts with, instead of a random one " +
+	"(hst_ and 64 hex digits, e.g. from a Kubernetes Secret); read by the first leader only"
+
+// bootstrapTokenPattern is the shape of the tokens hotswapd makes.
+var bootstrapTokenPattern = regexp.MustCompile(`^hst_[0-9a-f]{64}$`)
+
+// readBootstrapToken reads and checks --bootstrap-token-file; "" when not given.
+func readBootstrapToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--bootstrap-token-file: %w", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if !bootstrapTokenPattern.MatchString(token) {
+		return "", fmt.Errorf("--bootstrap-token-file %s: want hst_ and 64 hex digits "+
+			"(echo hst_$(openssl rand -hex 32))", path)
+	}
+	return token, nil
 }
