@@ -100,7 +100,7 @@ func (a *API) checkExecute(m domain.Migration, db domain.Database, req *api.Exec
 		errs = append(errs, domain.FieldError{Field: "statementTimeoutMs", Message: "must not be negative"})
 	}
 	if req.TimeoutSeconds == 0 {
-		req.TimeoutSeconds = int64(a.execTimeout / time.Second)
+		req.TimeoutSeconds = int64(a.executionDefaults().Timeout / time.Second)
 	}
 	if req.TimeoutSeconds < 1 || req.TimeoutSeconds > 7*24*3600 {
 		errs = append(errs, domain.FieldError{Field: "timeoutSeconds", Message: "must be from 1 to 604800"})
@@ -130,12 +130,13 @@ func (a *API) monitorDefaults(req *api.ExecuteRequest) []domain.FieldError {
 	if req.Monitoring != nil {
 		m = *req.Monitoring
 	}
-	m.Thresholds = m.Thresholds.WithDefaults()
+	d := a.executionDefaults()
+	m.Thresholds = m.Thresholds.Or(d.Thresholds)
 	if m.BaselineWindowSeconds == 0 {
 		m.BaselineWindowSeconds = 60
 	}
 	if m.MonitorWindowSeconds == 0 {
-		m.MonitorWindowSeconds = int(a.monitorWindow / time.Second)
+		m.MonitorWindowSeconds = int(d.MonitorWindow / time.Second)
 	}
 	if m.MonitorWindowSeconds < 0 {
 		m.MonitorWindowSeconds = 0 // -1 asks for no monitor window
