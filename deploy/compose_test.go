@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 )
 
 // root is the repository, seen from this package.
@@ -247,13 +247,13 @@ func TestComposeAgentConfigs(t *testing.T) {
 
 // decodeAgentConfig decodes an agent config strictly and validates it as
 // the agent does, with a stand-in for the token the bootstrap will write.
-func decodeAgentConfig(t *testing.T, path string) agent.Config {
+func decodeAgentConfig(t *testing.T, path string) agentconfig.Config {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg agent.Config
+	var cfg agentconfig.Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {

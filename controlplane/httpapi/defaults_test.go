@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -12,7 +13,7 @@ import (
 // request's own thresholds still win.
 func TestExecutionDefaultsChangeAtRunTime(t *testing.T) {
 	a := New(Config{MonitorWindow: time.Minute})
-	req := &ExecuteRequest{}
+	req := &api.ExecuteRequest{}
 	if errs := a.monitorDefaults(req); len(errs) > 0 {
 		t.Fatalf("monitorDefaults: %v", errs)
 	}
@@ -25,7 +26,7 @@ func TestExecutionDefaultsChangeAtRunTime(t *testing.T) {
 
 	a.SetExecutionDefaults(ExecutionDefaults{MonitorWindow: 5 * time.Minute,
 		Thresholds: domain.Thresholds{LatencyFactor: 3, ConfirmSamples: 4}})
-	req = &ExecuteRequest{}
+	req = &api.ExecuteRequest{}
 	if errs := a.monitorDefaults(req); len(errs) > 0 {
 		t.Fatalf("monitorDefaults: %v", errs)
 	}
@@ -40,7 +41,7 @@ func TestExecutionDefaultsChangeAtRunTime(t *testing.T) {
 		t.Errorf("timeout left at 0 = %v, want 30m", got)
 	}
 
-	req = &ExecuteRequest{Monitoring: &domain.MonitorSettings{Thresholds: domain.Thresholds{LatencyFactor: 1.2}}}
+	req = &api.ExecuteRequest{Monitoring: &domain.MonitorSettings{Thresholds: domain.Thresholds{LatencyFactor: 1.2}}}
 	if errs := a.monitorDefaults(req); len(errs) > 0 {
 		t.Fatalf("monitorDefaults: %v", errs)
 	}
