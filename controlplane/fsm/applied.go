@@ -13,6 +13,9 @@ var commandNames = map[MessageType]string{
 	UpdateMigrationType: "update_migration", DeleteMigrationType: "delete_migration", CreateExecutionType: "create_execution",
 	StartExecutionType: "start_execution", UpdateExecutionType: "update_execution", RequestRollbackType: "request_rollback",
 	AppendSnapshotsType: "append_snapshots", PauseExecutionType: "pause_execution", ResumeExecutionType: "resume_execution",
+	DispatchStepsType: "dispatch_steps", StepResultType: "step_result", StepEventsType: "step_events",
+	CancelPendingStepsType: "cancel_pending_steps", DecisionType: "decision", StartRollbackType: "start_rollback",
+	EndExecutionType: "end_execution", CreateFleetWaveType: "create_fleet_wave", PhaseDoneType: "phase_done",
 }
 
 // String names the message type.

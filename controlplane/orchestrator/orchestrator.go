@@ -59,7 +59,7 @@ type Orchestrator struct {
 	dispatched map[string]bool
 	cancelled  map[string]bool
 	logs       map[string][]domain.LogEntry
-	done       map[string][]domain.StatementResult
+	done       map[string]map[string][]domain.StatementResult // by execution, then step
 	lag        map[string]map[monitor.Key]*lagWatch
 	snapAt     map[string]time.Time
 	windows    map[string]*windowWatch
@@ -87,7 +87,7 @@ func New(cfg Config) *Orchestrator {
 		cfg.Store = monitor.NewStore(0)
 	}
 	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), kicks: make(chan struct{}, 1), dispatched: map[string]bool{},
-		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{},
+		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string]map[string][]domain.StatementResult{},
 		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{}}
 }
 
@@ -337,7 +337,7 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 		o.cancelPending(ctx, e)
 		return
 	}
-	phase := activePhase(e)
+	phase := fsm.ActivePhase(e)
 	running := runningSteps(e)
 	if len(running) == 0 && o.now().Before(e.MonitorUntil) {
 		return // watching the last phase before going on
@@ -395,24 +395,6 @@ func (o *Orchestrator) rollbackReason(e domain.Execution) (string, bool) {
 	return "", false
 }
 
-// activePhase returns the unfinished steps of the first phase that has
-// any: the steps that run together now.
-func activePhase(e domain.Execution) []*domain.Step {
-	phase := -1
-	for i := range e.Steps {
-		if s := &e.Steps[i]; unfinished(s) && (phase < 0 || s.PhaseIndex < phase) {
-			phase = s.PhaseIndex
-		}
-	}
-	var out []*domain.Step
-	for i := range e.Steps {
-		if s := &e.Steps[i]; unfinished(s) && s.PhaseIndex == phase {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // runningSteps returns the steps handed to agents and not yet reported.
 func runningSteps(e domain.Execution) []*domain.Step {
 	var out []*domain.Step
@@ -424,92 +406,20 @@ func runningSteps(e domain.Execution) []*domain.Step {
 	return out
 }
 
-func unfinished(s *domain.Step) bool {
-	return s.Status == domain.StepPending || s.Status == domain.StepRunning
-}
-
 func (o *Orchestrator) now() time.Time { return o.cfg.Clock().UTC() }
 
-// update applies fn to the current execution and commits the result; fn
-// returns the log lines of its change, nil when it changed nothing. It
-// re-reads and retries when the execution changed meanwhile (a rollback
-// request, say), so no report is lost to a race.
-func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.Execution) []domain.LogEntry) error {
-	for attempt := 0; attempt < 5; attempt++ {
-		e, err := o.cfg.Raft.State().Execution(id)
-		if err != nil {
-			return err
-		}
-		e.Steps = cloneSteps(e.Steps)
-		e.Decisions = append([]domain.Decision(nil), e.Decisions...)
-		e.Phases = append([]domain.PhaseView(nil), e.Phases...)
-		logs := fn(&e)
-		if logs == nil {
-			return nil // nothing to change: no Raft entry
-		}
-		if e.Fleet != nil {
-			fleetProgress(&e)
-		} else {
-			e.Progress = progress(e)
-			phaseProgress(&e)
-		}
-		_, err = o.cfg.Raft.Apply(ctx, fsm.UpdateExecutionRequest{Execution: e, AppendLogs: logs})
-		if !errors.Is(err, fsm.ErrConflict) {
-			return err
-		}
+// commit applies one command about an execution. A refusal (the execution
+// moved on meanwhile: a rollback was asked for, a duplicate result) is
+// expected and logged quietly: the next reconcile reads the new state.
+func (o *Orchestrator) commit(ctx context.Context, what, id string, c fsm.Command) error {
+	_, err := o.cfg.Raft.Apply(ctx, c)
+	switch {
+	case errors.Is(err, fsm.ErrConflict):
+		o.cfg.Logger.Debug(what+": refused", "execution", id, "error", err)
+	case err != nil:
+		o.cfg.Logger.Warn(what, "execution", id, "error", err)
 	}
-	return fmt.Errorf("update execution %s: kept changing", id)
-}
-
-func cloneSteps(steps []domain.Step) []domain.Step {
-	out := make([]domain.Step, len(steps))
-	for i, s := range steps {
-		s.Statements = append([]domain.StatementResult(nil), s.Statements...)
-		out[i] = s
-	}
-	return out
-}
-
-// phaseProgress updates each planned phase's count of finished steps.
-func phaseProgress(e *domain.Execution) {
-	for i := range e.Phases {
-		p := &e.Phases[i]
-		p.Steps, p.Done = 0, 0
-		for _, s := range e.Steps {
-			if s.Direction == domain.Forward && s.PhaseIndex == p.Index {
-				p.Steps++
-				if !unfinished(&s) {
-					p.Done++
-				}
-			}
-		}
-		p.Progress = 100
-		if p.Steps > 0 {
-			p.Progress = p.Done * 100 / p.Steps
-		}
-	}
-}
-
-// progress is the share of the current direction's steps that finished.
-func progress(e domain.Execution) int {
-	dir := domain.Forward
-	if e.RollingBack {
-		dir = domain.Rollback
-	}
-	total, finished := 0, 0
-	for _, s := range e.Steps {
-		if s.Direction != dir {
-			continue
-		}
-		total++
-		if s.Status != domain.StepPending && s.Status != domain.StepRunning {
-			finished++
-		}
-	}
-	if e.Status.Terminal() || total == 0 {
-		return 100
-	}
-	return finished * 100 / total
+	return err
 }
 
 func logEntry(at time.Time, level, format string, a ...any) domain.LogEntry {
