@@ -251,7 +251,7 @@ func TestFleetWaveInOneEntry(t *testing.T) {
 		Instances: []domain.InstanceRef{{Agent: "host1", InstanceID: "other", Role: domain.RoleMaster}}}})
 	a.must(CreateMigrationRequest{Migration: domain.Migration{MigrationID: "mig-3", Name: "c", TargetDatabaseID: "db-1"}})
 	p := domain.Execution{ExecutionID: "p", MigrationID: "mig-3", DatabaseID: "fleet:p", Status: domain.ExecutionPending,
-		Fleet: &domain.Fleet{Waves: [][]string{{"db-1", "db-2"}}, Children: map[string]string{}},
+		Fleet:  &domain.Fleet{Waves: [][]string{{"db-1", "db-2"}}, Children: map[string]string{}},
 		Phases: []domain.PhaseView{{Index: 0, Name: "wave 1", Steps: 2}}}
 	a.must(CreateExecutionRequest{Execution: p})
 	a.must(StartExecutionRequest{ExecutionID: "p", StartedAt: t0})
