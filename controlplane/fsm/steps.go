@@ -43,6 +43,11 @@ type StepResultRequest struct {
 	// Notes are log lines the leader adds about the result (the shadow
 	// comparison).
 	Notes []domain.LogEntry `json:",omitempty"`
+	// EventLogs and EventStatements are the execution's step events not
+	// committed yet (the step's last progress reports), kept before the
+	// result in the same entry.
+	EventLogs       []domain.LogEntry                   `json:",omitempty"`
+	EventStatements map[string][]domain.StatementResult `json:",omitempty"`
 }
 
 // StepEventsRequest keeps a batch of progress reports from running steps:
@@ -129,9 +134,10 @@ func (s *State) applyStepResult(r StepResultRequest) error {
 	case r.Status != domain.StepSucceeded && r.Status != domain.StepFailed && r.Status != domain.StepCancelled:
 		return conflict("a step ends Succeeded, Failed or Cancelled, not %q", r.Status)
 	}
+	mergeEvents(&e, r.EventStatements)
 	recordResult(st, r)
 	line := resultLog(st)
-	logs := append([]domain.LogEntry{line}, r.Notes...)
+	logs := append(append(r.EventLogs, line), r.Notes...)
 	if r.Shadow != nil && e.Shadow != nil {
 		e.Shadow = r.Shadow
 	}
@@ -239,13 +245,19 @@ func (s *State) applyStepEvents(r StepEventsRequest) error {
 	if err != nil {
 		return err
 	}
-	for id, done := range r.Statements {
+	mergeEvents(&e, r.Statements)
+	s.put(e, r.Logs...)
+	return nil
+}
+
+// mergeEvents adds the statements steps reported done, by step id, to the
+// steps still running.
+func mergeEvents(e *domain.Execution, statements map[string][]domain.StatementResult) {
+	for id, done := range statements {
 		if st, ok := e.Step(id); ok && st.Status == domain.StepRunning {
 			st.Statements = mergeStatements(st.Statements, done)
 		}
 	}
-	s.put(e, r.Logs...)
-	return nil
 }
 
 func (s *State) applyCancelPendingSteps(r CancelPendingStepsRequest) error {

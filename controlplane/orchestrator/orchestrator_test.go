@@ -190,3 +190,22 @@ func logText(e domain.Execution) string {
 	}
 	return sb.String()
 }
+
+func TestStepEventsCommittedWithTheResult(t *testing.T) {
+	b := newBed(t)
+	id := b.create(time.Hour, "s1")
+	b.reconcile()
+	b.o.receive(context.Background(), inbound{agent: "a1", event: &agentpb.StepEvent{ExecutionId: id, StepId: "s1",
+		Level: "info", Message: "statement 1 of 1 done", Done: &agentpb.StatementResult{Index: 0, Sql: "ALTER TABLE t ADD COLUMN c int"}}})
+	entries := b.raft.index
+	b.report(b.o, succeeded(id, "s1", 1))
+	if n := b.raft.index - entries; n != 1 {
+		t.Fatalf("%d entries for the events and the result, want 1", n)
+	}
+	e := b.execution(id)
+	text := logText(e)
+	if e.Status != domain.ExecutionSucceeded || len(e.Steps[0].Statements) != 1 ||
+		strings.Index(text, "statement 1 of 1 done") > strings.Index(text, "step s1 (forward) succeeded") {
+		t.Fatalf("status %s, statements %+v, log:\n%s\nwant the event's line and statement before the result", e.Status, e.Steps[0].Statements, text)
+	}
+}

@@ -24,8 +24,12 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 		return // stale: an older attempt, or already recorded
 	}
 	cmd := o.resultCommand(e, *s, r)
+	cmd.EventLogs, cmd.EventStatements = o.takeEvents(e.ExecutionID)
 	err = o.commit(ctx, "record step result", e.ExecutionID, cmd)
 	o.kick() // the execution, or its fleet, may move on now
+	if err != nil {
+		o.putBackEvents(e.ExecutionID, cmd.EventLogs, cmd.EventStatements) // committed at the next flush
+	}
 	if err != nil && !errors.Is(err, fsm.ErrConflict) {
 		o.forget(s.Agent, r) // sent again; the agent answers again
 	}
@@ -92,6 +96,33 @@ func (o *Orchestrator) bufferEvent(ev *agentpb.StepEvent) {
 			o.done[id] = map[string][]domain.StatementResult{}
 		}
 		o.done[id][ev.GetStepId()] = append(o.done[id][ev.GetStepId()], agentpb.StatementToDomain(d))
+	}
+}
+
+// takeEvents removes and returns the events buffered for one execution.
+func (o *Orchestrator) takeEvents(id string) ([]domain.LogEntry, map[string][]domain.StatementResult) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	logs, done := o.logs[id], o.done[id]
+	delete(o.logs, id)
+	delete(o.done, id)
+	return logs, done
+}
+
+// putBackEvents buffers again, before any that came since, events taken
+// for a result that was not committed.
+func (o *Orchestrator) putBackEvents(id string, logs []domain.LogEntry, done map[string][]domain.StatementResult) {
+	if len(logs) == 0 && len(done) == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.logs[id] = append(logs, o.logs[id]...)
+	if len(done) > 0 && o.done[id] == nil {
+		o.done[id] = map[string][]domain.StatementResult{}
+	}
+	for step, sts := range done {
+		o.done[id][step] = append(sts, o.done[id][step]...)
 	}
 }
 

@@ -169,8 +169,7 @@ func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
 func (o *Orchestrator) receive(ctx context.Context, in inbound) {
 	switch {
 	case in.result != nil:
-		o.flushEvents(ctx) // the step's last events come before its result
-		o.applyResult(ctx, in.result)
+		o.applyResult(ctx, in.result) // with the step's last events, in one entry
 	case in.event != nil:
 		o.bufferEvent(in.event)
 	case in.breach != nil:
