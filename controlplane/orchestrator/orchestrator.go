@@ -2,7 +2,10 @@
 // their database's lock is free, hands each step to its agent, records what
 // the agent reports, and rolls back what was applied when a step fails, a
 // rollback is asked for, or the execution times out. Every decision is a
-// Raft command, so a new leader picks up where the old one stopped.
+// Raft command, so a new leader picks up where the old one stopped: one
+// typed command per kind of change (steps dispatched, a step's result, a
+// guard decision, rollback started, ended, a fleet wave created), carrying
+// only the change; the FSM checks the transition and derives the rest.
 package orchestrator
 
 import (
