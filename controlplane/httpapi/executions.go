@@ -471,12 +471,32 @@ func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migr
 	// Each database gets the execution timeout; the rollout as a whole, as
 	// if they ran one after another.
 	e.TimeoutSeconds = req.TimeoutSeconds * int64(len(ids))
-	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
+	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e, Children: a.firstWave(e)}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, api.ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
 		Status: e.Status, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
 	return nil
+}
+
+// firstWave plans the executions of a fleet rollout's first wave, to be
+// created in the same entry as the rollout. When one cannot be planned, it
+// returns none: the orchestrator tries again and stops the rollout with
+// the reason.
+func (a *API) firstWave(e domain.Execution) []domain.Execution {
+	var out []domain.Execution
+	for _, id := range e.Fleet.Waves[0] {
+		db, err := a.raft.State().Database(id)
+		if err != nil {
+			return nil
+		}
+		c, err := planner.FleetChild(e, db, a.raft.State().ReportedInstance, "exec-"+uuid.NewString(), e.CreatedAt)
+		if err != nil {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // shadowRun reads a Shadow rollout's settings; nil for other strategies.
