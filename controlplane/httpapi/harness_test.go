@@ -140,6 +140,14 @@ type samples struct{}
 
 func (samples) Latest(monitor.Key) (domain.Sample, bool) { return domain.Sample{}, false }
 
+// metricsText stands in for the server's Prometheus handler.
+type metricsText struct{}
+
+func (metricsText) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	_, _ = w.Write([]byte("# TYPE up gauge\nup 1\n"))
+}
+
 // harness is the real API handler over a real FSM, served by httptest.
 type harness struct {
 	raft     *localRaft
@@ -148,6 +156,7 @@ type harness struct {
 	srv      *httptest.Server
 	token    string
 	client   *api.Client
+	spec     *specChecker // validates every answer against the OpenAPI description
 }
 
 const adminToken = "hst_test-admin-token"
@@ -159,8 +168,9 @@ func newHarness(t *testing.T) *harness {
 	h.raft.must(t, fsm.CreateAPITokenRequest{Token: domain.APIToken{TokenID: "tok-1", Name: "admin", Role: "Admin"},
 		Hash: httpapi.HashToken(adminToken)})
 	a := httpapi.New(httpapi.Config{Raft: h.raft, Presence: h.presence, Logger: hclog.NewNullLogger(),
-		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: ticking()})
-	h.srv = httptest.NewServer(a.Handler())
+		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: ticking(), Metrics: metricsText{}})
+	h.spec = newSpecChecker(t)
+	h.srv = httptest.NewServer(h.spec.wrap(t, a.Handler()))
 	t.Cleanup(h.srv.Close)
 	h.client = api.New(h.srv.URL, adminToken)
 	return h

@@ -74,6 +74,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 	return map[string]func(context.Context) error{
 		"Health":            func(ctx context.Context) error { return ignore(c.Health(ctx)) },
 		"Metrics":           func(ctx context.Context) error { return ignore(c.Metrics(ctx)) },
+		"OpenAPI":           func(ctx context.Context) error { return ignore(c.OpenAPI(ctx)) },
 		"ClusterStatus":     func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
 		"JoinCluster":       func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
 		"RemoveServer":      func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
