@@ -280,7 +280,7 @@ func TestUsageErrors(t *testing.T) {
 		{"extra argument", []string{"agent", "show", "a", "b"}, "agent show takes NAME only; unexpected: b"},
 		{"unknown flag", []string{"agent", "list", "--bogus"}, "flag provided but not defined: -bogus"},
 		{"unknown command", []string{"agent", "frobnicate"}, `unknown command "frobnicate"`},
-		{"bad output", []string{"-o", "yaml", "agent", "list"}, `--output "yaml": want table or json`},
+		{"bad output", []string{"-o", "xml", "agent", "list"}, `--output "xml": want table, json or yaml`},
 		{"unreadable spec file", []string{"database", "register", "--file", "/nonexistent.json"}, "--file: open /nonexistent.json"},
 		{"rollback without reason", []string{"execution", "rollback", "mig-1", "exec-1"}, "--reason is required"},
 		{"rollback with a blank reason", []string{"execution", "rollback", "mig-1", "exec-1", "--reason", " "}, "--reason is required"},

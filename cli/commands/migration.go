@@ -121,6 +121,7 @@ Examples:
   hotswap migration delete mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c`,
 				Action: migrationDelete,
 			},
+			migrationImportCommand(),
 		},
 	}
 }
