@@ -122,7 +122,9 @@ func (a *Agent) sampleOne(ctx context.Context, in agentconfig.InstanceConfig) (d
 	if err != nil {
 		return domain.Sample{}, err
 	}
+	started := time.Now()
 	s, err := sampler.Sample(ctx)
+	a.metrics.observeSample(in.ID, time.Since(started), err)
 	s.InstanceID = in.ID
 	return s, err
 }
