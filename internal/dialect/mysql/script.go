@@ -54,7 +54,7 @@ func planScript(script, defaultSchema string) (scriptPlan, error) {
 	p := scriptPlan{allowCopy: hasDirective(script)}
 	for i, n := range nodes {
 		text := strings.TrimRight(strings.TrimSpace(n.Text()), ";")
-		s := statement{index: i, sql: strings.TrimSpace(text), node: n}
+		s := statement{index: i, sql: stripLeadingComments(text), node: n}
 		s.targets = targetsOf(n, defaultSchema)
 		s.variants = algorithmVariants(n, s.sql)
 		if len(s.variants) > 0 {
@@ -156,4 +156,18 @@ func copyRefusal(s statement, cause string) *statementError {
 		"only ALGORITHM=COPY is possible, which copies the table and blocks its writes meanwhile; refused. "+
 		"Add the line %q to the script to allow the copy", cause, AllowCopyDirective)
 	return &statementError{SQL: s.sql, DB: dbFailure(msg, codeAlterNotSupported)}
+}
+
+// stripLeadingComments drops the whole-line comments ("-- ", "#") before a
+// statement's text, which the parser keeps with the statement.
+func stripLeadingComments(text string) string {
+	text = strings.TrimSpace(text)
+	for strings.HasPrefix(text, "-- ") || strings.HasPrefix(text, "#") {
+		_, rest, ok := strings.Cut(text, "\n")
+		if !ok {
+			return text
+		}
+		text = strings.TrimSpace(rest)
+	}
+	return text
 }
