@@ -17,7 +17,7 @@ func (r *stepRun) dryRun(ctx context.Context, p scriptPlan) error {
 		return err
 	}
 	if ok {
-		if err := checkStep(ctx, r.conn, r.req); err != nil {
+		if err := checkStep(ctx, r.conn, r.c.schema, r.req); err != nil {
 			return err
 		}
 	}

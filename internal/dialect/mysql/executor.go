@@ -144,7 +144,7 @@ func (r *stepRun) run(ctx context.Context) error {
 	if err := r.c.ensureHistory(ctx, r.conn); err != nil {
 		return err
 	}
-	if err := checkStep(ctx, r.conn, r.req); err != nil {
+	if err := checkStep(ctx, r.conn, r.c.schema, r.req); err != nil {
 		return err
 	}
 	r.emit(levelInfo, r.announce(p), "")
@@ -266,7 +266,7 @@ func (r *stepRun) appliedDespiteCancel() bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	h, err := readStepHistory(ctx, r.c.db, r.req.ExecutionID, r.req.StepID)
+	h, err := readStepHistory(ctx, r.c.db, r.c.schema, r.req.ExecutionID, r.req.StepID)
 	return err == nil && h.applied
 }
 

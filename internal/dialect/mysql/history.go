@@ -13,7 +13,10 @@ import (
 )
 
 // The history tables live in a schema of their own, `hotswap`, on the
-// instance. DDL is not transactional here: a step's statements are
+// instance; each row names the schema (the DSN's database) the step ran
+// on, and fencing tokens are compared per schema, since several databases
+// of the control plane, each with its own execution lock, may share one
+// server. DDL is not transactional here: a step's statements are
 // recorded one by one in step_progress as they complete, and its history
 // row is written once they all have (design invariant 2).
 const (
@@ -29,7 +32,9 @@ const (
 	applied_at     datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
 	duration_ms    double NOT NULL,
 	applied_by     varchar(255) NOT NULL,
-	PRIMARY KEY (execution_id, step_id)) ENGINE=InnoDB`
+	target_schema  varchar(64) NOT NULL DEFAULT '',
+	PRIMARY KEY (execution_id, step_id),
+	KEY fencing (target_schema, fencing_token)) ENGINE=InnoDB`
 	progressTableSQL = "CREATE TABLE IF NOT EXISTS `hotswap`.`step_progress` (" + `
 	execution_id    varchar(191) NOT NULL,
 	step_id         varchar(191) NOT NULL,
@@ -95,18 +100,19 @@ type stepHistory struct {
 }
 
 // readStepHistory reads the fencing high-water mark and the step's row.
-func readStepHistory(ctx context.Context, q queryer, executionID, stepID string) (stepHistory, error) {
-	const stmt = "SELECT COALESCE(MAX(fencing_token), 0), COALESCE(MAX(execution_id = ? AND step_id = ?), 0) FROM `hotswap`.`schema_history`"
+func readStepHistory(ctx context.Context, q queryer, schema, executionID, stepID string) (stepHistory, error) {
+	const stmt = "SELECT COALESCE(MAX(CASE WHEN target_schema = ? THEN fencing_token END), 0), " +
+		"COALESCE(MAX(execution_id = ? AND step_id = ?), 0) FROM `hotswap`.`schema_history`"
 	var h stepHistory
-	if err := q.QueryRowContext(ctx, stmt, executionID, stepID).Scan(&h.maxToken, &h.applied); err != nil {
+	if err := q.QueryRowContext(ctx, stmt, schema, executionID, stepID).Scan(&h.maxToken, &h.applied); err != nil {
 		return stepHistory{}, fmt.Errorf("read history: %w", err)
 	}
 	return h, nil
 }
 
 // checkStep refuses a stale fencing token and recognises a re-delivery.
-func checkStep(ctx context.Context, q queryer, req dialect.StepRequest) error {
-	h, err := readStepHistory(ctx, q, req.ExecutionID, req.StepID)
+func checkStep(ctx context.Context, q queryer, schema string, req dialect.StepRequest) error {
+	h, err := readStepHistory(ctx, q, schema, req.ExecutionID, req.StepID)
 	if err != nil {
 		return err
 	}
@@ -121,11 +127,11 @@ func checkStep(ctx context.Context, q queryer, req dialect.StepRequest) error {
 }
 
 // insertHistory records an applied step; a row already there is kept.
-func insertHistory(ctx context.Context, q execer, req dialect.StepRequest, took time.Duration) error {
+func insertHistory(ctx context.Context, q execer, schema string, req dialect.StepRequest, took time.Duration) error {
 	const stmt = "INSERT IGNORE INTO `hotswap`.`schema_history` (execution_id, step_id, migration_id, migration_name, " +
-		"direction, checksum, fencing_token, duration_ms, applied_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		"direction, checksum, fencing_token, duration_ms, applied_by, target_schema) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	_, err := q.ExecContext(ctx, stmt, req.ExecutionID, req.StepID, req.MigrationID, req.MigrationName,
-		string(req.Direction), req.Checksum, req.FencingToken, milliseconds(took), req.AppliedBy)
+		string(req.Direction), req.Checksum, req.FencingToken, milliseconds(took), req.AppliedBy, schema)
 	if err != nil {
 		return fmt.Errorf("record step %s in history: %w", req.StepID, err)
 	}

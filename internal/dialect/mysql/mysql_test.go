@@ -1,6 +1,7 @@
 package mysql_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,29 @@ func TestReplicasAlgorithmsVerifyAndSampler(t *testing.T) {
 	t.Run("Algorithms", func(t *testing.T) { testAlgorithms(t, primary) })
 	t.Run("VerifyAndLocal", func(t *testing.T) { testVerifyAndLocal(t, m, r, primary, replica) })
 	t.Run("Sampler", func(t *testing.T) { testSampler(t, m, primary) })
+	t.Run("FencingPerSchema", func(t *testing.T) { testFencingPerSchema(t, m, primary) })
+}
+
+// testFencingPerSchema: two databases of one server have their own
+// execution locks, so their fencing tokens are compared apart: a token
+// recorded on one never makes the other's steps stale.
+func testFencingPerSchema(t *testing.T, m *testbed.MariaDB, primary *mysql.Conn) {
+	if _, err := primary.DB().ExecContext(t.Context(), "CREATE DATABASE tenant2"); err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, m.DSN("tenant2"))
+	high := step("tenant1-high", "CREATE TABLE fenced1 (id int)")
+	high.FencingToken = 100
+	if out, _ := run(t, primary, high); out.Error != nil {
+		t.Fatal(out.Error)
+	}
+	if out, _ := run(t, other, step("tenant2-low", "CREATE TABLE fenced2 (id int)")); out.Error != nil {
+		t.Fatal(out.Error)
+	}
+	_, err := primary.ExecuteStep(t.Context(), step("tenant1-low", "CREATE TABLE fenced3 (id int)"), nil)
+	if !errors.Is(err, dialect.ErrStaleToken) {
+		t.Errorf("older token on the same schema: err %v, want ErrStaleToken", err)
+	}
 }
 
 func open(t *testing.T, dsn string) *mysql.Conn {

@@ -48,7 +48,7 @@ func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 
 // Finish writes the step's history row.
 func (h stepwiseHooks) Finish(ctx context.Context) error {
-	return insertHistory(ctx, h.r.conn, h.r.req, time.Since(h.r.started))
+	return insertHistory(ctx, h.r.conn, h.r.c.schema, h.r.req, time.Since(h.r.started))
 }
 
 // runStatement runs s, retried on lock timeouts, and records it done.
