@@ -66,6 +66,27 @@ type Checker interface {
 	Lint(script string) []Finding
 }
 
+// RollingChecker is an optional capability of a Checker, for engines whose
+// replicas can take a schema change themselves with the change kept out of
+// replication (MySQL/MariaDB with sql_log_bin=0). RollingCompatible
+// reports whether script may be applied replica by replica and on the
+// primary last (a rolling schema change), and why. An engine whose
+// replicas are read-only copies (PostgreSQL physical standbys) has no such
+// capability: its changes reach them through replication.
+type RollingChecker interface {
+	RollingCompatible(script string) (ok bool, why string)
+}
+
+// Rolling returns the RollingChecker of engine's checker, if it has one.
+func Rolling(engine domain.DatabaseType) (RollingChecker, bool) {
+	c, ok := Lookup(engine)
+	if !ok {
+		return nil, false
+	}
+	rc, ok := c.(RollingChecker)
+	return rc, ok
+}
+
 // registry holds the checkers registered at init time, by engine.
 var registry = struct {
 	sync.RWMutex

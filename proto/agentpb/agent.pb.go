@@ -795,8 +795,11 @@ type ExecuteStep struct {
 	Workload         []string `protobuf:"bytes,21,rep,name=workload,proto3" json:"workload,omitempty"`
 	ReplayIterations int32    `protobuf:"varint,22,opt,name=replay_iterations,json=replayIterations,proto3" json:"replay_iterations,omitempty"`
 	// For kind "switch": the pooler to switch and the target it switches to.
-	PoolerId      string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
-	SwitchTo      string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	PoolerId string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
+	SwitchTo string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	// local_only keeps the change on this instance (MySQL/MariaDB: run with
+	// sql_log_bin=0, a rolling schema change's replica or primary step).
+	LocalOnly     bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -997,6 +1000,13 @@ func (x *ExecuteStep) GetSwitchTo() string {
 		return x.SwitchTo
 	}
 	return ""
+}
+
+func (x *ExecuteStep) GetLocalOnly() bool {
+	if x != nil {
+		return x.LocalOnly
+	}
+	return false
 }
 
 // ReplayResult is what replaying a workload measured (exact percentiles).
@@ -2238,7 +2248,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb8\x06\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd7\x06\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2267,7 +2277,9 @@ const file_agent_proto_rawDesc = "" +
 	"\bworkload\x18\x15 \x03(\tR\bworkload\x12+\n" +
 	"\x11replay_iterations\x18\x16 \x01(\x05R\x10replayIterations\x12\x1b\n" +
 	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
-	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\"\xb9\x01\n" +
+	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12\x1d\n" +
+	"\n" +
+	"local_only\x18\x1e \x01(\bR\tlocalOnly\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +

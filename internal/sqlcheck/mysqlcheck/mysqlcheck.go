@@ -93,6 +93,9 @@ func Statements(script string) ([]string, error) {
 	return out, nil
 }
 
+// RollingCompatible implements sqlcheck.RollingChecker.
+func (Checker) RollingCompatible(script string) (bool, string) { return RollingCompatible(script) }
+
 // RollingCompatible reports whether a change may be applied replica first
 // with sql_log_bin=0 and on the primary last (a rolling schema change),
 // and why. It holds when every statement leaves the replica able to apply
