@@ -60,6 +60,9 @@ type Config struct {
 	Samples LatestSamples
 	// ObserveValidation, when set, records how long validating a migration took.
 	ObserveValidation func(time.Duration)
+	// Catalog reads an instance's catalog through its agent, for the live
+	// validation of a migration; nil validates statically.
+	Catalog CatalogReader
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -81,6 +84,7 @@ type API struct {
 	forward  *forwarder
 	metrics  http.Handler
 	history  HistoryReader
+	catalog  CatalogReader
 
 	defaults     atomic.Pointer[ExecutionDefaults]
 	samples      LatestSamples
@@ -94,7 +98,7 @@ const indexHeader = "X-Hotswap-Index"
 // New builds the API.
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation}
+		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog}
 	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
 		Thresholds: cfg.Thresholds})
 	if a.observeValid == nil {
@@ -137,6 +141,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/validate", leader, a.validateMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
