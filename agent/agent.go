@@ -229,6 +229,8 @@ func (a *Agent) handle(ctx context.Context, m *agentpb.ServerMessage) {
 		a.handleCancel(m.GetCancel())
 	case m.GetHistory() != nil:
 		go a.handleHistory(ctx, m.GetHistory())
+	case m.GetInspect() != nil:
+		go a.handleInspect(ctx, m.GetInspect())
 	}
 }
 

@@ -181,7 +181,7 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 		MigrationName: m.GetMigrationName(), Direction: domain.Direction(m.GetDirection()), Script: m.GetScript(),
 		Checksum: m.GetChecksum(), FencingToken: m.GetFencingToken(), AppliedBy: m.GetAppliedBy(),
 		LockTimeout: time.Duration(m.GetLockTimeoutMs()) * time.Millisecond, StatementTimeout: time.Duration(m.GetStatementTimeoutMs()) * time.Millisecond,
-		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun()}
+		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun(), Local: m.GetLocalOnly()}
 	return conn.ExecuteStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
 }
 

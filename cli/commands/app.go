@@ -65,7 +65,7 @@ Examples:
 		// Label values and SQL file names may hold commas: repeat the flag instead.
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
-			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(),
+			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
 			versionCommand(), completionCommand(),
 		},
 		EnableBashCompletion: true,

@@ -219,7 +219,7 @@ func TestMigrationCommands(t *testing.T) {
 		t.Fatalf("create from stdin: exit %d: %s", out.code, out.stderr)
 	}
 	wantContains(t, "create output", out.stdout, "Name:", "add_note", "billing ("+db.DatabaseID+")",
-		"Medium (approval required)", "ADD COLUMN note text", m.MigrationID)
+		"Low (approval not needed)", "ADD COLUMN note text", m.MigrationID)
 
 	list := decode[api.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", "billing"))
 	if list.Total != 2 || len(list.Migrations) != 2 || list.Migrations[0].Name != "create_invoices" {

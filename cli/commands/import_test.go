@@ -30,12 +30,12 @@ func TestImportGolangMigrate(t *testing.T) {
 	writeIn(t, dir, "000001_create_users.down.sql", "DROP TABLE users;\n")
 	writeIn(t, dir, "000002_add_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n")
 	writeIn(t, dir, "000002_add_email.down.sql", "ALTER TABLE users DROP COLUMN email;\n")
-	writeIn(t, dir, "000003_index_email.up.sql", "CREATE INDEX users_email ON users (email);\n")
-	writeIn(t, dir, "000003_index_email.down.sql", "DROP INDEX users_email;\n")
+	writeIn(t, dir, "000003_add_name.up.sql", "ALTER TABLE users ADD COLUMN name text;\n")
+	writeIn(t, dir, "000003_add_name.down.sql", "ALTER TABLE users DROP COLUMN name;\n")
 
 	out := mustHS(t, "migration", "import", dir, "--database", "imp_db", "--dry-run")
 	wantContains(t, "dry run", out, "Would create (dry run) 3 migration(s)", "golang-migrate", "000001_create_users",
-		"000003_index_email.up.sql", "000002_add_email")
+		"000003_add_name.up.sql", "000002_add_email")
 	if got := migrationsOf(t, "imp_db"); len(got) != 0 {
 		t.Fatalf("a dry run created %d migrations", len(got))
 	}
@@ -49,7 +49,7 @@ func TestImportGolangMigrate(t *testing.T) {
 		t.Fatalf("migrations after the import = %d, want 3", len(got))
 	}
 	var prev string
-	for i, want := range []string{"000001_create_users", "000002_add_email", "000003_index_email"} {
+	for i, want := range []string{"000001_create_users", "000002_add_email", "000003_add_name"} {
 		m := decode[domain.Migration](t, mustHS(t, "-o", "json", "migration", "show", res.Migrations[i].MigrationID))
 		if m.Name != want || got[i].Name != want || m.RiskLevel != domain.RiskLow {
 			t.Errorf("migration %d = %s (%s), want %s, Low, in that order", i, m.Name, m.RiskLevel, want)

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,6 +49,19 @@ func (p printer) json(v any) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// encoded prints a JSON document that write produces, as is, or as YAML
+// with -o yaml.
+func (p printer) encoded(write func(io.Writer) error) error {
+	if p.format != formatYAML {
+		return write(p.w)
+	}
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	return jsonToYAML(p.w, buf.Bytes())
 }
 
 // show prints v as JSON or YAML, or calls table to print it for people.

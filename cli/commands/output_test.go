@@ -58,7 +58,8 @@ func TestOutputFormats(t *testing.T) {
 		{"database", "history", "out_db"},
 		{"migration", "list", "--database", "out_db"}, {"migration", "show", m.MigrationID},
 		{"migration", "plan", m.MigrationID}, {"execution", "list", m.MigrationID},
-		{"execution", "show", m.MigrationID, ex.ExecutionID},
+		{"execution", "show", m.MigrationID, ex.ExecutionID}, {"migration", "validate", m.MigrationID},
+		{"lint", writeFile(t, "lint.sql", "CREATE TABLE out_l (id int);")},
 	}
 	covered := map[string]bool{}
 	for _, args := range reads {

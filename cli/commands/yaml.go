@@ -16,6 +16,11 @@ func writeYAML(w io.Writer, v any) error {
 	if err != nil {
 		return fmt.Errorf("write YAML: %w", err)
 	}
+	return jsonToYAML(w, raw)
+}
+
+// jsonToYAML prints a JSON document as YAML, keeping its order.
+func jsonToYAML(w io.Writer, raw []byte) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return fmt.Errorf("write YAML: %w", err)

@@ -247,6 +247,7 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("UpdateMigration", second(c.UpdateMigration(ctx, m.MigrationID, domain.MigrationSpec{Name: m.Name,
 		TargetDatabaseID: m.TargetDatabaseID, MigrationScript: m.MigrationScript, RollbackScript: m.RollbackScript})))
 	must("PlanMigration", second(c.PlanMigration(ctx, m.MigrationID, "")))
+	must("ValidateMigration", second(c.ValidateMigration(ctx, m.MigrationID, api.ValidateRequest{})))
 	must("DeleteMigration", c.DeleteMigration(ctx, h.addMigration(t, f, "c2").MigrationID))
 	started, err := c.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{})
 	must("ExecuteMigration", err)

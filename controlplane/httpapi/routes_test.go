@@ -96,6 +96,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"DeleteMigration":   func(ctx context.Context) error { return c.DeleteMigration(ctx, mig) },
 		"ExecuteMigration":  func(ctx context.Context) error { return ignore(c.ExecuteMigration(ctx, mig, api.ExecuteRequest{})) },
 		"PlanMigration":     func(ctx context.Context) error { return ignore(c.PlanMigration(ctx, mig, "")) },
+		"ValidateMigration": func(ctx context.Context) error { return ignore(c.ValidateMigration(ctx, mig, api.ValidateRequest{})) },
 		"ListExecutions":    func(ctx context.Context) error { return ignore(c.ListExecutions(ctx, mig)) },
 		"GetExecution":      func(ctx context.Context) error { return ignore(c.GetExecution(ctx, mig, exec)) },
 		"RollbackExecution": func(ctx context.Context) error { return ignore(c.RollbackExecution(ctx, mig, exec, "why")) },

@@ -63,6 +63,9 @@ type Config struct {
 	// Version is the server's build version, shown in /health and the
 	// OpenAPI description.
 	Version string
+	// Catalog reads an instance's catalog through its agent, for the live
+	// validation of a migration; nil validates statically.
+	Catalog CatalogReader
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -84,6 +87,7 @@ type API struct {
 	forward  *forwarder
 	metrics  http.Handler
 	history  HistoryReader
+	catalog  CatalogReader
 
 	defaults     atomic.Pointer[ExecutionDefaults]
 	samples      LatestSamples
@@ -99,7 +103,8 @@ const indexHeader = "X-Hotswap-Index"
 // New builds the API.
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, version: cfg.Version}
+		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
+		version: cfg.Version}
 	a.openAPI = describe(cfg.Version)
 	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
 		Thresholds: cfg.Thresholds})
@@ -145,6 +150,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/validate", leader, a.validateMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)

@@ -165,7 +165,7 @@ func (s *Server) listen() error {
 	}
 	reg := metrics.New(s.node, s.links, s.samples)
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
-		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
+		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
 		Version: s.cfg.Version})
 	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/replay"
 )
 
@@ -44,4 +45,15 @@ type WorkloadCapturer interface {
 // transaction that is rolled back, so the replay never writes.
 type WorkloadReplayer interface {
 	ReplayWorkload(ctx context.Context, w replay.Workload, opts replay.Options) (replay.Result, error)
+}
+
+// Inspector is a Conn that can look relations up in the instance's catalog
+// for a live validation: whether each exists and what it is, a table's row
+// estimate, size, columns, indexes and (over req.WriteWindowMs) write rate,
+// and the free space of the file system holding the data. Inspect changes
+// nothing, takes no lock a DDL would wait for, reports a figure it cannot
+// read as domain.UnknownSize rather than failing, answers one RelationFacts
+// per requested name in order, and never returns a credential.
+type Inspector interface {
+	Inspect(ctx context.Context, req domain.CatalogRequest) (domain.CatalogFacts, error)
 }

@@ -98,10 +98,11 @@ func (b *bed) hasColumn(table, column string) bool {
 		table, column).(int64) == 1
 }
 
-// migration creates a migration and returns its id.
+// migration creates a migration and returns its id. Its risk is the one
+// the server computes.
 func (b *bed) migration(name, up, down string, deps ...string) string {
 	b.t.Helper()
-	spec := map[string]any{"name": name, "targetDatabaseId": "app", "strategy": "Direct", "riskLevel": "Low",
+	spec := map[string]any{"name": name, "targetDatabaseId": "app", "strategy": "Direct",
 		"migrationScript": up, "rollbackScript": down}
 	if len(deps) > 0 {
 		spec["dependencies"] = deps

@@ -37,6 +37,7 @@ type AgentMessage struct {
 	//	*AgentMessage_History
 	//	*AgentMessage_Samples
 	//	*AgentMessage_Breach
+	//	*AgentMessage_Inspect
 	Body          isAgentMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -142,6 +143,15 @@ func (x *AgentMessage) GetBreach() *GuardBreach {
 	return nil
 }
 
+func (x *AgentMessage) GetInspect() *InspectResponse {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_Inspect); ok {
+			return x.Inspect
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Body interface {
 	isAgentMessage_Body()
 }
@@ -174,6 +184,11 @@ type AgentMessage_Breach struct {
 	Breach *GuardBreach `protobuf:"bytes,7,opt,name=breach,proto3,oneof"`
 }
 
+type AgentMessage_Inspect struct {
+	// Numbered apart from the others so additions elsewhere do not collide.
+	Inspect *InspectResponse `protobuf:"bytes,20,opt,name=inspect,proto3,oneof"`
+}
+
 func (*AgentMessage_Hello) isAgentMessage_Body() {}
 
 func (*AgentMessage_Heartbeat) isAgentMessage_Body() {}
@@ -188,6 +203,8 @@ func (*AgentMessage_Samples) isAgentMessage_Body() {}
 
 func (*AgentMessage_Breach) isAgentMessage_Body() {}
 
+func (*AgentMessage_Inspect) isAgentMessage_Body() {}
+
 // ServerMessage is anything the control plane sends to an agent.
 type ServerMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -198,6 +215,7 @@ type ServerMessage struct {
 	//	*ServerMessage_Execute
 	//	*ServerMessage_Cancel
 	//	*ServerMessage_History
+	//	*ServerMessage_Inspect
 	Body          isServerMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -285,6 +303,15 @@ func (x *ServerMessage) GetHistory() *HistoryRequest {
 	return nil
 }
 
+func (x *ServerMessage) GetInspect() *InspectRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ServerMessage_Inspect); ok {
+			return x.Inspect
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Body interface {
 	isServerMessage_Body()
 }
@@ -309,6 +336,10 @@ type ServerMessage_History struct {
 	History *HistoryRequest `protobuf:"bytes,5,opt,name=history,proto3,oneof"`
 }
 
+type ServerMessage_Inspect struct {
+	Inspect *InspectRequest `protobuf:"bytes,20,opt,name=inspect,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Body() {}
 
 func (*ServerMessage_Redirect) isServerMessage_Body() {}
@@ -318,6 +349,8 @@ func (*ServerMessage_Execute) isServerMessage_Body() {}
 func (*ServerMessage_Cancel) isServerMessage_Body() {}
 
 func (*ServerMessage_History) isServerMessage_Body() {}
+
+func (*ServerMessage_Inspect) isServerMessage_Body() {}
 
 // Hello opens a session: who the agent is and what it serves.
 type Hello struct {
@@ -795,8 +828,11 @@ type ExecuteStep struct {
 	Workload         []string `protobuf:"bytes,21,rep,name=workload,proto3" json:"workload,omitempty"`
 	ReplayIterations int32    `protobuf:"varint,22,opt,name=replay_iterations,json=replayIterations,proto3" json:"replay_iterations,omitempty"`
 	// For kind "switch": the pooler to switch and the target it switches to.
-	PoolerId      string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
-	SwitchTo      string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	PoolerId string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
+	SwitchTo string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	// local_only keeps the change on this instance (MySQL/MariaDB: run with
+	// sql_log_bin=0, a rolling schema change's replica or primary step).
+	LocalOnly     bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -997,6 +1033,13 @@ func (x *ExecuteStep) GetSwitchTo() string {
 		return x.SwitchTo
 	}
 	return ""
+}
+
+func (x *ExecuteStep) GetLocalOnly() bool {
+	if x != nil {
+		return x.LocalOnly
+	}
+	return false
 }
 
 // ReplayResult is what replaying a workload measured (exact percentiles).
@@ -2178,11 +2221,405 @@ func (x *HistoryResponse) GetError() string {
 	return ""
 }
 
+// InspectRequest asks the catalog of one instance about the relations a
+// migration's script touches, for a live validation. Nothing is changed.
+type InspectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Relations     []*RelationName        `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
+	WriteWindowMs int64                  `protobuf:"varint,4,opt,name=write_window_ms,json=writeWindowMs,proto3" json:"write_window_ms,omitempty"` // > 0: watch write counters this long
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectRequest) Reset() {
+	*x = InspectRequest{}
+	mi := &file_agent_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectRequest) ProtoMessage() {}
+
+func (x *InspectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectRequest.ProtoReflect.Descriptor instead.
+func (*InspectRequest) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *InspectRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InspectRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *InspectRequest) GetRelations() []*RelationName {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+func (x *InspectRequest) GetWriteWindowMs() int64 {
+	if x != nil {
+		return x.WriteWindowMs
+	}
+	return 0
+}
+
+// RelationName is a relation's name; an empty schema means the search path.
+type RelationName struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schema        string                 `protobuf:"bytes,1,opt,name=schema,proto3" json:"schema,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelationName) Reset() {
+	*x = RelationName{}
+	mi := &file_agent_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationName) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationName) ProtoMessage() {}
+
+func (x *RelationName) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationName.ProtoReflect.Descriptor instead.
+func (*RelationName) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RelationName) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
+func (x *RelationName) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// InspectResponse answers an InspectRequest.
+type InspectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"` // scrubbed of secrets
+	Relations     []*RelationFacts       `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
+	FreeDiskBytes int64                  `protobuf:"varint,4,opt,name=free_disk_bytes,json=freeDiskBytes,proto3" json:"free_disk_bytes,omitempty"` // -1: unknown
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectResponse) Reset() {
+	*x = InspectResponse{}
+	mi := &file_agent_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectResponse) ProtoMessage() {}
+
+func (x *InspectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectResponse.ProtoReflect.Descriptor instead.
+func (*InspectResponse) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *InspectResponse) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InspectResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *InspectResponse) GetRelations() []*RelationFacts {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+func (x *InspectResponse) GetFreeDiskBytes() int64 {
+	if x != nil {
+		return x.FreeDiskBytes
+	}
+	return 0
+}
+
+// RelationFacts is one relation as the catalog knows it (domain.RelationFacts).
+type RelationFacts struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Schema          string                 `protobuf:"bytes,1,opt,name=schema,proto3" json:"schema,omitempty"`
+	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Exists          bool                   `protobuf:"varint,3,opt,name=exists,proto3" json:"exists,omitempty"`
+	Kind            string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	ResolvedSchema  string                 `protobuf:"bytes,5,opt,name=resolved_schema,json=resolvedSchema,proto3" json:"resolved_schema,omitempty"`
+	Table           string                 `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
+	Rows            int64                  `protobuf:"varint,7,opt,name=rows,proto3" json:"rows,omitempty"`
+	Bytes           int64                  `protobuf:"varint,8,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Columns         map[string]string      `protobuf:"bytes,9,rep,name=columns,proto3" json:"columns,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	WritesPerSecond float64                `protobuf:"fixed64,10,opt,name=writes_per_second,json=writesPerSecond,proto3" json:"writes_per_second,omitempty"` // -1: not measured
+	Indexes         []*IndexFacts          `protobuf:"bytes,11,rep,name=indexes,proto3" json:"indexes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RelationFacts) Reset() {
+	*x = RelationFacts{}
+	mi := &file_agent_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationFacts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationFacts) ProtoMessage() {}
+
+func (x *RelationFacts) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationFacts.ProtoReflect.Descriptor instead.
+func (*RelationFacts) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RelationFacts) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetExists() bool {
+	if x != nil {
+		return x.Exists
+	}
+	return false
+}
+
+func (x *RelationFacts) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetResolvedSchema() string {
+	if x != nil {
+		return x.ResolvedSchema
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *RelationFacts) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *RelationFacts) GetColumns() map[string]string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *RelationFacts) GetWritesPerSecond() float64 {
+	if x != nil {
+		return x.WritesPerSecond
+	}
+	return 0
+}
+
+func (x *RelationFacts) GetIndexes() []*IndexFacts {
+	if x != nil {
+		return x.Indexes
+	}
+	return nil
+}
+
+// IndexFacts is one index of a table.
+type IndexFacts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Columns       []string               `protobuf:"bytes,2,rep,name=columns,proto3" json:"columns,omitempty"`
+	Unique        bool                   `protobuf:"varint,3,opt,name=unique,proto3" json:"unique,omitempty"`
+	Valid         bool                   `protobuf:"varint,4,opt,name=valid,proto3" json:"valid,omitempty"`
+	Definition    string                 `protobuf:"bytes,5,opt,name=definition,proto3" json:"definition,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexFacts) Reset() {
+	*x = IndexFacts{}
+	mi := &file_agent_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexFacts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexFacts) ProtoMessage() {}
+
+func (x *IndexFacts) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexFacts.ProtoReflect.Descriptor instead.
+func (*IndexFacts) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *IndexFacts) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IndexFacts) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *IndexFacts) GetUnique() bool {
+	if x != nil {
+		return x.Unique
+	}
+	return false
+}
+
+func (x *IndexFacts) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
+func (x *IndexFacts) GetDefinition() string {
+	if x != nil {
+		return x.Definition
+	}
+	return ""
+}
+
 var File_agent_proto protoreflect.FileDescriptor
 
 const file_agent_proto_rawDesc = "" +
 	"\n" +
-	"\vagent.proto\x12\x10hotswap.agent.v1\"\xb2\x03\n" +
+	"\vagent.proto\x12\x10hotswap.agent.v1\"\xf1\x03\n" +
 	"\fAgentMessage\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.hotswap.agent.v1.HelloH\x00R\x05hello\x12;\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x1b.hotswap.agent.v1.HeartbeatH\x00R\theartbeat\x12<\n" +
@@ -2192,14 +2629,16 @@ const file_agent_proto_rawDesc = "" +
 	"stepResult\x12=\n" +
 	"\ahistory\x18\x05 \x01(\v2!.hotswap.agent.v1.HistoryResponseH\x00R\ahistory\x125\n" +
 	"\asamples\x18\x06 \x01(\v2\x19.hotswap.agent.v1.SamplesH\x00R\asamples\x127\n" +
-	"\x06breach\x18\a \x01(\v2\x1d.hotswap.agent.v1.GuardBreachH\x00R\x06breachB\x06\n" +
-	"\x04body\"\xb9\x02\n" +
+	"\x06breach\x18\a \x01(\v2\x1d.hotswap.agent.v1.GuardBreachH\x00R\x06breach\x12=\n" +
+	"\ainspect\x18\x14 \x01(\v2!.hotswap.agent.v1.InspectResponseH\x00R\ainspectB\x06\n" +
+	"\x04body\"\xf7\x02\n" +
 	"\rServerMessage\x125\n" +
 	"\awelcome\x18\x01 \x01(\v2\x19.hotswap.agent.v1.WelcomeH\x00R\awelcome\x128\n" +
 	"\bredirect\x18\x02 \x01(\v2\x1a.hotswap.agent.v1.RedirectH\x00R\bredirect\x129\n" +
 	"\aexecute\x18\x03 \x01(\v2\x1d.hotswap.agent.v1.ExecuteStepH\x00R\aexecute\x126\n" +
 	"\x06cancel\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.CancelStepH\x00R\x06cancel\x12<\n" +
-	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistoryB\x06\n" +
+	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistory\x12<\n" +
+	"\ainspect\x18\x14 \x01(\v2 .hotswap.agent.v1.InspectRequestH\x00R\ainspectB\x06\n" +
 	"\x04body\"\xa7\x01\n" +
 	"\x05Hello\x12\x1d\n" +
 	"\n" +
@@ -2238,7 +2677,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb8\x06\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd7\x06\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2267,7 +2706,9 @@ const file_agent_proto_rawDesc = "" +
 	"\bworkload\x18\x15 \x03(\tR\bworkload\x12+\n" +
 	"\x11replay_iterations\x18\x16 \x01(\x05R\x10replayIterations\x12\x1b\n" +
 	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
-	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\"\xb9\x01\n" +
+	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12\x1d\n" +
+	"\n" +
+	"local_only\x18\x1e \x01(\bR\tlocalOnly\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +
@@ -2393,7 +2834,48 @@ const file_agent_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x120\n" +
 	"\x04rows\x18\x02 \x03(\v2\x1c.hotswap.agent.v1.HistoryRowR\x04rows\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error2[\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\"\xb6\x01\n" +
+	"\x0eInspectRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\x12<\n" +
+	"\trelations\x18\x03 \x03(\v2\x1e.hotswap.agent.v1.RelationNameR\trelations\x12&\n" +
+	"\x0fwrite_window_ms\x18\x04 \x01(\x03R\rwriteWindowMs\":\n" +
+	"\fRelationName\x12\x16\n" +
+	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xad\x01\n" +
+	"\x0fInspectResponse\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12=\n" +
+	"\trelations\x18\x03 \x03(\v2\x1f.hotswap.agent.v1.RelationFactsR\trelations\x12&\n" +
+	"\x0ffree_disk_bytes\x18\x04 \x01(\x03R\rfreeDiskBytes\"\xb8\x03\n" +
+	"\rRelationFacts\x12\x16\n" +
+	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06exists\x18\x03 \x01(\bR\x06exists\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12'\n" +
+	"\x0fresolved_schema\x18\x05 \x01(\tR\x0eresolvedSchema\x12\x14\n" +
+	"\x05table\x18\x06 \x01(\tR\x05table\x12\x12\n" +
+	"\x04rows\x18\a \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05bytes\x18\b \x01(\x03R\x05bytes\x12F\n" +
+	"\acolumns\x18\t \x03(\v2,.hotswap.agent.v1.RelationFacts.ColumnsEntryR\acolumns\x12*\n" +
+	"\x11writes_per_second\x18\n" +
+	" \x01(\x01R\x0fwritesPerSecond\x126\n" +
+	"\aindexes\x18\v \x03(\v2\x1c.hotswap.agent.v1.IndexFactsR\aindexes\x1a:\n" +
+	"\fColumnsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\x01\n" +
+	"\n" +
+	"IndexFacts\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\acolumns\x18\x02 \x03(\tR\acolumns\x12\x16\n" +
+	"\x06unique\x18\x03 \x01(\bR\x06unique\x12\x14\n" +
+	"\x05valid\x18\x04 \x01(\bR\x05valid\x12\x1e\n" +
+	"\n" +
+	"definition\x18\x05 \x01(\tR\n" +
+	"definition2[\n" +
 	"\tAgentLink\x12N\n" +
 	"\aSession\x12\x1e.hotswap.agent.v1.AgentMessage\x1a\x1f.hotswap.agent.v1.ServerMessage(\x010\x01B-Z+github.com/hotswap-db/hotswap/proto/agentpbb\x06proto3"
 
@@ -2409,7 +2891,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
@@ -2433,6 +2915,12 @@ var file_agent_proto_goTypes = []any{
 	(*HistoryRequest)(nil),  // 19: hotswap.agent.v1.HistoryRequest
 	(*HistoryRow)(nil),      // 20: hotswap.agent.v1.HistoryRow
 	(*HistoryResponse)(nil), // 21: hotswap.agent.v1.HistoryResponse
+	(*InspectRequest)(nil),  // 22: hotswap.agent.v1.InspectRequest
+	(*RelationName)(nil),    // 23: hotswap.agent.v1.RelationName
+	(*InspectResponse)(nil), // 24: hotswap.agent.v1.InspectResponse
+	(*RelationFacts)(nil),   // 25: hotswap.agent.v1.RelationFacts
+	(*IndexFacts)(nil),      // 26: hotswap.agent.v1.IndexFacts
+	nil,                     // 27: hotswap.agent.v1.RelationFacts.ColumnsEntry
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
@@ -2442,29 +2930,35 @@ var file_agent_proto_depIdxs = []int32{
 	21, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
 	12, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
 	13, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
-	6,  // 7: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
-	7,  // 8: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
-	8,  // 9: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	14, // 10: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	19, // 11: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
-	4,  // 12: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	4,  // 13: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	5,  // 14: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	10, // 15: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	11, // 16: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	15, // 17: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	15, // 18: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	17, // 19: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	13, // 20: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	9,  // 21: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	20, // 22: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	0,  // 23: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 24: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	24, // [24:25] is the sub-list for method output_type
-	23, // [23:24] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	24, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
+	6,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
+	7,  // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
+	8,  // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
+	14, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	19, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	22, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
+	4,  // 14: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	4,  // 15: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	5,  // 16: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
+	10, // 17: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
+	11, // 18: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	15, // 19: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	15, // 20: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	17, // 21: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	13, // 22: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	9,  // 23: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	20, // 24: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	23, // 25: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	25, // 26: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	27, // 27: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	26, // 28: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 29: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 30: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	30, // [30:31] is the sub-list for method output_type
+	29, // [29:30] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -2480,6 +2974,7 @@ func file_agent_proto_init() {
 		(*AgentMessage_History)(nil),
 		(*AgentMessage_Samples)(nil),
 		(*AgentMessage_Breach)(nil),
+		(*AgentMessage_Inspect)(nil),
 	}
 	file_agent_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerMessage_Welcome)(nil),
@@ -2487,6 +2982,7 @@ func file_agent_proto_init() {
 		(*ServerMessage_Execute)(nil),
 		(*ServerMessage_Cancel)(nil),
 		(*ServerMessage_History)(nil),
+		(*ServerMessage_Inspect)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2494,7 +2990,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
