@@ -93,9 +93,12 @@ func (r *latencyRule) judge(s domain.Sample) verdict {
 
 // statementLimit is the mean a statement's n calls may reach: the latency
 // factor times its baseline, and above the baseline by more than its
-// noise (the baseline's sample-to-sample spread, the spread of a mean of n
-// single calls) and MinLatencyDeltaMs.
+// noise (the baseline's sample-to-sample spread, scaled to a sample of n
+// calls as the noise of a mean goes with 1/√calls; the spread of a mean of
+// n single calls) and MinLatencyDeltaMs.
 func (r *latencyRule) statementLimit(b domain.StatementBaseline, n int64) float64 {
-	floor := max(r.th.MinLatencyDeltaMs, spreadAllowance*b.SpreadMs, callsAllowance*b.SDMs/math.Sqrt(float64(n)))
+	perSample := float64(b.Calls) / float64(max(b.Samples, 1))
+	spread := b.SpreadMs * math.Sqrt(max(perSample/float64(n), 1))
+	floor := max(r.th.MinLatencyDeltaMs, spreadAllowance*spread, callsAllowance*b.SDMs/math.Sqrt(float64(n)))
 	return max(b.MeanMs*r.th.LatencyFactor, b.MeanMs+floor)
 }

@@ -127,10 +127,13 @@ func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (time.Dura
 				return 0, err
 			}
 			continue
-		case len(pk.young) > 0:
-			return p.LockTimeout, nil
+		case pk.wait == 0:
+			return p.LockTimeout, nil // only young holders: tried, bounded by the lock timeout
 		case pk.wait+momentMargin <= p.LockTimeout:
 			timeout := max(min(p.LockTimeout, pk.wait+pk.last.TypicalSD+momentMargin), minAttemptTimeout)
+			if len(pk.young) > 0 {
+				timeout = p.LockTimeout // a young transaction may need all of it
+			}
 			p.emit("info", p.enterMessage(pk, timeout, &s), "")
 			return timeout, nil
 		}
