@@ -85,6 +85,7 @@ func (a *Agent) guardStep(m *agentpb.ExecuteStep, cancel context.CancelFunc) *ac
 		cancel()
 	}
 	a.watch.watchStep(m.GetInstanceId(), g, time.Duration(m.GetGuard().GetSampleIntervalMs())*time.Millisecond)
+	a.reportGuardState(m, g)
 	return g
 }
 

@@ -1146,8 +1146,13 @@ type Guard struct {
 	CpuForMs          int64                  `protobuf:"varint,6,opt,name=cpu_for_ms,json=cpuForMs,proto3" json:"cpu_for_ms,omitempty"`                               // e.g. 120000
 	ConfirmSamples    int32                  `protobuf:"varint,7,opt,name=confirm_samples,json=confirmSamples,proto3" json:"confirm_samples,omitempty"`               // consecutive samples before deciding
 	SampleIntervalMs  int64                  `protobuf:"varint,8,opt,name=sample_interval_ms,json=sampleIntervalMs,proto3" json:"sample_interval_ms,omitempty"`       // fast sampling while watched, e.g. 250
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The per-statement latency baseline (see domain.StatementBaseline);
+	// empty: judged on baseline_latency_ms.
+	Statements []*StatementBaseline `protobuf:"bytes,9,rep,name=statements,proto3" json:"statements,omitempty"`
+	// latency_not_armed says why the latency rule is off; empty when armed.
+	LatencyNotArmed string `protobuf:"bytes,10,opt,name=latency_not_armed,json=latencyNotArmed,proto3" json:"latency_not_armed,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Guard) Reset() {
@@ -1236,6 +1241,251 @@ func (x *Guard) GetSampleIntervalMs() int64 {
 	return 0
 }
 
+func (x *Guard) GetStatements() []*StatementBaseline {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *Guard) GetLatencyNotArmed() string {
+	if x != nil {
+		return x.LatencyNotArmed
+	}
+	return ""
+}
+
+// StatementBaseline is one statement's latency over the baseline window.
+type StatementBaseline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	Samples       int32                  `protobuf:"varint,3,opt,name=samples,proto3" json:"samples,omitempty"`
+	MeanMs        float64                `protobuf:"fixed64,4,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	SdMs          float64                `protobuf:"fixed64,5,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	SpreadMs      float64                `protobuf:"fixed64,6,opt,name=spread_ms,json=spreadMs,proto3" json:"spread_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementBaseline) Reset() {
+	*x = StatementBaseline{}
+	mi := &file_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementBaseline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementBaseline) ProtoMessage() {}
+
+func (x *StatementBaseline) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementBaseline.ProtoReflect.Descriptor instead.
+func (*StatementBaseline) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *StatementBaseline) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StatementBaseline) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetSamples() int32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetMeanMs() float64 {
+	if x != nil {
+		return x.MeanMs
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetSdMs() float64 {
+	if x != nil {
+		return x.SdMs
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetSpreadMs() float64 {
+	if x != nil {
+		return x.SpreadMs
+	}
+	return 0
+}
+
+// StatementSample is one statement's calls in a sample's interval.
+type StatementSample struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	MeanMs        float64                `protobuf:"fixed64,3,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	SdMs          float64                `protobuf:"fixed64,4,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementSample) Reset() {
+	*x = StatementSample{}
+	mi := &file_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementSample) ProtoMessage() {}
+
+func (x *StatementSample) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementSample.ProtoReflect.Descriptor instead.
+func (*StatementSample) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StatementSample) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StatementSample) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *StatementSample) GetMeanMs() float64 {
+	if x != nil {
+		return x.MeanMs
+	}
+	return 0
+}
+
+func (x *StatementSample) GetSdMs() float64 {
+	if x != nil {
+		return x.SdMs
+	}
+	return 0
+}
+
+// SlowStatement is a statement a latency decision found slower.
+type SlowStatement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	BeforeMs      float64                `protobuf:"fixed64,3,opt,name=before_ms,json=beforeMs,proto3" json:"before_ms,omitempty"`
+	AfterMs       float64                `protobuf:"fixed64,4,opt,name=after_ms,json=afterMs,proto3" json:"after_ms,omitempty"`
+	LimitMs       float64                `protobuf:"fixed64,5,opt,name=limit_ms,json=limitMs,proto3" json:"limit_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SlowStatement) Reset() {
+	*x = SlowStatement{}
+	mi := &file_agent_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlowStatement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlowStatement) ProtoMessage() {}
+
+func (x *SlowStatement) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlowStatement.ProtoReflect.Descriptor instead.
+func (*SlowStatement) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SlowStatement) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SlowStatement) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *SlowStatement) GetBeforeMs() float64 {
+	if x != nil {
+		return x.BeforeMs
+	}
+	return 0
+}
+
+func (x *SlowStatement) GetAfterMs() float64 {
+	if x != nil {
+		return x.AfterMs
+	}
+	return 0
+}
+
+func (x *SlowStatement) GetLimitMs() float64 {
+	if x != nil {
+		return x.LimitMs
+	}
+	return 0
+}
+
 // Sample is one reading of an instance's counters (see domain.Sample).
 type Sample struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
@@ -1255,13 +1505,15 @@ type Sample struct {
 	Deadlocks             int64                  `protobuf:"varint,14,opt,name=deadlocks,proto3" json:"deadlocks,omitempty"`
 	CpuPercent            float64                `protobuf:"fixed64,15,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
 	DiskIops              float64                `protobuf:"fixed64,16,opt,name=disk_iops,json=diskIops,proto3" json:"disk_iops,omitempty"`
+	Statements            []*StatementSample     `protobuf:"bytes,17,rep,name=statements,proto3" json:"statements,omitempty"`
+	QueuedBehindAgent     int32                  `protobuf:"varint,18,opt,name=queued_behind_agent,json=queuedBehindAgent,proto3" json:"queued_behind_agent,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1525,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1538,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Sample) GetInstanceId() string {
@@ -1401,6 +1653,20 @@ func (x *Sample) GetDiskIops() float64 {
 	return 0
 }
 
+func (x *Sample) GetStatements() []*StatementSample {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *Sample) GetQueuedBehindAgent() int32 {
+	if x != nil {
+		return x.QueuedBehindAgent
+	}
+	return 0
+}
+
 // Samples is a batch of samples.
 type Samples struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1411,7 +1677,7 @@ type Samples struct {
 
 func (x *Samples) Reset() {
 	*x = Samples{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1689,7 @@ func (x *Samples) String() string {
 func (*Samples) ProtoMessage() {}
 
 func (x *Samples) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1702,7 @@ func (x *Samples) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Samples.ProtoReflect.Descriptor instead.
 func (*Samples) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Samples) GetSamples() []*Sample {
@@ -1458,13 +1724,14 @@ type GuardBreach struct {
 	Threshold      float64                `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	DetectedUnixMs int64                  `protobuf:"varint,7,opt,name=detected_unix_ms,json=detectedUnixMs,proto3" json:"detected_unix_ms,omitempty"`
 	OnsetUnixMs    int64                  `protobuf:"varint,8,opt,name=onset_unix_ms,json=onsetUnixMs,proto3" json:"onset_unix_ms,omitempty"` // first sample over the threshold
+	Statements     []*SlowStatement       `protobuf:"bytes,9,rep,name=statements,proto3" json:"statements,omitempty"`                         // latency: the statements that got slower
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GuardBreach) Reset() {
 	*x = GuardBreach{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1476,7 +1743,7 @@ func (x *GuardBreach) String() string {
 func (*GuardBreach) ProtoMessage() {}
 
 func (x *GuardBreach) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1489,7 +1756,7 @@ func (x *GuardBreach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuardBreach.ProtoReflect.Descriptor instead.
 func (*GuardBreach) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GuardBreach) GetExecutionId() string {
@@ -1548,6 +1815,13 @@ func (x *GuardBreach) GetOnsetUnixMs() int64 {
 	return 0
 }
 
+func (x *GuardBreach) GetStatements() []*SlowStatement {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
 // CancelStep asks the agent to stop a running step; the running statement
 // is cancelled in the database.
 type CancelStep struct {
@@ -1561,7 +1835,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1847,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1860,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelStep) GetExecutionId() string {
@@ -1625,7 +1899,7 @@ type StatementResult struct {
 
 func (x *StatementResult) Reset() {
 	*x = StatementResult{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1637,7 +1911,7 @@ func (x *StatementResult) String() string {
 func (*StatementResult) ProtoMessage() {}
 
 func (x *StatementResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1650,7 +1924,7 @@ func (x *StatementResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
 func (*StatementResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StatementResult) GetIndex() int32 {
@@ -1711,7 +1985,7 @@ type StepEvent struct {
 
 func (x *StepEvent) Reset() {
 	*x = StepEvent{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1997,7 @@ func (x *StepEvent) String() string {
 func (*StepEvent) ProtoMessage() {}
 
 func (x *StepEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +2010,7 @@ func (x *StepEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
 func (*StepEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StepEvent) GetExecutionId() string {
@@ -1800,7 +2074,7 @@ type DBError struct {
 
 func (x *DBError) Reset() {
 	*x = DBError{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +2086,7 @@ func (x *DBError) String() string {
 func (*DBError) ProtoMessage() {}
 
 func (x *DBError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +2099,7 @@ func (x *DBError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DBError.ProtoReflect.Descriptor instead.
 func (*DBError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DBError) GetMessage() string {
@@ -1871,7 +2145,7 @@ type StepResult struct {
 
 func (x *StepResult) Reset() {
 	*x = StepResult{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +2157,7 @@ func (x *StepResult) String() string {
 func (*StepResult) ProtoMessage() {}
 
 func (x *StepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +2170,7 @@ func (x *StepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
 func (*StepResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StepResult) GetExecutionId() string {
@@ -2001,7 +2275,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2287,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2300,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *HistoryRequest) GetRequestId() string {
@@ -2062,7 +2336,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2074,7 +2348,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2087,7 +2361,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -2172,7 +2446,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2458,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2471,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{21}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -2235,7 +2509,7 @@ type InspectRequest struct {
 
 func (x *InspectRequest) Reset() {
 	*x = InspectRequest{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2247,7 +2521,7 @@ func (x *InspectRequest) String() string {
 func (*InspectRequest) ProtoMessage() {}
 
 func (x *InspectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2260,7 +2534,7 @@ func (x *InspectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectRequest.ProtoReflect.Descriptor instead.
 func (*InspectRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *InspectRequest) GetRequestId() string {
@@ -2302,7 +2576,7 @@ type RelationName struct {
 
 func (x *RelationName) Reset() {
 	*x = RelationName{}
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2314,7 +2588,7 @@ func (x *RelationName) String() string {
 func (*RelationName) ProtoMessage() {}
 
 func (x *RelationName) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2601,7 @@ func (x *RelationName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationName.ProtoReflect.Descriptor instead.
 func (*RelationName) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{23}
+	return file_agent_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RelationName) GetSchema() string {
@@ -2357,7 +2631,7 @@ type InspectResponse struct {
 
 func (x *InspectResponse) Reset() {
 	*x = InspectResponse{}
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2643,7 @@ func (x *InspectResponse) String() string {
 func (*InspectResponse) ProtoMessage() {}
 
 func (x *InspectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2656,7 @@ func (x *InspectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectResponse.ProtoReflect.Descriptor instead.
 func (*InspectResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{24}
+	return file_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *InspectResponse) GetRequestId() string {
@@ -2433,7 +2707,7 @@ type RelationFacts struct {
 
 func (x *RelationFacts) Reset() {
 	*x = RelationFacts{}
-	mi := &file_agent_proto_msgTypes[25]
+	mi := &file_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2445,7 +2719,7 @@ func (x *RelationFacts) String() string {
 func (*RelationFacts) ProtoMessage() {}
 
 func (x *RelationFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[25]
+	mi := &file_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2458,7 +2732,7 @@ func (x *RelationFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationFacts.ProtoReflect.Descriptor instead.
 func (*RelationFacts) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{25}
+	return file_agent_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RelationFacts) GetSchema() string {
@@ -2552,7 +2826,7 @@ type IndexFacts struct {
 
 func (x *IndexFacts) Reset() {
 	*x = IndexFacts{}
-	mi := &file_agent_proto_msgTypes[26]
+	mi := &file_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2838,7 @@ func (x *IndexFacts) String() string {
 func (*IndexFacts) ProtoMessage() {}
 
 func (x *IndexFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[26]
+	mi := &file_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2851,7 @@ func (x *IndexFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexFacts.ProtoReflect.Descriptor instead.
 func (*IndexFacts) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{26}
+	return file_agent_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *IndexFacts) GetName() string {
@@ -2717,7 +2991,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x06p99_ms\x18\x05 \x01(\x01R\x05p99Ms\x12\x17\n" +
 	"\amean_ms\x18\x06 \x01(\x01R\x06meanMs\x12\x1f\n" +
 	"\vfirst_error\x18\a \x01(\tR\n" +
-	"firstError\"\xc7\x02\n" +
+	"firstError\"\xb8\x03\n" +
 	"\x05Guard\x12.\n" +
 	"\x13baseline_latency_ms\x18\x01 \x01(\x01R\x11baselineLatencyMs\x12%\n" +
 	"\x0elatency_factor\x18\x02 \x01(\x01R\rlatencyFactor\x12/\n" +
@@ -2729,7 +3003,30 @@ const file_agent_proto_rawDesc = "" +
 	"\n" +
 	"cpu_for_ms\x18\x06 \x01(\x03R\bcpuForMs\x12'\n" +
 	"\x0fconfirm_samples\x18\a \x01(\x05R\x0econfirmSamples\x12,\n" +
-	"\x12sample_interval_ms\x18\b \x01(\x03R\x10sampleIntervalMs\"\xb3\x04\n" +
+	"\x12sample_interval_ms\x18\b \x01(\x03R\x10sampleIntervalMs\x12C\n" +
+	"\n" +
+	"statements\x18\t \x03(\v2#.hotswap.agent.v1.StatementBaselineR\n" +
+	"statements\x12*\n" +
+	"\x11latency_not_armed\x18\n" +
+	" \x01(\tR\x0flatencyNotArmed\"\x9e\x01\n" +
+	"\x11StatementBaseline\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x18\n" +
+	"\asamples\x18\x03 \x01(\x05R\asamples\x12\x17\n" +
+	"\amean_ms\x18\x04 \x01(\x01R\x06meanMs\x12\x13\n" +
+	"\x05sd_ms\x18\x05 \x01(\x01R\x04sdMs\x12\x1b\n" +
+	"\tspread_ms\x18\x06 \x01(\x01R\bspreadMs\"e\n" +
+	"\x0fStatementSample\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x17\n" +
+	"\amean_ms\x18\x03 \x01(\x01R\x06meanMs\x12\x13\n" +
+	"\x05sd_ms\x18\x04 \x01(\x01R\x04sdMs\"\x88\x01\n" +
+	"\rSlowStatement\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1b\n" +
+	"\tbefore_ms\x18\x03 \x01(\x01R\bbeforeMs\x12\x19\n" +
+	"\bafter_ms\x18\x04 \x01(\x01R\aafterMs\x12\x19\n" +
+	"\blimit_ms\x18\x05 \x01(\x01R\alimitMs\"\xa6\x05\n" +
 	"\x06Sample\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12\x1c\n" +
@@ -2752,9 +3049,13 @@ const file_agent_proto_rawDesc = "" +
 	"\tdeadlocks\x18\x0e \x01(\x03R\tdeadlocks\x12\x1f\n" +
 	"\vcpu_percent\x18\x0f \x01(\x01R\n" +
 	"cpuPercent\x12\x1b\n" +
-	"\tdisk_iops\x18\x10 \x01(\x01R\bdiskIops\"=\n" +
+	"\tdisk_iops\x18\x10 \x01(\x01R\bdiskIops\x12A\n" +
+	"\n" +
+	"statements\x18\x11 \x03(\v2!.hotswap.agent.v1.StatementSampleR\n" +
+	"statements\x12.\n" +
+	"\x13queued_behind_agent\x18\x12 \x01(\x05R\x11queuedBehindAgent\"=\n" +
 	"\aSamples\x122\n" +
-	"\asamples\x18\x01 \x03(\v2\x18.hotswap.agent.v1.SampleR\asamples\"\x86\x02\n" +
+	"\asamples\x18\x01 \x03(\v2\x18.hotswap.agent.v1.SampleR\asamples\"\xc7\x02\n" +
 	"\vGuardBreach\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x1f\n" +
@@ -2764,7 +3065,10 @@ const file_agent_proto_rawDesc = "" +
 	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1c\n" +
 	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12(\n" +
 	"\x10detected_unix_ms\x18\a \x01(\x03R\x0edetectedUnixMs\x12\"\n" +
-	"\ronset_unix_ms\x18\b \x01(\x03R\vonsetUnixMs\"`\n" +
+	"\ronset_unix_ms\x18\b \x01(\x03R\vonsetUnixMs\x12?\n" +
+	"\n" +
+	"statements\x18\t \x03(\v2\x1f.hotswap.agent.v1.SlowStatementR\n" +
+	"statements\"`\n" +
 	"\n" +
 	"CancelStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -2891,74 +3195,80 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_agent_proto_goTypes = []any{
-	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
-	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
-	(*Hello)(nil),           // 2: hotswap.agent.v1.Hello
-	(*Heartbeat)(nil),       // 3: hotswap.agent.v1.Heartbeat
-	(*InstanceStatus)(nil),  // 4: hotswap.agent.v1.InstanceStatus
-	(*ReplicationLink)(nil), // 5: hotswap.agent.v1.ReplicationLink
-	(*Welcome)(nil),         // 6: hotswap.agent.v1.Welcome
-	(*Redirect)(nil),        // 7: hotswap.agent.v1.Redirect
-	(*ExecuteStep)(nil),     // 8: hotswap.agent.v1.ExecuteStep
-	(*ReplayResult)(nil),    // 9: hotswap.agent.v1.ReplayResult
-	(*Guard)(nil),           // 10: hotswap.agent.v1.Guard
-	(*Sample)(nil),          // 11: hotswap.agent.v1.Sample
-	(*Samples)(nil),         // 12: hotswap.agent.v1.Samples
-	(*GuardBreach)(nil),     // 13: hotswap.agent.v1.GuardBreach
-	(*CancelStep)(nil),      // 14: hotswap.agent.v1.CancelStep
-	(*StatementResult)(nil), // 15: hotswap.agent.v1.StatementResult
-	(*StepEvent)(nil),       // 16: hotswap.agent.v1.StepEvent
-	(*DBError)(nil),         // 17: hotswap.agent.v1.DBError
-	(*StepResult)(nil),      // 18: hotswap.agent.v1.StepResult
-	(*HistoryRequest)(nil),  // 19: hotswap.agent.v1.HistoryRequest
-	(*HistoryRow)(nil),      // 20: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil), // 21: hotswap.agent.v1.HistoryResponse
-	(*InspectRequest)(nil),  // 22: hotswap.agent.v1.InspectRequest
-	(*RelationName)(nil),    // 23: hotswap.agent.v1.RelationName
-	(*InspectResponse)(nil), // 24: hotswap.agent.v1.InspectResponse
-	(*RelationFacts)(nil),   // 25: hotswap.agent.v1.RelationFacts
-	(*IndexFacts)(nil),      // 26: hotswap.agent.v1.IndexFacts
-	nil,                     // 27: hotswap.agent.v1.RelationFacts.ColumnsEntry
+	(*AgentMessage)(nil),      // 0: hotswap.agent.v1.AgentMessage
+	(*ServerMessage)(nil),     // 1: hotswap.agent.v1.ServerMessage
+	(*Hello)(nil),             // 2: hotswap.agent.v1.Hello
+	(*Heartbeat)(nil),         // 3: hotswap.agent.v1.Heartbeat
+	(*InstanceStatus)(nil),    // 4: hotswap.agent.v1.InstanceStatus
+	(*ReplicationLink)(nil),   // 5: hotswap.agent.v1.ReplicationLink
+	(*Welcome)(nil),           // 6: hotswap.agent.v1.Welcome
+	(*Redirect)(nil),          // 7: hotswap.agent.v1.Redirect
+	(*ExecuteStep)(nil),       // 8: hotswap.agent.v1.ExecuteStep
+	(*ReplayResult)(nil),      // 9: hotswap.agent.v1.ReplayResult
+	(*Guard)(nil),             // 10: hotswap.agent.v1.Guard
+	(*StatementBaseline)(nil), // 11: hotswap.agent.v1.StatementBaseline
+	(*StatementSample)(nil),   // 12: hotswap.agent.v1.StatementSample
+	(*SlowStatement)(nil),     // 13: hotswap.agent.v1.SlowStatement
+	(*Sample)(nil),            // 14: hotswap.agent.v1.Sample
+	(*Samples)(nil),           // 15: hotswap.agent.v1.Samples
+	(*GuardBreach)(nil),       // 16: hotswap.agent.v1.GuardBreach
+	(*CancelStep)(nil),        // 17: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil),   // 18: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),         // 19: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),           // 20: hotswap.agent.v1.DBError
+	(*StepResult)(nil),        // 21: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),    // 22: hotswap.agent.v1.HistoryRequest
+	(*HistoryRow)(nil),        // 23: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil),   // 24: hotswap.agent.v1.HistoryResponse
+	(*InspectRequest)(nil),    // 25: hotswap.agent.v1.InspectRequest
+	(*RelationName)(nil),      // 26: hotswap.agent.v1.RelationName
+	(*InspectResponse)(nil),   // 27: hotswap.agent.v1.InspectResponse
+	(*RelationFacts)(nil),     // 28: hotswap.agent.v1.RelationFacts
+	(*IndexFacts)(nil),        // 29: hotswap.agent.v1.IndexFacts
+	nil,                       // 30: hotswap.agent.v1.RelationFacts.ColumnsEntry
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
 	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	16, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
-	18, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	21, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
-	12, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
-	13, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
-	24, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
+	19, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	21, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	24, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	15, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
+	16, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
+	27, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
 	6,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
 	7,  // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
 	8,  // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	14, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	19, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
-	22, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
+	17, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	22, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	25, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
 	4,  // 14: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
 	4,  // 15: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
 	5,  // 16: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
 	10, // 17: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	11, // 18: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	15, // 19: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	15, // 20: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	17, // 21: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	13, // 22: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	9,  // 23: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	20, // 24: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	23, // 25: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
-	25, // 26: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
-	27, // 27: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
-	26, // 28: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
-	0,  // 29: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 30: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	30, // [30:31] is the sub-list for method output_type
-	29, // [29:30] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	11, // 18: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
+	12, // 19: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
+	14, // 20: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	13, // 21: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
+	18, // 22: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	18, // 23: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	20, // 24: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	16, // 25: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	9,  // 26: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	23, // 27: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	26, // 28: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	28, // 29: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	30, // 30: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	29, // 31: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 32: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 33: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	33, // [33:34] is the sub-list for method output_type
+	32, // [32:33] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -2990,7 +3300,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
