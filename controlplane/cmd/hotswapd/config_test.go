@@ -118,13 +118,12 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	r := &reloader{args: args, logger: logger, server: srv, current: start}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := make(chan struct{})
-	go func() { close(ready); r.watch(ctx) }()
-	<-ready
+	go r.watch(ctx, listen())
 
 	writeConfig(t, path, "log-level: debug\nthreshold-latency-factor: 4\nhttp-addr: 10.9.9.9:5000\n")
 	hup := func() {
-		// signal.Notify may not be installed yet: resend until it is seen.
+		// The handler is installed (listen returned); a signal may still be
+		// coalesced with one in flight: resend until one is seen.
 		deadline := time.After(10 * time.Second)
 		for {
 			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {

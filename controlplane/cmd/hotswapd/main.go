@@ -121,7 +121,7 @@ func run(c *cli.Context) error {
 		return err
 	}
 	r := &reloader{args: os.Args, logger: logger, server: srv, current: resolved{settings: set, values: flagValues(c)}}
-	go r.watch(ctx)
+	go r.watch(ctx, listen())
 	<-ctx.Done()
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -62,10 +62,18 @@ type reloader struct {
 	current resolved
 }
 
-// watch reloads on every SIGHUP until ctx ends.
-func (r *reloader) watch(ctx context.Context) {
+// listen starts catching SIGHUP and returns where it arrives. It returns
+// only once the handler is installed: from then on a SIGHUP no longer
+// ends the process (its default action), it waits on the channel.
+func listen() chan os.Signal {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	return hup
+}
+
+// watch reloads on every SIGHUP arriving on hup until ctx ends, then stops
+// catching it.
+func (r *reloader) watch(ctx context.Context, hup chan os.Signal) {
 	defer signal.Stop(hup)
 	for {
 		select {
