@@ -42,6 +42,10 @@ const (
 	EndExecutionType       MessageType = 25
 	CreateFleetWaveType    MessageType = 26
 	PhaseDoneType          MessageType = 27
+	// Users and the login token signing key, since type 28.
+	CreateUserType    MessageType = 28
+	DeleteUserType    MessageType = 29
+	SetSigningKeyType MessageType = 30
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -168,6 +172,10 @@ var commands = map[MessageType]applyFunc{
 	EndExecutionType:       decodeAnd((*State).applyEndExecution),
 	CreateFleetWaveType:    decodeAnd((*State).applyCreateFleetWave),
 	PhaseDoneType:          decodeAnd((*State).applyPhaseDone),
+
+	CreateUserType:    decodeAnd((*State).applyCreateUser),
+	DeleteUserType:    decodeAnd((*State).applyDeleteUser),
+	SetSigningKeyType: decodeAnd((*State).applySetSigningKey),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

@@ -79,6 +79,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.state.servers, f.state.tokens, f.state.agents = st.servers, st.tokens, st.agents
 	f.state.databases, f.state.migrations, f.state.executions = st.databases, st.migrations, st.executions
 	f.state.snapshots = st.snapshots
+	f.state.users, f.state.signingKey = st.users, st.signingKey
 	return nil
 }
 
@@ -91,6 +92,8 @@ func (s *State) copyLocked() *State {
 	copyMap(c.migrations, s.migrations)
 	copyMap(c.executions, s.executions)
 	copyMap(c.snapshots, s.snapshots)
+	copyMap(c.users, s.users)
+	c.signingKey = s.signingKey
 	return c
 }
 

@@ -31,6 +31,8 @@ const (
 	migrationRecord recordType = 5
 	executionRecord recordType = 6
 	snapshotsRecord recordType = 7
+	userRecordType  recordType = 8
+	signingKeyType  recordType = 9
 )
 
 type snapshot struct{ state *State }
@@ -61,6 +63,8 @@ func (s *snapshot) write(w io.Writer) error {
 		persistAll(migrationRecord, s.state.migrations),
 		persistAll(executionRecord, s.state.executions),
 		persistSnapshots(s.state.snapshots),
+		persistAll(userRecordType, s.state.users),
+		persistSigningKey(s.state.signingKey),
 	}
 	for _, persist := range steps {
 		if err := persist(w); err != nil {
@@ -113,6 +117,9 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		func(v domain.Migration) string { return v.MigrationID }),
 	executionRecord: restoreInto(func(s *State) map[string]domain.Execution { return s.executions },
 		func(v domain.Execution) string { return v.ExecutionID }),
+	userRecordType: restoreInto(func(s *State) map[string]userRecord { return s.users },
+		func(v userRecord) string { return v.User.Username }),
+	signingKeyType: func(s *State, body []byte) error { return json.Unmarshal(body, &s.signingKey) },
 	snapshotsRecord: func(s *State, body []byte) error {
 		var v executionSnapshots
 		if err := json.Unmarshal(body, &v); err != nil {
@@ -129,6 +136,18 @@ func persistSnapshots(all map[string][]domain.Snapshot) func(io.Writer) error {
 			if err := writeRecord(w, snapshotsRecord, executionSnapshots{ExecutionID: id, Snapshots: snaps}); err != nil {
 				return fmt.Errorf("record type %d: %w", snapshotsRecord, err)
 			}
+		}
+		return nil
+	}
+}
+
+func persistSigningKey(k signingKey) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if len(k.Key) == 0 {
+			return nil
+		}
+		if err := writeRecord(w, signingKeyType, k); err != nil {
+			return fmt.Errorf("record type %d: %w", signingKeyType, err)
 		}
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,6 +177,7 @@ type harness struct {
 	srv      *httptest.Server
 	token    string
 	client   *api.Client
+	skew     atomic.Int64 // added to the clock, to make time pass
 }
 
 const adminToken = "hst_test-admin-token"
@@ -186,8 +188,11 @@ func newHarness(t *testing.T) *harness {
 		history: history{}, catalog: &catalog{}, token: adminToken}
 	h.raft.must(t, fsm.CreateAPITokenRequest{Token: domain.APIToken{TokenID: "tok-1", Name: "admin", Role: "Admin"},
 		Hash: httpapi.HashToken(adminToken)})
+	h.raft.must(t, fsm.SetSigningKeyRequest{Key: []byte("test-signing-key-of-32-bytes....")})
+	tick := ticking()
+	clock := func() time.Time { return tick().Add(time.Duration(h.skew.Load())) }
 	a := httpapi.New(httpapi.Config{Raft: h.raft, Presence: h.presence, Logger: hclog.NewNullLogger(),
-		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: ticking(), Catalog: h.catalog})
+		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: clock, Catalog: h.catalog})
 	h.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(h.srv.Close)
 	h.client = api.New(h.srv.URL, adminToken)

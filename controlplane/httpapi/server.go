@@ -63,6 +63,8 @@ type Config struct {
 	// Catalog reads an instance's catalog through its agent, for the live
 	// validation of a migration; nil validates statically.
 	Catalog CatalogReader
+	// TokenTTL is how long a login token lasts (DefaultTokenTTL when zero).
+	TokenTTL time.Duration
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -89,6 +91,8 @@ type API struct {
 	defaults     atomic.Pointer[ExecutionDefaults]
 	samples      LatestSamples
 	observeValid func(time.Duration)
+	tokenTTL     time.Duration
+	limiter      *loginLimiter
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -98,7 +102,11 @@ const indexHeader = "X-Hotswap-Index"
 // New builds the API.
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog}
+		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
+		tokenTTL: cfg.TokenTTL, limiter: newLoginLimiter()}
+	if a.tokenTTL <= 0 {
+		a.tokenTTL = DefaultTokenTTL
+	}
 	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
 		Thresholds: cfg.Thresholds})
 	if a.observeValid == nil {
@@ -118,6 +126,11 @@ func (a *API) Handler() http.Handler {
 	if a.metrics != nil {
 		mux.Handle("GET /metrics", a.metrics)
 	}
+	a.route(mux, "POST /api/v1/authentication/login", local, a.login)
+	a.route(mux, "POST /api/v1/users", leader, a.createUser)
+	a.route(mux, "GET /api/v1/users", local, a.listUsers)
+	a.route(mux, "DELETE /api/v1/users/{username}", leader, a.deleteUser)
+
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
@@ -174,14 +187,15 @@ type principal struct {
 }
 
 // route registers an endpoint behind the common skeleton:
-// authenticate -> forward to the leader when needed -> handle -> map errors.
+// authenticate -> authorize -> forward to the leader when needed -> handle
+// -> map errors.
 func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) {
 	mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
 		if !a.raft.Ready() {
 			a.fail(rw, r, unavailable("this server is replaying its log after a restart; retry shortly"))
 			return
 		}
-		p, err := a.authenticate(r)
+		p, err := a.admit(r, pattern)
 		if err != nil {
 			a.fail(rw, r, err)
 			return
@@ -199,12 +213,31 @@ func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) 
 var errUnauthorized = &apiError{http.StatusUnauthorized, api.CodeUnauthorized,
 	"missing or invalid bearer token: send 'Authorization: Bearer <token>'", nil}
 
+// admit authenticates the caller, unless the route is public, and checks
+// the rule table.
+func (a *API) admit(r *http.Request, pattern string) (principal, error) {
+	if rules[pattern].public {
+		return principal{}, nil
+	}
+	p, err := a.authenticate(r)
+	if err != nil {
+		return principal{}, err
+	}
+	return p, authorize(pattern, p)
+}
+
+// authenticate finds who sent the bearer token: a login token (JWT) or an
+// API token. An agent's token is not among either and is refused.
 func (a *API) authenticate(r *http.Request) (principal, error) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(raw) == "" {
+	raw = strings.TrimSpace(raw)
+	if !ok || raw == "" {
 		return principal{}, errUnauthorized
 	}
-	tok, ok := a.raft.State().APITokenByHash(HashToken(strings.TrimSpace(raw)))
+	if looksLikeJWT(raw) {
+		return a.verifyLoginToken(raw)
+	}
+	tok, ok := a.raft.State().APITokenByHash(HashToken(raw))
 	if !ok {
 		return principal{}, errUnauthorized
 	}

@@ -1,0 +1,54 @@
+package fsm
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+func TestUsersAndSigningKey(t *testing.T) {
+	f := New(nil)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	alice := domain.User{Username: "alice", Role: domain.RoleDBA, CreatedAt: now}
+	if err := apply(t, f, 1, CreateUserRequest{User: alice, PasswordHash: "bcrypt-hash"}); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	if err := apply(t, f, 2, CreateUserRequest{User: alice}); !errors.Is(err, ErrConflict) {
+		t.Errorf("second create error = %v, want conflict", err)
+	}
+	if err := apply(t, f, 3, SetSigningKeyRequest{Key: []byte("first")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(t, f, 4, SetSigningKeyRequest{Key: []byte("second")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(f.State().SigningKey()); got != "first" {
+		t.Errorf("signing key = %q, want the first one kept", got)
+	}
+
+	g := New(nil)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(snapshotBytes(t, f)))); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	u, hash, ok := g.State().User("alice")
+	if !ok || u != alice || hash != "bcrypt-hash" {
+		t.Errorf("user after restore = %+v %q %v, want %+v", u, hash, ok, alice)
+	}
+	if got := string(g.State().SigningKey()); got != "first" {
+		t.Errorf("signing key after restore = %q", got)
+	}
+
+	if err := apply(t, f, 5, DeleteUserRequest{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := f.State().User("alice"); ok {
+		t.Error("deleted user still found")
+	}
+	if err := apply(t, f, 6, DeleteUserRequest{Username: "alice"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("delete missing user error = %v, want not found", err)
+	}
+}
