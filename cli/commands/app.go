@@ -65,6 +65,7 @@ Examples:
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
+			loginCommand(), userCommand(),
 		},
 	}
 	app.OnUsageError = onUsageError
