@@ -46,6 +46,8 @@ const (
 	CreateUserType    MessageType = 28
 	DeleteUserType    MessageType = 29
 	SetSigningKeyType MessageType = 30
+	// Approval decisions on migrations, since type 31.
+	DecideMigrationType MessageType = 31
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -176,6 +178,8 @@ var commands = map[MessageType]applyFunc{
 	CreateUserType:    decodeAnd((*State).applyCreateUser),
 	DeleteUserType:    decodeAnd((*State).applyDeleteUser),
 	SetSigningKeyType: decodeAnd((*State).applySetSigningKey),
+
+	DecideMigrationType: decodeAnd((*State).applyDecideMigration),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not
@@ -327,6 +331,7 @@ func (s *State) applyUpdateMigration(r UpdateMigrationRequest) error {
 	if err := s.checkMigration(r.Migration); err != nil {
 		return err
 	}
+	s.withdrawApprovals(old, r.Migration)
 	s.migrations[r.Migration.MigrationID] = r.Migration
 	return nil
 }
@@ -396,5 +401,6 @@ func (s *State) applyDeleteMigration(r DeleteMigrationRequest) error {
 		}
 	}
 	delete(s.migrations, r.MigrationID)
+	delete(s.approvals, r.MigrationID)
 	return nil
 }

@@ -79,7 +79,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.state.servers, f.state.tokens, f.state.agents = st.servers, st.tokens, st.agents
 	f.state.databases, f.state.migrations, f.state.executions = st.databases, st.migrations, st.executions
 	f.state.snapshots = st.snapshots
-	f.state.users, f.state.signingKey = st.users, st.signingKey
+	f.state.users, f.state.signingKey, f.state.approvals = st.users, st.signingKey, st.approvals
 	return nil
 }
 
@@ -94,6 +94,7 @@ func (s *State) copyLocked() *State {
 	copyMap(c.snapshots, s.snapshots)
 	copyMap(c.users, s.users)
 	c.signingKey = s.signingKey
+	copyMap(c.approvals, s.approvals)
 	return c
 }
 

@@ -33,6 +33,7 @@ const (
 	snapshotsRecord recordType = 7
 	userRecordType  recordType = 8
 	signingKeyType  recordType = 9
+	approvalsRecord recordType = 10
 )
 
 type snapshot struct{ state *State }
@@ -65,6 +66,7 @@ func (s *snapshot) write(w io.Writer) error {
 		persistSnapshots(s.state.snapshots),
 		persistAll(userRecordType, s.state.users),
 		persistSigningKey(s.state.signingKey),
+		persistAll(approvalsRecord, s.state.approvals),
 	}
 	for _, persist := range steps {
 		if err := persist(w); err != nil {
@@ -119,6 +121,8 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		func(v domain.Execution) string { return v.ExecutionID }),
 	userRecordType: restoreInto(func(s *State) map[string]userRecord { return s.users },
 		func(v userRecord) string { return v.User.Username }),
+	approvalsRecord: restoreInto(func(s *State) map[string]migrationApprovals { return s.approvals },
+		func(v migrationApprovals) string { return v.MigrationID }),
 	signingKeyType: func(s *State, body []byte) error { return json.Unmarshal(body, &s.signingKey) },
 	snapshotsRecord: func(s *State, body []byte) error {
 		var v executionSnapshots

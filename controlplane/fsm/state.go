@@ -65,6 +65,7 @@ type State struct {
 	snapshots  map[string][]domain.Snapshot // by execution id
 	users      map[string]userRecord        // by username
 	signingKey signingKey
+	approvals  map[string]migrationApprovals // by migration id
 	// index is the Raft index of the entry being applied: commands use it
 	// as a version and as the fencing token of a lock.
 	index uint64
@@ -80,6 +81,7 @@ func newState() *State {
 		executions: map[string]domain.Execution{},
 		snapshots:  map[string][]domain.Snapshot{},
 		users:      map[string]userRecord{},
+		approvals:  map[string]migrationApprovals{},
 	}
 }
 

@@ -52,3 +52,32 @@ func TestUsersAndSigningKey(t *testing.T) {
 		t.Errorf("delete missing user error = %v, want not found", err)
 	}
 }
+
+func TestApprovalsSurviveSnapshotAndWithdraw(t *testing.T) {
+	f := New(nil)
+	seed(t, f)
+	at := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	if err := apply(t, f, 50, DecideMigrationRequest{Approval: domain.Approval{ApprovalID: "a1", MigrationID: "mig-1",
+		Approver: "dba", Decision: domain.Approved, At: at}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(t, f, 51, DecideMigrationRequest{Approval: domain.Approval{ApprovalID: "a2", MigrationID: "nosuch",
+		Approver: "dba", Decision: domain.Approved, At: at}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deciding on a missing migration: error = %v, want not found", err)
+	}
+	g := New(nil)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(snapshotBytes(t, f)))); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.State().Approvals("mig-1"); len(got) != 1 || got[0].ApprovalID != "a1" || !got[0].At.Equal(at) {
+		t.Errorf("approvals after restore = %+v", got)
+	}
+	m, _ := f.State().Migration("mig-1")
+	m.MigrationScript = "SELECT 2;"
+	if err := apply(t, f, 52, UpdateMigrationRequest{Migration: m}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.State().Approvals("mig-1"); len(got) != 0 {
+		t.Errorf("approvals after the script changed = %+v, want none", got)
+	}
+}

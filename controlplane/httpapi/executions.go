@@ -43,6 +43,9 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err := mayExecuteOn(p, db); err != nil {
 		return err
 	}
+	if err := a.checkApproved(m); err != nil {
+		return err
+	}
 	if err := a.checkExecute(m, db, &req); err != nil {
 		return err
 	}
