@@ -17,7 +17,7 @@ func migrationCommand() *cli.Command {
 		Name:    "migration",
 		Aliases: []string{"mig"},
 		Usage:   "create and manage schema migrations",
-		Subcommands: []*cli.Command{
+		Subcommands: append(approvalCommands(), []*cli.Command{
 			{
 				Name:  "create",
 				Usage: "create a migration (status Draft); the server parses both scripts",
@@ -139,7 +139,7 @@ Examples:
   hotswap migration delete mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c`,
 				Action: migrationDelete,
 			},
-		},
+		}...),
 	}
 }
 

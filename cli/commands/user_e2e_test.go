@@ -2,6 +2,7 @@ package commands
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hotswap-db/hotswap/internal/api"
@@ -52,4 +53,42 @@ func TestUsersLoginAndRoles(t *testing.T) {
 	if r := asVera("database", "list"); r.code != ExitError {
 		t.Errorf("database list with a deleted user's token: exit %d, want %d", r.code, ExitError)
 	}
+}
+
+// TestApprovalCommands: a High-risk migration on Staging needs one approval;
+// execute is refused until a DBA approves it.
+func TestApprovalCommands(t *testing.T) {
+	registerDatabase(t, "appr-host", "appr_db") // Staging
+	m := createMigration(t, "appr_db", "risky_c", "CREATE TABLE risky (id int);", "--risk", "High")
+	if !m.RequiresApproval {
+		t.Fatalf("High on Staging: requiresApproval = false, want true")
+	}
+	r := hs(t, "migration", "execute", m.MigrationID)
+	if r.code != ExitError {
+		t.Fatalf("execute before approval: exit %d, want %d", r.code, ExitError)
+	}
+	wantContains(t, "stderr", r.stderr, "needs approval", "0 of 1 approvals")
+
+	r = runCLI(t, "dba-password\n", "--address", hotswapd.addr, "--token", hotswapd.token,
+		"user", "create", "dora", "--role", "DBA", "--password-stdin")
+	if r.code != ExitOK {
+		t.Fatalf("user create: %s", r.stderr)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if r := runCLI(t, "dba-password\n", "--address", hotswapd.addr, "login", "dora", "--password-stdin", "--save", tokenFile); r.code != ExitOK {
+		t.Fatalf("login: %s", r.stderr)
+	}
+	asDora := func(args ...string) result {
+		return runCLI(t, "", append([]string{"--address", hotswapd.addr, "--token-file", tokenFile}, args...)...)
+	}
+	if r := hs(t, "migration", "approve", m.MigrationID); r.code != ExitError || !strings.Contains(r.stderr, "cannot approve") {
+		t.Errorf("the author approving: exit %d %q, want refused", r.code, r.stderr)
+	}
+	r = asDora("migration", "approve", m.MigrationID, "--notes", "small table")
+	if r.code != ExitOK {
+		t.Fatalf("approve as DBA: exit %d: %s", r.code, r.stderr)
+	}
+	wantContains(t, "approve", r.stdout, "Approved by dora", "1 of 1")
+	wantContains(t, "approvals", mustHS(t, "migration", "approvals", m.MigrationID), "dora", "small table", "may run")
+	mustHS(t, "migration", "execute", m.MigrationID)
 }

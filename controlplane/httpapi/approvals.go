@@ -99,3 +99,12 @@ func (a *API) checkApproved(m domain.Migration) error {
 		fmt.Sprintf("migration %q (risk %s) needs approval before it runs: %s", m.Name, m.RiskLevel, st.Missing),
 		[]domain.FieldError{{Field: "approvals", Message: st.Missing}}}
 }
+
+// markApproval sets RequiresApproval from the policy for the migration's
+// risk and its target's environment, so what the API shows is what
+// execute enforces.
+func (a *API) markApproval(m *domain.Migration) {
+	if db, err := a.raft.State().Database(m.TargetDatabaseID); err == nil {
+		m.RequiresApproval = domain.ApprovalPolicy(db.Environment, m.RiskLevel) > 0
+	}
+}
