@@ -38,7 +38,11 @@ Examples:
 			Name:      "approvals",
 			Usage:     "show what a migration needs before it runs and the decisions on it",
 			ArgsUsage: "ID",
-			UsageText: "hotswap migration approvals ID",
+			UsageText: `hotswap migration approvals ID
+
+Examples:
+  hotswap migration approvals mig-7f8a9b1c
+  hotswap migration approvals mig-7f8a9b1c -o json | jq .missing`,
 			Action:    migrationApprovals,
 		},
 	}

@@ -107,14 +107,21 @@ Examples:
 			{
 				Name:      "list",
 				Usage:     "list the users",
-				UsageText: "hotswap user list",
+				UsageText: `hotswap user list
+
+Examples:
+  hotswap user list
+  hotswap -o json user list`,
 				Action:    userList,
 			},
 			{
 				Name:      "delete",
 				Usage:     "remove a user; their login tokens stop working at once",
 				ArgsUsage: "USERNAME",
-				UsageText: "hotswap user delete USERNAME",
+				UsageText: `hotswap user delete USERNAME
+
+Examples:
+  hotswap user delete dana@example.com`,
 				Action:    userDelete,
 			},
 		},

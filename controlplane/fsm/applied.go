@@ -17,7 +17,7 @@ var commandNames = map[MessageType]string{
 	CancelPendingStepsType: "cancel_pending_steps", DecisionType: "decision", StartRollbackType: "start_rollback",
 	EndExecutionType: "end_execution", CreateFleetWaveType: "create_fleet_wave", PhaseDoneType: "phase_done",
 	CreateUserType: "create_user", DeleteUserType: "delete_user", SetSigningKeyType: "set_signing_key",
-	DecideMigrationType: "decide_migration",
+	DecideMigrationType: "decide_migration", AuditedType: "audited",
 }
 
 // String names the message type.

@@ -48,6 +48,8 @@ const (
 	SetSigningKeyType MessageType = 30
 	// Approval decisions on migrations, since type 31.
 	DecideMigrationType MessageType = 31
+	// A command with who asked for it, for the audit log, since type 32.
+	AuditedType MessageType = 32
 )
 
 // Command is anything that can be committed: it knows its type.

@@ -34,6 +34,7 @@ const (
 	userRecordType  recordType = 8
 	signingKeyType  recordType = 9
 	approvalsRecord recordType = 10
+	auditRecord     recordType = 11
 )
 
 type snapshot struct{ state *State }
@@ -67,6 +68,7 @@ func (s *snapshot) write(w io.Writer) error {
 		persistAll(userRecordType, s.state.users),
 		persistSigningKey(s.state.signingKey),
 		persistAll(approvalsRecord, s.state.approvals),
+		persistAudit(s.state.auditLog),
 	}
 	for _, persist := range steps {
 		if err := persist(w); err != nil {
@@ -123,6 +125,14 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		func(v userRecord) string { return v.User.Username }),
 	approvalsRecord: restoreInto(func(s *State) map[string]migrationApprovals { return s.approvals },
 		func(v migrationApprovals) string { return v.MigrationID }),
+	auditRecord: func(s *State, body []byte) error {
+		var e domain.AuditEntry
+		if err := json.Unmarshal(body, &e); err != nil {
+			return err
+		}
+		s.auditLog = append(s.auditLog, e)
+		return nil
+	},
 	signingKeyType: func(s *State, body []byte) error { return json.Unmarshal(body, &s.signingKey) },
 	snapshotsRecord: func(s *State, body []byte) error {
 		var v executionSnapshots
@@ -152,6 +162,18 @@ func persistSigningKey(k signingKey) func(io.Writer) error {
 		}
 		if err := writeRecord(w, signingKeyType, k); err != nil {
 			return fmt.Errorf("record type %d: %w", signingKeyType, err)
+		}
+		return nil
+	}
+}
+
+// persistAudit writes the audit log in order, so the chain restores as it was.
+func persistAudit(entries []domain.AuditEntry) func(io.Writer) error {
+	return func(w io.Writer) error {
+		for _, e := range entries {
+			if err := writeRecord(w, auditRecord, e); err != nil {
+				return fmt.Errorf("record type %d: %w", auditRecord, err)
+			}
 		}
 		return nil
 	}

@@ -66,6 +66,7 @@ type State struct {
 	users      map[string]userRecord        // by username
 	signingKey signingKey
 	approvals  map[string]migrationApprovals // by migration id
+	auditLog   []domain.AuditEntry           // append-only, hash-chained
 	// index is the Raft index of the entry being applied: commands use it
 	// as a version and as the fencing token of a lock.
 	index uint64

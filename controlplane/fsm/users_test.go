@@ -81,3 +81,35 @@ func TestApprovalsSurviveSnapshotAndWithdraw(t *testing.T) {
 		t.Errorf("approvals after the script changed = %+v, want none", got)
 	}
 }
+
+func TestAuditChainSurvivesSnapshot(t *testing.T) {
+	f := New(nil)
+	seed(t, f)
+	at := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	wrapped, err := Audited(DeleteMigrationRequest{MigrationID: "mig-2"}, "alice", "Admin", "10.0.0.9", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(t, f, 60, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	log := f.State().AuditLog(AuditFilter{})
+	last := log[len(log)-1]
+	if last.Actor != "alice" || last.Action != "delete_migration" || last.Target != "mig-2" || !last.At.Equal(at) || last.Index != 60 {
+		t.Errorf("last entry = %+v", last)
+	}
+	if _, err := f.State().Migration("mig-2"); err == nil {
+		t.Error("the wrapped command was not applied")
+	}
+	g := New(nil)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(snapshotBytes(t, f)))); err != nil {
+		t.Fatal(err)
+	}
+	restored := g.State().AuditLog(AuditFilter{})
+	if len(restored) != len(log) {
+		t.Fatalf("audit entries after restore = %d, want %d", len(restored), len(log))
+	}
+	if at, ok := domain.VerifyAuditChain(restored, ""); !ok {
+		t.Errorf("the restored chain breaks at %d", at)
+	}
+}

@@ -41,6 +41,10 @@ var rules = map[string]rule{
 	"GET /api/v1/users":               admins,
 	"DELETE /api/v1/users/{username}": admins,
 
+	"GET /api/v1/audit":        operator,
+	"GET /api/v1/audit/export": operator,
+	"GET /api/v1/audit/verify": operator,
+
 	"GET /api/v1/cluster":                 readers,
 	"POST /api/v1/cluster/join":           admins,
 	"DELETE /api/v1/cluster/servers/{id}": admins,

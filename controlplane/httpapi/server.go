@@ -131,6 +131,10 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/users", local, a.listUsers)
 	a.route(mux, "DELETE /api/v1/users/{username}", leader, a.deleteUser)
 
+	a.route(mux, "GET /api/v1/audit", local, a.listAudit)
+	a.route(mux, "GET /api/v1/audit/export", local, a.exportAudit)
+	a.route(mux, "GET /api/v1/audit/verify", local, a.verifyAudit)
+
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
@@ -203,6 +207,7 @@ func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) 
 			a.fail(rw, r, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if w == leader && !a.raft.IsLeader() {
 			a.forward.serve(rw, r, a.fail)
 			return
@@ -286,8 +291,18 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}})
 }
 
-// commit applies a command and tells a forwarding server which index to wait for.
+type principalKey struct{}
+
+// commit applies a command, wrapped with who asked for it for the audit
+// log, and tells a forwarding server which index to wait for.
 func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) error {
+	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
+		wrapped, err := fsm.Audited(c, p.Name, p.Role, remoteHost(r), a.now().UTC().Truncate(time.Millisecond))
+		if err != nil {
+			return err
+		}
+		c = wrapped
+	}
 	idx, err := a.raft.Apply(r.Context(), c)
 	if idx > 0 {
 		w.Header().Set(indexHeader, itoa(idx))

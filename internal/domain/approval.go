@@ -35,7 +35,7 @@ type Approval struct {
 //
 //	              Low  Medium  High
 //	Production     0     1      2
-//	Staging        0     0      1
+//	Staging        0     1      1
 //	QA, Development 0    0      0
 //
 // Approvers are Admins and DBAs, never the migration's author; approvals
@@ -52,7 +52,7 @@ func ApprovalPolicy(env Environment, risk RiskLevel) int {
 			return 1
 		}
 	case Staging:
-		if high {
+		if high || medium {
 			return 1
 		}
 	}
