@@ -65,7 +65,7 @@ Examples:
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
-			loginCommand(), userCommand(),
+			loginCommand(), userCommand(), auditCommand(),
 		},
 	}
 	app.OnUsageError = onUsageError

@@ -43,7 +43,7 @@ Examples:
 Examples:
   hotswap migration approvals mig-7f8a9b1c
   hotswap migration approvals mig-7f8a9b1c -o json | jq .missing`,
-			Action:    migrationApprovals,
+			Action: migrationApprovals,
 		},
 	}
 }

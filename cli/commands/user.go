@@ -105,14 +105,14 @@ Examples:
 				Action: userCreate,
 			},
 			{
-				Name:      "list",
-				Usage:     "list the users",
+				Name:  "list",
+				Usage: "list the users",
 				UsageText: `hotswap user list
 
 Examples:
   hotswap user list
   hotswap -o json user list`,
-				Action:    userList,
+				Action: userList,
 			},
 			{
 				Name:      "delete",
@@ -122,7 +122,7 @@ Examples:
 
 Examples:
   hotswap user delete dana@example.com`,
-				Action:    userDelete,
+				Action: userDelete,
 			},
 		},
 	}

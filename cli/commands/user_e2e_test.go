@@ -92,3 +92,13 @@ func TestApprovalCommands(t *testing.T) {
 	wantContains(t, "approvals", mustHS(t, "migration", "approvals", m.MigrationID), "dora", "small table", "may run")
 	mustHS(t, "migration", "execute", m.MigrationID)
 }
+
+// TestAuditCommands reads the audit log of what the other tests did.
+func TestAuditCommands(t *testing.T) {
+	mustHS(t, "agent", "token", "create", "audit-host")
+	out := mustHS(t, "audit", "list", "--target", "audit-host")
+	wantContains(t, "audit list", out, "create_agent", "bootstrap-admin", "ok")
+	csv := mustHS(t, "audit", "export", "--format", "csv", "--action", "create_agent")
+	wantContains(t, "audit export", csv, "seq,index,at,actor", "audit-host")
+	wantContains(t, "audit verify", mustHS(t, "audit", "verify"), "Audit log intact")
+}
