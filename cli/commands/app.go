@@ -67,6 +67,7 @@ Examples:
 		Commands: []*cli.Command{
 			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
 			versionCommand(), completionCommand(),
+			loginCommand(), userCommand(), auditCommand(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -17,7 +17,7 @@ func migrationCommand() *cli.Command {
 		Name:    "migration",
 		Aliases: []string{"mig"},
 		Usage:   "create and manage schema migrations",
-		Subcommands: []*cli.Command{
+		Subcommands: append(approvalCommands(), []*cli.Command{
 			{
 				Name:  "create",
 				Usage: "create a migration (status Draft); the server parses both scripts",
@@ -140,7 +140,7 @@ Examples:
 				Action: migrationDelete,
 			},
 			migrationImportCommand(),
-		},
+		}...),
 	}
 }
 

@@ -21,6 +21,12 @@ var outputExempt = map[string]string{
 	"execution resume":   "needs a paused execution (an agent); prints through printer.show",
 	"execution rollback": "needs a running execution (an agent); prints through printer.show",
 	"execution watch":    "runs against a fake server: TestWatchYAML",
+	"audit export":       "prints the log as JSON lines or CSV (--format), not a document",
+	"login":              "needs a user's password; run by TestUsersLoginAndRoles",
+	"user create":        "run by TestUsersLoginAndRoles, on users of its own",
+	"user delete":        "run by TestUsersLoginAndRoles, on users of its own",
+	"migration approve":  "needs a second user (the author cannot approve); run by TestApprovalCommands",
+	"migration reject":   "needs a second user (the author cannot reject); run by TestApprovalCommands",
 }
 
 // sameData fails unless the JSON and the YAML output hold the same
@@ -60,6 +66,7 @@ func TestOutputFormats(t *testing.T) {
 		{"migration", "plan", m.MigrationID}, {"execution", "list", m.MigrationID},
 		{"execution", "show", m.MigrationID, ex.ExecutionID}, {"migration", "validate", m.MigrationID},
 		{"lint", writeFile(t, "lint.sql", "CREATE TABLE out_l (id int);")},
+		{"user", "list"}, {"audit", "list"}, {"audit", "verify"}, {"migration", "approvals", m.MigrationID},
 	}
 	covered := map[string]bool{}
 	for _, args := range reads {

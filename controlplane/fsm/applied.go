@@ -16,6 +16,8 @@ var commandNames = map[MessageType]string{
 	DispatchStepsType: "dispatch_steps", StepResultType: "step_result", StepEventsType: "step_events",
 	CancelPendingStepsType: "cancel_pending_steps", DecisionType: "decision", StartRollbackType: "start_rollback",
 	EndExecutionType: "end_execution", CreateFleetWaveType: "create_fleet_wave", PhaseDoneType: "phase_done",
+	CreateUserType: "create_user", DeleteUserType: "delete_user", SetSigningKeyType: "set_signing_key",
+	DecideMigrationType: "decide_migration", AuditedType: "audited",
 }
 
 // String names the message type.

@@ -42,6 +42,14 @@ const (
 	EndExecutionType       MessageType = 25
 	CreateFleetWaveType    MessageType = 26
 	PhaseDoneType          MessageType = 27
+	// Users and the login token signing key, since type 28.
+	CreateUserType    MessageType = 28
+	DeleteUserType    MessageType = 29
+	SetSigningKeyType MessageType = 30
+	// Approval decisions on migrations, since type 31.
+	DecideMigrationType MessageType = 31
+	// A command with who asked for it, for the audit log, since type 32.
+	AuditedType MessageType = 32
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -168,6 +176,12 @@ var commands = map[MessageType]applyFunc{
 	EndExecutionType:       decodeAnd((*State).applyEndExecution),
 	CreateFleetWaveType:    decodeAnd((*State).applyCreateFleetWave),
 	PhaseDoneType:          decodeAnd((*State).applyPhaseDone),
+
+	CreateUserType:    decodeAnd((*State).applyCreateUser),
+	DeleteUserType:    decodeAnd((*State).applyDeleteUser),
+	SetSigningKeyType: decodeAnd((*State).applySetSigningKey),
+
+	DecideMigrationType: decodeAnd((*State).applyDecideMigration),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not
@@ -319,6 +333,7 @@ func (s *State) applyUpdateMigration(r UpdateMigrationRequest) error {
 	if err := s.checkMigration(r.Migration); err != nil {
 		return err
 	}
+	s.withdrawApprovals(old, r.Migration)
 	s.migrations[r.Migration.MigrationID] = r.Migration
 	return nil
 }
@@ -388,5 +403,6 @@ func (s *State) applyDeleteMigration(r DeleteMigrationRequest) error {
 		}
 	}
 	delete(s.migrations, r.MigrationID)
+	delete(s.approvals, r.MigrationID)
 	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
 // FSM applies committed commands to the State. It implements raft.FSM.
@@ -36,20 +39,32 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand || len(l.Data) == 0 {
 		return nil
 	}
-	return f.applyData(l.Index, l.Data)
+	return f.applyData(l.Index, l.AppendedAt, l.Data)
 }
 
-func (f *FSM) applyData(index uint64, data []byte) error {
+// applyData applies one command and appends its audit entry: a command an
+// API caller asked for arrives wrapped (AuditedType) with who asked; the
+// control plane's own commands are the system's, stamped with the time the
+// leader appended them (part of the replicated entry, so the same on every
+// server).
+func (f *FSM) applyData(index uint64, appended time.Time, data []byte) error {
 	t := MessageType(data[0])
-	apply, ok := commands[t]
-	if !ok {
-		panic(fmt.Sprintf("fsm: unknown command type %d", t))
-	}
 	f.counters.add(t, len(data))
 	f.state.mu.Lock()
 	defer f.state.mu.Unlock()
 	f.state.index = index
-	return apply(f.state, data[1:])
+	if t == AuditedType {
+		return f.state.applyAudited(data[1:])
+	}
+	apply, ok := commands[t]
+	if !ok {
+		panic(fmt.Sprintf("fsm: unknown command type %d", t))
+	}
+	err := apply(f.state, data[1:])
+	if !unaudited[t] {
+		f.state.audit(domain.AuditEntry{At: appended.UTC(), Actor: "system"}, t, data[1:], err)
+	}
+	return err
 }
 
 func (f *FSM) applied(index uint64) {
@@ -79,6 +94,8 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.state.servers, f.state.tokens, f.state.agents = st.servers, st.tokens, st.agents
 	f.state.databases, f.state.migrations, f.state.executions = st.databases, st.migrations, st.executions
 	f.state.snapshots = st.snapshots
+	f.state.users, f.state.signingKey, f.state.approvals = st.users, st.signingKey, st.approvals
+	f.state.auditLog = st.auditLog
 	return nil
 }
 
@@ -91,6 +108,10 @@ func (s *State) copyLocked() *State {
 	copyMap(c.migrations, s.migrations)
 	copyMap(c.executions, s.executions)
 	copyMap(c.snapshots, s.snapshots)
+	copyMap(c.users, s.users)
+	c.signingKey = s.signingKey
+	copyMap(c.approvals, s.approvals)
+	c.auditLog = s.auditLog[:len(s.auditLog):len(s.auditLog)] // appended, never changed in place
 	return c
 }
 

@@ -31,6 +31,10 @@ const (
 	migrationRecord recordType = 5
 	executionRecord recordType = 6
 	snapshotsRecord recordType = 7
+	userRecordType  recordType = 8
+	signingKeyType  recordType = 9
+	approvalsRecord recordType = 10
+	auditRecord     recordType = 11
 )
 
 type snapshot struct{ state *State }
@@ -61,6 +65,10 @@ func (s *snapshot) write(w io.Writer) error {
 		persistAll(migrationRecord, s.state.migrations),
 		persistAll(executionRecord, s.state.executions),
 		persistSnapshots(s.state.snapshots),
+		persistAll(userRecordType, s.state.users),
+		persistSigningKey(s.state.signingKey),
+		persistAll(approvalsRecord, s.state.approvals),
+		persistAudit(s.state.auditLog),
 	}
 	for _, persist := range steps {
 		if err := persist(w); err != nil {
@@ -113,6 +121,19 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		func(v domain.Migration) string { return v.MigrationID }),
 	executionRecord: restoreInto(func(s *State) map[string]domain.Execution { return s.executions },
 		func(v domain.Execution) string { return v.ExecutionID }),
+	userRecordType: restoreInto(func(s *State) map[string]userRecord { return s.users },
+		func(v userRecord) string { return v.User.Username }),
+	approvalsRecord: restoreInto(func(s *State) map[string]migrationApprovals { return s.approvals },
+		func(v migrationApprovals) string { return v.MigrationID }),
+	auditRecord: func(s *State, body []byte) error {
+		var e domain.AuditEntry
+		if err := json.Unmarshal(body, &e); err != nil {
+			return err
+		}
+		s.auditLog = append(s.auditLog, e)
+		return nil
+	},
+	signingKeyType: func(s *State, body []byte) error { return json.Unmarshal(body, &s.signingKey) },
 	snapshotsRecord: func(s *State, body []byte) error {
 		var v executionSnapshots
 		if err := json.Unmarshal(body, &v); err != nil {
@@ -128,6 +149,30 @@ func persistSnapshots(all map[string][]domain.Snapshot) func(io.Writer) error {
 		for id, snaps := range all {
 			if err := writeRecord(w, snapshotsRecord, executionSnapshots{ExecutionID: id, Snapshots: snaps}); err != nil {
 				return fmt.Errorf("record type %d: %w", snapshotsRecord, err)
+			}
+		}
+		return nil
+	}
+}
+
+func persistSigningKey(k signingKey) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if len(k.Key) == 0 {
+			return nil
+		}
+		if err := writeRecord(w, signingKeyType, k); err != nil {
+			return fmt.Errorf("record type %d: %w", signingKeyType, err)
+		}
+		return nil
+	}
+}
+
+// persistAudit writes the audit log in order, so the chain restores as it was.
+func persistAudit(entries []domain.AuditEntry) func(io.Writer) error {
+	return func(w io.Writer) error {
+		for _, e := range entries {
+			if err := writeRecord(w, auditRecord, e); err != nil {
+				return fmt.Errorf("record type %d: %w", auditRecord, err)
 			}
 		}
 		return nil

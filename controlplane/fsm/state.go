@@ -63,6 +63,10 @@ type State struct {
 	migrations map[string]domain.Migration
 	executions map[string]domain.Execution
 	snapshots  map[string][]domain.Snapshot // by execution id
+	users      map[string]userRecord        // by username
+	signingKey signingKey
+	approvals  map[string]migrationApprovals // by migration id
+	auditLog   []domain.AuditEntry           // append-only, hash-chained
 	// index is the Raft index of the entry being applied: commands use it
 	// as a version and as the fencing token of a lock.
 	index uint64
@@ -77,6 +81,8 @@ func newState() *State {
 		migrations: map[string]domain.Migration{},
 		executions: map[string]domain.Execution{},
 		snapshots:  map[string][]domain.Snapshot{},
+		users:      map[string]userRecord{},
+		approvals:  map[string]migrationApprovals{},
 	}
 }
 

@@ -40,6 +40,12 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
+	if err := mayExecuteOn(p, db); err != nil {
+		return err
+	}
+	if err := a.checkApproved(m); err != nil {
+		return err
+	}
 	if err := a.checkExecute(m, db, &req); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,6 +186,7 @@ type harness struct {
 	token    string
 	client   *api.Client
 	spec     *specChecker // validates every answer against the OpenAPI description
+	skew     atomic.Int64 // added to the clock, to make time pass
 }
 
 const adminToken = "hst_test-admin-token"
@@ -195,8 +197,11 @@ func newHarness(t *testing.T) *harness {
 		history: history{}, catalog: &catalog{}, token: adminToken}
 	h.raft.must(t, fsm.CreateAPITokenRequest{Token: domain.APIToken{TokenID: "tok-1", Name: "admin", Role: "Admin"},
 		Hash: httpapi.HashToken(adminToken)})
+	h.raft.must(t, fsm.SetSigningKeyRequest{Key: []byte("test-signing-key-of-32-bytes....")})
+	tick := ticking()
+	clock := func() time.Time { return tick().Add(time.Duration(h.skew.Load())) }
 	a := httpapi.New(httpapi.Config{Raft: h.raft, Presence: h.presence, Logger: hclog.NewNullLogger(),
-		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: ticking(), Catalog: h.catalog,
+		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: clock, Catalog: h.catalog,
 		Metrics: metricsText{}})
 	h.spec = newSpecChecker(t)
 	h.srv = httptest.NewServer(h.spec.wrap(t, a.Handler()))

@@ -87,6 +87,7 @@ func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principa
 		CreatedBy: p.Name, CreatedAt: now, UpdatedAt: now}
 	spec.Apply(&m)
 	v.record(&m)
+	a.markApproval(&m)
 	if err := a.commit(w, r, fsm.CreateMigrationRequest{Migration: m}); err != nil {
 		return err
 	}
@@ -114,6 +115,7 @@ func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, _ principa
 	}
 	spec.Apply(&m)
 	v.record(&m)
+	a.markApproval(&m)
 	m.UpdatedAt = a.now().UTC().Truncate(time.Millisecond)
 	if err := a.commit(w, r, fsm.UpdateMigrationRequest{Migration: m}); err != nil {
 		return err

@@ -103,6 +103,18 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ExecutionMetrics":  func(ctx context.Context) error { return ignore(c.ExecutionMetrics(ctx, mig, exec, 0)) },
 		"PauseExecution":    func(ctx context.Context) error { return ignore(c.PauseExecution(ctx, mig, exec, api.PauseRequest{})) },
 		"ResumeExecution":   func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
+		"ApproveMigration":  func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
+		"RejectMigration": func(ctx context.Context) error {
+			return ignore(c.RejectMigration(ctx, mig, api.RejectRequest{Reason: "r"}))
+		},
+		"MigrationApprovals": func(ctx context.Context) error { return ignore(c.MigrationApprovals(ctx, mig)) },
+		"ListAudit":          func(ctx context.Context) error { return ignore(c.ListAudit(ctx, api.AuditQuery{})) },
+		"ExportAudit":        func(ctx context.Context) error { return ignore(c.ExportAudit(ctx, "csv", api.AuditQuery{})) },
+		"VerifyAudit":        func(ctx context.Context) error { return ignore(c.VerifyAudit(ctx)) },
+		"Login":              func(ctx context.Context) error { return ignore(c.Login(ctx, "u", "p")) },
+		"CreateUser":         func(ctx context.Context) error { return ignore(c.CreateUser(ctx, api.CreateUserRequest{})) },
+		"ListUsers":          func(ctx context.Context) error { return ignore(c.ListUsers(ctx)) },
+		"DeleteUser":         func(ctx context.Context) error { return c.DeleteUser(ctx, "u") },
 	}
 }
 

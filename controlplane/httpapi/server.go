@@ -66,6 +66,8 @@ type Config struct {
 	// Catalog reads an instance's catalog through its agent, for the live
 	// validation of a migration; nil validates statically.
 	Catalog CatalogReader
+	// TokenTTL is how long a login token lasts (DefaultTokenTTL when zero).
+	TokenTTL time.Duration
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -94,6 +96,8 @@ type API struct {
 	observeValid func(time.Duration)
 	version      string
 	openAPI      []byte
+	tokenTTL     time.Duration
+	limiter      *loginLimiter
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -104,8 +108,11 @@ const indexHeader = "X-Hotswap-Index"
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
 		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
-		version: cfg.Version}
+		version: cfg.Version, tokenTTL: cfg.TokenTTL, limiter: newLoginLimiter()}
 	a.openAPI = describe(cfg.Version)
+	if a.tokenTTL <= 0 {
+		a.tokenTTL = DefaultTokenTTL
+	}
 	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
 		Thresholds: cfg.Thresholds})
 	if a.observeValid == nil {
@@ -127,6 +134,15 @@ func (a *API) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
 	serveSwagger(mux)
+	a.route(mux, "POST /api/v1/authentication/login", local, a.login)
+	a.route(mux, "POST /api/v1/users", leader, a.createUser)
+	a.route(mux, "GET /api/v1/users", local, a.listUsers)
+	a.route(mux, "DELETE /api/v1/users/{username}", leader, a.deleteUser)
+
+	a.route(mux, "GET /api/v1/audit", local, a.listAudit)
+	a.route(mux, "GET /api/v1/audit/export", local, a.exportAudit)
+	a.route(mux, "GET /api/v1/audit/verify", local, a.verifyAudit)
+
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
@@ -150,6 +166,9 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/approve", leader, a.approveMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/reject", leader, a.rejectMigration)
+	a.route(mux, "GET /api/v1/migrations/{id}/approvals", local, a.listApprovals)
 	a.route(mux, "POST /api/v1/migrations/{id}/validate", leader, a.validateMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
@@ -183,18 +202,20 @@ type principal struct {
 }
 
 // route registers an endpoint behind the common skeleton:
-// authenticate -> forward to the leader when needed -> handle -> map errors.
+// authenticate -> authorize -> forward to the leader when needed -> handle
+// -> map errors.
 func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) {
 	mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
 		if !a.raft.Ready() {
 			a.fail(rw, r, unavailable("this server is replaying its log after a restart; retry shortly"))
 			return
 		}
-		p, err := a.authenticate(r)
+		p, err := a.admit(r, pattern)
 		if err != nil {
 			a.fail(rw, r, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if w == leader && !a.raft.IsLeader() {
 			a.forward.serve(rw, r, a.fail)
 			return
@@ -208,12 +229,31 @@ func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) 
 var errUnauthorized = &apiError{http.StatusUnauthorized, api.CodeUnauthorized,
 	"missing or invalid bearer token: send 'Authorization: Bearer <token>'", nil}
 
+// admit authenticates the caller, unless the route is public, and checks
+// the rule table.
+func (a *API) admit(r *http.Request, pattern string) (principal, error) {
+	if rules[pattern].public {
+		return principal{}, nil
+	}
+	p, err := a.authenticate(r)
+	if err != nil {
+		return principal{}, err
+	}
+	return p, authorize(pattern, p)
+}
+
+// authenticate finds who sent the bearer token: a login token (JWT) or an
+// API token. An agent's token is not among either and is refused.
 func (a *API) authenticate(r *http.Request) (principal, error) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(raw) == "" {
+	raw = strings.TrimSpace(raw)
+	if !ok || raw == "" {
 		return principal{}, errUnauthorized
 	}
-	tok, ok := a.raft.State().APITokenByHash(HashToken(strings.TrimSpace(raw)))
+	if looksLikeJWT(raw) {
+		return a.verifyLoginToken(raw)
+	}
+	tok, ok := a.raft.State().APITokenByHash(HashToken(raw))
 	if !ok {
 		return principal{}, errUnauthorized
 	}
@@ -259,8 +299,18 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}})
 }
 
-// commit applies a command and tells a forwarding server which index to wait for.
+type principalKey struct{}
+
+// commit applies a command, wrapped with who asked for it for the audit
+// log, and tells a forwarding server which index to wait for.
 func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) error {
+	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
+		wrapped, err := fsm.Audited(c, p.Name, p.Role, remoteHost(r), a.now().UTC().Truncate(time.Millisecond))
+		if err != nil {
+			return err
+		}
+		c = wrapped
+	}
 	idx, err := a.raft.Apply(r.Context(), c)
 	if idx > 0 {
 		w.Header().Set(indexHeader, itoa(idx))

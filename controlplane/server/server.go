@@ -57,6 +57,8 @@ type Config struct {
 	ExecutionTimeout time.Duration
 	// MonitorWindow is the default watch after each step (default 2 min).
 	MonitorWindow time.Duration
+	// TokenTTL is how long a login token lasts (default 60 min).
+	TokenTTL time.Duration
 	// Thresholds are the default rollback thresholds (zero fields: the reference's).
 	Thresholds domain.Thresholds
 	// Version is the build version, shown in /health and /openapi.json.
@@ -167,7 +169,7 @@ func (s *Server) listen() error {
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
 		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
-		Version: s.cfg.Version})
+		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL})
 	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.grpc = grpc.NewServer(
 		// A step carries a script of up to 10 MB; its result carries the statements.
@@ -246,6 +248,11 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create bootstrap token", "error", err)
 		}
 	}
+	if len(s.node.State().SigningKey()) == 0 {
+		if err := s.createSigningKey(ctx); err != nil {
+			s.cfg.Logger.Error("create token signing key", "error", err)
+		}
+	}
 	s.orch.Run(ctx)
 }
 
@@ -270,6 +277,20 @@ func (s *Server) createBootstrapToken(ctx context.Context) error {
 		return nil
 	}
 	fmt.Fprintf(s.cfg.Stdout, "\nBootstrap admin token (shown once, also saved to %s):\n\n    %s\n\n", path, token)
+	return nil
+}
+
+// createSigningKey makes the key login tokens are signed with. It is drawn
+// here, on the leader, before the Raft call: the FSM takes no randomness,
+// and every server then verifies the tokens any of them issued.
+func (s *Server) createSigningKey(ctx context.Context) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("draw signing key: %w", err)
+	}
+	if _, err := s.node.Apply(ctx, fsm.SetSigningKeyRequest{Key: key}); err != nil {
+		return fmt.Errorf("commit signing key: %w", err)
+	}
 	return nil
 }
 

@@ -28,6 +28,10 @@ type Endpoint struct {
 	Responses map[int]any
 }
 
+// Text is a response body that is not JSON: text in one of Types (media
+// types such as "text/csv").
+type Text struct{ Types []string }
+
 // Param is a query parameter.
 type Param struct {
 	Name        string
@@ -44,6 +48,8 @@ const (
 	TagDatabases  = "databases"
 	TagMigrations = "migrations"
 	TagExecutions = "executions"
+	TagUsers      = "users"
+	TagAudit      = "audit"
 )
 
 // Endpoints returns every route of the API, in the order the server
@@ -52,7 +58,8 @@ const (
 func Endpoints() []Endpoint {
 	var all []Endpoint
 	for _, group := range [][]Endpoint{serverEndpoints(), clusterEndpoints(), agentEndpoints(),
-		databaseEndpoints(), migrationEndpoints(), executionEndpoints()} {
+		userEndpoints(), auditEndpoints(), databaseEndpoints(), migrationEndpoints(), approvalEndpoints(),
+		executionEndpoints()} {
 		all = append(all, group...)
 	}
 	return all
@@ -185,4 +192,50 @@ func enumStrings[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+func userEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "Login", Method: http.MethodPost, Path: "/api/v1/authentication/login", Tag: TagUsers, Public: true,
+			Summary: "Exchange a user's password for a login token (JWT)", Request: LoginRequest{},
+			Responses: okWith(LoginResponse{})},
+		{Name: "CreateUser", Method: http.MethodPost, Path: "/api/v1/users", Tag: TagUsers,
+			Summary: "Create a user with a role (Admin)", Request: CreateUserRequest{}, Responses: createdWith(domain.User{})},
+		{Name: "ListUsers", Method: http.MethodGet, Path: "/api/v1/users", Tag: TagUsers,
+			Summary: "Every user, without password hashes", Responses: okWith(UserList{})},
+		{Name: "DeleteUser", Method: http.MethodDelete, Path: "/api/v1/users/{username}", Tag: TagUsers,
+			Summary: "Delete a user: their login tokens stop working at once", Responses: noBody()},
+	}
+}
+
+func auditEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "ListAudit", Method: http.MethodGet, Path: "/api/v1/audit", Tag: TagAudit,
+			Summary: "One page of the audit log matching the filter", Query: auditQuery(), Responses: okWith(AuditList{})},
+		{Name: "ExportAudit", Method: http.MethodGet, Path: "/api/v1/audit/export", Tag: TagAudit,
+			Summary:   "The audit log matching the filter, as JSON lines or CSV",
+			Query:     append(auditQuery(), Param{Name: "format", Type: "string", Enum: []string{"jsonl", "csv"}}),
+			Responses: okWith(Text{Types: []string{"application/x-ndjson", "text/csv"}})},
+		{Name: "VerifyAudit", Method: http.MethodGet, Path: "/api/v1/audit/verify", Tag: TagAudit,
+			Summary: "Check the audit log's hash chain", Responses: okWith(AuditVerification{})},
+	}
+}
+
+func auditQuery() []Param {
+	return []Param{
+		{Name: "actor", Type: "string"}, {Name: "action", Type: "string"}, {Name: "target", Type: "string"},
+		{Name: "since", Type: "string", Description: "RFC 3339 time"}, {Name: "until", Type: "string", Description: "RFC 3339 time"},
+		{Name: "limit", Type: "integer"}, {Name: "offset", Type: "integer"},
+	}
+}
+
+func approvalEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "ApproveMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/approve", Tag: TagMigrations,
+			Summary: "Approve a migration (Admin, DBA; not its author)", Request: ApproveRequest{}, Responses: okWith(DecisionResponse{})},
+		{Name: "RejectMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/reject", Tag: TagMigrations,
+			Summary: "Reject a migration, with a reason", Request: RejectRequest{}, Responses: okWith(DecisionResponse{})},
+		{Name: "MigrationApprovals", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/approvals", Tag: TagMigrations,
+			Summary: "The approvals a migration has and needs", Responses: okWith(ApprovalsResponse{})},
+	}
 }

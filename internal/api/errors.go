@@ -18,6 +18,7 @@ const (
 	CodeForbidden    = "FORBIDDEN"
 	CodeNotFound     = "NOT_FOUND"
 	CodeConflict     = "CONFLICT"
+	CodeRateLimited  = "RATE_LIMIT_EXCEEDED"
 	CodeUnavailable  = "UNAVAILABLE"
 	CodeInternal     = "INTERNAL_ERROR"
 )
@@ -43,6 +44,7 @@ var (
 	ErrForbidden    = errors.New("api: forbidden (403)")
 	ErrNotFound     = errors.New("api: not found (404)")
 	ErrConflict     = errors.New("api: conflict (409)")
+	ErrRateLimited  = errors.New("api: too many requests (429)")
 	ErrUnavailable  = errors.New("api: unavailable (503)")
 )
 
@@ -53,6 +55,7 @@ var statusSentinels = map[int]error{
 	http.StatusForbidden:          ErrForbidden,
 	http.StatusNotFound:           ErrNotFound,
 	http.StatusConflict:           ErrConflict,
+	http.StatusTooManyRequests:    ErrRateLimited,
 	http.StatusServiceUnavailable: ErrUnavailable,
 }
 

@@ -68,6 +68,7 @@ Add a server to a running cluster:
 			&cli.IntFlag{Name: "max-concurrent-executions", Value: 10, Usage: "executions running at once across databases; the rest queue", EnvVars: []string{"HOTSWAPD_MAX_CONCURRENT_EXECUTIONS"}},
 			&cli.DurationFlag{Name: "execution-timeout", Value: 30 * time.Minute, Usage: "default timeout of an execution; past it, what was applied is rolled back", EnvVars: []string{"HOTSWAPD_EXECUTION_TIMEOUT"}},
 			&cli.DurationFlag{Name: "monitor-window", Value: 2 * time.Minute, Usage: "default watch after each step, against the baseline, before the next step or success", EnvVars: []string{"HOTSWAPD_MONITOR_WINDOW"}},
+			&cli.DurationFlag{Name: "token-ttl", Value: 60 * time.Minute, Usage: "how long a login token (hotswap login) lasts", EnvVars: []string{"HOTSWAPD_TOKEN_TTL"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
 			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
@@ -115,7 +116,7 @@ func run(c *cli.Context) error {
 		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), BootstrapToken: bootToken, Logger: logger, Stdout: tokenOut,
 		Version:                 version,
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
-		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds,
+		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
 	})
 	if err != nil {
 		return err

@@ -84,10 +84,16 @@ func operation(s *schemas, e api.Endpoint, errorRef schema) map[string]any {
 		"description": "the request was refused or failed (the API's error format)", "content": jsonContent(errorRef)}}
 	for status, body := range e.Responses {
 		r := map[string]any{"description": http.StatusText(status)}
-		switch body.(type) {
+		switch b := body.(type) {
 		case nil:
 		case string:
 			r["content"] = map[string]any{"text/plain": map[string]any{"schema": schema{"type": "string"}}}
+		case api.Text:
+			content := map[string]any{}
+			for _, t := range b.Types {
+				content[t] = map[string]any{"schema": schema{"type": "string"}}
+			}
+			r["content"] = content
 		default:
 			r["content"] = jsonContent(s.of(reflect.TypeOf(body), output))
 		}
