@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/replay"
 )
 
@@ -44,4 +45,16 @@ type WorkloadCapturer interface {
 // transaction that is rolled back, so the replay never writes.
 type WorkloadReplayer interface {
 	ReplayWorkload(ctx context.Context, w replay.Workload, opts replay.Options) (replay.Result, error)
+}
+
+// Preflighter is a Conn that can check, as the agent's role, what HotSwap's
+// guards rely on (domain.PreflightChecks): seeing other sessions' queries
+// and locks, statement statistics for the latency rule, the right to
+// create the history schema, reading replication state. Preflight returns
+// one check per name it knows, each with what it found and, when it
+// failed, the fix; an error means the instance could not be asked at all.
+// A failed check is a result, not an error. Nothing returned holds a
+// credential.
+type Preflighter interface {
+	Preflight(ctx context.Context) (domain.Preflight, error)
 }

@@ -27,4 +27,7 @@ type InstanceStatus struct {
 	ReplicationLagSeconds float64           `json:"replicationLagSeconds"`
 	Links                 []ReplicationLink `json:"replicationLinks,omitempty"`
 	CheckedAt             time.Time         `json:"checkedAt"`
+	// Preflight is what the agent found about its role's privileges on
+	// the instance when it connected; nil until checked.
+	Preflight *Preflight `json:"preflight,omitempty"`
 }
