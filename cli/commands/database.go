@@ -380,14 +380,21 @@ func printHealth(p printer, h api.DatabaseHealth) error {
 		}
 		p.linef("  - %s", pr)
 	}
+	for i, w := range h.Warnings {
+		if i == 0 {
+			p.linef("Guards that cannot work (agent preflight):")
+		}
+		p.linef("  - %s", w)
+	}
 	p.linef("")
 	rows := make([][]string, 0, len(h.Instances))
 	for _, in := range h.Instances {
 		rows = append(rows, []string{in.Agent + "/" + in.InstanceID, string(in.Role), string(in.DetectedRole),
 			yesNo(in.AgentConnected), yesNo(in.Reachable), or(in.ServerVersion),
-			strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), or(in.Error)})
+			strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), in.Preflight.Summary(), or(in.Error)})
 	}
-	return p.table([]string{"INSTANCE", "ROLE", "DETECTED", "AGENT UP", "REACHABLE", "VERSION", "CONNECTIONS", "LAG", "ERROR"}, rows)
+	return p.table([]string{"INSTANCE", "ROLE", "DETECTED", "AGENT UP", "REACHABLE", "VERSION", "CONNECTIONS", "LAG",
+		"PREFLIGHT", "ERROR"}, rows)
 }
 
 // instances lists instance references in --instance syntax.

@@ -17,10 +17,13 @@ type DatabaseList struct {
 // live state of a database's instances, with the problems found in words an
 // operator can act on.
 type DatabaseHealth struct {
-	DatabaseID        string           `json:"databaseId"`
-	Name              string           `json:"name"`
-	IsHealthy         bool             `json:"isHealthy"`
-	Problems          []string         `json:"problems"`
+	DatabaseID string   `json:"databaseId"`
+	Name       string   `json:"name"`
+	IsHealthy  bool     `json:"isHealthy"`
+	Problems   []string `json:"problems"`
+	// Warnings name the guards that cannot work as the agents' roles are
+	// set up (failed preflight checks, with their fixes).
+	Warnings          []string         `json:"warnings,omitempty"`
 	ActiveConnections int              `json:"activeConnections"`
 	ReplicationLag    float64          `json:"replicationLag"`
 	LastCheck         time.Time        `json:"lastCheck,omitzero"`
@@ -43,6 +46,8 @@ type InstanceHealth struct {
 	Error                 string                   `json:"error,omitempty"`
 	// Counters is the instance's newest sample of native counters.
 	Counters *domain.Sample `json:"counters,omitempty"`
+	// Preflight is what the agent found about its role's rights.
+	Preflight *domain.Preflight `json:"preflight,omitempty"`
 }
 
 // DatabaseHistory is the answer of GET /api/v1/databases/{id}/history: each

@@ -37,6 +37,12 @@ type ExecuteRequest struct {
 	Shadow *ShadowRequest `json:"shadow,omitempty"`
 	// BlueGreen names a BlueGreen rollout's green instance and pooler.
 	BlueGreen *BlueGreenRequest `json:"blueGreen,omitempty"`
+	// AcceptBlindLockGuard runs the execution although an instance's agent
+	// cannot see other sessions (its preflight failed "sessions"), so its
+	// DDL may enter the lock queue behind a blocker it cannot wait for.
+	// Without it such an execution is refused with a 409; with it, the
+	// acceptance is recorded in the execution's log.
+	AcceptBlindLockGuard bool `json:"acceptBlindLockGuard,omitempty"`
 }
 
 // ShadowRequest tunes a Shadow rollout.
@@ -65,6 +71,9 @@ type ExecuteResponse struct {
 	CreatedAt         time.Time              `json:"createdAt"`
 	EstimatedDuration int                    `json:"estimatedDuration"`
 	Plan              domain.Plan            `json:"plan"`
+	// Warnings are the guards that cannot work as configured (from the
+	// agents' preflights), as recorded in the execution's log.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // PlanResponse is the answer of GET /api/v1/migrations/{id}/plan: the plan
