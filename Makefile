@@ -4,9 +4,11 @@ BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION) -X github.com/hotswap-db/hotswap/agent.Version=$(VERSION)
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
+PKG_VERSION ?= $(shell ./scripts/pkg-version.sh)
+NFPM      := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 PKGS      := ./...
 
-.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet proto lint deps packages clean
+.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet proto lint deps packages check-package check-deploy clean
 
 all: build
 
@@ -64,10 +66,23 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## packages: .deb and .rpm packages in dist/ (nfpm)
+## packages: .deb and .rpm packages in dist/ (nfpm), versioned by scripts/pkg-version.sh
 packages: build
-	VERSION=$(VERSION) $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 package -f packaging/nfpm.yaml -p deb -t dist/
-	VERSION=$(VERSION) $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 package -f packaging/nfpm.yaml -p rpm -t dist/
+	./scripts/check-glibc.sh $(BIN)/hotswapd $(BIN)/hotswap-agent $(BIN)/hotswap
+	mkdir -p dist
+	rm -f dist/hotswap_*.deb dist/hotswap-*.rpm
+	VERSION=$(PKG_VERSION) $(NFPM) package -f packaging/nfpm.yaml -p deb -t dist/
+	VERSION=$(PKG_VERSION) $(NFPM) package -f packaging/nfpm.yaml -p rpm -t dist/
+
+## check-package: build the .deb, install it, run hotswapd from it as its user, check /health, purge (root)
+check-package: packages
+	./scripts/check-package.sh
+
+## check-deploy: systemd units, docker-compose.yml and the Kubernetes manifests, validated offline
+check-deploy:
+	./scripts/check-systemd.sh
+	./scripts/check-compose.sh
+	cd deploy/kubernetes/check && $(GO) test -count=1 .
 
 clean:
 	rm -rf $(BIN) dist

@@ -4,6 +4,7 @@ package agent
 // of pooler. Each package registers itself (with package dialect or package
 // pooler); nothing else in the agent names an engine.
 import (
+	_ "github.com/hotswap-db/hotswap/internal/dialect/mysql"
 	_ "github.com/hotswap-db/hotswap/internal/dialect/postgres"
 	_ "github.com/hotswap-db/hotswap/internal/pooler/pgbouncer"
 )

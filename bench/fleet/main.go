@@ -62,11 +62,12 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	hs, err := env.timed(ctx, "add_b", env.hotswap)
+	var hs, next outcome
+	firstLog, err := env.measured(ctx, func() (err error) { hs, err = env.timed(ctx, "add_b", env.hotswap); return err })
 	if err != nil {
 		return err
 	}
-	next, err := env.timed(ctx, "add_c", env.hotswap)
+	nextLog, err := env.measured(ctx, func() (err error) { next, err = env.timed(ctx, "add_c", env.hotswap); return err })
 	if err != nil {
 		return err
 	}
@@ -75,6 +76,12 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("%-26s %14s %16s %16s\n", "", "serial psql", "HotSwap, first", "HotSwap, next")
 	fmt.Printf("%-26s %14s %16s %16s\n", "wall time", loop.wall.Round(time.Millisecond), hs.wall.Round(time.Millisecond), next.wall.Round(time.Millisecond))
 	fmt.Printf("%-26s %14d %16d %16d\n", "databases changed", loop.changed, hs.changed, next.changed)
+	fe, fb := firstLog.total()
+	ne, nb := nextLog.total()
+	n := float64(o.databases)
+	fmt.Printf("%-26s %14s %16.0f %16.0f\n", "Raft bytes per database", "-", fb/n, nb/n)
+	fmt.Printf("%-26s %14s %16.1f %16.1f\n", "Raft entries per database", "-", fe/n, ne/n)
+	fmt.Printf("\nRaft log of the first migration, per database, by command (bytes, entries):\n  %s\n", firstLog.breakdown(o.databases))
 	fmt.Printf("\nratio (serial / HotSwap): %.1fx first, %.1fx next\n", float64(loop.wall)/float64(hs.wall), float64(loop.wall)/float64(next.wall))
 	return env.failureCase(ctx)
 }

@@ -200,6 +200,10 @@ func (n *Node) Shutdown() {
 // State returns the committed state (this server's copy).
 func (n *Node) State() *fsm.State { return n.fsm.State() }
 
+// Applied returns, by command type, the log entries this server applied
+// since it started and their size.
+func (n *Node) Applied() map[fsm.MessageType]fsm.AppliedStat { return n.fsm.Applied() }
+
 // Self returns this server's id and addresses.
 func (n *Node) Self() domain.Server { return n.cfg.Self }
 

@@ -32,6 +32,16 @@ const (
 	AppendSnapshotsType MessageType = 16
 	PauseExecutionType  MessageType = 17
 	ResumeExecutionType MessageType = 18
+	// The changes to an execution, one command per kind, since type 19.
+	DispatchStepsType      MessageType = 19
+	StepResultType         MessageType = 20
+	StepEventsType         MessageType = 21
+	CancelPendingStepsType MessageType = 22
+	DecisionType           MessageType = 23
+	StartRollbackType      MessageType = 24
+	EndExecutionType       MessageType = 25
+	CreateFleetWaveType    MessageType = 26
+	PhaseDoneType          MessageType = 27
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -148,6 +158,16 @@ var commands = map[MessageType]applyFunc{
 	AppendSnapshotsType: decodeAnd((*State).applyAppendSnapshots),
 	PauseExecutionType:  decodeAnd((*State).applyPauseExecution),
 	ResumeExecutionType: decodeAnd((*State).applyResumeExecution),
+
+	DispatchStepsType:      decodeAnd((*State).applyDispatchSteps),
+	StepResultType:         decodeAnd((*State).applyStepResult),
+	StepEventsType:         decodeAnd((*State).applyStepEvents),
+	CancelPendingStepsType: decodeAnd((*State).applyCancelPendingSteps),
+	DecisionType:           decodeAnd((*State).applyDecision),
+	StartRollbackType:      decodeAnd((*State).applyStartRollback),
+	EndExecutionType:       decodeAnd((*State).applyEndExecution),
+	CreateFleetWaveType:    decodeAnd((*State).applyCreateFleetWave),
+	PhaseDoneType:          decodeAnd((*State).applyPhaseDone),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

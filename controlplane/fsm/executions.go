@@ -34,6 +34,7 @@ type PauseExecutionRequest struct {
 type ResumeExecutionRequest struct {
 	ExecutionID string
 	By          string
+	Reason      string `json:",omitempty"`
 	At          time.Time
 	Strategy    domain.Strategy
 	Steps       []domain.Step
@@ -70,6 +71,9 @@ func (s *State) applyResumeExecution(r ResumeExecutionRequest) error {
 		return conflict("execution %s is %s, not Paused", e.ExecutionID, e.Status)
 	}
 	msg := "resumed by " + r.By
+	if r.Reason != "" {
+		msg += ": " + r.Reason
+	}
 	if r.Strategy != "" {
 		if id, dup := duplicateStep(e.Steps, r.Steps); dup {
 			return conflict("step id %s is used twice: re-plan again", id)
@@ -158,8 +162,13 @@ type executionSnapshots struct {
 // entries go first.
 const maxExecutionLogs = 2000
 
-// CreateExecutionRequest stores a new execution, planned and Pending.
-type CreateExecutionRequest struct{ Execution domain.Execution }
+// CreateExecutionRequest stores a new execution, planned and Pending. For
+// a fleet rollout, Children are the executions of its first wave, created
+// in the same entry.
+type CreateExecutionRequest struct {
+	Execution domain.Execution
+	Children  []domain.Execution `json:",omitempty"`
+}
 
 // StartExecutionRequest takes the database's execution lock for an
 // execution and starts it. The Raft index of this command becomes the
@@ -171,6 +180,10 @@ type StartExecutionRequest struct {
 
 // UpdateExecutionRequest replaces an execution computed from Version by the
 // orchestrator, and appends logs. A stale Version is refused.
+//
+// Retired: the orchestrator now commits one typed command per change
+// (DispatchStepsRequest, StepResultRequest, ...). It stays decodable and
+// applicable so that an older log replays.
 type UpdateExecutionRequest struct {
 	Execution  domain.Execution
 	AppendLogs []domain.LogEntry
@@ -259,6 +272,28 @@ func (s *State) activeOn(databaseID, id string) (domain.Execution, bool) {
 
 func (s *State) applyCreateExecution(r CreateExecutionRequest) error {
 	e := r.Execution
+	if err := s.checkCreate(e); err != nil {
+		return err
+	}
+	if len(r.Children) > 0 && e.Fleet == nil {
+		return conflict("execution %s is not a fleet rollout: it has no children", e.ExecutionID)
+	}
+	e.Version = s.index
+	s.executions[e.ExecutionID] = e
+	if len(r.Children) == 0 {
+		return nil
+	}
+	err := s.applyCreateFleetWave(CreateFleetWaveRequest{ParentID: e.ExecutionID, Children: r.Children, At: e.CreatedAt})
+	if err != nil {
+		delete(s.executions, e.ExecutionID) // the rollout and its first wave are created together or not at all
+	}
+	return err
+}
+
+// checkCreate refuses an execution that exists, whose migration does not,
+// whose database is busy (unless it queues), or whose migration is already
+// applied there.
+func (s *State) checkCreate(e domain.Execution) error {
 	if _, ok := s.executions[e.ExecutionID]; ok {
 		return conflict("execution %q already exists", e.ExecutionID)
 	}
@@ -272,8 +307,6 @@ func (s *State) applyCreateExecution(r CreateExecutionRequest) error {
 		return conflict("migration is already applied on this database by execution %s (%s): roll that back first",
 			prior.ExecutionID, prior.Status)
 	}
-	e.Version = s.index
-	s.executions[e.ExecutionID] = e
 	return nil
 }
 
@@ -291,9 +324,15 @@ func (s *State) appliedBy(e domain.Execution) (domain.Execution, bool) {
 }
 
 func (s *State) applyStartExecution(r StartExecutionRequest) error {
-	e, ok := s.executions[r.ExecutionID]
+	return s.startLocked(r.ExecutionID, r.StartedAt)
+}
+
+// startLocked takes the database's lock for a pending execution: the
+// index of the entry applied is its fencing token.
+func (s *State) startLocked(id string, at time.Time) error {
+	e, ok := s.executions[id]
 	if !ok {
-		return notFound("execution", r.ExecutionID)
+		return notFound("execution", id)
 	}
 	if holder, held := s.lockHolderLocked(e.DatabaseID); held && holder.ExecutionID != e.ExecutionID {
 		return conflict("database lock is held by execution %s", holder.ExecutionID)
@@ -301,7 +340,7 @@ func (s *State) applyStartExecution(r StartExecutionRequest) error {
 	if e.Status != domain.ExecutionPending {
 		return conflict("execution %s is %s, not Pending", e.ExecutionID, e.Status)
 	}
-	e.Status, e.StartedAt, e.FencingToken, e.Version = domain.ExecutionRunning, r.StartedAt, s.index, s.index
+	e.Status, e.StartedAt, e.FencingToken, e.Version = domain.ExecutionRunning, at, s.index, s.index
 	s.executions[e.ExecutionID] = e
 	s.setMigrationStatus(e, domain.MigrationInProgress)
 	return nil

@@ -13,6 +13,7 @@ type FSM struct {
 	state     *State
 	lastIndex atomic.Uint64
 	onApply   func(index uint64)
+	counters  appliedCounters
 }
 
 var _ raft.FSM = (*FSM)(nil)
@@ -44,6 +45,7 @@ func (f *FSM) applyData(index uint64, data []byte) error {
 	if !ok {
 		panic(fmt.Sprintf("fsm: unknown command type %d", t))
 	}
+	f.counters.add(t, len(data))
 	f.state.mu.Lock()
 	defer f.state.mu.Unlock()
 	f.state.index = index

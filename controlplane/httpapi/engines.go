@@ -4,5 +4,6 @@ package httpapi
 // one import per engine. A checker registers itself with package sqlcheck;
 // an engine without one has its scripts checked only when they run.
 import (
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/mysqlcheck"
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )

@@ -106,7 +106,7 @@ func (a *API) checkExecute(m domain.Migration, db domain.Database, req *api.Exec
 		errs = append(errs, domain.FieldError{Field: "statementTimeoutMs", Message: "must not be negative"})
 	}
 	if req.TimeoutSeconds == 0 {
-		req.TimeoutSeconds = int64(a.execTimeout / time.Second)
+		req.TimeoutSeconds = int64(a.executionDefaults().Timeout / time.Second)
 	}
 	if req.TimeoutSeconds < 1 || req.TimeoutSeconds > 7*24*3600 {
 		errs = append(errs, domain.FieldError{Field: "timeoutSeconds", Message: "must be from 1 to 604800"})
@@ -136,12 +136,13 @@ func (a *API) monitorDefaults(req *api.ExecuteRequest) []domain.FieldError {
 	if req.Monitoring != nil {
 		m = *req.Monitoring
 	}
-	m.Thresholds = m.Thresholds.WithDefaults()
+	d := a.executionDefaults()
+	m.Thresholds = m.Thresholds.Or(d.Thresholds)
 	if m.BaselineWindowSeconds == 0 {
 		m.BaselineWindowSeconds = 60
 	}
 	if m.MonitorWindowSeconds == 0 {
-		m.MonitorWindowSeconds = int(a.monitorWindow / time.Second)
+		m.MonitorWindowSeconds = int(d.MonitorWindow / time.Second)
 	}
 	if m.MonitorWindowSeconds < 0 {
 		m.MonitorWindowSeconds = 0 // -1 asks for no monitor window
@@ -476,12 +477,32 @@ func (a *API) executeFleet(w http.ResponseWriter, r *http.Request, m domain.Migr
 	// Each database gets the execution timeout; the rollout as a whole, as
 	// if they ran one after another.
 	e.TimeoutSeconds = req.TimeoutSeconds * int64(len(ids))
-	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
+	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e, Children: a.firstWave(e)}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, api.ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
 		Status: e.Status, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
 	return nil
+}
+
+// firstWave plans the executions of a fleet rollout's first wave, to be
+// created in the same entry as the rollout. When one cannot be planned, it
+// returns none: the orchestrator tries again and stops the rollout with
+// the reason.
+func (a *API) firstWave(e domain.Execution) []domain.Execution {
+	var out []domain.Execution
+	for _, id := range e.Fleet.Waves[0] {
+		db, err := a.raft.State().Database(id)
+		if err != nil {
+			return nil
+		}
+		c, err := planner.FleetChild(e, db, a.raft.State().ReportedInstance, "exec-"+uuid.NewString(), e.CreatedAt)
+		if err != nil {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // shadowRun reads a Shadow rollout's settings; nil for other strategies.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -53,6 +54,8 @@ type Config struct {
 	History HistoryReader
 	// MonitorWindow is the default monitor window after each step.
 	MonitorWindow time.Duration
+	// Thresholds are the default rollback thresholds (zero fields: the reference's).
+	Thresholds domain.Thresholds
 	// Samples are the latest samples the agents streamed (the leader's).
 	Samples LatestSamples
 	// ObserveValidation, when set, records how long validating a migration took.
@@ -79,10 +82,9 @@ type API struct {
 	metrics  http.Handler
 	history  HistoryReader
 
-	execTimeout   time.Duration
-	monitorWindow time.Duration
-	samples       LatestSamples
-	observeValid  func(time.Duration)
+	defaults     atomic.Pointer[ExecutionDefaults]
+	samples      LatestSamples
+	observeValid func(time.Duration)
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -92,13 +94,11 @@ const indexHeader = "X-Hotswap-Index"
 // New builds the API.
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		history: cfg.History, execTimeout: cfg.ExecutionTimeout, monitorWindow: cfg.MonitorWindow, samples: cfg.Samples,
-		observeValid: cfg.ObserveValidation}
+		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation}
+	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
+		Thresholds: cfg.Thresholds})
 	if a.observeValid == nil {
 		a.observeValid = func(time.Duration) {}
-	}
-	if a.execTimeout <= 0 {
-		a.execTimeout = 30 * time.Minute
 	}
 	if a.now == nil {
 		a.now = time.Now

@@ -23,6 +23,7 @@ type Node interface {
 	State() *fsm.State
 	Status() (api.ClusterStatus, error)
 	IsLeader() bool
+	Applied() map[fsm.MessageType]fsm.AppliedStat
 }
 
 // Connected counts the agents with a session on this server.
@@ -142,13 +143,18 @@ var (
 	raftCommitDesc  = prometheus.NewDesc("hotswap_raft_commit_index", "Raft commit index known to this server.", nil, nil)
 	raftAppliedDesc = prometheus.NewDesc("hotswap_raft_applied_index", "Last index applied to this server's state.", nil, nil)
 	raftPeersDesc   = prometheus.NewDesc("hotswap_raft_servers", "Servers in the Raft configuration.", nil, nil)
+	raftEntriesDesc = prometheus.NewDesc("hotswap_raft_applied_entries_total",
+		"Command entries this server applied to its state since it started, by command.", []string{"command"}, nil)
+	raftBytesDesc = prometheus.NewDesc("hotswap_raft_applied_bytes_total",
+		"Size of the command entries this server applied since it started (type byte and encoded body), by command.", []string{"command"}, nil)
 )
 
 // raftCollector reports the Raft node's state.
 type raftCollector struct{ node Node }
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{raftLeaderDesc, raftTermDesc, raftLastDesc, raftCommitDesc, raftAppliedDesc, raftPeersDesc} {
+	for _, d := range []*prometheus.Desc{raftLeaderDesc, raftTermDesc, raftLastDesc, raftCommitDesc, raftAppliedDesc, raftPeersDesc,
+		raftEntriesDesc, raftBytesDesc} {
 		ch <- d
 	}
 }
@@ -165,6 +171,10 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(raftCommitDesc, prometheus.GaugeValue, float64(st.CommitIndex))
 	ch <- prometheus.MustNewConstMetric(raftAppliedDesc, prometheus.GaugeValue, float64(st.AppliedIndex))
 	ch <- prometheus.MustNewConstMetric(raftPeersDesc, prometheus.GaugeValue, float64(len(st.Servers)))
+	for t, a := range c.node.Applied() {
+		ch <- prometheus.MustNewConstMetric(raftEntriesDesc, prometheus.CounterValue, float64(a.Entries), t.String())
+		ch <- prometheus.MustNewConstMetric(raftBytesDesc, prometheus.CounterValue, float64(a.Bytes), t.String())
+	}
 }
 
 var instanceLabels = []string{"database", "agent", "instance"}

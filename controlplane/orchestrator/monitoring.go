@@ -93,15 +93,8 @@ func (o *Orchestrator) watchWindow(ctx context.Context, e domain.Execution) {
 			continue
 		}
 		if d, ok := o.windowDecision(e, s); ok {
-			err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-				if x.RollbackRequested || x.Status.Terminal() {
-					return nil
-				}
-				return o.decideRollback(x, d, s.StepID, "leader")
-			})
-			if err != nil {
-				o.cfg.Logger.Warn("commit window decision", "execution", e.ExecutionID, "error", err)
-			}
+			_ = o.commit(ctx, "commit window decision", e.ExecutionID, fsm.DecisionRequest{ExecutionID: e.ExecutionID,
+				Decision: d, StepID: s.StepID, DecidedBy: "leader", At: o.now()})
 			return
 		}
 	}
@@ -145,26 +138,12 @@ func guardFor(e domain.Execution, s domain.Step) (*agentpb.Guard, int64) {
 // applyBreach records an agent's guard decision made in a monitor window
 // and rolls back what the execution applied.
 func (o *Orchestrator) applyBreach(ctx context.Context, agent string, b *agentpb.GuardBreach) {
-	d := agentpb.BreachToDecision(b)
-	err := o.update(ctx, b.GetExecutionId(), func(x *domain.Execution) []domain.LogEntry {
-		if x.Status.Terminal() || x.RollingBack || x.RollbackRequested {
-			return nil
-		}
-		return o.decideRollback(x, d, b.GetStepId(), "agent "+agent)
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("record guard breach", "execution", b.GetExecutionId(), "error", err)
+	e, err := o.cfg.Raft.State().Execution(b.GetExecutionId())
+	if err != nil || e.Status.Terminal() || e.RollingBack || e.RollbackRequested {
+		return
 	}
-}
-
-// decideRollback commits a rollback decision on x.
-func (o *Orchestrator) decideRollback(x *domain.Execution, d domain.Decision, stepID, by string) []domain.LogEntry {
-	d.StepID, d.DecidedBy, d.CommittedAt = stepID, by, o.now()
-	x.Decisions = append(x.Decisions, d)
-	x.RollbackRequested, x.RollbackReason, x.RollbackRequestedBy = true, d.Reason(), "hotswap (guard)"
-	x.MonitorUntil = time.Time{}
-	return []domain.LogEntry{logEntry(o.now(), "error", "guard: %s (decided by %s, %s after onset): rolling back",
-		d.Reason(), by, d.DetectedAt.Sub(d.OnsetAt).Round(time.Millisecond))}
+	_ = o.commit(ctx, "record guard breach", e.ExecutionID, fsm.DecisionRequest{ExecutionID: e.ExecutionID,
+		Decision: agentpb.BreachToDecision(b), StepID: b.GetStepId(), DecidedBy: "agent " + agent, At: o.now()})
 }
 
 // watchLag feeds an execution's new samples to the replication lag rule of
@@ -219,23 +198,20 @@ func anyPaused(watches map[monitor.Key]*lagWatch) bool {
 	return false
 }
 
-// commitLagDecision pauses or resumes the execution.
+// commitLagDecision pauses or resumes the execution: it resumes only once
+// no instance of its database lags.
 func (o *Orchestrator) commitLagDecision(ctx context.Context, id string, d domain.Decision, stillLagging bool) {
-	err := o.update(ctx, id, func(x *domain.Execution) []domain.LogEntry {
-		d.DecidedBy, d.CommittedAt = "leader", o.now()
-		switch {
-		case d.Action == "pause" && x.Status == domain.ExecutionRunning && !x.RollingBack && !x.RollbackRequested:
-			x.Status = domain.ExecutionPaused
-		case d.Action == "resume" && x.Status == domain.ExecutionPaused && !stillLagging && x.PausedBy == "":
-			x.Status = domain.ExecutionRunning
-		default:
-			return nil
-		}
-		x.Decisions = append(x.Decisions, d)
-		return []domain.LogEntry{logEntry(o.now(), "warn", "guard: %s: execution %s", d.Reason(), x.Status)}
-	})
+	if d.Action == "resume" && stillLagging {
+		return
+	}
+	e, err := o.cfg.Raft.State().Execution(id)
 	if err != nil {
-		o.cfg.Logger.Warn("commit lag decision", "execution", id, "error", err)
+		return
+	}
+	pause := d.Action == "pause" && e.Status == domain.ExecutionRunning && !e.RollingBack && !e.RollbackRequested
+	resume := d.Action == "resume" && e.Status == domain.ExecutionPaused && e.PausedBy == ""
+	if pause || resume {
+		_ = o.commit(ctx, "commit lag decision", id, fsm.DecisionRequest{ExecutionID: id, Decision: d, DecidedBy: "leader", At: o.now()})
 	}
 }
 
@@ -271,14 +247,6 @@ func (o *Orchestrator) keepSnapshots(ctx context.Context, e domain.Execution) {
 // unpauseToRollBack lets a paused execution roll back: a rollback request
 // or the timeout wins over a pause.
 func (o *Orchestrator) unpauseToRollBack(ctx context.Context, e domain.Execution) {
-	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		if x.Status != domain.ExecutionPaused {
-			return nil
-		}
-		x.Status, x.PausedBy = domain.ExecutionRunning, ""
-		return []domain.LogEntry{logEntry(o.now(), "warn", "resuming the paused execution to roll it back")}
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("unpause to roll back", "execution", e.ExecutionID, "error", err)
-	}
+	_ = o.commit(ctx, "unpause to roll back", e.ExecutionID, fsm.ResumeExecutionRequest{ExecutionID: e.ExecutionID,
+		By: "hotswap (automatic)", Reason: "to roll it back", At: o.now()})
 }

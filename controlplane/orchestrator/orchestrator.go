@@ -2,7 +2,10 @@
 // their database's lock is free, hands each step to its agent, records what
 // the agent reports, and rolls back what was applied when a step fails, a
 // rollback is asked for, or the execution times out. Every decision is a
-// Raft command, so a new leader picks up where the old one stopped.
+// Raft command, so a new leader picks up where the old one stopped: one
+// typed command per kind of change (steps dispatched, a step's result, a
+// guard decision, rollback started, ended, a fleet wave created), carrying
+// only the change; the FSM checks the transition and derives the rest.
 package orchestrator
 
 import (
@@ -59,7 +62,7 @@ type Orchestrator struct {
 	dispatched map[string]bool
 	cancelled  map[string]bool
 	logs       map[string][]domain.LogEntry
-	done       map[string][]domain.StatementResult
+	done       map[string]map[string][]domain.StatementResult // by execution, then step
 	lag        map[string]map[monitor.Key]*lagWatch
 	snapAt     map[string]time.Time
 	windows    map[string]*windowWatch
@@ -87,7 +90,7 @@ func New(cfg Config) *Orchestrator {
 		cfg.Store = monitor.NewStore(0)
 	}
 	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), kicks: make(chan struct{}, 1), dispatched: map[string]bool{},
-		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string][]domain.StatementResult{},
+		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string]map[string][]domain.StatementResult{},
 		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{}}
 }
 
@@ -192,12 +195,7 @@ func (o *Orchestrator) reset() {
 
 // reconcile moves every unfinished execution one step further.
 func (o *Orchestrator) reconcile(ctx context.Context) {
-	running := 0
-	for _, e := range o.cfg.Raft.State().Executions(nil) {
-		if (e.Status == domain.ExecutionRunning || e.Status == domain.ExecutionPaused) && e.Fleet == nil {
-			running++ // a fleet's parent runs nothing itself: its children count
-		}
-	}
+	running := o.runningCount()
 	// Executions move on concurrently: each Raft commit waits for its
 	// write to disk, and Raft batches concurrent ones into one.
 	var wg sync.WaitGroup
@@ -267,249 +265,20 @@ func (o *Orchestrator) prune(active []domain.Execution) {
 // reconcileWorkers bounds the executions moved on at once.
 const reconcileWorkers = 32
 
-func (o *Orchestrator) runningTick(ctx context.Context, e domain.Execution) {
-	if e.Fleet != nil {
-		o.driveFleet(ctx, e)
-		return
-	}
-	o.keepSnapshots(ctx, e)
-	o.watchLag(ctx, e)
-	o.watchWindow(ctx, e)
-	o.drive(ctx, e)
-}
-
-func (o *Orchestrator) pausedTick(ctx context.Context, e domain.Execution) {
-	o.keepSnapshots(ctx, e)
-	if _, ok := o.rollbackReason(e); ok && !e.DryRun {
-		o.unpauseToRollBack(ctx, e)
-		return
-	}
-	o.watchLag(ctx, e)
-	o.watchWindow(ctx, e)
-	// Steps started before the pause still run to their end.
-	for _, s := range runningSteps(e) {
-		o.dispatch(ctx, e, *s)
-	}
-}
-
-// driveFresh drives an execution from its newest committed state.
-func (o *Orchestrator) driveFresh(ctx context.Context, id string) {
-	e, err := o.cfg.Raft.State().Execution(id)
-	if err != nil || e.Status != domain.ExecutionRunning {
-		return
-	}
-	if e.Fleet != nil {
-		o.driveFleet(ctx, e)
-		return
-	}
-	o.watchLag(ctx, e) // a lagging database pauses before its first step
-	if e, err = o.cfg.Raft.State().Execution(id); err == nil && e.Status == domain.ExecutionRunning {
-		o.drive(ctx, e)
-	}
-}
-
-// start takes the database's lock for a pending execution, if it is free.
-func (o *Orchestrator) start(ctx context.Context, e domain.Execution) bool {
-	if _, held := o.cfg.Raft.State().LockHolder(e.DatabaseID); held {
-		return false
-	}
-	_, err := o.cfg.Raft.Apply(ctx, fsm.StartExecutionRequest{ExecutionID: e.ExecutionID, StartedAt: o.now()})
-	if err != nil {
-		if !errors.Is(err, fsm.ErrConflict) {
-			o.cfg.Logger.Warn("start execution", "execution", e.ExecutionID, "error", err)
-		}
-		return false
-	}
-	o.cfg.Logger.Info("execution started", "execution", e.ExecutionID, "database", e.DatabaseID)
-	return true
-}
-
-// drive decides the next move of a running execution.
-func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
-	if !e.RollingBack && !e.DryRun {
-		if reason, ok := o.rollbackReason(e); ok {
-			o.beginRollback(ctx, e, reason)
-			return
-		}
-	}
-	if e.DryRun && o.now().After(e.Deadline()) {
-		o.cancelRunning(e, "execution timeout")
-		o.cancelPending(ctx, e)
-		return
-	}
-	phase := activePhase(e)
-	running := runningSteps(e)
-	if len(running) == 0 && o.now().Before(e.MonitorUntil) {
-		return // watching the last phase before going on
-	}
-	if len(phase) == 0 {
-		o.finish(ctx, e)
-		return
-	}
-	var pending []string
-	for _, s := range phase {
-		if s.Status == domain.StepPending {
-			pending = append(pending, s.StepID)
-		}
-	}
-	if len(pending) > 0 {
-		o.markRunning(ctx, e, pending)
-		if fresh, err := o.cfg.Raft.State().Execution(e.ExecutionID); err == nil {
-			running = runningSteps(fresh) // dispatch what just started, now
-			e = fresh
-		}
-	}
-	for _, s := range running {
-		if o.abandoned(e, s) {
-			o.failStep(ctx, e.ExecutionID, s.StepID, s.Attempt, "no result from agent "+s.Agent+" by the step's deadline")
-			continue
-		}
-		o.dispatch(ctx, e, *s)
-	}
-}
-
-// abandonGrace is how long past its deadline a step that changes nothing
-// may stay unanswered before it is failed.
-const abandonGrace = time.Minute
-
-// abandoned reports whether a running step that changes nothing (verify,
-// capture, replay) is long past its deadline without an answer, its agent
-// gone. An apply or switch step is never given up on this way: whether it
-// changed the database is unknown, and it is found out when its agent
-// answers a re-delivery.
-func (o *Orchestrator) abandoned(e domain.Execution, s *domain.Step) bool {
-	if s.Kind == domain.StepApply || s.Kind == domain.StepSwitch {
-		return false
-	}
-	return o.now().After(stepDeadline(e, *s).Add(abandonGrace))
-}
-
-// rollbackReason says why a running forward execution must roll back.
-func (o *Orchestrator) rollbackReason(e domain.Execution) (string, bool) {
-	switch {
-	case e.RollbackRequested:
-		return e.RollbackReason, true
-	case !e.StartedAt.IsZero() && o.now().After(e.Deadline()):
-		return fmt.Sprintf("execution timeout of %s exceeded", time.Duration(e.TimeoutSeconds)*time.Second), true
-	}
-	return "", false
-}
-
-// activePhase returns the unfinished steps of the first phase that has
-// any: the steps that run together now.
-func activePhase(e domain.Execution) []*domain.Step {
-	phase := -1
-	for i := range e.Steps {
-		if s := &e.Steps[i]; unfinished(s) && (phase < 0 || s.PhaseIndex < phase) {
-			phase = s.PhaseIndex
-		}
-	}
-	var out []*domain.Step
-	for i := range e.Steps {
-		if s := &e.Steps[i]; unfinished(s) && s.PhaseIndex == phase {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// runningSteps returns the steps handed to agents and not yet reported.
-func runningSteps(e domain.Execution) []*domain.Step {
-	var out []*domain.Step
-	for i := range e.Steps {
-		if e.Steps[i].Status == domain.StepRunning {
-			out = append(out, &e.Steps[i])
-		}
-	}
-	return out
-}
-
-func unfinished(s *domain.Step) bool {
-	return s.Status == domain.StepPending || s.Status == domain.StepRunning
-}
-
 func (o *Orchestrator) now() time.Time { return o.cfg.Clock().UTC() }
 
-// update applies fn to the current execution and commits the result; fn
-// returns the log lines of its change, nil when it changed nothing. It
-// re-reads and retries when the execution changed meanwhile (a rollback
-// request, say), so no report is lost to a race.
-func (o *Orchestrator) update(ctx context.Context, id string, fn func(e *domain.Execution) []domain.LogEntry) error {
-	for attempt := 0; attempt < 5; attempt++ {
-		e, err := o.cfg.Raft.State().Execution(id)
-		if err != nil {
-			return err
-		}
-		e.Steps = cloneSteps(e.Steps)
-		e.Decisions = append([]domain.Decision(nil), e.Decisions...)
-		e.Phases = append([]domain.PhaseView(nil), e.Phases...)
-		logs := fn(&e)
-		if logs == nil {
-			return nil // nothing to change: no Raft entry
-		}
-		if e.Fleet != nil {
-			fleetProgress(&e)
-		} else {
-			e.Progress = progress(e)
-			phaseProgress(&e)
-		}
-		_, err = o.cfg.Raft.Apply(ctx, fsm.UpdateExecutionRequest{Execution: e, AppendLogs: logs})
-		if !errors.Is(err, fsm.ErrConflict) {
-			return err
-		}
+// commit applies one command about an execution. A refusal (the execution
+// moved on meanwhile: a rollback was asked for, a duplicate result) is
+// expected and logged quietly: the next reconcile reads the new state.
+func (o *Orchestrator) commit(ctx context.Context, what, id string, c fsm.Command) error {
+	_, err := o.cfg.Raft.Apply(ctx, c)
+	switch {
+	case errors.Is(err, fsm.ErrConflict):
+		o.cfg.Logger.Debug(what+": refused", "execution", id, "error", err)
+	case err != nil:
+		o.cfg.Logger.Warn(what, "execution", id, "error", err)
 	}
-	return fmt.Errorf("update execution %s: kept changing", id)
-}
-
-func cloneSteps(steps []domain.Step) []domain.Step {
-	out := make([]domain.Step, len(steps))
-	for i, s := range steps {
-		s.Statements = append([]domain.StatementResult(nil), s.Statements...)
-		out[i] = s
-	}
-	return out
-}
-
-// phaseProgress updates each planned phase's count of finished steps.
-func phaseProgress(e *domain.Execution) {
-	for i := range e.Phases {
-		p := &e.Phases[i]
-		p.Steps, p.Done = 0, 0
-		for _, s := range e.Steps {
-			if s.Direction == domain.Forward && s.PhaseIndex == p.Index {
-				p.Steps++
-				if !unfinished(&s) {
-					p.Done++
-				}
-			}
-		}
-		p.Progress = 100
-		if p.Steps > 0 {
-			p.Progress = p.Done * 100 / p.Steps
-		}
-	}
-}
-
-// progress is the share of the current direction's steps that finished.
-func progress(e domain.Execution) int {
-	dir := domain.Forward
-	if e.RollingBack {
-		dir = domain.Rollback
-	}
-	total, finished := 0, 0
-	for _, s := range e.Steps {
-		if s.Direction != dir {
-			continue
-		}
-		total++
-		if s.Status != domain.StepPending && s.Status != domain.StepRunning {
-			finished++
-		}
-	}
-	if e.Status.Terminal() || total == 0 {
-		return 100
-	}
-	return finished * 100 / total
+	return err
 }
 
 func logEntry(at time.Time, level, format string, a ...any) domain.LogEntry {

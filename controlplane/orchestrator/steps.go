@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/planner"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
@@ -18,32 +19,22 @@ func stepKey(agent, execID, stepID string, attempt int) string {
 
 func agentOfKey(k string) string { a, _, _ := strings.Cut(k, "|"); return a }
 
-// markRunning starts the next attempt of pending steps of one phase.
+// markRunning starts the next attempt of pending steps of one phase. The
+// baselines of the steps that change the database are taken now, on the
+// leader, from the samples streamed so far: the command carries them.
 func (o *Orchestrator) markRunning(ctx context.Context, e domain.Execution, stepIDs []string) {
-	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		if x.Status != domain.ExecutionRunning {
-			return nil // paused or finished meanwhile
-		}
-		var logs []domain.LogEntry
-		for _, id := range stepIDs {
-			s, ok := x.Step(id)
-			if !ok || s.Status != domain.StepPending {
-				continue
+	now := o.now()
+	cmd := fsm.DispatchStepsRequest{ExecutionID: e.ExecutionID, StepIDs: stepIDs, At: now}
+	for _, id := range stepIDs {
+		s, ok := e.Step(id)
+		if ok && s.Baseline == nil && !e.DryRun && (s.Kind == domain.StepApply || s.Kind == domain.StepSwitch) {
+			if cmd.Baselines == nil {
+				cmd.Baselines = map[string]domain.Baseline{}
 			}
-			s.Status, s.Attempt, s.StartedAt = domain.StepRunning, s.Attempt+1, o.now()
-			x.CurrentPhase = s.Phase
-			if s.Baseline == nil && !x.DryRun && (s.Kind == domain.StepApply || s.Kind == domain.StepSwitch) {
-				b := o.baseline(x, s)
-				s.Baseline = &b
-			}
-			logs = append(logs, domain.LogEntry{Time: o.now(), Level: "info", StepID: s.StepID,
-				Message: fmt.Sprintf("step %s (%s %s) starting on %s/%s", s.StepID, s.Kind, s.Direction, s.Agent, s.InstanceID)})
+			cmd.Baselines[id] = o.baseline(&e, s)
 		}
-		return logs
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("start steps", "execution", e.ExecutionID, "steps", stepIDs, "error", err)
 	}
+	_ = o.commit(ctx, "start steps", e.ExecutionID, cmd)
 }
 
 // dispatch hands a running step to its agent, once per attempt and
@@ -130,7 +121,7 @@ func (o *Orchestrator) cancelStep(e domain.Execution, s *domain.Step, reason str
 func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, reason string) {
 	if running := runningSteps(e); len(running) > 0 {
 		if !e.RollbackRequested {
-			o.recordRollbackReason(ctx, e.ExecutionID, reason)
+			o.requestRollback(ctx, e.ExecutionID, "hotswap (automatic)", reason)
 		}
 		// Dispatch as well: an agent that lost the step's result (a leader
 		// change) answers a re-delivery with it; one still running it
@@ -145,104 +136,40 @@ func (o *Orchestrator) beginRollback(ctx context.Context, e domain.Execution, re
 		o.cancelRunning(e, "rollback: "+reason)
 		return
 	}
-	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		if x.RollingBack {
-			return nil
-		}
-		for i := range x.Steps {
-			if x.Steps[i].Status == domain.StepPending {
-				x.Steps[i].Status = domain.StepCancelled
-			}
-		}
-		rb := planner.Rollback(x.Steps)
-		x.Steps = append(x.Steps, rb...)
-		x.RollingBack, x.RollbackRequested, x.CurrentPhase = true, true, "rollback"
-		x.MonitorUntil, x.RollbackStartedAt = time.Time{}, o.now()
-		if x.RollbackReason == "" {
-			x.RollbackReason = reason
-		}
-		return []domain.LogEntry{logEntry(o.now(), "warn", "rolling back %d applied step(s): %s", len(rb), reason)}
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("begin rollback", "execution", e.ExecutionID, "error", err)
+	var steps []domain.Step
+	if e.Fleet == nil {
+		steps = planner.Rollback(e.Steps)
 	}
+	_ = o.commit(ctx, "begin rollback", e.ExecutionID, fsm.StartRollbackRequest{ExecutionID: e.ExecutionID,
+		Steps: steps, Reason: reason, At: o.now()})
 }
 
-// recordRollbackReason commits why the orchestrator itself decided to roll
-// back (a timeout), before the running step is cancelled.
-func (o *Orchestrator) recordRollbackReason(ctx context.Context, id, reason string) {
-	err := o.update(ctx, id, func(x *domain.Execution) []domain.LogEntry {
-		if x.RollbackRequested {
-			return nil
-		}
-		x.RollbackRequested, x.RollbackReason, x.RollbackRequestedBy = true, reason, "hotswap (automatic)"
-		return []domain.LogEntry{logEntry(o.now(), "warn", "cancelling the running step: %s", reason)}
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("record rollback reason", "execution", id, "error", err)
-	}
+// requestRollback commits why the orchestrator itself decided to roll back
+// (a timeout, a failed wave), before the running steps are cancelled.
+func (o *Orchestrator) requestRollback(ctx context.Context, id, by, reason string) {
+	_ = o.commit(ctx, "request rollback", id, fsm.RequestRollbackRequest{ExecutionID: id, Reason: reason, By: by, At: o.now()})
 }
 
-// finish ends an execution whose steps are all done.
+// finish ends an execution whose steps are all done, with the status its
+// steps say.
 func (o *Orchestrator) finish(ctx context.Context, e domain.Execution) {
-	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		if len(activePhase(*x)) > 0 || x.Status.Terminal() {
-			return nil
-		}
-		return o.conclude(x)
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("finish execution", "execution", e.ExecutionID, "error", err)
+	if !fsm.CanEnd(e, o.now()) {
 		return
 	}
-	o.cfg.Logger.Info("execution finished", "execution", e.ExecutionID)
+	status, _ := fsm.Outcome(e)
+	if o.commit(ctx, "finish execution", e.ExecutionID, fsm.EndExecutionRequest{ExecutionID: e.ExecutionID,
+		Status: status, At: o.now()}) != nil {
+		return
+	}
+	o.cfg.Logger.Info("execution finished", "execution", e.ExecutionID, "status", status)
 	o.kick() // a queued execution, or the fleet it belongs to, may move on now
-}
-
-// conclude gives an execution whose steps all ended its final status.
-func (o *Orchestrator) conclude(x *domain.Execution) []domain.LogEntry {
-	now := o.now()
-	x.CompletedAt, x.CurrentPhase = now, ""
-	switch {
-	case x.RollingBack && anyFailed(x.Steps, domain.Rollback):
-		x.Status = domain.ExecutionFailed
-		x.ErrorMessage = strings.TrimSpace(x.ErrorMessage + "; rollback failed: the database may be half-migrated, check the steps")
-	case x.RollingBack:
-		x.Status, x.RollbackCompletedAt = domain.ExecutionRolledBack, now
-		for i := range x.Decisions {
-			if x.Decisions[i].Action == "rollback" && x.Decisions[i].RollbackFinishedAt.IsZero() {
-				x.Decisions[i].RollbackFinishedAt = now
-			}
-		}
-	case anyFailed(x.Steps, domain.Forward):
-		x.Status = domain.ExecutionFailed
-	default:
-		x.Status = domain.ExecutionSucceeded
-	}
-	return []domain.LogEntry{logEntry(now, "info", "execution %s after %s", x.Status, now.Sub(x.StartedAt).Round(time.Millisecond))}
-}
-
-func anyFailed(steps []domain.Step, dir domain.Direction) bool {
-	for _, s := range steps {
-		if s.Direction == dir && (s.Status == domain.StepFailed || s.Status == domain.StepCancelled) {
-			return true
-		}
-	}
-	return false
-}
-
-// failStep ends a running step with an error found by the control plane.
-func (o *Orchestrator) failStep(ctx context.Context, execID, stepID string, attempt int, msg string) {
-	res := &agentpb.StepResult{ExecutionId: execID, StepId: stepID, Attempt: int32(attempt), AgentError: msg}
-	o.applyResult(ctx, res)
 }
 
 // receive handles one report from an agent.
 func (o *Orchestrator) receive(ctx context.Context, in inbound) {
 	switch {
 	case in.result != nil:
-		o.flushEvents(ctx) // the step's last events come before its result
-		o.applyResult(ctx, in.result)
+		o.applyResult(ctx, in.result) // with the step's last events, in one entry
 	case in.event != nil:
 		o.bufferEvent(in.event)
 	case in.breach != nil:
@@ -253,21 +180,12 @@ func (o *Orchestrator) receive(ctx context.Context, in inbound) {
 // cancelPending cancels the steps not started yet (a dry run past its
 // deadline starts nothing more).
 func (o *Orchestrator) cancelPending(ctx context.Context, e domain.Execution) {
-	err := o.update(ctx, e.ExecutionID, func(x *domain.Execution) []domain.LogEntry {
-		n := 0
-		for i := range x.Steps {
-			if x.Steps[i].Status == domain.StepPending {
-				x.Steps[i].Status = domain.StepCancelled
-				n++
-			}
+	for _, s := range e.Steps {
+		if s.Status == domain.StepPending {
+			_ = o.commit(ctx, "cancel pending steps", e.ExecutionID,
+				fsm.CancelPendingStepsRequest{ExecutionID: e.ExecutionID, Reason: "timeout", At: o.now()})
+			return
 		}
-		if n == 0 {
-			return nil
-		}
-		return []domain.LogEntry{logEntry(o.now(), "warn", "timeout: %d step(s) not started", n)}
-	})
-	if err != nil {
-		o.cfg.Logger.Warn("cancel pending steps", "execution", e.ExecutionID, "error", err)
 	}
 }
 

@@ -45,14 +45,20 @@ type Config struct {
 	Peers         []cluster.Peer // form a new cluster of these voters
 	JoinAddr      string         // HTTP address of a member to join through
 	JoinToken     string         // admin token used to join
-	Logger        hclog.Logger
-	Stdout        io.Writer // where the bootstrap token is printed once
+	// BootstrapToken is the admin token a new cluster starts with; empty:
+	// a random one. Given, every server of a new cluster agrees on it
+	// whichever is elected first (a Kubernetes Secret, for example).
+	BootstrapToken string
+	Logger         hclog.Logger
+	Stdout         io.Writer // where the bootstrap token is printed once; nil: the token file only
 	// MaxConcurrentExecutions bounds executions running at once (default 10).
 	MaxConcurrentExecutions int
 	// ExecutionTimeout is an execution's default timeout (default 30 min).
 	ExecutionTimeout time.Duration
 	// MonitorWindow is the default watch after each step (default 2 min).
 	MonitorWindow time.Duration
+	// Thresholds are the default rollback thresholds (zero fields: the reference's).
+	Thresholds domain.Thresholds
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -65,6 +71,7 @@ type Server struct {
 	links    *agentlink.Server
 	orch     *orchestrator.Orchestrator
 	samples  *monitor.Store
+	api      *httpapi.API
 	http     *http.Server
 	grpc     *grpc.Server
 	leaderCh chan bool
@@ -155,10 +162,10 @@ func (s *Server) listen() error {
 		return fmt.Errorf("listen for agents on %s: %w", s.cfg.RPCAddr, err)
 	}
 	reg := metrics.New(s.node, s.links, s.samples)
-	api := httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
+	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
 		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
-		MonitorWindow: s.cfg.MonitorWindow, Samples: s.samples})
-	s.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples})
+	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.grpc = grpc.NewServer(
 		// A step carries a script of up to 10 MB; its result carries the statements.
 		grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes),
@@ -242,7 +249,10 @@ func (s *Server) lead(ctx context.Context) {
 // createBootstrapToken makes the first admin token of a new cluster, commits
 // its hash, writes it to DATA/bootstrap-token (0600) and prints it once.
 func (s *Server) createBootstrapToken(ctx context.Context) error {
-	token := httpapi.NewToken("hst_")
+	token := s.cfg.BootstrapToken
+	if token == "" {
+		token = httpapi.NewToken("hst_")
+	}
 	rec := domain.APIToken{TokenID: "tok-bootstrap", Name: "bootstrap-admin", Role: "Admin",
 		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if _, err := s.node.Apply(ctx, fsm.CreateAPITokenRequest{Token: rec, Hash: httpapi.HashToken(token)}); err != nil {
@@ -252,6 +262,16 @@ func (s *Server) createBootstrapToken(ctx context.Context) error {
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if s.cfg.Stdout == nil {
+		s.cfg.Logger.Info("bootstrap admin token saved", "file", path)
+		return nil
+	}
 	fmt.Fprintf(s.cfg.Stdout, "\nBootstrap admin token (shown once, also saved to %s):\n\n    %s\n\n", path, token)
 	return nil
+}
+
+// SetExecutionDefaults changes the defaults of executions created from now
+// on (timeout, monitor window, rollback thresholds).
+func (s *Server) SetExecutionDefaults(d httpapi.ExecutionDefaults) {
+	s.api.SetExecutionDefaults(d)
 }

@@ -31,6 +31,10 @@ type StepRequest struct {
 	Deadline time.Time
 	// DryRun checks the script without applying it (see Executor).
 	DryRun bool
+	// Local keeps the change on this instance only, for engines whose
+	// replicas take the change themselves in a rolling schema change
+	// (MySQL/MariaDB: sql_log_bin=0). Engines without one ignore it.
+	Local bool
 }
 
 // StepEvent is something worth telling the operator while a step runs: a

@@ -107,6 +107,9 @@ type Step struct {
 	Reverts string `json:"reverts,omitempty"`
 	// Verifies names the step whose arrival a verify step checks.
 	Verifies string `json:"verifies,omitempty"`
+	// LocalOnly keeps the change on the step's instance (MySQL/MariaDB:
+	// sql_log_bin=0), for a rolling schema change, replica first.
+	LocalOnly bool `json:"localOnly,omitempty"`
 	// Replay is what a replay step measured.
 	Replay *ReplayResult `json:"replay,omitempty"`
 	// Pooler and SwitchTo name, for a switch step, the pooler (on Agent)

@@ -34,7 +34,11 @@ func DefaultThresholds() Thresholds {
 
 // WithDefaults fills every zero field from DefaultThresholds.
 func (t Thresholds) WithDefaults() Thresholds {
-	d := DefaultThresholds()
+	return t.Or(DefaultThresholds())
+}
+
+// Or fills every zero field of t from d.
+func (t Thresholds) Or(d Thresholds) Thresholds {
 	if t.LatencyFactor == 0 {
 		t.LatencyFactor = d.LatencyFactor
 	}

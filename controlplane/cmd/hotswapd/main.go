@@ -35,8 +35,16 @@ func newApp() *cli.App {
 		Version: version,
 		Description: `Runs one control plane server. With no flags: a single-node cluster, data in
 ./hotswap-data, HTTP API on 127.0.0.1:5000, agents' gRPC on 127.0.0.1:5001,
-Raft on 127.0.0.1:5002. The first start of a new cluster prints an admin token
-once and saves it to DATA-DIR/bootstrap-token (mode 0600).
+Raft on 127.0.0.1:5002. The first start of a new cluster saves an admin token to
+DATA-DIR/bootstrap-token (mode 0600) and prints it once (not to the journal:
+see --print-token).
+
+Settings can also come from a YAML file (--config), keyed by flag name:
+  http-addr: 10.0.0.1:5000
+  peers: [s1=10.0.0.1:5002, s2=10.0.0.2:5002, s3=10.0.0.3:5002]
+A flag or its HOTSWAPD_* variable wins over the file. SIGHUP rereads the file
+and applies the log level, execution-timeout, monitor-window and threshold-*;
+the rest takes effect on the next start.
 
 Form a new 3-server cluster (same --peers on all three, each its own --server-id):
   hotswapd --server-id s1 --data-dir /var/lib/hotswap --http-addr 10.0.0.1:5000 \
@@ -45,7 +53,8 @@ Form a new 3-server cluster (same --peers on all three, each its own --server-id
 
 Add a server to a running cluster:
   hotswapd --server-id s4 ... --join http://10.0.0.1:5000 --join-token "$(cat bootstrap-token)"`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
+			configFlag,
 			&cli.StringFlag{Name: "server-id", Usage: "this server's id, kept for life in DATA-DIR/server-id (default: generated)", EnvVars: []string{"HOTSWAPD_SERVER_ID"}},
 			&cli.StringFlag{Name: "data-dir", Value: "hotswap-data", Usage: "folder for the Raft log, snapshots and the bootstrap token", EnvVars: []string{"HOTSWAPD_DATA_DIR"}},
 			&cli.StringFlag{Name: "http-addr", Value: "127.0.0.1:5000", Usage: "HTTP API address (host:port)", EnvVars: []string{"HOTSWAPD_HTTP_ADDR"}},
@@ -61,7 +70,10 @@ Add a server to a running cluster:
 			&cli.DurationFlag{Name: "monitor-window", Value: 2 * time.Minute, Usage: "default watch after each step, against the baseline, before the next step or success", EnvVars: []string{"HOTSWAPD_MONITOR_WINDOW"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
-		},
+			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
+			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
+		}, thresholdFlags()...),
+		Before: applyConfigFile,
 		Action: run,
 	}
 }
@@ -80,7 +92,19 @@ func run(c *cli.Context) error {
 	if c.String("join") != "" && c.String("join-token") == "" {
 		return fmt.Errorf("--join needs --join-token (an admin token of the cluster)")
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "hotswapd", Level: hclog.LevelFromString(c.String("log-level")),
+	set := settingsFrom(c)
+	if err := checkSettings(set); err != nil {
+		return err
+	}
+	tokenOut, err := tokenOutput(c.String("print-token"))
+	if err != nil {
+		return err
+	}
+	bootToken, err := readBootstrapToken(c.String("bootstrap-token-file"))
+	if err != nil {
+		return err
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "hotswapd", Level: hclog.LevelFromString(set.LogLevel),
 		JSONFormat: c.Bool("log-json"), Output: os.Stderr})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,13 +112,15 @@ func run(c *cli.Context) error {
 		ServerID: c.String("server-id"), DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"),
 		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), Peers: peers,
 		AdvertiseHTTP: c.String("advertise-http-addr"), AdvertiseRPC: c.String("advertise-rpc-addr"),
-		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), Logger: logger, Stdout: os.Stdout,
-		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: c.Duration("execution-timeout"),
-		MonitorWindow: c.Duration("monitor-window"),
+		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), BootstrapToken: bootToken, Logger: logger, Stdout: tokenOut,
+		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
+		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds,
 	})
 	if err != nil {
 		return err
 	}
+	r := &reloader{args: os.Args, logger: logger, server: srv, current: resolved{settings: set, values: flagValues(c)}}
+	go r.watch(ctx)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

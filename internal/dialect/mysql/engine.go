@@ -1,0 +1,32 @@
+package mysql
+
+import (
+	"context"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// init registers MySQL/MariaDB with package dialect: a program serves
+// MySQL and MariaDB instances by importing this package.
+func init() { dialect.Register(Engine{}) }
+
+// Engine is MySQL/MariaDB's dialect.Engine.
+type Engine struct{}
+
+var (
+	_ dialect.Engine = Engine{}
+	_ dialect.Conn   = (*Conn)(nil)
+)
+
+// Type returns domain.MySQL.
+func (Engine) Type() domain.DatabaseType { return domain.MySQL }
+
+// Open opens a pool to the instance, as the package's Open does.
+func (Engine) Open(ctx context.Context, dsn string) (dialect.Conn, error) {
+	c, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
