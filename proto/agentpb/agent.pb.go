@@ -926,8 +926,13 @@ type ExecuteStep struct {
 	Workload         []string `protobuf:"bytes,21,rep,name=workload,proto3" json:"workload,omitempty"`
 	ReplayIterations int32    `protobuf:"varint,22,opt,name=replay_iterations,json=replayIterations,proto3" json:"replay_iterations,omitempty"`
 	// For kind "switch": the pooler to switch and the target it switches to.
-	PoolerId      string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
-	SwitchTo      string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	PoolerId string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
+	SwitchTo string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	// On a rollback step: the forward step it undoes, and that step's script.
+	// The agent undoes only what the forward step applied (a partially
+	// applied step's rollback skips statements for objects never created).
+	RevertsStepId string `protobuf:"bytes,25,opt,name=reverts_step_id,json=revertsStepId,proto3" json:"reverts_step_id,omitempty"`
+	ForwardScript string `protobuf:"bytes,26,opt,name=forward_script,json=forwardScript,proto3" json:"forward_script,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1126,6 +1131,20 @@ func (x *ExecuteStep) GetPoolerId() string {
 func (x *ExecuteStep) GetSwitchTo() string {
 	if x != nil {
 		return x.SwitchTo
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetRevertsStepId() string {
+	if x != nil {
+		return x.RevertsStepId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetForwardScript() string {
+	if x != nil {
+		return x.ForwardScript
 	}
 	return ""
 }
@@ -2378,7 +2397,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb8\x06\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x87\a\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2407,7 +2426,9 @@ const file_agent_proto_rawDesc = "" +
 	"\bworkload\x18\x15 \x03(\tR\bworkload\x12+\n" +
 	"\x11replay_iterations\x18\x16 \x01(\x05R\x10replayIterations\x12\x1b\n" +
 	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
-	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\"\xb9\x01\n" +
+	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12&\n" +
+	"\x0freverts_step_id\x18\x19 \x01(\tR\rrevertsStepId\x12%\n" +
+	"\x0eforward_script\x18\x1a \x01(\tR\rforwardScript\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +

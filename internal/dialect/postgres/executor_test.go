@@ -51,6 +51,7 @@ func TestExecutor(t *testing.T) {
 		{"StaleFencingToken", testStaleToken},
 		{"DryRun", testDryRun},
 		{"Cancellation", testCancellation},
+		{"PartialFailureRollback", testPartialRollback},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -845,4 +846,58 @@ func startReader(t *testing.T, conn *pgx.Conn, sql string) *reader {
 func (r *reader) stop() time.Duration {
 	close(r.stopCh)
 	return <-r.result
+}
+
+// testPartialRollback fails a forward step half way (the column is added,
+// the unique index fails on duplicates) and rolls it back: the DROP INDEX
+// for the index never built is skipped, the column is dropped, and the
+// catalog is checked. A step that completed is rolled back whole.
+func testPartialRollback(t *testing.T, db *testDB) {
+	db.exec(t, "CREATE TABLE pf (id int)", "INSERT INTO pf VALUES (1), (2)")
+	const up = "ALTER TABLE pf ADD COLUMN nick2 text DEFAULT 'x'; CREATE UNIQUE INDEX CONCURRENTLY pf_nick2 ON pf (nick2);"
+	const down = "DROP INDEX CONCURRENTLY pf_nick2; ALTER TABLE pf DROP COLUMN nick2;"
+	out := db.mustRun(t, db.step("s1", up), nil)
+	if out.Error == nil || out.Error.SQLState != "23505" || !db.hasColumn(t, "pf", "nick2") {
+		t.Fatalf("forward outcome = %+v, want a duplicate key after the column was added", out.Error)
+	}
+	rb := db.step("s1-rollback", down)
+	rb.Direction = domain.Rollback
+	rb.Reverts = &dialect.RevertedStep{StepID: "s1", Script: up}
+	ev := &eventLog{}
+	got := db.mustRun(t, rb, ev)
+	if got.Error != nil || len(got.Statements) != 1 || !strings.Contains(got.Statements[0].SQL, "DROP COLUMN") {
+		t.Fatalf("rollback outcome = %+v, want only the DROP COLUMN run", got)
+	}
+	if db.hasColumn(t, "pf", "nick2") || db.indexExists(t, "pf_nick2") {
+		t.Errorf("after the rollback: column nick2 %v, index pf_nick2 %v; want neither", db.hasColumn(t, "pf", "nick2"), db.indexExists(t, "pf_nick2"))
+	}
+	ev.want(t, "skipping rollback statement 1: statement 2 of the forward script")
+	ev.want(t, "catalog checked: what the forward step created is gone")
+
+	// A completed step is undone by the whole down script.
+	db.exec(t, "DELETE FROM pf WHERE id = 2")
+	if out := db.mustRun(t, db.step("s2", up), nil); out.Error != nil {
+		t.Fatalf("forward s2: %+v", out.Error)
+	}
+	rb = db.step("s2-rollback", down)
+	rb.Direction = domain.Rollback
+	rb.Reverts = &dialect.RevertedStep{StepID: "s2", Script: up}
+	ev = &eventLog{}
+	if got := db.mustRun(t, rb, ev); got.Error != nil || len(got.Statements) != 2 {
+		t.Fatalf("rollback of a completed step = %+v, want both statements run", got)
+	}
+	if db.hasColumn(t, "pf", "nick2") || db.indexExists(t, "pf_nick2") {
+		t.Errorf("the rollback of a completed step left nick2 or pf_nick2")
+	}
+
+	// A down script that does not undo everything is reported by name.
+	if out := db.mustRun(t, db.step("s3", up), nil); out.Error != nil {
+		t.Fatalf("forward s3: %+v", out.Error)
+	}
+	rb = db.step("s3-rollback", "DROP INDEX CONCURRENTLY pf_nick2")
+	rb.Direction = domain.Rollback
+	rb.Reverts = &dialect.RevertedStep{StepID: "s3", Script: up}
+	ev = &eventLog{}
+	db.mustRun(t, rb, ev)
+	ev.want(t, "the rollback left column pf.nick2")
 }
