@@ -29,11 +29,14 @@ type steps struct {
 	breach   map[string]*agentpb.GuardBreach // why a step was cancelled by its guard
 	order    []string
 	tokens   map[string]uint64 // highest fencing token seen per instance
+	// doneTokens is the fencing token each finished step ran under: a
+	// delivery under a newer one (a retried rollback) runs the step again.
+	doneTokens map[string]uint64
 }
 
 func newSteps() *steps {
 	return &steps{running: map[string]context.CancelFunc{}, finished: map[string]*agentpb.StepResult{},
-		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}}
+		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}, doneTokens: map[string]uint64{}}
 }
 
 func stepID(execID, stepID string) string { return execID + "|" + stepID }
@@ -48,7 +51,9 @@ func (a *Agent) handleExecute(m *agentpb.ExecuteStep) {
 		st.mu.Unlock()
 		return
 	}
-	if res, ok := st.finished[key]; ok {
+	if res, ok := st.finished[key]; ok && m.GetFencingToken() > st.doneTokens[key] {
+		delete(st.finished, key) // retried under a newer token: run it again
+	} else if ok {
 		st.mu.Unlock()
 		again := proto.Clone(res).(*agentpb.StepResult)
 		again.Attempt = m.GetAttempt()
@@ -186,10 +191,11 @@ func (a *Agent) finishStep(key string, m *agentpb.ExecuteStep, res *agentpb.Step
 	st := a.steps
 	st.mu.Lock()
 	delete(st.running, key)
-	st.finished[key] = res
+	st.finished[key], st.doneTokens[key] = res, m.GetFencingToken()
 	st.order = append(st.order, key)
 	if len(st.order) > maxFinished {
 		delete(st.finished, st.order[0])
+		delete(st.doneTokens, st.order[0])
 		st.order = st.order[1:]
 	}
 	st.mu.Unlock()

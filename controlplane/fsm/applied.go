@@ -16,6 +16,7 @@ var commandNames = map[MessageType]string{
 	DispatchStepsType: "dispatch_steps", StepResultType: "step_result", StepEventsType: "step_events",
 	CancelPendingStepsType: "cancel_pending_steps", DecisionType: "decision", StartRollbackType: "start_rollback",
 	EndExecutionType: "end_execution", CreateFleetWaveType: "create_fleet_wave", PhaseDoneType: "phase_done",
+	RetryRollbackType: "retry_rollback", ResolveExecutionType: "resolve_execution",
 }
 
 // String names the message type.

@@ -42,6 +42,8 @@ const (
 	EndExecutionType       MessageType = 25
 	CreateFleetWaveType    MessageType = 26
 	PhaseDoneType          MessageType = 27
+	RetryRollbackType      MessageType = 28
+	ResolveExecutionType   MessageType = 29
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -168,6 +170,8 @@ var commands = map[MessageType]applyFunc{
 	EndExecutionType:       decodeAnd((*State).applyEndExecution),
 	CreateFleetWaveType:    decodeAnd((*State).applyCreateFleetWave),
 	PhaseDoneType:          decodeAnd((*State).applyPhaseDone),
+	RetryRollbackType:      decodeAnd((*State).applyRetryRollback),
+	ResolveExecutionType:   decodeAnd((*State).applyResolveExecution),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

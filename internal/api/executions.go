@@ -216,3 +216,23 @@ func (c *Client) onExecution(ctx context.Context, migrationID, executionID, acti
 	}
 	return c.post(ctx, p+action, in, out)
 }
+
+// RecoveryRequest is the body of POST .../rollback/retry and .../resolve:
+// why the operator acts (required to resolve), for the execution's log.
+type RecoveryRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RetryRollback runs the failed rollback steps of a Failed execution
+// again, once the operator fixed what made them fail. It returns the
+// execution, Running again.
+func (c *Client) RetryRollback(ctx context.Context, migrationID, executionID, reason string) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.onExecution(ctx, migrationID, executionID, "/rollback/retry", RecoveryRequest{Reason: reason}, &e)
+}
+
+// ResolveExecution marks a Failed execution resolved by hand, with why.
+func (c *Client) ResolveExecution(ctx context.Context, migrationID, executionID, reason string) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.onExecution(ctx, migrationID, executionID, "/resolve", RecoveryRequest{Reason: reason}, &e)
+}
