@@ -215,7 +215,35 @@ func (a *Agent) handleHistory(ctx context.Context, m *agentpb.HistoryRequest) {
 	for _, r := range rows {
 		resp.Rows = append(resp.Rows, agentpb.HistoryFromDomain(r))
 	}
+	if m.GetSchemaDrift() && err == nil {
+		a.schemaDrift(ctx, m.GetInstanceId(), resp)
+	}
 	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_History{History: resp}})
+}
+
+// schemaDrift adds to resp what changed out of band in the instance's
+// schema, when its engine can tell.
+func (a *Agent) schemaDrift(ctx context.Context, instance string, resp *agentpb.HistoryResponse) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	in, _ := a.instance(instance)
+	conn, err := a.conn(ctx, in)
+	if err != nil {
+		resp.SchemaDriftError = a.scrub(err.Error())
+		return
+	}
+	d, ok := conn.(dialect.SchemaDrifter)
+	if !ok {
+		return // the engine does not fingerprint its schema: only the history rows compare
+	}
+	items, err := d.SchemaDrift(ctx)
+	if err != nil {
+		resp.SchemaDriftError = a.scrub(err.Error())
+	}
+	for _, it := range items {
+		it.Message, it.Object = a.scrub(it.Message), a.scrub(it.Object)
+		resp.SchemaDrift = append(resp.SchemaDrift, agentpb.SchemaDriftFromDomain(it))
+	}
 }
 
 func (a *Agent) history(ctx context.Context, instance string) ([]domain.HistoryRow, error) {

@@ -69,12 +69,19 @@ type InstanceHistory struct {
 	InstanceID string              `json:"instanceId"`
 	Rows       []domain.HistoryRow `json:"rows"`
 	Error      string              `json:"error,omitempty"`
+	// SchemaError says why the live schema could not be compared with the
+	// fingerprints recorded after each step.
+	SchemaError string `json:"schemaError,omitempty"`
 }
 
 // Drift is one difference between an instance's history table and the
-// executions the control plane recorded.
+// executions the control plane recorded, or (kind schema) between the
+// schema recorded after HotSwap's last step on an object and the live
+// catalog.
 type Drift struct {
-	Kind        string `json:"kind"` // missing, unrecorded, unknown or checksum
+	Kind string `json:"kind"` // missing, unrecorded, unknown, checksum or schema
+	// Object, for a schema drift, names the object changed out of band.
+	Object      string `json:"object,omitempty"`
 	Agent       string `json:"agent"`
 	InstanceID  string `json:"instanceId"`
 	ExecutionID string `json:"executionId"`

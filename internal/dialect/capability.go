@@ -58,3 +58,12 @@ type WorkloadReplayer interface {
 type Preflighter interface {
 	Preflight(ctx context.Context) (domain.Preflight, error)
 }
+
+// SchemaDrifter is a Conn that records, after each applied step, a
+// fingerprint of the objects the step touched and of the schema as a
+// whole, and compares the latest with the live catalog: SchemaDrift names
+// each object changed out of band. An instance without fingerprints
+// reports none.
+type SchemaDrifter interface {
+	SchemaDrift(ctx context.Context) ([]domain.SchemaDrift, error)
+}

@@ -44,7 +44,7 @@ func readmeRoleSQL(t *testing.T) []string {
 // statements on a schema or the extension run in database, the others on
 // the server's first database.
 func roleSetup(stmts []string, role, password, database string, monitor bool) (server, inDB []string) {
-	word := regexp.MustCompile(`\bhotswap\b`)
+	word := regexp.MustCompile(`\bhotswap_agent\b`)
 	for _, s := range stmts {
 		if !monitor && strings.Contains(s, "pg_monitor") {
 			continue

@@ -2102,6 +2102,7 @@ type HistoryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	SchemaDrift   bool                   `protobuf:"varint,3,opt,name=schema_drift,json=schemaDrift,proto3" json:"schema_drift,omitempty"` // also compare the schema's fingerprints with the live catalog
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2150,6 +2151,90 @@ func (x *HistoryRequest) GetInstanceId() string {
 	return ""
 }
 
+func (x *HistoryRequest) GetSchemaDrift() bool {
+	if x != nil {
+		return x.SchemaDrift
+	}
+	return false
+}
+
+// SchemaDrift is an object changed out of band since HotSwap's last step on it.
+type SchemaDrift struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Object        string                 `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
+	Change        string                 `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"` // added, removed, changed
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	ExecutionId   string                 `protobuf:"bytes,4,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId        string                 `protobuf:"bytes,5,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchemaDrift) Reset() {
+	*x = SchemaDrift{}
+	mi := &file_agent_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchemaDrift) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchemaDrift) ProtoMessage() {}
+
+func (x *SchemaDrift) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchemaDrift.ProtoReflect.Descriptor instead.
+func (*SchemaDrift) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SchemaDrift) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
 // HistoryRow is one applied step recorded in an instance.
 type HistoryRow struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2169,7 +2254,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2181,7 +2266,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2194,7 +2279,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -2269,17 +2354,19 @@ func (x *HistoryRow) GetAppliedBy() string {
 
 // HistoryResponse answers a HistoryRequest.
 type HistoryResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Rows          []*HistoryRow          `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
-	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	RequestId        string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Rows             []*HistoryRow          `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	SchemaDrift      []*SchemaDrift         `protobuf:"bytes,4,rep,name=schema_drift,json=schemaDrift,proto3" json:"schema_drift,omitempty"`
+	SchemaDriftError string                 `protobuf:"bytes,5,opt,name=schema_drift_error,json=schemaDriftError,proto3" json:"schema_drift_error,omitempty"` // why the schema could not be compared
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2378,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2391,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{23}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -2324,6 +2411,20 @@ func (x *HistoryResponse) GetRows() []*HistoryRow {
 func (x *HistoryResponse) GetError() string {
 	if x != nil {
 		return x.Error
+	}
+	return ""
+}
+
+func (x *HistoryResponse) GetSchemaDrift() []*SchemaDrift {
+	if x != nil {
+		return x.SchemaDrift
+	}
+	return nil
+}
+
+func (x *HistoryResponse) GetSchemaDriftError() string {
+	if x != nil {
+		return x.SchemaDriftError
 	}
 	return ""
 }
@@ -2529,12 +2630,19 @@ const file_agent_proto_rawDesc = "" +
 	" \x01(\bR\tcancelled\x125\n" +
 	"\x06breach\x18\v \x01(\v2\x1d.hotswap.agent.v1.GuardBreachR\x06breach\x126\n" +
 	"\x06replay\x18\f \x01(\v2\x1e.hotswap.agent.v1.ReplayResultR\x06replay\x12\x1a\n" +
-	"\bworkload\x18\r \x03(\tR\bworkload\"P\n" +
+	"\bworkload\x18\r \x03(\tR\bworkload\"s\n" +
 	"\x0eHistoryRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\tR\n" +
-	"instanceId\"\xd9\x02\n" +
+	"instanceId\x12!\n" +
+	"\fschema_drift\x18\x03 \x01(\bR\vschemaDrift\"\x93\x01\n" +
+	"\vSchemaDrift\x12\x16\n" +
+	"\x06object\x18\x01 \x01(\tR\x06object\x12\x16\n" +
+	"\x06change\x18\x02 \x01(\tR\x06change\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12!\n" +
+	"\fexecution_id\x18\x04 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x05 \x01(\tR\x06stepId\"\xd9\x02\n" +
 	"\n" +
 	"HistoryRow\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -2549,12 +2657,14 @@ const file_agent_proto_rawDesc = "" +
 	"durationMs\x12\x1d\n" +
 	"\n" +
 	"applied_by\x18\n" +
-	" \x01(\tR\tappliedBy\"x\n" +
+	" \x01(\tR\tappliedBy\"\xe8\x01\n" +
 	"\x0fHistoryResponse\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x120\n" +
 	"\x04rows\x18\x02 \x03(\v2\x1c.hotswap.agent.v1.HistoryRowR\x04rows\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error2[\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12@\n" +
+	"\fschema_drift\x18\x04 \x03(\v2\x1d.hotswap.agent.v1.SchemaDriftR\vschemaDrift\x12,\n" +
+	"\x12schema_drift_error\x18\x05 \x01(\tR\x10schemaDriftError2[\n" +
 	"\tAgentLink\x12N\n" +
 	"\aSession\x12\x1e.hotswap.agent.v1.AgentMessage\x1a\x1f.hotswap.agent.v1.ServerMessage(\x010\x01B-Z+github.com/hotswap-db/hotswap/proto/agentpbb\x06proto3"
 
@@ -2570,7 +2680,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
@@ -2594,15 +2704,16 @@ var file_agent_proto_goTypes = []any{
 	(*DBError)(nil),         // 19: hotswap.agent.v1.DBError
 	(*StepResult)(nil),      // 20: hotswap.agent.v1.StepResult
 	(*HistoryRequest)(nil),  // 21: hotswap.agent.v1.HistoryRequest
-	(*HistoryRow)(nil),      // 22: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil), // 23: hotswap.agent.v1.HistoryResponse
+	(*SchemaDrift)(nil),     // 22: hotswap.agent.v1.SchemaDrift
+	(*HistoryRow)(nil),      // 23: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil), // 24: hotswap.agent.v1.HistoryResponse
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
 	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
 	18, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
 	20, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	23, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	24, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
 	14, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
 	15, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
 	8,  // 7: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
@@ -2622,14 +2733,15 @@ var file_agent_proto_depIdxs = []int32{
 	19, // 21: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
 	15, // 22: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
 	11, // 23: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	22, // 24: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	0,  // 25: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 26: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	26, // [26:27] is the sub-list for method output_type
-	25, // [25:26] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	23, // 24: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	22, // 25: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
+	0,  // 26: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 27: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	27, // [27:28] is the sub-list for method output_type
+	26, // [26:27] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -2659,7 +2771,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

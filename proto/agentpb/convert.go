@@ -164,3 +164,14 @@ func BreachToDecision(b *GuardBreach) domain.Decision {
 		Threshold: b.GetThreshold(), DetectedAt: time.UnixMilli(b.GetDetectedUnixMs()).UTC(),
 		OnsetAt: time.UnixMilli(b.GetOnsetUnixMs()).UTC()}
 }
+
+// SchemaDriftFromDomain converts a schema drift item to its wire form.
+func SchemaDriftFromDomain(d domain.SchemaDrift) *SchemaDrift {
+	return &SchemaDrift{Object: d.Object, Change: d.Change, Message: d.Message, ExecutionId: d.ExecutionID, StepId: d.StepID}
+}
+
+// SchemaDriftToDomain converts a wire schema drift item.
+func SchemaDriftToDomain(d *SchemaDrift) domain.SchemaDrift {
+	return domain.SchemaDrift{Object: d.GetObject(), Change: d.GetChange(), Message: d.GetMessage(),
+		ExecutionID: d.GetExecutionId(), StepID: d.GetStepId()}
+}

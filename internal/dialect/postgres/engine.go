@@ -20,6 +20,7 @@ var (
 	_ dialect.WorkloadCapturer = (*Conn)(nil)
 	_ dialect.WorkloadReplayer = (*Conn)(nil)
 	_ dialect.Preflighter      = (*Conn)(nil)
+	_ dialect.SchemaDrifter    = (*Conn)(nil)
 )
 
 // Type returns domain.PostgreSQL.

@@ -265,6 +265,9 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 	if err != nil || r.req.DryRun {
 		return err
 	}
+	if err := recordFingerprint(ctx, tx, stepKey{r.req.ExecutionID, r.req.StepID}, p); err != nil {
+		return err
+	}
 	if err := insertHistory(ctx, tx, r.req, time.Since(r.started)); err != nil {
 		return err
 	}

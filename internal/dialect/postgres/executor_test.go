@@ -52,6 +52,7 @@ func TestExecutor(t *testing.T) {
 		{"DryRun", testDryRun},
 		{"Cancellation", testCancellation},
 		{"PartialFailureRollback", testPartialRollback},
+		{"SchemaDrift", testSchemaDrift},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -900,4 +901,43 @@ func testPartialRollback(t *testing.T, db *testDB) {
 	ev = &eventLog{}
 	db.mustRun(t, rb, ev)
 	ev.want(t, "the rollback left column pf.nick2")
+}
+
+// testSchemaDrift applies steps, then changes the schema by hand: each
+// change is named, and nothing is reported while the schema matches.
+func testSchemaDrift(t *testing.T, db *testDB) {
+	db.exec(t, "CREATE TABLE sd (id int)")
+	for i, script := range []string{"ALTER TABLE sd ADD COLUMN a int", "CREATE INDEX CONCURRENTLY sd_a ON sd (a)"} {
+		if out := db.mustRun(t, db.step(fmt.Sprintf("d%d", i), script), nil); out.Error != nil {
+			t.Fatalf("%s: %+v", script, out.Error)
+		}
+	}
+	if got := db.drift(t); len(got) != 0 {
+		t.Fatalf("drift right after the steps = %+v, want none", got)
+	}
+	db.exec(t, "ALTER TABLE sd ADD COLUMN byhand text", "DROP INDEX sd_a", "CREATE TABLE public.stray (x int)")
+	got := db.drift(t)
+	var msgs []string
+	for _, d := range got {
+		msgs = append(msgs, d.Change+" "+d.Object)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"added sd: column byhand text", "removed sd: index sd_a: CREATE INDEX sd_a", "added table stray"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("drift does not name %q:\n%s", want, all)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("got %d drift items, want 3:\n%s", len(got), all)
+	}
+}
+
+// drift returns the Conn's schema drift.
+func (db *testDB) drift(t *testing.T) []domain.SchemaDrift {
+	t.Helper()
+	got, err := db.c.SchemaDrift(t.Context())
+	if err != nil {
+		t.Fatalf("SchemaDrift: %v", err)
+	}
+	return got
 }
