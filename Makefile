@@ -35,7 +35,7 @@ test-unit:
 demo: deps build
 	$(GO) run ./internal/demo/cmd/hotswap-demo --bin $(BIN)
 
-## bench-lockqueue: ADD COLUMN behind a long transaction, plain psql vs HotSwap
+## bench-lockqueue: ADD COLUMN behind idle, long, streaming and periodic holders; plain psql vs a pgroll-style retry loop vs HotSwap
 bench-lockqueue: deps build
 	$(GO) run ./bench/lockqueue --bin $(BIN)
 

@@ -45,6 +45,8 @@ type Agent struct {
 	// link is the open session's stream, nil between sessions.
 	linkMu sync.Mutex
 	link   agentpb.AgentLink_SessionClient
+
+	metrics *agentMetrics
 }
 
 // send sends a message on the open session; without one it is dropped
@@ -64,12 +66,13 @@ func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
 	a.linkMu.Lock()
 	a.link = l
 	a.linkMu.Unlock()
+	a.metrics.setConnected(l != nil)
 }
 
 // New returns an agent for cfg. Nothing is opened until Run.
 func New(cfg agentconfig.Config, log hclog.Logger) *Agent {
 	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps(), watch: newWatcher(cfg.ProcRoot),
-		pre: newPreflights()}
+		pre: newPreflights(), metrics: newAgentMetrics()}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
 	}
@@ -84,6 +87,11 @@ func New(cfg agentconfig.Config, log hclog.Logger) *Agent {
 // follows redirects to the leader, and reconnects with backoff and jitter.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.closeConns()
+	if a.cfg.MetricsAddr != "" {
+		if err := a.metrics.serve(ctx, a.cfg.MetricsAddr, a.log); err != nil {
+			return err
+		}
+	}
 	sampling, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	go a.sampleLoop(sampling)
@@ -223,6 +231,8 @@ func (a *Agent) handle(ctx context.Context, m *agentpb.ServerMessage) {
 		a.handleCancel(m.GetCancel())
 	case m.GetHistory() != nil:
 		go a.handleHistory(ctx, m.GetHistory())
+	case m.GetInspect() != nil:
+		go a.handleInspect(ctx, m.GetInspect())
 	}
 }
 

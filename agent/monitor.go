@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -122,7 +123,9 @@ func (a *Agent) sampleOne(ctx context.Context, in agentconfig.InstanceConfig) (d
 	if err != nil {
 		return domain.Sample{}, err
 	}
+	started := time.Now()
 	s, err := sampler.Sample(ctx)
+	a.metrics.observeSample(in.ID, time.Since(started), err)
 	s.InstanceID = in.ID
 	return s, err
 }
@@ -180,6 +183,22 @@ func (a *Agent) breachAction(g *activeGuard, d domain.Decision) func() {
 		a.log.Warn("guard breach in the monitor window", "execution", g.execID, "step", g.stepID, "reason", d.Reason())
 		a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Breach{Breach: agentpb.BreachFromDecision(g.execID, g.stepID, d)}})
 	}
+}
+
+// reportGuardState says in the step's log how its latency rule judges:
+// per statement (how many), or not armed and why.
+func (a *Agent) reportGuardState(m *agentpb.ExecuteStep, g *activeGuard) {
+	ev := dialect.StepEvent{Time: time.Now(), Level: "info"}
+	switch armed, why := g.eval.LatencyArmed(); {
+	case !armed:
+		ev.Level, ev.Message = "warn", "latency rule not armed: "+why
+	case len(m.GetGuard().GetStatements()) > 0:
+		ev.Message = fmt.Sprintf("latency rule armed: %d statement(s) judged against their own baselines",
+			len(m.GetGuard().GetStatements()))
+	default:
+		ev.Message = fmt.Sprintf("latency rule armed on the average latency (%.3f ms)", m.GetGuard().GetBaselineLatencyMs())
+	}
+	a.sendEvent(m, ev)
 }
 
 // watchStep starts guarding a step on its instance.

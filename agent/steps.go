@@ -90,6 +90,7 @@ func (a *Agent) guardStep(m *agentpb.ExecuteStep, cancel context.CancelFunc) *ac
 		cancel()
 	}
 	a.watch.watchStep(m.GetInstanceId(), g, time.Duration(m.GetGuard().GetSampleIntervalMs())*time.Millisecond)
+	a.reportGuardState(m, g)
 	return g
 }
 
@@ -114,6 +115,7 @@ func (a *Agent) handleCancel(m *agentpb.CancelStep) {
 func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep, g *activeGuard) {
 	a.log.Info("running step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "instance", m.GetInstanceId(),
 		"kind", m.GetKind(), "direction", m.GetDirection(), "dry_run", m.GetDryRun())
+	defer a.timeStep(m.GetKind(), time.Now(), key)
 	if isSpecial(m.GetKind()) {
 		a.finishStep(key, m, a.runSpecial(ctx, m))
 		return
@@ -140,6 +142,22 @@ func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep,
 		a.watch.stepEnded(m.GetInstanceId(), g, ok, time.Duration(m.GetMonitorMs())*time.Millisecond)
 	}
 	a.finishStep(key, m, res)
+}
+
+// timeStep records the duration of a step that started at started, with
+// the outcome of the result it left.
+func (a *Agent) timeStep(kind string, started time.Time, key string) {
+	a.steps.mu.Lock()
+	res := a.steps.finished[key]
+	a.steps.mu.Unlock()
+	outcome := "ok"
+	switch {
+	case res.GetCancelled():
+		outcome = "cancelled"
+	case res.GetError() != nil || res.GetAgentError() != "" || res.GetBreach() != nil:
+		outcome = "error"
+	}
+	a.metrics.observeStep(kind, outcome, time.Since(started))
 }
 
 func scrubDBError(a *Agent, e *domain.DBError) *domain.DBError {
@@ -169,7 +187,7 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 		MigrationName: m.GetMigrationName(), Direction: domain.Direction(m.GetDirection()), Script: m.GetScript(),
 		Checksum: m.GetChecksum(), FencingToken: m.GetFencingToken(), AppliedBy: m.GetAppliedBy(),
 		LockTimeout: time.Duration(m.GetLockTimeoutMs()) * time.Millisecond, StatementTimeout: time.Duration(m.GetStatementTimeoutMs()) * time.Millisecond,
-		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun()}
+		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun(), Local: m.GetLocalOnly()}
 	if m.GetRevertsStepId() != "" {
 		req.Reverts = &dialect.RevertedStep{StepID: m.GetRevertsStepId(), Script: m.GetForwardScript()}
 	}

@@ -105,7 +105,7 @@ func (e *env) oneRun(ctx context.Context, n int) (result, error) {
 func (e *env) execute(ctx context.Context, n int) (migID, execID string, err error) {
 	m, err := e.api.CreateMigration(ctx, domain.MigrationSpec{Name: fmt.Sprintf("drop_items_k_%d", n), TargetDatabaseID: databaseID,
 		MigrationScript: "DROP INDEX items_k;", RollbackScript: "CREATE INDEX IF NOT EXISTS items_k ON items (k);",
-		Strategy: domain.Direct, RiskLevel: domain.RiskLow})
+		Strategy: domain.Direct}) // the risk is computed: a blocking DROP INDEX is Medium
 	if err != nil {
 		return "", "", fmt.Errorf("create migration: %w", err)
 	}

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/api"
@@ -20,6 +24,7 @@ import (
 
 // env is the database, the control plane and the agent the scenarios share.
 type env struct {
+	runs  int
 	o     options
 	pg    *testbed.Postgres
 	dir   string
@@ -100,42 +105,112 @@ func (e *env) psql(ctx context.Context, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// viaPsql runs ADD COLUMN the plain way: it waits in the lock queue for as
-// long as it takes, and everyone behind it waits too.
-func (e *env) viaPsql(ctx context.Context, column string) (time.Time, error) {
-	out, err := e.psql(ctx, "-v", "ON_ERROR_STOP=1", "-c", "ALTER TABLE pgbench_accounts ADD COLUMN "+column+" int")
-	if err != nil {
-		return time.Time{}, fmt.Errorf("psql: %w: %s", err, out)
-	}
-	return time.Now(), nil
+// outcome is how one migration went.
+type outcome struct {
+	done         time.Time
+	lockTimeouts int
+	rollback     bool
+	note         string
 }
 
-// viaHotSwap runs ADD COLUMN through HotSwap and returns when its step ended.
-func (e *env) viaHotSwap(ctx context.Context, column string) (time.Time, error) {
+// method is one way of running the migration.
+type method struct {
+	name string
+	run  func(ctx context.Context, column string) (outcome, error)
+}
+
+// methods are the ways compared, in the table's order.
+func (e *env) methods() []method {
+	return []method{{"plain psql", e.viaPsql}, {"retry loop", e.viaRetryLoop}, {"HotSwap", e.viaHotSwap}}
+}
+
+func addColumn(column string) string {
+	return "ALTER TABLE pgbench_accounts ADD COLUMN " + column + " int"
+}
+
+// viaPsql runs ADD COLUMN the plain way: it waits in the lock queue for as
+// long as it takes, and everyone behind it waits too.
+func (e *env) viaPsql(ctx context.Context, column string) (outcome, error) {
+	out, err := e.psql(ctx, "-v", "ON_ERROR_STOP=1", "-c", addColumn(column))
+	if err != nil {
+		return outcome{}, fmt.Errorf("psql: %w: %s", err, out)
+	}
+	return outcome{done: time.Now()}, nil
+}
+
+// viaRetryLoop runs ADD COLUMN as pgroll does: a 500 ms lock timeout, and
+// after each lock timeout a backoff whose ceiling doubles from 1 s to 60 s,
+// drawn with jitter between 1 s and the ceiling.
+func (e *env) viaRetryLoop(ctx context.Context, column string) (outcome, error) {
+	conn, err := pgx.Connect(ctx, e.pg.DSN("app"))
+	if err != nil {
+		return outcome{}, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SET lock_timeout = '500ms'"); err != nil {
+		return outcome{}, err
+	}
+	var o outcome
+	for ceiling := time.Second; ; ceiling = min(2*ceiling, 60*time.Second) {
+		_, err := conn.Exec(ctx, addColumn(column))
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+			o.done = time.Now()
+			return o, err
+		}
+		o.lockTimeouts++
+		time.Sleep(time.Second + rand.N(ceiling-time.Second+1))
+	}
+}
+
+// viaHotSwap runs ADD COLUMN through HotSwap, default guards, and returns
+// when its step ended; it waits for the execution to end to learn whether
+// a rollback was decided.
+func (e *env) viaHotSwap(ctx context.Context, column string) (outcome, error) {
 	m, err := e.api.CreateMigration(ctx, domain.MigrationSpec{Name: "add_" + column, TargetDatabaseID: "bench",
-		MigrationScript: "ALTER TABLE pgbench_accounts ADD COLUMN " + column + " int;",
+		MigrationScript: addColumn(column) + ";",
 		RollbackScript:  "ALTER TABLE pgbench_accounts DROP COLUMN IF EXISTS " + column + ";",
 		Strategy:        domain.Direct, RiskLevel: domain.RiskLow})
 	if err != nil {
-		return time.Time{}, err
+		return outcome{}, err
 	}
-	started, err := e.api.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{LockTimeoutMs: e.o.lockTimeout.Milliseconds()})
+	started, err := e.api.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{LockTimeoutMs: e.o.lockTimeout.Milliseconds(),
+		Monitoring: &domain.MonitorSettings{MonitorWindowSeconds: 3}})
 	if err != nil {
-		return time.Time{}, err
+		return outcome{}, err
 	}
 	for {
 		ex, err := e.api.GetExecution(ctx, m.MigrationID, started.ExecutionID)
 		if err != nil {
-			return time.Time{}, err
+			return outcome{}, err
 		}
 		if ex.Status.Terminal() {
-			if ex.Status != domain.ExecutionSucceeded {
-				return time.Time{}, fmt.Errorf("execution %s: %s", ex.Status, ex.ErrorMessage)
-			}
-			return ex.Steps[0].CompletedAt, nil
+			return hotSwapOutcome(ex), nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// hotSwapOutcome reads an ended execution.
+func hotSwapOutcome(ex domain.Execution) outcome {
+	o := outcome{rollback: len(ex.Decisions) > 0 || ex.Status == domain.ExecutionRolledBack}
+	for _, s := range ex.Steps {
+		if s.Direction == domain.Forward && !s.CompletedAt.IsZero() {
+			o.done = s.CompletedAt
+		}
+	}
+	for _, l := range ex.Logs {
+		switch {
+		case strings.Contains(l.Message, "lock timeout on attempt"):
+			o.lockTimeouts++
+		case strings.Contains(l.Message, "never free") || strings.Contains(l.Message, "not armed"):
+			o.note += l.Message + " "
+		}
+	}
+	if o.rollback {
+		o.note += fmt.Sprintf("execution %s: %s", ex.Status, ex.RollbackReason)
+	}
+	return o
 }
 
 // blocker holds ACCESS SHARE on pgbench_accounts until release is called.

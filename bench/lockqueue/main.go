@@ -1,11 +1,13 @@
 // Command lockqueue measures what an ALTER TABLE does to an application
-// while a long transaction holds the table: run through plain psql (what a
-// plain migration runner does) and through HotSwap, side by side.
+// while other sessions hold the table, in several scenarios, through plain
+// psql (waits in the lock queue as long as it takes), a retry loop with
+// pgroll's settings (500 ms lock timeout, jittered backoff from 1 s to
+// 60 s) and HotSwap (default guards), side by side.
 //
 //	make build && go run ./bench/lockqueue
 //
-// Each run: pgbench with 4 clients for the whole run; after a few seconds a
-// transaction takes ACCESS SHARE on pgbench_accounts for 15 s; one second
+// Each run: pgbench with 4 clients for the whole run; after a few seconds
+// the scenario's sessions start on pgbench_accounts for a while; one second
 // later ADD COLUMN is started. pgbench's per-transaction log gives latency,
 // throughput and failures.
 package main
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/testbed"
@@ -24,11 +27,12 @@ import (
 func main() {
 	opts := options{}
 	flag.StringVar(&opts.binDir, "bin", "bin", "folder with hotswapd and hotswap-agent")
-	flag.DurationVar(&opts.normal, "normal", 5*time.Second, "load before the blocker")
-	flag.DurationVar(&opts.block, "block", 15*time.Second, "how long the blocker holds the table")
-	flag.DurationVar(&opts.after, "after", 5*time.Second, "load after the blocker")
-	flag.DurationVar(&opts.lockTimeout, "lock-timeout", 500*time.Millisecond, "HotSwap's lock timeout")
+	flag.DurationVar(&opts.normal, "normal", 5*time.Second, "load before the scenario's sessions start")
+	flag.DurationVar(&opts.block, "block", 10*time.Second, "how long the scenario's sessions hold on")
+	flag.DurationVar(&opts.after, "after", 3*time.Second, "load after they stop")
+	flag.DurationVar(&opts.lockTimeout, "lock-timeout", 500*time.Millisecond, "HotSwap's lock timeout (its maximum application delay)")
 	flag.IntVar(&opts.clients, "clients", 4, "pgbench clients")
+	flag.StringVar(&opts.only, "scenarios", "", "comma-separated scenario names to run (default all)")
 	flag.Parse()
 	if err := run(context.Background(), opts); err != nil {
 		fmt.Fprintln(os.Stderr, "lockqueue:", err)
@@ -41,6 +45,7 @@ type options struct {
 	normal, block, after time.Duration
 	lockTimeout          time.Duration
 	clients              int
+	only                 string
 }
 
 func run(ctx context.Context, o options) error {
@@ -63,14 +68,19 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer env.close()
-	plain, err := env.scenario(ctx, "plain psql", env.viaPsql)
-	if err != nil {
-		return err
+	for _, sc := range scenarios(o) {
+		if o.only != "" && !strings.Contains(","+o.only+",", ","+sc.name+",") {
+			continue
+		}
+		var results []result
+		for _, m := range env.methods() {
+			r, err := env.scenario(ctx, sc, m)
+			if err != nil {
+				return fmt.Errorf("%s, %s: %w", sc.name, m.name, err)
+			}
+			results = append(results, r)
+		}
+		printTable(os.Stdout, o, sc, results)
 	}
-	hs, err := env.scenario(ctx, "HotSwap", env.viaHotSwap)
-	if err != nil {
-		return err
-	}
-	printTable(os.Stdout, o, plain, hs)
 	return nil
 }

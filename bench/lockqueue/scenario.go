@@ -7,27 +7,103 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hotswap-db/hotswap/internal/pgbench"
 )
 
-// result is what one scenario measured.
+// scenarioDef is what other sessions do to pgbench_accounts while the
+// migration runs.
+type scenarioDef struct {
+	name, what string
+	// start begins the sessions; stop ends them and says when.
+	start func(ctx context.Context, e *env) (stop func() time.Time, err error)
+	// expect says what the scenario makes impossible, if anything.
+	expect string
+}
+
+// scenarios are the runs, in order. Each scenario's statement has its own
+// shape, so that pg_stat_statements keeps its figures apart (constants are
+// normalized away), as an application's distinct queries are.
+func scenarios(o options) []scenarioDef {
+	return []scenarioDef{
+		{name: "idle", what: fmt.Sprintf("a transaction idle after LOCK ... ACCESS SHARE for %s", o.block),
+			start: func(ctx context.Context, e *env) (func() time.Time, error) { return e.blocker(ctx) }},
+		{name: "long-query", what: fmt.Sprintf("one active query holding the table for %s", o.block),
+			start: func(ctx context.Context, e *env) (func() time.Time, error) {
+				return e.loop(ctx, 1, 0, fmt.Sprintf("SELECT pg_sleep(%g), 1, 2, 3 FROM pgbench_accounts LIMIT 1", o.block.Seconds()), 0)
+			}},
+		{name: "readers", what: "3 sessions reading pgbench_accounts back to back, 0.7 s each, staggered (never free)",
+			start: func(ctx context.Context, e *env) (func() time.Time, error) {
+				return e.loop(ctx, 3, 700*time.Millisecond/3, "SELECT pg_sleep(0.7) FROM pgbench_accounts LIMIT 1", 0)
+			}},
+		{name: "report", what: "pgbench's short writers and a 2.5 s report every 4 s",
+			start: func(ctx context.Context, e *env) (func() time.Time, error) {
+				return e.loop(ctx, 1, 0, "SELECT pg_sleep(2.5), 1, 2 FROM pgbench_accounts LIMIT 1", 1500*time.Millisecond)
+			}},
+		{name: "slow-readers", what: "3 sessions reading back to back, 1.2 s each, staggered: the table is never free for 500 ms",
+			start: func(ctx context.Context, e *env) (func() time.Time, error) {
+				return e.loop(ctx, 3, 400*time.Millisecond, "SELECT pg_sleep(1.2), 1 FROM pgbench_accounts LIMIT 1", 0)
+			},
+			expect: "every moment the last reader still has 0.8-1.2 s to go, more than the 500 ms maximum delay: " +
+				"HotSwap waits outside the queue until the readers stop; a plain ALTER stalls the application for up to 1.2 s"},
+	}
+}
+
+// loop runs sql on n sessions, started stagger apart, each back to back
+// with pause between runs, until stop.
+func (e *env) loop(ctx context.Context, n int, stagger time.Duration, sql string, pause time.Duration) (func() time.Time, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := range n {
+		conn, err := pgx.Connect(ctx, e.pg.DSN("app"))
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		wg.Go(func() {
+			defer conn.Close(context.Background())
+			sleepCtx(ctx, time.Duration(i)*stagger)
+			for ctx.Err() == nil {
+				_, _ = conn.Exec(ctx, sql)
+				sleepCtx(ctx, pause)
+			}
+		})
+	}
+	return func() time.Time { cancel(); at := time.Now(); wg.Wait(); return at }, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// result is what one method measured in one scenario.
 type result struct {
 	name           string
 	maxLatency     time.Duration
 	normalTPS      float64
-	blockedShare   float64 // throughput in the blocked window as a share of normal
+	blockedShare   float64 // throughput while the sessions ran, as a share of normal
 	stalledSeconds int     // seconds with TPS under 10% of normal
 	failed         int
-	afterBlocker   time.Duration // from the blocker's end to the migration's end
-	total          int
+	done           time.Duration // from the migration's start to its end
+	afterRelease   time.Duration // from the sessions' end to the migration's end (negative: before)
+	outcome
 }
 
-// scenario runs pgbench for the whole run, blocks the table, migrates
-// through migrate, and measures.
-func (e *env) scenario(ctx context.Context, name string, migrate func(context.Context, string) (time.Time, error)) (result, error) {
-	column := "c_" + strings.ReplaceAll(strings.ToLower(name), " ", "_")
+// scenario runs pgbench for the whole run, starts the scenario's sessions,
+// migrates with m a second later, and measures.
+func (e *env) scenario(ctx context.Context, sc scenarioDef, m method) (result, error) {
+	e.runs++
+	column := fmt.Sprintf("c%d_%s", e.runs, strings.ReplaceAll(strings.ToLower(m.name), " ", "_"))
 	total := e.o.normal + e.o.block + e.o.after
 	prefix := filepath.Join(e.dir, column)
 	o := e.pgbench()
@@ -40,38 +116,42 @@ func (e *env) scenario(ctx context.Context, name string, migrate func(context.Co
 	defer bench.Stop()
 	time.Sleep(e.o.normal)
 	blockedAt := time.Now()
-	release, err := e.blocker(ctx)
+	stop, err := sc.start(ctx, e)
 	if err != nil {
 		return result{}, err
 	}
-	migrated := make(chan time.Time, 1)
-	errc := make(chan error, 1)
+	type migrated struct {
+		out   outcome
+		begin time.Time
+		err   error
+	}
+	mc := make(chan migrated, 1)
 	go func() {
 		time.Sleep(time.Second)
-		at, err := migrate(ctx, column)
-		errc <- err
-		migrated <- at
+		begin := time.Now()
+		out, err := m.run(ctx, column)
+		mc <- migrated{out, begin, err}
 	}()
 	time.Sleep(time.Until(blockedAt.Add(e.o.block)))
-	releasedAt := release()
-	if err := <-errc; err != nil {
-		return result{}, fmt.Errorf("%s: %w", name, err)
+	releasedAt := stop()
+	mg := <-mc
+	if mg.err != nil {
+		return result{}, mg.err
 	}
-	doneAt := <-migrated
 	if err := bench.Wait(); err != nil {
-		return result{}, fmt.Errorf("%s: %w", name, err)
+		return result{}, err
 	}
 	txns, err := pgbench.ReadLog(prefix)
 	if err != nil {
 		return result{}, err
 	}
-	r := measure(name, txns, start, blockedAt, releasedAt)
-	r.afterBlocker = doneAt.Sub(releasedAt)
+	r := measure(m.name, txns, start, blockedAt, releasedAt)
+	r.outcome, r.done, r.afterRelease = mg.out, mg.out.done.Sub(mg.begin), mg.out.done.Sub(releasedAt)
 	return r, nil
 }
 
 func measure(name string, txns []pgbench.Txn, start, blockedAt, releasedAt time.Time) result {
-	r := result{name: name, total: len(txns)}
+	r := result{name: name}
 	normal, blocked := 0, 0
 	for _, t := range txns {
 		if t.Failed {
@@ -88,8 +168,7 @@ func measure(name string, txns []pgbench.Txn, start, blockedAt, releasedAt time.
 	}
 	seconds := pgbench.PerSecond(txns)
 	r.normalTPS = float64(normal) / blockedAt.Sub(start.Add(time.Second)).Seconds()
-	blockedTPS := float64(blocked) / releasedAt.Sub(blockedAt).Seconds()
-	r.blockedShare = blockedTPS / r.normalTPS
+	r.blockedShare = float64(blocked) / releasedAt.Sub(blockedAt).Seconds() / r.normalTPS
 	for s := start.Unix() + 1; s < releasedAt.Unix()+2; s++ {
 		if float64(seconds[s].TPS) < 0.1*r.normalTPS {
 			r.stalledSeconds++
@@ -98,20 +177,41 @@ func measure(name string, txns []pgbench.Txn, start, blockedAt, releasedAt time.
 	return r
 }
 
-func printTable(w io.Writer, o options, a, b result) {
-	fmt.Fprintf(w, "\nADD COLUMN while a transaction holds pgbench_accounts for %s; pgbench, %d clients\n\n", o.block, o.clients)
-	fmt.Fprintf(w, "%-44s %16s %16s\n", "", a.name, b.name)
-	row := func(label, x, y string) { fmt.Fprintf(w, "%-44s %16s %16s\n", label, x, y) }
-	row("application max latency", a.maxLatency.Round(time.Millisecond).String(), b.maxLatency.Round(time.Millisecond).String())
-	row("normal throughput (tps)", fmt.Sprintf("%.0f", a.normalTPS), fmt.Sprintf("%.0f", b.normalTPS))
-	row("throughput while blocked, share of normal", pct(a.blockedShare), pct(b.blockedShare))
-	row("seconds with tps under 10% of normal", strconv.Itoa(a.stalledSeconds), strconv.Itoa(b.stalledSeconds))
-	row("failed transactions", strconv.Itoa(a.failed), strconv.Itoa(b.failed))
-	row("migration done after the blocker ended", a.afterBlocker.Round(time.Millisecond).String(), b.afterBlocker.Round(time.Millisecond).String())
-	row("transactions in the run", strconv.Itoa(a.total), strconv.Itoa(b.total))
-	if b.maxLatency > 0 {
-		fmt.Fprintf(w, "\nmax latency ratio (plain / HotSwap): %.1fx\n", float64(a.maxLatency)/float64(b.maxLatency))
+func printTable(w io.Writer, o options, sc scenarioDef, rs []result) {
+	fmt.Fprintf(w, "\n== %s: ADD COLUMN on pgbench_accounts while %s; pgbench, %d clients\n\n", sc.name, sc.what, o.clients)
+	fmt.Fprintf(w, "%-42s", "")
+	for _, r := range rs {
+		fmt.Fprintf(w, " %16s", r.name)
+	}
+	fmt.Fprintln(w)
+	row := func(label string, f func(r result) string) {
+		fmt.Fprintf(w, "%-42s", label)
+		for _, r := range rs {
+			fmt.Fprintf(w, " %16s", f(r))
+		}
+		fmt.Fprintln(w)
+	}
+	row("application max latency", func(r result) string { return r.maxLatency.Round(time.Millisecond).String() })
+	row("seconds with tps under 10% of normal", func(r result) string { return strconv.Itoa(r.stalledSeconds) })
+	row("throughput while disturbed, share", func(r result) string { return fmt.Sprintf("%.0f%%", r.blockedShare*100) })
+	row("migration done after its start", func(r result) string { return r.done.Round(time.Millisecond).String() })
+	row("  ... relative to the sessions' end", func(r result) string { return r.afterRelease.Round(time.Millisecond).String() })
+	row("lock timeouts", func(r result) string { return strconv.Itoa(r.lockTimeouts) })
+	row("rollback decided", func(r result) string { return yesNo(r.rollback) })
+	row("failed transactions", func(r result) string { return strconv.Itoa(r.failed) })
+	for _, r := range rs {
+		if r.note != "" {
+			fmt.Fprintf(w, "%s: %s\n", r.name, r.note)
+		}
+	}
+	if sc.expect != "" {
+		fmt.Fprintf(w, "why the goal cannot be met here: %s\n", sc.expect)
 	}
 }
 
-func pct(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

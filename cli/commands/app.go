@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -64,8 +65,10 @@ Examples:
 		// Label values and SQL file names may hold commas: repeat the flag instead.
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
-			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(),
+			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
+			versionCommand(), completionCommand(),
 		},
+		EnableBashCompletion: true,
 	}
 	app.OnUsageError = onUsageError
 	forEachCommand(app.Commands, func(c *cli.Command) {
@@ -84,13 +87,13 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "token", EnvVars: []string{"HOTSWAP_TOKEN"}, Usage: "API token"},
 		&cli.StringFlag{Name: "token-file", EnvVars: []string{"HOTSWAP_TOKEN_FILE"}, TakesFile: true,
 			Usage: "read the API token from this file (wins over --token)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: formatTable, Usage: "output format: table or json"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: formatTable, Usage: "output format: table, json or yaml"},
 	}
 }
 
 func checkGlobalFlags(c *cli.Context) error {
-	if f := c.String("output"); f != formatTable && f != formatJSON {
-		return usageErr(c, "--output %q: want table or json", f)
+	if f := c.String("output"); !slices.Contains(formats(), f) {
+		return usageErr(c, "--output %q: want table, json or yaml", f)
 	}
 	return nil
 }
@@ -127,7 +130,7 @@ func helpName(c *cli.Context) string {
 // Run runs app with args (args[0] is the program name), prints any error as
 // "hotswap: message" on the app's ErrWriter and returns the exit code.
 func Run(ctx context.Context, app *cli.App, args []string) int {
-	err := app.RunContext(ctx, normalizeArgs(app, args))
+	err := app.RunContext(ctx, reorder(app, args))
 	if err == nil {
 		return ExitOK
 	}
@@ -138,6 +141,15 @@ func Run(ctx context.Context, app *cli.App, args []string) int {
 		return ExitUsage
 	}
 	return ExitError
+}
+
+// reorder is normalizeArgs, keeping a completion request last, where
+// urfave/cli looks for it.
+func reorder(app *cli.App, args []string) []string {
+	if n := len(args); n > 1 && args[n-1] == completionFlag {
+		return append(normalizeArgs(app, args[:n-1]), completionFlag)
+	}
+	return normalizeArgs(app, args)
 }
 
 // printError writes err with a hint when the user can act on one.

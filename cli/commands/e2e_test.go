@@ -219,7 +219,7 @@ func TestMigrationCommands(t *testing.T) {
 		t.Fatalf("create from stdin: exit %d: %s", out.code, out.stderr)
 	}
 	wantContains(t, "create output", out.stdout, "Name:", "add_note", "billing ("+db.DatabaseID+")",
-		"Medium (approval required)", "ADD COLUMN note text", m.MigrationID)
+		"Low (approval not needed)", "ADD COLUMN note text", m.MigrationID)
 
 	list := decode[api.MigrationList](t, mustHS(t, "-o", "json", "migration", "list", "--database", "billing"))
 	if list.Total != 2 || len(list.Migrations) != 2 || list.Migrations[0].Name != "create_invoices" {
@@ -280,7 +280,7 @@ func TestUsageErrors(t *testing.T) {
 		{"extra argument", []string{"agent", "show", "a", "b"}, "agent show takes NAME only; unexpected: b"},
 		{"unknown flag", []string{"agent", "list", "--bogus"}, "flag provided but not defined: -bogus"},
 		{"unknown command", []string{"agent", "frobnicate"}, `unknown command "frobnicate"`},
-		{"bad output", []string{"-o", "yaml", "agent", "list"}, `--output "yaml": want table or json`},
+		{"bad output", []string{"-o", "xml", "agent", "list"}, `--output "xml": want table, json or yaml`},
 		{"unreadable spec file", []string{"database", "register", "--file", "/nonexistent.json"}, "--file: open /nonexistent.json"},
 		{"rollback without reason", []string{"execution", "rollback", "mig-1", "exec-1"}, "--reason is required"},
 		{"rollback with a blank reason", []string{"execution", "rollback", "mig-1", "exec-1", "--reason", " "}, "--reason is required"},

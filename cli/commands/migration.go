@@ -75,6 +75,24 @@ Examples:
 				Action: migrationPlan,
 			},
 			{
+				Name:      "validate",
+				Usage:     "judge a migration against its database's live catalog, through the master's agent (changes nothing)",
+				ArgsUsage: "ID|NAME",
+				UsageText: `hotswap migration validate ID|NAME [--database DB]
+
+The objects the script touches are looked up on the master: missing tables,
+names already taken, duplicate indexes, table sizes (an index build on a small
+table is no warning), free disk against rewrites, replica lag, and a duration
+estimated from the sizes. With no agent connected, the static lint answers.
+Exit status 1 when the migration is not valid.
+
+Examples:
+  hotswap migration validate add_users_email_index --database app
+  hotswap migration validate mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c -o json`,
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "database", Aliases: []string{"db"}, Usage: "the database of NAME (id or name)"}},
+				Action: migrationValidate,
+			},
+			{
 				Name:      "update",
 				Usage:     "change a migration that has not started: only the fields whose flags are given",
 				ArgsUsage: "ID",
@@ -121,6 +139,7 @@ Examples:
   hotswap migration delete mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c`,
 				Action: migrationDelete,
 			},
+			migrationImportCommand(),
 		},
 	}
 }
@@ -132,7 +151,8 @@ func migrationSpecFlags() []cli.Flag {
 		&cli.StringFlag{Name: "up", TakesFile: true, Usage: "file with the forward SQL script (- for stdin)"},
 		&cli.StringFlag{Name: "down", TakesFile: true, Usage: "file with the rollback SQL script (- for stdin)"},
 		&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default Phased)"},
-		&cli.StringFlag{Name: "risk", Usage: "one of " + list(domain.RiskLevels) + " (default Medium); Medium and High need approval"},
+		&cli.StringFlag{Name: "risk", Usage: "one of " + list(domain.RiskLevels) + " (default: the risk the server computes from the script; " +
+			"it may be raised, never lowered); Medium and High need approval"},
 		&cli.StringSliceFlag{Name: "tag", Usage: "tag (repeatable)"},
 		&cli.StringSliceFlag{Name: "depends-on", Usage: "id of a migration of the same database that must run first (repeatable)"},
 		&cli.StringFlag{Name: "description", Usage: "free text"},
@@ -187,11 +207,17 @@ func migrationUpdate(c *cli.Context) error {
 	return showMigration(c, cl, m)
 }
 
-// specOfMigration is the writable part of a migration.
+// specOfMigration is the writable part of a migration. A risk that is the
+// computed one is left out, so the server computes it again for the new
+// script; a risk the user raised is kept.
 func specOfMigration(m domain.Migration) domain.MigrationSpec {
+	risk := m.RiskLevel
+	if m.ComputedRisk != "" && m.RiskLevel == m.ComputedRisk {
+		risk = ""
+	}
 	return domain.MigrationSpec{Name: m.Name, Description: m.Description, TargetDatabaseID: m.TargetDatabaseID,
 		MigrationScript: m.MigrationScript, RollbackScript: m.RollbackScript, Strategy: m.Strategy,
-		RiskLevel: m.RiskLevel, EstimatedDuration: m.EstimatedDuration, Dependencies: m.Dependencies, Tags: m.Tags}
+		RiskLevel: risk, EstimatedDuration: m.EstimatedDuration, Dependencies: m.Dependencies, Tags: m.Tags}
 }
 
 // migrationSpec is base with the fields whose flags are set, scripts read
@@ -305,6 +331,7 @@ func printMigration(p printer, m domain.Migration, target string) error {
 		field{"Status", string(m.Status)},
 		field{"Strategy", string(m.Strategy)},
 		field{"Risk", fmt.Sprintf("%s (approval %s)", m.RiskLevel, approval(m.RequiresApproval))},
+		field{"Computed risk", orDash(string(m.ComputedRisk))},
 		field{"Description", or(m.Description)},
 		field{"Tags", list(m.Tags)},
 		field{"Depends on", list(m.Dependencies)},
@@ -314,6 +341,7 @@ func printMigration(p printer, m domain.Migration, target string) error {
 	if err != nil {
 		return err
 	}
+	printFindings(p, m.Findings, m.IgnoredFindings)
 	p.linef("\n-- up (migrationScript)\n%s", strings.TrimRight(m.MigrationScript, "\n"))
 	p.linef("\n-- down (rollbackScript)\n%s", strings.TrimRight(m.RollbackScript, "\n"))
 	return nil

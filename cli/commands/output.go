@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +16,11 @@ import (
 const (
 	formatTable = "table"
 	formatJSON  = "json"
+	formatYAML  = "yaml"
 )
+
+// formats lists the values --output takes.
+func formats() []string { return []string{formatTable, formatJSON, formatYAML} }
 
 // printer writes a command's result in the format asked for.
 type printer struct {
@@ -27,10 +32,16 @@ func newPrinter(c *cli.Context) printer {
 	return printer{w: c.App.Writer, format: c.String("output")}
 }
 
-func (p printer) isJSON() bool { return p.format == formatJSON }
+// isJSON reports whether the output is for programs (json or yaml) rather
+// than for people (table).
+func (p printer) isJSON() bool { return p.format == formatJSON || p.format == formatYAML }
 
-// json prints v as indented JSON, the API's field names.
+// json prints v for programs with the API's field names: indented JSON, or
+// the same document as YAML with -o yaml.
 func (p printer) json(v any) error {
+	if p.format == formatYAML {
+		return writeYAML(p.w, v)
+	}
 	enc := json.NewEncoder(p.w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -40,7 +51,20 @@ func (p printer) json(v any) error {
 	return nil
 }
 
-// show prints v as JSON, or calls table to print it for people.
+// encoded prints a JSON document that write produces, as is, or as YAML
+// with -o yaml.
+func (p printer) encoded(write func(io.Writer) error) error {
+	if p.format != formatYAML {
+		return write(p.w)
+	}
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	return jsonToYAML(p.w, buf.Bytes())
+}
+
+// show prints v as JSON or YAML, or calls table to print it for people.
 func (p printer) show(v any, table func(printer) error) error {
 	if p.isJSON() {
 		return p.json(v)

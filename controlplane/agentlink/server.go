@@ -59,7 +59,8 @@ type Server struct {
 	presence *presence
 	nextID   atomic.Uint64
 	sink     StepSink
-	queries  *queries
+	queries  *queries[*agentpb.HistoryResponse]
+	inspects *queries[*agentpb.InspectResponse]
 }
 
 // ErrAgentNotConnected is returned when a message is for an agent with no
@@ -91,7 +92,8 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Server{cfg: cfg, presence: newPresence(), queries: newQueries()}
+	return &Server{cfg: cfg, presence: newPresence(), queries: newQueries[*agentpb.HistoryResponse](),
+		inspects: newQueries[*agentpb.InspectResponse]()}
 }
 
 // Presence returns the live view of agents (meaningful on the leader).
@@ -185,6 +187,8 @@ func (s *Server) dispatch(name string, hello *agentpb.Hello, sess *session, m *a
 		s.sink.StepResult(name, m.GetStepResult())
 	case m.GetHistory() != nil:
 		s.queries.answer(m.GetHistory().GetRequestId(), m.GetHistory())
+	case m.GetInspect() != nil:
+		s.inspects.answer(m.GetInspect().GetRequestId(), m.GetInspect())
 	case m.GetSamples() != nil && s.sink != nil:
 		s.sink.Samples(name, m.GetSamples().GetSamples())
 	case m.GetBreach() != nil && s.sink != nil:

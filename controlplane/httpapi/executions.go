@@ -61,7 +61,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	case shadow != nil:
 		plan, err = a.wrapPlan(planner.ShadowPlan(db, a.raft.State().ReportedInstance, len(shadow.Workload) == 0))
 	default:
-		plan, err = a.plan(db, req.Strategy)
+		plan, err = a.wrapPlan(planner.ForwardScript(db, req.Strategy, a.raft.State().ReportedInstance, m.MigrationScript))
 	}
 	if err != nil {
 		return err
@@ -232,7 +232,7 @@ func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal)
 	if !oneOfStrategy(strategy) {
 		return badRequest("unknown strategy", domain.FieldError{Field: "strategy", Message: "must be one of Direct, Phased, Canary, BlueGreen, Shadow"})
 	}
-	plan, err := a.plan(db, strategy)
+	plan, err := a.wrapPlan(planner.ForwardScript(db, strategy, a.raft.State().ReportedInstance, m.MigrationScript))
 	if err != nil {
 		return err
 	}
@@ -565,6 +565,18 @@ func blueGreenSpec(db domain.Database, req api.ExecuteRequest) (*domain.BlueGree
 // canReplan refuses a strategy switch that would lose track of what runs:
 // while a step runs (its outcome is not known yet), on a fleet rollout, or
 // to a strategy that needs settings given at execute time.
+// rolledLocally reports whether a step kept out of replication (a rolling
+// schema change's) has been applied: a new plan would replicate the change
+// to replicas that already have it.
+func rolledLocally(e domain.Execution) bool {
+	for _, s := range e.Steps {
+		if s.LocalOnly && s.Status == domain.StepSucceeded {
+			return true
+		}
+	}
+	return false
+}
+
 func canReplan(e domain.Execution, to domain.Strategy) error {
 	for _, s := range e.Steps {
 		if s.Status == domain.StepRunning {
@@ -573,6 +585,9 @@ func canReplan(e domain.Execution, to domain.Strategy) error {
 		}
 	}
 	switch {
+	case rolledLocally(e):
+		return badRequest("a rolling schema change cannot switch strategy", domain.FieldError{Field: "strategy",
+			Message: "replicas already took the change outside replication: resume it without one"})
 	case e.Fleet != nil:
 		return badRequest("a fleet rollout cannot switch strategy", domain.FieldError{Field: "strategy", Message: "resume it without one"})
 	case to == domain.Shadow || to == domain.BlueGreen:

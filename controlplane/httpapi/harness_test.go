@@ -135,19 +135,56 @@ func (h history) History(_ context.Context, agent, instance string) ([]domain.Hi
 	return rows, nil
 }
 
+// catalog answers catalog look-ups from fixed facts, by relation name.
+type catalog struct {
+	mu    sync.Mutex
+	rels  map[string]domain.RelationFacts
+	free  int64
+	asked []domain.ObjectName
+}
+
+func (c *catalog) Inspect(_ context.Context, _, _ string, req domain.CatalogRequest) (domain.CatalogFacts, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rels == nil {
+		return domain.CatalogFacts{}, fmt.Errorf("no catalog in this test")
+	}
+	out := domain.CatalogFacts{FreeDiskBytes: c.free}
+	for _, n := range req.Relations {
+		c.asked = append(c.asked, n)
+		r, ok := c.rels[n.String()]
+		if !ok {
+			r = domain.RelationFacts{}
+		}
+		r.ObjectName = n
+		out.Relations = append(out.Relations, r)
+	}
+	return out, nil
+}
+
 // samples has no sample of any instance.
 type samples struct{}
 
 func (samples) Latest(monitor.Key) (domain.Sample, bool) { return domain.Sample{}, false }
+
+// metricsText stands in for the server's Prometheus handler.
+type metricsText struct{}
+
+func (metricsText) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	_, _ = w.Write([]byte("# TYPE up gauge\nup 1\n"))
+}
 
 // harness is the real API handler over a real FSM, served by httptest.
 type harness struct {
 	raft     *localRaft
 	presence *presence
 	history  history
+	catalog  *catalog
 	srv      *httptest.Server
 	token    string
 	client   *api.Client
+	spec     *specChecker // validates every answer against the OpenAPI description
 }
 
 const adminToken = "hst_test-admin-token"
@@ -155,12 +192,14 @@ const adminToken = "hst_test-admin-token"
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{raft: newLocalRaft(), presence: &presence{live: map[string]domain.AgentPresence{}},
-		history: history{}, token: adminToken}
+		history: history{}, catalog: &catalog{}, token: adminToken}
 	h.raft.must(t, fsm.CreateAPITokenRequest{Token: domain.APIToken{TokenID: "tok-1", Name: "admin", Role: "Admin"},
 		Hash: httpapi.HashToken(adminToken)})
 	a := httpapi.New(httpapi.Config{Raft: h.raft, Presence: h.presence, Logger: hclog.NewNullLogger(),
-		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: ticking()})
-	h.srv = httptest.NewServer(a.Handler())
+		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: ticking(), Catalog: h.catalog,
+		Metrics: metricsText{}})
+	h.spec = newSpecChecker(t)
+	h.srv = httptest.NewServer(h.spec.wrap(t, a.Handler()))
 	t.Cleanup(h.srv.Close)
 	h.client = api.New(h.srv.URL, adminToken)
 	return h

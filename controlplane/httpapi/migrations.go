@@ -16,16 +16,19 @@ import (
 )
 
 // decodeMigrationSpec reads and checks a migration: fields, target,
-// dependencies, and the scripts parsed by the target engine's parser.
-func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, error) {
+// dependencies, the scripts parsed by the target engine's parser, and the
+// requested risk against the one the engine's linter computes.
+func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, verdict, error) {
 	var spec domain.MigrationSpec
+	var v verdict
 	body, err := readBody(r, migrationBodyLimit)
 	if err != nil {
-		return spec, err
+		return spec, v, err
 	}
 	if err := decodeStrict(body, &spec); err != nil {
-		return spec, err
+		return spec, v, err
 	}
+	requested := spec.RiskLevel
 	spec = spec.WithDefaults()
 	defer func(start time.Time) { a.observeValid(time.Since(start)) }(time.Now())
 	errs := domain.ValidateMigrationSpec(spec)
@@ -36,10 +39,12 @@ func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, error)
 		} else {
 			spec.TargetDatabaseID = db.DatabaseID
 			errs = append(errs, checkScripts(db.Type, spec)...)
+			v = a.judge(db, spec.MigrationScript)
+			errs = append(errs, settleRisk(&spec, requested, v)...)
 		}
 	}
 	errs = append(errs, a.checkDependencies(spec)...)
-	return spec, domain.AsError(errs)
+	return spec, v, domain.AsError(errs)
 }
 
 func checkScripts(engine domain.DatabaseType, spec domain.MigrationSpec) []domain.FieldError {
@@ -73,7 +78,7 @@ func (a *API) checkDependencies(spec domain.MigrationSpec) []domain.FieldError {
 }
 
 func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principal) error {
-	spec, err := a.decodeMigrationSpec(r)
+	spec, v, err := a.decodeMigrationSpec(r)
 	if err != nil {
 		return err
 	}
@@ -81,6 +86,7 @@ func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principa
 	m := domain.Migration{MigrationID: "mig-" + uuid.NewString(), Status: domain.MigrationDraft,
 		CreatedBy: p.Name, CreatedAt: now, UpdatedAt: now}
 	spec.Apply(&m)
+	v.record(&m)
 	if err := a.commit(w, r, fsm.CreateMigrationRequest{Migration: m}); err != nil {
 		return err
 	}
@@ -102,11 +108,12 @@ func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, _ principa
 	if err != nil {
 		return err
 	}
-	spec, err := a.decodeMigrationSpec(r)
+	spec, v, err := a.decodeMigrationSpec(r)
 	if err != nil {
 		return err
 	}
 	spec.Apply(&m)
+	v.record(&m)
 	m.UpdatedAt = a.now().UTC().Truncate(time.Millisecond)
 	if err := a.commit(w, r, fsm.UpdateMigrationRequest{Migration: m}); err != nil {
 		return err

@@ -74,6 +74,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 	return map[string]func(context.Context) error{
 		"Health":            func(ctx context.Context) error { return ignore(c.Health(ctx)) },
 		"Metrics":           func(ctx context.Context) error { return ignore(c.Metrics(ctx)) },
+		"OpenAPI":           func(ctx context.Context) error { return ignore(c.OpenAPI(ctx)) },
 		"ClusterStatus":     func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
 		"JoinCluster":       func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
 		"RemoveServer":      func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
@@ -95,6 +96,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"DeleteMigration":   func(ctx context.Context) error { return c.DeleteMigration(ctx, mig) },
 		"ExecuteMigration":  func(ctx context.Context) error { return ignore(c.ExecuteMigration(ctx, mig, api.ExecuteRequest{})) },
 		"PlanMigration":     func(ctx context.Context) error { return ignore(c.PlanMigration(ctx, mig, "")) },
+		"ValidateMigration": func(ctx context.Context) error { return ignore(c.ValidateMigration(ctx, mig, api.ValidateRequest{})) },
 		"ListExecutions":    func(ctx context.Context) error { return ignore(c.ListExecutions(ctx, mig)) },
 		"GetExecution":      func(ctx context.Context) error { return ignore(c.GetExecution(ctx, mig, exec)) },
 		"RollbackExecution": func(ctx context.Context) error { return ignore(c.RollbackExecution(ctx, mig, exec, "why")) },

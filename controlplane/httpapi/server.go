@@ -60,6 +60,12 @@ type Config struct {
 	Samples LatestSamples
 	// ObserveValidation, when set, records how long validating a migration took.
 	ObserveValidation func(time.Duration)
+	// Version is the server's build version, shown in /health and the
+	// OpenAPI description.
+	Version string
+	// Catalog reads an instance's catalog through its agent, for the live
+	// validation of a migration; nil validates statically.
+	Catalog CatalogReader
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -81,10 +87,13 @@ type API struct {
 	forward  *forwarder
 	metrics  http.Handler
 	history  HistoryReader
+	catalog  CatalogReader
 
 	defaults     atomic.Pointer[ExecutionDefaults]
 	samples      LatestSamples
 	observeValid func(time.Duration)
+	version      string
+	openAPI      []byte
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -94,7 +103,9 @@ const indexHeader = "X-Hotswap-Index"
 // New builds the API.
 func New(cfg Config) *API {
 	a := &API{raft: cfg.Raft, presence: cfg.Presence, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation}
+		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
+		version: cfg.Version}
+	a.openAPI = describe(cfg.Version)
 	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
 		Thresholds: cfg.Thresholds})
 	if a.observeValid == nil {
@@ -114,6 +125,8 @@ func (a *API) Handler() http.Handler {
 	if a.metrics != nil {
 		mux.Handle("GET /metrics", a.metrics)
 	}
+	mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
+	serveSwagger(mux)
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
@@ -137,6 +150,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/validate", leader, a.validateMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
@@ -258,7 +272,7 @@ func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) erro
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	st, err := a.raft.Status()
-	body := api.Health{Status: "ok", ServerID: st.ServerID, State: st.State, Leader: st.Leader}
+	body := api.Health{Status: "ok", ServerID: st.ServerID, State: st.State, Leader: st.Leader, Version: a.version}
 	code := http.StatusOK
 	switch {
 	case err != nil || st.Leader == "":

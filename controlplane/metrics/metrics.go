@@ -1,7 +1,10 @@
-// Package metrics exposes a server's Prometheus metrics. Migration counts
-// and durations are computed from the replicated state at each scrape, so
-// every server reports the same figures and they survive a failover;
-// per-instance gauges come from the samples agents stream to the leader.
+// Package metrics exposes a server's Prometheus metrics, in base units
+// (seconds, ratios from 0 to 1). Migration counts and durations are
+// computed from the replicated state at each scrape, so they survive a
+// failover; only the leader exports them, so a sum() over the servers
+// counts each execution once. Per-instance gauges come from the samples
+// agents stream to the leader. What each server measures of itself (Raft)
+// carries a server label.
 package metrics
 
 import (
@@ -51,8 +54,6 @@ func New(node Node, agents Connected, samples *monitor.Store) *Registry {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agents_connected",
 			Help: "Agents with an open session on this server (the leader holds them all)."},
 			func() float64 { return float64(agents.Connected()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "databases_registered", Help: "Databases registered."},
-			func() float64 { return float64(len(node.State().Databases())) }),
 		&stateCollector{node: node},
 		&raftCollector{node: node},
 		&instanceCollector{node: node, samples: samples},
@@ -74,18 +75,26 @@ var (
 	rolledBackDesc = prometheus.NewDesc("migrations_rolled_back_total", "Executions rolled back.", nil, nil)
 	execDurDesc    = prometheus.NewDesc("migration_execution_duration_seconds", "Duration of finished executions, start to end.", nil, nil)
 	rbDurDesc      = prometheus.NewDesc("migration_rollback_duration_seconds", "Duration of rollbacks, from the decision to roll back to rolled back.", nil, nil)
+	databasesDesc  = prometheus.NewDesc("databases_registered", "Databases registered.", nil, nil)
 )
 
 // stateCollector derives migration counts and durations from the state.
+// Every server holds the same state: only the leader reports it, so that
+// summing over servers does not count an execution once per server.
 type stateCollector struct{ node Node }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{inProgressDesc, executedDesc, succeededDesc, failedDesc, rolledBackDesc, execDurDesc, rbDurDesc} {
+	for _, d := range []*prometheus.Desc{inProgressDesc, executedDesc, succeededDesc, failedDesc, rolledBackDesc, execDurDesc,
+		rbDurDesc, databasesDesc} {
 		ch <- d
 	}
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	if !c.node.IsLeader() {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(databasesDesc, prometheus.GaugeValue, float64(len(c.node.State().Databases())))
 	counts := map[domain.ExecutionStatus]float64{}
 	var executed, inProgress float64
 	execDur, rbDur := newHist(), newHist()
@@ -137,16 +146,19 @@ func (h *hist) metric(d *prometheus.Desc) prometheus.Metric {
 }
 
 var (
-	raftLeaderDesc  = prometheus.NewDesc("hotswap_raft_is_leader", "1 when this server leads the Raft group.", nil, nil)
-	raftTermDesc    = prometheus.NewDesc("hotswap_raft_term", "Current Raft term.", nil, nil)
-	raftLastDesc    = prometheus.NewDesc("hotswap_raft_last_index", "Last index in this server's Raft log.", nil, nil)
-	raftCommitDesc  = prometheus.NewDesc("hotswap_raft_commit_index", "Raft commit index known to this server.", nil, nil)
-	raftAppliedDesc = prometheus.NewDesc("hotswap_raft_applied_index", "Last index applied to this server's state.", nil, nil)
-	raftPeersDesc   = prometheus.NewDesc("hotswap_raft_servers", "Servers in the Raft configuration.", nil, nil)
+	server          = []string{"server"}
+	raftLeaderDesc  = prometheus.NewDesc("hotswap_raft_is_leader", "1 when this server leads the Raft group.", server, nil)
+	raftTermDesc    = prometheus.NewDesc("hotswap_raft_term", "Current Raft term.", server, nil)
+	raftLastDesc    = prometheus.NewDesc("hotswap_raft_last_index", "Last index in this server's Raft log.", server, nil)
+	raftCommitDesc  = prometheus.NewDesc("hotswap_raft_commit_index", "Raft commit index known to this server.", server, nil)
+	raftAppliedDesc = prometheus.NewDesc("hotswap_raft_applied_index", "Last index applied to this server's state.", server, nil)
+	raftPeersDesc   = prometheus.NewDesc("hotswap_raft_servers", "Servers in the Raft configuration.", server, nil)
 	raftEntriesDesc = prometheus.NewDesc("hotswap_raft_applied_entries_total",
-		"Command entries this server applied to its state since it started, by command.", []string{"command"}, nil)
+		"Command entries this server applied to its state since it started, by command (every server applies every entry).",
+		[]string{"server", "command"}, nil)
 	raftBytesDesc = prometheus.NewDesc("hotswap_raft_applied_bytes_total",
-		"Size of the command entries this server applied since it started (type byte and encoded body), by command.", []string{"command"}, nil)
+		"Size of the command entries this server applied since it started (type byte and encoded body), by command.",
+		[]string{"server", "command"}, nil)
 )
 
 // raftCollector reports the Raft node's state.
@@ -165,21 +177,23 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.node.IsLeader() {
 		leader = 1
 	}
-	ch <- prometheus.MustNewConstMetric(raftLeaderDesc, prometheus.GaugeValue, leader)
-	ch <- prometheus.MustNewConstMetric(raftTermDesc, prometheus.GaugeValue, float64(st.Term))
-	ch <- prometheus.MustNewConstMetric(raftLastDesc, prometheus.GaugeValue, float64(st.LastIndex))
-	ch <- prometheus.MustNewConstMetric(raftCommitDesc, prometheus.GaugeValue, float64(st.CommitIndex))
-	ch <- prometheus.MustNewConstMetric(raftAppliedDesc, prometheus.GaugeValue, float64(st.AppliedIndex))
-	ch <- prometheus.MustNewConstMetric(raftPeersDesc, prometheus.GaugeValue, float64(len(st.Servers)))
+	id := st.ServerID
+	ch <- prometheus.MustNewConstMetric(raftLeaderDesc, prometheus.GaugeValue, leader, id)
+	ch <- prometheus.MustNewConstMetric(raftTermDesc, prometheus.GaugeValue, float64(st.Term), id)
+	ch <- prometheus.MustNewConstMetric(raftLastDesc, prometheus.GaugeValue, float64(st.LastIndex), id)
+	ch <- prometheus.MustNewConstMetric(raftCommitDesc, prometheus.GaugeValue, float64(st.CommitIndex), id)
+	ch <- prometheus.MustNewConstMetric(raftAppliedDesc, prometheus.GaugeValue, float64(st.AppliedIndex), id)
+	ch <- prometheus.MustNewConstMetric(raftPeersDesc, prometheus.GaugeValue, float64(len(st.Servers)), id)
 	for t, a := range c.node.Applied() {
-		ch <- prometheus.MustNewConstMetric(raftEntriesDesc, prometheus.CounterValue, float64(a.Entries), t.String())
-		ch <- prometheus.MustNewConstMetric(raftBytesDesc, prometheus.CounterValue, float64(a.Bytes), t.String())
+		ch <- prometheus.MustNewConstMetric(raftEntriesDesc, prometheus.CounterValue, float64(a.Entries), id, t.String())
+		ch <- prometheus.MustNewConstMetric(raftBytesDesc, prometheus.CounterValue, float64(a.Bytes), id, t.String())
 	}
 }
 
 var instanceLabels = []string{"database", "agent", "instance"}
 
-// The per-instance gauges, from each instance's newest sample.
+// The per-instance gauges, from each instance's newest sample, in base
+// units: the samples' milliseconds become seconds, percentages ratios.
 var instanceGauges = []struct {
 	desc  *prometheus.Desc
 	value func(domain.Sample) float64
@@ -188,16 +202,16 @@ var instanceGauges = []struct {
 		func(s domain.Sample) float64 { return float64(s.ActiveConnections) }},
 	{prometheus.NewDesc("hotswap_instance_replication_lag_seconds", "Worst replay lag the instance sees.", instanceLabels, nil),
 		func(s domain.Sample) float64 { return s.ReplicationLagSeconds }},
-	{prometheus.NewDesc("hotswap_instance_query_latency_ms", "Mean statement latency over the last sample interval.", instanceLabels, nil),
-		func(s domain.Sample) float64 { return s.AvgLatencyMs }},
-	{prometheus.NewDesc("hotswap_instance_query_latency_p99_ms_estimate", "Estimated 99th percentile statement latency (see docs/metrics.md).", instanceLabels, nil),
-		func(s domain.Sample) float64 { return s.P99LatencyMs }},
-	{prometheus.NewDesc("hotswap_instance_tps", "Transactions per second.", instanceLabels, nil),
+	{prometheus.NewDesc("hotswap_instance_query_latency_seconds", "Mean statement latency over the last sample interval.", instanceLabels, nil),
+		func(s domain.Sample) float64 { return s.AvgLatencyMs / 1000 }},
+	{prometheus.NewDesc("hotswap_instance_query_latency_p99_estimate_seconds", "Estimated 99th percentile statement latency (see docs/metrics.md).", instanceLabels, nil),
+		func(s domain.Sample) float64 { return s.P99LatencyMs / 1000 }},
+	{prometheus.NewDesc("hotswap_instance_transactions_per_second", "Transactions per second over the last sample interval.", instanceLabels, nil),
 		func(s domain.Sample) float64 { return s.TPS }},
-	{prometheus.NewDesc("hotswap_instance_lock_wait_ms", "Longest current heavyweight lock wait.", instanceLabels, nil),
-		func(s domain.Sample) float64 { return s.LockWaitMs }},
-	{prometheus.NewDesc("hotswap_instance_host_cpu_percent", "The instance's host CPU busy share.", instanceLabels, nil),
-		func(s domain.Sample) float64 { return s.CPUPercent }},
+	{prometheus.NewDesc("hotswap_instance_lock_wait_seconds", "Longest current heavyweight lock wait.", instanceLabels, nil),
+		func(s domain.Sample) float64 { return s.LockWaitMs / 1000 }},
+	{prometheus.NewDesc("hotswap_instance_host_cpu_ratio", "The instance's host CPU busy share, 0 to 1.", instanceLabels, nil),
+		func(s domain.Sample) float64 { return s.CPUPercent / 100 }},
 }
 
 // instanceCollector reports each registered instance's newest sample.

@@ -233,6 +233,9 @@ func (o *Orchestrator) keepSnapshots(ctx context.Context, e domain.Execution) {
 	for _, ref := range db.Instances {
 		s, ok := o.cfg.Store.Latest(monitor.Key{Agent: ref.Agent, Instance: ref.InstanceID})
 		if ok && s.At.After(last) {
+			// The per-statement figures stay in memory: the baselines keep
+			// what the latency rule judged by.
+			s.Statements = nil
 			batch = append(batch, domain.Snapshot{Agent: ref.Agent, Sample: s})
 		}
 	}

@@ -75,7 +75,7 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
 		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: stepDeadline(e, s).UnixMilli(), DryRun: e.DryRun,
-		Attempt: int32(s.Attempt), RevertsStepId: s.Reverts, ForwardScript: revertedScript(m, s),
+		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly, RevertsStepId: s.Reverts, ForwardScript: revertedScript(m, s),
 	}}}, nil
 }
 

@@ -277,7 +277,7 @@ func Rollback(steps []domain.Step) []domain.Step {
 			continue
 		}
 		rb := newStep(s.StepID+"-rollback", "rollback of "+s.Phase, domain.Rollback, domain.InstanceRef{Agent: s.Agent, InstanceID: s.InstanceID})
-		rb.Reverts, rb.PhaseIndex = s.StepID, last+1+(last-s.PhaseIndex)
+		rb.Reverts, rb.PhaseIndex, rb.LocalOnly = s.StepID, last+1+(last-s.PhaseIndex), s.LocalOnly
 		if s.Kind == domain.StepSwitch {
 			rb.Kind, rb.Pooler, rb.SwitchTo, rb.Phase = domain.StepSwitch, s.Pooler, "blue", "switch back to blue"
 		}

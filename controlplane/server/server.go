@@ -59,6 +59,8 @@ type Config struct {
 	MonitorWindow time.Duration
 	// Thresholds are the default rollback thresholds (zero fields: the reference's).
 	Thresholds domain.Thresholds
+	// Version is the build version, shown in /health and /openapi.json.
+	Version string
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -163,8 +165,9 @@ func (s *Server) listen() error {
 	}
 	reg := metrics.New(s.node, s.links, s.samples)
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
-		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
-		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples})
+		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
+		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
+		Version: s.cfg.Version})
 	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.grpc = grpc.NewServer(
 		// A step carries a script of up to 10 MB; its result carries the statements.

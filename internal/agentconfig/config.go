@@ -51,6 +51,9 @@ type Config struct {
 	// Poolers are the connection poolers on this host the agent may switch
 	// (BlueGreen).
 	Poolers []PoolerConfig `yaml:"poolers,omitempty"`
+	// MetricsAddr, when set, is where the agent serves its own Prometheus
+	// metrics (GET /metrics): host:port, e.g. 127.0.0.1:9187.
+	MetricsAddr string `yaml:"metrics_addr,omitempty"`
 }
 
 // PoolerConfig is one connection pooler (PgBouncer) the agent manages: its admin console, the

@@ -15,6 +15,8 @@ type Health struct {
 	ServerID string `json:"serverId"`
 	State    string `json:"state"`
 	Leader   string `json:"leader"`
+	// Version is the server's build version.
+	Version string `json:"version,omitempty"`
 }
 
 // ClusterStatus is the answer of GET /api/v1/cluster: the Raft group as
@@ -65,6 +67,13 @@ func (c *Client) Metrics(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return string(body), nil
+}
+
+// OpenAPI returns the server's OpenAPI description of this API (GET
+// /openapi.json, no token needed).
+func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
+	_, body, err := c.send(ctx, http.MethodGet, "/openapi.json", nil)
+	return body, err
 }
 
 // ClusterStatus returns the Raft group as the answering server sees it.

@@ -67,3 +67,14 @@ type Preflighter interface {
 type SchemaDrifter interface {
 	SchemaDrift(ctx context.Context) ([]domain.SchemaDrift, error)
 }
+
+// Inspector is a Conn that can look relations up in the instance's catalog
+// for a live validation: whether each exists and what it is, a table's row
+// estimate, size, columns, indexes and (over req.WriteWindowMs) write rate,
+// and the free space of the file system holding the data. Inspect changes
+// nothing, takes no lock a DDL would wait for, reports a figure it cannot
+// read as domain.UnknownSize rather than failing, answers one RelationFacts
+// per requested name in order, and never returns a credential.
+type Inspector interface {
+	Inspect(ctx context.Context, req domain.CatalogRequest) (domain.CatalogFacts, error)
+}

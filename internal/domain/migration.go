@@ -29,6 +29,16 @@ type Migration struct {
 	CreatedBy         string          `json:"createdBy"`
 	CreatedAt         time.Time       `json:"createdAt"`
 	UpdatedAt         time.Time       `json:"updatedAt"`
+	// ComputedRisk is the risk the engine's linter computed from the
+	// forward script; RiskLevel is never lower. Empty for an engine
+	// without a linter on the control plane (and for migrations stored
+	// before risk was computed).
+	ComputedRisk RiskLevel `json:"computedRisk,omitempty"`
+	// Findings are what the linter found in the forward script;
+	// IgnoredFindings those an inline `-- hotswap:ignore rule reason`
+	// comment silenced, each with its reason.
+	Findings        []LintFinding `json:"findings,omitempty"`
+	IgnoredFindings []LintFinding `json:"ignoredFindings,omitempty"`
 }
 
 // MigrationSpec is the writable part of a Migration: what POST and PUT take.
@@ -46,6 +56,8 @@ type MigrationSpec struct {
 }
 
 // WithDefaults fills the reference's defaults: Phased strategy, Medium risk.
+// The API replaces a defaulted risk by the computed one when the engine's
+// linter can compute it.
 func (s MigrationSpec) WithDefaults() MigrationSpec {
 	if s.Strategy == "" {
 		s.Strategy = Phased

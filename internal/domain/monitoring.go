@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,7 +16,10 @@ const (
 
 // Thresholds are the limits of a rollout. The defaults follow the
 // reference: latency over 1.5x the baseline, a lock wait over 5 s, CPU over
-// 90% for 2 minutes roll back; replication lag over 60 s pauses.
+// 90% for 2 minutes roll back; replication lag over 60 s pauses. Latency
+// is judged per statement: over LatencyFactor times its baseline mean and
+// over the mean by more than its baseline's spread allows, and never by
+// less than MinLatencyDeltaMs (0.05 ms by default).
 type Thresholds struct {
 	LatencyFactor         float64 `json:"latencyFactor"`
 	MinLatencyDeltaMs     float64 `json:"minLatencyDeltaMs"`
@@ -28,7 +32,7 @@ type Thresholds struct {
 
 // DefaultThresholds returns the reference's thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{LatencyFactor: 1.5, MinLatencyDeltaMs: 1, LockWaitMs: 5000, CPUPercent: 90,
+	return Thresholds{LatencyFactor: 1.5, MinLatencyDeltaMs: 0.05, LockWaitMs: 5000, CPUPercent: 90,
 		CPUForMs: 120_000, ReplicationLagSeconds: 60, ConfirmSamples: 2}
 }
 
@@ -86,6 +90,39 @@ type Baseline struct {
 	TPS          float64   `json:"tps"`
 	CPUPercent   float64   `json:"cpuPercent"`
 	LagSeconds   float64   `json:"replicationLagSeconds"`
+
+	// Statements are the significant application statements of the
+	// window, each with its own latency baseline: what the latency rule
+	// judges.
+	Statements []StatementBaseline `json:"statements,omitempty"`
+	// LatencyNotArmed says why the latency rule is not armed (the window
+	// held too little traffic to judge); empty when it is.
+	LatencyNotArmed string `json:"latencyNotArmed,omitempty"`
+}
+
+// StatementBaseline is one application statement's latency over a
+// baseline window.
+type StatementBaseline struct {
+	ID string `json:"id"`
+	// Calls in the window; Samples is in how many samples it ran.
+	Calls   int64 `json:"calls"`
+	Samples int   `json:"samples"`
+	// MeanMs is the call-weighted mean execution time, SDMs the spread of
+	// single calls around it, SpreadMs the spread of the interval means
+	// from sample to sample (both standard deviations).
+	MeanMs   float64 `json:"meanMs"`
+	SDMs     float64 `json:"sdMs"`
+	SpreadMs float64 `json:"spreadMs"`
+}
+
+// SlowStatement is a statement a latency decision found slower than its
+// baseline allows.
+type SlowStatement struct {
+	ID       string  `json:"id"`
+	Calls    int64   `json:"calls"`
+	BeforeMs float64 `json:"beforeMs"`
+	AfterMs  float64 `json:"afterMs"`
+	LimitMs  float64 `json:"limitMs"`
 }
 
 // Decision is what a rule concluded.
@@ -97,6 +134,9 @@ type Decision struct {
 	Threshold  float64   `json:"threshold"`
 	OnsetAt    time.Time `json:"onsetAt"`
 	DetectedAt time.Time `json:"detectedAt"`
+	// Statements names, for a latency decision, the statements that got
+	// slower, with their mean before and after.
+	Statements []SlowStatement `json:"statements,omitempty"`
 	// Set by the control plane when it commits the decision.
 	StepID             string    `json:"stepId,omitempty"`
 	DecidedBy          string    `json:"decidedBy,omitempty"` // agent or leader
@@ -110,9 +150,37 @@ func (d Decision) Reason() string {
 	name := map[string]string{CounterLatency: "query latency", CounterLockWait: "lock wait", CounterCPU: "CPU", CounterReplicationLag: "replication lag"}[d.Counter]
 	switch d.Action {
 	case "resume":
-		return fmt.Sprintf("%s back to %.1f%s (under %.1f%s) on %s", name, d.Value, unit, d.Threshold, unit, d.InstanceID)
+		return fmt.Sprintf("%s back to %s%s (under %s%s) on %s", name, num(d.Value), unit, num(d.Threshold), unit, d.InstanceID)
 	}
-	return fmt.Sprintf("%s %.1f%s over the threshold %.1f%s on %s", name, d.Value, unit, d.Threshold, unit, d.InstanceID)
+	return fmt.Sprintf("%s %s%s over the threshold %s%s on %s", name, num(d.Value), unit, num(d.Threshold), unit, d.InstanceID) +
+		slowerText(d.Statements)
+}
+
+// num writes a figure with the digits that matter: 5100, 95.2, 0.052.
+func num(v float64) string {
+	switch {
+	case v >= 100 || v <= -100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 1 || v <= -1:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// slowerText lists the statements that got slower, for Reason.
+func slowerText(ss []SlowStatement) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(ss))
+	for i, s := range ss {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more", len(ss)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("statement %s %.3fms -> %.3fms (%d calls)", s.ID, s.BeforeMs, s.AfterMs, s.Calls))
+	}
+	return "; slower: " + strings.Join(parts, ", ")
 }
 
 // MonitorSettings say how an execution is watched.

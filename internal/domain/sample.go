@@ -39,4 +39,31 @@ type Sample struct {
 	// and disk I/O operations per second.
 	CPUPercent float64 `json:"cpuPercent"`
 	DiskIOPS   float64 `json:"diskIops"`
+
+	// Statements are the most called application statements of the
+	// interval, each with its own figures (at most MaxSampleStatements),
+	// for the latency rule that compares each with its own baseline.
+	Statements []StatementSample `json:"statements,omitempty"`
+	// QueuedBehindAgent is how many sessions wait for a lock behind one of
+	// the agent's own sessions that itself waits in the lock queue: the
+	// delay a DDL's bounded lock wait imposes, which the latency rule
+	// leaves to the lock-queue guard.
+	QueuedBehindAgent int `json:"queuedBehindAgent,omitempty"`
+}
+
+// MaxSampleStatements bounds Sample.Statements.
+const MaxSampleStatements = 64
+
+// StatementSample is one application statement's calls that completed in a
+// sample's interval (pg_stat_statements: the entry's deltas). The agent's
+// own statements are never listed.
+type StatementSample struct {
+	// ID is the engine's id of the normalized statement (PostgreSQL's
+	// queryid), as text.
+	ID string `json:"id"`
+	// Calls is how many calls completed in the interval; MeanMs is their
+	// mean execution time and SDMs their standard deviation.
+	Calls  int64   `json:"calls"`
+	MeanMs float64 `json:"meanMs"`
+	SDMs   float64 `json:"sdMs"`
 }

@@ -23,6 +23,8 @@ type bed struct {
 	srv   *testbed.Server
 	agent *testbed.Agent
 	api   *api
+	// agentMetrics is the agent's own /metrics address (metrics_addr).
+	agentMetrics string
 }
 
 func newBed(t *testing.T, serverArgs ...string) *bed {
@@ -39,7 +41,13 @@ func newBed(t *testing.T, serverArgs ...string) *bed {
 		return r.Status == http.StatusCreated
 	})
 	b.exec("CREATE DATABASE second")
+	port, err := testbed.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.agentMetrics = fmt.Sprintf("127.0.0.1:%d", port)
 	b.agent = testbed.StartAgent(t, bins, agentconfig.Config{Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
+		MetricsAddr: b.agentMetrics,
 		Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")},
 			{ID: "second", Engine: domain.PostgreSQL, DSN: pg.DSN("second")}}})
 	b.api.must(http.StatusCreated, "POST", "/api/v1/databases", dbSpec("app", "pg-host", "main"))
@@ -90,10 +98,11 @@ func (b *bed) hasColumn(table, column string) bool {
 		table, column).(int64) == 1
 }
 
-// migration creates a migration and returns its id.
+// migration creates a migration and returns its id. Its risk is the one
+// the server computes.
 func (b *bed) migration(name, up, down string, deps ...string) string {
 	b.t.Helper()
-	spec := map[string]any{"name": name, "targetDatabaseId": "app", "strategy": "Direct", "riskLevel": "Low",
+	spec := map[string]any{"name": name, "targetDatabaseId": "app", "strategy": "Direct",
 		"migrationScript": up, "rollbackScript": down}
 	if len(deps) > 0 {
 		spec["dependencies"] = deps

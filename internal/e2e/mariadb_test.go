@@ -149,7 +149,49 @@ func TestMariaDBDirectBehindALongTransaction(t *testing.T) {
 			t.Errorf("server %d lacks the column after the Phased rollout", i)
 		}
 	}
+	if local := localApplySteps(e); local != 1+len(m.replicas) {
+		t.Errorf("%d apply steps kept out of replication; want a rolling change on all %d servers\n%s", local, 1+len(m.replicas), logText(e))
+	}
+	checkStillReplicating(t, m)
 	t.Logf("phased steps: %d\n%s", len(e.Steps), logText(e))
+}
+
+// localApplySteps counts the forward apply steps run with sql_log_bin=0.
+func localApplySteps(e domain.Execution) int {
+	n := 0
+	for _, s := range e.Steps {
+		if s.Direction == domain.Forward && s.Kind == domain.StepApply && s.LocalOnly && s.Status == domain.StepSucceeded {
+			n++
+		}
+	}
+	return n
+}
+
+// checkStillReplicating checks that a row written on the primary after a
+// rolling change reaches every replica: had the primary's ALTER been
+// binary-logged, the replicas (which already had the column) would have
+// stopped on it.
+func checkStillReplicating(t *testing.T, m *mariaBed) {
+	t.Helper()
+	if _, err := mariaDB(t, m.primary).ExecContext(t.Context(), "INSERT INTO items (id, name, tag) VALUES (9001, 'after', 'x')"); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range m.replicas {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var n int
+			if err := mariaDB(t, r).QueryRowContext(t.Context(), "SELECT count(*) FROM items WHERE id = 9001").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d never received the row written after the rolling change: replication stopped", i)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // readLoop reads in a loop and keeps its longest read.

@@ -231,19 +231,30 @@ func TestPrometheusMetrics(t *testing.T) {
 		"migrations_in_progress 0", "migrations_executed_total 2", "migrations_succeeded_total 1",
 		"migrations_rolled_back_total 1", "migrations_failed_total 0", "migration_execution_duration_seconds_count 2",
 		"migration_rollback_duration_seconds_count 1", "databases_registered 1", "agents_connected 1",
-		`hotswap_instance_active_connections{agent="pg-host",database="app",instance="main"}`, "hotswap_raft_is_leader 1",
+		`hotswap_instance_active_connections{agent="pg-host",database="app",instance="main"}`,
+		`hotswap_instance_query_latency_seconds{agent="pg-host",database="app",instance="main"}`, `hotswap_raft_is_leader{server="`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	promtoolCheck(t, "hotswapd /metrics", text)
+	agentText := scrape(t, "http://"+b.agentMetrics+"/metrics")
+	for _, want := range []string{"hotswap_agent_stream_connected 1", "hotswap_agent_stream_sessions_total",
+		`hotswap_agent_sample_duration_seconds_count{instance="main"}`,
+		`hotswap_agent_step_duration_seconds_count{kind="apply",outcome="ok"}`} {
+		if !strings.Contains(agentText, want) {
+			t.Errorf("the agent's /metrics lacks %q", want)
+		}
+	}
+	promtoolCheck(t, "hotswap-agent /metrics", agentText)
 	// Every metric the dashboard queries is exported.
 	dash, err := os.ReadFile("../../packaging/grafana-dashboard.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range regexp.MustCompile(`\b((?:migrations?|hotswap|agents|databases)_[a-z0-9_]+?)(?:_bucket)?\b`).FindAllStringSubmatch(string(dash), -1) {
-		if !strings.Contains(text, "\n"+name[1]) && !strings.Contains(text, "# TYPE "+name[1]+" ") {
+		if !strings.Contains(text+agentText, "\n"+name[1]) && !strings.Contains(text+agentText, "# TYPE "+name[1]+" ") {
 			t.Errorf("the dashboard queries %s, which /metrics does not export", name[1])
 		}
 	}

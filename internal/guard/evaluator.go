@@ -9,22 +9,39 @@ import (
 // Rollback watches one instance for the rollback rules: latency against the
 // baseline, lock waits, sustained CPU. Feed it every sample in order.
 type Rollback struct {
-	th     domain.Thresholds
-	base   domain.Baseline
-	streak map[string]int
-	onset  map[string]time.Time
-	cpuHot time.Time // start of the current run of samples over the domain.CounterCPU limit
+	th      domain.Thresholds
+	base    domain.Baseline
+	latency *latencyRule // per statement; nil: judged on the average
+	streak  map[string]int
+	onset   map[string]time.Time
+	cpuHot  time.Time // start of the current run of samples over the domain.CounterCPU limit
 }
 
 // NewRollback returns an evaluator of the rollback rules.
 func NewRollback(th domain.Thresholds, base domain.Baseline) *Rollback {
-	return &Rollback{th: th.WithDefaults(), base: base, streak: map[string]int{}, onset: map[string]time.Time{}}
+	r := &Rollback{th: th.WithDefaults(), base: base, streak: map[string]int{}, onset: map[string]time.Time{}}
+	if len(base.Statements) > 0 {
+		r.latency = newLatencyRule(r.th, base)
+	}
+	return r
 }
 
-// LatencyLimit is the latency the baseline allows, 0 when there is no
-// baseline to compare with.
-func (r *Rollback) LatencyLimit() float64 {
-	if r.base.AvgLatencyMs <= 0 {
+// LatencyArmed reports whether the latency rule judges this baseline's
+// samples, and if not, why.
+func (r *Rollback) LatencyArmed() (bool, string) {
+	switch {
+	case r.base.LatencyNotArmed != "":
+		return false, r.base.LatencyNotArmed
+	case r.latency == nil && r.base.AvgLatencyMs <= 0:
+		return false, "the baseline window saw no statement complete"
+	}
+	return true, ""
+}
+
+// averageLimit is the average latency a baseline without statement
+// figures allows, 0 when there is no baseline to compare with.
+func (r *Rollback) averageLimit() float64 {
+	if r.base.AvgLatencyMs <= 0 || r.base.LatencyNotArmed != "" {
 		return 0
 	}
 	return max(r.base.AvgLatencyMs*r.th.LatencyFactor, r.base.AvgLatencyMs+r.th.MinLatencyDeltaMs)
@@ -36,17 +53,38 @@ func (r *Rollback) Observe(s domain.Sample) (domain.Decision, bool) {
 	if s.IntervalMs <= 0 {
 		return domain.Decision{}, false
 	}
-	if limit := r.LatencyLimit(); limit > 0 && s.Calls > 0 {
-		if d, ok := r.confirm(domain.CounterLatency, s, s.AvgLatencyMs, limit, s.AvgLatencyMs > limit); ok {
-			return d, true
-		}
-	} else if s.Calls > 0 {
-		r.streak[domain.CounterLatency] = 0
+	if d, ok := r.observeLatency(s); ok {
+		return d, true
 	}
 	if d, ok := r.confirm(domain.CounterLockWait, s, s.LockWaitMs, r.th.LockWaitMs, s.LockWaitMs > r.th.LockWaitMs); ok {
 		return d, true
 	}
 	return r.observeCPU(s)
+}
+
+// observeLatency applies the latency rule: per statement when the
+// baseline has statement figures, else on the average.
+func (r *Rollback) observeLatency(s domain.Sample) (domain.Decision, bool) {
+	if r.base.LatencyNotArmed != "" {
+		return domain.Decision{}, false
+	}
+	if r.latency == nil {
+		limit := r.averageLimit()
+		if limit <= 0 || s.Calls <= 0 {
+			return domain.Decision{}, false
+		}
+		return r.confirm(domain.CounterLatency, s, s.AvgLatencyMs, limit, s.AvgLatencyMs > limit)
+	}
+	if r.latency.held(s) {
+		return domain.Decision{}, false
+	}
+	v := r.latency.judge(s)
+	if !v.judged {
+		return domain.Decision{}, false
+	}
+	d, ok := r.confirm(domain.CounterLatency, s, v.value, v.limit, v.over)
+	d.Statements = v.slow
+	return d, ok
 }
 
 // confirm counts consecutive samples over a limit and decides once there

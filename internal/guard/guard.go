@@ -3,43 +3,12 @@
 // agent runs it next to the DDL so it can cancel at once; the leader runs it
 // for the rules that span instances. A short confirmation keeps one noisy
 // sample from deciding.
+//
+// The latency rule judges the application, not the average: each
+// significant statement of the baseline window is compared with its own
+// baseline, and the rule decides when the statements that got slower cost
+// the application more than the latency factor allows, at today's mix of
+// calls. New and rare statements, the agent's own (left out by the
+// sampler) and a change in the mix do not count. A baseline window with too
+// little traffic leaves the rule not armed, and says why.
 package guard
-
-import (
-	"github.com/hotswap-db/hotswap/internal/domain"
-)
-
-// Compute averages the samples that saw traffic into a baseline.
-func Compute(samples []domain.Sample) domain.Baseline {
-	var b domain.Baseline
-	var latW float64
-	for _, s := range samples {
-		if s.IntervalMs <= 0 {
-			continue
-		}
-		if b.Samples == 0 || s.At.Before(b.From) {
-			b.From = s.At
-		}
-		if s.At.After(b.To) {
-			b.To = s.At
-		}
-		b.Samples++
-		b.TPS += s.TPS
-		b.CPUPercent += s.CPUPercent
-		b.LagSeconds += s.ReplicationLagSeconds
-		if s.Calls > 0 {
-			w := float64(s.Calls)
-			latW += w
-			b.AvgLatencyMs += s.AvgLatencyMs * w
-			b.P95LatencyMs += s.P95LatencyMs * w
-		}
-	}
-	if b.Samples > 0 {
-		n := float64(b.Samples)
-		b.TPS, b.CPUPercent, b.LagSeconds = b.TPS/n, b.CPUPercent/n, b.LagSeconds/n
-	}
-	if latW > 0 {
-		b.AvgLatencyMs, b.P95LatencyMs = b.AvgLatencyMs/latW, b.P95LatencyMs/latW
-	}
-	return b
-}

@@ -15,6 +15,7 @@ type Input struct {
 	Statements []Statement // Offset, End, SQL and Class set
 	Findings   []Finding   // Statement set; Line and Column filled by Assemble
 	Comments   []Comment
+	Objects    []Object // the objects the script touches, when known
 }
 
 // Assemble turns an engine's raw findings into a Result: positions are
@@ -43,6 +44,7 @@ func Assemble(script string, in Input, opts Options) Result {
 		Ignored:    ignored,
 		Statements: stmts,
 		Risk:       ComputeRisk(stmts, kept, ignored),
+		Objects:    in.Objects,
 	}
 }
 

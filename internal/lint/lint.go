@@ -88,6 +88,9 @@ type Result struct {
 	Ignored    []Finding        `json:"ignored,omitempty"`
 	Statements []Statement      `json:"statements"`
 	Risk       domain.RiskLevel `json:"risk"`
+	// Objects are the tables and indexes the script touches, in order,
+	// for a look-up in the live catalog; empty when the linter cannot say.
+	Objects []Object `json:"objects,omitempty"`
 }
 
 // Flagged reports whether the result holds a warning or an error.

@@ -3,8 +3,8 @@
 // column of the error, long before it reaches a database.
 //
 // The package knows no engine. Each engine that can check its scripts on the
-// control plane registers a Checker (parse, split, lint) from its own
-// package, imported once for its side effect by the program that checks
+// control plane registers a Checker (parse, split, lint on package lint's
+// types) from its own package, imported once for its side effect by the program that checks
 // scripts:
 //
 //	import _ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
@@ -14,10 +14,12 @@
 package sqlcheck
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/lint"
 )
 
 // SyntaxError is a script the engine's parser refused.
@@ -36,35 +38,60 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s at line %d, column %d", e.Message, e.Line, e.Column)
 }
 
-// Finding is one thing a lint rule says about a script.
-type Finding struct {
-	// Rule names the rule that found it.
-	Rule string
-	// Severity is info, warn or error.
-	Severity string
-	// Message says what was found and what to do instead.
-	Message string
-	// Statement is the 0-based index of the statement it is about, or -1
-	// for the script as a whole.
-	Statement int
-}
-
 // Checker is one engine's control-plane-side script checker. The contract:
 //
 //   - Parse returns nil when the engine's own parser accepts script, and a
 //     *SyntaxError with the line and column of the error when it does not.
 //   - Split returns the script's statements in order, without empty ones,
 //     honouring the engine's comments and quoting.
-//   - Lint returns what the engine's lint rules find in a script that
-//     parses; no findings is nil. It never fails: a rule that cannot
-//     decide says nothing.
+//   - Lint judges the whole script with the engine's linter (package
+//     lint's Result: findings with their rewrites, ignored findings with
+//     their reasons, the objects touched and the computed risk). opts
+//     carries the target version (zero: the script's `-- target:` line,
+//     else the engine's default), script-wide ignores and, for a live
+//     validation, a Catalog that re-ranks findings by table size. It fails
+//     only when the script does not parse. A linter that cannot tell which
+//     objects a statement touches leaves Result.Objects empty; the live
+//     validation then checks sizes for the findings' tables only.
 //   - None of them connects to a database, and all are safe for concurrent
 //     use.
+//
+// An engine's linter package already has the shape Lint needs, so a
+// checker is a few lines; MySQL's would be:
+//
+//	func (Checker) Lint(script string, opts lint.Options) (lint.Result, error) {
+//		return mysql.Lint(script, opts) // internal/lint/mysql
+//	}
 type Checker interface {
 	Parse(script string) error
 	Split(script string) ([]string, error)
-	Lint(script string) []Finding
+	Lint(script string, opts lint.Options) (lint.Result, error)
 }
+
+// RollingChecker is an optional capability of a Checker, for engines whose
+// replicas can take a schema change themselves with the change kept out of
+// replication (MySQL/MariaDB with sql_log_bin=0). RollingCompatible
+// reports whether script may be applied replica by replica and on the
+// primary last (a rolling schema change), and why. An engine whose
+// replicas are read-only copies (PostgreSQL physical standbys) has no such
+// capability: its changes reach them through replication.
+type RollingChecker interface {
+	RollingCompatible(script string) (ok bool, why string)
+}
+
+// Rolling returns the RollingChecker of engine's checker, if it has one.
+func Rolling(engine domain.DatabaseType) (RollingChecker, bool) {
+	c, ok := Lookup(engine)
+	if !ok {
+		return nil, false
+	}
+	rc, ok := c.(RollingChecker)
+	return rc, ok
+}
+
+// ErrNoChecker is returned by Lint and Split for an engine that registered
+// no checker.
+var ErrNoChecker = errors.New("sqlcheck: no checker registered for this engine")
 
 // registry holds the checkers registered at init time, by engine.
 var registry = struct {
@@ -112,14 +139,19 @@ func Checked(engine domain.DatabaseType) bool {
 	return ok
 }
 
-// Lint returns the findings of engine's lint rules on script: nil for an
-// engine without a checker.
-func Lint(engine domain.DatabaseType, script string) []Finding {
+// Lint judges script with the linter of engine's checker. It returns an
+// error wrapping ErrNoChecker for an engine without one, and the
+// checker's error when the script does not parse.
+func Lint(engine domain.DatabaseType, script string, opts lint.Options) (lint.Result, error) {
 	c, ok := Lookup(engine)
 	if !ok {
-		return nil
+		return lint.Result{}, fmt.Errorf("%w: %s", ErrNoChecker, engine)
 	}
-	return c.Lint(script)
+	r, err := c.Lint(script, opts)
+	if err != nil {
+		return lint.Result{}, fmt.Errorf("sqlcheck: lint %s script: %w", engine, err)
+	}
+	return r, nil
 }
 
 // Split splits script into statements with engine's checker. An engine
@@ -127,7 +159,7 @@ func Lint(engine domain.DatabaseType, script string) []Finding {
 func Split(engine domain.DatabaseType, script string) ([]string, error) {
 	c, ok := Lookup(engine)
 	if !ok {
-		return nil, fmt.Errorf("sqlcheck: no checker registered for engine %s", engine)
+		return nil, fmt.Errorf("%w: %s", ErrNoChecker, engine)
 	}
 	return c.Split(script)
 }

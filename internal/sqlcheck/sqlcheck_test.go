@@ -2,9 +2,11 @@ package sqlcheck_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/lint"
 	"github.com/hotswap-db/hotswap/internal/sqlcheck"
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
@@ -62,10 +64,36 @@ func TestEngineWithoutChecker(t *testing.T) {
 		t.Errorf("Checked: MySQL %v, PostgreSQL %v; want false, true",
 			sqlcheck.Checked(domain.MySQL), sqlcheck.Checked(domain.PostgreSQL))
 	}
-	if got := sqlcheck.Lint(domain.PostgreSQL, "SELECT 1"); got != nil {
-		t.Errorf("Lint(PostgreSQL) = %v, want no findings yet", got)
+	if _, err := sqlcheck.Lint(domain.MySQL, "SELECT 1", lint.Options{}); !errors.Is(err, sqlcheck.ErrNoChecker) {
+		t.Errorf("Lint(MySQL) error = %v, want ErrNoChecker", err)
 	}
-	if _, err := sqlcheck.Split(domain.MySQL, "SELECT 1"); err == nil {
-		t.Error("Split(MySQL) = nil error, want one: no checker")
+	if _, err := sqlcheck.Split(domain.MySQL, "SELECT 1"); !errors.Is(err, sqlcheck.ErrNoChecker) {
+		t.Errorf("Split(MySQL) error = %v, want ErrNoChecker", err)
+	}
+}
+
+func TestLintPostgresThroughTheChecker(t *testing.T) {
+	script := "-- hotswap:ignore ban-drop-column unused since 4.2\nALTER TABLE users DROP COLUMN legacy;\n" +
+		"CREATE INDEX users_email ON users (email);\n" +
+		"SELECT 'CREATE INDEX in a string is no finding';"
+	r, err := sqlcheck.Lint(domain.PostgreSQL, script, lint.Options{})
+	if err != nil {
+		t.Fatalf("Lint() error = %v", err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Rule != "require-concurrent-index-creation" || r.Findings[0].Line != 3 ||
+		!strings.Contains(r.Findings[0].Rewrite, "CONCURRENTLY") {
+		t.Errorf("findings = %+v, want the index build on line 3 with a CONCURRENTLY rewrite", r.Findings)
+	}
+	if len(r.Ignored) != 1 || r.Ignored[0].IgnoreReason != "unused since 4.2" {
+		t.Errorf("ignored = %+v, want the dropped column with its reason", r.Ignored)
+	}
+	if r.Risk != domain.RiskHigh {
+		t.Errorf("risk = %s, want High: an ignored data loss still counts", r.Risk)
+	}
+	if len(r.Objects) == 0 {
+		t.Errorf("objects = none, want the tables and index the script touches")
+	}
+	if _, err := sqlcheck.Lint(domain.PostgreSQL, "ALTER TABLE;", lint.Options{}); err == nil {
+		t.Error("Lint() of a script that does not parse: error = nil, want one")
 	}
 }

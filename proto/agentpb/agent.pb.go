@@ -37,6 +37,7 @@ type AgentMessage struct {
 	//	*AgentMessage_History
 	//	*AgentMessage_Samples
 	//	*AgentMessage_Breach
+	//	*AgentMessage_Inspect
 	Body          isAgentMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -142,6 +143,15 @@ func (x *AgentMessage) GetBreach() *GuardBreach {
 	return nil
 }
 
+func (x *AgentMessage) GetInspect() *InspectResponse {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_Inspect); ok {
+			return x.Inspect
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Body interface {
 	isAgentMessage_Body()
 }
@@ -174,6 +184,11 @@ type AgentMessage_Breach struct {
 	Breach *GuardBreach `protobuf:"bytes,7,opt,name=breach,proto3,oneof"`
 }
 
+type AgentMessage_Inspect struct {
+	// Numbered apart from the others so additions elsewhere do not collide.
+	Inspect *InspectResponse `protobuf:"bytes,20,opt,name=inspect,proto3,oneof"`
+}
+
 func (*AgentMessage_Hello) isAgentMessage_Body() {}
 
 func (*AgentMessage_Heartbeat) isAgentMessage_Body() {}
@@ -188,6 +203,8 @@ func (*AgentMessage_Samples) isAgentMessage_Body() {}
 
 func (*AgentMessage_Breach) isAgentMessage_Body() {}
 
+func (*AgentMessage_Inspect) isAgentMessage_Body() {}
+
 // ServerMessage is anything the control plane sends to an agent.
 type ServerMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -198,6 +215,7 @@ type ServerMessage struct {
 	//	*ServerMessage_Execute
 	//	*ServerMessage_Cancel
 	//	*ServerMessage_History
+	//	*ServerMessage_Inspect
 	Body          isServerMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -285,6 +303,15 @@ func (x *ServerMessage) GetHistory() *HistoryRequest {
 	return nil
 }
 
+func (x *ServerMessage) GetInspect() *InspectRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ServerMessage_Inspect); ok {
+			return x.Inspect
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Body interface {
 	isServerMessage_Body()
 }
@@ -309,6 +336,10 @@ type ServerMessage_History struct {
 	History *HistoryRequest `protobuf:"bytes,5,opt,name=history,proto3,oneof"`
 }
 
+type ServerMessage_Inspect struct {
+	Inspect *InspectRequest `protobuf:"bytes,20,opt,name=inspect,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Body() {}
 
 func (*ServerMessage_Redirect) isServerMessage_Body() {}
@@ -318,6 +349,8 @@ func (*ServerMessage_Execute) isServerMessage_Body() {}
 func (*ServerMessage_Cancel) isServerMessage_Body() {}
 
 func (*ServerMessage_History) isServerMessage_Body() {}
+
+func (*ServerMessage_Inspect) isServerMessage_Body() {}
 
 // Hello opens a session: who the agent is and what it serves.
 type Hello struct {
@@ -933,6 +966,9 @@ type ExecuteStep struct {
 	// applied step's rollback skips statements for objects never created).
 	RevertsStepId string `protobuf:"bytes,25,opt,name=reverts_step_id,json=revertsStepId,proto3" json:"reverts_step_id,omitempty"`
 	ForwardScript string `protobuf:"bytes,26,opt,name=forward_script,json=forwardScript,proto3" json:"forward_script,omitempty"`
+	// local_only keeps the change on this instance (MySQL/MariaDB: run with
+	// sql_log_bin=0, a rolling schema change's replica or primary step).
+	LocalOnly     bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1149,6 +1185,13 @@ func (x *ExecuteStep) GetForwardScript() string {
 	return ""
 }
 
+func (x *ExecuteStep) GetLocalOnly() bool {
+	if x != nil {
+		return x.LocalOnly
+	}
+	return false
+}
+
 // ReplayResult is what replaying a workload measured (exact percentiles).
 type ReplayResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1253,8 +1296,13 @@ type Guard struct {
 	CpuForMs          int64                  `protobuf:"varint,6,opt,name=cpu_for_ms,json=cpuForMs,proto3" json:"cpu_for_ms,omitempty"`                               // e.g. 120000
 	ConfirmSamples    int32                  `protobuf:"varint,7,opt,name=confirm_samples,json=confirmSamples,proto3" json:"confirm_samples,omitempty"`               // consecutive samples before deciding
 	SampleIntervalMs  int64                  `protobuf:"varint,8,opt,name=sample_interval_ms,json=sampleIntervalMs,proto3" json:"sample_interval_ms,omitempty"`       // fast sampling while watched, e.g. 250
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The per-statement latency baseline (see domain.StatementBaseline);
+	// empty: judged on baseline_latency_ms.
+	Statements []*StatementBaseline `protobuf:"bytes,9,rep,name=statements,proto3" json:"statements,omitempty"`
+	// latency_not_armed says why the latency rule is off; empty when armed.
+	LatencyNotArmed string `protobuf:"bytes,10,opt,name=latency_not_armed,json=latencyNotArmed,proto3" json:"latency_not_armed,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Guard) Reset() {
@@ -1343,6 +1391,251 @@ func (x *Guard) GetSampleIntervalMs() int64 {
 	return 0
 }
 
+func (x *Guard) GetStatements() []*StatementBaseline {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *Guard) GetLatencyNotArmed() string {
+	if x != nil {
+		return x.LatencyNotArmed
+	}
+	return ""
+}
+
+// StatementBaseline is one statement's latency over the baseline window.
+type StatementBaseline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	Samples       int32                  `protobuf:"varint,3,opt,name=samples,proto3" json:"samples,omitempty"`
+	MeanMs        float64                `protobuf:"fixed64,4,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	SdMs          float64                `protobuf:"fixed64,5,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	SpreadMs      float64                `protobuf:"fixed64,6,opt,name=spread_ms,json=spreadMs,proto3" json:"spread_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementBaseline) Reset() {
+	*x = StatementBaseline{}
+	mi := &file_agent_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementBaseline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementBaseline) ProtoMessage() {}
+
+func (x *StatementBaseline) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementBaseline.ProtoReflect.Descriptor instead.
+func (*StatementBaseline) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StatementBaseline) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StatementBaseline) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetSamples() int32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetMeanMs() float64 {
+	if x != nil {
+		return x.MeanMs
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetSdMs() float64 {
+	if x != nil {
+		return x.SdMs
+	}
+	return 0
+}
+
+func (x *StatementBaseline) GetSpreadMs() float64 {
+	if x != nil {
+		return x.SpreadMs
+	}
+	return 0
+}
+
+// StatementSample is one statement's calls in a sample's interval.
+type StatementSample struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	MeanMs        float64                `protobuf:"fixed64,3,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	SdMs          float64                `protobuf:"fixed64,4,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementSample) Reset() {
+	*x = StatementSample{}
+	mi := &file_agent_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementSample) ProtoMessage() {}
+
+func (x *StatementSample) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementSample.ProtoReflect.Descriptor instead.
+func (*StatementSample) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StatementSample) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StatementSample) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *StatementSample) GetMeanMs() float64 {
+	if x != nil {
+		return x.MeanMs
+	}
+	return 0
+}
+
+func (x *StatementSample) GetSdMs() float64 {
+	if x != nil {
+		return x.SdMs
+	}
+	return 0
+}
+
+// SlowStatement is a statement a latency decision found slower.
+type SlowStatement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	BeforeMs      float64                `protobuf:"fixed64,3,opt,name=before_ms,json=beforeMs,proto3" json:"before_ms,omitempty"`
+	AfterMs       float64                `protobuf:"fixed64,4,opt,name=after_ms,json=afterMs,proto3" json:"after_ms,omitempty"`
+	LimitMs       float64                `protobuf:"fixed64,5,opt,name=limit_ms,json=limitMs,proto3" json:"limit_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SlowStatement) Reset() {
+	*x = SlowStatement{}
+	mi := &file_agent_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlowStatement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlowStatement) ProtoMessage() {}
+
+func (x *SlowStatement) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlowStatement.ProtoReflect.Descriptor instead.
+func (*SlowStatement) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SlowStatement) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SlowStatement) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *SlowStatement) GetBeforeMs() float64 {
+	if x != nil {
+		return x.BeforeMs
+	}
+	return 0
+}
+
+func (x *SlowStatement) GetAfterMs() float64 {
+	if x != nil {
+		return x.AfterMs
+	}
+	return 0
+}
+
+func (x *SlowStatement) GetLimitMs() float64 {
+	if x != nil {
+		return x.LimitMs
+	}
+	return 0
+}
+
 // Sample is one reading of an instance's counters (see domain.Sample).
 type Sample struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
@@ -1362,13 +1655,15 @@ type Sample struct {
 	Deadlocks             int64                  `protobuf:"varint,14,opt,name=deadlocks,proto3" json:"deadlocks,omitempty"`
 	CpuPercent            float64                `protobuf:"fixed64,15,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
 	DiskIops              float64                `protobuf:"fixed64,16,opt,name=disk_iops,json=diskIops,proto3" json:"disk_iops,omitempty"`
+	Statements            []*StatementSample     `protobuf:"bytes,17,rep,name=statements,proto3" json:"statements,omitempty"`
+	QueuedBehindAgent     int32                  `protobuf:"varint,18,opt,name=queued_behind_agent,json=queuedBehindAgent,proto3" json:"queued_behind_agent,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1675,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1688,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Sample) GetInstanceId() string {
@@ -1508,6 +1803,20 @@ func (x *Sample) GetDiskIops() float64 {
 	return 0
 }
 
+func (x *Sample) GetStatements() []*StatementSample {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *Sample) GetQueuedBehindAgent() int32 {
+	if x != nil {
+		return x.QueuedBehindAgent
+	}
+	return 0
+}
+
 // Samples is a batch of samples.
 type Samples struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1518,7 +1827,7 @@ type Samples struct {
 
 func (x *Samples) Reset() {
 	*x = Samples{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1530,7 +1839,7 @@ func (x *Samples) String() string {
 func (*Samples) ProtoMessage() {}
 
 func (x *Samples) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1543,7 +1852,7 @@ func (x *Samples) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Samples.ProtoReflect.Descriptor instead.
 func (*Samples) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Samples) GetSamples() []*Sample {
@@ -1565,13 +1874,14 @@ type GuardBreach struct {
 	Threshold      float64                `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	DetectedUnixMs int64                  `protobuf:"varint,7,opt,name=detected_unix_ms,json=detectedUnixMs,proto3" json:"detected_unix_ms,omitempty"`
 	OnsetUnixMs    int64                  `protobuf:"varint,8,opt,name=onset_unix_ms,json=onsetUnixMs,proto3" json:"onset_unix_ms,omitempty"` // first sample over the threshold
+	Statements     []*SlowStatement       `protobuf:"bytes,9,rep,name=statements,proto3" json:"statements,omitempty"`                         // latency: the statements that got slower
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GuardBreach) Reset() {
 	*x = GuardBreach{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1893,7 @@ func (x *GuardBreach) String() string {
 func (*GuardBreach) ProtoMessage() {}
 
 func (x *GuardBreach) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1906,7 @@ func (x *GuardBreach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuardBreach.ProtoReflect.Descriptor instead.
 func (*GuardBreach) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GuardBreach) GetExecutionId() string {
@@ -1655,6 +1965,13 @@ func (x *GuardBreach) GetOnsetUnixMs() int64 {
 	return 0
 }
 
+func (x *GuardBreach) GetStatements() []*SlowStatement {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
 // CancelStep asks the agent to stop a running step; the running statement
 // is cancelled in the database.
 type CancelStep struct {
@@ -1668,7 +1985,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1680,7 +1997,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1693,7 +2010,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CancelStep) GetExecutionId() string {
@@ -1732,7 +2049,7 @@ type StatementResult struct {
 
 func (x *StatementResult) Reset() {
 	*x = StatementResult{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +2061,7 @@ func (x *StatementResult) String() string {
 func (*StatementResult) ProtoMessage() {}
 
 func (x *StatementResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +2074,7 @@ func (x *StatementResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
 func (*StatementResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StatementResult) GetIndex() int32 {
@@ -1818,7 +2135,7 @@ type StepEvent struct {
 
 func (x *StepEvent) Reset() {
 	*x = StepEvent{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +2147,7 @@ func (x *StepEvent) String() string {
 func (*StepEvent) ProtoMessage() {}
 
 func (x *StepEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +2160,7 @@ func (x *StepEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
 func (*StepEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StepEvent) GetExecutionId() string {
@@ -1907,7 +2224,7 @@ type DBError struct {
 
 func (x *DBError) Reset() {
 	*x = DBError{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +2236,7 @@ func (x *DBError) String() string {
 func (*DBError) ProtoMessage() {}
 
 func (x *DBError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +2249,7 @@ func (x *DBError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DBError.ProtoReflect.Descriptor instead.
 func (*DBError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DBError) GetMessage() string {
@@ -1978,7 +2295,7 @@ type StepResult struct {
 
 func (x *StepResult) Reset() {
 	*x = StepResult{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2307,7 @@ func (x *StepResult) String() string {
 func (*StepResult) ProtoMessage() {}
 
 func (x *StepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2320,7 @@ func (x *StepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
 func (*StepResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StepResult) GetExecutionId() string {
@@ -2109,7 +2426,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2438,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2451,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{21}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HistoryRequest) GetRequestId() string {
@@ -2172,7 +2489,7 @@ type SchemaDrift struct {
 
 func (x *SchemaDrift) Reset() {
 	*x = SchemaDrift{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2501,7 @@ func (x *SchemaDrift) String() string {
 func (*SchemaDrift) ProtoMessage() {}
 
 func (x *SchemaDrift) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2514,7 @@ func (x *SchemaDrift) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchemaDrift.ProtoReflect.Descriptor instead.
 func (*SchemaDrift) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SchemaDrift) GetObject() string {
@@ -2254,7 +2571,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2266,7 +2583,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2279,7 +2596,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{23}
+	return file_agent_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -2366,7 +2683,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2695,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2708,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{24}
+	return file_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -2429,11 +2746,405 @@ func (x *HistoryResponse) GetSchemaDriftError() string {
 	return ""
 }
 
+// InspectRequest asks the catalog of one instance about the relations a
+// migration's script touches, for a live validation. Nothing is changed.
+type InspectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Relations     []*RelationName        `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
+	WriteWindowMs int64                  `protobuf:"varint,4,opt,name=write_window_ms,json=writeWindowMs,proto3" json:"write_window_ms,omitempty"` // > 0: watch write counters this long
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectRequest) Reset() {
+	*x = InspectRequest{}
+	mi := &file_agent_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectRequest) ProtoMessage() {}
+
+func (x *InspectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectRequest.ProtoReflect.Descriptor instead.
+func (*InspectRequest) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *InspectRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InspectRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *InspectRequest) GetRelations() []*RelationName {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+func (x *InspectRequest) GetWriteWindowMs() int64 {
+	if x != nil {
+		return x.WriteWindowMs
+	}
+	return 0
+}
+
+// RelationName is a relation's name; an empty schema means the search path.
+type RelationName struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schema        string                 `protobuf:"bytes,1,opt,name=schema,proto3" json:"schema,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelationName) Reset() {
+	*x = RelationName{}
+	mi := &file_agent_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationName) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationName) ProtoMessage() {}
+
+func (x *RelationName) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationName.ProtoReflect.Descriptor instead.
+func (*RelationName) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RelationName) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
+func (x *RelationName) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// InspectResponse answers an InspectRequest.
+type InspectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"` // scrubbed of secrets
+	Relations     []*RelationFacts       `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
+	FreeDiskBytes int64                  `protobuf:"varint,4,opt,name=free_disk_bytes,json=freeDiskBytes,proto3" json:"free_disk_bytes,omitempty"` // -1: unknown
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectResponse) Reset() {
+	*x = InspectResponse{}
+	mi := &file_agent_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectResponse) ProtoMessage() {}
+
+func (x *InspectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectResponse.ProtoReflect.Descriptor instead.
+func (*InspectResponse) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *InspectResponse) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InspectResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *InspectResponse) GetRelations() []*RelationFacts {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+func (x *InspectResponse) GetFreeDiskBytes() int64 {
+	if x != nil {
+		return x.FreeDiskBytes
+	}
+	return 0
+}
+
+// RelationFacts is one relation as the catalog knows it (domain.RelationFacts).
+type RelationFacts struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Schema          string                 `protobuf:"bytes,1,opt,name=schema,proto3" json:"schema,omitempty"`
+	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Exists          bool                   `protobuf:"varint,3,opt,name=exists,proto3" json:"exists,omitempty"`
+	Kind            string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	ResolvedSchema  string                 `protobuf:"bytes,5,opt,name=resolved_schema,json=resolvedSchema,proto3" json:"resolved_schema,omitempty"`
+	Table           string                 `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
+	Rows            int64                  `protobuf:"varint,7,opt,name=rows,proto3" json:"rows,omitempty"`
+	Bytes           int64                  `protobuf:"varint,8,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Columns         map[string]string      `protobuf:"bytes,9,rep,name=columns,proto3" json:"columns,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	WritesPerSecond float64                `protobuf:"fixed64,10,opt,name=writes_per_second,json=writesPerSecond,proto3" json:"writes_per_second,omitempty"` // -1: not measured
+	Indexes         []*IndexFacts          `protobuf:"bytes,11,rep,name=indexes,proto3" json:"indexes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RelationFacts) Reset() {
+	*x = RelationFacts{}
+	mi := &file_agent_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationFacts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationFacts) ProtoMessage() {}
+
+func (x *RelationFacts) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationFacts.ProtoReflect.Descriptor instead.
+func (*RelationFacts) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RelationFacts) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetExists() bool {
+	if x != nil {
+		return x.Exists
+	}
+	return false
+}
+
+func (x *RelationFacts) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetResolvedSchema() string {
+	if x != nil {
+		return x.ResolvedSchema
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *RelationFacts) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *RelationFacts) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *RelationFacts) GetColumns() map[string]string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *RelationFacts) GetWritesPerSecond() float64 {
+	if x != nil {
+		return x.WritesPerSecond
+	}
+	return 0
+}
+
+func (x *RelationFacts) GetIndexes() []*IndexFacts {
+	if x != nil {
+		return x.Indexes
+	}
+	return nil
+}
+
+// IndexFacts is one index of a table.
+type IndexFacts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Columns       []string               `protobuf:"bytes,2,rep,name=columns,proto3" json:"columns,omitempty"`
+	Unique        bool                   `protobuf:"varint,3,opt,name=unique,proto3" json:"unique,omitempty"`
+	Valid         bool                   `protobuf:"varint,4,opt,name=valid,proto3" json:"valid,omitempty"`
+	Definition    string                 `protobuf:"bytes,5,opt,name=definition,proto3" json:"definition,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexFacts) Reset() {
+	*x = IndexFacts{}
+	mi := &file_agent_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexFacts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexFacts) ProtoMessage() {}
+
+func (x *IndexFacts) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexFacts.ProtoReflect.Descriptor instead.
+func (*IndexFacts) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *IndexFacts) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IndexFacts) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *IndexFacts) GetUnique() bool {
+	if x != nil {
+		return x.Unique
+	}
+	return false
+}
+
+func (x *IndexFacts) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
+func (x *IndexFacts) GetDefinition() string {
+	if x != nil {
+		return x.Definition
+	}
+	return ""
+}
+
 var File_agent_proto protoreflect.FileDescriptor
 
 const file_agent_proto_rawDesc = "" +
 	"\n" +
-	"\vagent.proto\x12\x10hotswap.agent.v1\"\xb2\x03\n" +
+	"\vagent.proto\x12\x10hotswap.agent.v1\"\xf1\x03\n" +
 	"\fAgentMessage\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.hotswap.agent.v1.HelloH\x00R\x05hello\x12;\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x1b.hotswap.agent.v1.HeartbeatH\x00R\theartbeat\x12<\n" +
@@ -2443,14 +3154,16 @@ const file_agent_proto_rawDesc = "" +
 	"stepResult\x12=\n" +
 	"\ahistory\x18\x05 \x01(\v2!.hotswap.agent.v1.HistoryResponseH\x00R\ahistory\x125\n" +
 	"\asamples\x18\x06 \x01(\v2\x19.hotswap.agent.v1.SamplesH\x00R\asamples\x127\n" +
-	"\x06breach\x18\a \x01(\v2\x1d.hotswap.agent.v1.GuardBreachH\x00R\x06breachB\x06\n" +
-	"\x04body\"\xb9\x02\n" +
+	"\x06breach\x18\a \x01(\v2\x1d.hotswap.agent.v1.GuardBreachH\x00R\x06breach\x12=\n" +
+	"\ainspect\x18\x14 \x01(\v2!.hotswap.agent.v1.InspectResponseH\x00R\ainspectB\x06\n" +
+	"\x04body\"\xf7\x02\n" +
 	"\rServerMessage\x125\n" +
 	"\awelcome\x18\x01 \x01(\v2\x19.hotswap.agent.v1.WelcomeH\x00R\awelcome\x128\n" +
 	"\bredirect\x18\x02 \x01(\v2\x1a.hotswap.agent.v1.RedirectH\x00R\bredirect\x129\n" +
 	"\aexecute\x18\x03 \x01(\v2\x1d.hotswap.agent.v1.ExecuteStepH\x00R\aexecute\x126\n" +
 	"\x06cancel\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.CancelStepH\x00R\x06cancel\x12<\n" +
-	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistoryB\x06\n" +
+	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistory\x12<\n" +
+	"\ainspect\x18\x14 \x01(\v2 .hotswap.agent.v1.InspectRequestH\x00R\ainspectB\x06\n" +
 	"\x04body\"\xa7\x01\n" +
 	"\x05Hello\x12\x1d\n" +
 	"\n" +
@@ -2498,7 +3211,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x87\a\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa6\a\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2529,7 +3242,9 @@ const file_agent_proto_rawDesc = "" +
 	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
 	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12&\n" +
 	"\x0freverts_step_id\x18\x19 \x01(\tR\rrevertsStepId\x12%\n" +
-	"\x0eforward_script\x18\x1a \x01(\tR\rforwardScript\"\xb9\x01\n" +
+	"\x0eforward_script\x18\x1a \x01(\tR\rforwardScript\x12\x1d\n" +
+	"\n" +
+	"local_only\x18\x1e \x01(\bR\tlocalOnly\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +
@@ -2538,7 +3253,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x06p99_ms\x18\x05 \x01(\x01R\x05p99Ms\x12\x17\n" +
 	"\amean_ms\x18\x06 \x01(\x01R\x06meanMs\x12\x1f\n" +
 	"\vfirst_error\x18\a \x01(\tR\n" +
-	"firstError\"\xc7\x02\n" +
+	"firstError\"\xb8\x03\n" +
 	"\x05Guard\x12.\n" +
 	"\x13baseline_latency_ms\x18\x01 \x01(\x01R\x11baselineLatencyMs\x12%\n" +
 	"\x0elatency_factor\x18\x02 \x01(\x01R\rlatencyFactor\x12/\n" +
@@ -2550,7 +3265,30 @@ const file_agent_proto_rawDesc = "" +
 	"\n" +
 	"cpu_for_ms\x18\x06 \x01(\x03R\bcpuForMs\x12'\n" +
 	"\x0fconfirm_samples\x18\a \x01(\x05R\x0econfirmSamples\x12,\n" +
-	"\x12sample_interval_ms\x18\b \x01(\x03R\x10sampleIntervalMs\"\xb3\x04\n" +
+	"\x12sample_interval_ms\x18\b \x01(\x03R\x10sampleIntervalMs\x12C\n" +
+	"\n" +
+	"statements\x18\t \x03(\v2#.hotswap.agent.v1.StatementBaselineR\n" +
+	"statements\x12*\n" +
+	"\x11latency_not_armed\x18\n" +
+	" \x01(\tR\x0flatencyNotArmed\"\x9e\x01\n" +
+	"\x11StatementBaseline\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x18\n" +
+	"\asamples\x18\x03 \x01(\x05R\asamples\x12\x17\n" +
+	"\amean_ms\x18\x04 \x01(\x01R\x06meanMs\x12\x13\n" +
+	"\x05sd_ms\x18\x05 \x01(\x01R\x04sdMs\x12\x1b\n" +
+	"\tspread_ms\x18\x06 \x01(\x01R\bspreadMs\"e\n" +
+	"\x0fStatementSample\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x17\n" +
+	"\amean_ms\x18\x03 \x01(\x01R\x06meanMs\x12\x13\n" +
+	"\x05sd_ms\x18\x04 \x01(\x01R\x04sdMs\"\x88\x01\n" +
+	"\rSlowStatement\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1b\n" +
+	"\tbefore_ms\x18\x03 \x01(\x01R\bbeforeMs\x12\x19\n" +
+	"\bafter_ms\x18\x04 \x01(\x01R\aafterMs\x12\x19\n" +
+	"\blimit_ms\x18\x05 \x01(\x01R\alimitMs\"\xa6\x05\n" +
 	"\x06Sample\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12\x1c\n" +
@@ -2573,9 +3311,13 @@ const file_agent_proto_rawDesc = "" +
 	"\tdeadlocks\x18\x0e \x01(\x03R\tdeadlocks\x12\x1f\n" +
 	"\vcpu_percent\x18\x0f \x01(\x01R\n" +
 	"cpuPercent\x12\x1b\n" +
-	"\tdisk_iops\x18\x10 \x01(\x01R\bdiskIops\"=\n" +
+	"\tdisk_iops\x18\x10 \x01(\x01R\bdiskIops\x12A\n" +
+	"\n" +
+	"statements\x18\x11 \x03(\v2!.hotswap.agent.v1.StatementSampleR\n" +
+	"statements\x12.\n" +
+	"\x13queued_behind_agent\x18\x12 \x01(\x05R\x11queuedBehindAgent\"=\n" +
 	"\aSamples\x122\n" +
-	"\asamples\x18\x01 \x03(\v2\x18.hotswap.agent.v1.SampleR\asamples\"\x86\x02\n" +
+	"\asamples\x18\x01 \x03(\v2\x18.hotswap.agent.v1.SampleR\asamples\"\xc7\x02\n" +
 	"\vGuardBreach\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x1f\n" +
@@ -2585,7 +3327,10 @@ const file_agent_proto_rawDesc = "" +
 	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1c\n" +
 	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12(\n" +
 	"\x10detected_unix_ms\x18\a \x01(\x03R\x0edetectedUnixMs\x12\"\n" +
-	"\ronset_unix_ms\x18\b \x01(\x03R\vonsetUnixMs\"`\n" +
+	"\ronset_unix_ms\x18\b \x01(\x03R\vonsetUnixMs\x12?\n" +
+	"\n" +
+	"statements\x18\t \x03(\v2\x1f.hotswap.agent.v1.SlowStatementR\n" +
+	"statements\"`\n" +
 	"\n" +
 	"CancelStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -2664,7 +3409,48 @@ const file_agent_proto_rawDesc = "" +
 	"\x04rows\x18\x02 \x03(\v2\x1c.hotswap.agent.v1.HistoryRowR\x04rows\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12@\n" +
 	"\fschema_drift\x18\x04 \x03(\v2\x1d.hotswap.agent.v1.SchemaDriftR\vschemaDrift\x12,\n" +
-	"\x12schema_drift_error\x18\x05 \x01(\tR\x10schemaDriftError2[\n" +
+	"\x12schema_drift_error\x18\x05 \x01(\tR\x10schemaDriftError\"\xb6\x01\n" +
+	"\x0eInspectRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\x12<\n" +
+	"\trelations\x18\x03 \x03(\v2\x1e.hotswap.agent.v1.RelationNameR\trelations\x12&\n" +
+	"\x0fwrite_window_ms\x18\x04 \x01(\x03R\rwriteWindowMs\":\n" +
+	"\fRelationName\x12\x16\n" +
+	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xad\x01\n" +
+	"\x0fInspectResponse\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12=\n" +
+	"\trelations\x18\x03 \x03(\v2\x1f.hotswap.agent.v1.RelationFactsR\trelations\x12&\n" +
+	"\x0ffree_disk_bytes\x18\x04 \x01(\x03R\rfreeDiskBytes\"\xb8\x03\n" +
+	"\rRelationFacts\x12\x16\n" +
+	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06exists\x18\x03 \x01(\bR\x06exists\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12'\n" +
+	"\x0fresolved_schema\x18\x05 \x01(\tR\x0eresolvedSchema\x12\x14\n" +
+	"\x05table\x18\x06 \x01(\tR\x05table\x12\x12\n" +
+	"\x04rows\x18\a \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05bytes\x18\b \x01(\x03R\x05bytes\x12F\n" +
+	"\acolumns\x18\t \x03(\v2,.hotswap.agent.v1.RelationFacts.ColumnsEntryR\acolumns\x12*\n" +
+	"\x11writes_per_second\x18\n" +
+	" \x01(\x01R\x0fwritesPerSecond\x126\n" +
+	"\aindexes\x18\v \x03(\v2\x1c.hotswap.agent.v1.IndexFactsR\aindexes\x1a:\n" +
+	"\fColumnsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\x01\n" +
+	"\n" +
+	"IndexFacts\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\acolumns\x18\x02 \x03(\tR\acolumns\x12\x16\n" +
+	"\x06unique\x18\x03 \x01(\bR\x06unique\x12\x14\n" +
+	"\x05valid\x18\x04 \x01(\bR\x05valid\x12\x1e\n" +
+	"\n" +
+	"definition\x18\x05 \x01(\tR\n" +
+	"definition2[\n" +
 	"\tAgentLink\x12N\n" +
 	"\aSession\x12\x1e.hotswap.agent.v1.AgentMessage\x1a\x1f.hotswap.agent.v1.ServerMessage(\x010\x01B-Z+github.com/hotswap-db/hotswap/proto/agentpbb\x06proto3"
 
@@ -2680,68 +3466,86 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_agent_proto_goTypes = []any{
-	(*AgentMessage)(nil),    // 0: hotswap.agent.v1.AgentMessage
-	(*ServerMessage)(nil),   // 1: hotswap.agent.v1.ServerMessage
-	(*Hello)(nil),           // 2: hotswap.agent.v1.Hello
-	(*Heartbeat)(nil),       // 3: hotswap.agent.v1.Heartbeat
-	(*InstanceStatus)(nil),  // 4: hotswap.agent.v1.InstanceStatus
-	(*Preflight)(nil),       // 5: hotswap.agent.v1.Preflight
-	(*PreflightCheck)(nil),  // 6: hotswap.agent.v1.PreflightCheck
-	(*ReplicationLink)(nil), // 7: hotswap.agent.v1.ReplicationLink
-	(*Welcome)(nil),         // 8: hotswap.agent.v1.Welcome
-	(*Redirect)(nil),        // 9: hotswap.agent.v1.Redirect
-	(*ExecuteStep)(nil),     // 10: hotswap.agent.v1.ExecuteStep
-	(*ReplayResult)(nil),    // 11: hotswap.agent.v1.ReplayResult
-	(*Guard)(nil),           // 12: hotswap.agent.v1.Guard
-	(*Sample)(nil),          // 13: hotswap.agent.v1.Sample
-	(*Samples)(nil),         // 14: hotswap.agent.v1.Samples
-	(*GuardBreach)(nil),     // 15: hotswap.agent.v1.GuardBreach
-	(*CancelStep)(nil),      // 16: hotswap.agent.v1.CancelStep
-	(*StatementResult)(nil), // 17: hotswap.agent.v1.StatementResult
-	(*StepEvent)(nil),       // 18: hotswap.agent.v1.StepEvent
-	(*DBError)(nil),         // 19: hotswap.agent.v1.DBError
-	(*StepResult)(nil),      // 20: hotswap.agent.v1.StepResult
-	(*HistoryRequest)(nil),  // 21: hotswap.agent.v1.HistoryRequest
-	(*SchemaDrift)(nil),     // 22: hotswap.agent.v1.SchemaDrift
-	(*HistoryRow)(nil),      // 23: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil), // 24: hotswap.agent.v1.HistoryResponse
+	(*AgentMessage)(nil),      // 0: hotswap.agent.v1.AgentMessage
+	(*ServerMessage)(nil),     // 1: hotswap.agent.v1.ServerMessage
+	(*Hello)(nil),             // 2: hotswap.agent.v1.Hello
+	(*Heartbeat)(nil),         // 3: hotswap.agent.v1.Heartbeat
+	(*InstanceStatus)(nil),    // 4: hotswap.agent.v1.InstanceStatus
+	(*Preflight)(nil),         // 5: hotswap.agent.v1.Preflight
+	(*PreflightCheck)(nil),    // 6: hotswap.agent.v1.PreflightCheck
+	(*ReplicationLink)(nil),   // 7: hotswap.agent.v1.ReplicationLink
+	(*Welcome)(nil),           // 8: hotswap.agent.v1.Welcome
+	(*Redirect)(nil),          // 9: hotswap.agent.v1.Redirect
+	(*ExecuteStep)(nil),       // 10: hotswap.agent.v1.ExecuteStep
+	(*ReplayResult)(nil),      // 11: hotswap.agent.v1.ReplayResult
+	(*Guard)(nil),             // 12: hotswap.agent.v1.Guard
+	(*StatementBaseline)(nil), // 13: hotswap.agent.v1.StatementBaseline
+	(*StatementSample)(nil),   // 14: hotswap.agent.v1.StatementSample
+	(*SlowStatement)(nil),     // 15: hotswap.agent.v1.SlowStatement
+	(*Sample)(nil),            // 16: hotswap.agent.v1.Sample
+	(*Samples)(nil),           // 17: hotswap.agent.v1.Samples
+	(*GuardBreach)(nil),       // 18: hotswap.agent.v1.GuardBreach
+	(*CancelStep)(nil),        // 19: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil),   // 20: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),         // 21: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),           // 22: hotswap.agent.v1.DBError
+	(*StepResult)(nil),        // 23: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),    // 24: hotswap.agent.v1.HistoryRequest
+	(*SchemaDrift)(nil),       // 25: hotswap.agent.v1.SchemaDrift
+	(*HistoryRow)(nil),        // 26: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil),   // 27: hotswap.agent.v1.HistoryResponse
+	(*InspectRequest)(nil),    // 28: hotswap.agent.v1.InspectRequest
+	(*RelationName)(nil),      // 29: hotswap.agent.v1.RelationName
+	(*InspectResponse)(nil),   // 30: hotswap.agent.v1.InspectResponse
+	(*RelationFacts)(nil),     // 31: hotswap.agent.v1.RelationFacts
+	(*IndexFacts)(nil),        // 32: hotswap.agent.v1.IndexFacts
+	nil,                       // 33: hotswap.agent.v1.RelationFacts.ColumnsEntry
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
 	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	18, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
-	20, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	24, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
-	14, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
-	15, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
-	8,  // 7: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
-	9,  // 8: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
-	10, // 9: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	16, // 10: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	21, // 11: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
-	4,  // 12: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	4,  // 13: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	7,  // 14: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	5,  // 15: hotswap.agent.v1.InstanceStatus.preflight:type_name -> hotswap.agent.v1.Preflight
-	6,  // 16: hotswap.agent.v1.Preflight.checks:type_name -> hotswap.agent.v1.PreflightCheck
-	12, // 17: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	13, // 18: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	17, // 19: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	17, // 20: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	19, // 21: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	15, // 22: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	11, // 23: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	23, // 24: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	22, // 25: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
-	0,  // 26: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 27: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	27, // [27:28] is the sub-list for method output_type
-	26, // [26:27] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	21, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	23, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	27, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	17, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
+	18, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
+	30, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
+	8,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
+	9,  // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
+	10, // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
+	19, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	24, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	28, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
+	4,  // 14: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	4,  // 15: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	7,  // 16: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
+	5,  // 17: hotswap.agent.v1.InstanceStatus.preflight:type_name -> hotswap.agent.v1.Preflight
+	6,  // 18: hotswap.agent.v1.Preflight.checks:type_name -> hotswap.agent.v1.PreflightCheck
+	12, // 19: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
+	13, // 20: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
+	14, // 21: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
+	16, // 22: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	15, // 23: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
+	20, // 24: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	20, // 25: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	22, // 26: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	18, // 27: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	11, // 28: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	26, // 29: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	25, // 30: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
+	29, // 31: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	31, // 32: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	33, // 33: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	32, // 34: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 35: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 36: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	36, // [36:37] is the sub-list for method output_type
+	35, // [35:36] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -2757,6 +3561,7 @@ func file_agent_proto_init() {
 		(*AgentMessage_History)(nil),
 		(*AgentMessage_Samples)(nil),
 		(*AgentMessage_Breach)(nil),
+		(*AgentMessage_Inspect)(nil),
 	}
 	file_agent_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerMessage_Welcome)(nil),
@@ -2764,6 +3569,7 @@ func file_agent_proto_init() {
 		(*ServerMessage_Execute)(nil),
 		(*ServerMessage_Cancel)(nil),
 		(*ServerMessage_History)(nil),
+		(*ServerMessage_Inspect)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2771,7 +3577,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -124,7 +124,8 @@ func SampleFromDomain(s domain.Sample) *Sample {
 		AvgLatencyMs: s.AvgLatencyMs, P95LatencyMs: s.P95LatencyMs, P99LatencyMs: s.P99LatencyMs, Calls: s.Calls,
 		Tps: s.TPS, ActiveConnections: int32(s.ActiveConnections), ActiveSessions: int32(s.ActiveSessions),
 		LockWaiters: int32(s.LockWaiters), LockWaitMs: s.LockWaitMs, ReplicationLagSeconds: s.ReplicationLagSeconds,
-		Deadlocks: s.Deadlocks, CpuPercent: s.CPUPercent, DiskIops: s.DiskIOPS}
+		Deadlocks: s.Deadlocks, CpuPercent: s.CPUPercent, DiskIops: s.DiskIOPS,
+		Statements: statementSamplesFromDomain(s.Statements), QueuedBehindAgent: int32(s.QueuedBehindAgent)}
 }
 
 // SampleToDomain converts a wire sample.
@@ -134,14 +135,16 @@ func SampleToDomain(s *Sample) domain.Sample {
 		Calls: s.GetCalls(), TPS: s.GetTps(), ActiveConnections: int(s.GetActiveConnections()),
 		ActiveSessions: int(s.GetActiveSessions()), LockWaiters: int(s.GetLockWaiters()), LockWaitMs: s.GetLockWaitMs(),
 		ReplicationLagSeconds: s.GetReplicationLagSeconds(), Deadlocks: s.GetDeadlocks(), CPUPercent: s.GetCpuPercent(),
-		DiskIOPS: s.GetDiskIops()}
+		DiskIOPS: s.GetDiskIops(), Statements: statementSamplesToDomain(s.GetStatements()),
+		QueuedBehindAgent: int(s.GetQueuedBehindAgent())}
 }
 
 // GuardFromDomain builds the guard a step is watched against.
 func GuardFromDomain(th domain.Thresholds, base domain.Baseline, interval time.Duration) *Guard {
 	return &Guard{BaselineLatencyMs: base.AvgLatencyMs, LatencyFactor: th.LatencyFactor, MinLatencyDeltaMs: th.MinLatencyDeltaMs,
 		LockWaitMs: th.LockWaitMs, CpuPercent: th.CPUPercent, CpuForMs: th.CPUForMs, ConfirmSamples: int32(th.ConfirmSamples),
-		SampleIntervalMs: interval.Milliseconds()}
+		SampleIntervalMs: interval.Milliseconds(), Statements: statementBaselinesFromDomain(base.Statements),
+		LatencyNotArmed: base.LatencyNotArmed}
 }
 
 // GuardToDomain reads a guard's thresholds and baseline.
@@ -149,20 +152,22 @@ func GuardToDomain(g *Guard) (domain.Thresholds, domain.Baseline) {
 	th := domain.Thresholds{LatencyFactor: g.GetLatencyFactor(), MinLatencyDeltaMs: g.GetMinLatencyDeltaMs(),
 		LockWaitMs: g.GetLockWaitMs(), CPUPercent: g.GetCpuPercent(), CPUForMs: g.GetCpuForMs(),
 		ConfirmSamples: int(g.GetConfirmSamples())}
-	return th, domain.Baseline{AvgLatencyMs: g.GetBaselineLatencyMs()}
+	return th, domain.Baseline{AvgLatencyMs: g.GetBaselineLatencyMs(), Statements: statementBaselinesToDomain(g.GetStatements()),
+		LatencyNotArmed: g.GetLatencyNotArmed()}
 }
 
 // BreachFromDecision converts a guard's decision to a breach report.
 func BreachFromDecision(execID, stepID string, d domain.Decision) *GuardBreach {
 	return &GuardBreach{ExecutionId: execID, StepId: stepID, InstanceId: d.InstanceID, Counter: d.Counter,
-		Value: d.Value, Threshold: d.Threshold, DetectedUnixMs: d.DetectedAt.UnixMilli(), OnsetUnixMs: d.OnsetAt.UnixMilli()}
+		Value: d.Value, Threshold: d.Threshold, DetectedUnixMs: d.DetectedAt.UnixMilli(), OnsetUnixMs: d.OnsetAt.UnixMilli(),
+		Statements: slowStatementsFromDomain(d.Statements)}
 }
 
 // BreachToDecision converts a breach report to a rollback decision.
 func BreachToDecision(b *GuardBreach) domain.Decision {
 	return domain.Decision{Action: "rollback", Counter: b.GetCounter(), InstanceID: b.GetInstanceId(), Value: b.GetValue(),
 		Threshold: b.GetThreshold(), DetectedAt: time.UnixMilli(b.GetDetectedUnixMs()).UTC(),
-		OnsetAt: time.UnixMilli(b.GetOnsetUnixMs()).UTC()}
+		OnsetAt: time.UnixMilli(b.GetOnsetUnixMs()).UTC(), Statements: slowStatementsToDomain(b.GetStatements())}
 }
 
 // SchemaDriftFromDomain converts a schema drift item to its wire form.

@@ -113,6 +113,7 @@ func run(c *cli.Context) error {
 		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), Peers: peers,
 		AdvertiseHTTP: c.String("advertise-http-addr"), AdvertiseRPC: c.String("advertise-rpc-addr"),
 		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), BootstrapToken: bootToken, Logger: logger, Stdout: tokenOut,
+		Version:                 version,
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds,
 	})

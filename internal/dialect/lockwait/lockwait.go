@@ -53,7 +53,29 @@ type Blocker struct {
 	// Holds says what it holds, for messages ("holding AccessShareLock on
 	// t"); empty when unknown.
 	Holds string
+
+	// What the engine knows of its statement, for the moment picker (see
+	// Queue); zero when unknown.
+	State BlockerState
+	// Running is how long its current statement has run.
+	Running time.Duration
+	// OneStatement says its transaction is that one statement: its locks
+	// go when the statement ends.
+	OneStatement bool
+	// Typical and TypicalSD are the mean and standard deviation of its
+	// statement's execution time (PostgreSQL: pg_stat_statements).
+	Typical, TypicalSD time.Duration
 }
+
+// BlockerState is what a blocking session is doing.
+type BlockerState int
+
+// The states of a blocking session.
+const (
+	StateUnknown BlockerState = iota
+	StateRunning
+	StateIdleInTransaction
+)
 
 // what says what b holds, for messages.
 func (b Blocker) what() string {
@@ -110,7 +132,16 @@ type Policy struct {
 // After a lock timeout it waits until those transactions have ended,
 // polling every 25 ms (bounded as retryWait says), and retries at once.
 // At the deadline it gives up with a *dialect.StatementError.
+//
+// When needs also implements Queue, the policy picks its moment instead:
+// before each attempt it waits outside the queue until the holders are
+// expected to be done within the lock timeout, and enters with a lock
+// timeout that covers that expected time (see pickMoment); after a lock
+// timeout it picks again.
 func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.Context, n int) error) (int, error) {
+	if q, ok := needs.(Queue); ok {
+		return p.runPicking(ctx, q, needs, attempt)
+	}
 	if err := p.waitForLongHolders(ctx, needs); err != nil {
 		return 0, err
 	}
@@ -125,6 +156,35 @@ func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.
 			return n - 1, err
 		}
 	}
+}
+
+// runPicking is Run with the moment picker.
+func (p *Policy) runPicking(ctx context.Context, q Queue, needs Needs, attempt func(ctx context.Context, n int) error) (int, error) {
+	for n := 1; ; n++ {
+		timeout, err := p.pickMoment(ctx, q, needs.SQL())
+		if err != nil {
+			return n - 1, err
+		}
+		watch := p.watchBlockers(ctx)
+		err = attempt(context.WithValue(ctx, lockTimeoutKey{}, timeout), n)
+		blockers := watch.stop()
+		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {
+			return n - 1, err
+		}
+		if p.remaining() <= 0 {
+			return n - 1, p.giveUp(n, err)
+		}
+		p.emit("warn", p.pickAgainMessage(n, timeout, blockers), sqlOf(err))
+	}
+}
+
+// pickAgainMessage describes a lock timeout of the moment picker's attempt.
+func (p *Policy) pickAgainMessage(n int, timeout time.Duration, blockers []Blocker) string {
+	msg := fmt.Sprintf("lock timeout on attempt %d after %s in the queue; retrying at the next moment", n, timeout.Round(time.Millisecond))
+	if len(blockers) > 0 {
+		msg += fmt.Sprintf(", or as soon as the transaction of %s %s ends", p.SessionNoun, sessionList(blockers))
+	}
+	return msg
 }
 
 // waitForLongHolders is the pre-check before a first attempt.

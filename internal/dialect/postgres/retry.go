@@ -15,7 +15,9 @@ import (
 // long holders of what the statements need are the sessions holding a
 // conflicting lock on a target in pg_locks or, for a CONCURRENTLY command,
 // a snapshot; a transaction has ended when its (pid, xact_start) is gone
-// from pg_stat_activity.
+// from pg_stat_activity. The holders' states, statement ages and usual
+// times (pg_stat_activity.query_id, pg_stat_statements) let the policy pick
+// its moment to enter the lock queue (lockwait.Queue).
 func (r *stepRun) withLockRetries(ctx context.Context, needs lockNeeds, attempt func(ctx context.Context, n int) error) error {
 	p := &lockwait.Policy{
 		Session:     lockSession{r: r},
@@ -25,7 +27,13 @@ func (r *stepRun) withLockRetries(ctx context.Context, needs lockNeeds, attempt 
 		SessionNoun: "pid",
 		Emit:        r.emit,
 	}
-	retries, err := p.Run(ctx, stepNeeds{r: r, needs: needs}, attempt)
+	configured := r.req.LockTimeout
+	defer func() { r.req.LockTimeout = configured }()
+	retries, err := p.Run(ctx, stepNeeds{r: r, needs: needs}, func(ctx context.Context, n int) error {
+		// The attempt sets the lock timeout the policy chose for it.
+		r.req.LockTimeout = lockwait.AttemptLockTimeout(ctx, configured)
+		return attempt(ctx, n)
+	})
 	r.out.Retries += retries
 	return err
 }
@@ -56,6 +64,15 @@ type stepNeeds struct {
 // Holders lists the long holders of what the statements need.
 func (n stepNeeds) Holders(ctx context.Context, minAge time.Duration) ([]lockwait.Blocker, error) {
 	return longHolders(ctx, n.r.conn, n.needs, minAge)
+}
+
+// Contention lists who holds what the statements need and how many queue
+// for it, with the holders' usual statement times: with it the policy
+// picks its moment to enter the lock queue.
+func (n stepNeeds) Contention(ctx context.Context) (lockwait.Contention, error) {
+	ctx, cancel := context.WithTimeout(ctx, blockersQueryTimeout)
+	defer cancel()
+	return contention(ctx, n.r.conn, n.needs)
 }
 
 // SQL is the statement to blame.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,7 +187,7 @@ func (s *Sampler) query(ctx context.Context) (reading, error) {
 		&r.stmtCount, &r.calls, &r.timeMs,
 		&r.users, &r.ids, &r.stCalls, &r.stTimes, &r.stSumSq,
 		&r.xacts, &r.deadlocks,
-		&r.conns, &r.active, &r.waiters, &r.waitMs, &r.lag)
+		&r.conns, &r.active, &r.waiters, &r.waitMs, &r.lag, &r.queuedBehindAgent)
 	r.at = s.now()
 	if err != nil {
 		return reading{}, err
@@ -237,6 +238,7 @@ type reading struct {
 	xacts, deadlocks       int64
 	conns, active, waiters int64
 	waitMs, lag            float64
+	queuedBehindAgent      int64
 }
 
 // figures computes the sample from the previous reading and cur.
@@ -265,7 +267,9 @@ func (s *Sampler) figures(cur *reading) domain.Sample {
 		sample.AvgLatencyMs = lat.avg
 		sample.P95LatencyMs = lat.p95
 		sample.P99LatencyMs = lat.p99
+		sample.Statements = lat.statements
 	}
+	sample.QueuedBehindAgent = int(cur.queuedBehindAgent)
 	return sample
 }
 
@@ -301,6 +305,7 @@ func (s *Sampler) remember(cur *reading) {
 type latency struct {
 	calls         int64
 	avg, p95, p99 float64
+	statements    []domain.StatementSample
 }
 
 // latency computes the interval's statement figures. It reports false when
@@ -317,13 +322,14 @@ func (s *Sampler) latency(prev, cur *reading) (latency, bool) {
 	if calls == 0 {
 		return latency{}, true
 	}
-	mix := s.mixture(cur, calls, timeMs)
+	mix, stmts := s.mixture(cur, calls, timeMs)
 	p95 := quantile.Mixture(mix, 0.95)
 	return latency{
-		calls: calls,
-		avg:   timeMs / float64(calls),
-		p95:   p95,
-		p99:   max(quantile.Mixture(mix, 0.99), p95),
+		calls:      calls,
+		avg:        timeMs / float64(calls),
+		p95:        p95,
+		p99:        max(quantile.Mixture(mix, 0.99), p95),
+		statements: stmts,
 	}, true
 }
 
@@ -343,9 +349,11 @@ type stmtCounters struct {
 // mixture builds the interval's latency components: one per tracked
 // statement with calls in the interval, plus one point mass at the mean of
 // the calls of untracked statements, so that the mixture's mean is the
-// interval's mean latency.
-func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []quantile.Normal {
+// interval's mean latency. It also returns the tracked statements' own
+// figures, the entries of one query id (one per user) merged.
+func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) ([]quantile.Normal, []domain.StatementSample) {
 	var mix []quantile.Normal
+	byID := map[int64]quantile.Normal{}
 	restCalls, restTime := calls, timeMs
 	for i, id := range cur.ids {
 		after := stmtCounters{calls: cur.stCalls[i], timeMs: cur.stTimes[i], sumSq: cur.stSumSq[i]}
@@ -358,13 +366,38 @@ func (s *Sampler) mixture(cur *reading, calls int64, timeMs float64) []quantile.
 			continue
 		}
 		mix = append(mix, c)
+		byID[id] = merge(byID[id], c)
 		restCalls -= int64(c.Weight)
 		restTime -= c.Weight * c.Mean
 	}
 	if restCalls > 0 && restTime >= 0 {
 		mix = append(mix, quantile.Normal{Weight: float64(restCalls), Mean: restTime / float64(restCalls)})
 	}
-	return mix
+	return mix, statementSamples(byID)
+}
+
+// merge pools two components of one statement (one per user).
+func merge(a, b quantile.Normal) quantile.Normal {
+	w := a.Weight + b.Weight
+	if a.Weight == 0 || w == 0 {
+		return b
+	}
+	mean := (a.Weight*a.Mean + b.Weight*b.Mean) / w
+	sq := a.Weight*(a.SD*a.SD+a.Mean*a.Mean) + b.Weight*(b.SD*b.SD+b.Mean*b.Mean)
+	return quantile.Normal{Weight: w, Mean: mean, SD: math.Sqrt(max(sq/w-mean*mean, 0))}
+}
+
+// statementSamples lists the most called statements of the interval, at
+// most domain.MaxSampleStatements.
+func statementSamples(byID map[int64]quantile.Normal) []domain.StatementSample {
+	out := make([]domain.StatementSample, 0, len(byID))
+	for id, c := range byID {
+		out = append(out, domain.StatementSample{ID: strconv.FormatInt(id, 10), Calls: int64(c.Weight), MeanMs: c.Mean, SDMs: c.SD})
+	}
+	slices.SortFunc(out, func(x, y domain.StatementSample) int {
+		return cmp.Or(cmp.Compare(y.Calls, x.Calls), cmp.Compare(x.ID, y.ID))
+	})
+	return out[:min(len(out), domain.MaxSampleStatements)]
 }
 
 // intervalComponent models one statement's calls between two readings of
@@ -565,7 +598,9 @@ func isStatementsError(err error) bool {
 //     per: the most called of them;
 //   - db: pg_stat_database's transactions and deadlocks;
 //   - act: client sessions other than the agent's, the active ones, the
-//     ones waiting on a heavyweight lock and the longest of those waits;
+//     ones waiting on a heavyweight lock and the longest of those waits,
+//     and those of them blocked by an agent session that itself waits for
+//     a lock (pg_blocking_pids, called only then);
 //   - the replication lag, of the standbys on a primary, its own on a
 //     standby;
 //   - the extension's schema and version, to notice it being installed,
@@ -636,7 +671,8 @@ SELECT
 		ELSE coalesce(greatest(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0), 0)
 		END
 	ELSE coalesce((SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication), 0)
-	END
+	END,
+	act.queued_behind_agent
 FROM known, agent,
 	(SELECT count(queryid) AS n, coalesce(sum(calls), 0)::int8 AS calls,
 		coalesce(sum(total_exec_time), 0)::float8 AS time_ms FROM app) agg,
@@ -649,7 +685,11 @@ FROM known, agent,
 		count(*) FILTER (WHERE state = 'active') AS active,
 		count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiters,
 		coalesce(1000 * max(extract(epoch FROM now() - coalesce(state_change, query_start)))
-			FILTER (WHERE wait_event_type = 'Lock'), 0)::float8 AS wait_ms
-		FROM pg_stat_activity
+			FILTER (WHERE wait_event_type = 'Lock'), 0)::float8 AS wait_ms,
+		count(*) FILTER (WHERE CASE WHEN wait_event_type = 'Lock' AND cardinality(aw.pids) > 0
+			THEN pg_blocking_pids(pid) && aw.pids ELSE false END) AS queued_behind_agent
+		FROM pg_stat_activity,
+			(SELECT coalesce(array_agg(pid), '{}') AS pids FROM pg_stat_activity
+				WHERE application_name = '%[6]s' AND wait_event_type = 'Lock') aw
 		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
 			AND application_name IS DISTINCT FROM '%[6]s') act`

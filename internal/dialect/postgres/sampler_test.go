@@ -42,6 +42,8 @@ func TestSampler(t *testing.T) {
 		{"AgentExcluded", testSamplerExcludesAgent},
 		{"IdleHasNoTransactions", testSamplerIdle},
 		{"SessionsAndLockWaits", testSamplerLocks},
+		{"PerStatement", testSamplerStatements},
+		{"QueuedBehindAgent", testSamplerQueuedBehindAgent},
 		{"StatisticsReset", testSamplerReset},
 		{"WithoutPgStatStatements", testSamplerWithoutStatements},
 	}

@@ -20,6 +20,9 @@ import (
 // ErrUnknownEngine is returned for an engine name Lint does not know.
 var ErrUnknownEngine = errors.New("offline: unknown engine (want postgresql or mysql)")
 
+// ErrTargetVersion is returned for a target version Lint cannot read.
+var ErrTargetVersion = errors.New("offline: bad --target-version")
+
 // Options are the flags of a run.
 type Options struct {
 	Engine        string // "postgresql" (default) or "mysql"/"mariadb"
@@ -42,7 +45,7 @@ func Lint(opts Options, names []string, read func(name string) ([]byte, error)) 
 	if opts.TargetVersion != "" {
 		t, err := lint.ParseTarget(opts.TargetVersion)
 		if err != nil {
-			return nil, fmt.Errorf("offline: --target-version: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrTargetVersion, err)
 		}
 		if t.Flavor == "" {
 			t.Flavor = flavor
@@ -87,38 +90,34 @@ func Flagged(files []File) bool {
 	return false
 }
 
-// JSONFinding is one finding in the JSON report.
+// RuleComputedRisk is the rule of the one entry per file that carries the
+// file's computed risk in the JSON report (severity info: never a hazard).
+const RuleComputedRisk = "computed-risk"
+
+// JSONFinding is one entry of the JSON report: a finding of a file, with
+// the file's computed risk, or the file's RuleComputedRisk entry.
 type JSONFinding struct {
-	File     string `json:"file"`
-	Rule     string `json:"rule"`
-	Severity string `json:"severity"`
-	Line     int    `json:"line"`
-	Column   int    `json:"column"`
-	Message  string `json:"message"`
-	Rewrite  string `json:"rewrite,omitempty"`
+	File     string           `json:"file"`
+	Rule     string           `json:"rule"`
+	Severity string           `json:"severity"`
+	Line     int              `json:"line"`
+	Column   int              `json:"column"`
+	Message  string           `json:"message"`
+	Rewrite  string           `json:"rewrite,omitempty"`
+	Risk     domain.RiskLevel `json:"risk"`
 }
 
-// JSONFile is one file's computed risk in the JSON report.
-type JSONFile struct {
-	File string           `json:"file"`
-	Risk domain.RiskLevel `json:"risk"`
-}
-
-// JSONReport is the `-o json` output.
-type JSONReport struct {
-	Findings []JSONFinding `json:"findings"`
-	Files    []JSONFile    `json:"files"`
-}
-
-// Report builds the JSON report of a run.
-func Report(files []File) JSONReport {
-	rep := JSONReport{Findings: []JSONFinding{}, Files: []JSONFile{}}
+// Report builds the `-o json` output: a bare array with, for each file, its
+// findings in order, then one RuleComputedRisk entry with its risk.
+func Report(files []File) []JSONFinding {
+	rep := []JSONFinding{}
 	for _, f := range files {
-		rep.Files = append(rep.Files, JSONFile{File: f.Name, Risk: f.Result.Risk})
 		for _, x := range f.Result.Findings {
-			rep.Findings = append(rep.Findings, JSONFinding{File: f.Name, Rule: x.Rule, Severity: string(x.Severity),
-				Line: x.Line, Column: x.Column, Message: x.Message, Rewrite: x.Rewrite})
+			rep = append(rep, JSONFinding{File: f.Name, Rule: x.Rule, Severity: string(x.Severity),
+				Line: x.Line, Column: x.Column, Message: x.Message, Rewrite: x.Rewrite, Risk: f.Result.Risk})
 		}
+		rep = append(rep, JSONFinding{File: f.Name, Rule: RuleComputedRisk, Severity: string(lint.Info), Line: 1, Column: 1,
+			Message: fmt.Sprintf("computed risk %s (%s)", f.Result.Risk, f.Result.Target), Risk: f.Result.Risk})
 	}
 	return rep
 }
@@ -127,6 +126,7 @@ func Report(files []File) JSONReport {
 func WriteJSON(w io.Writer, files []File) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(Report(files))
 }
 

@@ -38,16 +38,20 @@ func TestLintJSON(t *testing.T) {
 	if err := offline.WriteJSON(&buf, got); err != nil {
 		t.Fatal(err)
 	}
-	var rep offline.JSONReport
+	var rep []offline.JSONFinding
 	if err := json.Unmarshal(buf.Bytes(), &rep); err != nil {
-		t.Fatal(err)
+		t.Fatalf("the report is not a bare array: %v\n%s", err, buf.String())
 	}
-	if len(rep.Findings) != 1 || rep.Findings[0].File != "pg/001.sql" || rep.Findings[0].Line != 2 ||
-		rep.Findings[0].Rule != "require-concurrent-index-creation" || !strings.Contains(rep.Findings[0].Rewrite, "CONCURRENTLY") {
-		t.Errorf("findings = %+v", rep.Findings)
+	if len(rep) != 3 {
+		t.Fatalf("report = %+v, want the finding of 001 and one risk entry per file", rep)
 	}
-	if len(rep.Files) != 2 || rep.Files[0].Risk != "Medium" || rep.Files[1].Risk != "Low" {
-		t.Errorf("files = %+v", rep.Files)
+	if f := rep[0]; f.File != "pg/001.sql" || f.Line != 2 || f.Rule != "require-concurrent-index-creation" ||
+		!strings.Contains(f.Rewrite, "CONCURRENTLY") || f.Risk != "Medium" || f.Severity != "warning" {
+		t.Errorf("finding = %+v", f)
+	}
+	if r1, r2 := rep[1], rep[2]; r1.Rule != offline.RuleComputedRisk || r1.Risk != "Medium" || r1.Severity != "info" ||
+		r2.File != "pg/002.sql" || r2.Rule != offline.RuleComputedRisk || r2.Risk != "Low" {
+		t.Errorf("risk entries = %+v, %+v; want Medium for 001 and Low for 002", r1, r2)
 	}
 }
 

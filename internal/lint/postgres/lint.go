@@ -33,11 +33,13 @@ func Lint(script string, opts lint.Options) (lint.Result, error) {
 	for _, raw := range tree.Stmts {
 		l.add(raw, starts)
 	}
+	var objects []lint.Object
 	for i, raw := range tree.Stmts {
 		l.statement(i, raw.Stmt)
+		objects = append(objects, touches(i, raw.Stmt)...)
 	}
 	l.finish()
-	in := lint.Input{Target: l.target, Statements: l.stmts, Findings: l.findings, Comments: comments}
+	in := lint.Input{Target: l.target, Statements: l.stmts, Findings: l.findings, Comments: comments, Objects: objects}
 	return lint.Assemble(script, in, opts), nil
 }
 

@@ -35,28 +35,9 @@ func (Checker) Parse(script string) error { return Parse(script) }
 // Split splits script into statements; see Statements.
 func (Checker) Split(script string) ([]string, error) { return Statements(script) }
 
-// Lint returns the findings of the MySQL lint rules.
-func (Checker) Lint(script string) []sqlcheck.Finding {
-	res, err := lintmysql.Lint(script, lint.Options{})
-	if err != nil {
-		return nil
-	}
-	var out []sqlcheck.Finding
-	for _, f := range res.Findings {
-		out = append(out, sqlcheck.Finding{Rule: f.Rule, Severity: severity(f.Severity), Message: f.Message, Statement: f.Statement - 1})
-	}
-	return out
-}
-
-// severity maps the linter's severities to sqlcheck's.
-func severity(s lint.Severity) string {
-	switch s {
-	case lint.Error:
-		return "error"
-	case lint.Warning:
-		return "warn"
-	}
-	return "info"
+// Lint runs the MySQL/MariaDB lint rules; see sqlcheck.Checker.
+func (Checker) Lint(script string, opts lint.Options) (lint.Result, error) {
+	return lintmysql.Lint(script, opts)
 }
 
 // lineColumn finds "line L column C" in the parser's message.
@@ -92,6 +73,9 @@ func Statements(script string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// RollingCompatible implements sqlcheck.RollingChecker.
+func (Checker) RollingCompatible(script string) (bool, string) { return RollingCompatible(script) }
 
 // RollingCompatible reports whether a change may be applied replica first
 // with sql_log_bin=0 and on the primary last (a rolling schema change),

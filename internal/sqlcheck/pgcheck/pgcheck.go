@@ -12,6 +12,8 @@ import (
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/lint"
+	"github.com/hotswap-db/hotswap/internal/lint/postgres"
 	"github.com/hotswap-db/hotswap/internal/sqlcheck"
 )
 
@@ -28,8 +30,11 @@ func (Checker) Parse(script string) error { return Parse(script) }
 // Split splits script into statements; see Statements.
 func (Checker) Split(script string) ([]string, error) { return Statements(script) }
 
-// Lint returns the findings of the PostgreSQL lint rules: none yet.
-func (Checker) Lint(string) []sqlcheck.Finding { return nil }
+// Lint judges script with the PostgreSQL linter (internal/lint/postgres);
+// see sqlcheck.Checker.
+func (Checker) Lint(script string, opts lint.Options) (lint.Result, error) {
+	return postgres.Lint(script, opts)
+}
 
 // Parse returns nil when PostgreSQL's parser accepts script, else a
 // *sqlcheck.SyntaxError with the line and column of the error.

@@ -4,17 +4,19 @@ import (
 	"fmt"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
-	"github.com/hotswap-db/hotswap/internal/sqlcheck/mysqlcheck"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck"
 )
 
-// ForwardScript plans like Forward, knowing the script: on a MySQL or
-// MariaDB database a Phased rollout over replicas is a rolling schema
-// change when the script is replication-compatible (each replica first,
-// then the primary, every step with sql_log_bin=0), and otherwise runs on
-// the primary alone, binary-logged, with verify steps on the replicas.
-// The plan's explanation says which and why.
+// ForwardScript plans like Forward, knowing the script. On an engine whose
+// replicas can take a change themselves (its checker is a
+// sqlcheck.RollingChecker: MySQL, MariaDB), a Phased rollout over replicas
+// is a rolling schema change when the script is replication-compatible
+// (each replica first, then the primary, every step kept out of
+// replication), and otherwise runs on the primary alone, replicated, with
+// verify steps on the replicas. The plan's explanation says which and why.
 func ForwardScript(db domain.Database, strategy domain.Strategy, topo Topology, script string) (domain.Plan, error) {
-	if db.Type != domain.MySQL || strategy != domain.Phased {
+	rc, rolling := sqlcheck.Rolling(db.Type)
+	if !rolling || strategy != domain.Phased {
 		return Forward(db, strategy, topo)
 	}
 	u, err := classify(db, topo)
@@ -26,7 +28,7 @@ func ForwardScript(db domain.Database, strategy domain.Strategy, topo Topology, 
 		b.phase("master", "the database has no replicas: the primary alone", u.master)
 		return b.plan, nil
 	}
-	ok, why := mysqlcheck.RollingCompatible(script)
+	ok, why := rc.RollingCompatible(script)
 	if !ok {
 		b.phase("master", fmt.Sprintf("primary only, binary-logged: %s; the replicas get it through replication", why), u.master)
 		b.verify(u.standbys, "verify")

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
+	// The MySQL checker is the rolling-change capability these tests plan with.
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/mysqlcheck"
 )
 
 // mysqlCluster is a MariaDB primary with two replicas.

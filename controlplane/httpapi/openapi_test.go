@@ -1,0 +1,299 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/internal/api"
+	"github.com/hotswap-db/hotswap/internal/api/openapi"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// The description of the API (internal/api/openapi, from api.Endpoints) is
+// checked two ways: every route server.go registers is in it with its
+// request and response schemas, and every answer the handler tests get from
+// the real handler validates against it (specCheck, installed by
+// newHarness). A new route fails TestSpecDescribesEveryRoute until its
+// line is added to api.Endpoints.
+
+// TestSpecDescribesEveryRoute compares the routes registered in server.go
+// with the operations of the description.
+func TestSpecDescribesEveryRoute(t *testing.T) {
+	src, err := os.ReadFile("server.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]bool{}
+	for _, m := range routePattern.FindAllStringSubmatch(string(src), -1) {
+		registered[m[1]] = true
+	}
+	doc := loadSpec(t)
+	described := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			described[method+" "+path] = true
+			checkOperation(t, method+" "+path, op)
+		}
+	}
+	for _, p := range sortedKeys(registered) {
+		if !described[p] {
+			t.Errorf("route %q is registered in server.go but not described: add it to api.Endpoints (internal/api/endpoints.go)", p)
+		}
+	}
+	for _, p := range sortedKeys(described) {
+		if !registered[p] {
+			t.Errorf("operation %q is described but server.go registers no such route", p)
+		}
+	}
+}
+
+// checkOperation fails when an operation lacks its request or answer
+// schemas.
+func checkOperation(t *testing.T, name string, op *openapi3.Operation) {
+	t.Helper()
+	if op.OperationID == "" || op.Summary == "" {
+		t.Errorf("%s: no operationId or summary", name)
+	}
+	method, _, _ := strings.Cut(name, " ")
+	if method == http.MethodPost || method == http.MethodPut {
+		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
+			t.Errorf("%s: no JSON request body schema", name)
+		}
+	}
+	if op.Responses.Default() == nil {
+		t.Errorf("%s: no error answer (default)", name)
+	}
+	success := 0
+	for code, r := range op.Responses.Map() {
+		if !strings.HasPrefix(code, "2") {
+			continue
+		}
+		success++
+		if code != "204" && len(r.Value.Content) == 0 {
+			t.Errorf("%s: answer %s has no schema", name, code)
+		}
+	}
+	if success == 0 {
+		t.Errorf("%s: no success answer", name)
+	}
+}
+
+// TestEveryOperationAnswersAsDescribed drives every operation to a success
+// over a real FSM; specCheck validates each answer and records its
+// operation.
+func TestEveryOperationAnswersAsDescribed(t *testing.T) {
+	h := newHarness(t)
+	driveEveryOperation(t, h)
+	for _, e := range api.Endpoints() {
+		if !h.spec.succeeded(e.Name) {
+			t.Errorf("%s (%s %s) was never answered with a success the description allows", e.Name, e.Method, e.Path)
+		}
+	}
+}
+
+// specChecker validates a handler's answers against the description.
+type specChecker struct {
+	router routers.Router
+	mu     sync.Mutex
+	ok     map[string]bool // operations answered with a valid success
+}
+
+func newSpecChecker(t *testing.T) *specChecker {
+	t.Helper()
+	router, err := gorillamux.NewRouter(loadSpec(t))
+	if err != nil {
+		t.Fatalf("route the description: %v", err)
+	}
+	return &specChecker{router: router, ok: map[string]bool{}}
+}
+
+func (c *specChecker) succeeded(op string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ok[op]
+}
+
+// wrap serves next and checks each answer of a described route against the
+// description; a request the server accepted (2xx) must be valid too.
+func (c *specChecker) wrap(t *testing.T, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		c.check(t, r, body, rec)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+func (c *specChecker) check(t *testing.T, r *http.Request, body []byte, rec *httptest.ResponseRecorder) {
+	req := r.Clone(context.Background())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json") // the server reads any body as JSON
+	}
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		return // not described: TestSpecDescribesEveryRoute reports it
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	name := route.Operation.OperationID
+	if err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
+		Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())), Options: opts}); err != nil {
+		t.Errorf("%s %s answered %d, not as described (%s): %v\nbody: %s", r.Method, r.URL.Path, rec.Code, name, err,
+			truncate(rec.Body.String()))
+		return
+	}
+	if rec.Code >= 300 {
+		return
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		t.Errorf("%s %s was accepted but is not a valid request (%s): %v\nbody: %s", r.Method, r.URL.Path, name, err, truncate(string(body)))
+		return
+	}
+	c.mu.Lock()
+	c.ok[name] = true
+	c.mu.Unlock()
+}
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	raw, err := openapi.Document("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatalf("load the description: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the description is not valid OpenAPI: %v", err)
+	}
+	return doc
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func truncate(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "..."
+	}
+	return s
+}
+
+// driveEveryOperation calls every operation of the API once with a request
+// it succeeds on.
+func driveEveryOperation(t *testing.T, h *harness) {
+	t.Helper()
+	ctx := context.Background()
+	c := h.client
+	f := h.addDatabase(t)
+	m := h.addMigration(t, f, "c1")
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("Health", second(c.Health(ctx)))
+	must("Metrics", second(c.Metrics(ctx)))
+	must("OpenAPI", second(c.OpenAPI(ctx)))
+	must("ClusterStatus", second(c.ClusterStatus(ctx)))
+	must("JoinCluster", second(c.JoinCluster(ctx, api.JoinRequest{ID: "s2", RaftAddr: "10.0.0.2:7001",
+		HTTPAddr: "10.0.0.2:7002", RPCAddr: "10.0.0.2:7003"})))
+	must("RemoveServer", c.RemoveServer(ctx, "s2"))
+	must("ListAgents", second(c.ListAgents(ctx)))
+	must("GetAgent", second(c.GetAgent(ctx, agentName)))
+	must("CreateAgentToken", second(c.CreateAgentToken(ctx, "spare")))
+	must("DeleteAgent", c.DeleteAgent(ctx, "spare"))
+	must("ListDatabases", second(c.ListDatabases(ctx)))
+	must("GetDatabase", second(c.GetDatabase(ctx, "app")))
+	d := f.db
+	spec := domain.DatabaseSpec{Name: d.Name, Type: d.Type, Environment: d.Environment, Labels: d.Labels, Instances: d.Instances}
+	must("UpdateDatabase", second(c.UpdateDatabase(ctx, "app", spec)))
+	must("DatabaseHealth", second(c.DatabaseHealth(ctx, "app")))
+	must("DatabaseHistory", second(c.DatabaseHistory(ctx, "app")))
+	spec.Name, spec.Instances = "spare", []domain.InstanceRef{{Agent: agentName, InstanceID: "spare", Role: domain.RoleMaster}}
+	must("CreateDatabase", second(c.CreateDatabase(ctx, spec)))
+	must("DeleteDatabase", c.DeleteDatabase(ctx, "spare"))
+	must("ListMigrations", second(c.ListMigrations(ctx, api.ListMigrationsRequest{Database: "app", Limit: 5})))
+	must("GetMigration", second(c.GetMigration(ctx, m.MigrationID)))
+	must("UpdateMigration", second(c.UpdateMigration(ctx, m.MigrationID, domain.MigrationSpec{Name: m.Name,
+		TargetDatabaseID: m.TargetDatabaseID, MigrationScript: m.MigrationScript, RollbackScript: m.RollbackScript})))
+	must("PlanMigration", second(c.PlanMigration(ctx, m.MigrationID, "")))
+	must("ValidateMigration", second(c.ValidateMigration(ctx, m.MigrationID, api.ValidateRequest{})))
+	must("DeleteMigration", c.DeleteMigration(ctx, h.addMigration(t, f, "c2").MigrationID))
+	started, err := c.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{})
+	must("ExecuteMigration", err)
+	id := started.ExecutionID
+	must("ListExecutions", second(c.ListExecutions(ctx, m.MigrationID)))
+	must("GetExecution", second(c.GetExecution(ctx, m.MigrationID, id)))
+	must("ExecutionMetrics", second(c.ExecutionMetrics(ctx, m.MigrationID, id, 0)))
+	startExecution(t, h, id)
+	must("PauseExecution", second(c.PauseExecution(ctx, m.MigrationID, id, api.PauseRequest{Reason: "lunch"})))
+	must("ResumeExecution", second(c.ResumeExecution(ctx, m.MigrationID, id, api.ResumeRequest{})))
+	done := make(chan rollbackResult, 1)
+	go func() { done <- h.rollback(m.MigrationID, id, "latency doubled") }()
+	waitFor(t, h, id, func(e domain.Execution) bool { return e.RollbackRequested })
+	finishRollback(t, h, id)
+	must("RollbackExecution", (<-done).err)
+	failRollback(t, h, id)
+	must("RetryRollback", second(c.RetryRollback(ctx, m.MigrationID, id, "dropped the view")))
+	failRollback(t, h, id)
+	must("ResolveExecution", second(c.ResolveExecution(ctx, m.MigrationID, id, "put right by hand")))
+}
+
+// failRollback records the execution as Failed by a failed rollback step.
+func failRollback(t *testing.T, h *harness, id string) {
+	t.Helper()
+	e, err := h.raft.State().Execution(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Status, e.RollingBack, e.CompletedAt = domain.ExecutionFailed, true, time.Now().UTC()
+	e.Steps = append(e.Steps[:len(e.Steps):len(e.Steps)], domain.Step{StepID: "rb-" + strconv.Itoa(len(e.Steps)),
+		Kind: domain.StepApply, Direction: domain.Rollback, Status: domain.StepFailed})
+	h.raft.must(t, fsm.UpdateExecutionRequest{Execution: e})
+}
+
+func second[T any](_ T, err error) error { return err }
+
+// TestDocsNeedNoToken fetches the description and the page without a token.
+func TestDocsNeedNoToken(t *testing.T) {
+	h := newHarness(t)
+	if a := h.do(t, http.MethodGet, "/openapi.json", "", ""); a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"openapi": "3.1.0"`)) {
+		t.Errorf("GET /openapi.json without a token = %d %.80s, want the description", a.status, a.body)
+	}
+	if a := h.do(t, http.MethodGet, "/swagger", "", ""); a.status != http.StatusOK || !bytes.Contains(a.body, []byte("swagger-ui-bundle.js")) {
+		t.Errorf("GET /swagger without a token = %d %.80s, want the page", a.status, a.body)
+	}
+}

@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/lint"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+)
+
+// verdict is the linter's judgement of a migration's forward script. A
+// zero verdict means the engine has no linter on the control plane.
+type verdict struct {
+	result lint.Result
+	linted bool
+}
+
+// judge lints the forward script of spec with the engine's checker,
+// against the version the database's master reports.
+func (a *API) judge(db domain.Database, script string) verdict {
+	r, err := sqlcheck.Lint(db.Type, script, lint.Options{Target: a.reportedTarget(db)})
+	if err != nil {
+		return verdict{} // no checker, or a syntax error already reported by checkScripts
+	}
+	return verdict{result: r, linted: true}
+}
+
+// reportedTarget is the server version the database's master reported,
+// zero when unknown (the script's `-- target:` line or the engine's
+// default then applies).
+func (a *API) reportedTarget(db domain.Database) lint.Target {
+	master, ok := db.Master()
+	if !ok {
+		return lint.Target{}
+	}
+	ag, err := a.raft.State().Agent(master.Agent)
+	if err != nil {
+		return lint.Target{}
+	}
+	for _, in := range ag.Instances {
+		if in.InstanceID == master.InstanceID && in.ServerVersion != "" {
+			if t, err := lint.ParseTarget(in.ServerVersion); err == nil {
+				return t
+			}
+		}
+	}
+	return lint.Target{}
+}
+
+// settleRisk applies the computed risk to spec: an empty requested risk
+// takes the computed one, a higher one is kept, a lower one is refused.
+func settleRisk(spec *domain.MigrationSpec, requested domain.RiskLevel, v verdict) []domain.FieldError {
+	if !v.linted {
+		return nil
+	}
+	computed := v.result.Risk
+	switch {
+	case requested == "":
+		spec.RiskLevel = computed
+	case lint.AtLeast(requested, computed) != requested:
+		return []domain.FieldError{{Field: "riskLevel", Message: fmt.Sprintf(
+			"the computed risk is %s (%s); a migration's risk may be raised above the computed one, never lowered below it "+
+				"(lowering will take an Admin and a reason once roles exist)", computed, riskReasons(v.result))}}
+	}
+	return nil
+}
+
+// riskReasons names what sets a result's risk: the hazards, ignored or
+// not, and the statements of the highest class.
+func riskReasons(r lint.Result) string {
+	var why []string
+	for _, list := range [][]lint.Finding{r.Findings, r.Ignored} {
+		for _, f := range list {
+			if f.Severity.Hazard() && f.Class.Risk() == r.Risk {
+				why = append(why, fmt.Sprintf("%s at line %d", f.Rule, f.Line))
+			}
+		}
+	}
+	if len(why) == 0 {
+		for _, s := range r.Statements {
+			if s.Class.Risk() == r.Risk {
+				why = append(why, fmt.Sprintf("statement %d at line %d is %s", s.Index, s.Line, s.Class))
+			}
+		}
+	}
+	if len(why) == 0 {
+		return "nothing in the script is riskier"
+	}
+	if len(why) > 3 {
+		why = append(why[:3], fmt.Sprintf("%d more", len(why)-3))
+	}
+	return strings.Join(why, ", ")
+}
+
+// record stores the verdict on the migration.
+func (v verdict) record(m *domain.Migration) {
+	m.ComputedRisk, m.Findings, m.IgnoredFindings = "", nil, nil
+	if !v.linted {
+		return
+	}
+	m.ComputedRisk = v.result.Risk
+	m.Findings = lint.Records(v.result.Findings)
+	m.IgnoredFindings = lint.Records(v.result.Ignored)
+}
+
+// errNoLinter says an engine's scripts cannot be linted on the control plane.
+var errNoLinter = errors.New("this engine has no linter on the control plane")

@@ -1,0 +1,194 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// Endpoint describes one route of the API: enough to write its OpenAPI
+// description from the Go types it reads and writes (internal/api/openapi).
+// A test checks the table against the routes the server registers, and the
+// server's answers against the description, so a route missing here fails
+// the build's tests.
+type Endpoint struct {
+	Name    string // its operation id: the typed client's method
+	Method  string // GET, POST, PUT or DELETE
+	Path    string // as the server registers it: "/api/v1/databases/{id}"
+	Tag     string // the group it is listed under
+	Summary string
+	// Public routes need no token.
+	Public bool
+	// Query lists the query parameters it reads.
+	Query []Param
+	// Request is a zero value of the JSON body it reads; nil: no body.
+	Request any
+	// Responses maps each success status to a zero value of its JSON body;
+	// a nil value is an answer with no body (204), a string a text body.
+	Responses map[int]any
+}
+
+// Param is a query parameter.
+type Param struct {
+	Name        string
+	Type        string // "string" or "integer"
+	Description string
+	Enum        []string
+}
+
+// The tags endpoints are grouped under.
+const (
+	TagServer     = "server"
+	TagCluster    = "cluster"
+	TagAgents     = "agents"
+	TagDatabases  = "databases"
+	TagMigrations = "migrations"
+	TagExecutions = "executions"
+)
+
+// Endpoints returns every route of the API, in the order the server
+// registers them. To add a route: add its line here, with its body types,
+// beside the handler and the client method.
+func Endpoints() []Endpoint {
+	var all []Endpoint
+	for _, group := range [][]Endpoint{serverEndpoints(), clusterEndpoints(), agentEndpoints(),
+		databaseEndpoints(), migrationEndpoints(), executionEndpoints()} {
+		all = append(all, group...)
+	}
+	return all
+}
+
+func okWith(body any) map[int]any      { return map[int]any{http.StatusOK: body} }
+func createdWith(body any) map[int]any { return map[int]any{http.StatusCreated: body} }
+func noBody() map[int]any              { return map[int]any{http.StatusNoContent: nil} }
+
+func serverEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "Health", Method: http.MethodGet, Path: "/health", Tag: TagServer, Public: true,
+			Summary:   "Whether this server knows a leader (503 with the same body when not), and its version",
+			Responses: map[int]any{http.StatusOK: Health{}, http.StatusServiceUnavailable: Health{}}},
+		{Name: "Metrics", Method: http.MethodGet, Path: "/metrics", Tag: TagServer, Public: true,
+			Summary: "Prometheus metrics (text exposition format)", Responses: okWith("")},
+		{Name: "OpenAPI", Method: http.MethodGet, Path: "/openapi.json", Tag: TagServer, Public: true,
+			Summary: "This description of the API (OpenAPI 3.1)", Responses: okWith(map[string]any{})},
+	}
+}
+
+func clusterEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "ClusterStatus", Method: http.MethodGet, Path: "/api/v1/cluster", Tag: TagCluster,
+			Summary: "The Raft group as the answering server sees it", Responses: okWith(ClusterStatus{})},
+		{Name: "JoinCluster", Method: http.MethodPost, Path: "/api/v1/cluster/join", Tag: TagCluster,
+			Summary: "Add a server as a voter", Request: JoinRequest{}, Responses: okWith(domain.Server{})},
+		{Name: "RemoveServer", Method: http.MethodDelete, Path: "/api/v1/cluster/servers/{id}", Tag: TagCluster,
+			Summary: "Remove a server from the Raft configuration", Responses: noBody()},
+	}
+}
+
+func agentEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "CreateAgentToken", Method: http.MethodPost, Path: "/api/v1/agents", Tag: TagAgents,
+			Summary: "Register an agent; its token is shown only in this answer", Request: AgentTokenRequest{},
+			Responses: createdWith(AgentTokenResponse{})},
+		{Name: "ListAgents", Method: http.MethodGet, Path: "/api/v1/agents", Tag: TagAgents,
+			Summary: "Every registered agent, sorted by name", Responses: okWith(AgentList{})},
+		{Name: "GetAgent", Method: http.MethodGet, Path: "/api/v1/agents/{name}", Tag: TagAgents,
+			Summary: "One agent: registration, last report, connection", Responses: okWith(AgentView{})},
+		{Name: "DeleteAgent", Method: http.MethodDelete, Path: "/api/v1/agents/{name}", Tag: TagAgents,
+			Summary: "Remove an agent and revoke its token", Responses: noBody()},
+	}
+}
+
+func databaseEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "CreateDatabase", Method: http.MethodPost, Path: "/api/v1/databases", Tag: TagDatabases,
+			Summary: "Register a database", Request: domain.DatabaseSpec{}, Responses: createdWith(domain.Database{})},
+		{Name: "ListDatabases", Method: http.MethodGet, Path: "/api/v1/databases", Tag: TagDatabases,
+			Summary: "Every registered database, oldest first", Responses: okWith(DatabaseList{})},
+		{Name: "GetDatabase", Method: http.MethodGet, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
+			Summary: "One database, by id or name", Responses: okWith(domain.Database{})},
+		{Name: "UpdateDatabase", Method: http.MethodPut, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
+			Summary: "Replace a database's writable fields", Request: domain.DatabaseSpec{}, Responses: okWith(domain.Database{})},
+		{Name: "DeleteDatabase", Method: http.MethodDelete, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
+			Summary: "Remove a database no migration targets", Responses: noBody()},
+		{Name: "DatabaseHealth", Method: http.MethodGet, Path: "/api/v1/databases/{id}/health", Tag: TagDatabases,
+			Summary: "The live state of a database's instances", Responses: okWith(DatabaseHealth{})},
+	}
+}
+
+func migrationEndpoints() []Endpoint {
+	return []Endpoint{
+		{Name: "CreateMigration", Method: http.MethodPost, Path: "/api/v1/migrations", Tag: TagMigrations,
+			Summary: "Create a migration (Draft); its scripts are parsed and linted", Request: domain.MigrationSpec{},
+			Responses: createdWith(domain.Migration{})},
+		{Name: "ListMigrations", Method: http.MethodGet, Path: "/api/v1/migrations", Tag: TagMigrations,
+			Summary: "One page of the migrations matching the filter, oldest first", Query: listMigrationsQuery(),
+			Responses: okWith(MigrationList{})},
+		{Name: "GetMigration", Method: http.MethodGet, Path: "/api/v1/migrations/{id}", Tag: TagMigrations,
+			Summary: "One migration, scripts included", Responses: okWith(domain.Migration{})},
+		{Name: "UpdateMigration", Method: http.MethodPut, Path: "/api/v1/migrations/{id}", Tag: TagMigrations,
+			Summary: "Replace a migration's writable fields while it has not run", Request: domain.MigrationSpec{},
+			Responses: okWith(domain.Migration{})},
+		{Name: "DeleteMigration", Method: http.MethodDelete, Path: "/api/v1/migrations/{id}", Tag: TagMigrations,
+			Summary: "Remove a migration that has not run and that none depends on", Responses: noBody()},
+		{Name: "ValidateMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/validate", Tag: TagMigrations,
+			Summary:   "Validate a migration against its database's live catalog (static when no agent is connected); changes nothing",
+			Request:   ValidateRequest{},
+			Responses: okWith(ValidateResponse{})},
+		{Name: "ExecuteMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/execute", Tag: TagExecutions,
+			Summary: "Start an execution; the answer comes once it is recorded", Request: ExecuteRequest{},
+			Responses: map[int]any{http.StatusAccepted: ExecuteResponse{}}},
+		{Name: "PlanMigration", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/plan", Tag: TagExecutions,
+			Summary: "The plan a strategy would follow, changing nothing",
+			Query: []Param{{Name: "strategy", Type: "string", Description: "default: the migration's",
+				Enum: enumStrings(domain.Strategies)}},
+			Responses: okWith(PlanResponse{})},
+	}
+}
+
+func executionEndpoints() []Endpoint {
+	const exec = "/api/v1/migrations/{id}/executions/{executionId}"
+	return []Endpoint{
+		{Name: "ListExecutions", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/executions", Tag: TagExecutions,
+			Summary: "Every execution of a migration, oldest first", Responses: okWith(ExecutionList{})},
+		{Name: "GetExecution", Method: http.MethodGet, Path: exec, Tag: TagExecutions,
+			Summary: "One execution: steps, log, error", Responses: okWith(domain.Execution{})},
+		{Name: "RollbackExecution", Method: http.MethodPost, Path: exec + "/rollback", Tag: TagExecutions,
+			Summary: "Roll an execution back; 200 once it ended within 60 s, else 202", Request: RollbackRequest{},
+			Responses: map[int]any{http.StatusOK: RollbackResponse{}, http.StatusAccepted: RollbackResponse{}}},
+		{Name: "ExecutionMetrics", Method: http.MethodGet, Path: exec + "/metrics", Tag: TagExecutions,
+			Summary:   "An execution's baselines, snapshots and the guard's decisions",
+			Query:     []Param{{Name: "sinceMs", Type: "integer", Description: "only snapshots after this time (unix ms)"}},
+			Responses: okWith(ExecutionMetrics{})},
+		{Name: "PauseExecution", Method: http.MethodPost, Path: exec + "/pause", Tag: TagExecutions,
+			Summary: "Pause a running execution", Request: PauseRequest{}, Responses: okWith(domain.Execution{})},
+		{Name: "ResumeExecution", Method: http.MethodPost, Path: exec + "/resume", Tag: TagExecutions,
+			Summary: "Resume a paused execution, re-planned when a strategy is given", Request: ResumeRequest{},
+			Responses: okWith(domain.Execution{})},
+		{Name: "RetryRollback", Method: http.MethodPost, Path: exec + "/rollback/retry", Tag: TagExecutions,
+			Summary: "Run the failed rollback steps of a Failed execution again", Request: RecoveryRequest{},
+			Responses: okWith(domain.Execution{})},
+		{Name: "ResolveExecution", Method: http.MethodPost, Path: exec + "/resolve", Tag: TagExecutions,
+			Summary: "Mark a Failed execution resolved by hand, with a reason", Request: RecoveryRequest{},
+			Responses: okWith(domain.Execution{})},
+		{Name: "DatabaseHistory", Method: http.MethodGet, Path: "/api/v1/databases/{id}/history", Tag: TagDatabases,
+			Summary: "Each instance's schema and history table compared with what HotSwap recorded", Responses: okWith(DatabaseHistory{})},
+	}
+}
+
+func listMigrationsQuery() []Param {
+	return []Param{
+		{Name: "status", Type: "string", Enum: enumStrings(domain.MigrationStatuses)},
+		{Name: "database", Type: "string", Description: "database id or name"},
+		{Name: "limit", Type: "integer", Description: "page size, default 20"},
+		{Name: "offset", Type: "integer", Description: "default 0"},
+	}
+}
+
+func enumStrings[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}

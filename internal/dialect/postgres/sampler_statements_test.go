@@ -1,0 +1,78 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
+	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/testbed"
+)
+
+// testSamplerStatements runs a fast statement nine times out of ten and a
+// slow one the tenth, and the agent's own statement beside them: the
+// sample lists the two application statements with their own calls and
+// means, and not the agent's.
+func testSamplerStatements(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	fast, slow := "SELECT 1 AS fast, pg_sleep(0.002)", "SELECT 1 AS slow, 2 AS slower, pg_sleep(0.03)"
+	w := startStmtLoop(t, p.DSN("app"), fast, fast, fast, fast, fast, fast, fast, fast, fast, slow)
+	w.waitCalls(t, 20)
+	s := newSampler(t, c)
+	takeSample(t, s)
+	w.waitCalls(t, w.calls()+200)
+	if _, err := c.Pool().Exec(t.Context(), "/* hotswap-agent test */ SELECT 1 AS agent_only, 2, 3, pg_sleep(0.2)"); err != nil {
+		t.Fatal(err)
+	}
+	got := takeSample(t, s)
+	w.stop()
+	t.Logf("statements: %+v", got.Statements)
+	if len(got.Statements) != 2 {
+		t.Fatalf("Statements = %+v, want the 2 application statements (the agent's left out)", got.Statements)
+	}
+	f, sl := got.Statements[0], got.Statements[1]
+	if f.Calls < 5*sl.Calls || f.MeanMs < 1.5 || f.MeanMs > 10 || sl.MeanMs < 25 || sl.MeanMs > 80 {
+		t.Errorf("fast %+v, slow %+v: want 9 fast calls of ~2 ms to 1 slow of ~30 ms", f, sl)
+	}
+	if sum := f.Calls + sl.Calls; sum != got.Calls {
+		t.Errorf("statement calls add up to %d, the sample has %d", sum, got.Calls)
+	}
+}
+
+// testSamplerQueuedBehindAgent: an application session holds a table, the
+// agent's DDL waits for it in the lock queue, and another application
+// session queues behind the DDL: the sample counts that one as queued
+// behind the agent; an application session blocked by an application
+// session is not.
+func testSamplerQueuedBehindAgent(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	execSQL(t, p.DSN("app"), "CREATE TABLE sampler_queue (id int)")
+	holder, waiter := connect(t, p.DSN("app"), samplerApp), connect(t, p.DSN("app"), samplerApp)
+	execOn(t, holder, "BEGIN", "LOCK TABLE sampler_queue IN ACCESS SHARE MODE")
+	s := newSampler(t, c)
+	done := make(chan error, 2)
+	go func() {
+		_, err := c.Pool().Exec(t.Context(), "/* hotswap-agent test */ ALTER TABLE sampler_queue ADD COLUMN x int")
+		done <- err
+	}()
+	waitSample(t, s, "the agent's DDL waiting", func(s domain.Sample) bool { return s.LockWaitMs == 0 && s.QueuedBehindAgent == 0 })
+	go func() { _, err := waiter.Exec(t.Context(), "SELECT * FROM sampler_queue"); done <- err }()
+	got := waitSample(t, s, "a session queued behind the agent", func(s domain.Sample) bool { return s.LockWaiters > 0 })
+	if got.QueuedBehindAgent != 1 {
+		t.Errorf("QueuedBehindAgent = %d with one session behind the agent's DDL, want 1", got.QueuedBehindAgent)
+	}
+	execOn(t, holder, "COMMIT")
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatalf("blocked statement: %v", err)
+		}
+	}
+	// Application behind application: not the agent's doing.
+	execOn(t, holder, "BEGIN", "LOCK TABLE sampler_queue IN ACCESS EXCLUSIVE MODE")
+	go func() { _, err := waiter.Exec(t.Context(), "SELECT * FROM sampler_queue"); done <- err }()
+	got = waitSample(t, s, "an application session waiting", func(s domain.Sample) bool { return s.LockWaiters > 0 })
+	if got.QueuedBehindAgent != 0 {
+		t.Errorf("QueuedBehindAgent = %d behind an application session, want 0", got.QueuedBehindAgent)
+	}
+	execOn(t, holder, "COMMIT")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
