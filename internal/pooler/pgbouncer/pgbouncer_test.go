@@ -94,7 +94,31 @@ type answer struct {
 type clients struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	mu      sync.Mutex
 	answers [][]answer // per goroutine, in order
+}
+
+// answeredAfter reports whether every client got an answer to a query
+// started after at.
+func (c *clients) answeredAfter(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, as := range c.answers {
+		if len(as) == 0 || !as[len(as)-1].start.After(at) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitAnsweredAfter polls until every client got an answer to a query
+// started after at, or restoreTimeout passed (checkAllFrom then reports
+// the clients left without one).
+func (c *clients) waitAnsweredAfter(at time.Time) {
+	deadline := time.Now().Add(restoreTimeout)
+	for !c.answeredAfter(at) && time.Now().Before(deadline) {
+		time.Sleep(clientErrorBackoff)
+	}
 }
 
 // startClients starts n goroutines, each on its own session, querying
@@ -124,7 +148,9 @@ func (c *clients) loop(conn *pgx.Conn, i int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		a.err = conn.QueryRow(ctx, "SELECT name FROM whoami").Scan(&a.name)
 		cancel()
+		c.mu.Lock()
 		c.answers[i] = append(c.answers[i], a)
+		c.mu.Unlock()
 		if a.err != nil {
 			// An application backs off after an error; a tight loop would
 			// only repeat PgBouncer's refusal thousands of times.
@@ -348,7 +374,7 @@ func testPauseTimeout(t *testing.T, b *bed) {
 	start := time.Now()
 	err = m.Switch(t.Context(), target(b.green), func(level, msg string) { events = append(events, level+": "+msg) })
 	took := time.Since(start)
-	time.Sleep(300 * time.Millisecond)
+	c.waitAnsweredAfter(start.Add(took)) // the clients PAUSE held get through once resumed
 	answers := c.finish()
 	t.Logf("switch failed after %s: %v; events:\n%s", took, err, strings.Join(events, "\n"))
 	if len(events) == 0 || events[len(events)-1] != "info: resumed app" {
