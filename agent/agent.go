@@ -41,6 +41,7 @@ type Agent struct {
 
 	steps *steps
 	watch *watcher
+	pre   *preflights
 	// link is the open session's stream, nil between sessions.
 	linkMu sync.Mutex
 	link   agentpb.AgentLink_SessionClient
@@ -71,7 +72,7 @@ func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
 // New returns an agent for cfg. Nothing is opened until Run.
 func New(cfg agentconfig.Config, log hclog.Logger) *Agent {
 	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps(), watch: newWatcher(cfg.ProcRoot),
-		metrics: newAgentMetrics()}
+		pre: newPreflights(), metrics: newAgentMetrics()}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
 	}
@@ -144,6 +145,7 @@ func (a *Agent) session(ctx context.Context, addr string) (redirect string, err 
 	if err != nil {
 		return "", fmt.Errorf("open session: %w", err)
 	}
+	a.preflightAll(ctx)
 	host, _ := os.Hostname()
 	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx)}
 	if err := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}}); err != nil {
@@ -261,6 +263,9 @@ func (a *Agent) probe(ctx context.Context, in agentconfig.InstanceConfig) domain
 		if err == nil {
 			st = got
 			st.InstanceID, st.Engine, st.Reachable = in.ID, in.Engine, true
+			if st.Preflight = a.pre.get(in.ID); st.Preflight == nil {
+				st.Preflight = a.preflight(ctx, in)
+			}
 		}
 	}
 	if err != nil {

@@ -29,11 +29,14 @@ type steps struct {
 	breach   map[string]*agentpb.GuardBreach // why a step was cancelled by its guard
 	order    []string
 	tokens   map[string]uint64 // highest fencing token seen per instance
+	// doneTokens is the fencing token each finished step ran under: a
+	// delivery under a newer one (a retried rollback) runs the step again.
+	doneTokens map[string]uint64
 }
 
 func newSteps() *steps {
 	return &steps{running: map[string]context.CancelFunc{}, finished: map[string]*agentpb.StepResult{},
-		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}}
+		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}, doneTokens: map[string]uint64{}}
 }
 
 func stepID(execID, stepID string) string { return execID + "|" + stepID }
@@ -48,7 +51,9 @@ func (a *Agent) handleExecute(m *agentpb.ExecuteStep) {
 		st.mu.Unlock()
 		return
 	}
-	if res, ok := st.finished[key]; ok {
+	if res, ok := st.finished[key]; ok && m.GetFencingToken() > st.doneTokens[key] {
+		delete(st.finished, key) // retried under a newer token: run it again
+	} else if ok {
 		st.mu.Unlock()
 		again := proto.Clone(res).(*agentpb.StepResult)
 		again.Attempt = m.GetAttempt()
@@ -183,6 +188,9 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 		Checksum: m.GetChecksum(), FencingToken: m.GetFencingToken(), AppliedBy: m.GetAppliedBy(),
 		LockTimeout: time.Duration(m.GetLockTimeoutMs()) * time.Millisecond, StatementTimeout: time.Duration(m.GetStatementTimeoutMs()) * time.Millisecond,
 		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun(), Local: m.GetLocalOnly()}
+	if m.GetRevertsStepId() != "" {
+		req.Reverts = &dialect.RevertedStep{StepID: m.GetRevertsStepId(), Script: m.GetForwardScript()}
+	}
 	return conn.ExecuteStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
 }
 
@@ -201,10 +209,11 @@ func (a *Agent) finishStep(key string, m *agentpb.ExecuteStep, res *agentpb.Step
 	st := a.steps
 	st.mu.Lock()
 	delete(st.running, key)
-	st.finished[key] = res
+	st.finished[key], st.doneTokens[key] = res, m.GetFencingToken()
 	st.order = append(st.order, key)
 	if len(st.order) > maxFinished {
 		delete(st.finished, st.order[0])
+		delete(st.doneTokens, st.order[0])
 		st.order = st.order[1:]
 	}
 	st.mu.Unlock()
@@ -224,7 +233,35 @@ func (a *Agent) handleHistory(ctx context.Context, m *agentpb.HistoryRequest) {
 	for _, r := range rows {
 		resp.Rows = append(resp.Rows, agentpb.HistoryFromDomain(r))
 	}
+	if m.GetSchemaDrift() && err == nil {
+		a.schemaDrift(ctx, m.GetInstanceId(), resp)
+	}
 	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_History{History: resp}})
+}
+
+// schemaDrift adds to resp what changed out of band in the instance's
+// schema, when its engine can tell.
+func (a *Agent) schemaDrift(ctx context.Context, instance string, resp *agentpb.HistoryResponse) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	in, _ := a.instance(instance)
+	conn, err := a.conn(ctx, in)
+	if err != nil {
+		resp.SchemaDriftError = a.scrub(err.Error())
+		return
+	}
+	d, ok := conn.(dialect.SchemaDrifter)
+	if !ok {
+		return // the engine does not fingerprint its schema: only the history rows compare
+	}
+	items, err := d.SchemaDrift(ctx)
+	if err != nil {
+		resp.SchemaDriftError = a.scrub(err.Error())
+	}
+	for _, it := range items {
+		it.Message, it.Object = a.scrub(it.Message), a.scrub(it.Object)
+		resp.SchemaDrift = append(resp.SchemaDrift, agentpb.SchemaDriftFromDomain(it))
+	}
 }
 
 func (a *Agent) history(ctx context.Context, instance string) ([]domain.HistoryRow, error) {

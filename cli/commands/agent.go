@@ -3,10 +3,12 @@ package commands
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/hotswap-db/hotswap/internal/api"
+	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
 func agentCommand() *cli.Command {
@@ -108,9 +110,9 @@ func agentList(c *cli.Context) error {
 		rows := make([][]string, 0, len(list.Agents))
 		for _, a := range list.Agents {
 			rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
-				or(a.Version), strconv.Itoa(len(a.Instances))})
+				or(a.Version), strconv.Itoa(len(a.Instances)), preflightOf(a.Instances)})
 		}
-		return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES"}, rows)
+		return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "PREFLIGHT"}, rows)
 	})
 }
 
@@ -152,7 +154,46 @@ func printAgent(p printer, a api.AgentView) error {
 		rows = append(rows, []string{in.InstanceID, string(in.Engine), or(in.ServerVersion), string(in.Role),
 			yesNo(in.Reachable), strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), or(in.Error)})
 	}
-	return p.table([]string{"INSTANCE", "ENGINE", "VERSION", "ROLE", "REACHABLE", "CONNECTIONS", "LAG", "ERROR"}, rows)
+	if err := p.table([]string{"INSTANCE", "ENGINE", "VERSION", "ROLE", "REACHABLE", "CONNECTIONS", "LAG", "ERROR"}, rows); err != nil {
+		return err
+	}
+	printPreflights(p, a.Instances)
+	return nil
+}
+
+// preflightOf sums up the instances' preflights: "ok", or each instance's
+// missing checks.
+func preflightOf(list []domain.InstanceStatus) string {
+	var out []string
+	for _, in := range list {
+		if s := in.Preflight.Summary(); s != "ok" {
+			out = append(out, in.InstanceID+": "+s)
+		}
+	}
+	if len(out) == 0 && len(list) > 0 {
+		return "ok"
+	}
+	return or(strings.Join(out, "; "))
+}
+
+// printPreflights shows each instance's preflight checks.
+func printPreflights(p printer, list []domain.InstanceStatus) {
+	for _, in := range list {
+		if in.Preflight == nil {
+			continue
+		}
+		p.linef("\nPreflight of %s (%s):", in.InstanceID, when(in.Preflight.CheckedAt))
+		for _, c := range in.Preflight.Checks {
+			mark := "ok     "
+			if !c.OK {
+				mark = "MISSING"
+			}
+			p.linef("  %s %-12s %s", mark, c.Name, c.Detail)
+			if c.Fix != "" {
+				p.linef("          %-12s fix: %s", "", c.Fix)
+			}
+		}
+	}
 }
 
 func agentDelete(c *cli.Context) error {

@@ -380,14 +380,21 @@ func printHealth(p printer, h api.DatabaseHealth) error {
 		}
 		p.linef("  - %s", pr)
 	}
+	for i, w := range h.Warnings {
+		if i == 0 {
+			p.linef("Guards that cannot work (agent preflight):")
+		}
+		p.linef("  - %s", w)
+	}
 	p.linef("")
 	rows := make([][]string, 0, len(h.Instances))
 	for _, in := range h.Instances {
 		rows = append(rows, []string{in.Agent + "/" + in.InstanceID, string(in.Role), string(in.DetectedRole),
 			yesNo(in.AgentConnected), yesNo(in.Reachable), or(in.ServerVersion),
-			strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), or(in.Error)})
+			strconv.Itoa(in.ActiveConnections), lag(in.ReplicationLagSeconds), in.Preflight.Summary(), or(in.Error)})
 	}
-	return p.table([]string{"INSTANCE", "ROLE", "DETECTED", "AGENT UP", "REACHABLE", "VERSION", "CONNECTIONS", "LAG", "ERROR"}, rows)
+	return p.table([]string{"INSTANCE", "ROLE", "DETECTED", "AGENT UP", "REACHABLE", "VERSION", "CONNECTIONS", "LAG",
+		"PREFLIGHT", "ERROR"}, rows)
 }
 
 // instances lists instance references in --instance syntax.
@@ -439,11 +446,15 @@ func printHistory(p printer, h api.DatabaseHistory) error {
 	case len(h.Drift) > 0:
 		p.linef("Drift:")
 	case h.InSync:
-		p.linef("Drift: none, in sync: every instance's history matches the recorded executions.")
+		p.linef("Drift: none, in sync: every instance's schema matches what its last steps left, and its history the recorded executions.")
 	default:
-		p.linef("Drift: none found in the histories read, but not every instance's could be read.")
+		p.linef("Drift: none found in the histories and schemas read, but not every instance's could be read.")
 	}
 	for _, d := range h.Drift {
+		if d.Kind == "schema" {
+			p.linef("  - schema on %s/%s: %s", d.Agent, d.InstanceID, d.Message)
+			continue
+		}
 		p.linef("  - %s on %s/%s (execution %s, step %s): %s", d.Kind, d.Agent, d.InstanceID, or(d.ExecutionID),
 			or(d.StepID), d.Message)
 	}
@@ -456,6 +467,10 @@ func printInstanceHistory(p printer, in api.InstanceHistory) error {
 	case in.Error != "":
 		p.linef("  error: %s", in.Error)
 		return nil
+	case in.SchemaError != "":
+		p.linef("  the schema could not be compared: %s", in.SchemaError)
+	}
+	switch {
 	case len(in.Rows) == 0:
 		p.linef("  no migration applied")
 		return nil
@@ -473,13 +488,13 @@ func printInstanceHistory(p printer, in api.InstanceHistory) error {
 func historyVerdict(h api.DatabaseHistory) error {
 	unread := 0
 	for _, in := range h.Instances {
-		if in.Error != "" {
+		if in.Error != "" || in.SchemaError != "" {
 			unread++
 		}
 	}
 	switch {
 	case len(h.Drift) > 0:
-		return fmt.Errorf("database %s has drifted: %d difference(s) between its instances' history and the recorded executions",
+		return fmt.Errorf("database %s has drifted: %d difference(s) between its instances' schema or history and what HotSwap recorded",
 			h.Name, len(h.Drift))
 	case unread > 0:
 		return fmt.Errorf("database %s: the history of %d instance(s) could not be read: drift unknown", h.Name, unread)

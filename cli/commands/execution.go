@@ -103,6 +103,8 @@ Examples:
 				Flags:  []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "re-plan what is left: " + list(domain.Strategies)}},
 				Action: executionResume,
 			},
+			retryRollbackCommand(),
+			resolveCommand(),
 		},
 	}
 }

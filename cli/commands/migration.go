@@ -377,6 +377,8 @@ func executeFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", Usage: "run the script in a transaction that is rolled back " +
 			"(statements that cannot run in one are only checked): nothing is changed"},
 		&cli.BoolFlag{Name: "queue", Usage: "wait for the database while another execution holds it, instead of a refusal"},
+		&cli.BoolFlag{Name: "accept-blind-lock-guard", Usage: "run although an agent cannot see other sessions " +
+			"(its role lacks pg_monitor): its DDL may queue behind a blocker; recorded in the execution's log"},
 		&cli.DurationFlag{Name: "lock-timeout", DefaultText: "500ms",
 			Usage: "how long each statement may wait for a lock before it gives up and retries (1ms-1m)"},
 		&cli.DurationFlag{Name: "statement-timeout", DefaultText: "0: only the execution's timeout",
@@ -491,7 +493,7 @@ func migrationExecute(c *cli.Context) error {
 // executeRequest builds the request from the flags; the ones not given are
 // left to the server's defaults.
 func executeRequest(c *cli.Context) (api.ExecuteRequest, error) {
-	req := api.ExecuteRequest{DryRun: c.Bool("dry-run"), Queue: c.Bool("queue")}
+	req := api.ExecuteRequest{DryRun: c.Bool("dry-run"), Queue: c.Bool("queue"), AcceptBlindLockGuard: c.Bool("accept-blind-lock-guard")}
 	if c.IsSet("strategy") {
 		req.Strategy = canonical(c.String("strategy"), domain.Strategies)
 	}
@@ -583,6 +585,9 @@ func printExecute(p printer, r api.ExecuteResponse, dryRun, hint bool) error {
 	}
 	if r.Queued {
 		p.linef("Queued: it waits while another execution holds the database.")
+	}
+	for _, w := range r.Warnings {
+		p.linef("WARNING: %s", w)
 	}
 	p.linef("\nPlan (%s):", r.Plan.Strategy)
 	for _, line := range r.Plan.Explanation {

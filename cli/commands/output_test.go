@@ -16,17 +16,19 @@ import (
 
 // outputExempt are the commands TestOutputFormats does not run, and why.
 var outputExempt = map[string]string{
-	"completion":         "prints a shell script, not data",
-	"execution pause":    "needs a running execution (an agent); prints through printer.show",
-	"execution resume":   "needs a paused execution (an agent); prints through printer.show",
-	"execution rollback": "needs a running execution (an agent); prints through printer.show",
-	"execution watch":    "runs against a fake server: TestWatchYAML",
-	"audit export":       "prints the log as JSON lines or CSV (--format), not a document",
-	"login":              "needs a user's password; run by TestUsersLoginAndRoles",
-	"user create":        "run by TestUsersLoginAndRoles, on users of its own",
-	"user delete":        "run by TestUsersLoginAndRoles, on users of its own",
-	"migration approve":  "needs a second user (the author cannot approve); run by TestApprovalCommands",
-	"migration reject":   "needs a second user (the author cannot reject); run by TestApprovalCommands",
+	"completion":               "prints a shell script, not data",
+	"execution pause":          "needs a running execution (an agent); prints through printer.show",
+	"execution resume":         "needs a paused execution (an agent); prints through printer.show",
+	"execution rollback":       "needs a running execution (an agent); prints through printer.show",
+	"execution watch":          "runs against a fake server: TestWatchYAML",
+	"audit export":             "prints the log as JSON lines or CSV (--format), not a document",
+	"login":                    "needs a user's password; run by TestUsersLoginAndRoles",
+	"user create":              "run by TestUsersLoginAndRoles, on users of its own",
+	"user delete":              "run by TestUsersLoginAndRoles, on users of its own",
+	"migration approve":        "needs a second user (the author cannot approve); run by TestApprovalCommands",
+	"migration reject":         "needs a second user (the author cannot reject); run by TestApprovalCommands",
+	"execution resolve":        "needs a Failed execution (an agent); prints through printer.show",
+	"execution retry-rollback": "needs a Failed rollback (an agent); prints through printer.show",
 }
 
 // sameData fails unless the JSON and the YAML output hold the same

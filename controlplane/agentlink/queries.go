@@ -68,9 +68,33 @@ func ask[T any](ctx context.Context, s *Server, q *queries[T], agent string, bui
 // History asks an agent for an instance's history table and waits for the
 // answer or ctx's end.
 func (s *Server) History(ctx context.Context, agent, instance string) ([]domain.HistoryRow, error) {
+	resp, err := s.askHistory(ctx, agent, instance, false)
+	if err != nil {
+		return nil, err
+	}
+	return historyRows(resp), nil
+}
+
+// HistoryAndDrift asks an agent for an instance's history table and for
+// what changed out of band in its schema. The string says why the schema
+// could not be compared (the history may still be read).
+func (s *Server) HistoryAndDrift(ctx context.Context, agent, instance string) ([]domain.HistoryRow, []domain.SchemaDrift, string, error) {
+	resp, err := s.askHistory(ctx, agent, instance, true)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var drift []domain.SchemaDrift
+	for _, d := range resp.GetSchemaDrift() {
+		drift = append(drift, agentpb.SchemaDriftToDomain(d))
+	}
+	return historyRows(resp), drift, resp.GetSchemaDriftError(), nil
+}
+
+// askHistory sends a history request and waits for its answer.
+func (s *Server) askHistory(ctx context.Context, agent, instance string, drift bool) (*agentpb.HistoryResponse, error) {
 	resp, err := ask(ctx, s, s.queries, agent, func(id string) *agentpb.ServerMessage {
 		return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_History{
-			History: &agentpb.HistoryRequest{RequestId: id, InstanceId: instance}}}
+			History: &agentpb.HistoryRequest{RequestId: id, InstanceId: instance, SchemaDrift: drift}}}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("history of %s/%s: %w", agent, instance, err)
@@ -78,11 +102,16 @@ func (s *Server) History(ctx context.Context, agent, instance string) ([]domain.
 	if resp.GetError() != "" {
 		return nil, errors.New(resp.GetError())
 	}
+	return resp, nil
+}
+
+// historyRows converts a response's rows.
+func historyRows(resp *agentpb.HistoryResponse) []domain.HistoryRow {
 	rows := make([]domain.HistoryRow, 0, len(resp.GetRows()))
 	for _, r := range resp.GetRows() {
 		rows = append(rows, agentpb.HistoryToDomain(r))
 	}
-	return rows, nil
+	return rows
 }
 
 // Inspect asks an agent to look relations up in an instance's catalog and

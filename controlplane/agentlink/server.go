@@ -294,13 +294,16 @@ type topology struct {
 	ID, Engine, Version, Role, System string
 	Reachable                         bool
 	Links                             []string
+	// Preflight is the preflight's summary: it changes on a reconnect at
+	// most, and the API refuses executions on what it says.
+	Preflight string
 }
 
 func topologyOf(list []domain.InstanceStatus) []topology {
 	out := make([]topology, 0, len(list))
 	for _, in := range list {
 		t := topology{ID: in.InstanceID, Engine: string(in.Engine), Version: in.ServerVersion, Role: string(in.Role),
-			System: in.SystemIdentifier, Reachable: in.Reachable}
+			System: in.SystemIdentifier, Reachable: in.Reachable, Preflight: in.Preflight.Summary()}
 		for _, l := range in.Links {
 			t.Links = append(t.Links, l.Direction+"/"+l.Kind+"/"+l.Peer+"/"+l.Name)
 		}

@@ -18,6 +18,7 @@ var commandNames = map[MessageType]string{
 	EndExecutionType: "end_execution", CreateFleetWaveType: "create_fleet_wave", PhaseDoneType: "phase_done",
 	CreateUserType: "create_user", DeleteUserType: "delete_user", SetSigningKeyType: "set_signing_key",
 	DecideMigrationType: "decide_migration", AuditedType: "audited",
+	RetryRollbackType: "retry_rollback", ResolveExecutionType: "resolve_execution",
 }
 
 // String names the message type.

@@ -50,6 +50,10 @@ const (
 	DecideMigrationType MessageType = 31
 	// A command with who asked for it, for the audit log, since type 32.
 	AuditedType MessageType = 32
+	// An operator's retry of a failed rollback, and an execution marked
+	// resolved by hand, since type 33.
+	RetryRollbackType    MessageType = 33
+	ResolveExecutionType MessageType = 34
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -182,6 +186,9 @@ var commands = map[MessageType]applyFunc{
 	SetSigningKeyType: decodeAnd((*State).applySetSigningKey),
 
 	DecideMigrationType: decodeAnd((*State).applyDecideMigration),
+
+	RetryRollbackType:    decodeAnd((*State).applyRetryRollback),
+	ResolveExecutionType: decodeAnd((*State).applyResolveExecution),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

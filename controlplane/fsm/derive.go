@@ -139,7 +139,7 @@ func ActivePhase(e domain.Execution) []*domain.Step {
 func Outcome(e domain.Execution) (domain.ExecutionStatus, string) {
 	switch {
 	case e.RollingBack && anyFailed(e.Steps, domain.Rollback):
-		return domain.ExecutionFailed, joinMessage(e.ErrorMessage, "rollback failed: the database may be half-migrated, check the steps")
+		return domain.ExecutionFailed, joinMessage(e.ErrorMessage, rollbackFailedMessage)
 	case e.RollingBack:
 		return domain.ExecutionRolledBack, e.ErrorMessage
 	case anyFailed(e.Steps, domain.Forward):
@@ -147,6 +147,9 @@ func Outcome(e domain.Execution) (domain.ExecutionStatus, string) {
 	}
 	return domain.ExecutionSucceeded, e.ErrorMessage
 }
+
+// rollbackFailedMessage ends the message of an execution whose rollback failed.
+const rollbackFailedMessage = "rollback failed: the database may be half-migrated, check the steps"
 
 func joinMessage(a, b string) string {
 	if a == "" {

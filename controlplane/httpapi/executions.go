@@ -72,13 +72,19 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
+	guardLogs, err := a.checkGuards(plan, req, p)
+	if err != nil {
+		return err
+	}
 	e := a.newExecution(m, db, req, plan, p)
 	e.Shadow, e.BlueGreen = shadow, bg
+	warnings := stampLogs(&e, guardLogs)
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, api.ExecuteResponse{ExecutionID: e.ExecutionID, MigrationID: m.MigrationID,
-		Status: e.Status, Queued: e.Queued, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan})
+		Status: e.Status, Queued: e.Queued, CreatedAt: e.CreatedAt, EstimatedDuration: m.EstimatedDuration, Plan: plan,
+		Warnings: warnings})
 	return nil
 }
 

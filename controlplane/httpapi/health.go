@@ -39,6 +39,7 @@ func assessHealth(db domain.Database, live map[string]domain.AgentPresence) api.
 		if ih.LastCheck.After(h.LastCheck) {
 			h.LastCheck = ih.LastCheck
 		}
+		h.Warnings = append(h.Warnings, preflightWarnings(ref, ih.Preflight)...)
 		h.Instances = append(h.Instances, ih)
 	}
 	h.IsHealthy = len(h.Problems) == 0
@@ -64,6 +65,7 @@ func instanceHealth(ref domain.InstanceRef, p domain.AgentPresence) (api.Instanc
 	ih.DetectedRole, ih.Reachable, ih.ServerVersion = st.Role, st.Reachable, st.ServerVersion
 	ih.ActiveConnections, ih.ReplicationLagSeconds = st.ActiveConnections, st.ReplicationLagSeconds
 	ih.ReplicationLinks, ih.LastCheck, ih.Error = st.Links, st.CheckedAt, st.Error
+	ih.Preflight = st.Preflight
 	switch {
 	case !st.Reachable:
 		return ih, fmt.Sprintf("%s: unreachable: %s", name, st.Error)

@@ -20,13 +20,9 @@ func (a *API) databaseHistory(w http.ResponseWriter, r *http.Request, _ principa
 	defer cancel()
 	complete := true
 	for _, in := range db.Instances {
-		ih := api.InstanceHistory{Agent: in.Agent, InstanceID: in.InstanceID, Rows: []domain.HistoryRow{}}
-		rows, err := a.history.History(ctx, in.Agent, in.InstanceID)
-		if err != nil {
-			ih.Error, complete = err.Error(), false
-		} else {
-			ih.Rows = rows
-		}
+		ih, schema := a.instanceHistory(ctx, in)
+		complete = complete && ih.Error == "" && ih.SchemaError == ""
+		out.Drift = append(out.Drift, schema...)
 		out.Instances = append(out.Instances, ih)
 	}
 	execs := a.raft.State().Executions(func(e *domain.Execution) bool { return e.DatabaseID == db.DatabaseID })
@@ -38,6 +34,40 @@ func (a *API) databaseHistory(w http.ResponseWriter, r *http.Request, _ principa
 	out.InSync = complete && len(out.Drift) == 0
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// historyDriftReader is a HistoryReader that also compares an instance's
+// schema with the fingerprints its agent recorded.
+type historyDriftReader interface {
+	HistoryAndDrift(ctx context.Context, agent, instance string) ([]domain.HistoryRow, []domain.SchemaDrift, string, error)
+}
+
+// instanceHistory reads one instance's history and, when the reader can,
+// what changed out of band in its schema.
+func (a *API) instanceHistory(ctx context.Context, in domain.InstanceRef) (api.InstanceHistory, []api.Drift) {
+	ih := api.InstanceHistory{Agent: in.Agent, InstanceID: in.InstanceID, Rows: []domain.HistoryRow{}}
+	hd, ok := a.history.(historyDriftReader)
+	if !ok {
+		rows, err := a.history.History(ctx, in.Agent, in.InstanceID)
+		if err != nil {
+			ih.Error = err.Error()
+		} else {
+			ih.Rows = rows
+		}
+		return ih, nil
+	}
+	rows, schema, schemaErr, err := hd.HistoryAndDrift(ctx, in.Agent, in.InstanceID)
+	if err != nil {
+		ih.Error = err.Error()
+		return ih, nil
+	}
+	ih.Rows, ih.SchemaError = rows, schemaErr
+	var out []api.Drift
+	for _, d := range schema {
+		out = append(out, api.Drift{Kind: "schema", Object: d.Object, Agent: in.Agent, InstanceID: in.InstanceID,
+			ExecutionID: d.ExecutionID, StepID: d.StepID, Message: d.Message})
+	}
+	return ih, out
 }
 
 type stepRef struct{ exec, step string }

@@ -8,15 +8,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/api/openapi"
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -273,6 +276,23 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	waitFor(t, h, id, func(e domain.Execution) bool { return e.RollbackRequested })
 	finishRollback(t, h, id)
 	must("RollbackExecution", (<-done).err)
+	failRollback(t, h, id)
+	must("RetryRollback", second(c.RetryRollback(ctx, m.MigrationID, id, "dropped the view")))
+	failRollback(t, h, id)
+	must("ResolveExecution", second(c.ResolveExecution(ctx, m.MigrationID, id, "put right by hand")))
+}
+
+// failRollback records the execution as Failed by a failed rollback step.
+func failRollback(t *testing.T, h *harness, id string) {
+	t.Helper()
+	e, err := h.raft.State().Execution(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Status, e.RollingBack, e.CompletedAt = domain.ExecutionFailed, true, time.Now().UTC()
+	e.Steps = append(e.Steps[:len(e.Steps):len(e.Steps)], domain.Step{StepID: "rb-" + strconv.Itoa(len(e.Steps)),
+		Kind: domain.StepApply, Direction: domain.Rollback, Status: domain.StepFailed})
+	h.raft.must(t, fsm.UpdateExecutionRequest{Execution: e})
 }
 
 // driveGovernance drives the users, login, approval and audit operations:

@@ -100,6 +100,8 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ListExecutions":    func(ctx context.Context) error { return ignore(c.ListExecutions(ctx, mig)) },
 		"GetExecution":      func(ctx context.Context) error { return ignore(c.GetExecution(ctx, mig, exec)) },
 		"RollbackExecution": func(ctx context.Context) error { return ignore(c.RollbackExecution(ctx, mig, exec, "why")) },
+		"RetryRollback":     func(ctx context.Context) error { return ignore(c.RetryRollback(ctx, mig, exec, "fixed")) },
+		"ResolveExecution":  func(ctx context.Context) error { return ignore(c.ResolveExecution(ctx, mig, exec, "fixed")) },
 		"ExecutionMetrics":  func(ctx context.Context) error { return ignore(c.ExecutionMetrics(ctx, mig, exec, 0)) },
 		"PauseExecution":    func(ctx context.Context) error { return ignore(c.PauseExecution(ctx, mig, exec, api.PauseRequest{})) },
 		"ResumeExecution":   func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },

@@ -173,6 +173,8 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
+	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback/retry", leader, a.retryRollback)
+	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resolve", leader, a.resolveExecution)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/metrics", local, a.executionMetrics)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/pause", leader, a.pauseExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resume", leader, a.resumeExecution)

@@ -75,8 +75,17 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
 		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: stepDeadline(e, s).UnixMilli(), DryRun: e.DryRun,
-		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly,
+		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly, RevertsStepId: s.Reverts, ForwardScript: revertedScript(m, s),
 	}}}, nil
+}
+
+// revertedScript is, for a rollback step, the script of the forward step
+// it undoes.
+func revertedScript(m domain.Migration, s domain.Step) string {
+	if s.Direction != domain.Rollback || s.Reverts == "" {
+		return ""
+	}
+	return m.Script(domain.Forward)
 }
 
 // stepDeadline is when a step gives up: the execution's deadline going

@@ -17,10 +17,13 @@ type DatabaseList struct {
 // live state of a database's instances, with the problems found in words an
 // operator can act on.
 type DatabaseHealth struct {
-	DatabaseID        string           `json:"databaseId"`
-	Name              string           `json:"name"`
-	IsHealthy         bool             `json:"isHealthy"`
-	Problems          []string         `json:"problems"`
+	DatabaseID string   `json:"databaseId"`
+	Name       string   `json:"name"`
+	IsHealthy  bool     `json:"isHealthy"`
+	Problems   []string `json:"problems"`
+	// Warnings name the guards that cannot work as the agents' roles are
+	// set up (failed preflight checks, with their fixes).
+	Warnings          []string         `json:"warnings,omitempty"`
 	ActiveConnections int              `json:"activeConnections"`
 	ReplicationLag    float64          `json:"replicationLag"`
 	LastCheck         time.Time        `json:"lastCheck,omitzero"`
@@ -43,6 +46,8 @@ type InstanceHealth struct {
 	Error                 string                   `json:"error,omitempty"`
 	// Counters is the instance's newest sample of native counters.
 	Counters *domain.Sample `json:"counters,omitempty"`
+	// Preflight is what the agent found about its role's rights.
+	Preflight *domain.Preflight `json:"preflight,omitempty"`
 }
 
 // DatabaseHistory is the answer of GET /api/v1/databases/{id}/history: each
@@ -64,12 +69,19 @@ type InstanceHistory struct {
 	InstanceID string              `json:"instanceId"`
 	Rows       []domain.HistoryRow `json:"rows"`
 	Error      string              `json:"error,omitempty"`
+	// SchemaError says why the live schema could not be compared with the
+	// fingerprints recorded after each step.
+	SchemaError string `json:"schemaError,omitempty"`
 }
 
 // Drift is one difference between an instance's history table and the
-// executions the control plane recorded.
+// executions the control plane recorded, or (kind schema) between the
+// schema recorded after HotSwap's last step on an object and the live
+// catalog.
 type Drift struct {
-	Kind        string `json:"kind"` // missing, unrecorded, unknown or checksum
+	Kind string `json:"kind"` // missing, unrecorded, unknown, checksum or schema
+	// Object, for a schema drift, names the object changed out of band.
+	Object      string `json:"object,omitempty"`
 	Agent       string `json:"agent"`
 	InstanceID  string `json:"instanceId"`
 	ExecutionID string `json:"executionId"`

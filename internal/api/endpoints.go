@@ -172,8 +172,14 @@ func executionEndpoints() []Endpoint {
 		{Name: "ResumeExecution", Method: http.MethodPost, Path: exec + "/resume", Tag: TagExecutions,
 			Summary: "Resume a paused execution, re-planned when a strategy is given", Request: ResumeRequest{},
 			Responses: okWith(domain.Execution{})},
+		{Name: "RetryRollback", Method: http.MethodPost, Path: exec + "/rollback/retry", Tag: TagExecutions,
+			Summary: "Run the failed rollback steps of a Failed execution again", Request: RecoveryRequest{},
+			Responses: okWith(domain.Execution{})},
+		{Name: "ResolveExecution", Method: http.MethodPost, Path: exec + "/resolve", Tag: TagExecutions,
+			Summary: "Mark a Failed execution resolved by hand, with a reason", Request: RecoveryRequest{},
+			Responses: okWith(domain.Execution{})},
 		{Name: "DatabaseHistory", Method: http.MethodGet, Path: "/api/v1/databases/{id}/history", Tag: TagDatabases,
-			Summary: "Each instance's history table compared with the recorded executions", Responses: okWith(DatabaseHistory{})},
+			Summary: "Each instance's schema and history table compared with what HotSwap recorded", Responses: okWith(DatabaseHistory{})},
 	}
 }
 

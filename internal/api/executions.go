@@ -37,6 +37,12 @@ type ExecuteRequest struct {
 	Shadow *ShadowRequest `json:"shadow,omitempty"`
 	// BlueGreen names a BlueGreen rollout's green instance and pooler.
 	BlueGreen *BlueGreenRequest `json:"blueGreen,omitempty"`
+	// AcceptBlindLockGuard runs the execution although an instance's agent
+	// cannot see other sessions (its preflight failed "sessions"), so its
+	// DDL may enter the lock queue behind a blocker it cannot wait for.
+	// Without it such an execution is refused with a 409; with it, the
+	// acceptance is recorded in the execution's log.
+	AcceptBlindLockGuard bool `json:"acceptBlindLockGuard,omitempty"`
 }
 
 // ShadowRequest tunes a Shadow rollout.
@@ -65,6 +71,9 @@ type ExecuteResponse struct {
 	CreatedAt         time.Time              `json:"createdAt"`
 	EstimatedDuration int                    `json:"estimatedDuration"`
 	Plan              domain.Plan            `json:"plan"`
+	// Warnings are the guards that cannot work as configured (from the
+	// agents' preflights), as recorded in the execution's log.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // PlanResponse is the answer of GET /api/v1/migrations/{id}/plan: the plan
@@ -206,4 +215,24 @@ func (c *Client) onExecution(ctx context.Context, migrationID, executionID, acti
 		return err
 	}
 	return c.post(ctx, p+action, in, out)
+}
+
+// RecoveryRequest is the body of POST .../rollback/retry and .../resolve:
+// why the operator acts (required to resolve), for the execution's log.
+type RecoveryRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RetryRollback runs the failed rollback steps of a Failed execution
+// again, once the operator fixed what made them fail. It returns the
+// execution, Running again.
+func (c *Client) RetryRollback(ctx context.Context, migrationID, executionID, reason string) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.onExecution(ctx, migrationID, executionID, "/rollback/retry", RecoveryRequest{Reason: reason}, &e)
+}
+
+// ResolveExecution marks a Failed execution resolved by hand, with why.
+func (c *Client) ResolveExecution(ctx context.Context, migrationID, executionID, reason string) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.onExecution(ctx, migrationID, executionID, "/resolve", RecoveryRequest{Reason: reason}, &e)
 }

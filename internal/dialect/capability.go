@@ -47,6 +47,27 @@ type WorkloadReplayer interface {
 	ReplayWorkload(ctx context.Context, w replay.Workload, opts replay.Options) (replay.Result, error)
 }
 
+// Preflighter is a Conn that can check, as the agent's role, what HotSwap's
+// guards rely on (domain.PreflightChecks): seeing other sessions' queries
+// and locks, statement statistics for the latency rule, the right to
+// create the history schema, reading replication state. Preflight returns
+// one check per name it knows, each with what it found and, when it
+// failed, the fix; an error means the instance could not be asked at all.
+// A failed check is a result, not an error. Nothing returned holds a
+// credential.
+type Preflighter interface {
+	Preflight(ctx context.Context) (domain.Preflight, error)
+}
+
+// SchemaDrifter is a Conn that records, after each applied step, a
+// fingerprint of the objects the step touched and of the schema as a
+// whole, and compares the latest with the live catalog: SchemaDrift names
+// each object changed out of band. An instance without fingerprints
+// reports none.
+type SchemaDrifter interface {
+	SchemaDrift(ctx context.Context) ([]domain.SchemaDrift, error)
+}
+
 // Inspector is a Conn that can look relations up in the instance's catalog
 // for a live validation: whether each exists and what it is, a table's row
 // estimate, size, columns, indexes and (over req.WriteWindowMs) write rate,

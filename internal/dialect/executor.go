@@ -31,10 +31,22 @@ type StepRequest struct {
 	Deadline time.Time
 	// DryRun checks the script without applying it (see Executor).
 	DryRun bool
+	// Reverts, on a rollback step, is the forward step it undoes. An
+	// engine that knows which of its statements completed undoes only
+	// those: a rollback statement for an object the forward script never
+	// created is skipped with an event, not failed. Nil: run Script whole.
+	Reverts *RevertedStep
 	// Local keeps the change on this instance only, for engines whose
 	// replicas take the change themselves in a rolling schema change
 	// (MySQL/MariaDB: sql_log_bin=0). Engines without one ignore it.
 	Local bool
+}
+
+// RevertedStep is the forward step a rollback step undoes.
+type RevertedStep struct {
+	StepID string
+	// Script is the forward step's script.
+	Script string
 }
 
 // StepEvent is something worth telling the operator while a step runs: a

@@ -122,23 +122,26 @@ type Step struct {
 
 // Execution is one run of a migration against its database.
 type Execution struct {
-	ExecutionID   string          `json:"executionId"`
-	MigrationID   string          `json:"migrationId"`
-	DatabaseID    string          `json:"databaseId"`
-	Environment   Environment     `json:"environment"`
-	Strategy      Strategy        `json:"strategy"`
-	DryRun        bool            `json:"dryRun"`
-	Status        ExecutionStatus `json:"status"`
-	CurrentPhase  string          `json:"currentPhase,omitempty"`
-	Progress      int             `json:"progress"`
-	FencingToken  uint64          `json:"fencingToken,omitempty"`
-	InitiatedBy   string          `json:"initiatedBy"`
-	Queued        bool            `json:"queued,omitempty"`
-	Steps         []Step          `json:"steps"`
-	Logs          []LogEntry      `json:"logs"`
-	Error         *DBError        `json:"error,omitempty"`
-	ErrorMessage  string          `json:"errorMessage,omitempty"`
-	LockTimeoutMs int64           `json:"lockTimeoutMs"`
+	ExecutionID  string          `json:"executionId"`
+	MigrationID  string          `json:"migrationId"`
+	DatabaseID   string          `json:"databaseId"`
+	Environment  Environment     `json:"environment"`
+	Strategy     Strategy        `json:"strategy"`
+	DryRun       bool            `json:"dryRun"`
+	Status       ExecutionStatus `json:"status"`
+	CurrentPhase string          `json:"currentPhase,omitempty"`
+	Progress     int             `json:"progress"`
+	FencingToken uint64          `json:"fencingToken,omitempty"`
+	InitiatedBy  string          `json:"initiatedBy"`
+	Queued       bool            `json:"queued,omitempty"`
+	Steps        []Step          `json:"steps"`
+	Logs         []LogEntry      `json:"logs"`
+	// Resolution, on a Failed execution, is an operator's word that the
+	// database was put right by hand.
+	Resolution    *Resolution `json:"resolution,omitempty"`
+	Error         *DBError    `json:"error,omitempty"`
+	ErrorMessage  string      `json:"errorMessage,omitempty"`
+	LockTimeoutMs int64       `json:"lockTimeoutMs"`
 	// StatementTimeoutMs bounds each statement; 0 means the execution timeout.
 	StatementTimeoutMs int64 `json:"statementTimeoutMs"`
 	TimeoutSeconds     int64 `json:"timeoutSeconds"`
@@ -273,4 +276,11 @@ type BlueGreenSpec struct {
 	Green  InstanceRef `json:"green"`
 	Agent  string      `json:"poolerAgent"`
 	Pooler string      `json:"pooler"`
+}
+
+// Resolution records who marked a failed execution resolved, and why.
+type Resolution struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }

@@ -27,4 +27,20 @@ type InstanceStatus struct {
 	ReplicationLagSeconds float64           `json:"replicationLagSeconds"`
 	Links                 []ReplicationLink `json:"replicationLinks,omitempty"`
 	CheckedAt             time.Time         `json:"checkedAt"`
+	// Preflight is what the agent found about its role's privileges on
+	// the instance when it connected; nil until checked.
+	Preflight *Preflight `json:"preflight,omitempty"`
+}
+
+// SchemaDrift is a difference between the schema an instance had after
+// HotSwap's last step on an object and its live catalog: something
+// changed out of band. Object names it ("table public.t", "t: column c
+// text"); Change is added, removed or changed; StepID and ExecutionID name
+// the step whose record it differs from.
+type SchemaDrift struct {
+	Object      string `json:"object"`
+	Change      string `json:"change"`
+	Message     string `json:"message"`
+	ExecutionID string `json:"executionId,omitempty"`
+	StepID      string `json:"stepId,omitempty"`
 }

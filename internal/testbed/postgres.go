@@ -227,6 +227,12 @@ func (p *Postgres) DSN(database string) string {
 	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", PostgresUser, p.password, p.port, database)
 }
 
+// RoleDSN returns the URL to log in to database as role with password over
+// TCP, for tests of a role other than the test bed's superuser.
+func (p *Postgres) RoleDSN(role, password, database string) string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", role, password, p.port, database)
+}
+
 // Password returns PostgresUser's password.
 func (p *Postgres) Password() string { return p.password }
 

@@ -489,6 +489,7 @@ type InstanceStatus struct {
 	Links                 []*ReplicationLink     `protobuf:"bytes,9,rep,name=links,proto3" json:"links,omitempty"`
 	CheckedUnixMs         int64                  `protobuf:"varint,10,opt,name=checked_unix_ms,json=checkedUnixMs,proto3" json:"checked_unix_ms,omitempty"`
 	SystemIdentifier      string                 `protobuf:"bytes,11,opt,name=system_identifier,json=systemIdentifier,proto3" json:"system_identifier,omitempty"` // engine's cluster identity, e.g. pg system identifier
+	Preflight             *Preflight             `protobuf:"bytes,12,opt,name=preflight,proto3" json:"preflight,omitempty"`                                       // the agent role's privileges, checked on connecting; unset until checked
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
@@ -600,6 +601,136 @@ func (x *InstanceStatus) GetSystemIdentifier() string {
 	return ""
 }
 
+func (x *InstanceStatus) GetPreflight() *Preflight {
+	if x != nil {
+		return x.Preflight
+	}
+	return nil
+}
+
+// Preflight is what the agent found about its role's privileges and the
+// extensions HotSwap's guards rely on.
+type Preflight struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CheckedUnixMs int64                  `protobuf:"varint,1,opt,name=checked_unix_ms,json=checkedUnixMs,proto3" json:"checked_unix_ms,omitempty"`
+	Checks        []*PreflightCheck      `protobuf:"bytes,2,rep,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Preflight) Reset() {
+	*x = Preflight{}
+	mi := &file_agent_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Preflight) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Preflight) ProtoMessage() {}
+
+func (x *Preflight) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Preflight.ProtoReflect.Descriptor instead.
+func (*Preflight) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Preflight) GetCheckedUnixMs() int64 {
+	if x != nil {
+		return x.CheckedUnixMs
+	}
+	return 0
+}
+
+func (x *Preflight) GetChecks() []*PreflightCheck {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+// PreflightCheck is one preflight check's result.
+type PreflightCheck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // sessions, latency, history, replication
+	Ok            bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"` // what was found
+	Fix           string                 `protobuf:"bytes,4,opt,name=fix,proto3" json:"fix,omitempty"`       // how to fix it when it failed
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreflightCheck) Reset() {
+	*x = PreflightCheck{}
+	mi := &file_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreflightCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreflightCheck) ProtoMessage() {}
+
+func (x *PreflightCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreflightCheck.ProtoReflect.Descriptor instead.
+func (*PreflightCheck) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PreflightCheck) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PreflightCheck) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *PreflightCheck) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *PreflightCheck) GetFix() string {
+	if x != nil {
+		return x.Fix
+	}
+	return ""
+}
+
 // ReplicationLink is one replication relationship seen from this instance.
 type ReplicationLink struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -615,7 +746,7 @@ type ReplicationLink struct {
 
 func (x *ReplicationLink) Reset() {
 	*x = ReplicationLink{}
-	mi := &file_agent_proto_msgTypes[5]
+	mi := &file_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +758,7 @@ func (x *ReplicationLink) String() string {
 func (*ReplicationLink) ProtoMessage() {}
 
 func (x *ReplicationLink) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[5]
+	mi := &file_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +771,7 @@ func (x *ReplicationLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationLink.ProtoReflect.Descriptor instead.
 func (*ReplicationLink) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{5}
+	return file_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReplicationLink) GetDirection() string {
@@ -696,7 +827,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_agent_proto_msgTypes[6]
+	mi := &file_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +839,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[6]
+	mi := &file_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +852,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{6}
+	return file_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Welcome) GetServerId() string {
@@ -749,7 +880,7 @@ type Redirect struct {
 
 func (x *Redirect) Reset() {
 	*x = Redirect{}
-	mi := &file_agent_proto_msgTypes[7]
+	mi := &file_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +892,7 @@ func (x *Redirect) String() string {
 func (*Redirect) ProtoMessage() {}
 
 func (x *Redirect) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[7]
+	mi := &file_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +905,7 @@ func (x *Redirect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Redirect.ProtoReflect.Descriptor instead.
 func (*Redirect) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{7}
+	return file_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Redirect) GetLeaderRpcAddr() string {
@@ -830,6 +961,11 @@ type ExecuteStep struct {
 	// For kind "switch": the pooler to switch and the target it switches to.
 	PoolerId string `protobuf:"bytes,23,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
 	SwitchTo string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
+	// On a rollback step: the forward step it undoes, and that step's script.
+	// The agent undoes only what the forward step applied (a partially
+	// applied step's rollback skips statements for objects never created).
+	RevertsStepId string `protobuf:"bytes,25,opt,name=reverts_step_id,json=revertsStepId,proto3" json:"reverts_step_id,omitempty"`
+	ForwardScript string `protobuf:"bytes,26,opt,name=forward_script,json=forwardScript,proto3" json:"forward_script,omitempty"`
 	// local_only keeps the change on this instance (MySQL/MariaDB: run with
 	// sql_log_bin=0, a rolling schema change's replica or primary step).
 	LocalOnly     bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
@@ -839,7 +975,7 @@ type ExecuteStep struct {
 
 func (x *ExecuteStep) Reset() {
 	*x = ExecuteStep{}
-	mi := &file_agent_proto_msgTypes[8]
+	mi := &file_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +987,7 @@ func (x *ExecuteStep) String() string {
 func (*ExecuteStep) ProtoMessage() {}
 
 func (x *ExecuteStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[8]
+	mi := &file_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +1000,7 @@ func (x *ExecuteStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteStep.ProtoReflect.Descriptor instead.
 func (*ExecuteStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{8}
+	return file_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ExecuteStep) GetExecutionId() string {
@@ -1035,6 +1171,20 @@ func (x *ExecuteStep) GetSwitchTo() string {
 	return ""
 }
 
+func (x *ExecuteStep) GetRevertsStepId() string {
+	if x != nil {
+		return x.RevertsStepId
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetForwardScript() string {
+	if x != nil {
+		return x.ForwardScript
+	}
+	return ""
+}
+
 func (x *ExecuteStep) GetLocalOnly() bool {
 	if x != nil {
 		return x.LocalOnly
@@ -1058,7 +1208,7 @@ type ReplayResult struct {
 
 func (x *ReplayResult) Reset() {
 	*x = ReplayResult{}
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1220,7 @@ func (x *ReplayResult) String() string {
 func (*ReplayResult) ProtoMessage() {}
 
 func (x *ReplayResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1233,7 @@ func (x *ReplayResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayResult.ProtoReflect.Descriptor instead.
 func (*ReplayResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{9}
+	return file_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReplayResult) GetRuns() int32 {
@@ -1157,7 +1307,7 @@ type Guard struct {
 
 func (x *Guard) Reset() {
 	*x = Guard{}
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1319,7 @@ func (x *Guard) String() string {
 func (*Guard) ProtoMessage() {}
 
 func (x *Guard) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1332,7 @@ func (x *Guard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Guard.ProtoReflect.Descriptor instead.
 func (*Guard) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10}
+	return file_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Guard) GetBaselineLatencyMs() float64 {
@@ -1270,7 +1420,7 @@ type StatementBaseline struct {
 
 func (x *StatementBaseline) Reset() {
 	*x = StatementBaseline{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1432,7 @@ func (x *StatementBaseline) String() string {
 func (*StatementBaseline) ProtoMessage() {}
 
 func (x *StatementBaseline) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1445,7 @@ func (x *StatementBaseline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementBaseline.ProtoReflect.Descriptor instead.
 func (*StatementBaseline) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StatementBaseline) GetId() string {
@@ -1353,7 +1503,7 @@ type StatementSample struct {
 
 func (x *StatementSample) Reset() {
 	*x = StatementSample{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1515,7 @@ func (x *StatementSample) String() string {
 func (*StatementSample) ProtoMessage() {}
 
 func (x *StatementSample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1528,7 @@ func (x *StatementSample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementSample.ProtoReflect.Descriptor instead.
 func (*StatementSample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StatementSample) GetId() string {
@@ -1423,7 +1573,7 @@ type SlowStatement struct {
 
 func (x *SlowStatement) Reset() {
 	*x = SlowStatement{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1585,7 @@ func (x *SlowStatement) String() string {
 func (*SlowStatement) ProtoMessage() {}
 
 func (x *SlowStatement) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1598,7 @@ func (x *SlowStatement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlowStatement.ProtoReflect.Descriptor instead.
 func (*SlowStatement) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SlowStatement) GetId() string {
@@ -1513,7 +1663,7 @@ type Sample struct {
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1675,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1688,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Sample) GetInstanceId() string {
@@ -1677,7 +1827,7 @@ type Samples struct {
 
 func (x *Samples) Reset() {
 	*x = Samples{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1839,7 @@ func (x *Samples) String() string {
 func (*Samples) ProtoMessage() {}
 
 func (x *Samples) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1852,7 @@ func (x *Samples) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Samples.ProtoReflect.Descriptor instead.
 func (*Samples) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Samples) GetSamples() []*Sample {
@@ -1731,7 +1881,7 @@ type GuardBreach struct {
 
 func (x *GuardBreach) Reset() {
 	*x = GuardBreach{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1893,7 @@ func (x *GuardBreach) String() string {
 func (*GuardBreach) ProtoMessage() {}
 
 func (x *GuardBreach) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1906,7 @@ func (x *GuardBreach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuardBreach.ProtoReflect.Descriptor instead.
 func (*GuardBreach) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GuardBreach) GetExecutionId() string {
@@ -1835,7 +1985,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1997,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +2010,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CancelStep) GetExecutionId() string {
@@ -1899,7 +2049,7 @@ type StatementResult struct {
 
 func (x *StatementResult) Reset() {
 	*x = StatementResult{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2061,7 @@ func (x *StatementResult) String() string {
 func (*StatementResult) ProtoMessage() {}
 
 func (x *StatementResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2074,7 @@ func (x *StatementResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
 func (*StatementResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StatementResult) GetIndex() int32 {
@@ -1985,7 +2135,7 @@ type StepEvent struct {
 
 func (x *StepEvent) Reset() {
 	*x = StepEvent{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2147,7 @@ func (x *StepEvent) String() string {
 func (*StepEvent) ProtoMessage() {}
 
 func (x *StepEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2160,7 @@ func (x *StepEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
 func (*StepEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StepEvent) GetExecutionId() string {
@@ -2074,7 +2224,7 @@ type DBError struct {
 
 func (x *DBError) Reset() {
 	*x = DBError{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2086,7 +2236,7 @@ func (x *DBError) String() string {
 func (*DBError) ProtoMessage() {}
 
 func (x *DBError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2249,7 @@ func (x *DBError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DBError.ProtoReflect.Descriptor instead.
 func (*DBError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DBError) GetMessage() string {
@@ -2145,7 +2295,7 @@ type StepResult struct {
 
 func (x *StepResult) Reset() {
 	*x = StepResult{}
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2157,7 +2307,7 @@ func (x *StepResult) String() string {
 func (*StepResult) ProtoMessage() {}
 
 func (x *StepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2170,7 +2320,7 @@ func (x *StepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
 func (*StepResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{21}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StepResult) GetExecutionId() string {
@@ -2269,13 +2419,14 @@ type HistoryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	SchemaDrift   bool                   `protobuf:"varint,3,opt,name=schema_drift,json=schemaDrift,proto3" json:"schema_drift,omitempty"` // also compare the schema's fingerprints with the live catalog
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2438,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2300,7 +2451,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HistoryRequest) GetRequestId() string {
@@ -2313,6 +2464,90 @@ func (x *HistoryRequest) GetRequestId() string {
 func (x *HistoryRequest) GetInstanceId() string {
 	if x != nil {
 		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *HistoryRequest) GetSchemaDrift() bool {
+	if x != nil {
+		return x.SchemaDrift
+	}
+	return false
+}
+
+// SchemaDrift is an object changed out of band since HotSwap's last step on it.
+type SchemaDrift struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Object        string                 `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
+	Change        string                 `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"` // added, removed, changed
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	ExecutionId   string                 `protobuf:"bytes,4,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	StepId        string                 `protobuf:"bytes,5,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchemaDrift) Reset() {
+	*x = SchemaDrift{}
+	mi := &file_agent_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchemaDrift) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchemaDrift) ProtoMessage() {}
+
+func (x *SchemaDrift) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchemaDrift.ProtoReflect.Descriptor instead.
+func (*SchemaDrift) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SchemaDrift) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *SchemaDrift) GetStepId() string {
+	if x != nil {
+		return x.StepId
 	}
 	return ""
 }
@@ -2336,7 +2571,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2348,7 +2583,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2361,7 +2596,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{23}
+	return file_agent_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -2436,17 +2671,19 @@ func (x *HistoryRow) GetAppliedBy() string {
 
 // HistoryResponse answers a HistoryRequest.
 type HistoryResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Rows          []*HistoryRow          `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
-	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	RequestId        string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Rows             []*HistoryRow          `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	SchemaDrift      []*SchemaDrift         `protobuf:"bytes,4,rep,name=schema_drift,json=schemaDrift,proto3" json:"schema_drift,omitempty"`
+	SchemaDriftError string                 `protobuf:"bytes,5,opt,name=schema_drift_error,json=schemaDriftError,proto3" json:"schema_drift_error,omitempty"` // why the schema could not be compared
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2458,7 +2695,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2471,7 +2708,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{24}
+	return file_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -2495,6 +2732,20 @@ func (x *HistoryResponse) GetError() string {
 	return ""
 }
 
+func (x *HistoryResponse) GetSchemaDrift() []*SchemaDrift {
+	if x != nil {
+		return x.SchemaDrift
+	}
+	return nil
+}
+
+func (x *HistoryResponse) GetSchemaDriftError() string {
+	if x != nil {
+		return x.SchemaDriftError
+	}
+	return ""
+}
+
 // InspectRequest asks the catalog of one instance about the relations a
 // migration's script touches, for a live validation. Nothing is changed.
 type InspectRequest struct {
@@ -2509,7 +2760,7 @@ type InspectRequest struct {
 
 func (x *InspectRequest) Reset() {
 	*x = InspectRequest{}
-	mi := &file_agent_proto_msgTypes[25]
+	mi := &file_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2521,7 +2772,7 @@ func (x *InspectRequest) String() string {
 func (*InspectRequest) ProtoMessage() {}
 
 func (x *InspectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[25]
+	mi := &file_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2534,7 +2785,7 @@ func (x *InspectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectRequest.ProtoReflect.Descriptor instead.
 func (*InspectRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{25}
+	return file_agent_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *InspectRequest) GetRequestId() string {
@@ -2576,7 +2827,7 @@ type RelationName struct {
 
 func (x *RelationName) Reset() {
 	*x = RelationName{}
-	mi := &file_agent_proto_msgTypes[26]
+	mi := &file_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2588,7 +2839,7 @@ func (x *RelationName) String() string {
 func (*RelationName) ProtoMessage() {}
 
 func (x *RelationName) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[26]
+	mi := &file_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2601,7 +2852,7 @@ func (x *RelationName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationName.ProtoReflect.Descriptor instead.
 func (*RelationName) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{26}
+	return file_agent_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RelationName) GetSchema() string {
@@ -2631,7 +2882,7 @@ type InspectResponse struct {
 
 func (x *InspectResponse) Reset() {
 	*x = InspectResponse{}
-	mi := &file_agent_proto_msgTypes[27]
+	mi := &file_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +2894,7 @@ func (x *InspectResponse) String() string {
 func (*InspectResponse) ProtoMessage() {}
 
 func (x *InspectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[27]
+	mi := &file_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +2907,7 @@ func (x *InspectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectResponse.ProtoReflect.Descriptor instead.
 func (*InspectResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{27}
+	return file_agent_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *InspectResponse) GetRequestId() string {
@@ -2707,7 +2958,7 @@ type RelationFacts struct {
 
 func (x *RelationFacts) Reset() {
 	*x = RelationFacts{}
-	mi := &file_agent_proto_msgTypes[28]
+	mi := &file_agent_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2719,7 +2970,7 @@ func (x *RelationFacts) String() string {
 func (*RelationFacts) ProtoMessage() {}
 
 func (x *RelationFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[28]
+	mi := &file_agent_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2732,7 +2983,7 @@ func (x *RelationFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationFacts.ProtoReflect.Descriptor instead.
 func (*RelationFacts) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{28}
+	return file_agent_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RelationFacts) GetSchema() string {
@@ -2826,7 +3077,7 @@ type IndexFacts struct {
 
 func (x *IndexFacts) Reset() {
 	*x = IndexFacts{}
-	mi := &file_agent_proto_msgTypes[29]
+	mi := &file_agent_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +3089,7 @@ func (x *IndexFacts) String() string {
 func (*IndexFacts) ProtoMessage() {}
 
 func (x *IndexFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[29]
+	mi := &file_agent_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +3102,7 @@ func (x *IndexFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexFacts.ProtoReflect.Descriptor instead.
 func (*IndexFacts) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{29}
+	return file_agent_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *IndexFacts) GetName() string {
@@ -2923,7 +3174,7 @@ const file_agent_proto_rawDesc = "" +
 	"\tHeartbeat\x12 \n" +
 	"\fsent_unix_ms\x18\x01 \x01(\x03R\n" +
 	"sentUnixMs\x12>\n" +
-	"\tinstances\x18\x02 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\"\xad\x03\n" +
+	"\tinstances\x18\x02 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\"\xe8\x03\n" +
 	"\x0eInstanceStatus\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12\x16\n" +
@@ -2937,7 +3188,16 @@ const file_agent_proto_rawDesc = "" +
 	"\x05links\x18\t \x03(\v2!.hotswap.agent.v1.ReplicationLinkR\x05links\x12&\n" +
 	"\x0fchecked_unix_ms\x18\n" +
 	" \x01(\x03R\rcheckedUnixMs\x12+\n" +
-	"\x11system_identifier\x18\v \x01(\tR\x10systemIdentifier\"\xa2\x01\n" +
+	"\x11system_identifier\x18\v \x01(\tR\x10systemIdentifier\x129\n" +
+	"\tpreflight\x18\f \x01(\v2\x1b.hotswap.agent.v1.PreflightR\tpreflight\"m\n" +
+	"\tPreflight\x12&\n" +
+	"\x0fchecked_unix_ms\x18\x01 \x01(\x03R\rcheckedUnixMs\x128\n" +
+	"\x06checks\x18\x02 \x03(\v2 .hotswap.agent.v1.PreflightCheckR\x06checks\"^\n" +
+	"\x0ePreflightCheck\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x10\n" +
+	"\x03fix\x18\x04 \x01(\tR\x03fix\"\xa2\x01\n" +
 	"\x0fReplicationLink\x12\x1c\n" +
 	"\tdirection\x18\x01 \x01(\tR\tdirection\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
@@ -2951,7 +3211,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd7\x06\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa6\a\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2980,7 +3240,9 @@ const file_agent_proto_rawDesc = "" +
 	"\bworkload\x18\x15 \x03(\tR\bworkload\x12+\n" +
 	"\x11replay_iterations\x18\x16 \x01(\x05R\x10replayIterations\x12\x1b\n" +
 	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
-	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12\x1d\n" +
+	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12&\n" +
+	"\x0freverts_step_id\x18\x19 \x01(\tR\rrevertsStepId\x12%\n" +
+	"\x0eforward_script\x18\x1a \x01(\tR\rforwardScript\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x1e \x01(\bR\tlocalOnly\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
@@ -3113,12 +3375,19 @@ const file_agent_proto_rawDesc = "" +
 	" \x01(\bR\tcancelled\x125\n" +
 	"\x06breach\x18\v \x01(\v2\x1d.hotswap.agent.v1.GuardBreachR\x06breach\x126\n" +
 	"\x06replay\x18\f \x01(\v2\x1e.hotswap.agent.v1.ReplayResultR\x06replay\x12\x1a\n" +
-	"\bworkload\x18\r \x03(\tR\bworkload\"P\n" +
+	"\bworkload\x18\r \x03(\tR\bworkload\"s\n" +
 	"\x0eHistoryRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\tR\n" +
-	"instanceId\"\xd9\x02\n" +
+	"instanceId\x12!\n" +
+	"\fschema_drift\x18\x03 \x01(\bR\vschemaDrift\"\x93\x01\n" +
+	"\vSchemaDrift\x12\x16\n" +
+	"\x06object\x18\x01 \x01(\tR\x06object\x12\x16\n" +
+	"\x06change\x18\x02 \x01(\tR\x06change\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12!\n" +
+	"\fexecution_id\x18\x04 \x01(\tR\vexecutionId\x12\x17\n" +
+	"\astep_id\x18\x05 \x01(\tR\x06stepId\"\xd9\x02\n" +
 	"\n" +
 	"HistoryRow\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -3133,12 +3402,14 @@ const file_agent_proto_rawDesc = "" +
 	"durationMs\x12\x1d\n" +
 	"\n" +
 	"applied_by\x18\n" +
-	" \x01(\tR\tappliedBy\"x\n" +
+	" \x01(\tR\tappliedBy\"\xe8\x01\n" +
 	"\x0fHistoryResponse\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x120\n" +
 	"\x04rows\x18\x02 \x03(\v2\x1c.hotswap.agent.v1.HistoryRowR\x04rows\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\"\xb6\x01\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12@\n" +
+	"\fschema_drift\x18\x04 \x03(\v2\x1d.hotswap.agent.v1.SchemaDriftR\vschemaDrift\x12,\n" +
+	"\x12schema_drift_error\x18\x05 \x01(\tR\x10schemaDriftError\"\xb6\x01\n" +
 	"\x0eInspectRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -3195,80 +3466,86 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),      // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),     // 1: hotswap.agent.v1.ServerMessage
 	(*Hello)(nil),             // 2: hotswap.agent.v1.Hello
 	(*Heartbeat)(nil),         // 3: hotswap.agent.v1.Heartbeat
 	(*InstanceStatus)(nil),    // 4: hotswap.agent.v1.InstanceStatus
-	(*ReplicationLink)(nil),   // 5: hotswap.agent.v1.ReplicationLink
-	(*Welcome)(nil),           // 6: hotswap.agent.v1.Welcome
-	(*Redirect)(nil),          // 7: hotswap.agent.v1.Redirect
-	(*ExecuteStep)(nil),       // 8: hotswap.agent.v1.ExecuteStep
-	(*ReplayResult)(nil),      // 9: hotswap.agent.v1.ReplayResult
-	(*Guard)(nil),             // 10: hotswap.agent.v1.Guard
-	(*StatementBaseline)(nil), // 11: hotswap.agent.v1.StatementBaseline
-	(*StatementSample)(nil),   // 12: hotswap.agent.v1.StatementSample
-	(*SlowStatement)(nil),     // 13: hotswap.agent.v1.SlowStatement
-	(*Sample)(nil),            // 14: hotswap.agent.v1.Sample
-	(*Samples)(nil),           // 15: hotswap.agent.v1.Samples
-	(*GuardBreach)(nil),       // 16: hotswap.agent.v1.GuardBreach
-	(*CancelStep)(nil),        // 17: hotswap.agent.v1.CancelStep
-	(*StatementResult)(nil),   // 18: hotswap.agent.v1.StatementResult
-	(*StepEvent)(nil),         // 19: hotswap.agent.v1.StepEvent
-	(*DBError)(nil),           // 20: hotswap.agent.v1.DBError
-	(*StepResult)(nil),        // 21: hotswap.agent.v1.StepResult
-	(*HistoryRequest)(nil),    // 22: hotswap.agent.v1.HistoryRequest
-	(*HistoryRow)(nil),        // 23: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil),   // 24: hotswap.agent.v1.HistoryResponse
-	(*InspectRequest)(nil),    // 25: hotswap.agent.v1.InspectRequest
-	(*RelationName)(nil),      // 26: hotswap.agent.v1.RelationName
-	(*InspectResponse)(nil),   // 27: hotswap.agent.v1.InspectResponse
-	(*RelationFacts)(nil),     // 28: hotswap.agent.v1.RelationFacts
-	(*IndexFacts)(nil),        // 29: hotswap.agent.v1.IndexFacts
-	nil,                       // 30: hotswap.agent.v1.RelationFacts.ColumnsEntry
+	(*Preflight)(nil),         // 5: hotswap.agent.v1.Preflight
+	(*PreflightCheck)(nil),    // 6: hotswap.agent.v1.PreflightCheck
+	(*ReplicationLink)(nil),   // 7: hotswap.agent.v1.ReplicationLink
+	(*Welcome)(nil),           // 8: hotswap.agent.v1.Welcome
+	(*Redirect)(nil),          // 9: hotswap.agent.v1.Redirect
+	(*ExecuteStep)(nil),       // 10: hotswap.agent.v1.ExecuteStep
+	(*ReplayResult)(nil),      // 11: hotswap.agent.v1.ReplayResult
+	(*Guard)(nil),             // 12: hotswap.agent.v1.Guard
+	(*StatementBaseline)(nil), // 13: hotswap.agent.v1.StatementBaseline
+	(*StatementSample)(nil),   // 14: hotswap.agent.v1.StatementSample
+	(*SlowStatement)(nil),     // 15: hotswap.agent.v1.SlowStatement
+	(*Sample)(nil),            // 16: hotswap.agent.v1.Sample
+	(*Samples)(nil),           // 17: hotswap.agent.v1.Samples
+	(*GuardBreach)(nil),       // 18: hotswap.agent.v1.GuardBreach
+	(*CancelStep)(nil),        // 19: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil),   // 20: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),         // 21: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),           // 22: hotswap.agent.v1.DBError
+	(*StepResult)(nil),        // 23: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),    // 24: hotswap.agent.v1.HistoryRequest
+	(*SchemaDrift)(nil),       // 25: hotswap.agent.v1.SchemaDrift
+	(*HistoryRow)(nil),        // 26: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil),   // 27: hotswap.agent.v1.HistoryResponse
+	(*InspectRequest)(nil),    // 28: hotswap.agent.v1.InspectRequest
+	(*RelationName)(nil),      // 29: hotswap.agent.v1.RelationName
+	(*InspectResponse)(nil),   // 30: hotswap.agent.v1.InspectResponse
+	(*RelationFacts)(nil),     // 31: hotswap.agent.v1.RelationFacts
+	(*IndexFacts)(nil),        // 32: hotswap.agent.v1.IndexFacts
+	nil,                       // 33: hotswap.agent.v1.RelationFacts.ColumnsEntry
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
 	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	19, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
-	21, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	24, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
-	15, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
-	16, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
-	27, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
-	6,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
-	7,  // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
-	8,  // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	17, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	22, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
-	25, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
+	21, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	23, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	27, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	17, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
+	18, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
+	30, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
+	8,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
+	9,  // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
+	10, // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
+	19, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	24, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	28, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
 	4,  // 14: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
 	4,  // 15: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	5,  // 16: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	10, // 17: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	11, // 18: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
-	12, // 19: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
-	14, // 20: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	13, // 21: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
-	18, // 22: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	18, // 23: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	20, // 24: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	16, // 25: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	9,  // 26: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	23, // 27: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	26, // 28: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
-	28, // 29: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
-	30, // 30: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
-	29, // 31: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
-	0,  // 32: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 33: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	33, // [33:34] is the sub-list for method output_type
-	32, // [32:33] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	7,  // 16: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
+	5,  // 17: hotswap.agent.v1.InstanceStatus.preflight:type_name -> hotswap.agent.v1.Preflight
+	6,  // 18: hotswap.agent.v1.Preflight.checks:type_name -> hotswap.agent.v1.PreflightCheck
+	12, // 19: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
+	13, // 20: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
+	14, // 21: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
+	16, // 22: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	15, // 23: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
+	20, // 24: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	20, // 25: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	22, // 26: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	18, // 27: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	11, // 28: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	26, // 29: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	25, // 30: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
+	29, // 31: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	31, // 32: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	33, // 33: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	32, // 34: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 35: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 36: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	36, // [36:37] is the sub-list for method output_type
+	35, // [35:36] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -3300,7 +3577,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

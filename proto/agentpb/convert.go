@@ -12,7 +12,7 @@ func FromDomain(s domain.InstanceStatus) *InstanceStatus {
 		InstanceId: s.InstanceID, Engine: string(s.Engine), ServerVersion: s.ServerVersion, Role: string(s.Role),
 		Reachable: s.Reachable, Error: s.Error, ActiveConnections: int32(s.ActiveConnections),
 		ReplicationLagSeconds: s.ReplicationLagSeconds, CheckedUnixMs: s.CheckedAt.UnixMilli(),
-		SystemIdentifier: s.SystemIdentifier,
+		SystemIdentifier: s.SystemIdentifier, Preflight: PreflightFromDomain(s.Preflight),
 	}
 	for _, l := range s.Links {
 		out.Links = append(out.Links, &ReplicationLink{Direction: l.Direction, Kind: l.Kind, Peer: l.Peer,
@@ -27,7 +27,7 @@ func ToDomain(s *InstanceStatus) domain.InstanceStatus {
 		InstanceID: s.GetInstanceId(), Engine: domain.DatabaseType(s.GetEngine()), ServerVersion: s.GetServerVersion(),
 		Role: domain.DetectedRole(s.GetRole()), Reachable: s.GetReachable(), Error: s.GetError(),
 		ActiveConnections: int(s.GetActiveConnections()), ReplicationLagSeconds: s.GetReplicationLagSeconds(),
-		SystemIdentifier: s.GetSystemIdentifier(),
+		SystemIdentifier: s.GetSystemIdentifier(), Preflight: PreflightToDomain(s.GetPreflight()),
 	}
 	if ms := s.GetCheckedUnixMs(); ms > 0 {
 		out.CheckedAt = time.UnixMilli(ms).UTC()
@@ -35,6 +35,33 @@ func ToDomain(s *InstanceStatus) domain.InstanceStatus {
 	for _, l := range s.GetLinks() {
 		out.Links = append(out.Links, domain.ReplicationLink{Direction: l.GetDirection(), Kind: l.GetKind(),
 			Peer: l.GetPeer(), State: l.GetState(), LagSeconds: l.GetLagSeconds(), Name: l.GetName()})
+	}
+	return out
+}
+
+// PreflightFromDomain converts a preflight to its wire form (nil stays nil).
+func PreflightFromDomain(p *domain.Preflight) *Preflight {
+	if p == nil {
+		return nil
+	}
+	out := &Preflight{CheckedUnixMs: p.CheckedAt.UnixMilli()}
+	for _, c := range p.Checks {
+		out.Checks = append(out.Checks, &PreflightCheck{Name: c.Name, Ok: c.OK, Detail: c.Detail, Fix: c.Fix})
+	}
+	return out
+}
+
+// PreflightToDomain converts a wire preflight (nil stays nil).
+func PreflightToDomain(p *Preflight) *domain.Preflight {
+	if p == nil {
+		return nil
+	}
+	out := &domain.Preflight{Checks: []domain.PreflightCheck{}}
+	if ms := p.GetCheckedUnixMs(); ms > 0 {
+		out.CheckedAt = time.UnixMilli(ms).UTC()
+	}
+	for _, c := range p.GetChecks() {
+		out.Checks = append(out.Checks, domain.PreflightCheck{Name: c.GetName(), OK: c.GetOk(), Detail: c.GetDetail(), Fix: c.GetFix()})
 	}
 	return out
 }
@@ -141,4 +168,15 @@ func BreachToDecision(b *GuardBreach) domain.Decision {
 	return domain.Decision{Action: "rollback", Counter: b.GetCounter(), InstanceID: b.GetInstanceId(), Value: b.GetValue(),
 		Threshold: b.GetThreshold(), DetectedAt: time.UnixMilli(b.GetDetectedUnixMs()).UTC(),
 		OnsetAt: time.UnixMilli(b.GetOnsetUnixMs()).UTC(), Statements: slowStatementsToDomain(b.GetStatements())}
+}
+
+// SchemaDriftFromDomain converts a schema drift item to its wire form.
+func SchemaDriftFromDomain(d domain.SchemaDrift) *SchemaDrift {
+	return &SchemaDrift{Object: d.Object, Change: d.Change, Message: d.Message, ExecutionId: d.ExecutionID, StepId: d.StepID}
+}
+
+// SchemaDriftToDomain converts a wire schema drift item.
+func SchemaDriftToDomain(d *SchemaDrift) domain.SchemaDrift {
+	return domain.SchemaDrift{Object: d.GetObject(), Change: d.GetChange(), Message: d.GetMessage(),
+		ExecutionID: d.GetExecutionId(), StepID: d.GetStepId()}
 }

@@ -19,6 +19,8 @@ var (
 	_ dialect.Conn             = (*Conn)(nil)
 	_ dialect.WorkloadCapturer = (*Conn)(nil)
 	_ dialect.WorkloadReplayer = (*Conn)(nil)
+	_ dialect.Preflighter      = (*Conn)(nil)
+	_ dialect.SchemaDrifter    = (*Conn)(nil)
 )
 
 // Type returns domain.PostgreSQL.

@@ -86,6 +86,9 @@ type stepRun struct {
 // have ended their transactions. Index in StatementResult and
 // step_progress counts from 0.
 //
+// A rollback step that names the forward step it reverts (req.Reverts)
+// undoes only what that step applied: see undo.go.
+//
 // A dry run runs the script in one transaction that is rolled back; the
 // statements that cannot run in a transaction are checked against the
 // catalog instead (CREATE/DROP INDEX) and reported in events. It creates
@@ -118,11 +121,20 @@ func (r *stepRun) run(ctx context.Context) error {
 	if err := r.checkHistory(ctx); err != nil {
 		return err
 	}
+	p, scope, err := r.trimUndo(ctx, p)
+	if err != nil {
+		return err
+	}
 	r.announce(p)
 	if p.transactional || r.req.DryRun {
-		return r.runTransactional(ctx, p)
+		err = r.runTransactional(ctx, p)
+	} else {
+		err = r.runStepwise(ctx, p)
 	}
-	return r.runStepwise(ctx, p)
+	if err == nil && scope != nil {
+		r.checkUndone(ctx, scope)
+	}
+	return err
 }
 
 // committedDespiteCancel reports whether the step's history row exists
@@ -251,6 +263,9 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 	results, err := r.runAll(ctx, tx, p.stmts, n)
 	r.out.Statements = results
 	if err != nil || r.req.DryRun {
+		return err
+	}
+	if err := recordFingerprint(ctx, tx, stepKey{r.req.ExecutionID, r.req.StepID}, p); err != nil {
 		return err
 	}
 	if err := insertHistory(ctx, tx, r.req, time.Since(r.started)); err != nil {

@@ -51,6 +51,8 @@ func TestExecutor(t *testing.T) {
 		{"StaleFencingToken", testStaleToken},
 		{"DryRun", testDryRun},
 		{"Cancellation", testCancellation},
+		{"PartialFailureRollback", testPartialRollback},
+		{"SchemaDrift", testSchemaDrift},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,12 +280,25 @@ type lockCase struct {
 	// wantRetries bounds Retries: at least 1 when set, and at most 2,
 	// since a retry waits for the blocker's end rather than re-queueing.
 	wantRetries bool
+	// fresh opens the blocker when the executor announces how it runs the
+	// script, just before its pre-check, so the blocker is younger than a
+	// lock timeout there and only the attempt meets it. Should the machine
+	// stall the executor for a lock timeout after that, the pre-check sees
+	// an old blocker and waits for it instead: the test then checks that
+	// this is what happened (no attempt, no retry).
+	fresh bool
+}
+
+// announcesScript reports whether e is the executor's first event, which
+// says how it runs the script; the pre-check comes right after it.
+func announcesScript(e dialect.StepEvent) bool {
+	return strings.HasPrefix(e.Message, "running ") || strings.Contains(e.Message, "running the script statement by statement")
 }
 
 func testLockTimeoutRetry(t *testing.T, db *testDB) {
 	cases := []lockCase{{
 		name: "fresh busy blocker: lock timeouts and retries", blocker: "LOCK TABLE t1 IN ACCESS SHARE MODE",
-		holdFor: 1200 * time.Millisecond, busy: true, script: "ALTER TABLE t1 ADD COLUMN c int",
+		holdFor: 1200 * time.Millisecond, busy: true, script: "ALTER TABLE t1 ADD COLUMN c int", fresh: true,
 		wantEvents: []string{"lock timeout on attempt 1", "as soon as the transaction of pid"}, wantRetries: true,
 	}, {
 		name: "idle-in-transaction blocker: waited for before trying", blocker: "LOCK TABLE t5 IN ACCESS SHARE MODE",
@@ -295,7 +310,7 @@ func testLockTimeoutRetry(t *testing.T, db *testDB) {
 		wantEvents: []string{"waiting for pid", "holding AccessShareLock on t2 before trying"},
 	}, {
 		name: "writer blocks CREATE INDEX CONCURRENTLY", blocker: "INSERT INTO t3 VALUES (0)",
-		holdFor: 1200 * time.Millisecond, script: "CREATE INDEX CONCURRENTLY t3_id ON t3 (id)",
+		holdFor: 1200 * time.Millisecond, script: "CREATE INDEX CONCURRENTLY t3_id ON t3 (id)", fresh: true,
 		wantEvents: []string{"lock timeout on attempt 1", "dropping invalid index"}, wantRetries: true,
 	}, {
 		name:    "long snapshot holder delays CREATE INDEX CONCURRENTLY",
@@ -327,31 +342,43 @@ func lockCaseTable(lc lockCase) string {
 // a loop, and checks that the step succeeds soon after the blocker commits
 // while no read waits more than about one lock timeout.
 func runLockCase(t *testing.T, db *testDB, lc lockCase, table string) {
-	b := startBlocker(t, db.conn(t), lc.blocker)
+	blockerConn := db.conn(t)
 	reads := startReader(t, db.conn(t), "SELECT count(*) FROM "+table)
-	time.Sleep(lc.openFor) // let the blocker's transaction age
-	go b.commitAfter(lc.holdFor, lc.busy)
-
+	started := make(chan *blocker, 1)
+	open := func() {
+		b := startBlocker(t, blockerConn, lc.blocker)
+		go b.commitAfter(lc.holdFor, lc.busy)
+		started <- b
+	}
 	ev := &eventLog{}
+	if lc.fresh {
+		ev.onFirst = func(e dialect.StepEvent) {
+			if announcesScript(e) {
+				open()
+			}
+		}
+	} else {
+		open()
+		time.Sleep(lc.openFor) // let the blocker's transaction age
+	}
+
 	req := db.step("lock-"+table, lc.script)
 	req.LockTimeout = testLockTimeout
 	out := db.mustRun(t, req, ev)
 	done := time.Now()
 	maxRead := reads.stop()
+	var b *blocker
+	select {
+	case b = <-started:
+	default:
+		t.Fatalf("the blocker never started: no event announced the script; events: %+v", ev.snapshot())
+	}
 	commitAt := b.wait(t)
 
 	if out.Error != nil {
 		t.Fatalf("outcome error = %+v", out.Error)
 	}
-	if lc.wantRetries && (out.Retries == 0 || out.Retries > 2) {
-		t.Errorf("Retries = %d, want 1 or 2: a lock timeout, then a wait for the blocker's end", out.Retries)
-	}
-	if !lc.wantRetries && out.Retries != 0 {
-		t.Errorf("Retries = %d, want 0: the pre-check waits for a long blocker before trying", out.Retries)
-	}
-	for _, w := range lc.wantEvents {
-		ev.want(t, w)
-	}
+	checkLockPath(t, lc, out, ev)
 	if lag := done.Sub(commitAt); lag > commitToDone {
 		t.Errorf("step ended %v after the blocker's COMMIT, want < %v", lag, commitToDone)
 	}
@@ -360,6 +387,30 @@ func runLockCase(t *testing.T, db *testDB, lc lockCase, table string) {
 	}
 	t.Logf("retries %d, blocker COMMIT -> step done %v, longest concurrent SELECT %v",
 		out.Retries, done.Sub(commitAt).Round(time.Millisecond), maxRead.Round(time.Millisecond))
+}
+
+// checkLockPath checks how the step met the blocker: by a lock timeout
+// and a retry once the blocker ended, or, for a long blocker, by waiting
+// for it before the first attempt.
+func checkLockPath(t *testing.T, lc lockCase, out dialect.StepOutcome, ev *eventLog) {
+	t.Helper()
+	wantRetries, wantEvents := lc.wantRetries, lc.wantEvents
+	if lc.fresh && ev.first("before trying", "lock timeout on attempt") == "before trying" {
+		// The executor was held up past a lock timeout between its first
+		// event and its pre-check: the blocker was old there, and waiting
+		// for it is the right course.
+		t.Logf("the pre-check saw the fresh blocker older than the lock timeout: it waited for it")
+		wantRetries, wantEvents = false, []string{"waiting for pid", "before trying"}
+	}
+	if wantRetries && (out.Retries == 0 || out.Retries > 2) {
+		t.Errorf("Retries = %d, want 1 or 2: a lock timeout, then a wait for the blocker's end", out.Retries)
+	}
+	if !wantRetries && out.Retries != 0 {
+		t.Errorf("Retries = %d, want 0: the pre-check waits for a long blocker before trying", out.Retries)
+	}
+	for _, w := range wantEvents {
+		ev.want(t, w)
+	}
 }
 
 func testDeadline(t *testing.T, db *testDB) {
@@ -651,6 +702,8 @@ func sameHistory(got, want dialect.HistoryRow) bool {
 type eventLog struct {
 	mu     sync.Mutex
 	events []dialect.StepEvent
+	// onFirst, when set, sees the first event before the executor goes on.
+	onFirst func(dialect.StepEvent)
 }
 
 // record is the events callback; a nil log records nothing.
@@ -659,8 +712,25 @@ func (l *eventLog) record(e dialect.StepEvent) {
 		return
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	first := len(l.events) == 0
 	l.events = append(l.events, e)
+	l.mu.Unlock()
+	if first && l.onFirst != nil {
+		l.onFirst(e)
+	}
+}
+
+// first returns which of texts the earliest event containing one of them
+// contains, or "" when none does.
+func (l *eventLog) first(texts ...string) string {
+	for _, e := range l.snapshot() {
+		for _, text := range texts {
+			if strings.Contains(e.Message, text) {
+				return text
+			}
+		}
+	}
+	return ""
 }
 
 // snapshot returns the events so far.
@@ -780,4 +850,97 @@ func startReader(t *testing.T, conn *pgx.Conn, sql string) *reader {
 func (r *reader) stop() time.Duration {
 	close(r.stopCh)
 	return <-r.result
+}
+
+// testPartialRollback fails a forward step half way (the column is added,
+// the unique index fails on duplicates) and rolls it back: the DROP INDEX
+// for the index never built is skipped, the column is dropped, and the
+// catalog is checked. A step that completed is rolled back whole.
+func testPartialRollback(t *testing.T, db *testDB) {
+	db.exec(t, "CREATE TABLE pf (id int)", "INSERT INTO pf VALUES (1), (2)")
+	const up = "ALTER TABLE pf ADD COLUMN nick2 text DEFAULT 'x'; CREATE UNIQUE INDEX CONCURRENTLY pf_nick2 ON pf (nick2);"
+	const down = "DROP INDEX CONCURRENTLY pf_nick2; ALTER TABLE pf DROP COLUMN nick2;"
+	out := db.mustRun(t, db.step("s1", up), nil)
+	if out.Error == nil || out.Error.SQLState != "23505" || !db.hasColumn(t, "pf", "nick2") {
+		t.Fatalf("forward outcome = %+v, want a duplicate key after the column was added", out.Error)
+	}
+	rb := db.step("s1-rollback", down)
+	rb.Direction = domain.Rollback
+	rb.Reverts = &dialect.RevertedStep{StepID: "s1", Script: up}
+	ev := &eventLog{}
+	got := db.mustRun(t, rb, ev)
+	if got.Error != nil || len(got.Statements) != 1 || !strings.Contains(got.Statements[0].SQL, "DROP COLUMN") {
+		t.Fatalf("rollback outcome = %+v, want only the DROP COLUMN run", got)
+	}
+	if db.hasColumn(t, "pf", "nick2") || db.indexExists(t, "pf_nick2") {
+		t.Errorf("after the rollback: column nick2 %v, index pf_nick2 %v; want neither", db.hasColumn(t, "pf", "nick2"), db.indexExists(t, "pf_nick2"))
+	}
+	ev.want(t, "skipping rollback statement 1: statement 2 of the forward script")
+	ev.want(t, "catalog checked: what the forward step created is gone")
+
+	// A completed step is undone by the whole down script.
+	db.exec(t, "DELETE FROM pf WHERE id = 2")
+	if out := db.mustRun(t, db.step("s2", up), nil); out.Error != nil {
+		t.Fatalf("forward s2: %+v", out.Error)
+	}
+	rb = db.step("s2-rollback", down)
+	rb.Direction = domain.Rollback
+	rb.Reverts = &dialect.RevertedStep{StepID: "s2", Script: up}
+	ev = &eventLog{}
+	if got := db.mustRun(t, rb, ev); got.Error != nil || len(got.Statements) != 2 {
+		t.Fatalf("rollback of a completed step = %+v, want both statements run", got)
+	}
+	if db.hasColumn(t, "pf", "nick2") || db.indexExists(t, "pf_nick2") {
+		t.Errorf("the rollback of a completed step left nick2 or pf_nick2")
+	}
+
+	// A down script that does not undo everything is reported by name.
+	if out := db.mustRun(t, db.step("s3", up), nil); out.Error != nil {
+		t.Fatalf("forward s3: %+v", out.Error)
+	}
+	rb = db.step("s3-rollback", "DROP INDEX CONCURRENTLY pf_nick2")
+	rb.Direction = domain.Rollback
+	rb.Reverts = &dialect.RevertedStep{StepID: "s3", Script: up}
+	ev = &eventLog{}
+	db.mustRun(t, rb, ev)
+	ev.want(t, "the rollback left column pf.nick2")
+}
+
+// testSchemaDrift applies steps, then changes the schema by hand: each
+// change is named, and nothing is reported while the schema matches.
+func testSchemaDrift(t *testing.T, db *testDB) {
+	db.exec(t, "CREATE TABLE sd (id int)")
+	for i, script := range []string{"ALTER TABLE sd ADD COLUMN a int", "CREATE INDEX CONCURRENTLY sd_a ON sd (a)"} {
+		if out := db.mustRun(t, db.step(fmt.Sprintf("d%d", i), script), nil); out.Error != nil {
+			t.Fatalf("%s: %+v", script, out.Error)
+		}
+	}
+	if got := db.drift(t); len(got) != 0 {
+		t.Fatalf("drift right after the steps = %+v, want none", got)
+	}
+	db.exec(t, "ALTER TABLE sd ADD COLUMN byhand text", "DROP INDEX sd_a", "CREATE TABLE public.stray (x int)")
+	got := db.drift(t)
+	var msgs []string
+	for _, d := range got {
+		msgs = append(msgs, d.Change+" "+d.Object)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"added sd: column byhand text", "removed sd: index sd_a: CREATE INDEX sd_a", "added table stray"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("drift does not name %q:\n%s", want, all)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("got %d drift items, want 3:\n%s", len(got), all)
+	}
+}
+
+// drift returns the Conn's schema drift.
+func (db *testDB) drift(t *testing.T) []domain.SchemaDrift {
+	t.Helper()
+	got, err := db.c.SchemaDrift(t.Context())
+	if err != nil {
+		t.Fatalf("SchemaDrift: %v", err)
+	}
+	return got
 }

@@ -75,6 +75,9 @@ func (c *Conn) ensureHistory(ctx context.Context, conn interface {
 	if err == nil && !exists {
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return createHistory(ctx, tx) })
 	}
+	if err == nil {
+		err = ensureFingerprintTable(ctx, conn)
+	}
 	if err != nil {
 		return fmt.Errorf("create history tables: %w", err)
 	}

@@ -44,8 +44,12 @@ func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 	return h.r.runUnit(ctx, stmts)
 }
 
-// Finish writes the step's history row.
+// Finish records the schema's fingerprint and writes the step's history
+// row.
 func (h stepwiseHooks) Finish(ctx context.Context) error {
+	if err := recordFingerprint(ctx, h.r.conn, stepKey{h.r.req.ExecutionID, h.r.req.StepID}, h.p); err != nil {
+		return err
+	}
 	return insertHistory(ctx, h.r.conn, h.r.req, time.Since(h.r.started))
 }
 

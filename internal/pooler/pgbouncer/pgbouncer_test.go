@@ -75,6 +75,14 @@ func (b *bed) manager(pause time.Duration) *pgbouncer.Manager {
 	})
 }
 
+const (
+	// clientErrorBackoff is how long a client waits after a failed query.
+	clientErrorBackoff = 20 * time.Millisecond
+	// restoreTimeout bounds the wait for the pool to serve again after a
+	// failed switch (several server_login_retry periods).
+	restoreTimeout = 15 * time.Second
+)
+
 // answer is one client query through the bouncer.
 type answer struct {
 	start time.Time
@@ -86,7 +94,31 @@ type answer struct {
 type clients struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	mu      sync.Mutex
 	answers [][]answer // per goroutine, in order
+}
+
+// answeredAfter reports whether every client got an answer to a query
+// started after at.
+func (c *clients) answeredAfter(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, as := range c.answers {
+		if len(as) == 0 || !as[len(as)-1].start.After(at) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitAnsweredAfter polls until every client got an answer to a query
+// started after at, or restoreTimeout passed (checkAllFrom then reports
+// the clients left without one).
+func (c *clients) waitAnsweredAfter(at time.Time) {
+	deadline := time.Now().Add(restoreTimeout)
+	for !c.answeredAfter(at) && time.Now().Before(deadline) {
+		time.Sleep(clientErrorBackoff)
+	}
 }
 
 // startClients starts n goroutines, each on its own session, querying
@@ -116,7 +148,14 @@ func (c *clients) loop(conn *pgx.Conn, i int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		a.err = conn.QueryRow(ctx, "SELECT name FROM whoami").Scan(&a.name)
 		cancel()
+		c.mu.Lock()
 		c.answers[i] = append(c.answers[i], a)
+		c.mu.Unlock()
+		if a.err != nil {
+			// An application backs off after an error; a tight loop would
+			// only repeat PgBouncer's refusal thousands of times.
+			time.Sleep(clientErrorBackoff)
+		}
 	}
 }
 
@@ -335,7 +374,7 @@ func testPauseTimeout(t *testing.T, b *bed) {
 	start := time.Now()
 	err = m.Switch(t.Context(), target(b.green), func(level, msg string) { events = append(events, level+": "+msg) })
 	took := time.Since(start)
-	time.Sleep(300 * time.Millisecond)
+	c.waitAnsweredAfter(start.Add(took)) // the clients PAUSE held get through once resumed
 	answers := c.finish()
 	t.Logf("switch failed after %s: %v; events:\n%s", took, err, strings.Join(events, "\n"))
 	if len(events) == 0 || events[len(events)-1] != "info: resumed app" {
@@ -360,14 +399,20 @@ func testPauseTimeout(t *testing.T, b *bed) {
 func checkAllFrom(t *testing.T, answers [][]answer, name string, after time.Time) {
 	t.Helper()
 	for i, as := range answers {
-		late := 0
+		late, wrong := 0, 0
 		for _, a := range as {
 			if a.err != nil || a.name != name {
-				t.Errorf("client %d: answer %q, error %v; want %s", i, a.name, a.err, name)
+				if wrong == 0 {
+					t.Errorf("client %d: answer %q, error %v; want %s", i, a.name, a.err, name)
+				}
+				wrong++
 			}
 			if a.start.After(after) {
 				late++
 			}
+		}
+		if wrong > 1 {
+			t.Errorf("client %d: %d of %d answers wrong or failed", i, wrong, len(as))
 		}
 		if late == 0 {
 			t.Errorf("client %d: no answer after the failed switch", i)
@@ -429,9 +474,49 @@ func testFailedCheckRestores(t *testing.T, b *bed, ini []byte) {
 		t.Errorf("the ini copy lost its mode: %v", err)
 	}
 	checkPaused(t, b.bouncer, false)
+	waitRoutedTo(t, b.bouncer.DSN(), "blue")
 	c := startClients(t, b.bouncer.DSN(), 1)
 	time.Sleep(50 * time.Millisecond)
 	checkAllFrom(t, c.finish(), "blue", time.Time{})
+}
+
+// waitRoutedTo polls a query through the bouncer until it is answered by
+// name. A refusal on the way is tolerated: on a loaded machine a server
+// login may time out, and PgBouncer then refuses clients for
+// server_login_retry; what matters is that the pool serves name again. An
+// answer from another server fails the test at once.
+func waitRoutedTo(t *testing.T, dsn, name string) {
+	t.Helper()
+	deadline := time.Now().Add(restoreTimeout)
+	for {
+		got, err := whoami(t.Context(), dsn)
+		switch {
+		case err == nil && got == name:
+			return
+		case err == nil:
+			t.Fatalf("the bouncer routes to %s, want %s", got, name)
+		case time.Now().After(deadline):
+			t.Fatalf("the bouncer did not serve %s within %s: last error %v", name, restoreTimeout, err)
+		}
+		time.Sleep(clientErrorBackoff)
+	}
+}
+
+// whoami asks, on a session of its own (PgBouncer may close a refused
+// one), which server answers through dsn.
+func whoami(ctx context.Context, dsn string) (string, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "", err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.Background())
+	var name string
+	return name, conn.QueryRow(ctx, "SELECT name FROM whoami").Scan(&name)
 }
 
 func TestCurrentReadsIni(t *testing.T) {
