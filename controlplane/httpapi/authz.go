@@ -81,7 +81,12 @@ var rules = map[string]rule{
 	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback": operator,
 	"GET /api/v1/migrations/{id}/executions/{executionId}/metrics":   readers,
 	"POST /api/v1/migrations/{id}/executions/{executionId}/pause":    operator,
-	"POST /api/v1/migrations/{id}/executions/{executionId}/resume":   operator,
+	// Retrying a failed rollback, or marking an execution resolved by hand
+	// (the operator vouches the schema is right): the people who operate
+	// databases.
+	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback/retry": operator,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/resolve":        operator,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/resume":         operator,
 }
 
 // RulePatterns lists the route patterns the rule table covers, for tests.
