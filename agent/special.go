@@ -108,7 +108,7 @@ func (a *Agent) switchPooler(ctx context.Context, m *agentpb.ExecuteStep) error 
 	}
 	to, ok := pc.Targets[m.GetSwitchTo()]
 	if !ok {
-		return fmt.Errorf("pooler %s has no target %q in the agent's config", pc.ID, m.GetSwitchTo())
+		return fmt.Errorf("pooler %s has no target %q in the agent's config (targets are named by the instance id of the database registration)", pc.ID, m.GetSwitchTo())
 	}
 	sw, err := pooler.Open(pc.Kind, pooler.Config{AdminDSN: pc.AdminDSN, ConfigFile: pc.ConfigFile, Database: pc.Database})
 	if err != nil {
@@ -129,4 +129,13 @@ func (a *Agent) pooler(id string) (agentconfig.PoolerConfig, bool) {
 		}
 	}
 	return agentconfig.PoolerConfig{}, false
+}
+
+// poolerIDs lists the poolers of the agent's config, for its report.
+func (a *Agent) poolerIDs() []string {
+	ids := make([]string, 0, len(a.cfg.Poolers))
+	for _, p := range a.cfg.Poolers {
+		ids = append(ids, p.ID)
+	}
+	return ids
 }

@@ -85,6 +85,9 @@ type ExecutionList struct {
 // RollbackRequest is the body of POST .../executions/{executionId}/rollback.
 type RollbackRequest struct {
 	Reason string `json:"reason"`
+	// Confirm accepts what a switch back of a succeeded BlueGreen rollout
+	// loses: what was written to green since the switch is not on blue.
+	Confirm bool `json:"confirm,omitempty"`
 }
 
 // RollbackResponse is the answer of POST .../rollback. The server waits up
@@ -170,8 +173,14 @@ func (c *Client) GetExecution(ctx context.Context, migrationID, executionID stri
 // its log. The server waits up to 60 s: a Status that is not terminal means
 // the rollback is still running.
 func (c *Client) RollbackExecution(ctx context.Context, migrationID, executionID, reason string) (RollbackResponse, error) {
+	return c.RollbackExecutionWith(ctx, migrationID, executionID, RollbackRequest{Reason: reason})
+}
+
+// RollbackExecutionWith is RollbackExecution with every field of the
+// request (Confirm for the switch back of a succeeded BlueGreen rollout).
+func (c *Client) RollbackExecutionWith(ctx context.Context, migrationID, executionID string, req RollbackRequest) (RollbackResponse, error) {
 	var r RollbackResponse
-	return r, c.onExecution(ctx, migrationID, executionID, "/rollback", RollbackRequest{Reason: reason}, &r)
+	return r, c.onExecution(ctx, migrationID, executionID, "/rollback", req, &r)
 }
 
 // PauseExecution pauses a running execution: running steps finish, the next
