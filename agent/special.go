@@ -75,7 +75,7 @@ func (a *Agent) capture(ctx context.Context, m *agentpb.ExecuteStep) ([]string, 
 	if err != nil {
 		return nil, fmt.Errorf("capture workload: %w", err)
 	}
-	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s (%d skipped)", len(w.Statements), w.Source, w.Skipped))
+	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s (%d with parameter values sampled from their table; %d skipped)", len(w.Statements), w.Source, w.Sampled, w.Skipped))
 	return w.Statements, nil
 }
 

@@ -189,7 +189,9 @@ func TestBlueGreenTwiceThenRollBack(t *testing.T) {
 	eventually(t, 10*time.Second, "clients on blue", func() bool { return c.answer() == "blue" })
 	run := func(name, green string) domain.Execution {
 		mig := g.migration(name, "ALTER TABLE accounts ADD COLUMN "+name+" int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS "+name+";")
-		body := monitored(map[string]any{"monitorWindowSeconds": 2})
+		// The latency guard is not under test: a wide margin keeps the
+		// idle instance's noise from rolling back.
+		body := monitored(map[string]any{"monitorWindowSeconds": 2, "thresholds": map[string]any{"minLatencyDeltaMs": 50}})
 		body["strategy"] = "BlueGreen"
 		body["blueGreen"] = map[string]string{"green": green, "pooler": "pool-host/bouncer"}
 		e := g.waitTerminal(mig, g.execute(mig, body), 60*time.Second)

@@ -354,11 +354,13 @@ func (*ServerMessage_Inspect) isServerMessage_Body() {}
 
 // Hello opens a session: who the agent is and what it serves.
 type Hello struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AgentName     string                 `protobuf:"bytes,1,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	AgentVersion  string                 `protobuf:"bytes,2,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
-	Hostname      string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
-	Instances     []*InstanceStatus      `protobuf:"bytes,4,rep,name=instances,proto3" json:"instances,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AgentName    string                 `protobuf:"bytes,1,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	AgentVersion string                 `protobuf:"bytes,2,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
+	Hostname     string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Instances    []*InstanceStatus      `protobuf:"bytes,4,rep,name=instances,proto3" json:"instances,omitempty"`
+	// The ids of the connection poolers this agent may switch (BlueGreen).
+	PoolerIds     []string `protobuf:"bytes,40,rep,name=pooler_ids,json=poolerIds,proto3" json:"pooler_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -417,6 +419,13 @@ func (x *Hello) GetHostname() string {
 func (x *Hello) GetInstances() []*InstanceStatus {
 	if x != nil {
 		return x.Instances
+	}
+	return nil
+}
+
+func (x *Hello) GetPoolerIds() []string {
+	if x != nil {
+		return x.PoolerIds
 	}
 	return nil
 }
@@ -2639,13 +2648,15 @@ const file_agent_proto_rawDesc = "" +
 	"\x06cancel\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.CancelStepH\x00R\x06cancel\x12<\n" +
 	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistory\x12<\n" +
 	"\ainspect\x18\x14 \x01(\v2 .hotswap.agent.v1.InspectRequestH\x00R\ainspectB\x06\n" +
-	"\x04body\"\xa7\x01\n" +
+	"\x04body\"\xc6\x01\n" +
 	"\x05Hello\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x01 \x01(\tR\tagentName\x12#\n" +
 	"\ragent_version\x18\x02 \x01(\tR\fagentVersion\x12\x1a\n" +
 	"\bhostname\x18\x03 \x01(\tR\bhostname\x12>\n" +
-	"\tinstances\x18\x04 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\"m\n" +
+	"\tinstances\x18\x04 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\x12\x1d\n" +
+	"\n" +
+	"pooler_ids\x18( \x03(\tR\tpoolerIds\"m\n" +
 	"\tHeartbeat\x12 \n" +
 	"\fsent_unix_ms\x18\x01 \x01(\x03R\n" +
 	"sentUnixMs\x12>\n" +
