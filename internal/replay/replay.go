@@ -58,6 +58,9 @@ type Workload struct {
 	// Skipped counts the statements of the source left out: refused as not
 	// read-only, or (captures) not runnable as captured or catalog noise.
 	Skipped int
+	// Sampled counts the kept statements whose parameters ($n) took values
+	// sampled from their table (captures from normalised statistics).
+	Sampled int
 }
 
 // add keeps stmt when it is read-only, else counts it as skipped.
