@@ -75,7 +75,17 @@ func (a *Agent) capture(ctx context.Context, m *agentpb.ExecuteStep) ([]string, 
 	if err != nil {
 		return nil, fmt.Errorf("capture workload: %w", err)
 	}
-	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s (%d with parameter values sampled from their table; %d skipped)", len(w.Statements), w.Source, w.Sampled, w.Skipped))
+	cover := "the source counts no calls"
+	share, counted := w.Share()
+	if counted {
+		cover = fmt.Sprintf("covering %.0f%% of the instance's calls", share*100)
+	}
+	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s, %s (%d with parameter values sampled from their table; %d skipped)",
+		len(w.Statements), w.Source, cover, w.Sampled, w.Skipped))
+	if min := m.GetMinWorkloadShare(); counted && share < min {
+		return nil, fmt.Errorf("the captured statements cover %.0f%% of the instance's calls, below the minimum %.0f%% (shadow.minWorkloadShare): "+
+			"the replay would not represent the workload; give a workload file or enable the statement log", share*100, min*100)
+	}
 	return w.Statements, nil
 }
 

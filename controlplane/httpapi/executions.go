@@ -518,7 +518,13 @@ func shadowRun(req api.ExecuteRequest) (*domain.ShadowRun, error) {
 	if req.Shadow != nil {
 		sr = *req.Shadow
 	}
-	run := &domain.ShadowRun{Source: "captured", Iterations: sr.Iterations, MaxP95Factor: sr.MaxP95Factor}
+	run := &domain.ShadowRun{Source: "captured", Iterations: sr.Iterations, MaxP95Factor: sr.MaxP95Factor, MinWorkloadShare: sr.MinWorkloadShare}
+	if run.MinWorkloadShare == 0 {
+		run.MinWorkloadShare = 0.5
+	}
+	if run.MinWorkloadShare < 0 || run.MinWorkloadShare > 1 {
+		return nil, badRequest("bad shadow settings", domain.FieldError{Field: "shadow.minWorkloadShare", Message: "a share from 0 to 1"})
+	}
 	if run.Iterations == 0 {
 		run.Iterations = 20
 	}

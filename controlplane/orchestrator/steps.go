@@ -75,7 +75,7 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 		Direction: string(s.Direction), InstanceId: s.InstanceID, Script: m.Script(s.Direction), Checksum: m.Checksum(s.Direction),
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
 		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: stepDeadline(e, s).UnixMilli(), DryRun: e.DryRun,
-		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly,
+		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly, MinWorkloadShare: minWorkloadShare(e, s),
 	}}}, nil
 }
 
@@ -214,4 +214,13 @@ func switchTarget(e domain.Execution, s domain.Step) string {
 		return e.BlueGreen.Green.InstanceID
 	}
 	return e.BlueGreen.Blue.InstanceID
+}
+
+// minWorkloadShare is the least share of the master's calls a capture step
+// must cover.
+func minWorkloadShare(e domain.Execution, s domain.Step) float64 {
+	if s.Kind != domain.StepCapture || e.Shadow == nil {
+		return 0
+	}
+	return e.Shadow.MinWorkloadShare
 }

@@ -46,6 +46,9 @@ type ShadowRequest struct {
 	Workload     string  `json:"workload,omitempty"`
 	Iterations   int     `json:"iterations,omitempty"`   // passes over the workload, default 20
 	MaxP95Factor float64 `json:"maxP95Factor,omitempty"` // default 1.5
+	// MinWorkloadShare is the least share (0..1) of the master's calls a
+	// captured workload must cover; default 0.5.
+	MinWorkloadShare float64 `json:"minWorkloadShare,omitempty"`
 }
 
 // BlueGreenRequest names the green instance ("agent/instance") and the

@@ -59,6 +59,15 @@ func (c *Collector) OfferSampled(stmt string) {
 	}
 }
 
+// Count adds a statement's calls to the source's total and, when the last
+// offer kept it (kept), to the covered calls.
+func (c *Collector) Count(calls int64, kept bool) {
+	c.w.TotalCalls += calls
+	if kept {
+		c.w.CoveredCalls += calls
+	}
+}
+
 // Offer keeps stmt when it is replayable and new, counts it as skipped when
 // it is not replayable.
 func (c *Collector) Offer(stmt string) {

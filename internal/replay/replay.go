@@ -61,6 +61,19 @@ type Workload struct {
 	// Sampled counts the kept statements whose parameters ($n) took values
 	// sampled from their table (captures from normalised statistics).
 	Sampled int
+	// CoveredCalls and TotalCalls are, for a capture from statistics, the
+	// calls of the kept statements and of every statement of the source
+	// (HotSwap's own left out); TotalCalls is 0 when the source has none.
+	CoveredCalls, TotalCalls int64
+}
+
+// Share is the part (0..1) of the source's calls the kept statements
+// cover; ok is false when the source counts no calls.
+func (w Workload) Share() (float64, bool) {
+	if w.TotalCalls <= 0 {
+		return 0, false
+	}
+	return float64(w.CoveredCalls) / float64(w.TotalCalls), true
 }
 
 // add keeps stmt when it is read-only, else counts it as skipped.

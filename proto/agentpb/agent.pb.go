@@ -841,9 +841,11 @@ type ExecuteStep struct {
 	SwitchTo string `protobuf:"bytes,24,opt,name=switch_to,json=switchTo,proto3" json:"switch_to,omitempty"`
 	// local_only keeps the change on this instance (MySQL/MariaDB: run with
 	// sql_log_bin=0, a rolling schema change's replica or primary step).
-	LocalOnly     bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocalOnly bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
+	// The least share (0..1) of the instance's calls a capture must cover.
+	MinWorkloadShare float64 `protobuf:"fixed64,40,opt,name=min_workload_share,json=minWorkloadShare,proto3" json:"min_workload_share,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -1049,6 +1051,13 @@ func (x *ExecuteStep) GetLocalOnly() bool {
 		return x.LocalOnly
 	}
 	return false
+}
+
+func (x *ExecuteStep) GetMinWorkloadShare() float64 {
+	if x != nil {
+		return x.MinWorkloadShare
+	}
+	return 0
 }
 
 // ReplayResult is what replaying a workload measured (exact percentiles).
@@ -2688,7 +2697,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd7\x06\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x85\a\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -2719,7 +2728,8 @@ const file_agent_proto_rawDesc = "" +
 	"\tpooler_id\x18\x17 \x01(\tR\bpoolerId\x12\x1b\n" +
 	"\tswitch_to\x18\x18 \x01(\tR\bswitchTo\x12\x1d\n" +
 	"\n" +
-	"local_only\x18\x1e \x01(\bR\tlocalOnly\"\xb9\x01\n" +
+	"local_only\x18\x1e \x01(\bR\tlocalOnly\x12,\n" +
+	"\x12min_workload_share\x18( \x01(\x01R\x10minWorkloadShare\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +

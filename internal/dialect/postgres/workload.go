@@ -27,7 +27,7 @@ const (
 // captureQuery lists the current database's statements, most called first.
 // It starts with the agent's tag, so it leaves itself out.
 const captureQuery = `/* hotswap-agent capture */
-SELECT query FROM pg_stat_statements
+SELECT query, calls FROM pg_stat_statements
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND query NOT LIKE '/* hotswap-agent%'
 ORDER BY calls DESC`
@@ -73,26 +73,29 @@ func Capture(ctx context.Context, pool *pgxpool.Pool, limit int) (replay.Workloa
 	}
 	defer rows.Close()
 	var queries []string
+	var calls []int64
 	for len(queries) < maxCaptureRows && rows.Next() {
 		var q string
-		if err := rows.Scan(&q); err != nil {
+		var n int64
+		if err := rows.Scan(&q, &n); err != nil {
 			return replay.Workload{}, fmt.Errorf("capture from pg_stat_statements: read row: %w", err)
 		}
-		queries = append(queries, q)
+		queries, calls = append(queries, q), append(calls, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return replay.Workload{}, fmt.Errorf("capture from pg_stat_statements: %w", err)
 	}
-	for _, q := range queries {
-		if col.Full() {
-			break
+	for i, q := range queries {
+		before := len(col.Workload().Statements)
+		if !col.Full() {
+			if bound, ok := sampleParams(ctx, pool, q); ok {
+				col.OfferSampled(bound)
+			} else {
+				col.Offer(q)
+			}
 		}
-		if bound, ok := sampleParams(ctx, pool, q); ok {
-			col.OfferSampled(bound)
-			continue
-		}
-		col.Offer(q)
+		col.Count(calls[i], len(col.Workload().Statements) > before)
 	}
 	return col.Workload(), nil
 }
