@@ -230,7 +230,12 @@ func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal)
 	if !oneOfStrategy(strategy) {
 		return badRequest("unknown strategy", domain.FieldError{Field: "strategy", Message: "must be one of Direct, Phased, Canary, BlueGreen, Shadow"})
 	}
-	plan, err := a.wrapPlan(planner.ForwardScript(db, strategy, a.raft.State().ReportedInstance, m.MigrationScript))
+	var plan domain.Plan
+	if q := r.URL.Query(); strategy == domain.BlueGreen && (q.Get("green") != "" || q.Get("pooler") != "") {
+		plan, err = a.planBlueGreen(db, q.Get("green"), q.Get("pooler"))
+	} else {
+		plan, err = a.wrapPlan(planner.ForwardScript(db, strategy, a.raft.State().ReportedInstance, m.MigrationScript))
+	}
 	if err != nil {
 		return err
 	}
@@ -675,4 +680,18 @@ func orNone(ids []string) string {
 		return "none"
 	}
 	return strings.Join(ids, ", ")
+}
+
+// planBlueGreen shows a BlueGreen plan (green and pooler as the execute
+// request's blueGreen takes them), with the checks an execute would make.
+func (a *API) planBlueGreen(db domain.Database, green, pooler string) (domain.Plan, error) {
+	bg, err := blueGreenSpec(db, api.ExecuteRequest{Strategy: domain.BlueGreen,
+		BlueGreen: &api.BlueGreenRequest{Green: green, Pooler: pooler}})
+	if err != nil {
+		return domain.Plan{}, err
+	}
+	if err := a.checkBlueGreenReady(db, bg); err != nil {
+		return domain.Plan{}, err
+	}
+	return a.wrapPlan(planner.BlueGreenPlan(db, *bg))
 }

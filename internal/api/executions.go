@@ -147,10 +147,24 @@ func (c *Client) ExecuteMigration(ctx context.Context, migrationID string, req E
 // PlanMigration returns the plan the migration would follow with strategy
 // (empty: the migration's own), changing nothing.
 func (c *Client) PlanMigration(ctx context.Context, migrationID string, strategy domain.Strategy) (PlanResponse, error) {
+	return c.PlanMigrationWith(ctx, migrationID, strategy, nil)
+}
+
+// PlanMigrationWith is PlanMigration with a BlueGreen rollout's green and
+// pooler (bg may be nil).
+func (c *Client) PlanMigrationWith(ctx context.Context, migrationID string, strategy domain.Strategy, bg *BlueGreenRequest) (PlanResponse, error) {
 	var r PlanResponse
-	sub := "/plan"
+	q := url.Values{}
 	if strategy != "" {
-		sub += "?strategy=" + url.QueryEscape(string(strategy))
+		q.Set("strategy", string(strategy))
+	}
+	if bg != nil {
+		q.Set("green", bg.Green)
+		q.Set("pooler", bg.Pooler)
+	}
+	sub := "/plan"
+	if len(q) > 0 {
+		sub += "?" + q.Encode()
 	}
 	return r, c.getOne(ctx, "migrations", migrationID, sub, &r)
 }

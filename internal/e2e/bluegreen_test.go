@@ -124,6 +124,12 @@ func TestBlueGreenSwitchAndBack(t *testing.T) {
 	c := g.startClients(4)
 	eventually(t, 10*time.Second, "clients on blue", func() bool { return c.answer() == "blue" })
 	mig := g.migration("bg_col", "ALTER TABLE accounts ADD COLUMN bg int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS bg;")
+	var shown struct{ Plan domain.Plan }
+	g.api.must(http.StatusOK, "GET", "/api/v1/migrations/"+mig+"/plan?strategy=BlueGreen&green=pool-host/green&pooler=pool-host/bouncer", nil).decode(t, &shown)
+	if n := len(shown.Plan.Steps); n != 2 || shown.Plan.Steps[n-1].Kind != domain.StepSwitch {
+		t.Errorf("BlueGreen plan = %+v, want apply on green then the switch", shown.Plan.Steps)
+	}
+	g.api.must(http.StatusBadRequest, "GET", "/api/v1/migrations/"+mig+"/plan?strategy=BlueGreen&green=pool-host/green&pooler=pool-host/nosuch", nil)
 	body := monitored(map[string]any{"monitorWindowSeconds": 2})
 	body["strategy"] = "BlueGreen"
 	body["blueGreen"] = map[string]string{"green": "pool-host/green", "pooler": "pool-host/bouncer"}
