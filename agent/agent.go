@@ -147,7 +147,8 @@ func (a *Agent) session(ctx context.Context, addr string) (redirect string, err 
 	}
 	a.preflightAll(ctx)
 	host, _ := os.Hostname()
-	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx)}
+	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx),
+		PoolerIds: a.poolerIDs()}
 	if err := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}}); err != nil {
 		return "", fmt.Errorf("send hello: %w", err)
 	}

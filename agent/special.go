@@ -75,7 +75,17 @@ func (a *Agent) capture(ctx context.Context, m *agentpb.ExecuteStep) ([]string, 
 	if err != nil {
 		return nil, fmt.Errorf("capture workload: %w", err)
 	}
-	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s (%d skipped)", len(w.Statements), w.Source, w.Skipped))
+	cover := "the source counts no calls"
+	share, counted := w.Share()
+	if counted {
+		cover = fmt.Sprintf("covering %.0f%% of the instance's calls", share*100)
+	}
+	a.event(m, "info", fmt.Sprintf("captured %d read statement(s) from %s, %s (%d with parameter values sampled from their table; %d skipped)",
+		len(w.Statements), w.Source, cover, w.Sampled, w.Skipped))
+	if min := m.GetMinWorkloadShare(); counted && share < min {
+		return nil, fmt.Errorf("the captured statements cover %.0f%% of the instance's calls, below the minimum %.0f%% (shadow.minWorkloadShare): "+
+			"the replay would not represent the workload; give a workload file or enable the statement log", share*100, min*100)
+	}
 	return w.Statements, nil
 }
 
@@ -108,7 +118,7 @@ func (a *Agent) switchPooler(ctx context.Context, m *agentpb.ExecuteStep) error 
 	}
 	to, ok := pc.Targets[m.GetSwitchTo()]
 	if !ok {
-		return fmt.Errorf("pooler %s has no target %q in the agent's config", pc.ID, m.GetSwitchTo())
+		return fmt.Errorf("pooler %s has no target %q in the agent's config (targets are named by the instance id of the database registration)", pc.ID, m.GetSwitchTo())
 	}
 	sw, err := pooler.Open(pc.Kind, pooler.Config{AdminDSN: pc.AdminDSN, ConfigFile: pc.ConfigFile, Database: pc.Database})
 	if err != nil {
@@ -129,4 +139,13 @@ func (a *Agent) pooler(id string) (agentconfig.PoolerConfig, bool) {
 		}
 	}
 	return agentconfig.PoolerConfig{}, false
+}
+
+// poolerIDs lists the poolers of the agent's config, for its report.
+func (a *Agent) poolerIDs() []string {
+	ids := make([]string, 0, len(a.cfg.Poolers))
+	for _, p := range a.cfg.Poolers {
+		ids = append(ids, p.ID)
+	}
+	return ids
 }

@@ -139,6 +139,7 @@ func printAgent(p printer, a api.AgentView) error {
 		field{"Last seen", when(a.LastSeen)},
 		field{"Hostname", or(a.Hostname)},
 		field{"Version", or(a.Version)},
+		field{"Poolers", orNone(a.Poolers)},
 		field{"Created", when(a.CreatedAt)},
 	)
 	if err != nil {
@@ -214,4 +215,12 @@ func agentDelete(c *cli.Context) error {
 // lag formats a replication lag in seconds.
 func lag(seconds float64) string {
 	return strconv.FormatFloat(seconds, 'f', 1, 64) + "s"
+}
+
+// orNone joins ids, or says none.
+func orNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }

@@ -67,13 +67,16 @@ Examples:
 
 A running execution is stopped first; a succeeded one is undone. The server
 waits up to 60 s for the rollback to end; a longer one goes on, to follow with
-'hotswap execution watch'.
+'hotswap execution watch'. Undoing a succeeded BlueGreen rollout switches the
+clients back to blue: what was written to green since the switch is not on
+blue, so it needs --confirm.
 
 Examples:
   hotswap execution rollback mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f \
     --reason "checkout latency up since the new index"`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "reason", Usage: "why, for the execution's log (required)"},
+					&cli.BoolFlag{Name: "confirm", Usage: "switch a succeeded BlueGreen rollout back to blue, losing what was written to green since"},
 				},
 				Action: executionRollback,
 			},
@@ -285,7 +288,7 @@ func executionRollback(c *cli.Context) error {
 		return err
 	}
 	migID, execID := c.Args().Get(0), c.Args().Get(1)
-	r, err := cl.RollbackExecution(c.Context, migID, execID, reason)
+	r, err := cl.RollbackExecutionWith(c.Context, migID, execID, api.RollbackRequest{Reason: reason, Confirm: c.Bool("confirm")})
 	if err != nil {
 		return fmt.Errorf("rollback execution: %w", err)
 	}

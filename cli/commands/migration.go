@@ -71,7 +71,8 @@ replicas that take DDL first, the master last, verify steps on physical standbys
 Examples:
   hotswap migration plan mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Phased
   hotswap migration plan mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Canary -o json`,
-				Flags:  []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default: the migration's)"}},
+				Flags: []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default: the migration's)"},
+					&cli.StringFlag{Name: "blue-green", Usage: "BlueGreen: green=AGENT/INSTANCE,pooler=AGENT/POOLER"}},
 				Action: migrationPlan,
 			},
 			{
@@ -619,7 +620,15 @@ func migrationPlan(c *cli.Context) error {
 	if c.IsSet("strategy") {
 		strategy = canonical(c.String("strategy"), domain.Strategies)
 	}
-	r, err := cl.PlanMigration(c.Context, c.Args().First(), strategy)
+	var bg *api.BlueGreenRequest
+	if c.IsSet("blue-green") {
+		kv, err := parseSelector(c, c.String("blue-green"))
+		if err != nil || kv["green"] == "" || kv["pooler"] == "" {
+			return usageErr(c, "--blue-green %q: want green=AGENT/INSTANCE,pooler=AGENT/POOLER", c.String("blue-green"))
+		}
+		bg = &api.BlueGreenRequest{Green: kv["green"], Pooler: kv["pooler"]}
+	}
+	r, err := cl.PlanMigrationWith(c.Context, c.Args().First(), strategy, bg)
 	if err != nil {
 		return fmt.Errorf("plan migration: %w", withFlagNames(c, err, executeFlagOf))
 	}

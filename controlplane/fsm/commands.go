@@ -84,6 +84,7 @@ type ReportAgentRequest struct {
 	Version    string
 	Instances  []domain.InstanceStatus
 	ReportedAt time.Time
+	Poolers    []string `json:",omitempty"`
 }
 
 // CreateDatabaseRequest registers a database.
@@ -246,7 +247,7 @@ func (s *State) applyReportAgent(r ReportAgentRequest) error {
 		return notFound("agent", r.Name)
 	}
 	rec.Agent.Hostname, rec.Agent.Version = r.Hostname, r.Version
-	rec.Agent.Instances, rec.Agent.ReportedAt = r.Instances, r.ReportedAt
+	rec.Agent.Instances, rec.Agent.ReportedAt, rec.Agent.Poolers = r.Instances, r.ReportedAt, r.Poolers
 	s.agents[r.Name] = rec
 	return nil
 }

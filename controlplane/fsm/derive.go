@@ -48,10 +48,14 @@ func (s *State) put(e domain.Execution, logs ...domain.LogEntry) {
 		e.Progress = progress(e)
 		phaseProgress(&e)
 	}
+	ended := e.Status.Terminal() && !prev.Status.Terminal()
+	if ended && e.BlueGreen != nil {
+		logs = append(logs, s.followTraffic(e)...)
+	}
 	e.Logs = appendLogs(e.Logs, logs)
 	e.Version = s.index
 	s.executions[e.ExecutionID] = e
-	if e.Status.Terminal() && !prev.Status.Terminal() {
+	if ended {
 		s.setMigrationStatus(e, migrationOutcome(e.Status))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	}
 	bg, err := blueGreenSpec(db, req)
 	if err != nil {
+		return err
+	}
+	if err := a.checkBlueGreenReady(db, bg); err != nil {
 		return err
 	}
 	var plan domain.Plan
@@ -238,7 +242,12 @@ func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal)
 	if !oneOfStrategy(strategy) {
 		return badRequest("unknown strategy", domain.FieldError{Field: "strategy", Message: "must be one of Direct, Phased, Canary, BlueGreen, Shadow"})
 	}
-	plan, err := a.wrapPlan(planner.ForwardScript(db, strategy, a.raft.State().ReportedInstance, m.MigrationScript))
+	var plan domain.Plan
+	if q := r.URL.Query(); strategy == domain.BlueGreen && (q.Get("green") != "" || q.Get("pooler") != "") {
+		plan, err = a.planBlueGreen(db, q.Get("green"), q.Get("pooler"))
+	} else {
+		plan, err = a.wrapPlan(planner.ForwardScript(db, strategy, a.raft.State().ReportedInstance, m.MigrationScript))
+	}
 	if err != nil {
 		return err
 	}
@@ -293,6 +302,9 @@ func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p princi
 	}
 	if e.DryRun {
 		return &apiError{http.StatusConflict, api.CodeConflict, "a dry run applies nothing and has nothing to roll back", nil}
+	}
+	if err := a.checkSwitchBack(e, req); err != nil {
+		return err
 	}
 	if err := a.commit(w, r, fsm.RequestRollbackRequest{ExecutionID: e.ExecutionID, Reason: req.Reason, By: p.Name,
 		At: a.now().UTC()}); err != nil {
@@ -523,7 +535,13 @@ func shadowRun(req api.ExecuteRequest) (*domain.ShadowRun, error) {
 	if req.Shadow != nil {
 		sr = *req.Shadow
 	}
-	run := &domain.ShadowRun{Source: "captured", Iterations: sr.Iterations, MaxP95Factor: sr.MaxP95Factor}
+	run := &domain.ShadowRun{Source: "captured", Iterations: sr.Iterations, MaxP95Factor: sr.MaxP95Factor, MinWorkloadShare: sr.MinWorkloadShare}
+	if run.MinWorkloadShare == 0 {
+		run.MinWorkloadShare = 0.5
+	}
+	if run.MinWorkloadShare < 0 || run.MinWorkloadShare > 1 {
+		return nil, badRequest("bad shadow settings", domain.FieldError{Field: "shadow.minWorkloadShare", Message: "a share from 0 to 1"})
+	}
 	if run.Iterations == 0 {
 		run.Iterations = 20
 	}
@@ -564,8 +582,13 @@ func blueGreenSpec(db domain.Database, req api.ExecuteRequest) (*domain.BlueGree
 			Message: `green and pooler are "agent/instance" and "agent/pooler"`})
 	}
 	blue, _ := db.Master()
-	return &domain.BlueGreenSpec{Blue: blue, Green: domain.InstanceRef{Agent: gAgent, InstanceID: gInst},
-		Agent: pAgent, Pooler: pID}, nil
+	green := domain.InstanceRef{Agent: gAgent, InstanceID: gInst}
+	for _, in := range db.Instances {
+		if in.Agent == gAgent && in.InstanceID == gInst {
+			green.Role = in.Role
+		}
+	}
+	return &domain.BlueGreenSpec{Blue: blue, Green: green, Agent: pAgent, Pooler: pID}, nil
 }
 
 // canReplan refuses a strategy switch that would lose track of what runs:
@@ -601,4 +624,86 @@ func canReplan(e domain.Execution, to domain.Strategy) error {
 			Message: "its settings are given at execute time: use Direct, Phased or Canary"})
 	}
 	return nil
+}
+
+// checkSwitchBack refuses the rollback of a succeeded BlueGreen switch
+// without Confirm, saying what it would lose, and refuses it once a later
+// switch moved the traffic on (green no longer serves it).
+func (a *API) checkSwitchBack(e domain.Execution, req api.RollbackRequest) error {
+	if e.BlueGreen == nil || e.Status != domain.ExecutionSucceeded {
+		return nil
+	}
+	bg := e.BlueGreen
+	db, err := a.raft.State().Database(e.DatabaseID)
+	if err != nil {
+		return err
+	}
+	if m, _ := db.Master(); m.Agent != bg.Green.Agent || m.InstanceID != bg.Green.InstanceID {
+		return &apiError{http.StatusConflict, api.CodeConflict, fmt.Sprintf(
+			"green %s/%s no longer serves %s (its Master is %s/%s): roll back the later switch first",
+			bg.Green.Agent, bg.Green.InstanceID, db.Name, m.Agent, m.InstanceID), nil}
+	}
+	if req.Confirm {
+		return nil
+	}
+	since := "the switch"
+	for _, s := range e.Steps {
+		if s.Kind == domain.StepSwitch && !s.CompletedAt.IsZero() {
+			since += " at " + s.CompletedAt.UTC().Format(time.RFC3339)
+		}
+	}
+	return badRequest(fmt.Sprintf("switching back to blue %s/%s loses what was written to green %s/%s since %s: "+
+		"rows inserted, updated or deleted on green are not on blue, and green's schema change is undone",
+		bg.Blue.Agent, bg.Blue.InstanceID, bg.Green.Agent, bg.Green.InstanceID, since),
+		domain.FieldError{Field: "confirm", Message: "repeat with confirm: true to switch back anyway (CLI: --confirm)"})
+}
+
+// checkBlueGreenReady checks, before anything changes, what a BlueGreen
+// rollout needs: blue serves the database, green does not and its agent
+// reports it reachable, and the pooler's agent reports that pooler.
+func (a *API) checkBlueGreenReady(db domain.Database, bg *domain.BlueGreenSpec) error {
+	if bg == nil {
+		return nil
+	}
+	field := func(f, msg string) error {
+		return badRequest("BlueGreen cannot start: "+msg, domain.FieldError{Field: "blueGreen." + f, Message: msg})
+	}
+	if bg.Blue.Agent == "" {
+		return field("green", "database "+db.Name+" has no Master to switch the clients from")
+	}
+	if _, err := planner.BlueGreenPlan(db, *bg); err != nil {
+		return nil // the planner says why, with the plan
+	}
+	if _, ok := a.raft.State().ReportedInstance(bg.Green); !ok {
+		return field("green", fmt.Sprintf("agent %s does not report green %s reachable", bg.Green.Agent, bg.Green.InstanceID))
+	}
+	ag, err := a.raft.State().Agent(bg.Agent)
+	if err != nil {
+		return field("pooler", "no agent named "+bg.Agent+" manages the pooler")
+	}
+	if !slices.Contains(ag.Poolers, bg.Pooler) {
+		return field("pooler", fmt.Sprintf("agent %s manages no pooler %q (it reports: %s)", bg.Agent, bg.Pooler, orNone(ag.Poolers)))
+	}
+	return nil
+}
+
+func orNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// planBlueGreen shows a BlueGreen plan (green and pooler as the execute
+// request's blueGreen takes them), with the checks an execute would make.
+func (a *API) planBlueGreen(db domain.Database, green, pooler string) (domain.Plan, error) {
+	bg, err := blueGreenSpec(db, api.ExecuteRequest{Strategy: domain.BlueGreen,
+		BlueGreen: &api.BlueGreenRequest{Green: green, Pooler: pooler}})
+	if err != nil {
+		return domain.Plan{}, err
+	}
+	if err := a.checkBlueGreenReady(db, bg); err != nil {
+		return domain.Plan{}, err
+	}
+	return a.wrapPlan(planner.BlueGreenPlan(db, *bg))
 }

@@ -68,7 +68,7 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 	}
 	g, monitorMs := guardFor(e, s)
 	return &agentpb.ServerMessage{Body: &agentpb.ServerMessage_Execute{Execute: &agentpb.ExecuteStep{
-		Guard: g, MonitorMs: monitorMs, Kind: s.Kind, VerifiesStepId: s.Verifies, PoolerId: s.Pooler, SwitchTo: s.SwitchTo,
+		Guard: g, MonitorMs: monitorMs, Kind: s.Kind, VerifiesStepId: s.Verifies, PoolerId: s.Pooler, SwitchTo: switchTarget(e, s),
 		Workload: shadowWorkload(e, s), ReplayIterations: shadowIterations(e),
 		MaxLagSeconds: e.Monitoring.Thresholds.WithDefaults().ReplicationLagSeconds,
 		ExecutionId:   e.ExecutionID, StepId: s.StepID, MigrationId: m.MigrationID, MigrationName: m.Name,
@@ -76,6 +76,7 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 		FencingToken: e.FencingToken, AppliedBy: e.InitiatedBy, LockTimeoutMs: e.LockTimeoutMs,
 		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: stepDeadline(e, s).UnixMilli(), DryRun: e.DryRun,
 		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly, RevertsStepId: s.Reverts, ForwardScript: revertedScript(m, s),
+		MinWorkloadShare: minWorkloadShare(e, s),
 	}}}, nil
 }
 
@@ -210,4 +211,26 @@ func shadowIterations(e domain.Execution) int32 {
 		return 0
 	}
 	return int32(e.Shadow.Iterations)
+}
+
+// switchTarget is the pooler target a switch step sends the clients to:
+// the instance id of green or blue. The roles move after each switch, so
+// the agent's config names its targets by instance, not by colour.
+func switchTarget(e domain.Execution, s domain.Step) string {
+	if s.Kind != domain.StepSwitch || e.BlueGreen == nil {
+		return s.SwitchTo
+	}
+	if s.SwitchTo == "green" {
+		return e.BlueGreen.Green.InstanceID
+	}
+	return e.BlueGreen.Blue.InstanceID
+}
+
+// minWorkloadShare is the least share of the master's calls a capture step
+// must cover.
+func minWorkloadShare(e domain.Execution, s domain.Step) float64 {
+	if s.Kind != domain.StepCapture || e.Shadow == nil {
+		return 0
+	}
+	return e.Shadow.MinWorkloadShare
 }

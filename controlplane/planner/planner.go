@@ -84,13 +84,8 @@ func ShadowPlan(db domain.Database, topo Topology, capture bool) (domain.Plan, e
 // clients from blue (the master) to green; a rollback switches back first.
 func BlueGreenPlan(db domain.Database, spec domain.BlueGreenSpec) (domain.Plan, error) {
 	master, _ := db.Master()
-	found := false
-	for _, in := range db.Instances {
-		found = found || (in.Agent == spec.Green.Agent && in.InstanceID == spec.Green.InstanceID && in.Role != domain.RoleMaster)
-	}
-	if !found {
-		return domain.Plan{}, &ErrUnsupported{Strategy: domain.BlueGreen,
-			Reason: fmt.Sprintf("green %s must be a registered instance of %s other than its master", name(spec.Green), db.Name)}
+	if err := checkGreen(db, spec.Green); err != nil {
+		return domain.Plan{}, err
 	}
 	b := &builder{plan: domain.Plan{Strategy: domain.BlueGreen}}
 	b.phase("green: apply", fmt.Sprintf("apply the change on green %s while blue %s serves the clients", name(spec.Green), name(master)), spec.Green)
@@ -99,6 +94,24 @@ func BlueGreenPlan(db domain.Database, spec domain.BlueGreenSpec) (domain.Plan, 
 	last := &b.plan.Steps[len(b.plan.Steps)-1]
 	last.Kind, last.Pooler, last.SwitchTo = domain.StepSwitch, spec.Pooler, "green"
 	return b.plan, nil
+}
+
+// checkGreen refuses a green that is not registered in db or that serves
+// its traffic (its Master: after a BlueGreen switch, the former green).
+func checkGreen(db domain.Database, green domain.InstanceRef) error {
+	for _, in := range db.Instances {
+		if in.Agent != green.Agent || in.InstanceID != green.InstanceID {
+			continue
+		}
+		if in.Role == domain.RoleMaster {
+			return &ErrUnsupported{Strategy: domain.BlueGreen, Reason: fmt.Sprintf(
+				"green %s serves the traffic of %s (it is its Master, since the last BlueGreen switch if there was one): "+
+					"name an instance that does not serve traffic, such as the former blue once re-seeded", name(green), db.Name)}
+		}
+		return nil
+	}
+	return &ErrUnsupported{Strategy: domain.BlueGreen,
+		Reason: fmt.Sprintf("green %s is not a registered instance of %s", name(green), db.Name)}
 }
 
 // The phases of the shadow trial.

@@ -122,3 +122,21 @@ func TestFleetWaves(t *testing.T) {
 		t.Fatalf("waves of 2 = %v, want [1] [1]", w)
 	}
 }
+
+func TestBlueGreenNeedsAGreenThatServesNoTraffic(t *testing.T) {
+	db := domain.Database{Name: "app", Instances: []domain.InstanceRef{
+		{Agent: "a", InstanceID: "green", Role: domain.RoleMaster}, {Agent: "b", InstanceID: "main", Role: domain.RoleAsyncReplica}}}
+	spec := domain.BlueGreenSpec{Green: domain.InstanceRef{Agent: "a", InstanceID: "green"}, Agent: "a", Pooler: "bouncer"}
+	if _, err := BlueGreenPlan(db, spec); err == nil || !strings.Contains(err.Error(), "a/green serves the traffic") {
+		t.Errorf("BlueGreen onto the Master = %v, want a refusal naming it", err)
+	}
+	spec.Green = domain.InstanceRef{Agent: "b", InstanceID: "main"}
+	p, err := BlueGreenPlan(db, spec)
+	if err != nil || p.Steps[0].Agent != "b" || p.Steps[len(p.Steps)-1].Kind != domain.StepSwitch {
+		t.Errorf("BlueGreen onto the former blue = %+v, %v", p.Steps, err)
+	}
+	spec.Green = domain.InstanceRef{Agent: "c", InstanceID: "x"}
+	if _, err := BlueGreenPlan(db, spec); err == nil || !strings.Contains(err.Error(), "not a registered instance") {
+		t.Errorf("unknown green = %v", err)
+	}
+}

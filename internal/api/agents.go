@@ -31,6 +31,8 @@ type AgentView struct {
 	Version     string                  `json:"version,omitempty"`
 	CreatedAt   time.Time               `json:"createdAt"`
 	Instances   []domain.InstanceStatus `json:"instances"`
+	// Poolers are the ids of the connection poolers the agent may switch.
+	Poolers []string `json:"poolers,omitempty"`
 }
 
 // AgentList is the answer of GET /api/v1/agents.

@@ -52,6 +52,9 @@ type ShadowRequest struct {
 	Workload     string  `json:"workload,omitempty"`
 	Iterations   int     `json:"iterations,omitempty"`   // passes over the workload, default 20
 	MaxP95Factor float64 `json:"maxP95Factor,omitempty"` // default 1.5
+	// MinWorkloadShare is the least share (0..1) of the master's calls a
+	// captured workload must cover; default 0.5.
+	MinWorkloadShare float64 `json:"minWorkloadShare,omitempty"`
 }
 
 // BlueGreenRequest names the green instance ("agent/instance") and the
@@ -94,6 +97,9 @@ type ExecutionList struct {
 // RollbackRequest is the body of POST .../executions/{executionId}/rollback.
 type RollbackRequest struct {
 	Reason string `json:"reason"`
+	// Confirm accepts what a switch back of a succeeded BlueGreen rollout
+	// loses: what was written to green since the switch is not on blue.
+	Confirm bool `json:"confirm,omitempty"`
 }
 
 // RollbackResponse is the answer of POST .../rollback. The server waits up
@@ -150,10 +156,24 @@ func (c *Client) ExecuteMigration(ctx context.Context, migrationID string, req E
 // PlanMigration returns the plan the migration would follow with strategy
 // (empty: the migration's own), changing nothing.
 func (c *Client) PlanMigration(ctx context.Context, migrationID string, strategy domain.Strategy) (PlanResponse, error) {
+	return c.PlanMigrationWith(ctx, migrationID, strategy, nil)
+}
+
+// PlanMigrationWith is PlanMigration with a BlueGreen rollout's green and
+// pooler (bg may be nil).
+func (c *Client) PlanMigrationWith(ctx context.Context, migrationID string, strategy domain.Strategy, bg *BlueGreenRequest) (PlanResponse, error) {
 	var r PlanResponse
-	sub := "/plan"
+	q := url.Values{}
 	if strategy != "" {
-		sub += "?strategy=" + url.QueryEscape(string(strategy))
+		q.Set("strategy", string(strategy))
+	}
+	if bg != nil {
+		q.Set("green", bg.Green)
+		q.Set("pooler", bg.Pooler)
+	}
+	sub := "/plan"
+	if len(q) > 0 {
+		sub += "?" + q.Encode()
 	}
 	return r, c.getOne(ctx, "migrations", migrationID, sub, &r)
 }
@@ -179,8 +199,14 @@ func (c *Client) GetExecution(ctx context.Context, migrationID, executionID stri
 // its log. The server waits up to 60 s: a Status that is not terminal means
 // the rollback is still running.
 func (c *Client) RollbackExecution(ctx context.Context, migrationID, executionID, reason string) (RollbackResponse, error) {
+	return c.RollbackExecutionWith(ctx, migrationID, executionID, RollbackRequest{Reason: reason})
+}
+
+// RollbackExecutionWith is RollbackExecution with every field of the
+// request (Confirm for the switch back of a succeeded BlueGreen rollout).
+func (c *Client) RollbackExecutionWith(ctx context.Context, migrationID, executionID string, req RollbackRequest) (RollbackResponse, error) {
 	var r RollbackResponse
-	return r, c.onExecution(ctx, migrationID, executionID, "/rollback", RollbackRequest{Reason: reason}, &r)
+	return r, c.onExecution(ctx, migrationID, executionID, "/rollback", req, &r)
 }
 
 // PauseExecution pauses a running execution: running steps finish, the next

@@ -10,6 +10,8 @@ type Agent struct {
 	Hostname  string           `json:"hostname,omitempty"`
 	Version   string           `json:"version,omitempty"`
 	Instances []InstanceStatus `json:"instances"`
+	// Poolers are the ids of the connection poolers the agent may switch.
+	Poolers []string `json:"poolers,omitempty"`
 	// ReportedAt is when the instances above were last committed.
 	ReportedAt time.Time `json:"reportedAt,omitzero"`
 }

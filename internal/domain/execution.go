@@ -260,14 +260,17 @@ type ReplayResult struct {
 type ShadowRun struct {
 	// Workload is the read-only statements replayed: from a workload file,
 	// or captured from the master.
-	Workload     []string      `json:"workload"`
-	Source       string        `json:"source"` // file or captured
-	Iterations   int           `json:"iterations"`
-	MaxP95Factor float64       `json:"maxP95Factor"`
-	Before       *ReplayResult `json:"before,omitempty"`
-	After        *ReplayResult `json:"after,omitempty"`
-	Verdict      string        `json:"verdict,omitempty"`
-	Passed       bool          `json:"passed"`
+	Workload     []string `json:"workload"`
+	Source       string   `json:"source"` // file or captured
+	Iterations   int      `json:"iterations"`
+	MaxP95Factor float64  `json:"maxP95Factor"`
+	// MinWorkloadShare is the least share (0..1) of the master's calls a
+	// captured workload must cover.
+	MinWorkloadShare float64       `json:"minWorkloadShare,omitempty"`
+	Before           *ReplayResult `json:"before,omitempty"`
+	After            *ReplayResult `json:"after,omitempty"`
+	Verdict          string        `json:"verdict,omitempty"`
+	Passed           bool          `json:"passed"`
 }
 
 // BlueGreenSpec names the green instance and the pooler switched to it.

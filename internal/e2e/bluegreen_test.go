@@ -42,7 +42,7 @@ func newBlueGreenBed(t *testing.T) *blueGreenBed {
 		Instances: []agentconfig.InstanceConfig{{ID: "green", Engine: domain.PostgreSQL, DSN: g.greenDSN()}},
 		Poolers: []agentconfig.PoolerConfig{{ID: "bouncer", AdminDSN: g.bouncer.AdminDSN(), ConfigFile: g.bouncer.ConfigPath(), Database: "app",
 			Targets: map[string]agentconfig.PoolerTarget{
-				"blue":  {Host: "127.0.0.1", Port: b.pg.Port(), DBName: "app"},
+				"main":  {Host: "127.0.0.1", Port: b.pg.Port(), DBName: "app"},
 				"green": {Host: "127.0.0.1", Port: g.green.Port(), DBName: "app"},
 			}}}})
 	b.api.must(http.StatusOK, "PUT", "/api/v1/databases/app", map[string]any{"name": "app", "type": "PostgreSQL", "environment": "Production",
@@ -124,6 +124,12 @@ func TestBlueGreenSwitchAndBack(t *testing.T) {
 	c := g.startClients(4)
 	eventually(t, 10*time.Second, "clients on blue", func() bool { return c.answer() == "blue" })
 	mig := g.migration("bg_col", "ALTER TABLE accounts ADD COLUMN bg int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS bg;")
+	var shown struct{ Plan domain.Plan }
+	g.api.must(http.StatusOK, "GET", "/api/v1/migrations/"+mig+"/plan?strategy=BlueGreen&green=pool-host/green&pooler=pool-host/bouncer", nil).decode(t, &shown)
+	if n := len(shown.Plan.Steps); n != 2 || shown.Plan.Steps[n-1].Kind != domain.StepSwitch {
+		t.Errorf("BlueGreen plan = %+v, want apply on green then the switch", shown.Plan.Steps)
+	}
+	g.api.must(http.StatusBadRequest, "GET", "/api/v1/migrations/"+mig+"/plan?strategy=BlueGreen&green=pool-host/green&pooler=pool-host/nosuch", nil)
 	body := monitored(map[string]any{"monitorWindowSeconds": 2})
 	body["strategy"] = "BlueGreen"
 	body["blueGreen"] = map[string]string{"green": "pool-host/green", "pooler": "pool-host/bouncer"}
@@ -136,9 +142,18 @@ func TestBlueGreenSwitchAndBack(t *testing.T) {
 		t.Errorf("green has the column = %v, blue = %v; want green only", g.hasColumnGreen("bg"), g.hasColumn("accounts", "bg"))
 	}
 
+	g.wantRoles(map[string]domain.InstanceRole{"pool-host/green": domain.RoleMaster, "pg-host/main": domain.RoleAsyncReplica})
+	var plan struct{ Plan domain.Plan }
+	g.api.must(http.StatusOK, "GET", "/api/v1/migrations/"+mig+"/plan?strategy=Direct", nil).decode(t, &plan)
+	if len(plan.Plan.Steps) != 1 || plan.Plan.Steps[0].Agent != "pool-host" || plan.Plan.Steps[0].InstanceID != "green" {
+		t.Errorf("Direct plan after the switch = %+v, want green only", plan.Plan.Steps)
+	}
+	back := "/api/v1/migrations/" + mig + "/executions/" + e.ExecutionID + "/rollback"
+	if r := g.api.must(http.StatusBadRequest, "POST", back, map[string]string{"reason": "back to blue"}); !strings.Contains(string(r.Body), "not on blue") {
+		t.Errorf("unconfirmed switch back = %s, want it to say what is lost", r.Body)
+	}
 	var rb struct{ Status string }
-	g.api.must(http.StatusOK, "POST", "/api/v1/migrations/"+mig+"/executions/"+e.ExecutionID+"/rollback",
-		map[string]string{"reason": "back to blue"}).decode(t, &rb)
+	g.api.must(http.StatusOK, "POST", back, map[string]any{"reason": "back to blue", "confirm": true}).decode(t, &rb)
 	if rb.Status != "RolledBack" {
 		t.Fatalf("rollback = %s\n%s", rb.Status, logText(g.execution(mig, e.ExecutionID)))
 	}
@@ -146,6 +161,7 @@ func TestBlueGreenSwitchAndBack(t *testing.T) {
 	if g.hasColumnGreen("bg") {
 		t.Error("green kept the column after the rollback")
 	}
+	g.wantRoles(map[string]domain.InstanceRole{"pg-host/main": domain.RoleMaster, "pool-host/green": domain.RoleAsyncReplica})
 	time.Sleep(200 * time.Millisecond)
 	c.stop()
 	if n := c.errors.Load(); n != 0 {
@@ -153,6 +169,88 @@ func TestBlueGreenSwitchAndBack(t *testing.T) {
 	}
 	if !strings.Contains(logText(g.execution(mig, e.ExecutionID)), "switch") {
 		t.Error("the log does not show the switches")
+	}
+}
+
+// wantRoles checks the registered roles of the database app.
+func (g *blueGreenBed) wantRoles(want map[string]domain.InstanceRole) {
+	g.t.Helper()
+	var db domain.Database
+	g.api.must(http.StatusOK, "GET", "/api/v1/databases/app", nil).decode(g.t, &db)
+	for _, in := range db.Instances {
+		if r, ok := want[in.Agent+"/"+in.InstanceID]; ok && r != in.Role {
+			g.t.Errorf("role of %s/%s = %s, want %s", in.Agent, in.InstanceID, in.Role, r)
+		}
+	}
+}
+
+// TestBlueGreenTwiceThenRollBack: two BlueGreen rollouts in a row, then
+// the rollback of the second. The roles follow the traffic, so the second
+// one changes the former blue (re-seeded) and the rollback sends the
+// clients back to green, which has the first change: no client ever sees a
+// schema older than the last succeeded migration.
+func TestBlueGreenTwiceThenRollBack(t *testing.T) {
+	g := newBlueGreenBed(t)
+	c := g.startClients(4)
+	eventually(t, 10*time.Second, "clients on blue", func() bool { return c.answer() == "blue" })
+	run := func(name, green string) domain.Execution {
+		mig := g.migration(name, "ALTER TABLE accounts ADD COLUMN "+name+" int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS "+name+";")
+		// The latency guard is not under test: a wide margin keeps the
+		// idle instance's noise from rolling back.
+		body := monitored(map[string]any{"monitorWindowSeconds": 2, "thresholds": map[string]any{"minLatencyDeltaMs": 50}})
+		body["strategy"] = "BlueGreen"
+		body["blueGreen"] = map[string]string{"green": green, "pooler": "pool-host/bouncer"}
+		e := g.waitTerminal(mig, g.execute(mig, body), 60*time.Second)
+		if e.Status != domain.ExecutionSucceeded {
+			t.Fatalf("BlueGreen %s = %s\n%s", name, e.Status, logText(e))
+		}
+		return e
+	}
+	// A wrong pooler is refused before anything changes.
+	bad := g.migration("bg_nosuch", "ALTER TABLE accounts ADD COLUMN nosuch int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS nosuch;")
+	r := g.api.must(http.StatusBadRequest, "POST", "/api/v1/migrations/"+bad+"/execute", map[string]any{"strategy": "BlueGreen",
+		"blueGreen": map[string]string{"green": "pool-host/green", "pooler": "pool-host/nosuch"}})
+	if !strings.Contains(string(r.Body), `no pooler \"nosuch\"`) || !strings.Contains(string(r.Body), "bouncer") {
+		t.Errorf("wrong pooler = %s, want a refusal naming it and the pooler the agent reports", r.Body)
+	}
+	if g.hasColumnGreen("nosuch") {
+		t.Error("the refused rollout changed green")
+	}
+	run("bg1", "pool-host/green")
+	eventually(t, 10*time.Second, "clients on green", func() bool { return c.answer() == "green" })
+	// Green serves the traffic now: it cannot be the next green.
+	mig := g.migration("bg_refused", "ALTER TABLE accounts ADD COLUMN refused int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS refused;")
+	r = g.api.must(http.StatusBadRequest, "POST", "/api/v1/migrations/"+mig+"/execute", map[string]any{"strategy": "BlueGreen",
+		"blueGreen": map[string]string{"green": "pool-host/green", "pooler": "pool-host/bouncer"}})
+	if !strings.Contains(string(r.Body), "pool-host/green") || !strings.Contains(string(r.Body), "serves the traffic") {
+		t.Errorf("BlueGreen onto the serving instance = %s, want a refusal naming it", r.Body)
+	}
+	if g.hasColumnGreen("refused") {
+		t.Error("the refused rollout changed green")
+	}
+	// The documented step: re-seed the former blue from green (here, its
+	// one missing change) before naming it the next green.
+	g.exec("ALTER TABLE accounts ADD COLUMN bg1 int")
+	e2 := run("bg2", "pg-host/main")
+	eventually(t, 10*time.Second, "clients on the former blue", func() bool { return c.answer() == "blue" })
+	g.wantRoles(map[string]domain.InstanceRole{"pg-host/main": domain.RoleMaster, "pool-host/green": domain.RoleAsyncReplica})
+	if !g.hasColumn("accounts", "bg2") || g.hasColumnGreen("bg2") {
+		t.Errorf("bg2 on the former blue = %v, on green = %v; want the former blue only", g.hasColumn("accounts", "bg2"), g.hasColumnGreen("bg2"))
+	}
+	var rb struct{ Status string }
+	g.api.must(http.StatusOK, "POST", "/api/v1/migrations/"+e2.MigrationID+"/executions/"+e2.ExecutionID+"/rollback",
+		map[string]any{"reason": "undo bg2", "confirm": true}).decode(t, &rb)
+	if rb.Status != "RolledBack" {
+		t.Fatalf("rollback of bg2 = %s\n%s", rb.Status, logText(g.execution(e2.MigrationID, e2.ExecutionID)))
+	}
+	eventually(t, 10*time.Second, "clients back on green", func() bool { return c.answer() == "green" })
+	if !g.hasColumnGreen("bg1") {
+		t.Error("the clients are back on a server without the succeeded migration bg1")
+	}
+	g.wantRoles(map[string]domain.InstanceRole{"pool-host/green": domain.RoleMaster, "pg-host/main": domain.RoleAsyncReplica})
+	c.stop()
+	if n := c.errors.Load(); n != 0 {
+		t.Errorf("%d client errors during the switches, want none (of %d queries)", n, c.queries.Load())
 	}
 }
 

@@ -83,3 +83,62 @@ func TestShadowLetsAHarmlessChangeThrough(t *testing.T) {
 		t.Error("the master did not get the change after the shadow passed")
 	}
 }
+
+// TestShadowCapturesParameterisedWorkload: the application sends point
+// reads with parameters, which pg_stat_statements keeps as "k = $1"; the
+// capture gives them values sampled from the table, so the replay measures
+// the real statement and the DROP INDEX stops at the shadow.
+func TestShadowCapturesParameterisedWorkload(t *testing.T) {
+	b, _ := shadowBed(t)
+	stop := b.load(2, "SELECT id FROM items WHERE k = $1", func(i int) []any { return []any{i%200000 + 1} })
+	eventually(t, 20*time.Second, "the point reads in pg_stat_statements", func() bool {
+		return b.query(`SELECT count(*) FROM pg_stat_statements WHERE query = 'SELECT id FROM items WHERE k = $1' AND calls > 20`).(int64) == 1
+	})
+	stop()
+	mig := b.migration("shadow_drop_captured", "DROP INDEX items_k;", "CREATE INDEX IF NOT EXISTS items_k ON items (k);")
+	body := map[string]any{"strategy": "Shadow", "shadow": map[string]any{"iterations": 10}}
+	e := b.waitTerminal(mig, b.execute(mig, body), 90*time.Second)
+	logs := logText(e)
+	if !strings.Contains(logs, "with parameter values sampled from their table") || !strings.Contains(logs, "of the instance's calls") {
+		t.Errorf("the capture does not say what it sampled:\n%s", logs)
+	}
+	if e.Status != domain.ExecutionRolledBack || e.Shadow == nil || e.Shadow.Passed {
+		t.Fatalf("Shadow = %s, shadow %+v; want RolledBack by the replay\n%s", e.Status, e.Shadow, logs)
+	}
+	found := false
+	for _, s := range e.Shadow.Workload {
+		found = found || strings.HasPrefix(s, "SELECT id FROM items WHERE k = '")
+	}
+	if !found {
+		t.Errorf("captured workload = %q, want the point read with a sampled value", e.Shadow.Workload)
+	}
+	if b.query(`SELECT count(*) FROM pg_indexes WHERE indexname = 'items_k'`).(int64) != 1 {
+		t.Error("the master lost its index: the rollout went past the shadow")
+	}
+	// A capture covering less of the calls than asked for is refused.
+	strict := b.migration("shadow_strict", "DROP INDEX items_k;", "CREATE INDEX IF NOT EXISTS items_k ON items (k);")
+	e = b.waitTerminal(strict, b.execute(strict, map[string]any{"strategy": "Shadow",
+		"shadow": map[string]any{"iterations": 5, "minWorkloadShare": 1}}), 90*time.Second)
+	if e.Status == domain.ExecutionSucceeded || !strings.Contains(logText(e)+e.ErrorMessage, "below the minimum 100%") {
+		t.Errorf("Shadow with minWorkloadShare 1 = %s (%s), want it refused below the minimum\n%s", e.Status, e.ErrorMessage, logText(e))
+	}
+	if b.query(`SELECT count(*) FROM pg_indexes WHERE indexname = 'items_k'`).(int64) != 1 {
+		t.Error("the master lost its index on a refused capture")
+	}
+}
+
+// TestShadowRefusesAnEmptyCapture: nothing replayable ran on the master;
+// the execution stops before the primary, saying why.
+func TestShadowRefusesAnEmptyCapture(t *testing.T) {
+	b, _ := shadowBed(t)
+	b.exec("SELECT pg_stat_statements_reset()")
+	mig := b.migration("shadow_empty", "DROP INDEX items_k;", "CREATE INDEX IF NOT EXISTS items_k ON items (k);")
+	e := b.waitTerminal(mig, b.execute(mig, map[string]any{"strategy": "Shadow", "shadow": map[string]any{"iterations": 5}}), 90*time.Second)
+	why := logText(e) + e.ErrorMessage
+	if e.Status == domain.ExecutionSucceeded || !(strings.Contains(why, "no replayable read statement was captured") || strings.Contains(why, "below the minimum")) {
+		t.Fatalf("Shadow on an empty capture = %s (%s), want it refused saying why\n%s", e.Status, e.ErrorMessage, logText(e))
+	}
+	if b.query(`SELECT count(*) FROM pg_indexes WHERE indexname = 'items_k'`).(int64) != 1 {
+		t.Error("the master lost its index on an empty capture")
+	}
+}

@@ -49,6 +49,25 @@ func (c *Collector) Full() bool { return len(c.w.Statements) >= c.limit }
 // Workload returns what was kept, and how many statements were skipped.
 func (c *Collector) Workload() Workload { return c.w }
 
+// OfferSampled is Offer for a statement whose parameters were replaced by
+// sampled values: counted in Sampled when kept.
+func (c *Collector) OfferSampled(stmt string) {
+	n := len(c.w.Statements)
+	c.Offer(stmt)
+	if len(c.w.Statements) > n {
+		c.w.Sampled++
+	}
+}
+
+// Count adds a statement's calls to the source's total and, when the last
+// offer kept it (kept), to the covered calls.
+func (c *Collector) Count(calls int64, kept bool) {
+	c.w.TotalCalls += calls
+	if kept {
+		c.w.CoveredCalls += calls
+	}
+}
+
 // Offer keeps stmt when it is replayable and new, counts it as skipped when
 // it is not replayable.
 func (c *Collector) Offer(stmt string) {

@@ -58,6 +58,22 @@ type Workload struct {
 	// Skipped counts the statements of the source left out: refused as not
 	// read-only, or (captures) not runnable as captured or catalog noise.
 	Skipped int
+	// Sampled counts the kept statements whose parameters ($n) took values
+	// sampled from their table (captures from normalised statistics).
+	Sampled int
+	// CoveredCalls and TotalCalls are, for a capture from statistics, the
+	// calls of the kept statements and of every statement of the source
+	// (HotSwap's own left out); TotalCalls is 0 when the source has none.
+	CoveredCalls, TotalCalls int64
+}
+
+// Share is the part (0..1) of the source's calls the kept statements
+// cover; ok is false when the source counts no calls.
+func (w Workload) Share() (float64, bool) {
+	if w.TotalCalls <= 0 {
+		return 0, false
+	}
+	return float64(w.CoveredCalls) / float64(w.TotalCalls), true
 }
 
 // add keeps stmt when it is read-only, else counts it as skipped.
@@ -144,8 +160,10 @@ type Session interface {
 	RunReadOnly(ctx context.Context, stmt string, timeout time.Duration) (time.Duration, error)
 }
 
-// Run replays w on s, opts.Iterations times over, from opts.Concurrency
-// goroutines, and measures each statement. Each statement goes to s with
+// Run replays w on s once unmeasured (a warm-up pass: caches and plans
+// are warm for the first measured one), then opts.Iterations times over,
+// from opts.Concurrency goroutines, measuring each statement. Each
+// statement goes to s with
 // Marker in front of its text. A failing statement is counted, not fatal;
 // Run returns an error when the database cannot be reached or ctx ends
 // (with what was measured so far).
@@ -155,6 +173,7 @@ func Run(ctx context.Context, s Session, w Workload, opts Options) (Result, erro
 		return Result{}, fmt.Errorf("replay: reach database: %w", err)
 	}
 	stmts, skipped := runnable(w.Statements)
+	warmUp(ctx, s, stmts, opts.Timeout)
 	rec := &recorder{}
 	jobs := make(chan string)
 	var wg sync.WaitGroup
@@ -177,6 +196,18 @@ func Run(ctx context.Context, s Session, w Workload, opts Options) (Result, erro
 		return res, fmt.Errorf("replay interrupted after %d statements: %w", res.Runs+res.Errors, err)
 	}
 	return res, nil
+}
+
+// warmUp runs each statement once, unmeasured, before the measured passes:
+// the first pass would otherwise pay for cold caches and fresh plans, and
+// a "before" baseline taken cold would make any change look harmless.
+func warmUp(ctx context.Context, s Session, stmts []string, timeout time.Duration) {
+	for _, stmt := range stmts {
+		if ctx.Err() != nil {
+			return
+		}
+		_, _ = s.RunReadOnly(ctx, stmt, timeout)
+	}
 }
 
 // runnable re-checks the statements (a Workload may be built by hand) and

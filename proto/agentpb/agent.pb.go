@@ -354,11 +354,13 @@ func (*ServerMessage_Inspect) isServerMessage_Body() {}
 
 // Hello opens a session: who the agent is and what it serves.
 type Hello struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AgentName     string                 `protobuf:"bytes,1,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	AgentVersion  string                 `protobuf:"bytes,2,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
-	Hostname      string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
-	Instances     []*InstanceStatus      `protobuf:"bytes,4,rep,name=instances,proto3" json:"instances,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AgentName    string                 `protobuf:"bytes,1,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	AgentVersion string                 `protobuf:"bytes,2,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
+	Hostname     string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Instances    []*InstanceStatus      `protobuf:"bytes,4,rep,name=instances,proto3" json:"instances,omitempty"`
+	// The ids of the connection poolers this agent may switch (BlueGreen).
+	PoolerIds     []string `protobuf:"bytes,40,rep,name=pooler_ids,json=poolerIds,proto3" json:"pooler_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -417,6 +419,13 @@ func (x *Hello) GetHostname() string {
 func (x *Hello) GetInstances() []*InstanceStatus {
 	if x != nil {
 		return x.Instances
+	}
+	return nil
+}
+
+func (x *Hello) GetPoolerIds() []string {
+	if x != nil {
+		return x.PoolerIds
 	}
 	return nil
 }
@@ -968,9 +977,11 @@ type ExecuteStep struct {
 	ForwardScript string `protobuf:"bytes,26,opt,name=forward_script,json=forwardScript,proto3" json:"forward_script,omitempty"`
 	// local_only keeps the change on this instance (MySQL/MariaDB: run with
 	// sql_log_bin=0, a rolling schema change's replica or primary step).
-	LocalOnly     bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocalOnly bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
+	// The least share (0..1) of the instance's calls a capture must cover.
+	MinWorkloadShare float64 `protobuf:"fixed64,40,opt,name=min_workload_share,json=minWorkloadShare,proto3" json:"min_workload_share,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -1190,6 +1201,13 @@ func (x *ExecuteStep) GetLocalOnly() bool {
 		return x.LocalOnly
 	}
 	return false
+}
+
+func (x *ExecuteStep) GetMinWorkloadShare() float64 {
+	if x != nil {
+		return x.MinWorkloadShare
+	}
+	return 0
 }
 
 // ReplayResult is what replaying a workload measured (exact percentiles).
@@ -3164,13 +3182,15 @@ const file_agent_proto_rawDesc = "" +
 	"\x06cancel\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.CancelStepH\x00R\x06cancel\x12<\n" +
 	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistory\x12<\n" +
 	"\ainspect\x18\x14 \x01(\v2 .hotswap.agent.v1.InspectRequestH\x00R\ainspectB\x06\n" +
-	"\x04body\"\xa7\x01\n" +
+	"\x04body\"\xc6\x01\n" +
 	"\x05Hello\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x01 \x01(\tR\tagentName\x12#\n" +
 	"\ragent_version\x18\x02 \x01(\tR\fagentVersion\x12\x1a\n" +
 	"\bhostname\x18\x03 \x01(\tR\bhostname\x12>\n" +
-	"\tinstances\x18\x04 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\"m\n" +
+	"\tinstances\x18\x04 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\x12\x1d\n" +
+	"\n" +
+	"pooler_ids\x18( \x03(\tR\tpoolerIds\"m\n" +
 	"\tHeartbeat\x12 \n" +
 	"\fsent_unix_ms\x18\x01 \x01(\x03R\n" +
 	"sentUnixMs\x12>\n" +
@@ -3211,7 +3231,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa6\a\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd4\a\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -3244,7 +3264,8 @@ const file_agent_proto_rawDesc = "" +
 	"\x0freverts_step_id\x18\x19 \x01(\tR\rrevertsStepId\x12%\n" +
 	"\x0eforward_script\x18\x1a \x01(\tR\rforwardScript\x12\x1d\n" +
 	"\n" +
-	"local_only\x18\x1e \x01(\bR\tlocalOnly\"\xb9\x01\n" +
+	"local_only\x18\x1e \x01(\bR\tlocalOnly\x12,\n" +
+	"\x12min_workload_share\x18( \x01(\x01R\x10minWorkloadShare\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,12 +20,14 @@ const (
 	// Source names of a captured workload.
 	sourceStatementLog = "the statement log"
 	sourceStatements   = "pg_stat_statements"
+	// maxCaptureRows bounds the pg_stat_statements rows a capture reads.
+	maxCaptureRows = 5000
 )
 
 // captureQuery lists the current database's statements, most called first.
 // It starts with the agent's tag, so it leaves itself out.
 const captureQuery = `/* hotswap-agent capture */
-SELECT query FROM pg_stat_statements
+SELECT query, calls FROM pg_stat_statements
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND query NOT LIKE '/* hotswap-agent%'
 ORDER BY calls DESC`
@@ -50,11 +53,12 @@ func (c *Conn) CaptureWorkload(ctx context.Context, req dialect.CaptureRequest) 
 // Capture takes the recent workload of the database pool is connected to
 // from pg_stat_statements: up to limit statements, the most called first,
 // each once, kept on replay.Collector's terms. pg_stat_statements replaces
-// every constant with $1..$n and keeps no values, so a statement such as
-// "SELECT * FROM t WHERE id = $1" cannot be replayed and is left out
-// (counted in Skipped). This leaves out most point queries of a typical
-// application: prefer the statement log, or a workload file, when the
-// workload is mostly parameterised.
+// every constant with $1..$n and keeps no values: a statement whose every
+// $n is compared with a column of its one table ("SELECT * FROM t WHERE
+// id = $1") gets values sampled from a row of that table (counted in
+// Sampled); any other parameterised statement cannot be replayed and is
+// left out (counted in Skipped). The statement log, or a workload file,
+// replays the application's real values.
 //
 // The extension must be loaded (shared_preload_libraries) and created in
 // the database.
@@ -68,18 +72,76 @@ func Capture(ctx context.Context, pool *pgxpool.Pool, limit int) (replay.Workloa
 		return replay.Workload{}, fmt.Errorf("capture from pg_stat_statements (it needs shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION pg_stat_statements): %w", err)
 	}
 	defer rows.Close()
-	for !col.Full() && rows.Next() {
+	var queries []string
+	var calls []int64
+	for len(queries) < maxCaptureRows && rows.Next() {
 		var q string
-		if err := rows.Scan(&q); err != nil {
+		var n int64
+		if err := rows.Scan(&q, &n); err != nil {
 			return replay.Workload{}, fmt.Errorf("capture from pg_stat_statements: read row: %w", err)
 		}
-		col.Offer(q)
+		queries, calls = append(queries, q), append(calls, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return replay.Workload{}, fmt.Errorf("capture from pg_stat_statements: %w", err)
 	}
+	for i, q := range queries {
+		before := len(col.Workload().Statements)
+		if !col.Full() {
+			if bound, ok := sampleParams(ctx, pool, q); ok {
+				col.OfferSampled(bound)
+			} else {
+				col.Offer(q)
+			}
+		}
+		col.Count(calls[i], len(col.Workload().Statements) > before)
+	}
 	return col.Workload(), nil
+}
+
+// sampleParams gives a normalised statement's parameters real values: for
+// a statement whose every $n is compared with a column of its one table
+// (replay.Bind), one row sampled from that table. ok is false when it
+// cannot be bound or the table yields no row without NULLs.
+func sampleParams(ctx context.Context, pool *pgxpool.Pool, stmt string) (string, bool) {
+	if !strings.Contains(stmt, "$") {
+		return "", false
+	}
+	b, ok := replay.Bind(stmt)
+	if !ok {
+		return "", false
+	}
+	nums, cols := b.SortedColumns()
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pgx.Identifier{c}.Sanitize() + "::text"
+	}
+	table := pgx.Identifier{b.Table}
+	if b.Schema != "" {
+		table = pgx.Identifier{b.Schema, b.Table}
+	}
+	sel := "/* hotswap-agent capture */ SELECT " + strings.Join(quoted, ", ") + " FROM " + table.Sanitize()
+	vals := make([]*string, len(cols))
+	dest := make([]any, len(cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	// A random row when the table is big enough for a 1% sample, else the first.
+	if err := pool.QueryRow(ctx, sel+" TABLESAMPLE BERNOULLI (1) LIMIT 1").Scan(dest...); err != nil {
+		if err := pool.QueryRow(ctx, sel+" LIMIT 1").Scan(dest...); err != nil {
+			return "", false
+		}
+	}
+	values := make(map[int]string, len(nums))
+	for i, n := range nums {
+		if vals[i] == nil {
+			return "", false
+		}
+		values[n] = *vals[i]
+	}
+	out, err := replay.Substitute(stmt, values)
+	return out, err == nil
 }
 
 // ReplayWorkload replays w on the instance, following

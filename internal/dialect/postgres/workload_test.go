@@ -179,9 +179,21 @@ func testCapture(t *testing.T, pool *pgxpool.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// pg_stat_statements keeps "k = $1": the value comes from the table.
+	var bound []string
+	rest := slices.DeleteFunc(slices.Clone(w.Statements), func(s string) bool {
+		if strings.HasPrefix(s, "SELECT v FROM items WHERE k = '") {
+			bound = append(bound, s)
+			return true
+		}
+		return false
+	})
 	want := []string{"SELECT count(*) FROM items", "SELECT max(v) FROM items", "SELECT sum(v) FROM items"}
-	if !slices.Equal(w.Statements, want) {
-		t.Errorf("Capture = %q (skipped %d), want %q", w.Statements, w.Skipped, want)
+	if !slices.Equal(rest, want) || len(bound) != 1 || w.Sampled != 1 {
+		t.Errorf("Capture = %q (sampled %d, skipped %d), want %q and the point query with a sampled value", w.Statements, w.Sampled, w.Skipped, want)
+	}
+	if share, ok := w.Share(); !ok || share <= 0 || share >= 1 {
+		t.Errorf("share of the calls covered = %v, %v; want a part (the catalog and write statements are not kept)", share, ok)
 	}
 	top, err := postgres.Capture(t.Context(), pool, 1)
 	if err != nil {
@@ -192,6 +204,13 @@ func testCapture(t *testing.T, pool *pgxpool.Pool) {
 	}
 	if _, err := postgres.Capture(t.Context(), pool, 0); err == nil {
 		t.Error("Capture with limit 0 did not fail")
+	}
+	// Last: a replay counts in the statement's own statistics.
+	if len(bound) == 1 {
+		res, err := replay.Run(t.Context(), postgres.ReplaySession{Pool: pool}, replay.Workload{Statements: bound}, replay.Options{Iterations: 2})
+		if err != nil || res.Errors != 0 {
+			t.Errorf("replay of the bound statement %q = %+v, %v", bound[0], res, err)
+		}
 	}
 }
 
