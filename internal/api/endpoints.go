@@ -148,7 +148,9 @@ func migrationEndpoints() []Endpoint {
 		{Name: "PlanMigration", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/plan", Tag: TagExecutions,
 			Summary: "The plan a strategy would follow, changing nothing",
 			Query: []Param{{Name: "strategy", Type: "string", Description: "default: the migration's",
-				Enum: enumStrings(domain.Strategies)}},
+				Enum: enumStrings(domain.Strategies)},
+				{Name: "green", Type: "string", Description: "BlueGreen: the instance that takes the change (agent/instance)"},
+				{Name: "pooler", Type: "string", Description: "BlueGreen: the pooler that switches the clients (agent/pooler)"}},
 			Responses: okWith(PlanResponse{})},
 	}
 }
