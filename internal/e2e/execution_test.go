@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -115,9 +117,37 @@ func (b *bed) migration(name, up, down string, deps ...string) string {
 // execute starts an execution and returns its id.
 func (b *bed) execute(migID string, body map[string]any) string {
 	b.t.Helper()
+	b.approveAsNeeded(migID)
 	var r struct{ ExecutionID string }
 	b.api.must(http.StatusAccepted, "POST", "/api/v1/migrations/"+migID+"/execute", body).decode(b.t, &r)
 	return r.ExecutionID
+}
+
+// approveAsNeeded gives a migration the approvals its computed risk needs,
+// from DBA users of the bed's own (the author, the bootstrap token, cannot
+// approve). These tests are about rollouts; approvals have tests of their
+// own (controlplane/httpapi, cli/commands).
+func (b *bed) approveAsNeeded(migID string) {
+	b.t.Helper()
+	var st wire.ApprovalsResponse
+	b.api.must(http.StatusOK, "GET", "/api/v1/migrations/"+migID+"/approvals", nil).decode(b.t, &st)
+	for i := st.Valid; i < st.Required; i++ {
+		name := fmt.Sprintf("approver%d", i+1)
+		const password = "approver passphrase, long enough"
+		if r := b.api.do("POST", "/api/v1/users", map[string]any{"username": name, "password": password, "role": "DBA"}); r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+			b.t.Fatalf("create approver %s = %d %s", name, r.Status, r.Body)
+		}
+		var login wire.LoginResponse
+		body, _ := json.Marshal(map[string]string{"username": name, "password": password})
+		r := b.api.raw("POST", "/api/v1/authentication/login", body, "")
+		if r.Status != http.StatusOK {
+			b.t.Fatalf("login %s = %d %s", name, r.Status, r.Body)
+		}
+		r.decode(b.t, &login)
+		if r := b.api.raw("POST", "/api/v1/migrations/"+migID+"/approve", []byte(`{"notes":"rollout test"}`), login.Token); r.Status != http.StatusOK {
+			b.t.Fatalf("approve %s as %s = %d %s", migID, name, r.Status, r.Body)
+		}
+	}
 }
 
 func (b *bed) execution(migID, execID string) domain.Execution {
