@@ -67,7 +67,7 @@ Examples:
 		Commands: []*cli.Command{
 			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
 			versionCommand(), completionCommand(),
-			loginCommand(), userCommand(), auditCommand(),
+			loginCommand(), userCommand(), auditCommand(), operatorCommand(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -54,6 +54,9 @@ const (
 	// resolved by hand, since type 33.
 	RetryRollbackType    MessageType = 33
 	ResolveExecutionType MessageType = 34
+	// What an operator did to the cluster itself (a restore, a leadership
+	// transfer), recorded for the audit log, since type 35.
+	OperatorActionType MessageType = 35
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -190,6 +193,8 @@ var commands = map[MessageType]applyFunc{
 
 	RetryRollbackType:    decodeAnd((*State).applyRetryRollback),
 	ResolveExecutionType: decodeAnd((*State).applyResolveExecution),
+
+	OperatorActionType: decodeAnd((*State).applyOperatorAction),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

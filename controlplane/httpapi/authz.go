@@ -45,9 +45,12 @@ var rules = map[string]rule{
 	"GET /api/v1/audit/export": operator,
 	"GET /api/v1/audit/verify": operator,
 
-	"GET /api/v1/cluster":                 readers,
-	"POST /api/v1/cluster/join":           admins,
-	"DELETE /api/v1/cluster/servers/{id}": admins,
+	"GET /api/v1/cluster":                      readers,
+	"POST /api/v1/cluster/join":                admins,
+	"DELETE /api/v1/cluster/servers/{id}":      admins,
+	"POST /api/v1/cluster/leadership-transfer": admins,
+	"GET /api/v1/operator/snapshot":            admins,
+	"POST /api/v1/operator/snapshot":           admins,
 
 	"POST /api/v1/agents":          admins,
 	"GET /api/v1/agents":           readers,

@@ -72,8 +72,9 @@ func checkOperation(t *testing.T, name string, op *openapi3.Operation) {
 	}
 	method, _, _ := strings.Cut(name, " ")
 	if method == http.MethodPost || method == http.MethodPut {
-		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
-			t.Errorf("%s: no JSON request body schema", name)
+		if op.RequestBody == nil || (op.RequestBody.Value.Content.Get("application/json") == nil &&
+			op.RequestBody.Value.Content.Get(api.SnapshotMediaType) == nil) {
+			t.Errorf("%s: no JSON (or file) request body schema", name)
 		}
 	}
 	if op.Responses.Default() == nil {
@@ -239,6 +240,7 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("ClusterStatus", second(c.ClusterStatus(ctx)))
 	must("JoinCluster", second(c.JoinCluster(ctx, api.JoinRequest{ID: "s2", RaftAddr: "10.0.0.2:7001",
 		HTTPAddr: "10.0.0.2:7002", RPCAddr: "10.0.0.2:7003"})))
+	must("TransferLeadership", second(c.TransferLeadership(ctx, "s2")))
 	must("RemoveServer", c.RemoveServer(ctx, "s2"))
 	must("ListAgents", second(c.ListAgents(ctx)))
 	must("GetAgent", second(c.GetAgent(ctx, agentName)))
@@ -319,6 +321,9 @@ func driveGovernance(t *testing.T, h *harness, f fixture, m domain.Migration) {
 	must("ListAudit", second(c.ListAudit(ctx, api.AuditQuery{Limit: 5})))
 	must("ExportAudit", second(c.ExportAudit(ctx, "jsonl", api.AuditQuery{})))
 	must("VerifyAudit", second(c.VerifyAudit(ctx)))
+	var file bytes.Buffer
+	must("SaveSnapshot", second(c.SaveSnapshot(ctx, &file)))
+	must("RestoreSnapshot", second(c.RestoreSnapshot(ctx, &file)))
 }
 
 func second[T any](_ T, err error) error { return err }

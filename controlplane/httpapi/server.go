@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/api"
+	"github.com/hotswap-db/hotswap/internal/backup"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -34,6 +36,12 @@ type Raft interface {
 	Ready() bool
 	AddVoter(id, raftAddr string, timeout time.Duration) error
 	RemoveServer(id string, timeout time.Duration) error
+	// TransferLeadership hands the leadership to the voter id (any when empty).
+	TransferLeadership(id string) error
+	// SaveSnapshot writes a snapshot file of the committed state to w.
+	SaveSnapshot(w io.Writer, version string) (backup.Meta, error)
+	// RestoreSnapshot replaces the whole state with a verified file's state.
+	RestoreSnapshot(state []byte) (fsm.StateSummary, error)
 }
 
 // Presence is the leader's live view of connected agents.
@@ -146,6 +154,9 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
+	a.route(mux, "POST /api/v1/cluster/leadership-transfer", leader, a.transferLeadership)
+	a.route(mux, "GET /api/v1/operator/snapshot", leader, a.saveSnapshot)
+	a.route(mux, "POST /api/v1/operator/snapshot", leader, a.restoreSnapshot)
 
 	a.route(mux, "POST /api/v1/agents", leader, a.createAgent)
 	a.route(mux, "GET /api/v1/agents", leader, a.listAgents)

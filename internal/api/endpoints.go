@@ -32,6 +32,10 @@ type Endpoint struct {
 // types such as "text/csv").
 type Text struct{ Types []string }
 
+// Binary is a request or response body that is a file: bytes in one of
+// Types (media types such as "application/octet-stream").
+type Binary struct{ Types []string }
+
 // Param is a query parameter.
 type Param struct {
 	Name        string
@@ -89,6 +93,15 @@ func clusterEndpoints() []Endpoint {
 			Summary: "Add a server as a voter", Request: JoinRequest{}, Responses: okWith(domain.Server{})},
 		{Name: "RemoveServer", Method: http.MethodDelete, Path: "/api/v1/cluster/servers/{id}", Tag: TagCluster,
 			Summary: "Remove a server from the Raft configuration", Responses: noBody()},
+		{Name: "TransferLeadership", Method: http.MethodPost, Path: "/api/v1/cluster/leadership-transfer", Tag: TagCluster,
+			Summary: "Hand the leadership to another voter (the most up-to-date one when none is named)",
+			Request: LeadershipTransferRequest{}, Responses: okWith(ClusterStatus{})},
+		{Name: "SaveSnapshot", Method: http.MethodGet, Path: "/api/v1/operator/snapshot", Tag: TagCluster,
+			Summary:   "A snapshot file of the whole committed state (it holds password hashes and the token signing key: keep it secret)",
+			Responses: okWith(Binary{Types: []string{SnapshotMediaType}})},
+		{Name: "RestoreSnapshot", Method: http.MethodPost, Path: "/api/v1/operator/snapshot", Tag: TagCluster,
+			Summary: "Replace the whole state, on every server, with a verified snapshot file's; the cluster keeps its own members",
+			Request: Binary{Types: []string{SnapshotMediaType}}, Responses: okWith(SnapshotRestore{})},
 	}
 }
 
