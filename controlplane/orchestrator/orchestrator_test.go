@@ -223,7 +223,7 @@ func TestStatementLogsSurviveFailover(t *testing.T) {
 	}
 	committed, lost := ev(1, "statement 1 done in 2.0 ms (attempt 1)"), ev(2, "statement 2 done in 3.0 ms (attempt 1)")
 	b.must(fsm.StepEventsRequest{ExecutionID: id, Logs: []domain.LogEntry{logEntryOf(committed)}}) // the old leader's last flush
-	b.o.receive(context.Background(), inbound{agent: "a1", event: lost})                            // buffered, then the leader died
+	b.o.receive(context.Background(), inbound{agent: "a1", event: lost})                           // buffered, then the leader died
 
 	o2 := b.orchestrator(b.disp) // the new leader: nothing buffered
 	res := succeeded(id, "s1", 1)
