@@ -192,6 +192,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
 	<-s.done
 	err := s.http.Shutdown(ctx)
+	// Agents' streams never end by themselves: end them first, or the
+	// graceful stop waits for its deadline.
+	s.links.Shutdown()
 	stopped := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(stopped) }()
 	select {

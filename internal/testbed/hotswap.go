@@ -210,6 +210,17 @@ func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
 // Stop ends the process with SIGTERM and waits for it.
 func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
 
+// Signal sends sig to the process and returns at once (see Exited).
+func (s *Server) Signal(sig syscall.Signal) error {
+	if !s.Running() {
+		return fmt.Errorf("hotswapd %s is not running", s.ID)
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// Exited is closed when the process started last has exited.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
+
 func (s *Server) signal(sig syscall.Signal) {
 	if !s.Running() {
 		return
@@ -319,6 +330,15 @@ func (a *Agent) Kill() {
 	}
 	_ = a.cmd.Process.Kill()
 	<-a.exited
+}
+
+// Signal sends sig to the running agent: SIGSTOP freezes it, SIGCONT
+// thaws it.
+func (a *Agent) Signal(sig syscall.Signal) error {
+	if a.cmd == nil {
+		return errors.New("the agent was never started")
+	}
+	return a.cmd.Process.Signal(sig)
 }
 
 // Log returns everything the agent has logged so far.
