@@ -232,7 +232,7 @@ func userEndpoints() []Endpoint {
 		{Name: "ListTokens", Method: http.MethodGet, Path: "/api/v1/tokens", Tag: TagUsers,
 			Summary: "The caller's API tokens (an Admin's: every token), revoked ones included", Responses: okWith(TokenList{})},
 		{Name: "RevokeToken", Method: http.MethodDelete, Path: "/api/v1/tokens/{id}", Tag: TagUsers,
-			Summary: "Revoke an API token (one's own; an Admin: any, the bootstrap token once an Admin user exists)",
+			Summary:   "Revoke an API token (one's own; an Admin: any, the bootstrap token once an Admin user exists)",
 			Responses: noBody()},
 	}
 }
