@@ -67,7 +67,7 @@ Examples:
 		Commands: []*cli.Command{
 			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
 			versionCommand(), completionCommand(),
-			loginCommand(), userCommand(), auditCommand(), operatorCommand(),
+			loginCommand(), userCommand(), tokenCommand(), auditCommand(), operatorCommand(),
 		},
 		EnableBashCompletion: true,
 	}

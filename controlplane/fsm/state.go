@@ -104,7 +104,8 @@ func (s *State) HasAPITokens() bool {
 	return len(s.tokens) > 0
 }
 
-// APITokenByHash finds the API token whose hash is hash.
+// APITokenByHash finds the API token whose hash is hash, revoked or not:
+// the caller checks Usable.
 func (s *State) APITokenByHash(hash string) (domain.APIToken, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -40,6 +40,9 @@ var rules = map[string]rule{
 	"POST /api/v1/users":              admins,
 	"GET /api/v1/users":               admins,
 	"DELETE /api/v1/users/{username}": admins,
+	"POST /api/v1/tokens":             readers,
+	"GET /api/v1/tokens":              readers,
+	"DELETE /api/v1/tokens/{id}":      readers,
 
 	"GET /api/v1/audit":        operator,
 	"GET /api/v1/audit/export": operator,

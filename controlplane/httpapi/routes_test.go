@@ -74,12 +74,17 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 	const mig, exec = "mig-1", "exec-1"
 	ignore := func(_ any, err error) error { return err }
 	return map[string]func(context.Context) error{
-		"Health":             func(ctx context.Context) error { return ignore(c.Health(ctx)) },
-		"Metrics":            func(ctx context.Context) error { return ignore(c.Metrics(ctx)) },
-		"OpenAPI":            func(ctx context.Context) error { return ignore(c.OpenAPI(ctx)) },
-		"ClusterStatus":      func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
-		"JoinCluster":        func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
-		"RemoveServer":       func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"Health":        func(ctx context.Context) error { return ignore(c.Health(ctx)) },
+		"Metrics":       func(ctx context.Context) error { return ignore(c.Metrics(ctx)) },
+		"OpenAPI":       func(ctx context.Context) error { return ignore(c.OpenAPI(ctx)) },
+		"ClusterStatus": func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
+		"JoinCluster":   func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
+		"RemoveServer":  func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"CreateToken": func(ctx context.Context) error {
+			return ignore(c.CreateToken(ctx, api.CreateTokenRequest{Name: "ci"}))
+		},
+		"ListTokens":         func(ctx context.Context) error { return ignore(c.ListTokens(ctx)) },
+		"RevokeToken":        func(ctx context.Context) error { return c.RevokeToken(ctx, "tok-1") },
 		"TransferLeadership": func(ctx context.Context) error { return ignore(c.TransferLeadership(ctx, "s2")) },
 		"SaveSnapshot":       func(ctx context.Context) error { return ignore(c.SaveSnapshot(ctx, io.Discard)) },
 		"RestoreSnapshot": func(ctx context.Context) error {

@@ -142,10 +142,13 @@ func (a *API) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
 	serveSwagger(mux)
-	a.route(mux, "POST /api/v1/authentication/login", local, a.login)
+	a.route(mux, "POST /api/v1/authentication/login", leader, a.login)
 	a.route(mux, "POST /api/v1/users", leader, a.createUser)
 	a.route(mux, "GET /api/v1/users", local, a.listUsers)
 	a.route(mux, "DELETE /api/v1/users/{username}", leader, a.deleteUser)
+	a.route(mux, "POST /api/v1/tokens", leader, a.createToken)
+	a.route(mux, "GET /api/v1/tokens", local, a.listTokens)
+	a.route(mux, "DELETE /api/v1/tokens/{id}", leader, a.revokeToken)
 
 	a.route(mux, "GET /api/v1/audit", local, a.listAudit)
 	a.route(mux, "GET /api/v1/audit/export", local, a.exportAudit)
@@ -212,6 +215,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
 type principal struct {
 	Name string
 	Role string
+	user bool // a user (login token or personal API token), not a cluster token
 }
 
 // route registers an endpoint behind the common skeleton:
@@ -270,7 +274,7 @@ func (a *API) authenticate(r *http.Request) (principal, error) {
 	if !ok {
 		return principal{}, errUnauthorized
 	}
-	return principal{Name: tok.Name, Role: tok.Role}, nil
+	return a.tokenPrincipal(tok)
 }
 
 // HashToken is how tokens are stored: hex SHA-256. Tokens are 256-bit

@@ -225,7 +225,15 @@ func userEndpoints() []Endpoint {
 		{Name: "ListUsers", Method: http.MethodGet, Path: "/api/v1/users", Tag: TagUsers,
 			Summary: "Every user, without password hashes", Responses: okWith(UserList{})},
 		{Name: "DeleteUser", Method: http.MethodDelete, Path: "/api/v1/users/{username}", Tag: TagUsers,
-			Summary: "Delete a user: their login tokens stop working at once", Responses: noBody()},
+			Summary: "Delete a user: their login and API tokens stop working at once", Responses: noBody()},
+		{Name: "CreateToken", Method: http.MethodPost, Path: "/api/v1/tokens", Tag: TagUsers,
+			Summary: "Create a personal API token acting as the calling user (its secret is shown only here)",
+			Request: CreateTokenRequest{}, Responses: createdWith(CreateTokenResponse{})},
+		{Name: "ListTokens", Method: http.MethodGet, Path: "/api/v1/tokens", Tag: TagUsers,
+			Summary: "The caller's API tokens (an Admin's: every token), revoked ones included", Responses: okWith(TokenList{})},
+		{Name: "RevokeToken", Method: http.MethodDelete, Path: "/api/v1/tokens/{id}", Tag: TagUsers,
+			Summary:   "Revoke an API token (one's own; an Admin: any, the bootstrap token once an Admin user exists)",
+			Responses: noBody()},
 	}
 }
 
