@@ -23,7 +23,8 @@ func operatorCommand() *cli.Command {
 			Usage: "see and change the Raft configuration",
 			Subcommands: []*cli.Command{
 				{Name: "list-peers", Usage: "list the servers of the Raft configuration and who leads",
-					UsageText: "hotswap operator raft list-peers", Action: listPeers},
+					UsageText: "hotswap operator raft list-peers\n\nExamples:\n  hotswap operator raft list-peers\n  hotswap -o json operator raft list-peers",
+					Action:    listPeers},
 				{Name: "remove-peer", Usage: "remove a server from the Raft configuration (not the leader: transfer first)",
 					UsageText: "hotswap operator raft remove-peer SERVER-ID\n\nExamples:\n  hotswap operator raft remove-peer s3",
 					Action:    removePeer},
@@ -47,7 +48,8 @@ func snapshotCommand() *cli.Command {
 				UsageText: "hotswap operator snapshot save FILE\n\nExamples:\n  hotswap operator snapshot save backup.snap",
 				Action:    saveSnapshot},
 			{Name: "inspect", Usage: "verify a snapshot file offline and show what it holds",
-				UsageText: "hotswap operator snapshot inspect FILE", Action: inspectSnapshot},
+				UsageText: "hotswap operator snapshot inspect FILE\n\nExamples:\n  hotswap operator snapshot inspect backup.snap",
+				Action:    inspectSnapshot},
 			{Name: "restore", Usage: "replace the whole state, on every server, with FILE's (the cluster keeps its own servers)",
 				UsageText: "hotswap operator snapshot restore FILE\n\nThe file is verified (header, size, SHA-256) before anything is sent; " +
 					"a damaged file changes nothing.\n\nExamples:\n  hotswap operator snapshot restore backup.snap",

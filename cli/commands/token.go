@@ -23,7 +23,7 @@ func tokenCommand() *cli.Command {
 				UsageText: `hotswap token create NAME [--expires 90d] [--save FILE]
 
 Examples:
-  hotswap --token-file ~/.hotswap-token token create nightly-ci --expires 30d --save ci-token`,
+  hotswap token create nightly-ci --expires 30d --save ci-token`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "expires", Value: "90d", Usage: "how long it lasts: 90d, 720h (at most 365d)"},
 					&cli.StringFlag{Name: "save", TakesFile: true, Usage: "write the secret to this file (mode 0600) instead of printing it"},
@@ -31,7 +31,7 @@ Examples:
 				Action: tokenCreate,
 			},
 			{Name: "list", Usage: "list your tokens (an Admin: every token), revoked ones included",
-				UsageText: "hotswap token list", Action: tokenList},
+				UsageText: "hotswap token list\n\nExamples:\n  hotswap token list\n  hotswap -o json token list", Action: tokenList},
 			{
 				Name:      "revoke",
 				Usage:     "revoke a token by id: refused at once on every server (an Admin may revoke any, the bootstrap token once an Admin user exists)",
