@@ -114,8 +114,8 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"WatchExecution": func(ctx context.Context) error {
 			return c.WatchExecution(ctx, mig, exec, func(api.ExecutionEvent) error { return nil })
 		},
-		"ResumeExecution":   func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
-		"ApproveMigration":  func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
+		"ResumeExecution":  func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
+		"ApproveMigration": func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
 		"RejectMigration": func(ctx context.Context) error {
 			return ignore(c.RejectMigration(ctx, mig, api.RejectRequest{Reason: "r"}))
 		},
