@@ -19,6 +19,8 @@ export function CounterChart({ s, test }: { s: Series; test: string }) {
     const width = Math.max(280, el.current.clientWidth);
     plot.current = new uPlot({
       width, height: 220,
+      // One sample would make a range of nothing (uPlot then spans years): show a minute around it.
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 30, max + 30] : [min, max]) } },
       series: [
         {},
         { label: s.unit, stroke: "#2563eb", width: 2 },

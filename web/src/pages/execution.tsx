@@ -42,7 +42,11 @@ export function ExecutionPage({ migrationId, executionId, session }: { migration
   useEffect(() => {
     const ac = new AbortController();
     stream(path + "/events", ac.signal, (ev) => {
-      if (ev.type === "execution") setExec(ev.data as Execution);
+      if (ev.type === "execution") {
+        const e = ev.data as Execution;
+        setExec(e);
+        if (e.decisions?.length) setCounter((c) => (c === "latency" ? e.decisions[0].counter : c)); // show what was decided on
+      }
       if (ev.type === "metrics") {
         const m = ev.data as Metrics;
         setMetrics((prev) => (prev ? { ...m, snapshots: [...prev.snapshots, ...m.snapshots].slice(-2000) } : m));

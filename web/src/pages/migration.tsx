@@ -30,7 +30,7 @@ export function MigrationPage({ id, session }: { id: string; session: Session })
           <Card title="Rollback script" test="rollback">
             <Script text={m.rollbackScript} test="rollback-script" />
           </Card>
-          <PlanCard base={base} />
+          <PlanCard base={base} m={m} />
           <ApprovalsCard base={base} m={m} session={session} />
           <ExecutionsCard base={base} m={m} session={session} />
         </>
@@ -39,7 +39,12 @@ export function MigrationPage({ id, session }: { id: string; session: Session })
   );
 }
 
-function PlanCard({ base }: { base: string }) {
+// lockLevels lists the lock each flagged statement takes, from the findings.
+function lockLevels(m: Migration): string[] {
+  return [...new Set((m.findings ?? []).filter((f) => f.lock).map((f) => `statement ${f.statement}: ${f.lock}${f.lockHeld ? " held " + f.lockHeld : ""}`))];
+}
+
+function PlanCard({ base, m }: { base: string; m: Migration }) {
   const plan = useLoad(() => get<{ plan: Plan }>(base + "/plan"), [base]);
   const p = plan.data?.plan;
   return (
@@ -48,12 +53,13 @@ function PlanCard({ base }: { base: string }) {
       {p && (
         <>
           <p>{p.strategy}: {p.explanation?.join(" ")}</p>
+          {lockLevels(m).length > 0 && <p data-test="plan-locks">Locks taken: {lockLevels(m).join("; ")}</p>}
           {p.phases.map((ph) => (
             <div key={ph.index} class="phase" data-test="plan-phase">
               <strong>Phase {ph.index + 1}: {ph.name}</strong> <span class="muted">{ph.explanation}</span>
               <ul>
                 {p.steps.filter((s) => s.phaseIndex === ph.index).map((s) => (
-                  <li key={s.stepId}>{s.kind} on {s.agent}/{s.instanceId}{s.transactional ? " · in one transaction" : " · statement by statement"}</li>
+                  <li key={s.stepId}>{s.kind} on {s.agent}/{s.instanceId}{s.direction === "rollback" ? " (rollback)" : ""}</li>
                 ))}
               </ul>
             </div>
