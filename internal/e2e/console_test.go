@@ -307,11 +307,11 @@ func lockWaitRollback(t *testing.T, bd *bed) migExec {
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		_, _ = reader.Exec(readCtx, "SELECT pg_sleep(20) FROM accounts LIMIT 1")
+		_, _ = reader.Exec(readCtx, "SELECT pg_sleep(60) FROM accounts LIMIT 1")
 	}()
 	defer func() { stopReading(); <-readDone; reader.Close(context.Background()) }()
 	eventually(t, 10*time.Second, "the reader to hold its lock", func() bool {
-		return bd.query(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%' AND state = 'active'`).(int64) == 1
+		return bd.query(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'`).(int64) == 1
 	})
 	mig := bd.migration("stuck_alter", "ALTER TABLE accounts ADD COLUMN stuck int;", "ALTER TABLE accounts DROP COLUMN IF EXISTS stuck;")
 	body := monitored(map[string]any{"thresholds": map[string]any{"lockWaitMs": 1500}})
