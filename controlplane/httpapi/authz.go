@@ -87,6 +87,8 @@ var rules = map[string]rule{
 	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback": operator,
 	"GET /api/v1/migrations/{id}/executions/{executionId}/metrics":   readers,
 	"POST /api/v1/migrations/{id}/executions/{executionId}/pause":    operator,
+	// Following an execution live reads what GET .../executions/{id} reads.
+	"GET /api/v1/migrations/{id}/executions/{executionId}/events": readers,
 	// Retrying a failed rollback, or marking an execution resolved by hand
 	// (the operator vouches the schema is right): the people who operate
 	// databases.

@@ -353,10 +353,17 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	if err != nil {
 		return badRequest("bad sinceMs", domain.FieldError{Field: "sinceMs", Message: "a unix time in milliseconds: " + err.Error()})
 	}
+	writeJSON(w, http.StatusOK, a.metricsOf(e, int64(since)))
+	return nil
+}
+
+// metricsOf is an execution's monitoring record with the snapshots taken
+// after sinceMs (unix milliseconds).
+func (a *API) metricsOf(e domain.Execution, sinceMs int64) api.ExecutionMetrics {
 	out := api.ExecutionMetrics{ExecutionID: e.ExecutionID, Status: e.Status, Monitoring: e.Monitoring,
 		Baselines: []api.StepBaseline{}, Decisions: e.Decisions}
 	for _, s := range a.raft.State().Snapshots(e.ExecutionID) {
-		if s.At.UnixMilli() > int64(since) {
+		if s.At.UnixMilli() > sinceMs {
 			out.Snapshots = append(out.Snapshots, s)
 		}
 	}
@@ -371,8 +378,7 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	if out.Decisions == nil {
 		out.Decisions = []domain.Decision{}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
 func (a *API) pauseExecution(w http.ResponseWriter, r *http.Request, p principal) error {

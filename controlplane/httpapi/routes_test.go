@@ -116,8 +116,11 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ResolveExecution":  func(ctx context.Context) error { return ignore(c.ResolveExecution(ctx, mig, exec, "fixed")) },
 		"ExecutionMetrics":  func(ctx context.Context) error { return ignore(c.ExecutionMetrics(ctx, mig, exec, 0)) },
 		"PauseExecution":    func(ctx context.Context) error { return ignore(c.PauseExecution(ctx, mig, exec, api.PauseRequest{})) },
-		"ResumeExecution":   func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
-		"ApproveMigration":  func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
+		"WatchExecution": func(ctx context.Context) error {
+			return c.WatchExecution(ctx, mig, exec, func(api.ExecutionEvent) error { return nil })
+		},
+		"ResumeExecution":  func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
+		"ApproveMigration": func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
 		"RejectMigration": func(ctx context.Context) error {
 			return ignore(c.RejectMigration(ctx, mig, api.RejectRequest{Reason: "r"}))
 		},

@@ -106,6 +106,10 @@ type API struct {
 	openAPI      []byte
 	tokenTTL     time.Duration
 	limiter      *loginLimiter
+	// closing ends when the server shuts down: long-lived answers (event
+	// streams) end with it, so they do not hold the shutdown up.
+	closing context.Context
+	close   context.CancelFunc
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -118,6 +122,7 @@ func New(cfg Config) *API {
 		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
 		version: cfg.Version, tokenTTL: cfg.TokenTTL, limiter: newLoginLimiter()}
 	a.openAPI = describe(cfg.Version)
+	a.closing, a.close = context.WithCancel(context.Background())
 	if a.tokenTTL <= 0 {
 		a.tokenTTL = DefaultTokenTTL
 	}
@@ -142,6 +147,7 @@ func (a *API) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
 	serveSwagger(mux)
+	serveConsole(mux)
 	a.route(mux, "POST /api/v1/authentication/login", leader, a.login)
 	a.route(mux, "POST /api/v1/users", leader, a.createUser)
 	a.route(mux, "GET /api/v1/users", local, a.listUsers)
@@ -190,6 +196,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback/retry", leader, a.retryRollback)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resolve", leader, a.resolveExecution)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/metrics", local, a.executionMetrics)
+	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/events", local, a.watchExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/pause", leader, a.pauseExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resume", leader, a.resumeExecution)
 	a.route(mux, "GET /api/v1/databases/{id}/history", leader, a.databaseHistory)
@@ -199,6 +206,11 @@ func (a *API) Handler() http.Handler {
 	})
 	return a.traced(mux)
 }
+
+// Close ends the API's long-lived answers (event streams); the server calls
+// it when it shuts down (http.Server.RegisterOnShutdown), since a stream
+// would otherwise keep its connection busy until the shutdown times out.
+func (a *API) Close() { a.close() }
 
 // where says which server must answer a route.
 type where int

@@ -171,6 +171,7 @@ func (s *Server) listen() error {
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
 		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL})
 	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(s.api.Close)
 	s.grpc = grpc.NewServer(
 		// A step carries a script of up to 10 MB; its result carries the statements.
 		grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes),

@@ -182,6 +182,10 @@ func executionEndpoints() []Endpoint {
 			Summary:   "An execution's baselines, snapshots and the guard's decisions",
 			Query:     []Param{{Name: "sinceMs", Type: "integer", Description: "only snapshots after this time (unix ms)"}},
 			Responses: okWith(ExecutionMetrics{})},
+		{Name: "WatchExecution", Method: http.MethodGet, Path: exec + "/events", Tag: TagExecutions,
+			Summary: "Server-sent events following an execution in the answering server's committed state (a follower serves it too): " +
+				"'execution' with the execution at each change, 'metrics' with the snapshots taken since the last one",
+			Responses: okWith(Text{Types: []string{EventStreamMediaType}})},
 		{Name: "PauseExecution", Method: http.MethodPost, Path: exec + "/pause", Tag: TagExecutions,
 			Summary: "Pause a running execution", Request: PauseRequest{}, Responses: okWith(domain.Execution{})},
 		{Name: "ResumeExecution", Method: http.MethodPost, Path: exec + "/resume", Tag: TagExecutions,
