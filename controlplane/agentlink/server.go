@@ -237,7 +237,7 @@ func (s *Server) authenticate(ctx context.Context) (domain.Agent, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("authorization") {
 		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(strings.TrimSpace(tok))); ok {
+			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(tok)); ok {
 				return agent, nil
 			}
 		}

@@ -247,8 +247,9 @@ func (a *API) admit(r *http.Request, pattern string) (principal, error) {
 // authenticate finds who sent the bearer token: a login token (JWT) or an
 // API token. An agent's token is not among either and is refused.
 func (a *API) authenticate(r *http.Request) (principal, error) {
+	// The token is taken exactly as sent: surrounding white space is not
+	// trimmed, so " tok" and "tok\n" are other (unknown) tokens.
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	raw = strings.TrimSpace(raw)
 	if !ok || raw == "" {
 		return principal{}, errUnauthorized
 	}
