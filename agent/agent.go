@@ -14,7 +14,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
@@ -128,8 +127,12 @@ func (a *Agent) Run(ctx context.Context) error {
 // session runs one stream with one server. It returns the leader's address
 // when the server redirected the agent there.
 func (a *Agent) session(ctx context.Context, addr string) (redirect string, err error) {
+	creds, err := linkCredentials(a.cfg.TLS)
+	if err != nil {
+		return "", err
+	}
 	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		// A step carries a script of up to 10 MB; its result carries the statements.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),

@@ -40,6 +40,9 @@ type Config struct {
 	HashToken         func(string) string
 	HeartbeatInterval time.Duration // what agents are asked to use; default 2s
 	Clock             func() time.Time
+	// VerifyPeer, when set, checks that the session's TLS peer is the
+	// agent its token names (mutual TLS); nil checks nothing.
+	VerifyPeer func(ctx context.Context, agent string) error
 }
 
 // StepSink receives what agents report about the steps they run, and
@@ -141,6 +144,11 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	agent, err := s.authenticate(stream.Context())
 	if err != nil {
 		return err
+	}
+	if s.cfg.VerifyPeer != nil {
+		if err := s.cfg.VerifyPeer(stream.Context(), agent.Name); err != nil {
+			return fmt.Errorf("%w: %v", errWrongAgent, err)
+		}
 	}
 	if !s.cfg.Raft.IsLeader() {
 		return s.redirect(stream, "this server does not lead")

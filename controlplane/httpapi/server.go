@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -68,6 +69,10 @@ type Config struct {
 	Catalog CatalogReader
 	// TokenTTL is how long a login token lasts (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
+	// PeerTLS, when set, is how a request is forwarded to the leader over
+	// HTTPS (built per connection, so a certificate reload applies); nil
+	// forwards over plain HTTP.
+	PeerTLS func() *tls.Config
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -121,7 +126,7 @@ func New(cfg Config) *API {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.forward = newForwarder(cfg.Raft, cfg.Logger)
+	a.forward = newForwarder(cfg.Raft, cfg.Logger, cfg.PeerTLS)
 	return a
 }
 
