@@ -68,6 +68,10 @@ type Server struct {
 	exited   chan struct{}
 	client   *http.Client // HTTPS when the server runs with TLS
 	scheme   string
+	// CertFile and KeyFile are the server's certificate and key when it
+	// runs with TLS: overwrite them and Reload to renew.
+	CertFile string
+	KeyFile  string
 }
 
 // ServerOptions says how to start a hotswapd.
@@ -119,6 +123,7 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.CertFile, s.KeyFile = tlsArgs[3], tlsArgs[5]
 		if s.client, err = opts.TLS.HTTPClient(); err != nil {
 			return nil, err
 		}
