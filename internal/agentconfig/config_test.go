@@ -63,7 +63,7 @@ func TestConfigRefusesBadInput(t *testing.T) {
 
 func TestWriteThenLoad(t *testing.T) {
 	want := Config{Name: "h", Token: "hsa_x", Servers: []string{"127.0.0.1:5001"}, SampleInterval: 250 * time.Millisecond,
-		TLS: TLSConfig{CACert: "/etc/hotswap/tls/hotswap-ca.pem", ServerName: "server.hotswap"},
+		TLS:       TLSConfig{CACert: "/etc/hotswap/tls/hotswap-ca.pem", ServerName: "server.hotswap"},
 		Instances: []InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: "postgres://u:pw@127.0.0.1:5432/app"}},
 		Poolers: []PoolerConfig{{ID: "bouncer", AdminDSN: "postgres://u:pw@127.0.0.1:6432/pgbouncer", ConfigFile: "/tmp/pgb.ini",
 			Database: "app", Targets: map[string]PoolerTarget{"blue": {Host: "127.0.0.1", Port: 5432, DBName: "app"}}}}}
