@@ -40,6 +40,9 @@ type Config struct {
 	HashToken         func(string) string
 	HeartbeatInterval time.Duration // what agents are asked to use; default 2s
 	Clock             func() time.Time
+	// VerifyPeer, when set, checks that the session's TLS peer is the
+	// agent its token names (mutual TLS); nil checks nothing.
+	VerifyPeer func(ctx context.Context, agent string) error
 }
 
 // StepSink receives what agents report about the steps they run, and
@@ -156,6 +159,11 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.VerifyPeer != nil {
+		if err := s.cfg.VerifyPeer(stream.Context(), agent.Name); err != nil {
+			return fmt.Errorf("%w: %v", errWrongAgent, err)
+		}
+	}
 	// The Hello is read first, also on a follower: a stream ended before
 	// the agent's first message is sent shows the agent only an EOF.
 	hello, err := recvHello(stream)
@@ -259,7 +267,7 @@ func (s *Server) authenticate(ctx context.Context) (domain.Agent, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("authorization") {
 		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(strings.TrimSpace(tok))); ok {
+			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(tok)); ok {
 				return agent, nil
 			}
 		}

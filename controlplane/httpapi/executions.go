@@ -304,6 +304,9 @@ func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p princi
 	if req.Reason == "" {
 		return badRequest("a reason is required", domain.FieldError{Field: "reason", Message: "say why, for the log"})
 	}
+	if err := checkNote("reason", req.Reason); err != nil {
+		return err
+	}
 	if e.DryRun {
 		return &apiError{http.StatusConflict, api.CodeConflict, "a dry run applies nothing and has nothing to roll back", nil}
 	}
@@ -390,6 +393,9 @@ func (a *API) pauseExecution(w http.ResponseWriter, r *http.Request, p principal
 	if body, err := readOptionalBody(r, smallBodyLimit); err != nil {
 		return err
 	} else if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := checkNote("reason", req.Reason); err != nil {
 		return err
 	}
 	if req.Reason == "" {

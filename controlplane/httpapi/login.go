@@ -39,7 +39,7 @@ type loginClaims struct {
 var errBadLogin = &apiError{http.StatusUnauthorized, api.CodeUnauthorized, "invalid username or password", nil}
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, _ principal) error {
-	body, err := readBody(r, smallBodyLimit)
+	body, err := readBody(r, smallBodyLimit, "password")
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -76,6 +77,10 @@ type Config struct {
 	Catalog CatalogReader
 	// TokenTTL is how long a login token lasts (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
+	// PeerTLS, when set, is how a request is forwarded to the leader over
+	// HTTPS (built per connection, so a certificate reload applies); nil
+	// forwards over plain HTTP.
+	PeerTLS func() *tls.Config
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -134,7 +139,7 @@ func New(cfg Config) *API {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.forward = newForwarder(cfg.Raft, cfg.Logger)
+	a.forward = newForwarder(cfg.Raft, cfg.Logger, cfg.PeerTLS)
 	return a
 }
 
@@ -274,8 +279,9 @@ func (a *API) admit(r *http.Request, pattern string) (principal, error) {
 // authenticate finds who sent the bearer token: a login token (JWT) or an
 // API token. An agent's token is not among either and is refused.
 func (a *API) authenticate(r *http.Request) (principal, error) {
+	// The token is taken exactly as sent: surrounding white space is not
+	// trimmed, so " tok" and "tok\n" are other (unknown) tokens.
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	raw = strings.TrimSpace(raw)
 	if !ok || raw == "" {
 		return principal{}, errUnauthorized
 	}
