@@ -11,6 +11,9 @@ import (
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
+// maxNotes bounds the note of a submission for approval.
+const maxNotes = 4096
+
 func (a *API) approveMigration(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req api.ApproveRequest
 	if err := decodeOptional(r, &req); err != nil {
@@ -107,4 +110,39 @@ func (a *API) markApproval(m *domain.Migration) {
 	if db, err := a.raft.State().Database(m.TargetDatabaseID); err == nil {
 		m.RequiresApproval = domain.ApprovalPolicy(db.Environment, m.RiskLevel) > 0
 	}
+}
+
+// submitApproval records that a migration awaits its approvals, so the
+// approvers are notified, and says what the policy asks for.
+func (a *API) submitApproval(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req api.SubmitApprovalRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	if len(req.Notes) > maxNotes {
+		return badRequest("notes too long", domain.FieldError{Field: "notes", Message: fmt.Sprintf("at most %d bytes", maxNotes)})
+	}
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	now := a.now().UTC().Truncate(time.Millisecond)
+	c := fsm.SubmitApprovalRequest{MigrationID: m.MigrationID, By: p.Name, At: now, Notes: req.Notes}
+	if err := a.commit(w, r, c); err != nil {
+		return err
+	}
+	st, err := a.approvalStatus(m)
+	if err != nil {
+		return err
+	}
+	status := "Pending"
+	switch {
+	case st.Rejected:
+		status = "Rejected"
+	case st.Satisfied:
+		status = "Approved"
+	}
+	writeJSON(w, http.StatusCreated, api.SubmitApprovalResponse{ApprovalID: "appr-" + strings.TrimPrefix(m.MigrationID, "mig-"),
+		MigrationID: m.MigrationID, Status: status, SubmittedAt: now, ExpiresAt: now.Add(domain.ApprovalTTL), ApprovalStatus: st})
+	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/httpapi"
 	"github.com/hotswap-db/hotswap/controlplane/metrics"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/controlplane/notify"
 	"github.com/hotswap-db/hotswap/controlplane/orchestrator"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
@@ -63,6 +64,8 @@ type Config struct {
 	Thresholds domain.Thresholds
 	// Version is the build version, shown in /health and /openapi.json.
 	Version string
+	// Webhooks receive the approval and rollback events (controlplane/notify).
+	Webhooks []notify.Webhook
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -256,6 +259,8 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create token signing key", "error", err)
 		}
 	}
+	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
+	defer wait()
 	s.orch.Run(ctx)
 }
 
