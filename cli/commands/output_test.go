@@ -210,6 +210,13 @@ func outputWrites(t *testing.T, m domain.Migration) []outputWrite {
 				t.Errorf("migration execute -o yaml = %v", got)
 			}
 		}},
+		{"migration submit", func(t *testing.T) {
+			var got map[string]any
+			yamlOf(t, &got, "migration", "submit", m.MigrationID, "--notes", "please review")
+			if got["migrationId"] != m.MigrationID || got["status"] == "" {
+				t.Errorf("migration submit -o yaml = %v", got)
+			}
+		}},
 		{"migration import", func(t *testing.T) {
 			dir := t.TempDir()
 			writeIn(t, dir, "001_out.up.sql", "CREATE TABLE out_i (id int);")

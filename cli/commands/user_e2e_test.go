@@ -109,6 +109,7 @@ func TestApprovalCommands(t *testing.T) {
 	asDora := func(args ...string) result {
 		return runCLI(t, "", append([]string{"--address", hotswapd.addr, "--token-file", tokenFile}, args...)...)
 	}
+	wantContains(t, "submit", mustHS(t, "migration", "submit", m.MigrationID, "--notes", "for Friday"), "submitted for approval: Pending", "0 of 1")
 	if r := hs(t, "migration", "approve", m.MigrationID); r.code != ExitError || !strings.Contains(r.stderr, "cannot approve") {
 		t.Errorf("the author approving: exit %d %q, want refused", r.code, r.stderr)
 	}

@@ -20,6 +20,7 @@ var commandNames = map[MessageType]string{
 	DecideMigrationType: "decide_migration", AuditedType: "audited",
 	RetryRollbackType: "retry_rollback", ResolveExecutionType: "resolve_execution",
 	OperatorActionType: "operator_action", RevokeAPITokenType: "revoke_api_token", RecordLoginType: "login",
+	SubmitApprovalType: "submit_approval",
 }
 
 // String names the message type.

@@ -61,6 +61,8 @@ const (
 	// types 36 and 37.
 	RevokeAPITokenType MessageType = 36
 	RecordLoginType    MessageType = 37
+	// A migration submitted for approval, since type 38.
+	SubmitApprovalType MessageType = 38
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -202,6 +204,8 @@ var commands = map[MessageType]applyFunc{
 
 	RevokeAPITokenType: decodeAnd((*State).applyRevokeAPIToken),
 	RecordLoginType:    decodeAnd((*State).applyRecordLogin),
+
+	SubmitApprovalType: decodeAnd((*State).applySubmitApproval),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

@@ -124,3 +124,38 @@ func checkNote(field, note string) error {
 	}
 	return nil
 }
+
+// submitApproval records that a migration awaits its approvals, so the
+// approvers are notified, and says what the policy asks for.
+func (a *API) submitApproval(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req api.SubmitApprovalRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	if err := checkNote("notes", req.Notes); err != nil {
+		return err
+	}
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	now := a.now().UTC().Truncate(time.Millisecond)
+	c := fsm.SubmitApprovalRequest{MigrationID: m.MigrationID, By: p.Name, At: now, Notes: req.Notes}
+	if err := a.commit(w, r, c); err != nil {
+		return err
+	}
+	st, err := a.approvalStatus(m)
+	if err != nil {
+		return err
+	}
+	status := "Pending"
+	switch {
+	case st.Rejected:
+		status = "Rejected"
+	case st.Satisfied:
+		status = "Approved"
+	}
+	writeJSON(w, http.StatusCreated, api.SubmitApprovalResponse{ApprovalID: "appr-" + strings.TrimPrefix(m.MigrationID, "mig-"),
+		MigrationID: m.MigrationID, Status: status, SubmittedAt: now, ExpiresAt: now.Add(domain.ApprovalTTL), ApprovalStatus: st})
+	return nil
+}

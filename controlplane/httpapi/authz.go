@@ -77,6 +77,7 @@ var rules = map[string]rule{
 	// Approving is Admin and DBA: the reference says Admin only, but the DBA
 	// is who reviews a schema change's effect on the database, and a High
 	// risk change needs two distinct approvers, which one Admin cannot give.
+	"POST /api/v1/migrations/{id}/submit-approval":                   runners,
 	"POST /api/v1/migrations/{id}/approve":                           operator,
 	"POST /api/v1/migrations/{id}/reject":                            operator,
 	"GET /api/v1/migrations/{id}/approvals":                          readers,

@@ -329,6 +329,7 @@ func driveGovernance(t *testing.T, h *harness, f fixture, m domain.Migration) {
 	login, err := c.Login(ctx, "dba1", "a long enough passphrase")
 	must("Login", err)
 	dba := api.New(h.srv.URL, login.Token)
+	must("SubmitApproval", second(c.SubmitApproval(ctx, m.MigrationID, api.SubmitApprovalRequest{Notes: "before Friday"})))
 	tok, err := dba.CreateToken(ctx, api.CreateTokenRequest{Name: "ci", ExpiresIn: "30d"})
 	must("CreateToken", err)
 	must("ListTokens", second(dba.ListTokens(ctx)))

@@ -80,6 +80,9 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ClusterStatus": func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
 		"JoinCluster":   func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
 		"RemoveServer":  func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"SubmitApproval": func(ctx context.Context) error {
+			return ignore(c.SubmitApproval(ctx, "mig-1", api.SubmitApprovalRequest{}))
+		},
 		"CreateToken": func(ctx context.Context) error {
 			return ignore(c.CreateToken(ctx, api.CreateTokenRequest{Name: "ci"}))
 		},

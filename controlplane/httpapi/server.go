@@ -191,6 +191,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/submit-approval", leader, a.submitApproval)
 	a.route(mux, "POST /api/v1/migrations/{id}/approve", leader, a.approveMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/reject", leader, a.rejectMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/approvals", local, a.listApprovals)

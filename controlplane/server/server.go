@@ -27,6 +27,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/httpapi"
 	"github.com/hotswap-db/hotswap/controlplane/metrics"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/controlplane/notify"
 	"github.com/hotswap-db/hotswap/controlplane/orchestrator"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/tlsutil"
@@ -75,6 +76,8 @@ type Config struct {
 	// HSTSMaxAge, when TLS is on and it is positive, is announced in a
 	// Strict-Transport-Security header on every HTTPS answer.
 	HSTSMaxAge time.Duration
+	// Webhooks receive the approval and rollback events (controlplane/notify).
+	Webhooks []notify.Webhook
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -274,6 +277,8 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create token signing key", "error", err)
 		}
 	}
+	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
+	defer wait()
 	s.orch.Run(ctx)
 }
 

@@ -264,6 +264,9 @@ func auditQuery() []Param {
 
 func approvalEndpoints() []Endpoint {
 	return []Endpoint{
+		{Name: "SubmitApproval", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/submit-approval", Tag: TagMigrations,
+			Summary: "Submit a migration for approval: approvers are notified; the answer says what the policy asks for",
+			Request: SubmitApprovalRequest{}, Responses: createdWith(SubmitApprovalResponse{})},
 		{Name: "ApproveMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/approve", Tag: TagMigrations,
 			Summary: "Approve a migration (Admin, DBA; not its author)", Request: ApproveRequest{}, Responses: okWith(DecisionResponse{})},
 		{Name: "RejectMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/reject", Tag: TagMigrations,

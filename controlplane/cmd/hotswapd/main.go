@@ -82,6 +82,8 @@ Add a server to a running cluster:
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
 			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
 			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
+			&cli.StringSliceFlag{Name: "webhook", Usage: "POST approval and rollback events to this URL (repeat for more; signed with --webhook-secret-file)", EnvVars: []string{"HOTSWAPD_WEBHOOK"}},
+			&cli.StringFlag{Name: "webhook-secret-file", Usage: "file holding the shared secret webhook deliveries are signed with (HMAC-SHA256, header X-Hotswap-Signature)", EnvVars: []string{"HOTSWAPD_WEBHOOK_SECRET_FILE"}},
 		}, append(tlsFlags(), thresholdFlags()...)...),
 		Before: applyConfigFile,
 		Action: run,
@@ -114,6 +116,10 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	hooks, err := webhooks(c.StringSlice("webhook"), c.String("webhook-secret-file"))
+	if err != nil {
+		return err
+	}
 	certs, err := loadTLS(c)
 	if err != nil {
 		return err
@@ -131,6 +137,7 @@ func run(c *cli.Context) error {
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
 		TLS: certs, VerifyAgents: c.Bool("tls-verify-agents"), HSTSMaxAge: c.Duration("tls-hsts-max-age"),
+		Webhooks: hooks,
 	})
 	if err != nil {
 		return err
