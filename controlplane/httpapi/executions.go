@@ -16,6 +16,7 @@ import (
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/replay"
+	"github.com/hotswap-db/hotswap/internal/tracing"
 )
 
 // Execution defaults, from the reference.
@@ -86,6 +87,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	}
 	e := a.newExecution(m, db, req, plan, p)
 	e.Shadow, e.BlueGreen = shadow, bg
+	e.TraceContext = tracing.Inject(r.Context()) // the orchestrator's spans join the request's trace
 	warnings := stampLogs(&e, guardLogs)
 	if err := a.commit(w, r, fsm.CreateExecutionRequest{Execution: e}); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/hotswap-db/hotswap/internal/tracing"
 )
 
 // forwardedHeader marks a request one server passed to another, so a
@@ -60,6 +62,8 @@ func (f *forwarder) serve(w http.ResponseWriter, r *http.Request, fail func(http
 			pr.SetURL(target)
 			pr.Out.Host = r.Host
 			pr.Out.Header.Set(forwardedHeader, f.raft.Self().ID)
+			// The leader's span is a child of this server's.
+			tracing.Propagator().Inject(pr.In.Context(), tracing.HTTPCarrier(pr.Out.Header))
 		},
 		Transport:      f.tr,
 		ModifyResponse: f.waitForIndex,

@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/backup"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/tracing"
 )
 
 // Raft is what the API needs of the local Raft node.
@@ -81,6 +83,8 @@ type Config struct {
 	// HTTPS (built per connection, so a certificate reload applies); nil
 	// forwards over plain HTTP.
 	PeerTLS func() *tls.Config
+	// Tracing makes the spans of each request (nil: none).
+	Tracing trace.TracerProvider
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -111,6 +115,7 @@ type API struct {
 	openAPI      []byte
 	tokenTTL     time.Duration
 	limiter      *loginLimiter
+	tracer       trace.Tracer
 	// closing ends when the server shuts down: long-lived answers (event
 	// streams) end with it, so they do not hold the shutdown up.
 	closing context.Context
@@ -127,6 +132,7 @@ func New(cfg Config) *API {
 		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
 		version: cfg.Version, tokenTTL: cfg.TokenTTL, limiter: newLoginLimiter()}
 	a.openAPI = describe(cfg.Version)
+	a.tracer = tracing.OrNoop(cfg.Tracing).Tracer(tracerName)
 	a.closing, a.close = context.WithCancel(context.Background())
 	if a.tokenTTL <= 0 {
 		a.tokenTTL = DefaultTokenTTL
@@ -255,7 +261,7 @@ func (a *API) route(mux *http.ServeMux, pattern string, w where, h handlerFunc) 
 			a.forward.serve(rw, r, a.fail)
 			return
 		}
-		if err := h(rw, r, p); err != nil {
+		if err := a.operation(pattern, h)(rw, r, p); err != nil {
 			a.fail(rw, r, err)
 		}
 	})
@@ -308,20 +314,6 @@ func NewToken(prefix string) string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	return prefix + hex.EncodeToString(b)
-}
-
-type traceKey struct{}
-
-// traced gives each request a trace id, echoed in X-Trace-Id and in errors.
-func (a *API) traced(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Trace-Id")
-		if id == "" || len(id) > 64 {
-			id = "trace-" + NewToken("")[:16]
-		}
-		w.Header().Set("X-Trace-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), traceKey{}, id)))
-	})
 }
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {

@@ -83,8 +83,10 @@ func (o *Orchestrator) drive(ctx context.Context, e domain.Execution) {
 	phase := fsm.ActivePhase(e)
 	running := runningSteps(e)
 	if len(running) == 0 && o.now().Before(e.MonitorUntil) {
+		o.spans.monitoring(e)
 		return // watching the last phase before going on
 	}
+	o.spans.monitorOver(e.ExecutionID)
 	if len(phase) == 0 {
 		o.finish(ctx, e)
 		return

@@ -102,7 +102,9 @@ func (o *Orchestrator) newChild(e domain.Execution, dbID string, at time.Time) (
 	if err != nil {
 		return domain.Execution{}, err
 	}
-	return planner.FleetChild(e, db, o.cfg.Raft.State().ReportedInstance, "exec-"+uuid.NewString(), at)
+	child, err := planner.FleetChild(e, db, o.cfg.Raft.State().ReportedInstance, "exec-"+uuid.NewString(), at)
+	child.TraceContext = o.spans.contextOf(e) // each database's run is a part of the rollout's trace
+	return child, err
 }
 
 // freeSlots is how many more executions may start under MaxConcurrent.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
@@ -46,6 +47,8 @@ type Config struct {
 	// Store holds the samples agents stream; the orchestrator reads
 	// baselines and replication lag from it.
 	Store *monitor.Store
+	// Tracing makes the spans of executions and steps (nil: none).
+	Tracing trace.TracerProvider
 }
 
 // Orchestrator runs executions. Run it only on the leader.
@@ -66,6 +69,8 @@ type Orchestrator struct {
 	lag        map[string]map[monitor.Key]*lagWatch
 	snapAt     map[string]time.Time
 	windows    map[string]*windowWatch
+
+	spans *spans
 }
 
 type inbound struct {
@@ -91,7 +96,8 @@ func New(cfg Config) *Orchestrator {
 	}
 	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), kicks: make(chan struct{}, 1), dispatched: map[string]bool{},
 		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string]map[string][]domain.StatementResult{},
-		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{}}
+		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{},
+		spans: newSpans(cfg.Tracing)}
 }
 
 // AgentConnected forgets what was sent to the agent, so running steps are
@@ -145,6 +151,7 @@ func (o *Orchestrator) forget(agent string, r *agentpb.StepResult) {
 // Run drives executions until ctx ends (leadership lost).
 func (o *Orchestrator) Run(ctx context.Context) {
 	o.reset()
+	defer o.spans.dropAll()
 	tick := time.NewTicker(o.cfg.Tick)
 	defer tick.Stop()
 	soon := time.NewTimer(time.Hour)
@@ -260,6 +267,10 @@ func (o *Orchestrator) prune(active []domain.Execution) {
 			delete(o.windows, key)
 		}
 	}
+	o.spans.ended(live, func(id string) (domain.Execution, bool) {
+		e, err := o.cfg.Raft.State().Execution(id)
+		return e, err == nil
+	})
 }
 
 // reconcileWorkers bounds the executions moved on at once.

@@ -23,6 +23,7 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 	if !ok || s.Status != domain.StepRunning || s.Attempt != int(r.GetAttempt()) {
 		return // stale: an older attempt, or already recorded
 	}
+	o.spans.stepEnded(r)
 	cmd := o.resultCommand(e, *s, r)
 	buffered, statements := o.takeEvents(e.ExecutionID)
 	cmd.EventLogs, cmd.EventStatements = withResultEvents(e, buffered, r), statements

@@ -52,6 +52,7 @@ func (o *Orchestrator) dispatch(ctx context.Context, e domain.Execution, s domai
 		o.failStep(ctx, e.ExecutionID, s.StepID, s.Attempt, err.Error())
 		return
 	}
+	msg.GetExecute().TraceContext = o.spans.step(e, s)
 	if err := o.cfg.Dispatcher.Send(s.Agent, msg); err != nil {
 		o.cfg.Logger.Debug("step waits for its agent", "execution", e.ExecutionID, "step", s.StepID, "error", err)
 		return

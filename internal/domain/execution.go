@@ -136,6 +136,10 @@ type Execution struct {
 	Queued       bool            `json:"queued,omitempty"`
 	Steps        []Step          `json:"steps"`
 	Logs         []LogEntry      `json:"logs"`
+	// TraceContext is the W3C trace context (traceparent) of the request
+	// that asked for the execution: the orchestrator's and the agents'
+	// spans of the execution join that trace.
+	TraceContext map[string]string `json:"traceContext,omitempty"`
 	// Resolution, on a Failed execution, is an operator's word that the
 	// database was put right by hand.
 	Resolution    *Resolution `json:"resolution,omitempty"`

@@ -980,8 +980,12 @@ type ExecuteStep struct {
 	LocalOnly bool `protobuf:"varint,30,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"`
 	// The least share (0..1) of the instance's calls a capture must cover.
 	MinWorkloadShare float64 `protobuf:"fixed64,40,opt,name=min_workload_share,json=minWorkloadShare,proto3" json:"min_workload_share,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// trace_context carries the W3C trace context (traceparent, tracestate)
+	// of the control plane's span for this step, so the agent's spans join
+	// the same trace. Empty when tracing is off.
+	TraceContext  map[string]string `protobuf:"bytes,41,rep,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -1208,6 +1212,13 @@ func (x *ExecuteStep) GetMinWorkloadShare() float64 {
 		return x.MinWorkloadShare
 	}
 	return 0
+}
+
+func (x *ExecuteStep) GetTraceContext() map[string]string {
+	if x != nil {
+		return x.TraceContext
+	}
+	return nil
 }
 
 // ReplayResult is what replaying a workload measured (exact percentiles).
@@ -3242,7 +3253,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd4\a\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xeb\b\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -3276,7 +3287,11 @@ const file_agent_proto_rawDesc = "" +
 	"\x0eforward_script\x18\x1a \x01(\tR\rforwardScript\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x1e \x01(\bR\tlocalOnly\x12,\n" +
-	"\x12min_workload_share\x18( \x01(\x01R\x10minWorkloadShare\"\xb9\x01\n" +
+	"\x12min_workload_share\x18( \x01(\x01R\x10minWorkloadShare\x12T\n" +
+	"\rtrace_context\x18) \x03(\v2/.hotswap.agent.v1.ExecuteStep.TraceContextEntryR\ftraceContext\x1a?\n" +
+	"\x11TraceContextEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +
 	"\fReplayResult\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x16\n" +
 	"\x06errors\x18\x02 \x01(\x05R\x06errors\x12\x15\n" +
@@ -3499,7 +3514,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),      // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),     // 1: hotswap.agent.v1.ServerMessage
@@ -3534,7 +3549,8 @@ var file_agent_proto_goTypes = []any{
 	(*InspectResponse)(nil),   // 30: hotswap.agent.v1.InspectResponse
 	(*RelationFacts)(nil),     // 31: hotswap.agent.v1.RelationFacts
 	(*IndexFacts)(nil),        // 32: hotswap.agent.v1.IndexFacts
-	nil,                       // 33: hotswap.agent.v1.RelationFacts.ColumnsEntry
+	nil,                       // 33: hotswap.agent.v1.ExecuteStep.TraceContextEntry
+	nil,                       // 34: hotswap.agent.v1.RelationFacts.ColumnsEntry
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
@@ -3557,29 +3573,30 @@ var file_agent_proto_depIdxs = []int32{
 	5,  // 17: hotswap.agent.v1.InstanceStatus.preflight:type_name -> hotswap.agent.v1.Preflight
 	6,  // 18: hotswap.agent.v1.Preflight.checks:type_name -> hotswap.agent.v1.PreflightCheck
 	12, // 19: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	13, // 20: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
-	14, // 21: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
-	16, // 22: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	15, // 23: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
-	20, // 24: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	20, // 25: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	22, // 26: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	18, // 27: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	11, // 28: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	21, // 29: hotswap.agent.v1.StepResult.events:type_name -> hotswap.agent.v1.StepEvent
-	26, // 30: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	25, // 31: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
-	29, // 32: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
-	31, // 33: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
-	33, // 34: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
-	32, // 35: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
-	0,  // 36: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 37: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	37, // [37:38] is the sub-list for method output_type
-	36, // [36:37] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	33, // 20: hotswap.agent.v1.ExecuteStep.trace_context:type_name -> hotswap.agent.v1.ExecuteStep.TraceContextEntry
+	13, // 21: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
+	14, // 22: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
+	16, // 23: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	15, // 24: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
+	20, // 25: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	20, // 26: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	22, // 27: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	18, // 28: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	11, // 29: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	21, // 30: hotswap.agent.v1.StepResult.events:type_name -> hotswap.agent.v1.StepEvent
+	26, // 31: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	25, // 32: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
+	29, // 33: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	31, // 34: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	34, // 35: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	32, // 36: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 37: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 38: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	38, // [38:39] is the sub-list for method output_type
+	37, // [37:38] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -3611,7 +3628,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
