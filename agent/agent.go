@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
@@ -22,6 +23,7 @@ import (
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/tracing"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
 
@@ -48,6 +50,7 @@ type Agent struct {
 	link   agentpb.AgentLink_SessionClient
 
 	metrics *agentMetrics
+	tracer  trace.Tracer
 }
 
 // send sends a message on the open session; without one it is dropped
@@ -73,7 +76,7 @@ func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
 // New returns an agent for cfg. Nothing is opened until Run.
 func New(cfg agentconfig.Config, log hclog.Logger) *Agent {
 	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps(), watch: newWatcher(cfg.ProcRoot),
-		pre: newPreflights(), metrics: newAgentMetrics()}
+		pre: newPreflights(), metrics: newAgentMetrics(), tracer: tracing.OrNoop(nil).Tracer(tracerName)}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
 	}

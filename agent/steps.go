@@ -139,6 +139,8 @@ func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep,
 	a.log.Info("running step", "execution", m.GetExecutionId(), "step", m.GetStepId(), "instance", m.GetInstanceId(),
 		"kind", m.GetKind(), "direction", m.GetDirection(), "dry_run", m.GetDryRun())
 	defer a.timeStep(m.GetKind(), time.Now(), key)
+	ctx, span := a.startStepSpan(ctx, m)
+	defer func() { endStepSpan(span, a.finishedResult(key)) }()
 	if isSpecial(m.GetKind()) {
 		a.finishStep(key, m, a.runSpecial(ctx, m))
 		return
@@ -170,9 +172,7 @@ func (a *Agent) runStep(ctx context.Context, key string, m *agentpb.ExecuteStep,
 // timeStep records the duration of a step that started at started, with
 // the outcome of the result it left.
 func (a *Agent) timeStep(kind string, started time.Time, key string) {
-	a.steps.mu.Lock()
-	res := a.steps.finished[key]
-	a.steps.mu.Unlock()
+	res := a.finishedResult(key)
 	outcome := "ok"
 	switch {
 	case res.GetCancelled():
@@ -181,6 +181,13 @@ func (a *Agent) timeStep(kind string, started time.Time, key string) {
 		outcome = "error"
 	}
 	a.metrics.observeStep(kind, outcome, time.Since(started))
+}
+
+// finishedResult is the result a finished step left (nil if none).
+func (a *Agent) finishedResult(key string) *agentpb.StepResult {
+	a.steps.mu.Lock()
+	defer a.steps.mu.Unlock()
+	return a.steps.finished[key]
 }
 
 func scrubDBError(a *Agent, e *domain.DBError) *domain.DBError {
@@ -204,7 +211,7 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 	if m.GetKind() == "verify" {
 		req := dialect.VerifyRequest{ExecutionID: m.GetExecutionId(), StepID: m.GetVerifiesStepId(),
 			Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), MaxLagSeconds: m.GetMaxLagSeconds()}
-		return conn.VerifyStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
+		return conn.VerifyStep(ctx, req, a.onEvent(ctx, m))
 	}
 	req := dialect.StepRequest{ExecutionID: m.GetExecutionId(), StepID: m.GetStepId(), MigrationID: m.GetMigrationId(),
 		MigrationName: m.GetMigrationName(), Direction: domain.Direction(m.GetDirection()), Script: m.GetScript(),
@@ -214,7 +221,16 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 	if m.GetRevertsStepId() != "" {
 		req.Reverts = &dialect.RevertedStep{StepID: m.GetRevertsStepId(), Script: m.GetForwardScript()}
 	}
-	return conn.ExecuteStep(ctx, req, func(ev dialect.StepEvent) { a.sendEvent(m, ev) })
+	return conn.ExecuteStep(ctx, req, a.onEvent(ctx, m))
+}
+
+// onEvent is what a step's events go to: the control plane and the
+// step's trace.
+func (a *Agent) onEvent(ctx context.Context, m *agentpb.ExecuteStep) func(dialect.StepEvent) {
+	return func(ev dialect.StepEvent) {
+		a.traceEvent(ctx, ev)
+		a.sendEvent(m, ev)
+	}
 }
 
 func (a *Agent) sendEvent(m *agentpb.ExecuteStep, ev dialect.StepEvent) {

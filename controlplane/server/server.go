@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
@@ -78,6 +79,9 @@ type Config struct {
 	HSTSMaxAge time.Duration
 	// Webhooks receive the approval and rollback events (controlplane/notify).
 	Webhooks []notify.Webhook
+	// Tracing makes the spans of API requests, executions and steps (nil:
+	// none).
+	Tracing trace.TracerProvider
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -121,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		VerifyPeer: s.agentPeerCheck()})
 	s.samples = monitor.NewStore(0)
 	s.orch = orchestrator.New(orchestrator.Config{Raft: s.node, Dispatcher: s.links, Logger: cfg.Logger.Named("orchestrator"),
-		MaxConcurrent: cfg.MaxConcurrentExecutions, Store: s.samples})
+		MaxConcurrent: cfg.MaxConcurrentExecutions, Store: s.samples, Tracing: cfg.Tracing})
 	s.links.SetSink(s.orch)
 	if err := s.listen(); err != nil {
 		s.node.Shutdown()
@@ -188,7 +192,7 @@ func (s *Server) listen() error {
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
 		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
-		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS()})
+		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS(), Tracing: s.cfg.Tracing})
 	s.http = &http.Server{Handler: hsts(s.api.Handler(), s.cfg.TLS != nil, s.cfg.HSTSMaxAge), ReadHeaderTimeout: 10 * time.Second}
 	s.http.RegisterOnShutdown(s.api.Close)
 	s.grpc = grpc.NewServer(

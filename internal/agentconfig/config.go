@@ -61,6 +61,32 @@ type Config struct {
 	// TLS is how the agent reaches the control plane. TLS is required:
 	// ca_cert, or plaintext: true to dial without it.
 	TLS TLSConfig `yaml:"tls"`
+	// Tracing sends the agent's spans (each step, statement and lock
+	// attempt) to an OpenTelemetry collector; off unless an endpoint is
+	// set here or in OTEL_EXPORTER_OTLP_ENDPOINT.
+	Tracing TracingConfig `yaml:"tracing,omitempty"`
+}
+
+// TracingConfig is where the agent's spans go. Example:
+//
+//	tracing:
+//	  otlp_endpoint: otel-collector:4317   # OTLP/gRPC; or http(s)://host:port
+//	  insecure: true                       # a host:port endpoint without TLS
+//	  sample_ratio: 1                      # of traces the agent starts itself
+type TracingConfig struct {
+	OTLPEndpoint string `yaml:"otlp_endpoint,omitempty"`
+	Insecure     bool   `yaml:"insecure,omitempty"`
+	// SampleRatio (0..1, default 1) applies to traces the agent starts;
+	// a step follows the sampling decision of the control plane's trace.
+	SampleRatio *float64 `yaml:"sample_ratio,omitempty"`
+}
+
+// Ratio is the sample ratio, 1 when none is set.
+func (t TracingConfig) Ratio() float64 {
+	if t.SampleRatio == nil {
+		return 1
+	}
+	return *t.SampleRatio
 }
 
 // TLSConfig is the agent's side of the gRPC link's TLS. The servers are
@@ -171,6 +197,9 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return fmt.Errorf("servers: %q is not host:port", s)
 		}
+	}
+	if r := c.Tracing.Ratio(); r < 0 || r > 1 {
+		return fmt.Errorf("tracing: sample_ratio %g: must be from 0 to 1", r)
 	}
 	if err := c.TLS.validate(); err != nil {
 		return err

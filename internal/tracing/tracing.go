@@ -35,9 +35,8 @@ type Config struct {
 	Endpoint string
 	// Insecure dials a host:port endpoint without TLS.
 	Insecure bool
-	// SampleRatio is the share (0..1) of new traces kept; a span whose
-	// parent came from elsewhere follows the parent's decision. Zero
-	// means 1 (every trace): use a tiny ratio to keep almost none.
+	// SampleRatio is the share (0..1) of new traces kept (1: all); a span
+	// whose parent came from elsewhere follows the parent's decision.
 	SampleRatio float64
 	// ServiceName and ServiceVersion describe the program in every span.
 	ServiceName    string
@@ -80,13 +79,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
 	}
-	ratio := cfg.SampleRatio
-	if ratio == 0 {
-		ratio = 1
-	}
 	res := resource.NewSchemaless(semconv.ServiceName(cfg.ServiceName), semconv.ServiceVersion(cfg.ServiceVersion))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))))
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))))
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown}, nil
 }
 

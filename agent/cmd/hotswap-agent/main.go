@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hotswap-db/hotswap/agent"
+	"github.com/hotswap-db/hotswap/internal/tracing"
 )
 
 func main() {
@@ -66,5 +68,23 @@ func run(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger.Info("starting", "name", cfg.Name, "servers", cfg.Servers, "instances", len(cfg.Instances))
-	return agent.New(cfg, logger).Run(ctx)
+	tp, err := tracing.New(ctx, tracing.Config{Endpoint: cfg.Tracing.OTLPEndpoint, Insecure: cfg.Tracing.Insecure,
+		SampleRatio: cfg.Tracing.Ratio(), ServiceName: "hotswap-agent", ServiceVersion: agent.Version, Getenv: os.Getenv})
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tp, logger)
+	a := agent.New(cfg, logger)
+	a.UseTracing(tp)
+	return a.Run(ctx)
+}
+
+// shutdownTracing sends the spans still buffered, waiting a few seconds
+// at most for the collector.
+func shutdownTracing(tp *tracing.Provider, logger hclog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		logger.Warn("tracing", "error", err)
+	}
 }

@@ -84,7 +84,7 @@ Add a server to a running cluster:
 			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
 			&cli.StringSliceFlag{Name: "webhook", Usage: "POST approval and rollback events to this URL (repeat for more; signed with --webhook-secret-file)", EnvVars: []string{"HOTSWAPD_WEBHOOK"}},
 			&cli.StringFlag{Name: "webhook-secret-file", Usage: "file holding the shared secret webhook deliveries are signed with (HMAC-SHA256, header X-Hotswap-Signature)", EnvVars: []string{"HOTSWAPD_WEBHOOK_SECRET_FILE"}},
-		}, append(tlsFlags(), thresholdFlags()...)...),
+		}, append(append(tlsFlags(), thresholdFlags()...), tracingFlags()...)...),
 		Before: applyConfigFile,
 		Action: run,
 	}
@@ -128,6 +128,11 @@ func run(c *cli.Context) error {
 		JSONFormat: c.Bool("log-json"), Output: os.Stderr})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tp, err := tracingProvider(ctx, c, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tp, logger)
 	srv, err := server.Start(ctx, server.Config{
 		ServerID: c.String("server-id"), DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"),
 		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), Peers: peers,
@@ -137,7 +142,7 @@ func run(c *cli.Context) error {
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
 		TLS: certs, VerifyAgents: c.Bool("tls-verify-agents"), HSTSMaxAge: c.Duration("tls-hsts-max-age"),
-		Webhooks: hooks,
+		Webhooks: hooks, Tracing: tp,
 	})
 	if err != nil {
 		return err

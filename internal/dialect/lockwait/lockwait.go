@@ -147,7 +147,7 @@ func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.
 	}
 	for n := 1; ; n++ {
 		watch := p.watchBlockers(ctx)
-		err := attempt(ctx, n)
+		err := p.traced(ctx, n, attempt)
 		blockers := watch.stop()
 		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {
 			return n - 1, err
@@ -166,7 +166,7 @@ func (p *Policy) runPicking(ctx context.Context, q Queue, needs Needs, attempt f
 			return n - 1, err
 		}
 		watch := p.watchBlockers(ctx)
-		err = attempt(context.WithValue(ctx, lockTimeoutKey{}, timeout), n)
+		err = p.traced(context.WithValue(ctx, lockTimeoutKey{}, timeout), n, attempt)
 		blockers := watch.stop()
 		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {
 			return n - 1, err
