@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hotswap-db/hotswap/internal/tracing"
 )
@@ -23,7 +24,11 @@ type traceKey struct{}
 func (a *API) traced(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := tracing.Propagator().Extract(r.Context(), tracing.HTTPCarrier(r.Header))
-		ctx, span := a.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
+		tracer := a.tracer
+		if untraced[r.URL.Path] {
+			tracer = noopTracer // probes: a span each would drown the traces that matter
+		}
+		ctx, span := tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
 		defer span.End()
 		id := r.Header.Get("X-Trace-Id")
@@ -38,6 +43,13 @@ func (a *API) traced(next http.Handler) http.Handler {
 		endRequestSpan(span, r.Pattern, sw.status)
 	})
 }
+
+// untraced are the paths probes and scrapers poll: they get no span.
+var untraced = map[string]bool{"/health": true, "/metrics": true}
+
+// noopTracer makes the spans of untraced paths; like every no-op span,
+// they keep a caller's trace context.
+var noopTracer = noop.NewTracerProvider().Tracer(tracerName)
 
 // traceID is the W3C trace id of a span, or a random id when there is
 // none (tracing off, no caller's traceparent).

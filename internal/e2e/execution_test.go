@@ -31,6 +31,12 @@ type bed struct {
 
 func newBed(t *testing.T, serverArgs ...string) *bed {
 	t.Helper()
+	return newBedWith(t, func(*agentconfig.Config) {}, serverArgs...)
+}
+
+// newBedWith is newBed with the agent's config changed by agentCfg.
+func newBedWith(t *testing.T, agentCfg func(*agentconfig.Config), serverArgs ...string) *bed {
+	t.Helper()
 	pg := testbed.StartPostgres(t, testbed.PostgresOptions{})
 	srv := testbed.StartServer(t, bins, testbed.ServerOptions{Args: serverArgs})
 	b := &bed{t: t, pg: pg, srv: srv, api: newAPI(t, srv, token(t, srv), nil)}
@@ -48,10 +54,12 @@ func newBed(t *testing.T, serverArgs ...string) *bed {
 		t.Fatal(err)
 	}
 	b.agentMetrics = fmt.Sprintf("127.0.0.1:%d", port)
-	b.agent = testbed.StartAgent(t, bins, agentconfig.Config{Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
+	cfg := agentconfig.Config{Name: "pg-host", Token: tok.Token, Servers: []string{srv.RPCAddr},
 		MetricsAddr: b.agentMetrics,
 		Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")},
-			{ID: "second", Engine: domain.PostgreSQL, DSN: pg.DSN("second")}}})
+			{ID: "second", Engine: domain.PostgreSQL, DSN: pg.DSN("second")}}}
+	agentCfg(&cfg)
+	b.agent = testbed.StartAgent(t, bins, cfg)
 	b.api.must(http.StatusCreated, "POST", "/api/v1/databases", dbSpec("app", "pg-host", "main"))
 	eventually(t, 20*time.Second, "the agent to connect", func() bool {
 		v, ok := b.api.agent("pg-host")
