@@ -181,14 +181,12 @@ func mountsExecutable(t *testing.T, s service, path string) bool {
 }
 
 // TestComposeStartsInOrder checks that every long-running service has a
-// healthcheck (the agents excepted: they serve no endpoint yet) and that
-// every dependency waits for health or for a one-shot's success.
+// healthcheck (an agent's is its own /metrics) and that every dependency
+// waits for health or for a one-shot's success.
 func TestComposeStartsInOrder(t *testing.T) {
 	f := loadCompose(t)
 	for name, s := range f.Services {
-		oneShot := s.Restart == "no"
-		isAgent := strings.HasPrefix(name, "agent-")
-		if !oneShot && !isAgent && len(s.HealthRaw) == 0 {
+		if oneShot := s.Restart == "no"; !oneShot && len(s.HealthRaw) == 0 {
 			t.Errorf("%s: no healthcheck", name)
 		}
 		for dep, c := range s.DependsOn {
@@ -204,7 +202,8 @@ func TestComposeStartsInOrder(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"hotswap-1", "hotswap-2", "hotswap-3", "postgres", "postgres-standby", "pgbouncer",
-		"agent-db-primary", "agent-db-standby", "bootstrap", "prometheus", "grafana"} {
+		"agent-db-primary", "agent-db-standby", "mariadb", "mariadb-replica", "agent-mariadb-primary", "agent-mariadb-replica",
+		"bootstrap", "prometheus", "grafana"} {
 		if _, ok := f.Services[want]; !ok {
 			t.Errorf("no %s service", want)
 		}
@@ -245,6 +244,19 @@ func TestComposeAgentConfigs(t *testing.T) {
 	}
 }
 
+// mountedAgentConfig is the agent config a service mounts, if it is an
+// agent.
+func mountedAgentConfig(t *testing.T, s service) (agentconfig.Config, bool) {
+	t.Helper()
+	for _, v := range s.Volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) >= 2 && parts[1] == "/etc/hotswap/agent.yaml" {
+			return decodeAgentConfig(t, filepath.Join(root, parts[0])), true
+		}
+	}
+	return agentconfig.Config{}, false
+}
+
 // decodeAgentConfig decodes an agent config strictly and validates it as
 // the agent does, with a stand-in for the token the bootstrap will write.
 func decodeAgentConfig(t *testing.T, path string) agentconfig.Config {
@@ -268,7 +280,8 @@ func decodeAgentConfig(t *testing.T, path string) agentconfig.Config {
 }
 
 // TestComposeMonitoring checks that Prometheus scrapes every hotswapd
-// service and that the dashboard Grafana provisions is valid JSON.
+// service and every agent (at the metrics_addr of its config), and that
+// the dashboard Grafana provisions is valid JSON.
 func TestComposeMonitoring(t *testing.T) {
 	f := loadCompose(t)
 	prom, err := os.ReadFile(filepath.Join(root, "packaging/prometheus/prometheus.yml"))
@@ -276,9 +289,19 @@ func TestComposeMonitoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, s := range f.Services {
-		if s.Build != nil && s.Build.Dockerfile == "packaging/Dockerfile" && len(s.HealthRaw) > 0 &&
-			!bytes.Contains(prom, []byte(`"`+name+`:5000"`)) {
-			t.Errorf("prometheus.yml does not scrape %s", name)
+		if s.Build == nil || s.Build.Dockerfile != "packaging/Dockerfile" || len(s.HealthRaw) == 0 {
+			continue
+		}
+		target := name + ":5000"
+		if cfg, ok := mountedAgentConfig(t, s); ok {
+			_, port, _ := strings.Cut(cfg.MetricsAddr, ":")
+			if port == "" {
+				t.Errorf("%s: the agent serves no metrics (metrics_addr)", name)
+			}
+			target = name + ":" + port
+		}
+		if !bytes.Contains(prom, []byte(`"`+target+`"`)) {
+			t.Errorf("prometheus.yml does not scrape %s at %s", name, target)
 		}
 	}
 	var dash struct {

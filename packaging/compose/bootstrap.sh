@@ -4,7 +4,7 @@
 # wrote to its data folder, copies it to /tokens/admin.token and creates one
 # agent token per agent in /tokens (kept across restarts: a token that
 # exists is not made again), then registers the database `app` with its two
-# instances. Every step is idempotent, so `docker compose up` can run it again.
+# instances and the database `shop` (MariaDB) with its two. Every step is idempotent, so `docker compose up` can run it again.
 set -euo pipefail
 umask 077
 export HOTSWAP_ADDR=http://hotswap-1:5000 HOTSWAP_TOKEN_FILE=/tokens/admin.token
@@ -17,7 +17,7 @@ if [ ! -s /tokens/admin.token ]; then
   done
 fi
 [ -s /tokens/admin.token ] || { echo "bootstrap: no bootstrap-token in any server's data" >&2; exit 1; }
-for agent in db-primary db-standby; do
+for agent in db-primary db-standby mariadb-primary mariadb-replica; do
   if [ ! -s "/tokens/$agent.token" ]; then
     hotswap -o json agent token create "$agent" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' > "/tokens/$agent.token.new"
     [ -s "/tokens/$agent.token.new" ] || { echo "bootstrap: no token for $agent" >&2; exit 1; }
@@ -28,4 +28,8 @@ if ! hotswap database show app >/dev/null 2>&1; then
   hotswap database register --name app --type PostgreSQL --environment Development \
     --instance db-primary/main=Master --instance db-standby/main=AsyncReplica
 fi
-echo "bootstrap: admin token in /tokens/admin.token; agents db-primary, db-standby; database app"
+if ! hotswap database show shop >/dev/null 2>&1; then
+  hotswap database register --name shop --type MySQL --environment Development \
+    --instance mariadb-primary/main=Master --instance mariadb-replica/main=AsyncReplica
+fi
+echo "bootstrap: admin token in /tokens/admin.token; agents db-primary, db-standby, mariadb-primary, mariadb-replica; databases app, shop"
