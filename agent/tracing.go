@@ -68,11 +68,15 @@ func (a *Agent) traceEvent(ctx context.Context, ev dialect.StepEvent) {
 		return
 	}
 	if d := ev.Done; d != nil {
+		dur := time.Duration(d.DurationMs * float64(time.Millisecond))
 		start := d.StartedAt
+		if start.IsZero() {
+			start = ev.Time.Add(-dur) // the event is sent as the statement ends
+		}
 		_, span := a.tracer.Start(ctx, spanStatement, trace.WithTimestamp(start), trace.WithAttributes(
 			attribute.Int("hotswap.statement.index", d.Index), attribute.String("db.query.text", a.scrub(d.SQL)),
 			attribute.Int64("db.response.returned_rows", d.RowsAffected), attribute.Int("hotswap.statement.attempts", d.Attempts)))
-		span.End(trace.WithTimestamp(start.Add(time.Duration(d.DurationMs * float64(time.Millisecond)))))
+		span.End(trace.WithTimestamp(start.Add(dur)))
 		return
 	}
 	if ev.Level == "warn" || ev.Level == "error" {
