@@ -13,6 +13,7 @@ import (
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/sqlcheck"
+	"github.com/hotswap-db/hotswap/internal/tracing"
 )
 
 // decodeMigrationSpec reads and checks a migration: fields, target,
@@ -88,6 +89,7 @@ func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principa
 	spec.Apply(&m)
 	v.record(&m)
 	a.markApproval(&m)
+	m.TraceContext = tracing.Inject(r.Context()) // executions link to this check
 	if err := a.commit(w, r, fsm.CreateMigrationRequest{Migration: m}); err != nil {
 		return err
 	}

@@ -94,10 +94,11 @@ func New(cfg Config) *Orchestrator {
 	if cfg.Store == nil {
 		cfg.Store = monitor.NewStore(0)
 	}
-	return &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), kicks: make(chan struct{}, 1), dispatched: map[string]bool{},
+	o := &Orchestrator{cfg: cfg, inbox: make(chan inbound, 4096), kicks: make(chan struct{}, 1), dispatched: map[string]bool{},
 		cancelled: map[string]bool{}, logs: map[string][]domain.LogEntry{}, done: map[string]map[string][]domain.StatementResult{},
-		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{},
-		spans: newSpans(cfg.Tracing)}
+		lag: map[string]map[monitor.Key]*lagWatch{}, snapAt: map[string]time.Time{}, windows: map[string]*windowWatch{}}
+	o.spans = newSpans(cfg.Tracing, o.checkedTrace)
+	return o
 }
 
 // AgentConnected forgets what was sent to the agent, so running steps are

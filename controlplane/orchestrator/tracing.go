@@ -33,8 +33,11 @@ const (
 // A new leader opens new ones under the same request.
 type spans struct {
 	tracer trace.Tracer
-	mu     sync.Mutex
-	execs  map[string]*execSpans // by execution id
+	// checked is the trace context of a migration's checks (its
+	// migration.create span), which its executions link to.
+	checked func(migrationID string) map[string]string
+	mu      sync.Mutex
+	execs   map[string]*execSpans // by execution id
 }
 
 type execSpans struct {
@@ -47,8 +50,17 @@ type execSpans struct {
 	steps        map[string]trace.Span // by stepAttempt
 }
 
-func newSpans(tp trace.TracerProvider) *spans {
-	return &spans{tracer: tracing.OrNoop(tp).Tracer(tracerName), execs: map[string]*execSpans{}}
+func newSpans(tp trace.TracerProvider, checked func(migrationID string) map[string]string) *spans {
+	return &spans{tracer: tracing.OrNoop(tp).Tracer(tracerName), checked: checked, execs: map[string]*execSpans{}}
+}
+
+// checkedTrace is the trace context of a migration's checks.
+func (o *Orchestrator) checkedTrace(migrationID string) map[string]string {
+	m, err := o.cfg.Raft.State().Migration(migrationID)
+	if err != nil {
+		return nil
+	}
+	return m.TraceContext
 }
 
 // stepAttempt names one attempt of one step of one execution.
@@ -63,6 +75,9 @@ func (sp *spans) of(e domain.Execution) *execSpans {
 		return x
 	}
 	opts := []trace.SpanStartOption{trace.WithAttributes(executionAttrs(e)...)}
+	if link := trace.LinkFromContext(tracing.Extract(context.Background(), sp.checked(e.MigrationID))); link.SpanContext.IsValid() {
+		opts = append(opts, trace.WithLinks(link))
+	}
 	if !e.StartedAt.IsZero() {
 		opts = append(opts, trace.WithTimestamp(e.StartedAt))
 	}

@@ -28,7 +28,11 @@ func TestExecutionSpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	b.o = New(Config{Raft: b.raft, Dispatcher: b.disp, Logger: hclog.NewNullLogger(), Clock: b.clock.Now, Tick: 5 * time.Millisecond,
 		Tracing: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))})
-	e := domain.Execution{ExecutionID: "exec-1", MigrationID: "mig-1", DatabaseID: "db-1", Strategy: domain.Phased,
+	const checks = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" // the migration's creation
+	b.must(fsm.CreateMigrationRequest{Migration: domain.Migration{MigrationID: "mig-t", Name: "add_traced_column", TargetDatabaseID: "db-1",
+		MigrationScript: "ALTER TABLE t ADD COLUMN c int;", RollbackScript: "ALTER TABLE t DROP COLUMN c;",
+		TraceContext: map[string]string{"traceparent": checks}}})
+	e := domain.Execution{ExecutionID: "exec-1", MigrationID: "mig-t", DatabaseID: "db-1", Strategy: domain.Phased,
 		Status: domain.ExecutionPending, InitiatedBy: "alice", TimeoutSeconds: 600, LockTimeoutMs: 500,
 		CreatedAt: b.clock.Now(), Decisions: []domain.Decision{}, TraceContext: map[string]string{"traceparent": callerTrace},
 		Monitoring: domain.MonitorSettings{MonitorWindowSeconds: 10}}
@@ -66,6 +70,9 @@ func TestExecutionSpans(t *testing.T) {
 	exec := one(t, spans, spanExecute)
 	if got := exec.Parent().SpanID().String(); got != "00f067aa0ba902b7" || exec.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
 		t.Fatalf("execution span: parent %s trace %s, want the caller's span and trace", got, exec.SpanContext().TraceID())
+	}
+	if l := exec.Links(); len(l) != 1 || l[0].SpanContext.SpanID().String() != "b7ad6b7169203331" {
+		t.Errorf("execution span links = %v, want the migration's checks", l)
 	}
 	rollback := one(t, spans, spanRollback)
 	wantParent(t, rollback, exec)

@@ -32,6 +32,7 @@ type collector struct {
 type gotSpan struct {
 	Service, Name           string
 	TraceID, SpanID, Parent string
+	Links                   []string // the span ids it links to
 }
 
 func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
@@ -46,8 +47,12 @@ func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceService
 		}
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
-				c.spans = append(c.spans, gotSpan{Service: service, Name: s.GetName(), TraceID: hex.EncodeToString(s.GetTraceId()),
-					SpanID: hex.EncodeToString(s.GetSpanId()), Parent: hex.EncodeToString(s.GetParentSpanId())})
+				got := gotSpan{Service: service, Name: s.GetName(), TraceID: hex.EncodeToString(s.GetTraceId()),
+					SpanID: hex.EncodeToString(s.GetSpanId()), Parent: hex.EncodeToString(s.GetParentSpanId())}
+				for _, l := range s.GetLinks() {
+					got.Links = append(got.Links, hex.EncodeToString(l.GetSpanId()))
+				}
+				c.spans = append(c.spans, got)
 			}
 		}
 	}
@@ -136,39 +141,48 @@ func TestTracingAcrossServerAndAgent(t *testing.T) {
 		{"hotswap-agent", "agent.statement"},
 	}
 	var missing string
+	var found map[string]gotSpan
 	eventuallyTold(t, time.Minute, "the trace's spans to reach the collector", func() bool {
-		spans := col.inTrace(traceID)
-		parent := callerSpan
-		var agentStep string
-		for _, want := range chain {
-			s, ok := child(spans, want.service, want.name, parent)
-			if !ok {
-				missing = fmt.Sprintf("%s span %q with parent %s", want.service, want.name, parent)
-				return false
-			}
-			if want.name == "agent.step" {
-				agentStep = s.SpanID
-			}
-			parent = s.SpanID
-		}
-		if _, ok := child(spans, "hotswap-agent", "lock.attempt", agentStep); !ok {
-			missing = "a lock.attempt span under agent.step " + agentStep
-			return false
-		}
-		return true
+		found, missing = followChain(col.inTrace(traceID), callerSpan, chain)
+		return missing == ""
 	}, func() string { return "missing " + missing + "\n" + dumpSpans(col.all()) })
 
-	// The migration's creation is a trace of its own, started by the server.
+	// The migration's creation (its parse, lint and risk checks) is a trace
+	// of its own, which the execution's span links to.
+	var created gotSpan
 	eventuallyTold(t, 30*time.Second, "the migration.create span", func() bool {
 		for _, s := range col.all() {
 			if s.Name == "migration.create" && s.Service == "hotswapd" {
-				if _, ok := child(col.inTrace(s.TraceID), "hotswapd", "POST /api/v1/migrations", ""); ok {
+				if req, ok := child(col.inTrace(s.TraceID), "hotswapd", "POST /api/v1/migrations", ""); ok && s.Parent == req.SpanID {
+					created = s
 					return true
 				}
 			}
 		}
 		return false
 	}, func() string { return dumpSpans(col.all()) })
+	if links := found["migration.execute"].Links; len(links) != 1 || links[0] != created.SpanID {
+		t.Errorf("migration.execute links to %v, want the migration.create span %s", links, created.SpanID)
+	}
+}
+
+// followChain finds each span of chain as the child of the one before
+// (the first a child of root), then a lock.attempt under agent.step. It
+// returns the spans found by name, or what is missing.
+func followChain(spans []gotSpan, root string, chain []struct{ service, name string }) (map[string]gotSpan, string) {
+	found := map[string]gotSpan{}
+	parent := root
+	for _, want := range chain {
+		s, ok := child(spans, want.service, want.name, parent)
+		if !ok {
+			return nil, fmt.Sprintf("%s span %q with parent %s", want.service, want.name, parent)
+		}
+		found[want.name], parent = s, s.SpanID
+	}
+	if _, ok := child(spans, "hotswap-agent", "lock.attempt", found["agent.step"].SpanID); !ok {
+		return nil, "a lock.attempt span under agent.step " + found["agent.step"].SpanID
+	}
+	return found, ""
 }
 
 // executeTraced starts an execution sending traceparent and returns its id
