@@ -25,13 +25,10 @@ type Migration struct {
 	RequiresApproval  bool            `json:"requiresApproval"`
 	EstimatedDuration int             `json:"estimatedDuration,omitempty"`
 	Dependencies      []string        `json:"dependencies"`
-	// TraceContext is the W3C trace context of the migration.create span
-	// (its parse, lint and risk checks): each execution's span links to it.
-	TraceContext map[string]string `json:"traceContext,omitempty"`
-	Tags         []string          `json:"tags"`
-	CreatedBy    string            `json:"createdBy"`
-	CreatedAt    time.Time         `json:"createdAt"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
+	Tags              []string        `json:"tags"`
+	CreatedBy         string          `json:"createdBy"`
+	CreatedAt         time.Time       `json:"createdAt"`
+	UpdatedAt         time.Time       `json:"updatedAt"`
 	// ComputedRisk is the risk the engine's linter computed from the
 	// forward script; RiskLevel is never lower. Empty for an engine
 	// without a linter on the control plane (and for migrations stored
@@ -42,6 +39,10 @@ type Migration struct {
 	// comment silenced, each with its reason.
 	Findings        []LintFinding `json:"findings,omitempty"`
 	IgnoredFindings []LintFinding `json:"ignoredFindings,omitempty"`
+
+	// TraceContext is the W3C trace context of the migration.create span
+	// (its parse, lint and risk checks): each execution's span links to it.
+	TraceContext map[string]string `json:"traceContext,omitempty"`
 }
 
 // MigrationSpec is the writable part of a Migration: what POST and PUT take.
