@@ -269,12 +269,6 @@ func (g *blueGreenBed) hasColumnGreen(column string) bool {
 // workload needs; after the switch its latency jumps, the leader rolls back
 // and the clients are back on blue, without an error.
 func TestBlueGreenSwitchesBackOnDegradation(t *testing.T) {
-	// Known regression: the per-statement latency rule is not armed on
-	// green's baseline, taken before the switch while green serves no
-	// traffic, so a degradation after the switch is not caught. The fix is
-	// to judge green against blue's baseline under the same traffic; until
-	// then this test fails, and it is skipped so the rest can run.
-	t.Skip("BlueGreen latency guard: green's idle baseline leaves the rule unarmed; judge green against blue's baseline")
 	g := newBlueGreenBed(t)
 	for _, exec := range []func(...string){g.exec, g.execGreen} {
 		exec("CREATE TABLE items (id int, k int, pad text)",

@@ -1510,11 +1510,13 @@ func (x *StatementBaseline) GetSpreadMs() float64 {
 
 // StatementSample is one statement's calls in a sample's interval.
 type StatementSample struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
-	MeanMs        float64                `protobuf:"fixed64,3,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
-	SdMs          float64                `protobuf:"fixed64,4,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls  int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	MeanMs float64                `protobuf:"fixed64,3,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	SdMs   float64                `protobuf:"fixed64,4,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	// The normalized statement's text hash, the same on every server.
+	Fingerprint   string `protobuf:"bytes,5,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1575,6 +1577,13 @@ func (x *StatementSample) GetSdMs() float64 {
 		return x.SdMs
 	}
 	return 0
+}
+
+func (x *StatementSample) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
 }
 
 // SlowStatement is a statement a latency decision found slower.
@@ -3298,12 +3307,13 @@ const file_agent_proto_rawDesc = "" +
 	"\asamples\x18\x03 \x01(\x05R\asamples\x12\x17\n" +
 	"\amean_ms\x18\x04 \x01(\x01R\x06meanMs\x12\x13\n" +
 	"\x05sd_ms\x18\x05 \x01(\x01R\x04sdMs\x12\x1b\n" +
-	"\tspread_ms\x18\x06 \x01(\x01R\bspreadMs\"e\n" +
+	"\tspread_ms\x18\x06 \x01(\x01R\bspreadMs\"\x87\x01\n" +
 	"\x0fStatementSample\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x17\n" +
 	"\amean_ms\x18\x03 \x01(\x01R\x06meanMs\x12\x13\n" +
-	"\x05sd_ms\x18\x04 \x01(\x01R\x04sdMs\"\x88\x01\n" +
+	"\x05sd_ms\x18\x04 \x01(\x01R\x04sdMs\x12 \n" +
+	"\vfingerprint\x18\x05 \x01(\tR\vfingerprint\"\x88\x01\n" +
 	"\rSlowStatement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1b\n" +
