@@ -33,7 +33,7 @@ Examples:
 			},
 			{
 				Name:  "list",
-				Usage: "list the agents, connected or not",
+				Usage: "list the agents, connected or not, with their poolers",
 				UsageText: `hotswap agent list
 
 Examples:
@@ -43,7 +43,7 @@ Examples:
 			},
 			{
 				Name:      "show",
-				Usage:     "show an agent and the instances it reports",
+				Usage:     "show an agent, the instances and the poolers it reports",
 				ArgsUsage: "NAME",
 				UsageText: `hotswap agent show NAME
 
@@ -106,14 +106,18 @@ func agentList(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
-	return newPrinter(c).show(list, func(p printer) error {
-		rows := make([][]string, 0, len(list.Agents))
-		for _, a := range list.Agents {
-			rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
-				or(a.Version), strconv.Itoa(len(a.Instances)), preflightOf(a.Instances)})
-		}
-		return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "PREFLIGHT"}, rows)
-	})
+	return newPrinter(c).show(list, func(p printer) error { return printAgentList(p, list) })
+}
+
+// printAgentList is agent list's table: one row per agent, with the
+// poolers it may switch.
+func printAgentList(p printer, list api.AgentList) error {
+	rows := make([][]string, 0, len(list.Agents))
+	for _, a := range list.Agents {
+		rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
+			or(a.Version), strconv.Itoa(len(a.Instances)), orNone(a.Poolers), preflightOf(a.Instances)})
+	}
+	return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "POOLERS", "PREFLIGHT"}, rows)
 }
 
 func agentShow(c *cli.Context) error {

@@ -299,6 +299,10 @@ func TestBlueGreenSwitchesBackOnDegradation(t *testing.T) {
 	if e.Status != domain.ExecutionRolledBack || !strings.Contains(e.RollbackReason, "latency") {
 		t.Fatalf("BlueGreen = %s (%q), want RolledBack for latency\n%s", e.Status, e.RollbackReason, logText(e))
 	}
+	t.Logf("rollback reason: %s", e.RollbackReason)
+	if !strings.Contains(e.RollbackReason, "slower: statement") || !strings.Contains(e.RollbackReason, "blue pg-host/main's baseline") {
+		t.Errorf("rollback reason %q, want the slower statement judged against blue pg-host/main's baseline", e.RollbackReason)
+	}
 	eventually(t, 10*time.Second, "clients back on blue", func() bool { return c.answer() == "blue" })
 	cancel()
 	c.stop()
