@@ -148,7 +148,7 @@ func (a *Agent) session(ctx context.Context, addr string) (redirect string, err 
 	a.preflightAll(ctx)
 	host, _ := os.Hostname()
 	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx),
-		PoolerIds: a.poolerIDs()}
+		PoolerIds: a.poolerIDs(), PoolerTargets: a.poolerTargets()}
 	if err := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}}); err != nil {
 		return "", fmt.Errorf("send hello: %w", err)
 	}

@@ -143,7 +143,7 @@ func printAgent(p printer, a api.AgentView) error {
 		field{"Last seen", when(a.LastSeen)},
 		field{"Hostname", or(a.Hostname)},
 		field{"Version", or(a.Version)},
-		field{"Poolers", orNone(a.Poolers)},
+		field{"Poolers", poolersOf(a)},
 		field{"Created", when(a.CreatedAt)},
 	)
 	if err != nil {
@@ -219,6 +219,19 @@ func agentDelete(c *cli.Context) error {
 // lag formats a replication lag in seconds.
 func lag(seconds float64) string {
 	return strconv.FormatFloat(seconds, 'f', 1, 64) + "s"
+}
+
+// poolersOf lists an agent's poolers, each with the instances it can
+// send the clients to when the agent reports them.
+func poolersOf(a api.AgentView) string {
+	out := make([]string, 0, len(a.Poolers))
+	for _, id := range a.Poolers {
+		if t, ok := a.PoolerTargets[id]; ok {
+			id += " (targets: " + orNone(t) + ")"
+		}
+		out = append(out, id)
+	}
+	return orNone(out)
 }
 
 // orNone joins ids, or says none.

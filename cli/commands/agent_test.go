@@ -11,7 +11,8 @@ import (
 // TestAgentTablesShowPoolers: agent list and agent show name the poolers
 // each agent may switch, and say none when it reports none.
 func TestAgentTablesShowPoolers(t *testing.T) {
-	pooled := api.AgentView{Name: "pool-host", Connected: true, Poolers: []string{"bouncer", "proxysql"}}
+	pooled := api.AgentView{Name: "pool-host", Connected: true, Poolers: []string{"bouncer", "proxysql"},
+		PoolerTargets: map[string][]string{"bouncer": {"green", "main"}}}
 	bare := api.AgentView{Name: "db-host"}
 	var list bytes.Buffer
 	if err := printAgentList(printer{w: &list}, api.AgentList{Agents: []api.AgentView{pooled, bare}, Total: 2}); err != nil {
@@ -26,7 +27,7 @@ func TestAgentTablesShowPoolers(t *testing.T) {
 	if err := printAgent(printer{w: &show}, pooled); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(show.String(), "Poolers:") || !strings.Contains(show.String(), "bouncer, proxysql") {
-		t.Errorf("agent show =\n%s\nwant its poolers", show.String())
+	if !strings.Contains(show.String(), "Poolers:") || !strings.Contains(show.String(), "bouncer (targets: green, main), proxysql") {
+		t.Errorf("agent show =\n%s\nwant its poolers, with their targets where reported", show.String())
 	}
 }
