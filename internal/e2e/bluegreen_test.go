@@ -303,6 +303,9 @@ func TestBlueGreenSwitchesBackOnDegradation(t *testing.T) {
 	if !strings.Contains(e.RollbackReason, "slower: statement") || !strings.Contains(e.RollbackReason, "blue pg-host/main's baseline") {
 		t.Errorf("rollback reason %q, want the slower statement judged against blue pg-host/main's baseline", e.RollbackReason)
 	}
+	if log := logText(e); !strings.Contains(log, "watching green pool-host/green") || !strings.Contains(log, "judged against blue pg-host/main's baseline") {
+		t.Errorf("the log does not say green was watched and judged against blue's baseline:\n%s", log)
+	}
 	eventually(t, 10*time.Second, "clients back on blue", func() bool { return c.answer() == "blue" })
 	cancel()
 	c.stop()
