@@ -40,6 +40,13 @@ func decodeOptional(r *http.Request, dst any) error {
 
 // decide commits an approver's decision, stamped here before the Raft call.
 func (a *API) decide(w http.ResponseWriter, r *http.Request, p principal, v domain.Verdict, notes string) error {
+	field := "notes"
+	if v == domain.Rejected {
+		field = "reason"
+	}
+	if err := checkNote(field, notes); err != nil {
+		return err
+	}
 	m, err := a.raft.State().Migration(r.PathValue("id"))
 	if err != nil {
 		return err
@@ -107,4 +114,13 @@ func (a *API) markApproval(m *domain.Migration) {
 	if db, err := a.raft.State().Database(m.TargetDatabaseID); err == nil {
 		m.RequiresApproval = domain.ApprovalPolicy(db.Environment, m.RiskLevel) > 0
 	}
+}
+
+// checkNote bounds a note a person writes for the log.
+func checkNote(field, note string) error {
+	if len(note) > domain.MaxNoteBytes {
+		return badRequest("the "+field+" is too long", domain.FieldError{Field: field,
+			Message: fmt.Sprintf("at most %d bytes (found %d)", domain.MaxNoteBytes, len(note))})
+	}
+	return nil
 }
