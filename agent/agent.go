@@ -191,7 +191,7 @@ func (a *Agent) open(ctx context.Context, stream agentpb.AgentLink_SessionClient
 	a.preflightAll(ctx)
 	host, _ := os.Hostname()
 	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx),
-		PoolerIds: a.poolerIDs()}
+		PoolerIds: a.poolerIDs(), PoolerTargets: a.poolerTargets()}
 	// A Send that fails says only io.EOF: the server's answer, a message
 	// or the status it ended the stream with, is read by Recv.
 	sendErr := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}})

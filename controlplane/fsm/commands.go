@@ -94,6 +94,8 @@ type ReportAgentRequest struct {
 	Instances  []domain.InstanceStatus
 	ReportedAt time.Time
 	Poolers    []string `json:",omitempty"`
+	// PoolerTargets: see domain.Agent.PoolerTargets.
+	PoolerTargets map[string][]string `json:",omitempty"`
 }
 
 // CreateDatabaseRequest registers a database.
@@ -264,6 +266,7 @@ func (s *State) applyReportAgent(r ReportAgentRequest) error {
 	}
 	rec.Agent.Hostname, rec.Agent.Version = r.Hostname, r.Version
 	rec.Agent.Instances, rec.Agent.ReportedAt, rec.Agent.Poolers = r.Instances, r.ReportedAt, r.Poolers
+	rec.Agent.PoolerTargets = r.PoolerTargets
 	s.agents[r.Name] = rec
 	return nil
 }

@@ -700,6 +700,24 @@ func (a *API) checkBlueGreenReady(db domain.Database, bg *domain.BlueGreenSpec) 
 	if !slices.Contains(ag.Poolers, bg.Pooler) {
 		return field("pooler", fmt.Sprintf("agent %s manages no pooler %q (it reports: %s)", bg.Agent, bg.Pooler, orNone(ag.Poolers)))
 	}
+	return checkPoolerTargets(ag, bg, field)
+}
+
+// checkPoolerTargets checks that the pooler can send the clients to green
+// and back to blue: its agent's config has a target for each (skipped for
+// an agent that does not report its targets).
+func checkPoolerTargets(ag domain.Agent, bg *domain.BlueGreenSpec, field func(f, msg string) error) error {
+	targets, reported := ag.PoolerTargets[bg.Pooler]
+	if !reported {
+		return nil
+	}
+	for _, in := range []domain.InstanceRef{bg.Green, bg.Blue} {
+		if !slices.Contains(targets, in.InstanceID) {
+			return field("pooler", fmt.Sprintf("pooler %s/%s has no target %q for %s/%s in its agent's config (its targets: %s; "+
+				"they are named by the instance id of the database registration)", bg.Agent, bg.Pooler, in.InstanceID,
+				in.Agent, in.InstanceID, orNone(targets)))
+		}
+	}
 	return nil
 }
 
