@@ -63,6 +63,8 @@ const (
 	RecordLoginType    MessageType = 37
 	// A migration submitted for approval, since type 38.
 	SubmitApprovalType MessageType = 38
+	// Audit entries archived to a file and dropped from the state, since type 39.
+	ArchiveAuditType MessageType = 39
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -208,6 +210,7 @@ var commands = map[MessageType]applyFunc{
 	RecordLoginType:    decodeAnd((*State).applyRecordLogin),
 
 	SubmitApprovalType: decodeAnd((*State).applySubmitApproval),
+	ArchiveAuditType:   decodeAnd((*State).applyArchiveAudit),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

@@ -78,6 +78,8 @@ type Config struct {
 	HSTSMaxAge time.Duration
 	// Webhooks receive the approval and rollback events (controlplane/notify).
 	Webhooks []notify.Webhook
+	// AuditRetention is how long audit entries stay before they may be archived.
+	AuditRetention time.Duration
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -188,7 +190,7 @@ func (s *Server) listen() error {
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
 		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
-		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS()})
+		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS(), AuditRetention: s.cfg.AuditRetention})
 	s.http = &http.Server{Handler: hsts(s.api.Handler(), s.cfg.TLS != nil, s.cfg.HSTSMaxAge), ReadHeaderTimeout: 10 * time.Second}
 	s.http.RegisterOnShutdown(s.api.Close)
 	s.grpc = grpc.NewServer(

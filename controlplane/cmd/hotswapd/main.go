@@ -78,6 +78,7 @@ Add a server to a running cluster:
 			&cli.DurationFlag{Name: "execution-timeout", Value: 30 * time.Minute, Usage: "default timeout of an execution; past it, what was applied is rolled back", EnvVars: []string{"HOTSWAPD_EXECUTION_TIMEOUT"}},
 			&cli.DurationFlag{Name: "monitor-window", Value: 2 * time.Minute, Usage: "default watch after each step, against the baseline, before the next step or success", EnvVars: []string{"HOTSWAPD_MONITOR_WINDOW"}},
 			&cli.DurationFlag{Name: "token-ttl", Value: 60 * time.Minute, Usage: "how long a login token (hotswap login) lasts", EnvVars: []string{"HOTSWAPD_TOKEN_TTL"}},
+			&cli.DurationFlag{Name: "audit-retention", Value: 365 * 24 * time.Hour, Usage: "audit entries younger than this are kept in the cluster; older ones may be archived (hotswap audit archive)", EnvVars: []string{"HOTSWAPD_AUDIT_RETENTION"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
 			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
@@ -137,7 +138,7 @@ func run(c *cli.Context) error {
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
 		TLS: certs, VerifyAgents: c.Bool("tls-verify-agents"), HSTSMaxAge: c.Duration("tls-hsts-max-age"),
-		Webhooks: hooks,
+		Webhooks: hooks, AuditRetention: c.Duration("audit-retention"),
 	})
 	if err != nil {
 		return err
