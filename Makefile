@@ -8,7 +8,7 @@ PKG_VERSION ?= $(shell ./scripts/pkg-version.sh)
 NFPM      := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 PKGS      := ./...
 
-.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet proto lint deps packages check-package check-deploy clean
+.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet proto ui lint deps packages check-package check-deploy clean
 
 all: build
 
@@ -60,6 +60,11 @@ proto:
 		--go_out=proto/agentpb --go_opt=paths=source_relative \
 		--go-grpc_out=proto/agentpb --go-grpc_opt=paths=source_relative \
 		proto/agent.proto
+
+## ui: build the web console (web/) into controlplane/webui/dist, which hotswapd
+## embeds; the built files are committed, so build and test need no npm
+ui:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 ## lint: gofmt and go vet
 lint:

@@ -14,9 +14,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
@@ -96,7 +97,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer stopSampling()
 	go a.sampleLoop(sampling)
 	backoff := newBackoff(250*time.Millisecond, 10*time.Second)
-	next := 0
+	next, redirects := 0, 0
 	redirect := ""
 	for ctx.Err() == nil {
 		addr := redirect
@@ -104,38 +105,66 @@ func (a *Agent) Run(ctx context.Context) error {
 			addr = a.cfg.Servers[next%len(a.cfg.Servers)]
 			next++
 		}
-		started := time.Now()
-		to, err := a.session(ctx, addr)
+		out := a.session(ctx, addr)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if time.Since(started) > 10*time.Second {
-			backoff.reset()
+		if out.welcomed {
+			backoff.reset() // every session accepted starts the backoff afresh
 		}
-		redirect = to
-		if to != "" {
-			a.log.Info("redirected to the leader", "from", addr, "to", to)
-			sleep(ctx, 50*time.Millisecond) // a new leader may still be registering
-			continue
+		redirect = out.redirect
+		if redirect != "" && redirects < maxRedirects {
+			redirects++
+			a.log.Info("redirected to the leader", "from", addr, "to", redirect)
+			continue // followed at once
 		}
+		redirects = 0
 		wait := backoff.next()
-		a.log.Warn("session ended; reconnecting", "server", addr, "error", a.scrub(errString(err)), "retry_in", wait)
+		a.logSessionEnd(addr, out.err, wait)
 		sleep(ctx, wait)
 	}
 	return nil
 }
 
-// session runs one stream with one server. It returns the leader's address
-// when the server redirected the agent there.
-func (a *Agent) session(ctx context.Context, addr string) (redirect string, err error) {
+// maxRedirects bounds the redirects followed in a row without a pause: a
+// leader that has just lost its leadership may point back at a follower.
+const maxRedirects = 3
+
+// logSessionEnd says why a session ended: an authentication failure is an
+// error the operator must fix, anything else a reconnect.
+func (a *Agent) logSessionEnd(addr string, err error, wait time.Duration) {
+	msg := a.scrub(errString(err))
+	if errors.Is(err, ErrAuthentication) {
+		a.log.Error("authentication failed: check the agent's token", "server", addr, "error", msg, "retry_in", wait)
+		return
+	}
+	a.log.Warn("session ended; reconnecting", "server", addr, "error", msg, "retry_in", wait)
+}
+
+// ErrAuthentication says the control plane refused the agent's token.
+var ErrAuthentication = errors.New("agent: the control plane refused the agent's token")
+
+// sessionEnd is how one session ended.
+type sessionEnd struct {
+	redirect string // the leader's address, when the server redirected the agent
+	welcomed bool   // the server accepted the session
+	err      error
+}
+
+// session runs one stream with one server.
+func (a *Agent) session(ctx context.Context, addr string) sessionEnd {
+	creds, err := linkCredentials(a.cfg.TLS)
+	if err != nil {
+		return sessionEnd{err: err}
+	}
 	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		// A step carries a script of up to 10 MB; its result carries the statements.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
 	)
 	if err != nil {
-		return "", fmt.Errorf("dial %s: %w", addr, err)
+		return sessionEnd{err: fmt.Errorf("dial %s: %w", addr, err)}
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithCancel(ctx)
@@ -143,30 +172,50 @@ func (a *Agent) session(ctx context.Context, addr string) (redirect string, err 
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+a.cfg.Token)
 	stream, err := agentpb.NewAgentLinkClient(conn).Session(ctx)
 	if err != nil {
-		return "", fmt.Errorf("open session: %w", err)
+		return sessionEnd{err: fmt.Errorf("open session: %w", classify(err))}
 	}
-	a.preflightAll(ctx)
-	host, _ := os.Hostname()
-	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx),
-		PoolerIds: a.poolerIDs()}
-	if err := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}}); err != nil {
-		return "", fmt.Errorf("send hello: %w", err)
-	}
-	first, err := stream.Recv()
-	if err != nil {
-		return "", fmt.Errorf("await welcome: %w", err)
-	}
-	if r := first.GetRedirect(); r != nil {
-		return r.GetLeaderRpcAddr(), nil
-	}
-	w := first.GetWelcome()
+	w, end := a.open(ctx, stream)
 	if w == nil {
-		return "", errors.New("the server's first message was neither welcome nor redirect")
+		return end
 	}
 	a.log.Info("connected", "server", addr, "server_id", w.GetServerId())
 	a.setLink(stream)
 	defer a.setLink(nil)
-	return a.heartbeat(ctx, stream, time.Duration(w.GetHeartbeatIntervalMs())*time.Millisecond)
+	redirect, err := a.heartbeat(ctx, stream, time.Duration(w.GetHeartbeatIntervalMs())*time.Millisecond)
+	return sessionEnd{redirect: redirect, welcomed: true, err: classify(err)}
+}
+
+// open sends the Hello and reads the server's answer: a Welcome, or how
+// the session ended before it began (a redirect, a refused token).
+func (a *Agent) open(ctx context.Context, stream agentpb.AgentLink_SessionClient) (*agentpb.Welcome, sessionEnd) {
+	a.preflightAll(ctx)
+	host, _ := os.Hostname()
+	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx),
+		PoolerIds: a.poolerIDs()}
+	// A Send that fails says only io.EOF: the server's answer, a message
+	// or the status it ended the stream with, is read by Recv.
+	sendErr := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}})
+	first, err := stream.Recv()
+	switch {
+	case err != nil && sendErr != nil && !errors.Is(sendErr, io.EOF):
+		return nil, sessionEnd{err: fmt.Errorf("send hello: %w", classify(sendErr))}
+	case err != nil:
+		return nil, sessionEnd{err: fmt.Errorf("await welcome: %w", classify(err))}
+	case first.GetRedirect() != nil:
+		return nil, sessionEnd{redirect: first.GetRedirect().GetLeaderRpcAddr()}
+	case first.GetWelcome() == nil:
+		return nil, sessionEnd{err: errors.New("the server's first message was neither welcome nor redirect")}
+	}
+	return first.GetWelcome(), sessionEnd{}
+}
+
+// classify marks the server's refusal of the token as ErrAuthentication.
+func classify(err error) error {
+	switch status.Code(err) {
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return fmt.Errorf("%w: %s", ErrAuthentication, status.Convert(err).Message())
+	}
+	return err
 }
 
 // heartbeat probes the instances and reports them every interval, while

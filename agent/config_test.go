@@ -21,7 +21,7 @@ func TestLoadConfigRefusesAnEngineNotServed(t *testing.T) {
 		t.Skip("this agent serves every engine HotSwap knows")
 	}
 	p := filepath.Join(t.TempDir(), "agent.yaml")
-	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\ninstances: [{id: m, engine: " + string(notServed) + ", dsn: x}]\n"
+	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\ntls: {plaintext: true}\ninstances: [{id: m, engine: " + string(notServed) + ", dsn: x}]\n"
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestLoadConfigRefusesAnEngineNotServed(t *testing.T) {
 
 func TestLoadConfigRefusesAPoolerKindNotServed(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "agent.yaml")
-	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\n" +
+	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\ntls: {plaintext: true}\n" +
 		"instances: [{id: m, engine: PostgreSQL, dsn: \"postgres://u@h/db\"}]\n" +
 		"poolers: [{id: p, kind: nosuch, admin_dsn: \"postgres://u@h:6432/pgbouncer\", config_file: /tmp/x.ini, database: app," +
 		" targets: {blue: {host: h, port: 5432, dbname: db}}}]\n"

@@ -19,6 +19,10 @@ import (
 // maxFinished bounds the results kept to answer a re-delivered step.
 const maxFinished = 512
 
+// maxResultEvents bounds the events a step's result carries: the latest
+// are kept.
+const maxResultEvents = 200
+
 // steps runs the steps the control plane sends. A step keeps running when
 // the session drops; its result goes out on whichever session is open when
 // it ends, and again whenever the step is delivered again.
@@ -32,11 +36,30 @@ type steps struct {
 	// doneTokens is the fencing token each finished step ran under: a
 	// delivery under a newer one (a retried rollback) runs the step again.
 	doneTokens map[string]uint64
+	// events are the events of each running step, sent again with its
+	// result: the leader they were streamed to may die before committing
+	// them.
+	events map[string][]*agentpb.StepEvent
 }
 
 func newSteps() *steps {
 	return &steps{running: map[string]context.CancelFunc{}, finished: map[string]*agentpb.StepResult{},
-		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}, doneTokens: map[string]uint64{}}
+		breach: map[string]*agentpb.GuardBreach{}, tokens: map[string]uint64{}, doneTokens: map[string]uint64{},
+		events: map[string][]*agentpb.StepEvent{}}
+}
+
+// keepEvent remembers an event of a running step for its result.
+func (st *steps) keepEvent(key string, ev *agentpb.StepEvent) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, ok := st.running[key]; !ok {
+		return // the step has ended: its result is sent already
+	}
+	list := append(st.events[key], ev)
+	if len(list) > maxResultEvents {
+		list = list[len(list)-maxResultEvents:]
+	}
+	st.events[key] = list
 }
 
 func stepID(execID, stepID string) string { return execID + "|" + stepID }
@@ -200,6 +223,7 @@ func (a *Agent) sendEvent(m *agentpb.ExecuteStep, ev dialect.StepEvent) {
 	if ev.Done != nil {
 		pe.Done = agentpb.StatementFromDomain(*ev.Done)
 	}
+	a.steps.keepEvent(stepID(m.GetExecutionId(), m.GetStepId()), pe)
 	a.send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_StepEvent{StepEvent: pe}})
 }
 
@@ -208,6 +232,10 @@ func (a *Agent) finishStep(key string, m *agentpb.ExecuteStep, res *agentpb.Step
 	res.ExecutionId, res.StepId, res.Attempt = m.GetExecutionId(), m.GetStepId(), m.GetAttempt()
 	st := a.steps
 	st.mu.Lock()
+	if res.Events == nil {
+		res.Events = st.events[key]
+	}
+	delete(st.events, key)
 	delete(st.running, key)
 	st.finished[key], st.doneTokens[key] = res, m.GetFencingToken()
 	st.order = append(st.order, key)

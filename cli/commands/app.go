@@ -67,7 +67,7 @@ Examples:
 		Commands: []*cli.Command{
 			clusterCommand(), agentCommand(), databaseCommand(), migrationCommand(), executionCommand(), lintCommand(),
 			versionCommand(), completionCommand(),
-			loginCommand(), userCommand(), auditCommand(),
+			loginCommand(), userCommand(), tokenCommand(), auditCommand(), operatorCommand(), tlsCommand(),
 		},
 		EnableBashCompletion: true,
 	}
@@ -82,14 +82,14 @@ Examples:
 }
 
 func globalFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "address", Aliases: []string{"a"}, Value: "http://127.0.0.1:5000", EnvVars: []string{"HOTSWAP_ADDR"},
-			Usage: "HTTP API of any control plane server: host:port or URL"},
+	return append([]cli.Flag{
+		&cli.StringFlag{Name: "address", Aliases: []string{"a"}, Value: "https://127.0.0.1:5000", EnvVars: []string{"HOTSWAP_ADDR"},
+			Usage: "HTTP API of any control plane server: an https:// URL (http:// for a server run with --plaintext) or host:port"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{"HOTSWAP_TOKEN"}, Usage: "API token"},
 		&cli.StringFlag{Name: "token-file", EnvVars: []string{"HOTSWAP_TOKEN_FILE"}, TakesFile: true,
 			Usage: "read the API token from this file (wins over --token)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: formatTable, Usage: "output format: table, json or yaml"},
-	}
+	}, tlsClientFlags()...)
 }
 
 func checkGlobalFlags(c *cli.Context) error {
@@ -172,7 +172,7 @@ func newClient(c *cli.Context) (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.New(c.String("address"), token, api.WithUserAgent("hotswap-cli/"+c.App.Version)), nil
+	return apiClient(c, token)
 }
 
 // apiToken reads the token from --token-file, else --token.

@@ -13,6 +13,17 @@ import (
 func approvalCommands() []*cli.Command {
 	return []*cli.Command{
 		{
+			Name:      "submit",
+			Usage:     "submit a migration for approval: the approvers are notified (webhooks)",
+			ArgsUsage: "ID",
+			UsageText: `hotswap migration submit ID [--notes TEXT]
+
+Examples:
+  hotswap migration submit mig-7f8a9b1c --notes "needed for Friday's release"`,
+			Flags:  []cli.Flag{&cli.StringFlag{Name: "notes", Usage: "a note for the approvers"}},
+			Action: migrationSubmit,
+		},
+		{
 			Name:      "approve",
 			Usage:     "approve a migration (Admin or DBA, not its author)",
 			ArgsUsage: "ID",
@@ -46,6 +57,26 @@ Examples:
 			Action: migrationApprovals,
 		},
 	}
+}
+
+func migrationSubmit(c *cli.Context) error {
+	if err := needArgs(c, "ID"); err != nil {
+		return err
+	}
+	cl, err := newClient(c)
+	if err != nil {
+		return err
+	}
+	res, err := cl.SubmitApproval(c.Context, c.Args().First(), api.SubmitApprovalRequest{Notes: c.String("notes")})
+	if err != nil {
+		return fmt.Errorf("submit migration: %w", err)
+	}
+	return newPrinter(c).show(res, func(p printer) error {
+		p.linef("Migration %s submitted for approval: %s (approvals given now hold until %s).", res.MigrationID, res.Status,
+			when(res.ExpiresAt))
+		p.linef("%s", approvalSummary(res.ApprovalStatus))
+		return nil
+	})
 }
 
 func migrationApprove(c *cli.Context) error {

@@ -72,7 +72,7 @@ func startServer(dir string) (*testServer, error) {
 	}
 	defer logf.Close()
 	s.cmd = exec.Command(bin, "--data-dir", s.dataDir, "--http-addr", ports[0], "--rpc-addr", ports[1],
-		"--raft-addr", ports[2], "--log-level", "warn")
+		"--raft-addr", ports[2], "--log-level", "warn", "--plaintext")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start hotswapd: %w", err)

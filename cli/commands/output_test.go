@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ import (
 // outputExempt are the commands TestOutputFormats does not run, and why.
 var outputExempt = map[string]string{
 	"completion":               "prints a shell script, not data",
+	"tls ca create":            "writes files, talks to no server; run by TestTLSCommands",
+	"tls cert create":          "writes files, talks to no server; run by TestTLSCommands",
 	"execution pause":          "needs a running execution (an agent); prints through printer.show",
 	"execution resume":         "needs a paused execution (an agent); prints through printer.show",
 	"execution rollback":       "needs a running execution (an agent); prints through printer.show",
@@ -26,10 +29,17 @@ var outputExempt = map[string]string{
 	"login":                    "needs a user's password; run by TestUsersLoginAndRoles",
 	"user create":              "run by TestUsersLoginAndRoles, on users of its own",
 	"user delete":              "run by TestUsersLoginAndRoles, on users of its own",
+	"token create":             "needs a logged-in user; run by TestUsersLoginAndRoles",
+	"token list":               "needs a logged-in user; run by TestUsersLoginAndRoles (with -o json)",
+	"token revoke":             "needs a logged-in user's token; run by TestUsersLoginAndRoles",
 	"migration approve":        "needs a second user (the author cannot approve); run by TestApprovalCommands",
 	"migration reject":         "needs a second user (the author cannot reject); run by TestApprovalCommands",
 	"execution resolve":        "needs a Failed execution (an agent); prints through printer.show",
 	"execution retry-rollback": "needs a Failed rollback (an agent); prints through printer.show",
+	"operator snapshot restore": "replaces the state the other tests use: run by TestOperatorCommands and, " +
+		"on a cluster of its own, internal/e2e TestOperatorRaftAndSnapshot",
+	"operator raft remove-peer":     "needs a cluster of several servers: internal/e2e TestOperatorRaftAndSnapshot",
+	"operator raft transfer-leader": "needs a cluster of several servers: internal/e2e TestOperatorRaftAndSnapshot",
 }
 
 // sameData fails unless the JSON and the YAML output hold the same
@@ -63,6 +73,7 @@ func sameData(t *testing.T, what, jsonOut, yamlOut string) {
 var liveOutput = map[string]struct{}{
 	"cluster status": {}, "agent list": {}, "agent show": {}, "database health": {},
 	"execution list": {}, "execution show": {}, "audit list": {}, "audit verify": {},
+	"operator raft list-peers": {},
 }
 
 // shape replaces every value of a decoded JSON document by its kind,
@@ -103,6 +114,7 @@ func TestOutputFormats(t *testing.T) {
 		{"execution", "show", m.MigrationID, ex.ExecutionID}, {"migration", "validate", m.MigrationID},
 		{"lint", writeFile(t, "lint.sql", "CREATE TABLE out_l (id int);")},
 		{"user", "list"}, {"audit", "list"}, {"audit", "verify"}, {"migration", "approvals", m.MigrationID},
+		{"operator", "raft", "list-peers"},
 	}
 	covered := map[string]bool{}
 	for _, args := range reads {
@@ -154,6 +166,7 @@ func outputWrites(t *testing.T, m domain.Migration) []outputWrite {
 		}
 	}
 	var mig map[string]any
+	snapshotPath := filepath.Join(t.TempDir(), "state.snap")
 	return []outputWrite{
 		{"agent token create", func(t *testing.T) {
 			var tok map[string]any
@@ -197,6 +210,13 @@ func outputWrites(t *testing.T, m domain.Migration) []outputWrite {
 				t.Errorf("migration execute -o yaml = %v", got)
 			}
 		}},
+		{"migration submit", func(t *testing.T) {
+			var got map[string]any
+			yamlOf(t, &got, "migration", "submit", m.MigrationID, "--notes", "please review")
+			if got["migrationId"] != m.MigrationID || got["status"] == "" {
+				t.Errorf("migration submit -o yaml = %v", got)
+			}
+		}},
 		{"migration import", func(t *testing.T) {
 			dir := t.TempDir()
 			writeIn(t, dir, "001_out.up.sql", "CREATE TABLE out_i (id int);")
@@ -214,6 +234,20 @@ func outputWrites(t *testing.T, m domain.Migration) []outputWrite {
 		{"database delete", func(t *testing.T) {
 			registerDatabase(t, "out-host-2", "out_gone")
 			silent(t, "database", "delete", "out_gone")
+		}},
+		{"operator snapshot save", func(t *testing.T) {
+			var meta map[string]any
+			yamlOf(t, &meta, "operator", "snapshot", "save", snapshotPath)
+			if meta["index"].(int) < 1 || len(meta["sha256"].(string)) != 64 {
+				t.Errorf("operator snapshot save -o yaml = %v", meta)
+			}
+		}},
+		{"operator snapshot inspect", func(t *testing.T) {
+			var meta map[string]any
+			yamlOf(t, &meta, "operator", "snapshot", "inspect", snapshotPath)
+			if meta["serverId"] == "" || meta["size"].(int) < 1 {
+				t.Errorf("operator snapshot inspect -o yaml = %v", meta)
+			}
 		}},
 		{"agent delete", func(t *testing.T) {
 			mustHS(t, "agent", "token", "create", "out-gone")

@@ -70,8 +70,11 @@ func login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := api.New(c.String("address"), "", api.WithUserAgent("hotswap-cli/"+c.App.Version)).
-		Login(c.Context, c.Args().First(), pw)
+	cl, err := apiClient(c, "")
+	if err != nil {
+		return err
+	}
+	l, err := cl.Login(c.Context, c.Args().First(), pw)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}

@@ -45,6 +45,34 @@ func TestUsersLoginAndRoles(t *testing.T) {
 	}
 	wantContains(t, "stderr", r.stderr, "may not call", "Viewer")
 
+	// A personal token for scripts acts as vera, until she revokes it.
+	scriptToken := filepath.Join(t.TempDir(), "script-token")
+	r = asVera("token", "create", "reports", "--expires", "7d", "--save", scriptToken)
+	if r.code != ExitOK {
+		t.Fatalf("token create: exit %d: %s", r.code, r.stderr)
+	}
+	wantContains(t, "token create", r.stdout, "vera@example.com (Viewer)", "saved to")
+	asScript := func(args ...string) result {
+		return runCLI(t, "", append([]string{"--address", hotswapd.addr, "--token-file", scriptToken}, args...)...)
+	}
+	if r := asScript("database", "list"); r.code != ExitOK {
+		t.Errorf("database list with vera's API token: exit %d: %s", r.code, r.stderr)
+	}
+	toks := decode[api.TokenList](t, asVera("-o", "json", "token", "list").stdout)
+	if len(toks.Tokens) != 1 || toks.Tokens[0].Owner != "vera@example.com" {
+		t.Fatalf("token list as vera = %+v, want her one token", toks)
+	}
+	wantContains(t, "token list", asVera("token", "list").stdout, "reports", "active")
+	if r := asVera("token", "revoke", toks.Tokens[0].TokenID); r.code != ExitOK {
+		t.Fatalf("token revoke: exit %d: %s", r.code, r.stderr)
+	}
+	if r := asScript("database", "list"); r.code != ExitError || !strings.Contains(r.stderr, "revoked") {
+		t.Errorf("database list with a revoked token: exit %d, %s; want refused as revoked", r.code, r.stderr)
+	}
+	if r := hs(t, "token", "create", "ci"); r.code != ExitError || !strings.Contains(r.stderr, "log in as a user") {
+		t.Errorf("token create with the bootstrap token: exit %d, %s; want told to log in", r.code, r.stderr)
+	}
+
 	r = runCLI(t, "wrong\n", "--address", hotswapd.addr, "login", "vera@example.com", "--password-stdin")
 	if r.code != ExitError {
 		t.Errorf("login with a wrong password: exit %d, want %d", r.code, ExitError)
@@ -81,6 +109,7 @@ func TestApprovalCommands(t *testing.T) {
 	asDora := func(args ...string) result {
 		return runCLI(t, "", append([]string{"--address", hotswapd.addr, "--token-file", tokenFile}, args...)...)
 	}
+	wantContains(t, "submit", mustHS(t, "migration", "submit", m.MigrationID, "--notes", "for Friday"), "submitted for approval: Pending", "0 of 1")
 	if r := hs(t, "migration", "approve", m.MigrationID); r.code != ExitError || !strings.Contains(r.stderr, "cannot approve") {
 		t.Errorf("the author approving: exit %d %q, want refused", r.code, r.stderr)
 	}

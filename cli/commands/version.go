@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/hotswap-db/hotswap/internal/api"
 )
 
 // versions is what "hotswap version" prints.
@@ -32,7 +30,10 @@ Examples:
 			}
 			v := versions{Client: c.App.Version}
 			p := newPrinter(c)
-			cl := api.New(c.String("address"), "", api.WithUserAgent("hotswap-cli/"+c.App.Version))
+			cl, err := apiClient(c, "")
+			if err != nil {
+				return err
+			}
 			v.Address = cl.Address()
 			h, err := cl.Health(c.Context)
 			if err != nil {

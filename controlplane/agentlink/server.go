@@ -40,6 +40,9 @@ type Config struct {
 	HashToken         func(string) string
 	HeartbeatInterval time.Duration // what agents are asked to use; default 2s
 	Clock             func() time.Time
+	// VerifyPeer, when set, checks that the session's TLS peer is the
+	// agent its token names (mutual TLS); nil checks nothing.
+	VerifyPeer func(ctx context.Context, agent string) error
 }
 
 // StepSink receives what agents report about the steps they run, and
@@ -61,6 +64,8 @@ type Server struct {
 	sink     StepSink
 	queries  *queries[*agentpb.HistoryResponse]
 	inspects *queries[*agentpb.InspectResponse]
+	// closing is set by Shutdown: no session is accepted any more.
+	closing atomic.Bool
 }
 
 // ErrAgentNotConnected is returned when a message is for an agent with no
@@ -105,6 +110,14 @@ func (s *Server) Connected() int { return s.presence.connected() }
 // LeadershipLost ends every session so agents find the new leader.
 func (s *Server) LeadershipLost() { s.presence.closeAll() }
 
+// Shutdown ends every session at once and refuses new ones, so that the
+// gRPC server's graceful stop does not wait for long-lived streams and the
+// agents move to another server.
+func (s *Server) Shutdown() {
+	s.closing.Store(true)
+	s.presence.closeAll()
+}
+
 // errToStatus maps the service's errors to gRPC codes: one table.
 func errToStatus(err error) error {
 	switch {
@@ -114,7 +127,7 @@ func errToStatus(err error) error {
 		return status.Error(codes.Unauthenticated, err.Error())
 	case errors.Is(err, errWrongAgent), errors.Is(err, errProtocol):
 		return status.Error(codes.PermissionDenied, err.Error())
-	case errors.Is(err, errNoLeader):
+	case errors.Is(err, errNoLeader), errors.Is(err, errShuttingDown):
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "session ended")
@@ -127,6 +140,7 @@ var (
 	errWrongAgent      = errors.New("agentlink: token belongs to another agent")
 	errProtocol        = errors.New("agentlink: protocol error")
 	errNoLeader        = errors.New("agentlink: no leader known; retry")
+	errShuttingDown    = errors.New("agentlink: server shutting down; retry another")
 )
 
 // Session serves one agent's stream.
@@ -135,6 +149,9 @@ func (s *Server) Session(stream agentpb.AgentLink_SessionServer) error {
 }
 
 func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
+	if s.closing.Load() {
+		return errShuttingDown
+	}
 	if !s.cfg.Raft.Ready() {
 		return errNoLeader
 	}
@@ -142,12 +159,19 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	if err != nil {
 		return err
 	}
-	if !s.cfg.Raft.IsLeader() {
-		return s.redirect(stream, "this server does not lead")
+	if s.cfg.VerifyPeer != nil {
+		if err := s.cfg.VerifyPeer(stream.Context(), agent.Name); err != nil {
+			return fmt.Errorf("%w: %v", errWrongAgent, err)
+		}
 	}
+	// The Hello is read first, also on a follower: a stream ended before
+	// the agent's first message is sent shows the agent only an EOF.
 	hello, err := recvHello(stream)
 	if err != nil {
 		return err
+	}
+	if !s.cfg.Raft.IsLeader() {
+		return s.redirect(stream, "this server does not lead")
 	}
 	if hello.GetAgentName() != agent.Name {
 		return fmt.Errorf("%w: hello names %q", errWrongAgent, hello.GetAgentName())
@@ -166,6 +190,9 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	}
 	s.presence.open(agent.Name, sess, instances)
 	defer s.presence.close(agent.Name, sess)
+	if s.closing.Load() { // Shutdown ran after the first check: closeAll may have missed this session
+		return errShuttingDown
+	}
 	s.cfg.Logger.Info("agent connected", "agent", agent.Name, "instances", len(instances))
 	defer s.cfg.Logger.Info("agent disconnected", "agent", agent.Name)
 	if s.sink != nil {
@@ -220,6 +247,9 @@ func (s *Server) serveSession(ctx context.Context, stream agentpb.AgentLink_Sess
 	for {
 		select {
 		case <-ctx.Done():
+			if s.closing.Load() {
+				return errShuttingDown
+			}
 			return s.redirect(stream, "session ended by the server")
 		case err := <-errc:
 			return fmt.Errorf("agent %s: %w", name, err)
@@ -237,7 +267,7 @@ func (s *Server) authenticate(ctx context.Context) (domain.Agent, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("authorization") {
 		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(strings.TrimSpace(tok))); ok {
+			if agent, ok := s.cfg.Raft.State().AgentByTokenHash(s.cfg.HashToken(tok)); ok {
 				return agent, nil
 			}
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/tlsutil"
 )
 
 // ErrNotLeader is returned by Apply on a server that does not lead.
@@ -62,6 +63,9 @@ type Config struct {
 	// existing cluster instead of forming a single-node one.
 	Join   bool
 	Logger hclog.Logger
+	// TLS, when set, runs Raft over mutually authenticated TLS with these
+	// certificates; nil runs it over plain TCP.
+	TLS *tlsutil.Store
 	// LeaderNotify receives true when this server gains leadership and false
 	// when it loses it. It must be consumed promptly.
 	LeaderNotify chan bool
@@ -134,6 +138,9 @@ func newTransport(cfg Config) (*raft.NetworkTransport, error) {
 	}
 	if addr.IP == nil || addr.IP.IsUnspecified() {
 		return nil, fmt.Errorf("raft address %q: give the address other servers reach this one at, not a wildcard", cfg.Self.RaftAddr)
+	}
+	if cfg.TLS != nil {
+		return newTLSTransport(addr, cfg.TLS, cfg.Logger.Named("transport"))
 	}
 	t, err := raft.NewTCPTransportWithLogger(cfg.Self.RaftAddr, addr, 3, 10*time.Second, cfg.Logger.Named("transport"))
 	if err != nil {

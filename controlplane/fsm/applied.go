@@ -19,6 +19,8 @@ var commandNames = map[MessageType]string{
 	CreateUserType: "create_user", DeleteUserType: "delete_user", SetSigningKeyType: "set_signing_key",
 	DecideMigrationType: "decide_migration", AuditedType: "audited",
 	RetryRollbackType: "retry_rollback", ResolveExecutionType: "resolve_execution",
+	OperatorActionType: "operator_action", RevokeAPITokenType: "revoke_api_token", RecordLoginType: "login",
+	SubmitApprovalType: "submit_approval",
 }
 
 // String names the message type.

@@ -128,3 +128,20 @@ func (s *State) AuditLog(f AuditFilter) []domain.AuditEntry {
 	}
 	return out
 }
+
+// AuditSince returns the entries after seq, oldest first.
+func (s *State) AuditSince(seq uint64) []domain.AuditEntry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if seq >= uint64(len(s.auditLog)) {
+		return nil
+	}
+	return append([]domain.AuditEntry(nil), s.auditLog[seq:]...)
+}
+
+// LastAuditSeq returns the sequence number of the last audit entry.
+func (s *State) LastAuditSeq() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return uint64(len(s.auditLog))
+}

@@ -54,6 +54,15 @@ const (
 	// resolved by hand, since type 33.
 	RetryRollbackType    MessageType = 33
 	ResolveExecutionType MessageType = 34
+	// What an operator did to the cluster itself (a restore, a leadership
+	// transfer), recorded for the audit log, since type 35.
+	OperatorActionType MessageType = 35
+	// A personal or cluster API token revoked, and a login's outcome, since
+	// types 36 and 37.
+	RevokeAPITokenType MessageType = 36
+	RecordLoginType    MessageType = 37
+	// A migration submitted for approval, since type 38.
+	SubmitApprovalType MessageType = 38
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -190,6 +199,13 @@ var commands = map[MessageType]applyFunc{
 
 	RetryRollbackType:    decodeAnd((*State).applyRetryRollback),
 	ResolveExecutionType: decodeAnd((*State).applyResolveExecution),
+
+	OperatorActionType: decodeAnd((*State).applyOperatorAction),
+
+	RevokeAPITokenType: decodeAnd((*State).applyRevokeAPIToken),
+	RecordLoginType:    decodeAnd((*State).applyRecordLogin),
+
+	SubmitApprovalType: decodeAnd((*State).applySubmitApproval),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not

@@ -6,6 +6,7 @@
 package fsm
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"slices"
@@ -104,16 +105,23 @@ func (s *State) HasAPITokens() bool {
 	return len(s.tokens) > 0
 }
 
-// APITokenByHash finds the API token whose hash is hash.
+// APITokenByHash finds the API token whose hash is hash, revoked or not:
+// the caller checks Usable.
 func (s *State) APITokenByHash(hash string) (domain.APIToken, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, t := range s.tokens {
-		if t.Hash == hash {
+		if sameHash(t.Hash, hash) {
 			return t.Token, true
 		}
 	}
 	return domain.APIToken{}, false
+}
+
+// sameHash compares two token hashes in constant time, so how long a
+// look-up takes says nothing about how close a guess came.
+func sameHash(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 // AgentByTokenHash finds the agent whose token hashes to hash.
@@ -121,7 +129,7 @@ func (s *State) AgentByTokenHash(hash string) (domain.Agent, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, a := range s.agents {
-		if a.TokenHash == hash {
+		if sameHash(a.TokenHash, hash) {
 			return a.Agent, true
 		}
 	}

@@ -40,6 +40,13 @@ func decodeOptional(r *http.Request, dst any) error {
 
 // decide commits an approver's decision, stamped here before the Raft call.
 func (a *API) decide(w http.ResponseWriter, r *http.Request, p principal, v domain.Verdict, notes string) error {
+	field := "notes"
+	if v == domain.Rejected {
+		field = "reason"
+	}
+	if err := checkNote(field, notes); err != nil {
+		return err
+	}
 	m, err := a.raft.State().Migration(r.PathValue("id"))
 	if err != nil {
 		return err
@@ -107,4 +114,48 @@ func (a *API) markApproval(m *domain.Migration) {
 	if db, err := a.raft.State().Database(m.TargetDatabaseID); err == nil {
 		m.RequiresApproval = domain.ApprovalPolicy(db.Environment, m.RiskLevel) > 0
 	}
+}
+
+// checkNote bounds a note a person writes for the log.
+func checkNote(field, note string) error {
+	if len(note) > domain.MaxNoteBytes {
+		return badRequest("the "+field+" is too long", domain.FieldError{Field: field,
+			Message: fmt.Sprintf("at most %d bytes (found %d)", domain.MaxNoteBytes, len(note))})
+	}
+	return nil
+}
+
+// submitApproval records that a migration awaits its approvals, so the
+// approvers are notified, and says what the policy asks for.
+func (a *API) submitApproval(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req api.SubmitApprovalRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	if err := checkNote("notes", req.Notes); err != nil {
+		return err
+	}
+	m, err := a.raft.State().Migration(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	now := a.now().UTC().Truncate(time.Millisecond)
+	c := fsm.SubmitApprovalRequest{MigrationID: m.MigrationID, By: p.Name, At: now, Notes: req.Notes}
+	if err := a.commit(w, r, c); err != nil {
+		return err
+	}
+	st, err := a.approvalStatus(m)
+	if err != nil {
+		return err
+	}
+	status := "Pending"
+	switch {
+	case st.Rejected:
+		status = "Rejected"
+	case st.Satisfied:
+		status = "Approved"
+	}
+	writeJSON(w, http.StatusCreated, api.SubmitApprovalResponse{ApprovalID: "appr-" + strings.TrimPrefix(m.MigrationID, "mig-"),
+		MigrationID: m.MigrationID, Status: status, SubmittedAt: now, ExpiresAt: now.Add(domain.ApprovalTTL), ApprovalStatus: st})
+	return nil
 }

@@ -40,14 +40,20 @@ var rules = map[string]rule{
 	"POST /api/v1/users":              admins,
 	"GET /api/v1/users":               admins,
 	"DELETE /api/v1/users/{username}": admins,
+	"POST /api/v1/tokens":             readers,
+	"GET /api/v1/tokens":              readers,
+	"DELETE /api/v1/tokens/{id}":      readers,
 
 	"GET /api/v1/audit":        operator,
 	"GET /api/v1/audit/export": operator,
 	"GET /api/v1/audit/verify": operator,
 
-	"GET /api/v1/cluster":                 readers,
-	"POST /api/v1/cluster/join":           admins,
-	"DELETE /api/v1/cluster/servers/{id}": admins,
+	"GET /api/v1/cluster":                      readers,
+	"POST /api/v1/cluster/join":                admins,
+	"DELETE /api/v1/cluster/servers/{id}":      admins,
+	"POST /api/v1/cluster/leadership-transfer": admins,
+	"GET /api/v1/operator/snapshot":            admins,
+	"POST /api/v1/operator/snapshot":           admins,
 
 	"POST /api/v1/agents":          admins,
 	"GET /api/v1/agents":           readers,
@@ -71,6 +77,7 @@ var rules = map[string]rule{
 	// Approving is Admin and DBA: the reference says Admin only, but the DBA
 	// is who reviews a schema change's effect on the database, and a High
 	// risk change needs two distinct approvers, which one Admin cannot give.
+	"POST /api/v1/migrations/{id}/submit-approval":                   runners,
 	"POST /api/v1/migrations/{id}/approve":                           operator,
 	"POST /api/v1/migrations/{id}/reject":                            operator,
 	"GET /api/v1/migrations/{id}/approvals":                          readers,
@@ -81,6 +88,8 @@ var rules = map[string]rule{
 	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback": operator,
 	"GET /api/v1/migrations/{id}/executions/{executionId}/metrics":   readers,
 	"POST /api/v1/migrations/{id}/executions/{executionId}/pause":    operator,
+	// Following an execution live reads what GET .../executions/{id} reads.
+	"GET /api/v1/migrations/{id}/executions/{executionId}/events": readers,
 	// Retrying a failed rollback, or marking an execution resolved by hand
 	// (the operator vouches the schema is right): the people who operate
 	// databases.

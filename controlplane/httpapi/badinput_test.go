@@ -204,3 +204,150 @@ func detailsText(d api.ErrorDetail) string {
 	}
 	return b.String()
 }
+
+func TestOversizedInputIsRefusedAndChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	f := h.addDatabase(t)
+	mb := 1 << 20
+	migration := func(description, script, rollback string, tags int) string {
+		tagList := make([]string, tags)
+		for i := range tagList {
+			tagList[i] = `"t` + strings.Repeat("x", i%5) + `"`
+		}
+		return `{"name":"big","targetDatabaseId":"` + f.db.DatabaseID + `","description":"` + description +
+			`","migrationScript":"` + script + `","rollbackScript":"` + rollback + `","tags":[` + strings.Join(tagList, ",") + `]}`
+	}
+	sixMB := "SELECT 1;" + strings.Repeat(" ", 6*mb)
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCode   string
+		want       string // in the message or details
+	}{
+		{"two 6 MB scripts", migration("d", sixMB, sixMB, 0), http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge, "exceeds the limit"},
+		{"15 MB description", migration(strings.Repeat("d", 15*mb), "SELECT 1;", "SELECT 1;", 0),
+			http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge, "exceeds the limit"},
+		{"5 KB description", migration(strings.Repeat("d", 5000), "SELECT 1;", "SELECT 1;", 0),
+			http.StatusBadRequest, api.CodeValidation, "description: at most 4096 bytes"},
+		{"40 tags", migration("d", "SELECT 1;", "SELECT 1;", 40), http.StatusBadRequest, api.CodeValidation, "tags: at most 32"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := h.view()
+			a := h.do(t, http.MethodPost, "/api/v1/migrations", adminToken, tt.body)
+			if a.status != tt.wantStatus {
+				t.Fatalf("status %d %.300s, want %d", a.status, a.body, tt.wantStatus)
+			}
+			if got := a.errorBody(t); got.Code != tt.wantCode || !strings.Contains(got.Message+detailsText(got), tt.want) {
+				t.Errorf("error %+v, want %s mentioning %q", got, tt.wantCode, tt.want)
+			}
+			h.unchanged(t, before)
+		})
+	}
+	before := h.view()
+	big := `{"name":"x","type":"PostgreSQL","environment":"QA","labels":{"a":"` + strings.Repeat("v", 2*mb) + `"},"instances":[]}`
+	if a := h.do(t, http.MethodPost, "/api/v1/databases", adminToken, big); a.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MB database registration: status %d, want 413", a.status)
+	}
+	h.unchanged(t, before)
+}
+
+func TestBodyMustBeSentAsJSON(t *testing.T) {
+	h := newHarness(t)
+	body := `{"name":"ct-agent"}`
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		before := h.view()
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/api/v1/agents", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Type %q: status %d, want 415", ct, resp.StatusCode)
+		}
+		h.unchanged(t, before)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/v1/agents", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		t.Errorf("Content-Type application/json; charset=utf-8: status %d, want success", resp.StatusCode)
+	}
+}
+
+func TestTokenIsComparedExactly(t *testing.T) {
+	h := newHarness(t)
+	for _, token := range []string{" " + adminToken, "\t" + adminToken, adminToken[:len(adminToken)-1], adminToken + "x"} {
+		if a := h.do(t, http.MethodGet, "/api/v1/databases", token, ""); a.status != http.StatusUnauthorized {
+			t.Errorf("token %q: status %d, want 401", token, a.status)
+		}
+	}
+	if a := h.do(t, http.MethodGet, "/api/v1/databases", adminToken, ""); a.status != http.StatusOK {
+		t.Errorf("the exact token: status %d, want 200", a.status)
+	}
+}
+
+func TestCredentialsInFreeTextAreRefused(t *testing.T) {
+	h := newHarness(t)
+	f := h.addDatabase(t)
+	migration := func(field, value string) string {
+		fields := map[string]string{"description": `"d"`, "tags": `["t"]`}
+		fields[field] = value
+		return `{"name":"m","targetDatabaseId":"` + f.db.DatabaseID + `","migrationScript":"SELECT 1;","rollbackScript":"SELECT 1;",` +
+			`"description":` + fields["description"] + `,"tags":` + fields["tags"] + `}`
+	}
+	database := func(labels string) string {
+		return `{"name":"x","type":"PostgreSQL","environment":"QA","labels":` + labels + `,
+			"instances":[{"agent":"pg-host","instanceId":"main","role":"Master"}]}`
+	}
+	tests := []struct{ name, method, path, body, field string }{
+		{"PGPASSWORD in a description", http.MethodPost, "/api/v1/migrations", migration("description", `"run with PGPASSWORD=s3cret-pw"`), "description"},
+		{"Password: in a description", http.MethodPost, "/api/v1/migrations", migration("description", `"Password: s3cret-pw"`), "description"},
+		{"DSN in a description", http.MethodPost, "/api/v1/migrations", migration("description", `"host=db1 user=app password=s3cret-pw"`), "description"},
+		{"URL password with a slash in a tag", http.MethodPost, "/api/v1/migrations", migration("tags", `["postgres://app:s3cret-pw/x@db1/app"]`), "tags[0]"},
+		{"MySQL DSN in a tag", http.MethodPost, "/api/v1/migrations", migration("tags", `["app:s3cret-pw@tcp(db1:3306)/shop"]`), "tags[0]"},
+		{"URL password with a slash in a label", http.MethodPost, "/api/v1/databases", database(`{"conn":"postgres://app:s3cret-pw/x@db1/app"}`), "labels.conn"},
+		{"env var in a label", http.MethodPost, "/api/v1/databases", database(`{"how":"MYSQL_PWD=s3cret-pw"}`), "labels.how"},
+		{"key: value in a label", http.MethodPost, "/api/v1/databases", database(`{"note":"password: s3cret-pw"}`), "labels.note"},
+		{"credential label key", http.MethodPost, "/api/v1/databases", database(`{"dsn":"x"}`), "labels.dsn"},
+		{"agent name", http.MethodPost, "/api/v1/agents", `{"name":"PGPASSWORD=s3cret-pw"}`, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := h.view()
+			a := h.do(t, tt.method, tt.path, adminToken, tt.body)
+			if a.status != http.StatusBadRequest {
+				t.Fatalf("status %d %s, want 400", a.status, a.body)
+			}
+			got := a.errorBody(t)
+			if got.Code != api.CodeValidation || len(got.Details) == 0 || got.Details[0].Field != tt.field ||
+				!strings.Contains(detailsText(got), "hotswap-agent config") {
+				t.Errorf("error %+v, want a 400 naming %s and saying credentials go in the agent's config", got, tt.field)
+			}
+			if strings.Contains(string(a.body), "s3cret-pw") {
+				t.Errorf("the answer quotes the password: %s", a.body)
+			}
+			h.unchanged(t, before)
+		})
+	}
+	// A script may name a password column: scripts are SQL, judged by the linter.
+	ok := `{"name":"pw_col","targetDatabaseId":"` + f.db.DatabaseID + `","migrationScript":"ALTER TABLE t ADD COLUMN password_hash text;",` +
+		`"rollbackScript":"ALTER TABLE t DROP COLUMN password_hash;","description":"store password hashes"}`
+	if a := h.do(t, http.MethodPost, "/api/v1/migrations", adminToken, ok); a.status != http.StatusCreated {
+		t.Errorf("a migration adding a password_hash column: status %d %s, want 201", a.status, a.body)
+	}
+}

@@ -17,9 +17,6 @@ func (a *API) decodeDatabaseSpec(r *http.Request) (domain.DatabaseSpec, error) {
 	if err != nil {
 		return spec, err
 	}
-	if err := refuseCredentials(body); err != nil {
-		return spec, err
-	}
 	if err := decodeStrict(body, &spec); err != nil {
 		return spec, err
 	}

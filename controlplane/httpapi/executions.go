@@ -304,6 +304,9 @@ func (a *API) rollbackExecution(w http.ResponseWriter, r *http.Request, p princi
 	if req.Reason == "" {
 		return badRequest("a reason is required", domain.FieldError{Field: "reason", Message: "say why, for the log"})
 	}
+	if err := checkNote("reason", req.Reason); err != nil {
+		return err
+	}
 	if e.DryRun {
 		return &apiError{http.StatusConflict, api.CodeConflict, "a dry run applies nothing and has nothing to roll back", nil}
 	}
@@ -353,10 +356,17 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	if err != nil {
 		return badRequest("bad sinceMs", domain.FieldError{Field: "sinceMs", Message: "a unix time in milliseconds: " + err.Error()})
 	}
+	writeJSON(w, http.StatusOK, a.metricsOf(e, int64(since)))
+	return nil
+}
+
+// metricsOf is an execution's monitoring record with the snapshots taken
+// after sinceMs (unix milliseconds).
+func (a *API) metricsOf(e domain.Execution, sinceMs int64) api.ExecutionMetrics {
 	out := api.ExecutionMetrics{ExecutionID: e.ExecutionID, Status: e.Status, Monitoring: e.Monitoring,
 		Baselines: []api.StepBaseline{}, Decisions: e.Decisions}
 	for _, s := range a.raft.State().Snapshots(e.ExecutionID) {
-		if s.At.UnixMilli() > int64(since) {
+		if s.At.UnixMilli() > sinceMs {
 			out.Snapshots = append(out.Snapshots, s)
 		}
 	}
@@ -371,8 +381,7 @@ func (a *API) executionMetrics(w http.ResponseWriter, r *http.Request, _ princip
 	if out.Decisions == nil {
 		out.Decisions = []domain.Decision{}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
 func (a *API) pauseExecution(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -384,6 +393,9 @@ func (a *API) pauseExecution(w http.ResponseWriter, r *http.Request, p principal
 	if body, err := readOptionalBody(r, smallBodyLimit); err != nil {
 		return err
 	} else if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := checkNote("reason", req.Reason); err != nil {
 		return err
 	}
 	if req.Reason == "" {

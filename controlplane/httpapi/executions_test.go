@@ -218,6 +218,7 @@ func (h *harness) rollback(mig, id, reason string) rollbackResult {
 		return rollbackResult{err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := h.srv.Client().Do(req)
 	if err != nil {
 		return rollbackResult{err: err}

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/tls"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -19,17 +21,27 @@ const forwardedHeader = "X-Hotswap-Forwarded-By"
 // and makes the answer consistent with what this server serves next: it
 // waits until this server has applied the write before replying.
 type forwarder struct {
-	raft Raft
-	log  hclog.Logger
-	tr   http.RoundTripper
+	raft   Raft
+	log    hclog.Logger
+	tr     http.RoundTripper
+	scheme string
 }
 
-func newForwarder(r Raft, log hclog.Logger) *forwarder {
-	return &forwarder{raft: r, log: log, tr: &http.Transport{
+func newForwarder(r Raft, log hclog.Logger, peerTLS func() *tls.Config) *forwarder {
+	tr := &http.Transport{
 		Proxy:               nil,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
-	}}
+	}
+	f := &forwarder{raft: r, log: log, tr: tr, scheme: "http"}
+	if peerTLS != nil {
+		f.scheme = "https"
+		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			d := &tls.Dialer{Config: peerTLS()}
+			return d.DialContext(ctx, network, addr)
+		}
+	}
+	return f
 }
 
 func (f *forwarder) serve(w http.ResponseWriter, r *http.Request, fail func(http.ResponseWriter, *http.Request, error)) {
@@ -42,7 +54,7 @@ func (f *forwarder) serve(w http.ResponseWriter, r *http.Request, fail func(http
 		fail(w, r, unavailable(errNoLeader.Error()))
 		return
 	}
-	target := &url.URL{Scheme: "http", Host: leader.HTTPAddr}
+	target := &url.URL{Scheme: f.scheme, Host: leader.HTTPAddr}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)

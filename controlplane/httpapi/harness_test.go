@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/httpapi"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/api"
+	"github.com/hotswap-db/hotswap/internal/backup"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -37,6 +39,8 @@ type localRaft struct {
 	applied int      // commands the FSM accepted
 	voters  []string // servers added with AddVoter
 	removed []string // servers removed with RemoveServer
+	// transfers are the targets of TransferLeadership ("" for any voter).
+	transfers []string
 }
 
 var _ httpapi.Raft = (*localRaft)(nil)
@@ -73,9 +77,55 @@ func (r *localRaft) WaitApplied(context.Context, uint64) error { return nil }
 func (r *localRaft) LeaderServer() (domain.Server, bool) { return r.self, true }
 
 func (r *localRaft) Status() (api.ClusterStatus, error) {
-	return api.ClusterStatus{ServerID: r.self.ID, State: "Leader", Leader: r.self.ID, AppliedIndex: r.fsm.LastApplied(),
-		Servers: []api.ClusterServer{{ID: r.self.ID, RaftAddr: r.self.RaftAddr, Suffrage: "voter", Leader: true}}}, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := api.ClusterStatus{ServerID: r.self.ID, State: "Leader", Leader: r.self.ID, AppliedIndex: r.fsm.LastApplied(),
+		Servers: []api.ClusterServer{{ID: r.self.ID, RaftAddr: r.self.RaftAddr, Suffrage: "voter", Leader: true}}}
+	for _, id := range r.voters {
+		if !slices.Contains(r.removed, id) {
+			st.Servers = append(st.Servers, api.ClusterServer{ID: id, Suffrage: "voter"})
+		}
+	}
+	return st, nil
 }
+
+// TransferLeadership records the transfer; the harness's server keeps leading.
+func (r *localRaft) TransferLeadership(id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.transfers = append(r.transfers, id)
+	return nil
+}
+
+// SaveSnapshot writes the FSM's snapshot as a file, as a Raft node would.
+func (r *localRaft) SaveSnapshot(w io.Writer, version string) (backup.Meta, error) {
+	snap, err := r.fsm.Snapshot()
+	if err != nil {
+		return backup.Meta{}, err
+	}
+	sink := &memorySink{}
+	if err := snap.Persist(sink); err != nil {
+		return backup.Meta{}, err
+	}
+	return backup.Write(w, backup.Meta{ServerID: r.self.ID, Version: version, Index: r.fsm.LastApplied(), Term: 1,
+		CreatedAt: time.Now().UTC()}, sink.Bytes())
+}
+
+// RestoreSnapshot restores the FSM from a file's state, keeping the servers.
+func (r *localRaft) RestoreSnapshot(state []byte) (fsm.StateSummary, error) {
+	rebased, summary, err := fsm.RebaseSnapshot(state, r.fsm.State().Servers())
+	if err != nil {
+		return summary, err
+	}
+	return summary, r.fsm.Restore(io.NopCloser(bytes.NewReader(rebased)))
+}
+
+// memorySink is a raft.SnapshotSink in memory.
+type memorySink struct{ bytes.Buffer }
+
+func (*memorySink) ID() string    { return "memory" }
+func (*memorySink) Cancel() error { return nil }
+func (*memorySink) Close() error  { return nil }
 
 func (r *localRaft) AddVoter(id, _ string, _ time.Duration) error {
 	r.mu.Lock()

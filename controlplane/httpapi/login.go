@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
@@ -38,7 +39,7 @@ type loginClaims struct {
 var errBadLogin = &apiError{http.StatusUnauthorized, api.CodeUnauthorized, "invalid username or password", nil}
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, _ principal) error {
-	body, err := readBody(r, smallBodyLimit)
+	body, err := readBody(r, smallBodyLimit, "password")
 	if err != nil {
 		return err
 	}
@@ -57,6 +58,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ principal) error {
 	if !ok || bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil {
 		a.limiter.fail(key, now)
 		a.log.Warn("login failed", "user", req.Username, "from", remoteHost(r))
+		a.recordLogin(r, req.Username, "", "invalid username or password")
 		return errBadLogin
 	}
 	a.limiter.reset(key)
@@ -65,8 +67,26 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ principal) error {
 		return err
 	}
 	a.log.Info("login", "user", user.Username, "role", user.Role, "from", remoteHost(r))
+	a.recordLogin(r, user.Username, string(user.Role), "")
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// recordLogin commits a login's outcome to the audit log. A failure to
+// record is logged, not the caller's problem: the login itself was decided.
+func (a *API) recordLogin(r *http.Request, username, role, failure string) {
+	actor := username
+	if !domain.ValidName(actor) {
+		actor = "(not a valid username)"
+	}
+	c, err := fsm.Audited(fsm.RecordLoginRequest{Username: actor, Failure: failure}, actor, role, remoteHost(r),
+		a.now().UTC().Truncate(time.Millisecond))
+	if err == nil {
+		_, err = a.raft.Apply(r.Context(), c)
+	}
+	if err != nil && failure == "" {
+		a.log.Warn("record login in the audit log", "user", actor, "error", err)
+	}
 }
 
 // issueToken signs a login token for user with the cluster's key.
@@ -111,7 +131,7 @@ func (a *API) verifyLoginToken(raw string) (principal, error) {
 	if !ok {
 		return principal{}, errUnauthorized
 	}
-	return principal{Name: user.Username, Role: string(user.Role)}, nil
+	return principal{Name: user.Username, Role: string(user.Role), user: true}, nil
 }
 
 func remoteHost(r *http.Request) string {

@@ -21,7 +21,7 @@ import (
 func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, verdict, error) {
 	var spec domain.MigrationSpec
 	var v verdict
-	body, err := readBody(r, migrationBodyLimit)
+	body, err := readBody(r, migrationBodyLimit, "migrationScript", "rollbackScript")
 	if err != nil {
 		return spec, v, err
 	}

@@ -72,8 +72,9 @@ func checkOperation(t *testing.T, name string, op *openapi3.Operation) {
 	}
 	method, _, _ := strings.Cut(name, " ")
 	if method == http.MethodPost || method == http.MethodPut {
-		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
-			t.Errorf("%s: no JSON request body schema", name)
+		if op.RequestBody == nil || (op.RequestBody.Value.Content.Get("application/json") == nil &&
+			op.RequestBody.Value.Content.Get(api.SnapshotMediaType) == nil) {
+			t.Errorf("%s: no JSON (or file) request body schema", name)
 		}
 	}
 	if op.Responses.Default() == nil {
@@ -124,6 +125,7 @@ func newSpecChecker(t *testing.T) *specChecker {
 		// Exports are text, one record a line: checked as text.
 		openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder(api.EventStreamMediaType, openapi3filter.PlainBodyDecoder)
 	})
 	router, err := gorillamux.NewRouter(loadSpec(t))
 	if err != nil {
@@ -239,6 +241,7 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("ClusterStatus", second(c.ClusterStatus(ctx)))
 	must("JoinCluster", second(c.JoinCluster(ctx, api.JoinRequest{ID: "s2", RaftAddr: "10.0.0.2:7001",
 		HTTPAddr: "10.0.0.2:7002", RPCAddr: "10.0.0.2:7003"})))
+	must("TransferLeadership", second(c.TransferLeadership(ctx, "s2")))
 	must("RemoveServer", c.RemoveServer(ctx, "s2"))
 	must("ListAgents", second(c.ListAgents(ctx)))
 	must("GetAgent", second(c.GetAgent(ctx, agentName)))
@@ -268,6 +271,7 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("ListExecutions", second(c.ListExecutions(ctx, m.MigrationID)))
 	must("GetExecution", second(c.GetExecution(ctx, m.MigrationID, id)))
 	must("ExecutionMetrics", second(c.ExecutionMetrics(ctx, m.MigrationID, id, 0)))
+	driveStream(t, h, m.MigrationID, id)
 	startExecution(t, h, id)
 	must("PauseExecution", second(c.PauseExecution(ctx, m.MigrationID, id, api.PauseRequest{Reason: "lunch"})))
 	must("ResumeExecution", second(c.ResumeExecution(ctx, m.MigrationID, id, api.ResumeRequest{})))
@@ -280,6 +284,20 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("RetryRollback", second(c.RetryRollback(ctx, m.MigrationID, id, "dropped the view")))
 	failRollback(t, h, id)
 	must("ResolveExecution", second(c.ResolveExecution(ctx, m.MigrationID, id, "put right by hand")))
+}
+
+// driveStream opens an execution's event stream for a moment: the checked
+// server reads each answer whole, so it sees (and checks) the stream once
+// the client has gone.
+func driveStream(t *testing.T, h *harness, migrationID, executionID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_ = h.client.WatchExecution(ctx, migrationID, executionID, func(api.ExecutionEvent) error { return nil })
+	deadline := time.Now().Add(20 * time.Second)
+	for !h.spec.succeeded("WatchExecution") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // failRollback records the execution as Failed by a failed rollback step.
@@ -311,6 +329,11 @@ func driveGovernance(t *testing.T, h *harness, f fixture, m domain.Migration) {
 	login, err := c.Login(ctx, "dba1", "a long enough passphrase")
 	must("Login", err)
 	dba := api.New(h.srv.URL, login.Token)
+	must("SubmitApproval", second(c.SubmitApproval(ctx, m.MigrationID, api.SubmitApprovalRequest{Notes: "before Friday"})))
+	tok, err := dba.CreateToken(ctx, api.CreateTokenRequest{Name: "ci", ExpiresIn: "30d"})
+	must("CreateToken", err)
+	must("ListTokens", second(dba.ListTokens(ctx)))
+	must("RevokeToken", dba.RevokeToken(ctx, tok.TokenID))
 	must("ApproveMigration", second(dba.ApproveMigration(ctx, m.MigrationID, api.ApproveRequest{Notes: "reviewed"})))
 	must("RejectMigration", second(dba.RejectMigration(ctx, h.addMigration(t, f, "c3").MigrationID, api.RejectRequest{Reason: "not now"})))
 	must("MigrationApprovals", second(c.MigrationApprovals(ctx, m.MigrationID)))
@@ -319,6 +342,9 @@ func driveGovernance(t *testing.T, h *harness, f fixture, m domain.Migration) {
 	must("ListAudit", second(c.ListAudit(ctx, api.AuditQuery{Limit: 5})))
 	must("ExportAudit", second(c.ExportAudit(ctx, "jsonl", api.AuditQuery{})))
 	must("VerifyAudit", second(c.VerifyAudit(ctx)))
+	var file bytes.Buffer
+	must("SaveSnapshot", second(c.SaveSnapshot(ctx, &file)))
+	must("RestoreSnapshot", second(c.RestoreSnapshot(ctx, &file)))
 }
 
 func second[T any](_ T, err error) error { return err }

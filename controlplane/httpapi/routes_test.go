@@ -2,11 +2,13 @@ package httpapi_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -72,12 +74,25 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 	const mig, exec = "mig-1", "exec-1"
 	ignore := func(_ any, err error) error { return err }
 	return map[string]func(context.Context) error{
-		"Health":            func(ctx context.Context) error { return ignore(c.Health(ctx)) },
-		"Metrics":           func(ctx context.Context) error { return ignore(c.Metrics(ctx)) },
-		"OpenAPI":           func(ctx context.Context) error { return ignore(c.OpenAPI(ctx)) },
-		"ClusterStatus":     func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
-		"JoinCluster":       func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
-		"RemoveServer":      func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"Health":        func(ctx context.Context) error { return ignore(c.Health(ctx)) },
+		"Metrics":       func(ctx context.Context) error { return ignore(c.Metrics(ctx)) },
+		"OpenAPI":       func(ctx context.Context) error { return ignore(c.OpenAPI(ctx)) },
+		"ClusterStatus": func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
+		"JoinCluster":   func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
+		"RemoveServer":  func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"SubmitApproval": func(ctx context.Context) error {
+			return ignore(c.SubmitApproval(ctx, "mig-1", api.SubmitApprovalRequest{}))
+		},
+		"CreateToken": func(ctx context.Context) error {
+			return ignore(c.CreateToken(ctx, api.CreateTokenRequest{Name: "ci"}))
+		},
+		"ListTokens":         func(ctx context.Context) error { return ignore(c.ListTokens(ctx)) },
+		"RevokeToken":        func(ctx context.Context) error { return c.RevokeToken(ctx, "tok-1") },
+		"TransferLeadership": func(ctx context.Context) error { return ignore(c.TransferLeadership(ctx, "s2")) },
+		"SaveSnapshot":       func(ctx context.Context) error { return ignore(c.SaveSnapshot(ctx, io.Discard)) },
+		"RestoreSnapshot": func(ctx context.Context) error {
+			return ignore(c.RestoreSnapshot(ctx, strings.NewReader("file")))
+		},
 		"CreateAgentToken":  func(ctx context.Context) error { return ignore(c.CreateAgentToken(ctx, "h")) },
 		"ListAgents":        func(ctx context.Context) error { return ignore(c.ListAgents(ctx)) },
 		"GetAgent":          func(ctx context.Context) error { return ignore(c.GetAgent(ctx, "h")) },
@@ -104,8 +119,11 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ResolveExecution":  func(ctx context.Context) error { return ignore(c.ResolveExecution(ctx, mig, exec, "fixed")) },
 		"ExecutionMetrics":  func(ctx context.Context) error { return ignore(c.ExecutionMetrics(ctx, mig, exec, 0)) },
 		"PauseExecution":    func(ctx context.Context) error { return ignore(c.PauseExecution(ctx, mig, exec, api.PauseRequest{})) },
-		"ResumeExecution":   func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
-		"ApproveMigration":  func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
+		"WatchExecution": func(ctx context.Context) error {
+			return c.WatchExecution(ctx, mig, exec, func(api.ExecutionEvent) error { return nil })
+		},
+		"ResumeExecution":  func(ctx context.Context) error { return ignore(c.ResumeExecution(ctx, mig, exec, api.ResumeRequest{})) },
+		"ApproveMigration": func(ctx context.Context) error { return ignore(c.ApproveMigration(ctx, mig, api.ApproveRequest{})) },
 		"RejectMigration": func(ctx context.Context) error {
 			return ignore(c.RejectMigration(ctx, mig, api.RejectRequest{Reason: "r"}))
 		},

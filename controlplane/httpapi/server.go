@@ -7,8 +7,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/api"
+	"github.com/hotswap-db/hotswap/internal/backup"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -34,6 +37,12 @@ type Raft interface {
 	Ready() bool
 	AddVoter(id, raftAddr string, timeout time.Duration) error
 	RemoveServer(id string, timeout time.Duration) error
+	// TransferLeadership hands the leadership to the voter id (any when empty).
+	TransferLeadership(id string) error
+	// SaveSnapshot writes a snapshot file of the committed state to w.
+	SaveSnapshot(w io.Writer, version string) (backup.Meta, error)
+	// RestoreSnapshot replaces the whole state with a verified file's state.
+	RestoreSnapshot(state []byte) (fsm.StateSummary, error)
 }
 
 // Presence is the leader's live view of connected agents.
@@ -68,6 +77,10 @@ type Config struct {
 	Catalog CatalogReader
 	// TokenTTL is how long a login token lasts (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
+	// PeerTLS, when set, is how a request is forwarded to the leader over
+	// HTTPS (built per connection, so a certificate reload applies); nil
+	// forwards over plain HTTP.
+	PeerTLS func() *tls.Config
 }
 
 // LatestSamples gives an instance's newest sample.
@@ -98,6 +111,10 @@ type API struct {
 	openAPI      []byte
 	tokenTTL     time.Duration
 	limiter      *loginLimiter
+	// closing ends when the server shuts down: long-lived answers (event
+	// streams) end with it, so they do not hold the shutdown up.
+	closing context.Context
+	close   context.CancelFunc
 }
 
 // indexHeader carries the Raft index of a write, so a server that forwarded
@@ -110,6 +127,7 @@ func New(cfg Config) *API {
 		history: cfg.History, samples: cfg.Samples, observeValid: cfg.ObserveValidation, catalog: cfg.Catalog,
 		version: cfg.Version, tokenTTL: cfg.TokenTTL, limiter: newLoginLimiter()}
 	a.openAPI = describe(cfg.Version)
+	a.closing, a.close = context.WithCancel(context.Background())
 	if a.tokenTTL <= 0 {
 		a.tokenTTL = DefaultTokenTTL
 	}
@@ -121,7 +139,7 @@ func New(cfg Config) *API {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.forward = newForwarder(cfg.Raft, cfg.Logger)
+	a.forward = newForwarder(cfg.Raft, cfg.Logger, cfg.PeerTLS)
 	return a
 }
 
@@ -134,10 +152,14 @@ func (a *API) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
 	serveSwagger(mux)
-	a.route(mux, "POST /api/v1/authentication/login", local, a.login)
+	serveConsole(mux)
+	a.route(mux, "POST /api/v1/authentication/login", leader, a.login)
 	a.route(mux, "POST /api/v1/users", leader, a.createUser)
 	a.route(mux, "GET /api/v1/users", local, a.listUsers)
 	a.route(mux, "DELETE /api/v1/users/{username}", leader, a.deleteUser)
+	a.route(mux, "POST /api/v1/tokens", leader, a.createToken)
+	a.route(mux, "GET /api/v1/tokens", local, a.listTokens)
+	a.route(mux, "DELETE /api/v1/tokens/{id}", leader, a.revokeToken)
 
 	a.route(mux, "GET /api/v1/audit", local, a.listAudit)
 	a.route(mux, "GET /api/v1/audit/export", local, a.exportAudit)
@@ -146,6 +168,9 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
+	a.route(mux, "POST /api/v1/cluster/leadership-transfer", leader, a.transferLeadership)
+	a.route(mux, "GET /api/v1/operator/snapshot", leader, a.saveSnapshot)
+	a.route(mux, "POST /api/v1/operator/snapshot", leader, a.restoreSnapshot)
 
 	a.route(mux, "POST /api/v1/agents", leader, a.createAgent)
 	a.route(mux, "GET /api/v1/agents", leader, a.listAgents)
@@ -166,6 +191,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "DELETE /api/v1/migrations/{id}", leader, a.deleteMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/execute", leader, a.executeMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/plan", local, a.planMigration)
+	a.route(mux, "POST /api/v1/migrations/{id}/submit-approval", leader, a.submitApproval)
 	a.route(mux, "POST /api/v1/migrations/{id}/approve", leader, a.approveMigration)
 	a.route(mux, "POST /api/v1/migrations/{id}/reject", leader, a.rejectMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/approvals", local, a.listApprovals)
@@ -176,6 +202,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback/retry", leader, a.retryRollback)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resolve", leader, a.resolveExecution)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/metrics", local, a.executionMetrics)
+	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}/events", local, a.watchExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/pause", leader, a.pauseExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/resume", leader, a.resumeExecution)
 	a.route(mux, "GET /api/v1/databases/{id}/history", leader, a.databaseHistory)
@@ -185,6 +212,11 @@ func (a *API) Handler() http.Handler {
 	})
 	return a.traced(mux)
 }
+
+// Close ends the API's long-lived answers (event streams); the server calls
+// it when it shuts down (http.Server.RegisterOnShutdown), since a stream
+// would otherwise keep its connection busy until the shutdown times out.
+func (a *API) Close() { a.close() }
 
 // where says which server must answer a route.
 type where int
@@ -201,6 +233,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
 type principal struct {
 	Name string
 	Role string
+	user bool // a user (login token or personal API token), not a cluster token
 }
 
 // route registers an endpoint behind the common skeleton:
@@ -247,8 +280,9 @@ func (a *API) admit(r *http.Request, pattern string) (principal, error) {
 // authenticate finds who sent the bearer token: a login token (JWT) or an
 // API token. An agent's token is not among either and is refused.
 func (a *API) authenticate(r *http.Request) (principal, error) {
+	// The token is taken exactly as sent: surrounding white space is not
+	// trimmed, so " tok" and "tok\n" are other (unknown) tokens.
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	raw = strings.TrimSpace(raw)
 	if !ok || raw == "" {
 		return principal{}, errUnauthorized
 	}
@@ -259,7 +293,7 @@ func (a *API) authenticate(r *http.Request) (principal, error) {
 	if !ok {
 		return principal{}, errUnauthorized
 	}
-	return principal{Name: tok.Name, Role: tok.Role}, nil
+	return a.tokenPrincipal(tok)
 }
 
 // HashToken is how tokens are stored: hex SHA-256. Tokens are 256-bit

@@ -15,7 +15,7 @@ import (
 const minPasswordLength = 8
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request, p principal) error {
-	body, err := readBody(r, smallBodyLimit)
+	body, err := readBody(r, smallBodyLimit, "password")
 	if err != nil {
 		return err
 	}

@@ -209,3 +209,37 @@ func TestStepEventsCommittedWithTheResult(t *testing.T) {
 		t.Fatalf("status %s, statements %+v, log:\n%s\nwant the event's line and statement before the result", e.Status, e.Steps[0].Statements, text)
 	}
 }
+
+// TestStatementLogsSurviveFailover: the events of a step reached a leader
+// that died before committing them; the new leader gets them with the
+// step's result and commits them once each, also those the old leader did
+// commit.
+func TestStatementLogsSurviveFailover(t *testing.T) {
+	b := newBed(t)
+	id := b.create(time.Hour, "s1")
+	b.reconcile()
+	ev := func(ms int64, msg string) *agentpb.StepEvent {
+		return &agentpb.StepEvent{ExecutionId: id, StepId: "s1", TimeUnixMs: b.clock.Now().UnixMilli() + ms, Level: "info", Message: msg}
+	}
+	committed, lost := ev(1, "statement 1 done in 2.0 ms (attempt 1)"), ev(2, "statement 2 done in 3.0 ms (attempt 1)")
+	b.must(fsm.StepEventsRequest{ExecutionID: id, Logs: []domain.LogEntry{logEntryOf(committed)}}) // the old leader's last flush
+	b.o.receive(context.Background(), inbound{agent: "a1", event: lost})                           // buffered, then the leader died
+
+	o2 := b.orchestrator(b.disp) // the new leader: nothing buffered
+	res := succeeded(id, "s1", 1)
+	res.Events = []*agentpb.StepEvent{committed, lost}
+	b.report(o2, res)
+	e := b.execution(id)
+	text := logText(e)
+	if e.Status != domain.ExecutionSucceeded {
+		t.Fatalf("status %s, want Succeeded\n%s", e.Status, text)
+	}
+	for _, msg := range []string{committed.Message, lost.Message} {
+		if n := strings.Count(text, msg); n != 1 {
+			t.Errorf("%q is in the log %d times, want once:\n%s", msg, n, text)
+		}
+	}
+	if strings.Index(text, lost.Message) > strings.Index(text, "step s1 (forward) succeeded") {
+		t.Errorf("the step's lines come after its result:\n%s", text)
+	}
+}

@@ -24,11 +24,12 @@ func (o *Orchestrator) applyResult(ctx context.Context, r *agentpb.StepResult) {
 		return // stale: an older attempt, or already recorded
 	}
 	cmd := o.resultCommand(e, *s, r)
-	cmd.EventLogs, cmd.EventStatements = o.takeEvents(e.ExecutionID)
+	buffered, statements := o.takeEvents(e.ExecutionID)
+	cmd.EventLogs, cmd.EventStatements = withResultEvents(e, buffered, r), statements
 	err = o.commit(ctx, "record step result", e.ExecutionID, cmd)
 	o.kick() // the execution, or its fleet, may move on now
 	if err != nil {
-		o.putBackEvents(e.ExecutionID, cmd.EventLogs, cmd.EventStatements) // committed at the next flush
+		o.putBackEvents(e.ExecutionID, buffered, statements) // committed at the next flush
 	}
 	if err != nil && !errors.Is(err, fsm.ErrConflict) {
 		o.forget(s.Agent, r) // sent again; the agent answers again
@@ -83,14 +84,61 @@ func (o *Orchestrator) failStep(ctx context.Context, execID, stepID string, atte
 	o.applyResult(ctx, res)
 }
 
+// withResultEvents adds to the buffered log lines those of the step's
+// events its result carries and the log has in neither the committed state
+// nor the buffer: lines streamed to a leader that died before committing
+// them, or sent while no session was open. They come first: they are the
+// older ones.
+func withResultEvents(e domain.Execution, buffered []domain.LogEntry, r *agentpb.StepResult) []domain.LogEntry {
+	if len(r.GetEvents()) == 0 {
+		return buffered
+	}
+	seen := map[logKey]bool{}
+	for _, l := range e.Logs {
+		if l.StepID == r.GetStepId() {
+			seen[keyOf(l)] = true
+		}
+	}
+	for _, l := range buffered {
+		seen[keyOf(l)] = true
+	}
+	var missing []domain.LogEntry
+	for _, ev := range r.GetEvents() {
+		if ev.GetExecutionId() != r.GetExecutionId() || ev.GetStepId() != r.GetStepId() {
+			continue
+		}
+		if l := logEntryOf(ev); !seen[keyOf(l)] {
+			seen[keyOf(l)] = true
+			missing = append(missing, l)
+		}
+	}
+	return append(missing, buffered...)
+}
+
+// logKey tells log lines apart: one event is one line, whichever way it
+// reached the log.
+type logKey struct {
+	ms                              int64
+	level, message, step, statement string
+}
+
+func keyOf(l domain.LogEntry) logKey {
+	return logKey{l.Time.UnixMilli(), l.Level, l.Message, l.StepID, l.Statement}
+}
+
+// logEntryOf is the log line of a step event.
+func logEntryOf(ev *agentpb.StepEvent) domain.LogEntry {
+	return domain.LogEntry{Time: time.UnixMilli(ev.GetTimeUnixMs()).UTC(), Level: ev.GetLevel(),
+		Message: ev.GetMessage(), StepID: ev.GetStepId(), Statement: ev.GetStatement()}
+}
+
 // bufferEvent keeps a step event until the next flush: events are
 // committed in batches, not one Raft entry each.
 func (o *Orchestrator) bufferEvent(ev *agentpb.StepEvent) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	id := ev.GetExecutionId()
-	o.logs[id] = append(o.logs[id], domain.LogEntry{Time: time.UnixMilli(ev.GetTimeUnixMs()).UTC(), Level: ev.GetLevel(),
-		Message: ev.GetMessage(), StepID: ev.GetStepId(), Statement: ev.GetStatement()})
+	o.logs[id] = append(o.logs[id], logEntryOf(ev))
 	if d := ev.GetDone(); d != nil {
 		if o.done[id] == nil {
 			o.done[id] = map[string][]domain.StatementResult{}

@@ -33,7 +33,7 @@ func (s *Server) askToJoin(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	req := api.JoinRequest{ID: s.cfg.ServerID, RaftAddr: s.cfg.RaftAddr, HTTPAddr: s.cfg.HTTPAddr, RPCAddr: s.cfg.RPCAddr}
-	if _, err := api.New(s.cfg.JoinAddr, s.cfg.JoinToken, api.WithUserAgent("hotswapd")).JoinCluster(ctx, req); err != nil {
+	if _, err := s.apiClient(s.cfg.JoinAddr, s.cfg.JoinToken).JoinCluster(ctx, req); err != nil {
 		return fmt.Errorf("ask to join: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,8 +27,10 @@ import (
 	"github.com/hotswap-db/hotswap/controlplane/httpapi"
 	"github.com/hotswap-db/hotswap/controlplane/metrics"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
+	"github.com/hotswap-db/hotswap/controlplane/notify"
 	"github.com/hotswap-db/hotswap/controlplane/orchestrator"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/tlsutil"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
 )
 
@@ -63,6 +66,18 @@ type Config struct {
 	Thresholds domain.Thresholds
 	// Version is the build version, shown in /health and /openapi.json.
 	Version string
+	// TLS, when set, serves HTTPS, the agents' gRPC and Raft (mutually
+	// authenticated) with these certificates; nil serves all three in
+	// plaintext, which hotswapd does only when asked (--plaintext).
+	TLS *tlsutil.Store
+	// VerifyAgents requires every agent to present a certificate, signed
+	// by the CA, that names it (mutual TLS on the agents' link).
+	VerifyAgents bool
+	// HSTSMaxAge, when TLS is on and it is positive, is announced in a
+	// Strict-Transport-Security header on every HTTPS answer.
+	HSTSMaxAge time.Duration
+	// Webhooks receive the approval and rollback events (controlplane/notify).
+	Webhooks []notify.Webhook
 }
 
 // maxMessageBytes bounds one agent message: two scripts' worth and more.
@@ -98,11 +113,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	self := domain.Server{ID: id, HTTPAddr: orDefault(cfg.AdvertiseHTTP, cfg.HTTPAddr),
 		RPCAddr: orDefault(cfg.AdvertiseRPC, cfg.RPCAddr), RaftAddr: cfg.RaftAddr}
 	s.node, err = cluster.Open(ctx, cluster.Config{Self: self, DataDir: cfg.DataDir, Peers: cfg.Peers,
-		Join: cfg.JoinAddr != "", Logger: cfg.Logger, LeaderNotify: s.leaderCh})
+		Join: cfg.JoinAddr != "", Logger: cfg.Logger, LeaderNotify: s.leaderCh, TLS: cfg.TLS})
 	if err != nil {
 		return nil, err
 	}
-	s.links = agentlink.New(agentlink.Config{Raft: s.node, Logger: cfg.Logger.Named("agentlink"), HashToken: httpapi.HashToken})
+	s.links = agentlink.New(agentlink.Config{Raft: s.node, Logger: cfg.Logger.Named("agentlink"), HashToken: httpapi.HashToken,
+		VerifyPeer: s.agentPeerCheck()})
 	s.samples = monitor.NewStore(0)
 	s.orch = orchestrator.New(orchestrator.Config{Raft: s.node, Dispatcher: s.links, Logger: cfg.Logger.Named("orchestrator"),
 		MaxConcurrent: cfg.MaxConcurrentExecutions, Store: s.samples})
@@ -160,6 +176,9 @@ func (s *Server) listen() error {
 	if err != nil {
 		return fmt.Errorf("listen for HTTP on %s: %w", s.cfg.HTTPAddr, err)
 	}
+	if s.cfg.TLS != nil {
+		httpLn = tls.NewListener(httpLn, s.cfg.TLS.ServerConfig(tls.VerifyClientCertIfGiven, nil, "h2", "http/1.1"))
+	}
 	rpcLn, err := net.Listen("tcp", s.cfg.RPCAddr)
 	if err != nil {
 		httpLn.Close()
@@ -169,9 +188,11 @@ func (s *Server) listen() error {
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
 		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
-		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL})
-	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS()})
+	s.http = &http.Server{Handler: hsts(s.api.Handler(), s.cfg.TLS != nil, s.cfg.HSTSMaxAge), ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(s.api.Close)
 	s.grpc = grpc.NewServer(
+		s.grpcCreds(),
 		// A step carries a script of up to 10 MB; its result carries the statements.
 		grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 10 * time.Second, Timeout: 5 * time.Second}),
@@ -192,6 +213,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
 	<-s.done
 	err := s.http.Shutdown(ctx)
+	// Agents' streams never end by themselves: end them first, or the
+	// graceful stop waits for its deadline.
+	s.links.Shutdown()
 	stopped := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(stopped) }()
 	select {
@@ -253,6 +277,8 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create token signing key", "error", err)
 		}
 	}
+	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
+	defer wait()
 	s.orch.Run(ctx)
 }
 

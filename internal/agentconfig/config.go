@@ -23,6 +23,10 @@ import (
 //	name: db-host-1
 //	token_file: /etc/hotswap/agent.token
 //	servers: ["10.0.0.1:5001", "10.0.0.2:5001", "10.0.0.3:5001"]
+//	tls:
+//	  ca_cert: /etc/hotswap/tls/hotswap-ca.pem
+//	  cert_file: /etc/hotswap/tls/hotswap-agent-db-host-1-0.pem   # with --tls-verify-agents
+//	  key_file: /etc/hotswap/tls/hotswap-agent-db-host-1-0-key.pem
 //	instances:
 //	  - id: main
 //	    engine: PostgreSQL
@@ -54,6 +58,27 @@ type Config struct {
 	// MetricsAddr, when set, is where the agent serves its own Prometheus
 	// metrics (GET /metrics): host:port, e.g. 127.0.0.1:9187.
 	MetricsAddr string `yaml:"metrics_addr,omitempty"`
+	// TLS is how the agent reaches the control plane. TLS is required:
+	// ca_cert, or plaintext: true to dial without it.
+	TLS TLSConfig `yaml:"tls"`
+}
+
+// TLSConfig is the agent's side of the gRPC link's TLS. The servers are
+// verified against CACert under ServerName; CertFile and KeyFile, the
+// agent's own certificate (hotswap tls cert create --agent NAME), are
+// needed when the servers run with --tls-verify-agents. The files are
+// read again on every connection, so a renewed certificate is used at
+// the next reconnect.
+type TLSConfig struct {
+	CACert   string `yaml:"ca_cert,omitempty"`
+	CertFile string `yaml:"cert_file,omitempty"`
+	KeyFile  string `yaml:"key_file,omitempty"`
+	// ServerName is the name the servers' certificates are verified
+	// against (default server.hotswap, which every hotswapd certificate
+	// made by hotswap tls carries).
+	ServerName string `yaml:"server_name,omitempty"`
+	// Plaintext dials the servers without TLS (they run with --plaintext).
+	Plaintext bool `yaml:"plaintext,omitempty"`
 }
 
 // PoolerConfig is one connection pooler (PgBouncer) the agent manages: its admin console, the
@@ -147,6 +172,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("servers: %q is not host:port", s)
 		}
 	}
+	if err := c.TLS.validate(); err != nil {
+		return err
+	}
 	if c.ProbeTimeout <= 0 {
 		c.ProbeTimeout = 2 * time.Second
 	}
@@ -160,6 +188,20 @@ func (c *Config) Validate() error {
 		c.ProcRoot = "/proc"
 	}
 	return c.validateInstances()
+}
+
+func (t TLSConfig) validate() error {
+	switch {
+	case t.Plaintext && (t.CACert != "" || t.CertFile != "" || t.KeyFile != ""):
+		return fmt.Errorf("tls: plaintext: true dials without TLS: drop it or the certificate files")
+	case t.Plaintext:
+		return nil
+	case t.CACert == "":
+		return fmt.Errorf("tls.ca_cert is required (the CA of the control plane's certificates), or tls.plaintext: true for servers run with --plaintext")
+	case (t.CertFile == "") != (t.KeyFile == ""):
+		return fmt.Errorf("tls: cert_file and key_file go together")
+	}
+	return nil
 }
 
 func (c *Config) validateInstances() error {

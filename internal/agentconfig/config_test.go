@@ -36,7 +36,7 @@ func TestExampleConfigLoads(t *testing.T) {
 }
 
 func TestConfigRefusesBadInput(t *testing.T) {
-	base := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\n"
+	base := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\ntls: {plaintext: true}\n"
 	cases := []struct{ name, body, want string }{
 		{"no name", "token: t\nservers: [\"a:1\"]\n", "name"},
 		{"no token", "name: h\nservers: [\"a:1\"]\n", "token"},
@@ -47,6 +47,9 @@ func TestConfigRefusesBadInput(t *testing.T) {
 		{"instance twice", base + "instances: [{id: m, engine: PostgreSQL, dsn: x}, {id: m, engine: PostgreSQL, dsn: y}]\n", "twice"},
 		{"no dsn", base + "instances: [{id: m, engine: PostgreSQL}]\n", "dsn"},
 		{"sampling too fast", base + "sample_interval: 1ms\n", "sample_interval"},
+		{"no tls", "name: h\ntoken: t\nservers: [\"a:1\"]\n", "tls.ca_cert is required"},
+		{"plaintext and a CA", "name: h\ntoken: t\nservers: [\"a:1\"]\ntls: {plaintext: true, ca_cert: ca.pem}\n", "plaintext"},
+		{"cert without key", "name: h\ntoken: t\nservers: [\"a:1\"]\ntls: {ca_cert: ca.pem, cert_file: a.pem}\n", "go together"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +63,7 @@ func TestConfigRefusesBadInput(t *testing.T) {
 
 func TestWriteThenLoad(t *testing.T) {
 	want := Config{Name: "h", Token: "hsa_x", Servers: []string{"127.0.0.1:5001"}, SampleInterval: 250 * time.Millisecond,
+		TLS:       TLSConfig{CACert: "/etc/hotswap/tls/hotswap-ca.pem", ServerName: "server.hotswap"},
 		Instances: []InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: "postgres://u:pw@127.0.0.1:5432/app"}},
 		Poolers: []PoolerConfig{{ID: "bouncer", AdminDSN: "postgres://u:pw@127.0.0.1:6432/pgbouncer", ConfigFile: "/tmp/pgb.ini",
 			Database: "app", Targets: map[string]PoolerTarget{"blue": {Host: "127.0.0.1", Port: 5432, DBName: "app"}}}}}

@@ -53,3 +53,29 @@ func (c *Client) MigrationApprovals(ctx context.Context, id string) (ApprovalsRe
 	var a ApprovalsResponse
 	return a, c.getOne(ctx, "migrations", id, "/approvals", &a)
 }
+
+// SubmitApprovalResponse is the answer of POST
+// /api/v1/migrations/{id}/submit-approval: Pending until the approvals the
+// policy asks for are in (Approved at once when it asks for none).
+type SubmitApprovalResponse struct {
+	ApprovalID  string    `json:"approvalId"`
+	MigrationID string    `json:"migrationId"`
+	Status      string    `json:"status"` // Pending, Approved, Rejected
+	SubmittedAt time.Time `json:"submittedAt"`
+	ExpiresAt   time.Time `json:"expiresAt"` // approvals given from now hold until then
+	domain.ApprovalStatus
+}
+
+// SubmitApprovalRequest is the body of POST
+// /api/v1/migrations/{id}/submit-approval (optional): a note for the
+// approvers, sent with the notification.
+type SubmitApprovalRequest struct {
+	Notes string `json:"notes,omitempty"`
+}
+
+// SubmitApproval submits a migration for approval: the approvers are
+// notified (webhooks) and the answer says what the policy asks for.
+func (c *Client) SubmitApproval(ctx context.Context, id string, req SubmitApprovalRequest) (SubmitApprovalResponse, error) {
+	var out SubmitApprovalResponse
+	return out, c.postOne(ctx, "migrations", id, "/submit-approval", req, &out)
+}

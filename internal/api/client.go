@@ -115,11 +115,7 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (int, []
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the method and URL would only repeat the address
-		}
-		return 0, nil, fmt.Errorf("cannot reach the control plane at %s: %w", c.base.Redacted(), err)
+		return 0, nil, fmt.Errorf("cannot reach the control plane at %s: %w", c.base.Redacted(), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -174,4 +170,48 @@ func (c *Client) put(ctx context.Context, path string, in, out any) error {
 
 func (c *Client) del(ctx context.Context, path string) error {
 	return c.Do(ctx, http.MethodDelete, path, nil, nil)
+}
+
+// sendRaw sends a request whose body (when not nil) is not JSON, and returns
+// the answer unread; a status of 400 or more is read and returned as an
+// *Error.
+func (c *Client) sendRaw(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := c.newRequest(ctx, method, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Body = io.NopCloser(body)
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the control plane at %s: %w", c.base.Redacted(), unwrapURLError(err))
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+		return nil, decodeError(resp, raw)
+	}
+	return resp, nil
+}
+
+// decodeAnswer decodes a JSON answer into out.
+func decodeAnswer(resp *http.Response, out any) error {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("api: read the answer: %w", err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("api: decode the answer: %w", err)
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err // the method and URL would only repeat the address
+	}
+	return err
 }

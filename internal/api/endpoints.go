@@ -32,6 +32,10 @@ type Endpoint struct {
 // types such as "text/csv").
 type Text struct{ Types []string }
 
+// Binary is a request or response body that is a file: bytes in one of
+// Types (media types such as "application/octet-stream").
+type Binary struct{ Types []string }
+
 // Param is a query parameter.
 type Param struct {
 	Name        string
@@ -89,6 +93,15 @@ func clusterEndpoints() []Endpoint {
 			Summary: "Add a server as a voter", Request: JoinRequest{}, Responses: okWith(domain.Server{})},
 		{Name: "RemoveServer", Method: http.MethodDelete, Path: "/api/v1/cluster/servers/{id}", Tag: TagCluster,
 			Summary: "Remove a server from the Raft configuration", Responses: noBody()},
+		{Name: "TransferLeadership", Method: http.MethodPost, Path: "/api/v1/cluster/leadership-transfer", Tag: TagCluster,
+			Summary: "Hand the leadership to another voter (the most up-to-date one when none is named)",
+			Request: LeadershipTransferRequest{}, Responses: okWith(ClusterStatus{})},
+		{Name: "SaveSnapshot", Method: http.MethodGet, Path: "/api/v1/operator/snapshot", Tag: TagCluster,
+			Summary:   "A snapshot file of the whole committed state (it holds password hashes and the token signing key: keep it secret)",
+			Responses: okWith(Binary{Types: []string{SnapshotMediaType}})},
+		{Name: "RestoreSnapshot", Method: http.MethodPost, Path: "/api/v1/operator/snapshot", Tag: TagCluster,
+			Summary: "Replace the whole state, on every server, with a verified snapshot file's; the cluster keeps its own members",
+			Request: Binary{Types: []string{SnapshotMediaType}}, Responses: okWith(SnapshotRestore{})},
 	}
 }
 
@@ -169,6 +182,10 @@ func executionEndpoints() []Endpoint {
 			Summary:   "An execution's baselines, snapshots and the guard's decisions",
 			Query:     []Param{{Name: "sinceMs", Type: "integer", Description: "only snapshots after this time (unix ms)"}},
 			Responses: okWith(ExecutionMetrics{})},
+		{Name: "WatchExecution", Method: http.MethodGet, Path: exec + "/events", Tag: TagExecutions,
+			Summary: "Server-sent events following an execution in the answering server's committed state (a follower serves it too): " +
+				"'execution' with the execution at each change, 'metrics' with the snapshots taken since the last one",
+			Responses: okWith(Text{Types: []string{EventStreamMediaType}})},
 		{Name: "PauseExecution", Method: http.MethodPost, Path: exec + "/pause", Tag: TagExecutions,
 			Summary: "Pause a running execution", Request: PauseRequest{}, Responses: okWith(domain.Execution{})},
 		{Name: "ResumeExecution", Method: http.MethodPost, Path: exec + "/resume", Tag: TagExecutions,
@@ -212,7 +229,15 @@ func userEndpoints() []Endpoint {
 		{Name: "ListUsers", Method: http.MethodGet, Path: "/api/v1/users", Tag: TagUsers,
 			Summary: "Every user, without password hashes", Responses: okWith(UserList{})},
 		{Name: "DeleteUser", Method: http.MethodDelete, Path: "/api/v1/users/{username}", Tag: TagUsers,
-			Summary: "Delete a user: their login tokens stop working at once", Responses: noBody()},
+			Summary: "Delete a user: their login and API tokens stop working at once", Responses: noBody()},
+		{Name: "CreateToken", Method: http.MethodPost, Path: "/api/v1/tokens", Tag: TagUsers,
+			Summary: "Create a personal API token acting as the calling user (its secret is shown only here)",
+			Request: CreateTokenRequest{}, Responses: createdWith(CreateTokenResponse{})},
+		{Name: "ListTokens", Method: http.MethodGet, Path: "/api/v1/tokens", Tag: TagUsers,
+			Summary: "The caller's API tokens (an Admin's: every token), revoked ones included", Responses: okWith(TokenList{})},
+		{Name: "RevokeToken", Method: http.MethodDelete, Path: "/api/v1/tokens/{id}", Tag: TagUsers,
+			Summary:   "Revoke an API token (one's own; an Admin: any, the bootstrap token once an Admin user exists)",
+			Responses: noBody()},
 	}
 }
 
@@ -239,6 +264,9 @@ func auditQuery() []Param {
 
 func approvalEndpoints() []Endpoint {
 	return []Endpoint{
+		{Name: "SubmitApproval", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/submit-approval", Tag: TagMigrations,
+			Summary: "Submit a migration for approval: approvers are notified; the answer says what the policy asks for",
+			Request: SubmitApprovalRequest{}, Responses: createdWith(SubmitApprovalResponse{})},
 		{Name: "ApproveMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/approve", Tag: TagMigrations,
 			Summary: "Approve a migration (Admin, DBA; not its author)", Request: ApproveRequest{}, Responses: okWith(DecisionResponse{})},
 		{Name: "RejectMigration", Method: http.MethodPost, Path: "/api/v1/migrations/{id}/reject", Tag: TagMigrations,

@@ -21,6 +21,10 @@ const (
 	CodeRateLimited  = "RATE_LIMIT_EXCEEDED"
 	CodeUnavailable  = "UNAVAILABLE"
 	CodeInternal     = "INTERNAL_ERROR"
+	// CodePayloadTooLarge is a body over its route's size limit (413).
+	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
+	// CodeUnsupportedMediaType is a body that is not sent as JSON (415).
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 // ErrorBody is the error format of every failed request.

@@ -26,13 +26,25 @@ func (a *Agent) Instance(id string) (InstanceStatus, bool) {
 	return InstanceStatus{}, false
 }
 
-// APIToken is a bearer token for the HTTP API, stored only as a hash.
+// APIToken is a bearer token for the HTTP API, stored only as a hash. A
+// personal token acts as its Owner, with the user's current role; a token
+// with no owner (the bootstrap token) has a Role of its own. A revoked
+// token stays on record, refused.
 type APIToken struct {
 	TokenID   string    `json:"tokenId"`
 	Name      string    `json:"name"`
 	Role      string    `json:"role"`
+	Owner     string    `json:"owner,omitempty"`
 	Hash      string    `json:"-"`
 	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	RevokedBy string    `json:"revokedBy,omitempty"`
+}
+
+// Usable reports whether the token may still be used at now.
+func (t APIToken) Usable(now time.Time) bool {
+	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
 }
 
 // Server is one hotswapd in the Raft group and the addresses it serves on.

@@ -36,6 +36,16 @@ func AsError(errs []FieldError) error {
 	return &ValidationError{Details: errs}
 }
 
+// Bounds of the small fields of a request.
+const (
+	MaxDescriptionBytes = 4096 // a migration's description
+	MaxTags             = 32   // tags of a migration
+	MaxDependencies     = 100  // dependencies of a migration
+	MaxLabels           = 32   // labels of a database
+	MaxInstances        = 1000 // instances of a database
+	MaxNoteBytes        = 4096 // an approval's notes, a rejection's or rollback's reason
+)
+
 var (
 	migrationNamePattern = regexp.MustCompile(`^[a-z0-9_]+$`)
 	objectNamePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
@@ -60,6 +70,12 @@ func ValidateDatabaseSpec(s DatabaseSpec) []FieldError {
 	}
 	if !oneOf(s.Environment, Environments) {
 		add("environment", "must be one of %s", list(Environments))
+	}
+	if len(s.Labels) > MaxLabels {
+		add("labels", "at most %d labels", MaxLabels)
+	}
+	if len(s.Instances) > MaxInstances {
+		add("instances", "at most %d instances", MaxInstances)
 	}
 	for k, v := range s.Labels {
 		if !labelKeyPattern.MatchString(k) || len(v) > 256 {
@@ -116,8 +132,20 @@ func ValidateMigrationSpec(s MigrationSpec) []FieldError {
 	case len(s.Name) > 128 || !migrationNamePattern.MatchString(s.Name):
 		add("name", "must contain only lowercase letters, numbers and underscores (at most 128)")
 	}
-	if s.TargetDatabaseID == "" {
+	if len(s.Description) > MaxDescriptionBytes {
+		add("description", "at most %d bytes (found %d)", MaxDescriptionBytes, len(s.Description))
+	}
+	switch {
+	case s.TargetDatabaseID == "":
 		add("targetDatabaseId", "is required")
+	case len(s.TargetDatabaseID) > 128:
+		add("targetDatabaseId", "at most 128 characters")
+	}
+	if len(s.Tags) > MaxTags {
+		add("tags", "at most %d tags", MaxTags)
+	}
+	if len(s.Dependencies) > MaxDependencies {
+		add("dependencies", "at most %d dependencies", MaxDependencies)
 	}
 	errs = append(errs, validateScript("migrationScript", s.MigrationScript)...)
 	errs = append(errs, validateScript("rollbackScript", s.RollbackScript)...)
@@ -137,7 +165,7 @@ func ValidateMigrationSpec(s MigrationSpec) []FieldError {
 	}
 	seen := map[string]bool{}
 	for i, d := range s.Dependencies {
-		if d == "" || seen[d] {
+		if d == "" || len(d) > 128 || seen[d] {
 			add(fmt.Sprintf("dependencies[%d]", i), "must be a migration id, each listed once")
 		}
 		seen[d] = true

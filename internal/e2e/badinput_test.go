@@ -31,6 +31,7 @@ func TestBadInputs(t *testing.T) {
 
 	big := strings.Repeat("x", 2<<20)
 	hugeScript := "SELECT 1;" + strings.Repeat(" ", 10<<20)
+	sixMB := "SELECT 1;" + strings.Repeat(" ", 6<<20)
 	cases := []struct {
 		name       string
 		method     string
@@ -58,7 +59,18 @@ func TestBadInputs(t *testing.T) {
 		{"unknown agent", "POST", "/api/v1/databases", js(dbSpec("x", "nobody", "a")), "", 400, "VALIDATION_ERROR", "nobody"},
 		{"duplicate database", "POST", "/api/v1/databases", js(dbSpec("orders", "host1", "other")), "", 409, "CONFLICT", "orders"},
 		{"instance in two databases", "POST", "/api/v1/databases", js(dbSpec("x", "host1", "main")), "", 409, "CONFLICT", "main"},
-		{"oversized body", "POST", "/api/v1/databases", `{"name":"` + big + `"}`, "", 400, "VALIDATION_ERROR", "limit"},
+		{"oversized body", "POST", "/api/v1/databases", `{"name":"` + big + `"}`, "", 413, "PAYLOAD_TOO_LARGE", "limit"},
+		{"two 6 MB scripts", "POST", "/api/v1/migrations", withFields(migSpec("x", "orders"), map[string]any{
+			"migrationScript": sixMB, "rollbackScript": sixMB}), "", 413, "PAYLOAD_TOO_LARGE", "limit"},
+		{"15 MB description", "POST", "/api/v1/migrations", withField(migSpec("x", "orders"), "description", strings.Repeat("d", 15<<20)), "", 413, "PAYLOAD_TOO_LARGE", "limit"},
+		{"5 KB description", "POST", "/api/v1/migrations", withField(migSpec("x", "orders"), "description", strings.Repeat("d", 5000)), "", 400, "VALIDATION_ERROR", "4096"},
+		{"PGPASSWORD in a description", "POST", "/api/v1/migrations", withField(migSpec("x", "orders"), "description", "PGPASSWORD=hunter2 psql"), "", 400, "VALIDATION_ERROR", "agent"},
+		{"Password: in a description", "POST", "/api/v1/migrations", withField(migSpec("x", "orders"), "description", "Password: hunter2"), "", 400, "VALIDATION_ERROR", "agent"},
+		{"DSN in a description", "POST", "/api/v1/migrations", withField(migSpec("x", "orders"), "description", "host=db user=u password=hunter2"), "", 400, "VALIDATION_ERROR", "agent"},
+		{"URL password with a slash in a label", "POST", "/api/v1/databases",
+			withField(dbSpec("x", "host1", "a"), "labels", map[string]string{"src": "postgres://u:hun/ter2@db/app"}), "", 400, "VALIDATION_ERROR", "agent"},
+		{"DSN in a tag", "POST", "/api/v1/migrations", withField(migSpec("x", "orders"), "tags", []string{"u:hunter2@tcp(db:3306)/app"}), "", 400, "VALIDATION_ERROR", "agent"},
+		{"token with a leading space", "GET", "/api/v1/databases", "", " " + tok, 401, "UNAUTHORIZED", ""},
 		{"database not found", "GET", "/api/v1/databases/nope", "", "", 404, "NOT_FOUND", "nope"},
 		{"update unknown database", "PUT", "/api/v1/databases/nope", js(dbSpec("x", "host1", "a")), "", 404, "NOT_FOUND", ""},
 		{"delete database with migrations", "DELETE", "/api/v1/databases/" + db.DatabaseID, "", "", 409, "CONFLICT", "migrations"},
@@ -104,6 +116,21 @@ func TestBadInputs(t *testing.T) {
 			}
 		})
 	}
+	before := stateDump(t, a)
+	req, _ := http.NewRequest("POST", srv.URL()+"/api/v1/agents", strings.NewReader(`{"name":"plain"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a text/plain body: status %d, want 415", resp.StatusCode)
+	}
+	if after := stateDump(t, a); after != before {
+		t.Errorf("a refused text/plain request changed the state")
+	}
 }
 
 func dbSpec(name, agent, instance string) map[string]any {
@@ -119,6 +146,13 @@ func migSpec(name, db string) map[string]any {
 
 func withField(spec map[string]any, key string, value any) string {
 	spec[key] = value
+	return js(spec)
+}
+
+func withFields(spec map[string]any, fields map[string]any) string {
+	for k, v := range fields {
+		spec[k] = v
+	}
 	return js(spec)
 }
 

@@ -47,6 +47,7 @@ type api struct {
 	base  string
 	token string
 	rec   *recorder
+	hc    *http.Client // HTTPS trusting the bed's CA for a TLS server
 }
 
 type recorder struct {
@@ -70,7 +71,7 @@ func newAPI(t *testing.T, s *testbed.Server, token string, rec *recorder) *api {
 	if rec == nil {
 		rec = &recorder{}
 	}
-	return &api{t: t, base: s.URL(), token: token, rec: rec}
+	return &api{t: t, base: s.URL(), token: token, rec: rec, hc: s.HTTPClient()}
 }
 
 // response is one answer of the API.
@@ -106,7 +107,7 @@ func (a *api) raw(method, path string, body []byte, token string) response {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.hc.Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -66,6 +66,12 @@ type Server struct {
 	args     []string
 	cmd      *exec.Cmd
 	exited   chan struct{}
+	client   *http.Client // HTTPS when the server runs with TLS
+	scheme   string
+	// CertFile and KeyFile are the server's certificate and key when it
+	// runs with TLS: overwrite them and Reload to renew.
+	CertFile string
+	KeyFile  string
 }
 
 // ServerOptions says how to start a hotswapd.
@@ -76,6 +82,9 @@ type ServerOptions struct {
 	JoinToken string
 	Ports     [3]int   // http, rpc, raft; zero: free ports
 	Args      []string // more hotswapd flags
+	// TLS, when set, runs the server with a certificate of this CA; nil
+	// runs it with --plaintext.
+	TLS *TLS
 }
 
 // NewServer prepares a hotswapd in a fresh folder under dir, without
@@ -106,6 +115,20 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 	if opts.Join != "" {
 		s.args = append(s.args, "--join", opts.Join, "--join-token", opts.JoinToken)
 	}
+	s.client, s.scheme = http.DefaultClient, "http"
+	if opts.TLS == nil {
+		s.args = append(s.args, "--plaintext")
+	} else {
+		tlsArgs, err := opts.TLS.serverArgs(s.ID)
+		if err != nil {
+			return nil, err
+		}
+		s.CertFile, s.KeyFile = tlsArgs[3], tlsArgs[5]
+		if s.client, err = opts.TLS.HTTPClient(); err != nil {
+			return nil, err
+		}
+		s.args, s.scheme = append(s.args, tlsArgs...), "https"
+	}
 	s.args = append(s.args, opts.Args...)
 	return s, os.MkdirAll(filepath.Dir(s.LogPath), 0o700)
 }
@@ -129,11 +152,18 @@ func StartServer(tb testing.TB, bins Binaries, opts ServerOptions) *Server {
 // answers. It does not wait for a leader: use WaitLeader.
 func StartCluster(tb testing.TB, bins Binaries, n int) []*Server {
 	tb.Helper()
+	return StartTLSCluster(tb, bins, n, nil)
+}
+
+// StartTLSCluster is StartCluster with every server's certificate signed
+// by ca (nil: --plaintext).
+func StartTLSCluster(tb testing.TB, bins Binaries, n int, ca *TLS) []*Server {
+	tb.Helper()
 	dir := tb.TempDir()
 	servers := make([]*Server, n)
 	var peers []string
 	for i := range servers {
-		s, err := NewServer(bins.Server, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1)})
+		s, err := NewServer(bins.Server, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1), TLS: ca})
 		if err != nil {
 			tb.Fatalf("prepare hotswapd: %v", err)
 		}
@@ -173,7 +203,7 @@ func (s *Server) waitHealthy(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		resp, err := http.Get("http://" + s.HTTPAddr + "/health")
+		resp, err := s.client.Get(s.URL() + "/health")
 		if err == nil {
 			resp.Body.Close()
 			return nil
@@ -189,7 +219,19 @@ func (s *Server) waitHealthy(ctx context.Context) error {
 }
 
 // URL is the server's HTTP base address.
-func (s *Server) URL() string { return "http://" + s.HTTPAddr }
+func (s *Server) URL() string { return s.scheme + "://" + s.HTTPAddr }
+
+// HTTPClient is a client of the server's API: HTTPS trusting the test
+// bed's CA when the server runs with TLS.
+func (s *Server) HTTPClient() *http.Client { return s.client }
+
+// Reload sends SIGHUP: hotswapd rereads its config and certificates.
+func (s *Server) Reload() error {
+	if !s.Running() {
+		return fmt.Errorf("hotswapd %s is not running", s.ID)
+	}
+	return s.cmd.Process.Signal(syscall.SIGHUP)
+}
 
 // Running reports whether the process is alive.
 func (s *Server) Running() bool {
@@ -209,6 +251,17 @@ func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
 
 // Stop ends the process with SIGTERM and waits for it.
 func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
+
+// Signal sends sig to the process and returns at once (see Exited).
+func (s *Server) Signal(sig syscall.Signal) error {
+	if !s.Running() {
+		return fmt.Errorf("hotswapd %s is not running", s.ID)
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// Exited is closed when the process started last has exited.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
 
 func (s *Server) signal(sig syscall.Signal) {
 	if !s.Running() {
@@ -270,6 +323,9 @@ type Agent struct {
 // and starts an agent on it.
 func NewAgent(bin, dir string, cfg agentconfig.Config) (*Agent, error) {
 	a := &Agent{ConfigPath: filepath.Join(dir, "agent.yaml"), LogPath: filepath.Join(dir, "agent.log"), bin: bin}
+	if cfg.TLS == (agentconfig.TLSConfig{}) {
+		cfg.TLS.Plaintext = true // the test bed's servers run with --plaintext unless given a CA
+	}
 	if err := agentconfig.Write(a.ConfigPath, cfg); err != nil {
 		return nil, err
 	}
@@ -319,6 +375,15 @@ func (a *Agent) Kill() {
 	}
 	_ = a.cmd.Process.Kill()
 	<-a.exited
+}
+
+// Signal sends sig to the running agent: SIGSTOP freezes it, SIGCONT
+// thaws it.
+func (a *Agent) Signal(sig syscall.Signal) error {
+	if a.cmd == nil {
+		return errors.New("the agent was never started")
+	}
+	return a.cmd.Process.Signal(sig)
 }
 
 // Log returns everything the agent has logged so far.

@@ -2307,8 +2307,12 @@ type StepResult struct {
 	Breach         *GuardBreach           `protobuf:"bytes,11,opt,name=breach,proto3" json:"breach,omitempty"`     // set when the agent cancelled the step for a breach
 	Replay         *ReplayResult          `protobuf:"bytes,12,opt,name=replay,proto3" json:"replay,omitempty"`     // kind "replay"
 	Workload       []string               `protobuf:"bytes,13,rep,name=workload,proto3" json:"workload,omitempty"` // kind "capture"
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The step's events (log lines, statements done), the latest
+	// max_result_events at most: the leader commits them with the result, so
+	// lines sent to a leader that died before committing them are not lost.
+	Events        []*StepEvent `protobuf:"bytes,14,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StepResult) Reset() {
@@ -2428,6 +2432,13 @@ func (x *StepResult) GetReplay() *ReplayResult {
 func (x *StepResult) GetWorkload() []string {
 	if x != nil {
 		return x.Workload
+	}
+	return nil
+}
+
+func (x *StepResult) GetEvents() []*StepEvent {
+	if x != nil {
+		return x.Events
 	}
 	return nil
 }
@@ -3377,7 +3388,7 @@ const file_agent_proto_rawDesc = "" +
 	"\aDBError\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1b\n" +
 	"\tsql_state\x18\x02 \x01(\tR\bsqlState\x12\x1c\n" +
-	"\tstatement\x18\x03 \x01(\tR\tstatement\"\x89\x04\n" +
+	"\tstatement\x18\x03 \x01(\tR\tstatement\"\xbe\x04\n" +
 	"\n" +
 	"StepResult\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
@@ -3396,7 +3407,8 @@ const file_agent_proto_rawDesc = "" +
 	" \x01(\bR\tcancelled\x125\n" +
 	"\x06breach\x18\v \x01(\v2\x1d.hotswap.agent.v1.GuardBreachR\x06breach\x126\n" +
 	"\x06replay\x18\f \x01(\v2\x1e.hotswap.agent.v1.ReplayResultR\x06replay\x12\x1a\n" +
-	"\bworkload\x18\r \x03(\tR\bworkload\"s\n" +
+	"\bworkload\x18\r \x03(\tR\bworkload\x123\n" +
+	"\x06events\x18\x0e \x03(\v2\x1b.hotswap.agent.v1.StepEventR\x06events\"s\n" +
 	"\x0eHistoryRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -3554,19 +3566,20 @@ var file_agent_proto_depIdxs = []int32{
 	22, // 26: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
 	18, // 27: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
 	11, // 28: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	26, // 29: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	25, // 30: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
-	29, // 31: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
-	31, // 32: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
-	33, // 33: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
-	32, // 34: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
-	0,  // 35: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 36: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	36, // [36:37] is the sub-list for method output_type
-	35, // [35:36] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	21, // 29: hotswap.agent.v1.StepResult.events:type_name -> hotswap.agent.v1.StepEvent
+	26, // 30: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	25, // 31: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
+	29, // 32: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	31, // 33: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	33, // 34: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	32, // 35: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 36: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 37: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	37, // [37:38] is the sub-list for method output_type
+	36, // [36:37] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }

@@ -36,6 +36,9 @@ Example config (see packaging/agent.example.yaml):
   name: db-host-1
   token_file: /etc/hotswap/agent.token
   servers: ["10.0.0.1:5001", "10.0.0.2:5001", "10.0.0.3:5001"]
+  tls:
+    ca_cert: /etc/hotswap/tls/hotswap-ca.pem    # required, or plaintext: true
+    # cert_file/key_file: hotswap tls cert create --agent db-host-1 (servers with --tls-verify-agents)
   instances:
     - id: main
       engine: PostgreSQL

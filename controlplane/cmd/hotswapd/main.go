@@ -35,7 +35,7 @@ func newApp() *cli.App {
 		Version: version,
 		Description: `Runs one control plane server. With no flags: a single-node cluster, data in
 ./hotswap-data, HTTP API on 127.0.0.1:5000, agents' gRPC on 127.0.0.1:5001,
-Raft on 127.0.0.1:5002. The first start of a new cluster saves an admin token to
+Raft on 127.0.0.1:5002, all three over TLS. The first start of a new cluster saves an admin token to
 DATA-DIR/bootstrap-token (mode 0600) and prints it once (not to the journal:
 see --print-token).
 
@@ -43,16 +43,25 @@ Settings can also come from a YAML file (--config), keyed by flag name:
   http-addr: 10.0.0.1:5000
   peers: [s1=10.0.0.1:5002, s2=10.0.0.2:5002, s3=10.0.0.3:5002]
 A flag or its HOTSWAPD_* variable wins over the file. SIGHUP rereads the file
-and applies the log level, execution-timeout, monitor-window and threshold-*;
-the rest takes effect on the next start.
+and applies the log level, execution-timeout, monitor-window and threshold-*,
+and rereads the TLS certificate files; the rest takes effect on the next start.
+
+TLS is on by default: HTTPS for the API, TLS for the agents' gRPC (mutual with
+--tls-verify-agents) and mutually authenticated TLS for Raft, so only servers
+holding a certificate of the cluster's CA talk Raft. Make the certificates with
+  hotswap tls ca create
+  hotswap tls cert create --server --ip 10.0.0.1
+and give --tls-ca-cert, --tls-cert and --tls-key; SIGHUP rereads the certificate
+files. --plaintext serves all three without TLS (a laptop or a test bed).
 
 Form a new 3-server cluster (same --peers on all three, each its own --server-id):
   hotswapd --server-id s1 --data-dir /var/lib/hotswap --http-addr 10.0.0.1:5000 \
     --rpc-addr 10.0.0.1:5001 --raft-addr 10.0.0.1:5002 \
-    --peers s1=10.0.0.1:5002,s2=10.0.0.2:5002,s3=10.0.0.3:5002
+    --peers s1=10.0.0.1:5002,s2=10.0.0.2:5002,s3=10.0.0.3:5002 \
+    --tls-ca-cert hotswap-ca.pem --tls-cert hotswap-server-0.pem --tls-key hotswap-server-0-key.pem
 
 Add a server to a running cluster:
-  hotswapd --server-id s4 ... --join http://10.0.0.1:5000 --join-token "$(cat bootstrap-token)"`,
+  hotswapd --server-id s4 ... --join https://10.0.0.1:5000 --join-token "$(cat bootstrap-token)"`,
 		Flags: append([]cli.Flag{
 			configFlag,
 			&cli.StringFlag{Name: "server-id", Usage: "this server's id, kept for life in DATA-DIR/server-id (default: generated)", EnvVars: []string{"HOTSWAPD_SERVER_ID"}},
@@ -73,7 +82,9 @@ Add a server to a running cluster:
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
 			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
 			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
-		}, thresholdFlags()...),
+			&cli.StringSliceFlag{Name: "webhook", Usage: "POST approval and rollback events to this URL (repeat for more; signed with --webhook-secret-file)", EnvVars: []string{"HOTSWAPD_WEBHOOK"}},
+			&cli.StringFlag{Name: "webhook-secret-file", Usage: "file holding the shared secret webhook deliveries are signed with (HMAC-SHA256, header X-Hotswap-Signature)", EnvVars: []string{"HOTSWAPD_WEBHOOK_SECRET_FILE"}},
+		}, append(tlsFlags(), thresholdFlags()...)...),
 		Before: applyConfigFile,
 		Action: run,
 	}
@@ -105,6 +116,14 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	hooks, err := webhooks(c.StringSlice("webhook"), c.String("webhook-secret-file"))
+	if err != nil {
+		return err
+	}
+	certs, err := loadTLS(c)
+	if err != nil {
+		return err
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "hotswapd", Level: hclog.LevelFromString(set.LogLevel),
 		JSONFormat: c.Bool("log-json"), Output: os.Stderr})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -117,11 +136,13 @@ func run(c *cli.Context) error {
 		Version:                 version,
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
+		TLS: certs, VerifyAgents: c.Bool("tls-verify-agents"), HSTSMaxAge: c.Duration("tls-hsts-max-age"),
+		Webhooks: hooks,
 	})
 	if err != nil {
 		return err
 	}
-	r := &reloader{args: os.Args, logger: logger, server: srv, current: resolved{settings: set, values: flagValues(c)}}
+	r := &reloader{args: os.Args, logger: logger, server: srv, certs: srv, current: resolved{settings: set, values: flagValues(c)}}
 	go r.watch(ctx, listen())
 	<-ctx.Done()
 	logger.Info("shutting down")

@@ -59,7 +59,13 @@ type reloader struct {
 	args    []string
 	logger  hclog.Logger
 	server  defaultsSetter
+	certs   certReloader // nil: no certificates to reread
 	current resolved
+}
+
+// certReloader rereads the TLS certificate files.
+type certReloader interface {
+	ReloadTLS() error
 }
 
 // listen starts catching SIGHUP and returns where it arrives. It returns
@@ -102,6 +108,13 @@ func (r *reloader) reload() {
 			applied = append(applied, name)
 		} else {
 			onRestart = append(onRestart, name)
+		}
+	}
+	if r.certs != nil {
+		if err := r.certs.ReloadTLS(); err != nil {
+			r.logger.Error("TLS certificates not reloaded, the loaded ones are kept", "error", err)
+		} else {
+			r.logger.Info("TLS certificates reloaded")
 		}
 	}
 	r.logger.SetLevel(hclog.LevelFromString(next.settings.LogLevel))

@@ -47,7 +47,9 @@ func Build(endpoints []api.Endpoint, serverVersion string) map[string]any {
 		ops[i] = operation(s, e, errorRef)
 	}
 	for i, e := range endpoints {
-		if e.Request != nil {
+		if b, ok := e.Request.(api.Binary); ok {
+			ops[i]["requestBody"] = map[string]any{"required": true, "content": binaryContent(b)}
+		} else if e.Request != nil {
 			ops[i]["requestBody"] = map[string]any{"required": true,
 				"content": jsonContent(s.of(reflect.TypeOf(e.Request), input))}
 		}
@@ -94,6 +96,8 @@ func operation(s *schemas, e api.Endpoint, errorRef schema) map[string]any {
 				content[t] = map[string]any{"schema": schema{"type": "string"}}
 			}
 			r["content"] = content
+		case api.Binary:
+			r["content"] = binaryContent(b)
 		default:
 			r["content"] = jsonContent(s.of(reflect.TypeOf(body), output))
 		}
@@ -123,6 +127,15 @@ func parameters(e api.Endpoint) []any {
 		out = append(out, p)
 	}
 	return out
+}
+
+// binaryContent describes a file body: any bytes, in each of its media types.
+func binaryContent(b api.Binary) map[string]any {
+	content := map[string]any{}
+	for _, t := range b.Types {
+		content[t] = map[string]any{"schema": schema{"type": "string", "contentMediaType": t}}
+	}
+	return content
 }
 
 func jsonContent(sc schema) map[string]any {

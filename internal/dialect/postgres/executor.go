@@ -70,6 +70,10 @@ type stepRun struct {
 	started time.Time
 	conn    *pgxpool.Conn
 	pid     int32
+	// version is the server's server_version_num.
+	version int
+	// claimed: the session holds the step's lock (claim.go).
+	claimed bool
 	out     dialect.StepOutcome
 }
 
@@ -118,6 +122,9 @@ func (r *stepRun) run(ctx context.Context) error {
 		return err
 	}
 	defer r.close(ctx)
+	if err := r.claim(ctx); err != nil {
+		return err
+	}
 	if err := r.checkHistory(ctx); err != nil {
 		return err
 	}
@@ -178,8 +185,9 @@ func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, e
 	return r.out, r.c.scrub(fmt.Errorf("execute step %s on %s: %w", r.req.StepID, r.c.target, err))
 }
 
-// open takes the dedicated session from the pool and learns its backend
-// PID, which the blocker watch asks about. Statements run with the
+// open takes the dedicated session from the pool, learns its backend PID
+// (which the blocker watch asks about) and the server's version, and gives
+// the session its server-side bounds (bounds.go). Statements run with the
 // caller's ctx: when it ends, pgx sends the server a cancel request for
 // the running statement and closes the session.
 func (r *stepRun) open(ctx context.Context) error {
@@ -187,23 +195,28 @@ func (r *stepRun) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
 	}
-	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&r.pid); err != nil {
+	const sql = `SELECT pg_backend_pid(), current_setting('server_version_num')::int`
+	if err := conn.QueryRow(ctx, sql).Scan(&r.pid, &r.version); err != nil {
 		conn.Release()
 		return fmt.Errorf("backend pid: %w", err)
 	}
 	r.conn = conn
+	if err := r.setBounds(ctx, conn); err != nil {
+		r.close(ctx)
+		return err
+	}
 	return nil
 }
 
-// close resets what the script may have set on the session (RESET ALL:
-// the timeouts and any SET of the script) and returns it to the pool, or
-// closes it when it cannot be trusted any more.
+// close releases the step's lock, resets what the script may have set on
+// the session (RESET ALL: the timeouts and any SET of the script) and
+// returns it to the pool, or closes it when it cannot be trusted any more.
 func (r *stepRun) close(ctx context.Context) {
 	defer r.conn.Release()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	conn := r.conn.Conn()
-	if ctx.Err() != nil || conn.PgConn().TxStatus() != 'I' {
+	if ctx.Err() != nil || conn.PgConn().TxStatus() != 'I' || !r.unclaim(cctx) {
 		_ = conn.Close(cctx)
 		return
 	}
@@ -293,11 +306,14 @@ func (r *stepRun) openTx(ctx context.Context, tx pgx.Tx) error {
 	return checkStep(ctx, tx, r.req)
 }
 
-// timeoutsSQL sets lock_timeout and statement_timeout for the
-// transaction. The values are durations this package writes (pgDuration).
+// timeoutsSQL sets lock_timeout, statement_timeout and
+// idle_in_transaction_session_timeout for the transaction, as
+// setSessionTimeouts does for a session. The values are durations this
+// package writes (pgDuration).
 func (r *stepRun) timeoutsSQL() string {
-	return fmt.Sprintf("SET LOCAL lock_timeout = '%s';\nSET LOCAL statement_timeout = '%s'",
-		pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout()))
+	return fmt.Sprintf("SET LOCAL lock_timeout = '%s';\nSET LOCAL statement_timeout = '%s';\n"+
+		"SET LOCAL idle_in_transaction_session_timeout = '%s'",
+		pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout()), pgDuration(idleInTransactionTimeout(r.req.Deadline)))
 }
 
 // rollback ends tx if it is still open, even after ctx has ended.
@@ -341,26 +357,32 @@ func (r *stepRun) runOne(ctx context.Context, q execQuerier, s statement, attemp
 	}, nil
 }
 
-// setSessionTimeouts sets lock_timeout and statement_timeout for the
-// session (a stepwise unit; a transaction sets them in openTx).
+// setSessionTimeouts sets lock_timeout, statement_timeout and
+// idle_in_transaction_session_timeout for the session (a stepwise unit; a
+// transaction sets them in openTx): the last two shrink as the deadline
+// nears.
 func (r *stepRun) setSessionTimeouts(ctx context.Context, q execQuerier) error {
-	const sql = `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`
-	if _, err := q.Exec(ctx, sql, pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout())); err != nil {
+	const sql = `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+		set_config('idle_in_transaction_session_timeout', $3, false)`
+	_, err := q.Exec(ctx, sql, pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout()),
+		pgDuration(idleInTransactionTimeout(r.req.Deadline)))
+	if err != nil {
 		return fmt.Errorf("set timeouts: %w", err)
 	}
 	return nil
 }
 
-// statementTimeout is req.StatementTimeout, else the time left until the
-// deadline, else none (0).
+// statementTimeout is req.StatementTimeout, never past the deadline, else
+// the time left until the deadline, else none (0).
 func (r *stepRun) statementTimeout() time.Duration {
+	left := untilDeadline(r.req.Deadline)
 	switch {
+	case r.req.StatementTimeout > 0 && left > 0:
+		return min(r.req.StatementTimeout, left)
 	case r.req.StatementTimeout > 0:
 		return r.req.StatementTimeout
-	case r.req.Deadline.IsZero():
-		return 0
 	}
-	return max(time.Until(r.req.Deadline), time.Millisecond)
+	return left
 }
 
 // pgDuration writes d as a PostgreSQL duration in whole milliseconds,

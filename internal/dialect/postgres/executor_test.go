@@ -620,11 +620,12 @@ func (db *testDB) history(t *testing.T) []dialect.HistoryRow {
 	return rows
 }
 
-// progress lists the statement indexes recorded for a step.
+// progress lists the statement indexes recorded for a step (not the row
+// that marks it started).
 func (db *testDB) progress(t *testing.T, stepID string) []int32 {
 	t.Helper()
 	rows, err := db.conn(t).Query(t.Context(), `SELECT statement_index FROM hotswap.step_progress
-		WHERE execution_id = 'exec-1' AND step_id = $1 ORDER BY 1`, stepID)
+		WHERE execution_id = 'exec-1' AND step_id = $1 AND statement_index >= 0 ORDER BY 1`, stepID)
 	if err != nil {
 		t.Fatalf("read progress: %v", err)
 	}

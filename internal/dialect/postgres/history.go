@@ -206,9 +206,26 @@ func recordStep(ctx context.Context, q session, req dialect.StepRequest, p scrip
 	return br.Close()
 }
 
+// startedIndex is the statement_index of the row that says a delivery of
+// the step has started running it (statement indexes count from 0).
+const startedIndex = -1
+
+// markStarted records that a delivery of the step starts running it, and
+// reports whether an earlier delivery had already started it.
+func markStarted(ctx context.Context, q execQuerier, executionID, stepID string) (earlier bool, err error) {
+	const sql = `INSERT INTO hotswap.step_progress (execution_id, step_id, statement_index)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+	tag, err := q.Exec(ctx, sql, executionID, stepID, startedIndex)
+	if err != nil {
+		return false, fmt.Errorf("mark step %s started: %w", stepID, err)
+	}
+	return tag.RowsAffected() == 0, nil
+}
+
 // loadProgress returns the statement indexes already done for a step.
 func loadProgress(ctx context.Context, q querier, executionID, stepID string) (map[int]bool, error) {
-	const sql = `SELECT statement_index FROM hotswap.step_progress WHERE execution_id = $1 AND step_id = $2`
+	const sql = `SELECT statement_index FROM hotswap.step_progress
+		WHERE execution_id = $1 AND step_id = $2 AND statement_index >= 0`
 	rows, err := q.Query(ctx, sql, executionID, stepID)
 	if err != nil {
 		return nil, fmt.Errorf("read step progress: %w", err)

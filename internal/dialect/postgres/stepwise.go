@@ -29,9 +29,20 @@ type stepwiseHooks struct {
 	p scriptPlan
 }
 
-// Done reads the step's progress rows.
+// Done reads the step's progress rows and marks the step started. When an
+// earlier delivery had started it, what that delivery's backend finished
+// without recording (a CREATE INDEX CONCURRENTLY that completed after the
+// agent died) is recognised and recorded now (reconcile.go).
 func (h stepwiseHooks) Done(ctx context.Context) (map[int]bool, error) {
-	return loadProgress(ctx, h.r.conn, h.r.req.ExecutionID, h.r.req.StepID)
+	done, err := loadProgress(ctx, h.r.conn, h.r.req.ExecutionID, h.r.req.StepID)
+	if err != nil {
+		return nil, err
+	}
+	earlier, err := markStarted(ctx, h.r.conn, h.r.req.ExecutionID, h.r.req.StepID)
+	if err != nil || !earlier {
+		return done, err
+	}
+	return done, h.r.reconcileIndexes(ctx, h.p, done)
 }
 
 // RunUnit runs the statements todo of one unit.
