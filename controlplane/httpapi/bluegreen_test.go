@@ -49,4 +49,16 @@ func TestBlueGreenPoolerTargets(t *testing.T) {
 	if ag, _ = h.raft.State().Agent(agentName); len(ag.PoolerTargets["bouncer"]) != 2 {
 		t.Errorf("agent's pooler targets = %v, want main and replica kept", ag.PoolerTargets)
 	}
+
+	// The agent's link drops: execute is refused before anything changes.
+	live := h.presence.Presence()[agentName]
+	live.Connected = false
+	h.presence.set(agentName, live)
+	before = h.view()
+	got = h.do(t, "POST", "/api/v1/migrations/"+m.MigrationID+"/execute", h.token,
+		`{"strategy":"BlueGreen","blueGreen":{"green":"`+agentName+`/replica","pooler":"`+agentName+`/bouncer"}}`)
+	if got.status != http.StatusConflict || !strings.Contains(string(got.body), "is not connected") {
+		t.Errorf("execute with the agent disconnected = %d %s, want 409 saying it is not connected", got.status, got.body)
+	}
+	h.unchanged(t, before)
 }
