@@ -78,6 +78,8 @@ type Config struct {
 	HSTSMaxAge time.Duration
 	// Webhooks receive the approval and rollback events (controlplane/notify).
 	Webhooks []notify.Webhook
+	// Mail, when set, mails the same events through an SMTP relay.
+	Mail *notify.Mail
 	// AuditRetention is how long audit entries stay before they may be archived.
 	AuditRetention time.Duration
 }
@@ -279,7 +281,7 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create token signing key", "error", err)
 		}
 	}
-	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
+	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Mail: s.cfg.Mail, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
 	defer wait()
 	s.orch.Run(ctx)
 }

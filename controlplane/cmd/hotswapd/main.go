@@ -84,6 +84,11 @@ Add a server to a running cluster:
 			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
 			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
 			&cli.StringSliceFlag{Name: "webhook", Usage: "POST approval and rollback events to this URL (repeat for more; signed with --webhook-secret-file)", EnvVars: []string{"HOTSWAPD_WEBHOOK"}},
+			&cli.StringFlag{Name: "smtp-addr", Usage: "also mail the approval and rollback events through this SMTP relay (host:port)", EnvVars: []string{"HOTSWAPD_SMTP_ADDR"}},
+			&cli.StringFlag{Name: "smtp-from", Usage: "the sender address of the mails", EnvVars: []string{"HOTSWAPD_SMTP_FROM"}},
+			&cli.StringSliceFlag{Name: "smtp-to", Usage: "a recipient of the mails (repeat for more)", EnvVars: []string{"HOTSWAPD_SMTP_TO"}},
+			&cli.StringFlag{Name: "smtp-username", Usage: "log in to the relay as this user (PLAIN, over TLS or to a local relay)", EnvVars: []string{"HOTSWAPD_SMTP_USERNAME"}},
+			&cli.StringFlag{Name: "smtp-password-file", Usage: "file holding the relay password", EnvVars: []string{"HOTSWAPD_SMTP_PASSWORD_FILE"}},
 			&cli.StringFlag{Name: "webhook-secret-file", Usage: "file holding the shared secret webhook deliveries are signed with (HMAC-SHA256, header X-Hotswap-Signature)", EnvVars: []string{"HOTSWAPD_WEBHOOK_SECRET_FILE"}},
 		}, append(tlsFlags(), thresholdFlags()...)...),
 		Before: applyConfigFile,
@@ -121,6 +126,10 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	mail, err := mailSettings(c)
+	if err != nil {
+		return err
+	}
 	certs, err := loadTLS(c)
 	if err != nil {
 		return err
@@ -138,7 +147,7 @@ func run(c *cli.Context) error {
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
 		TLS: certs, VerifyAgents: c.Bool("tls-verify-agents"), HSTSMaxAge: c.Duration("tls-hsts-max-age"),
-		Webhooks: hooks, AuditRetention: c.Duration("audit-retention"),
+		Webhooks: hooks, Mail: mail, AuditRetention: c.Duration("audit-retention"),
 	})
 	if err != nil {
 		return err
