@@ -8,7 +8,7 @@ PKG_VERSION ?= $(shell ./scripts/pkg-version.sh)
 NFPM      := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 PKGS      := ./...
 
-.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet proto ui lint deps packages check-package check-deploy clean
+.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet bench-failover bench-scale proto ui lint deps packages check-package check-deploy clean
 
 all: build
 
@@ -50,6 +50,14 @@ bench-overhead: deps build
 ## bench-fleet: ADD COLUMN over 100 databases, a serial psql loop vs a Canary rollout
 bench-fleet: deps build
 	$(GO) run ./bench/fleet --bin $(BIN)
+
+## bench-failover: leader kill -9 during a Phased rollout on 3 servers, 10 runs; time to a new leader, the agent back, the next step
+bench-failover: deps build
+	$(GO) run ./bench/failover --bin $(BIN)
+
+## bench-scale: one hotswapd, 100/300/1000 simulated agents, 100 executions in flight; CPU, RSS, API p99, Raft entries/s
+bench-scale: build
+	$(GO) run ./bench/scale --bin $(BIN)
 
 ## proto: regenerate proto/agentpb from proto/agent.proto
 proto:

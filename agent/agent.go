@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,7 +101,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer stopSampling()
 	go a.sampleLoop(sampling)
 	backoff := newBackoff(250*time.Millisecond, 10*time.Second)
-	next, redirects := 0, 0
+	next, redirects, failures := 0, 0, 0
 	redirect := ""
 	for ctx.Err() == nil {
 		addr := redirect
@@ -114,6 +115,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		if out.welcomed {
 			backoff.reset() // every session accepted starts the backoff afresh
+			failures = 0
 		}
 		redirect = out.redirect
 		if redirect != "" && redirects < maxRedirects {
@@ -122,7 +124,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			continue // followed at once
 		}
 		redirects = 0
-		wait := backoff.next()
+		failures++
+		wait := retryWait(out.err, failures, len(a.cfg.Servers), backoff)
 		a.logSessionEnd(addr, out.err, wait)
 		sleep(ctx, wait)
 	}
@@ -132,6 +135,36 @@ func (a *Agent) Run(ctx context.Context) error {
 // maxRedirects bounds the redirects followed in a row without a pause: a
 // leader that has just lost its leadership may point back at a follower.
 const maxRedirects = 3
+
+// The waits between attempts while the cluster elects a leader: a server
+// that answers "no leader yet" is asked again after about electionPause,
+// at most electionTries times in a row before the backoff applies.
+const (
+	electionPause = 200 * time.Millisecond
+	electionTries = 50
+)
+
+// retryWait is how long to wait after the failures-th failed attempt in a
+// row. After a leader dies its address refuses connections while the
+// others elect one: the other servers are tried at once, one of them may
+// lead already; a server that answers but knows no leader yet is asked
+// again soon, since an election takes about a second; anything else backs
+// off, doubling.
+func retryWait(err error, failures, servers int, b *backoff) time.Duration {
+	switch {
+	case failures < servers:
+		return 0
+	case failures <= electionTries && electing(err):
+		return electionPause/2 + rand.N(electionPause/2+1)
+	}
+	return b.next()
+}
+
+// electing reports whether a server answered that it has no leader yet.
+func electing(err error) bool {
+	s, ok := status.FromError(err) // unwraps to the server's status
+	return ok && s.Code() == codes.Unavailable && strings.Contains(s.Message(), "no leader")
+}
 
 // logSessionEnd says why a session ended: an authentication failure is an
 // error the operator must fix, anything else a reconnect.
@@ -194,7 +227,7 @@ func (a *Agent) open(ctx context.Context, stream agentpb.AgentLink_SessionClient
 	a.preflightAll(ctx)
 	host, _ := os.Hostname()
 	hello := &agentpb.Hello{AgentName: a.cfg.Name, AgentVersion: Version, Hostname: host, Instances: a.probeAll(ctx),
-		PoolerIds: a.poolerIDs()}
+		PoolerIds: a.poolerIDs(), PoolerTargets: a.poolerTargets()}
 	// A Send that fails says only io.EOF: the server's answer, a message
 	// or the status it ended the stream with, is read by Recv.
 	sendErr := stream.Send(&agentpb.AgentMessage{Body: &agentpb.AgentMessage_Hello{Hello: hello}})

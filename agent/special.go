@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
@@ -142,6 +144,16 @@ func (a *Agent) pooler(id string) (agentconfig.PoolerConfig, bool) {
 }
 
 // poolerIDs lists the poolers of the agent's config, for its report.
+// poolerTargets names, per pooler, the instance ids of its targets.
+func (a *Agent) poolerTargets() []*agentpb.PoolerTargets {
+	out := make([]*agentpb.PoolerTargets, 0, len(a.cfg.Poolers))
+	for _, p := range a.cfg.Poolers {
+		ids := slices.Sorted(maps.Keys(p.Targets))
+		out = append(out, &agentpb.PoolerTargets{PoolerId: p.ID, InstanceIds: ids})
+	}
+	return out
+}
+
 func (a *Agent) poolerIDs() []string {
 	ids := make([]string, 0, len(a.cfg.Poolers))
 	for _, p := range a.cfg.Poolers {

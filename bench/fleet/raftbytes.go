@@ -37,7 +37,7 @@ func (e *env) raftLog(ctx context.Context) (raftLog, error) {
 			"hotswap_raft_applied_entries_total{": out.entries, "hotswap_raft_applied_bytes_total{": out.bytes} {
 			if rest, ok := strings.CutPrefix(line, prefix); ok {
 				labels, value, _ := strings.Cut(rest, "} ")
-				cmd := strings.TrimSuffix(strings.TrimPrefix(labels, `command="`), `"`)
+				cmd := label(labels, "command")
 				v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 				if err == nil {
 					into[cmd] = v
@@ -46,6 +46,17 @@ func (e *env) raftLog(ctx context.Context) (raftLog, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// label returns the value of label name in a metric's labels
+// (`command="x",server="y"`), empty when it is not there.
+func label(labels, name string) string {
+	for _, l := range strings.Split(labels, ",") {
+		if v, ok := strings.CutPrefix(l, name+`="`); ok {
+			return strings.TrimSuffix(v, `"`)
+		}
+	}
+	return ""
 }
 
 // since is what was applied between before and l.

@@ -33,7 +33,7 @@ Examples:
 			},
 			{
 				Name:  "list",
-				Usage: "list the agents, connected or not",
+				Usage: "list the agents, connected or not, with their poolers",
 				UsageText: `hotswap agent list
 
 Examples:
@@ -43,7 +43,7 @@ Examples:
 			},
 			{
 				Name:      "show",
-				Usage:     "show an agent and the instances it reports",
+				Usage:     "show an agent, the instances and the poolers it reports",
 				ArgsUsage: "NAME",
 				UsageText: `hotswap agent show NAME
 
@@ -106,14 +106,18 @@ func agentList(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
-	return newPrinter(c).show(list, func(p printer) error {
-		rows := make([][]string, 0, len(list.Agents))
-		for _, a := range list.Agents {
-			rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
-				or(a.Version), strconv.Itoa(len(a.Instances)), preflightOf(a.Instances)})
-		}
-		return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "PREFLIGHT"}, rows)
-	})
+	return newPrinter(c).show(list, func(p printer) error { return printAgentList(p, list) })
+}
+
+// printAgentList is agent list's table: one row per agent, with the
+// poolers it may switch.
+func printAgentList(p printer, list api.AgentList) error {
+	rows := make([][]string, 0, len(list.Agents))
+	for _, a := range list.Agents {
+		rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
+			or(a.Version), strconv.Itoa(len(a.Instances)), orNone(a.Poolers), preflightOf(a.Instances)})
+	}
+	return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "POOLERS", "PREFLIGHT"}, rows)
 }
 
 func agentShow(c *cli.Context) error {
@@ -139,7 +143,7 @@ func printAgent(p printer, a api.AgentView) error {
 		field{"Last seen", when(a.LastSeen)},
 		field{"Hostname", or(a.Hostname)},
 		field{"Version", or(a.Version)},
-		field{"Poolers", orNone(a.Poolers)},
+		field{"Poolers", poolersOf(a)},
 		field{"Created", when(a.CreatedAt)},
 	)
 	if err != nil {
@@ -215,6 +219,19 @@ func agentDelete(c *cli.Context) error {
 // lag formats a replication lag in seconds.
 func lag(seconds float64) string {
 	return strconv.FormatFloat(seconds, 'f', 1, 64) + "s"
+}
+
+// poolersOf lists an agent's poolers, each with the instances it can
+// send the clients to when the agent reports them.
+func poolersOf(a api.AgentView) string {
+	out := make([]string, 0, len(a.Poolers))
+	for _, id := range a.Poolers {
+		if t, ok := a.PoolerTargets[id]; ok {
+			id += " (targets: " + orNone(t) + ")"
+		}
+		out = append(out, id)
+	}
+	return orNone(out)
 }
 
 // orNone joins ids, or says none.

@@ -45,8 +45,24 @@ Examples:
   hotswap audit list --target mig-7f8a9b1c
   hotswap audit list --actor dana@example.com --since 2026-01-01T00:00:00Z`,
 				Flags: append(auditFlags(), &cli.IntFlag{Name: "limit", Value: 100, Usage: "at most this many (1-1000)"},
-					&cli.IntFlag{Name: "offset", Usage: "skip this many"}),
+					&cli.IntFlag{Name: "offset", Usage: "skip this many"},
+					&cli.StringFlag{Name: "migration", Usage: "only entries about this migration and its executions"}),
 				Action: auditList,
+			},
+			{
+				Name:  "archive",
+				Usage: "move entries older than the cluster's retention period (default 1 year) to a file (Admin)",
+				UsageText: `hotswap audit archive --file FILE [--before TIME]
+
+The entries before TIME are exported, their hash chain checked, written to
+FILE (JSON lines, mode 0600, never overwritten), and only then dropped from the
+cluster, which keeps the last archived entry's hash so the chain still verifies.
+
+Examples:
+  hotswap audit archive --file audit-2025.jsonl --before 2026-01-01T00:00:00Z`,
+				Flags: []cli.Flag{&cli.StringFlag{Name: "file", Required: true, TakesFile: true, Usage: "the archive to write (must not exist)"},
+					&cli.TimestampFlag{Name: "before", Layout: time.RFC3339, Usage: "archive the entries before this time (default: one year ago)"}},
+				Action: auditArchive,
 			},
 			{
 				Name:  "export",
@@ -76,7 +92,12 @@ func auditList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := cl.ListAudit(c.Context, auditQuery(c))
+	var l api.AuditList
+	if id := c.String("migration"); id != "" {
+		l, err = cl.MigrationAudit(c.Context, id, c.Int("limit"), c.Int("offset"))
+	} else {
+		l, err = cl.ListAudit(c.Context, auditQuery(c))
+	}
 	if err != nil {
 		return fmt.Errorf("audit list: %w", err)
 	}

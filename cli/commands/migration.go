@@ -154,6 +154,7 @@ func migrationSpecFlags() []cli.Flag {
 		&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default Phased)"},
 		&cli.StringFlag{Name: "risk", Usage: "one of " + list(domain.RiskLevels) + " (default: the risk the server computes from the script; " +
 			"it may be raised, never lowered); Medium and High need approval"},
+		&cli.StringFlag{Name: "risk-reason", Usage: "why the risk is set below the computed one (Admin only)"},
 		&cli.StringSliceFlag{Name: "tag", Usage: "tag (repeatable)"},
 		&cli.StringSliceFlag{Name: "depends-on", Usage: "id of a migration of the same database that must run first (repeatable)"},
 		&cli.StringFlag{Name: "description", Usage: "free text"},
@@ -250,6 +251,7 @@ func migrationSpec(c *cli.Context, base domain.MigrationSpec) (domain.MigrationS
 	if c.IsSet("risk") {
 		spec.RiskLevel = canonical(c.String("risk"), domain.RiskLevels)
 	}
+	setString(c, "risk-reason", &spec.RiskReason)
 	if c.IsSet("tag") {
 		spec.Tags = c.StringSlice("tag")
 	}
@@ -262,7 +264,7 @@ func migrationSpec(c *cli.Context, base domain.MigrationSpec) (domain.MigrationS
 // migrationFlagOf names the flag that sets an API field of a migration.
 var migrationFlagOf = map[string]string{
 	"name": "name", "description": "description", "targetDatabaseId": "database", "migrationScript": "up",
-	"rollbackScript": "down", "strategy": "strategy", "riskLevel": "risk", "tags": "tag", "dependencies": "depends-on",
+	"rollbackScript": "down", "strategy": "strategy", "riskLevel": "risk", "riskReason": "risk-reason", "tags": "tag", "dependencies": "depends-on",
 }
 
 func migrationList(c *cli.Context) error {

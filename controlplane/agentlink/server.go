@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -180,7 +181,7 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 	defer cancel()
 	sess := &session{id: s.nextID.Add(1), cancel: cancel, connectedAt: s.cfg.Clock().UTC(), stream: stream}
 	instances := agentpb.ToDomainList(hello.GetInstances())
-	s.commitReport(ctx, agent.Name, hello.GetHostname(), hello.GetAgentVersion(), hello.GetPoolerIds(), instances)
+	s.commitReport(ctx, agent.Name, hello, instances)
 	// Welcome first: the session is registered, and steps can be sent to
 	// it, only once the agent knows it is accepted.
 	if err := sess.send(&agentpb.ServerMessage{Body: &agentpb.ServerMessage_Welcome{Welcome: &agentpb.Welcome{
@@ -207,7 +208,7 @@ func (s *Server) dispatch(name string, hello *agentpb.Hello, sess *session, m *a
 	case m.GetHeartbeat() != nil:
 		instances := agentpb.ToDomainList(m.GetHeartbeat().GetInstances())
 		s.presence.heartbeat(name, sess, s.cfg.Clock().UTC(), instances)
-		s.commitReport(context.Background(), name, hello.GetHostname(), hello.GetAgentVersion(), hello.GetPoolerIds(), instances)
+		s.commitReport(context.Background(), name, hello, instances)
 	case m.GetStepEvent() != nil && s.sink != nil:
 		s.sink.StepEvent(name, m.GetStepEvent())
 	case m.GetStepResult() != nil && s.sink != nil:
@@ -302,18 +303,21 @@ func (s *Server) redirect(stream agentpb.AgentLink_SessionServer, reason string)
 // commitReport commits the agent's instances when they changed in a way
 // that matters (role, version, reachability, links), not on every
 // heartbeat: counters live in memory, the log keeps topology.
-func (s *Server) commitReport(ctx context.Context, name, host, version string, poolers []string, instances []domain.InstanceStatus) {
+func (s *Server) commitReport(ctx context.Context, name string, hello *agentpb.Hello, instances []domain.InstanceStatus) {
 	cur, err := s.cfg.Raft.State().Agent(name)
 	if err != nil {
 		return
 	}
-	if cur.Hostname == host && cur.Version == version && slices.Equal(cur.Poolers, poolers) && sameTopology(cur.Instances, instances) {
+	host, version, poolers := hello.GetHostname(), hello.GetAgentVersion(), hello.GetPoolerIds()
+	targets := agentpb.PoolerTargetsToDomain(hello.GetPoolerTargets())
+	if cur.Hostname == host && cur.Version == version && slices.Equal(cur.Poolers, poolers) &&
+		maps.EqualFunc(cur.PoolerTargets, targets, slices.Equal) && sameTopology(cur.Instances, instances) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, err = s.cfg.Raft.Apply(ctx, fsm.ReportAgentRequest{Name: name, Hostname: host, Version: version,
-		Poolers: poolers, Instances: instances, ReportedAt: s.cfg.Clock().UTC().Truncate(time.Millisecond)})
+		Poolers: poolers, PoolerTargets: targets, Instances: instances, ReportedAt: s.cfg.Clock().UTC().Truncate(time.Millisecond)})
 	if err != nil {
 		s.cfg.Logger.Warn("commit agent report", "agent", name, "error", err)
 	}

@@ -20,7 +20,7 @@ var commandNames = map[MessageType]string{
 	DecideMigrationType: "decide_migration", AuditedType: "audited",
 	RetryRollbackType: "retry_rollback", ResolveExecutionType: "resolve_execution",
 	OperatorActionType: "operator_action", RevokeAPITokenType: "revoke_api_token", RecordLoginType: "login",
-	SubmitApprovalType: "submit_approval",
+	SubmitApprovalType: "submit_approval", ArchiveAuditType: "archive_audit",
 }
 
 // String names the message type.

@@ -3,6 +3,7 @@ package fsm
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,11 +40,12 @@ var unaudited = map[MessageType]bool{ReportAgentType: true, AppendSnapshotsType:
 
 // audit appends the entry of one applied command; the caller holds the lock.
 func (s *State) audit(e domain.AuditEntry, t MessageType, body []byte, err error) {
-	e.Seq = uint64(len(s.auditLog)) + 1
+	e.Seq = s.auditAnchor.ThroughSeq + uint64(len(s.auditLog)) + 1
 	e.Index, e.Action, e.Target, e.Outcome = s.index, t.String(), auditTarget(body), "ok"
 	if err != nil {
 		e.Outcome = "refused: " + err.Error()
 	}
+	e.PrevHash = s.auditAnchor.Hash
 	if n := len(s.auditLog); n > 0 {
 		e.PrevHash = s.auditLog[n-1].Hash
 	}
@@ -108,10 +110,13 @@ func (s *State) applyAudited(body []byte) error {
 type AuditFilter struct {
 	Actor, Action, Target string
 	Since, Until          time.Time
+	// AnyTarget, when not empty, keeps only entries about one of these.
+	AnyTarget []string
 }
 
 func (f AuditFilter) match(e domain.AuditEntry) bool {
 	return (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) &&
+		(len(f.AnyTarget) == 0 || slices.Contains(f.AnyTarget, e.Target)) &&
 		(f.Target == "" || e.Target == f.Target) && (f.Since.IsZero() || !e.At.Before(f.Since)) &&
 		(f.Until.IsZero() || e.At.Before(f.Until))
 }
@@ -133,15 +138,16 @@ func (s *State) AuditLog(f AuditFilter) []domain.AuditEntry {
 func (s *State) AuditSince(seq uint64) []domain.AuditEntry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if seq >= uint64(len(s.auditLog)) {
+	from := seq - min(seq, s.auditAnchor.ThroughSeq)
+	if from >= uint64(len(s.auditLog)) {
 		return nil
 	}
-	return append([]domain.AuditEntry(nil), s.auditLog[seq:]...)
+	return append([]domain.AuditEntry(nil), s.auditLog[from:]...)
 }
 
 // LastAuditSeq returns the sequence number of the last audit entry.
 func (s *State) LastAuditSeq() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return uint64(len(s.auditLog))
+	return s.auditAnchor.ThroughSeq + uint64(len(s.auditLog))
 }

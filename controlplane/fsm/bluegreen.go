@@ -1,8 +1,32 @@
 package fsm
 
 import (
+	"time"
+
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
+
+// watchLine opens a step's monitor window in the log. After a BlueGreen
+// switch it names the instance watched (the one the traffic went to) and
+// the baseline it is judged against: the other's, under the same traffic.
+func watchLine(e *domain.Execution, st *domain.Step, at time.Time) domain.LogEntry {
+	secs := e.Monitoring.MonitorWindowSeconds
+	b := st.Baseline
+	if st.Kind != domain.StepSwitch || e.BlueGreen == nil || b == nil || b.Source == "" {
+		return logAt(at, "info", "watching %s/%s for %ds before going on", st.Agent, st.InstanceID, secs)
+	}
+	to, from := e.BlueGreen.Green, "blue"
+	if st.SwitchTo != "green" {
+		to, from = e.BlueGreen.Blue, "green"
+	}
+	line := logAt(at, "info", "watching %s %s for %ds before going on, against %s %s's baseline under the same traffic before the switch (%s)",
+		st.SwitchTo, refName(to), secs, from, b.Source, b.Summary())
+	if b.LatencyNotArmed != "" {
+		line.Message += "; latency rule not armed: " + b.LatencyNotArmed
+		line.Level = "warn"
+	}
+	return line
+}
 
 // followTraffic moves the database's roles to follow a BlueGreen
 // execution's traffic, in the Raft entry that ends it (whichever command

@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,28 @@ func TestRolesStayWhenTheSwitchNeverHappened(t *testing.T) {
 	}
 	if r := a.roles(); r["main"] != domain.RoleMaster || r["green"] != domain.RoleSyncReplica {
 		t.Errorf("roles = %v, want them unchanged", r)
+	}
+}
+
+// TestWatchLineNamesBluesBaseline: the monitor window after a switch says
+// which instance is watched and that blue's baseline, with its figures,
+// judges it; a step judged on its own baseline keeps the plain line.
+func TestWatchLineNamesBluesBaseline(t *testing.T) {
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	e := &domain.Execution{Monitoring: domain.MonitorSettings{MonitorWindowSeconds: 15},
+		BlueGreen: &domain.BlueGreenSpec{Blue: domain.InstanceRef{Agent: "host1", InstanceID: "main"},
+			Green: domain.InstanceRef{Agent: "host2", InstanceID: "green"}, Agent: "host2", Pooler: "bouncer"}}
+	blue := domain.Baseline{Samples: 20, From: at.Add(-5 * time.Second), To: at, TPS: 812, AvgLatencyMs: 0.052, Source: "host1/main",
+		Statements: []domain.StatementBaseline{{ID: "1", Fingerprint: "f", Calls: 4000, MeanMs: 0.05}}}
+	sw := &domain.Step{Kind: domain.StepSwitch, SwitchTo: "green", Agent: "host2", InstanceID: "bouncer", Baseline: &blue}
+	line := watchLine(e, sw, at)
+	for _, want := range []string{"watching green host2/green for 15s", "against blue host1/main's baseline", "812 tps", "0.052 ms"} {
+		if !strings.Contains(line.Message, want) {
+			t.Errorf("watch line %q, want %q in it", line.Message, want)
+		}
+	}
+	own := &domain.Step{Kind: domain.StepApply, Agent: "host2", InstanceID: "green", Baseline: &domain.Baseline{}}
+	if got := watchLine(e, own, at).Message; got != "watching host2/green for 15s before going on" {
+		t.Errorf("apply step's watch line = %q, want the plain one", got)
 	}
 }

@@ -63,6 +63,8 @@ const (
 	RecordLoginType    MessageType = 37
 	// A migration submitted for approval, since type 38.
 	SubmitApprovalType MessageType = 38
+	// Audit entries archived to a file and dropped from the state, since type 39.
+	ArchiveAuditType MessageType = 39
 )
 
 // Command is anything that can be committed: it knows its type.
@@ -94,6 +96,8 @@ type ReportAgentRequest struct {
 	Instances  []domain.InstanceStatus
 	ReportedAt time.Time
 	Poolers    []string `json:",omitempty"`
+	// PoolerTargets: see domain.Agent.PoolerTargets.
+	PoolerTargets map[string][]string `json:",omitempty"`
 }
 
 // CreateDatabaseRequest registers a database.
@@ -206,6 +210,7 @@ var commands = map[MessageType]applyFunc{
 	RecordLoginType:    decodeAnd((*State).applyRecordLogin),
 
 	SubmitApprovalType: decodeAnd((*State).applySubmitApproval),
+	ArchiveAuditType:   decodeAnd((*State).applyArchiveAudit),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not
@@ -264,6 +269,7 @@ func (s *State) applyReportAgent(r ReportAgentRequest) error {
 	}
 	rec.Agent.Hostname, rec.Agent.Version = r.Hostname, r.Version
 	rec.Agent.Instances, rec.Agent.ReportedAt, rec.Agent.Poolers = r.Instances, r.ReportedAt, r.Poolers
+	rec.Agent.PoolerTargets = r.PoolerTargets
 	s.agents[r.Name] = rec
 	return nil
 }

@@ -95,7 +95,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.state.databases, f.state.migrations, f.state.executions = st.databases, st.migrations, st.executions
 	f.state.snapshots = st.snapshots
 	f.state.users, f.state.signingKey, f.state.approvals = st.users, st.signingKey, st.approvals
-	f.state.auditLog = st.auditLog
+	f.state.auditLog, f.state.auditAnchor = st.auditLog, st.auditAnchor
 	return nil
 }
 
@@ -112,6 +112,7 @@ func (s *State) copyLocked() *State {
 	c.signingKey = s.signingKey
 	copyMap(c.approvals, s.approvals)
 	c.auditLog = s.auditLog[:len(s.auditLog):len(s.auditLog)] // appended, never changed in place
+	c.auditAnchor = s.auditAnchor
 	return c
 }
 

@@ -35,6 +35,7 @@ const (
 	signingKeyType  recordType = 9
 	approvalsRecord recordType = 10
 	auditRecord     recordType = 11
+	auditAnchorType recordType = 12
 )
 
 type snapshot struct{ state *State }
@@ -68,6 +69,7 @@ func (s *snapshot) write(w io.Writer) error {
 		persistAll(userRecordType, s.state.users),
 		persistSigningKey(s.state.signingKey),
 		persistAll(approvalsRecord, s.state.approvals),
+		persistAuditAnchor(s.state.auditAnchor),
 		persistAudit(s.state.auditLog),
 	}
 	for _, persist := range steps {
@@ -133,7 +135,8 @@ var restoreFuncs = map[recordType]func(*State, []byte) error{
 		s.auditLog = append(s.auditLog, e)
 		return nil
 	},
-	signingKeyType: func(s *State, body []byte) error { return json.Unmarshal(body, &s.signingKey) },
+	signingKeyType:  func(s *State, body []byte) error { return json.Unmarshal(body, &s.signingKey) },
+	auditAnchorType: func(s *State, body []byte) error { return json.Unmarshal(body, &s.auditAnchor) },
 	snapshotsRecord: func(s *State, body []byte) error {
 		var v executionSnapshots
 		if err := json.Unmarshal(body, &v); err != nil {
@@ -162,6 +165,19 @@ func persistSigningKey(k signingKey) func(io.Writer) error {
 		}
 		if err := writeRecord(w, signingKeyType, k); err != nil {
 			return fmt.Errorf("record type %d: %w", signingKeyType, err)
+		}
+		return nil
+	}
+}
+
+// persistAuditAnchor writes where the audit log starts, once archived.
+func persistAuditAnchor(a auditAnchor) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if a.ThroughSeq == 0 {
+			return nil
+		}
+		if err := writeRecord(w, auditAnchorType, a); err != nil {
+			return fmt.Errorf("record type %d: %w", auditAnchorType, err)
 		}
 		return nil
 	}

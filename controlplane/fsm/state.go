@@ -68,6 +68,8 @@ type State struct {
 	signingKey signingKey
 	approvals  map[string]migrationApprovals // by migration id
 	auditLog   []domain.AuditEntry           // append-only, hash-chained
+	// auditAnchor is where auditLog starts once older entries were archived.
+	auditAnchor auditAnchor
 	// index is the Raft index of the entry being applied: commands use it
 	// as a version and as the fencing token of a lock.
 	index uint64

@@ -177,8 +177,7 @@ func afterResult(e *domain.Execution, st *domain.Step, msg string, at time.Time)
 	case st.Status == domain.StepSucceeded && changes && !e.DryRun && e.Monitoring.MonitorWindowSeconds > 0 && !e.RollbackRequested:
 		e.MonitorUntil = at.Add(time.Duration(e.Monitoring.MonitorWindowSeconds) * time.Second)
 		e.CurrentPhase = st.Phase + " (monitor window)"
-		return []domain.LogEntry{logAt(at, "info", "watching %s/%s for %ds before going on", st.Agent, st.InstanceID,
-			e.Monitoring.MonitorWindowSeconds)}
+		return []domain.LogEntry{watchLine(e, st, at)}
 	case st.Status != domain.StepSucceeded:
 		e.Error, e.ErrorMessage = st.Error, msg
 		if !e.DryRun && !e.RollbackRequested {

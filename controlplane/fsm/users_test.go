@@ -113,3 +113,40 @@ func TestAuditChainSurvivesSnapshot(t *testing.T) {
 		t.Errorf("the restored chain breaks at %d", at)
 	}
 }
+
+// TestArchivedAuditSurvivesSnapshot: after an archive the state keeps the
+// last archived hash, new entries link to it, and a restored server
+// numbers and verifies the same.
+func TestArchivedAuditSurvivesSnapshot(t *testing.T) {
+	f := New(nil)
+	seed(t, f)
+	log := f.State().AuditLog(AuditFilter{})
+	cut := log[1]
+	if err := apply(t, f, 70, ArchiveAuditRequest{ThroughSeq: cut.Seq, LastHash: cut.Hash, Before: cut.At.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	kept := f.State().AuditLog(AuditFilter{})
+	if len(kept) != len(log)-1 || kept[0].Seq != cut.Seq+1 { // -2 archived, +1 for the archive's own entry
+		t.Fatalf("kept %d entries from seq %d, want %d from %d", len(kept), kept[0].Seq, len(log)-1, cut.Seq+1)
+	}
+	if last := kept[len(kept)-1]; last.Action != "archive_audit" || last.Seq != uint64(len(log))+1 {
+		t.Errorf("the archive's own entry = %+v, want archive_audit numbered %d", last, len(log)+1)
+	}
+	g := New(nil)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(snapshotBytes(t, f)))); err != nil {
+		t.Fatal(err)
+	}
+	through, hash := g.State().AuditAnchor()
+	if through != cut.Seq || hash != cut.Hash {
+		t.Errorf("restored anchor = %d %s, want %d %s", through, hash, cut.Seq, cut.Hash)
+	}
+	if at, ok := domain.VerifyAuditChain(g.State().AuditLog(AuditFilter{}), hash); !ok {
+		t.Errorf("the restored chain breaks at %d", at)
+	}
+	if got := g.State().AuditSince(cut.Seq + 1); len(got) != len(kept)-1 || got[0].Seq != cut.Seq+2 {
+		t.Errorf("AuditSince(%d) = %d entries from %v, want %d from %d", cut.Seq+1, len(got), got, len(kept)-1, cut.Seq+2)
+	}
+	if err := apply(t, g, 71, ArchiveAuditRequest{ThroughSeq: cut.Seq + 1, LastHash: kept[0].Hash, Before: kept[0].At}); err == nil {
+		t.Error("an entry within the retention period was archived")
+	}
+}

@@ -34,7 +34,7 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request, _ principal) e
 
 func (a *API) agentView(ag domain.Agent, live map[string]domain.AgentPresence) api.AgentView {
 	v := api.AgentView{Name: ag.Name, Hostname: ag.Hostname, Version: ag.Version, CreatedAt: ag.CreatedAt,
-		Instances: ag.Instances, LastSeen: ag.ReportedAt, Poolers: ag.Poolers}
+		Instances: ag.Instances, LastSeen: ag.ReportedAt, Poolers: ag.Poolers, PoolerTargets: ag.PoolerTargets}
 	if p, ok := live[ag.Name]; ok {
 		v.Connected, v.ConnectedAt = p.Connected, p.ConnectedAt
 		if p.LastSeen.After(v.LastSeen) {

@@ -44,9 +44,11 @@ var rules = map[string]rule{
 	"GET /api/v1/tokens":              readers,
 	"DELETE /api/v1/tokens/{id}":      readers,
 
-	"GET /api/v1/audit":        operator,
-	"GET /api/v1/audit/export": operator,
-	"GET /api/v1/audit/verify": operator,
+	"GET /api/v1/audit":                     operator,
+	"GET /api/v1/audit/export":              operator,
+	"GET /api/v1/audit/verify":              operator,
+	"POST /api/v1/audit/archive":            admins,
+	"GET /api/v1/migrations/{id}/audit-log": operator,
 
 	"GET /api/v1/cluster":                      readers,
 	"POST /api/v1/cluster/join":                admins,

@@ -69,6 +69,9 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if err := a.checkBlueGreenReady(db, bg); err != nil {
 		return err
 	}
+	if err := a.checkBlueGreenConnected(bg); err != nil {
+		return err
+	}
 	var plan domain.Plan
 	switch {
 	case bg != nil:
@@ -701,6 +704,45 @@ func (a *API) checkBlueGreenReady(db domain.Database, bg *domain.BlueGreenSpec) 
 	}
 	if !slices.Contains(ag.Poolers, bg.Pooler) {
 		return field("pooler", fmt.Sprintf("agent %s manages no pooler %q (it reports: %s)", bg.Agent, bg.Pooler, orNone(ag.Poolers)))
+	}
+	return checkPoolerTargets(ag, bg, field)
+}
+
+// checkBlueGreenConnected refuses to start a BlueGreen rollout while an
+// agent it needs (blue's, green's, the pooler's) is not connected to this
+// leader: green would be changed and the switch then wait for an agent
+// that may not come back. Only the leader knows who is connected, and only
+// the leader executes; a plan (any server) does not check it.
+func (a *API) checkBlueGreenConnected(bg *domain.BlueGreenSpec) error {
+	if bg == nil || a.presence == nil {
+		return nil
+	}
+	live := a.presence.Presence()
+	for _, need := range []struct{ agent, what string }{{bg.Blue.Agent, "blue's"}, {bg.Green.Agent, "green's"},
+		{bg.Agent, "the pooler's"}} {
+		if !live[need.agent].Connected {
+			return &apiError{http.StatusConflict, api.CodeConflict,
+				fmt.Sprintf("BlueGreen cannot start: %s agent %s is not connected; nothing was changed", need.what, need.agent),
+				[]domain.FieldError{{Field: "blueGreen", Message: "agent " + need.agent + " is not connected"}}}
+		}
+	}
+	return nil
+}
+
+// checkPoolerTargets checks that the pooler can send the clients to green
+// and back to blue: its agent's config has a target for each (skipped for
+// an agent that does not report its targets).
+func checkPoolerTargets(ag domain.Agent, bg *domain.BlueGreenSpec, field func(f, msg string) error) error {
+	targets, reported := ag.PoolerTargets[bg.Pooler]
+	if !reported {
+		return nil
+	}
+	for _, in := range []domain.InstanceRef{bg.Green, bg.Blue} {
+		if !slices.Contains(targets, in.InstanceID) {
+			return field("pooler", fmt.Sprintf("pooler %s/%s has no target %q for %s/%s in its agent's config (its targets: %s; "+
+				"they are named by the instance id of the database registration)", bg.Agent, bg.Pooler, in.InstanceID,
+				in.Agent, in.InstanceID, orNone(targets)))
+		}
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 // decodeMigrationSpec reads and checks a migration: fields, target,
 // dependencies, the scripts parsed by the target engine's parser, and the
 // requested risk against the one the engine's linter computes.
-func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, verdict, error) {
+func (a *API) decodeMigrationSpec(r *http.Request, p principal) (domain.MigrationSpec, verdict, error) {
 	var spec domain.MigrationSpec
 	var v verdict
 	body, err := readBody(r, migrationBodyLimit, "migrationScript", "rollbackScript")
@@ -41,7 +41,7 @@ func (a *API) decodeMigrationSpec(r *http.Request) (domain.MigrationSpec, verdic
 			spec.TargetDatabaseID = db.DatabaseID
 			errs = append(errs, checkScripts(db.Type, spec)...)
 			v = a.judge(db, spec.MigrationScript)
-			errs = append(errs, settleRisk(&spec, requested, v)...)
+			errs = append(errs, settleRisk(&spec, requested, v, p.Role == string(domain.RoleAdmin))...)
 		}
 	}
 	errs = append(errs, a.checkDependencies(spec)...)
@@ -79,7 +79,7 @@ func (a *API) checkDependencies(spec domain.MigrationSpec) []domain.FieldError {
 }
 
 func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principal) error {
-	spec, v, err := a.decodeMigrationSpec(r)
+	spec, v, err := a.decodeMigrationSpec(r, p)
 	if err != nil {
 		return err
 	}
@@ -88,6 +88,7 @@ func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principa
 		CreatedBy: p.Name, CreatedAt: now, UpdatedAt: now}
 	spec.Apply(&m)
 	v.record(&m)
+	m.RiskOverride = riskOverride(spec, v, p, now)
 	a.markApproval(&m)
 	m.TraceContext = tracing.Inject(r.Context()) // executions link to this check
 	if err := a.commit(w, r, fsm.CreateMigrationRequest{Migration: m}); err != nil {
@@ -106,12 +107,12 @@ func (a *API) getMigration(w http.ResponseWriter, r *http.Request, _ principal) 
 	return nil
 }
 
-func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
+func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, p principal) error {
 	m, err := a.raft.State().Migration(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	spec, v, err := a.decodeMigrationSpec(r)
+	spec, v, err := a.decodeMigrationSpec(r, p)
 	if err != nil {
 		return err
 	}
@@ -119,6 +120,7 @@ func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, _ principa
 	v.record(&m)
 	a.markApproval(&m)
 	m.UpdatedAt = a.now().UTC().Truncate(time.Millisecond)
+	m.RiskOverride = riskOverride(spec, v, p, m.UpdatedAt)
 	if err := a.commit(w, r, fsm.UpdateMigrationRequest{Migration: m}); err != nil {
 		return err
 	}

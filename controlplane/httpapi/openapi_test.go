@@ -342,6 +342,10 @@ func driveGovernance(t *testing.T, h *harness, f fixture, m domain.Migration) {
 	must("ListAudit", second(c.ListAudit(ctx, api.AuditQuery{Limit: 5})))
 	must("ExportAudit", second(c.ExportAudit(ctx, "jsonl", api.AuditQuery{})))
 	must("VerifyAudit", second(c.VerifyAudit(ctx)))
+	must("MigrationAudit", second(c.MigrationAudit(ctx, m.MigrationID, 10, 0)))
+	h.skew.Add(int64(400 * 24 * time.Hour))
+	first := h.raft.State().AuditLog(fsm.AuditFilter{})[0]
+	must("ArchiveAudit", second(c.ArchiveAudit(ctx, api.ArchiveAuditRequest{ThroughSeq: first.Seq, LastHash: first.Hash})))
 	var file bytes.Buffer
 	must("SaveSnapshot", second(c.SaveSnapshot(ctx, &file)))
 	must("RestoreSnapshot", second(c.RestoreSnapshot(ctx, &file)))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/lint"
@@ -50,8 +51,13 @@ func (a *API) reportedTarget(db domain.Database) lint.Target {
 }
 
 // settleRisk applies the computed risk to spec: an empty requested risk
-// takes the computed one, a higher one is kept, a lower one is refused.
-func settleRisk(spec *domain.MigrationSpec, requested domain.RiskLevel, v verdict) []domain.FieldError {
+// takes the computed one, a higher one is kept, a lower one is refused
+// unless an Admin gives the reason.
+func settleRisk(spec *domain.MigrationSpec, requested domain.RiskLevel, v verdict, admin bool) []domain.FieldError {
+	reason := strings.TrimSpace(spec.RiskReason)
+	if len(reason) > domain.MaxNoteBytes {
+		return []domain.FieldError{{Field: "riskReason", Message: fmt.Sprintf("at most %d bytes", domain.MaxNoteBytes)}}
+	}
 	if !v.linted {
 		return nil
 	}
@@ -59,12 +65,26 @@ func settleRisk(spec *domain.MigrationSpec, requested domain.RiskLevel, v verdic
 	switch {
 	case requested == "":
 		spec.RiskLevel = computed
-	case lint.AtLeast(requested, computed) != requested:
+	case lint.AtLeast(requested, computed) == requested:
+	case !admin:
 		return []domain.FieldError{{Field: "riskLevel", Message: fmt.Sprintf(
 			"the computed risk is %s (%s); a migration's risk may be raised above the computed one, never lowered below it "+
-				"(lowering will take an Admin and a reason once roles exist)", computed, riskReasons(v.result))}}
+				"(an Admin may, giving a riskReason)", computed, riskReasons(v.result))}}
+	case reason == "":
+		return []domain.FieldError{{Field: "riskLevel", Message: fmt.Sprintf(
+			"the computed risk is %s (%s); it is never lowered below it without a reason: give riskReason",
+			computed, riskReasons(v.result))}}
 	}
 	return nil
+}
+
+// riskOverride records an Admin's lowering of the risk, nil when the risk
+// is not below the computed one.
+func riskOverride(spec domain.MigrationSpec, v verdict, p principal, at time.Time) *domain.RiskOverride {
+	if !v.linted || lint.AtLeast(spec.RiskLevel, v.result.Risk) == spec.RiskLevel {
+		return nil
+	}
+	return &domain.RiskOverride{By: p.Name, Reason: strings.TrimSpace(spec.RiskReason), Computed: v.result.Risk, At: at}
 }
 
 // riskReasons names what sets a result's risk: the hazards, ignored or

@@ -65,6 +65,17 @@ func TestLowerRiskIsRefusedWithTheComputedOne(t *testing.T) {
 		}
 		h.unchanged(t, before)
 	}
+	lowered := riskSpec(f, "drop_legacy_lowered", dropColumn, domain.RiskLow)
+	lowered.RiskReason = "the column was never written: checked in the audit of the app"
+	dev := h.loginAs(t, "devi", domain.RoleDeveloper)
+	if _, err := dev.CreateMigration(ctx, lowered); status(err) != http.StatusBadRequest || !strings.Contains(detailsOf(err), "an Admin may") {
+		t.Errorf("a Developer lowering the risk with a reason = %v, want 400 (Admin only)", err)
+	}
+	low, err := h.client.CreateMigration(ctx, lowered)
+	if err != nil || low.RiskLevel != domain.RiskLow || low.RiskOverride == nil || low.RiskOverride.By != "admin" ||
+		low.RiskOverride.Computed != domain.RiskHigh || low.RiskOverride.Reason != lowered.RiskReason {
+		t.Fatalf("an Admin lowering the risk with a reason = %+v, %v; want Low with the override recorded", low, err)
+	}
 	m, err := h.client.CreateMigration(ctx, riskSpec(f, "drop_legacy", dropColumn, domain.RiskHigh))
 	if err != nil || m.RiskLevel != domain.RiskHigh {
 		t.Fatalf("create with the computed risk: %+v, %v", m, err)
@@ -97,4 +108,13 @@ func TestUpdateRecomputesTheRisk(t *testing.T) {
 		t.Errorf("updated = risk %s computed %s findings %+v ignored %+v; want High with the ignore and its reason kept",
 			up.RiskLevel, up.ComputedRisk, up.Findings, up.IgnoredFindings)
 	}
+}
+
+// detailsOf is an API error's message and details, "" for another error.
+func detailsOf(err error) string {
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	return ae.Message + detailsText(api.ErrorDetail{Details: ae.Details})
 }

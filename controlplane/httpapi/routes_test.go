@@ -80,6 +80,10 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ClusterStatus": func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
 		"JoinCluster":   func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
 		"RemoveServer":  func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"ArchiveAudit": func(ctx context.Context) error {
+			return ignore(c.ArchiveAudit(ctx, api.ArchiveAuditRequest{ThroughSeq: 1, LastHash: "h"}))
+		},
+		"MigrationAudit": func(ctx context.Context) error { return ignore(c.MigrationAudit(ctx, "mig-1", 0, 0)) },
 		"SubmitApproval": func(ctx context.Context) error {
 			return ignore(c.SubmitApproval(ctx, "mig-1", api.SubmitApprovalRequest{}))
 		},

@@ -79,6 +79,9 @@ type Config struct {
 	Catalog CatalogReader
 	// TokenTTL is how long a login token lasts (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
+	// AuditRetention is how long audit entries stay in the state before
+	// they may be archived (DefaultAuditRetention when zero).
+	AuditRetention time.Duration
 	// PeerTLS, when set, is how a request is forwarded to the leader over
 	// HTTPS (built per connection, so a certificate reload applies); nil
 	// forwards over plain HTTP.
@@ -114,8 +117,10 @@ type API struct {
 	version      string
 	openAPI      []byte
 	tokenTTL     time.Duration
-	limiter      *loginLimiter
-	tracer       trace.Tracer
+	// auditRetention: entries younger than this are never archived.
+	auditRetention time.Duration
+	limiter        *loginLimiter
+	tracer         trace.Tracer
 	// closing ends when the server shuts down: long-lived answers (event
 	// streams) end with it, so they do not hold the shutdown up.
 	closing context.Context
@@ -136,6 +141,10 @@ func New(cfg Config) *API {
 	a.closing, a.close = context.WithCancel(context.Background())
 	if a.tokenTTL <= 0 {
 		a.tokenTTL = DefaultTokenTTL
+	}
+	a.auditRetention = cfg.AuditRetention
+	if a.auditRetention <= 0 {
+		a.auditRetention = DefaultAuditRetention
 	}
 	a.SetExecutionDefaults(ExecutionDefaults{Timeout: cfg.ExecutionTimeout, MonitorWindow: cfg.MonitorWindow,
 		Thresholds: cfg.Thresholds})
@@ -170,6 +179,8 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/audit", local, a.listAudit)
 	a.route(mux, "GET /api/v1/audit/export", local, a.exportAudit)
 	a.route(mux, "GET /api/v1/audit/verify", local, a.verifyAudit)
+	a.route(mux, "POST /api/v1/audit/archive", leader, a.archiveAudit)
+	a.route(mux, "GET /api/v1/migrations/{id}/audit-log", local, a.migrationAudit)
 
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)

@@ -14,6 +14,7 @@ import (
 // Config says where events go.
 type Config struct {
 	Webhooks []Webhook
+	Mail     *Mail // nil: no e-mail
 	Logger   hclog.Logger
 	// Poll is how often the audit log is read (default 500 ms); expiries
 	// are looked for every ExpiryScan (default 1 min).
@@ -55,7 +56,9 @@ func New(cfg Config, st State) *Notifier {
 }
 
 // Enabled reports whether any webhook is configured.
-func (n *Notifier) Enabled() bool { return n != nil && len(n.cfg.Webhooks) > 0 }
+func (n *Notifier) Enabled() bool {
+	return n != nil && (len(n.cfg.Webhooks) > 0 || n.cfg.Mail.Enabled())
+}
 
 // Start sends, until ctx ends, the events of what is committed from the
 // call on: a new leader starts at the end of the audit log, so nothing from
@@ -116,6 +119,11 @@ func (n *Notifier) send(ctx context.Context) {
 			for _, w := range n.cfg.Webhooks {
 				if err := deliver(ctx, n.hc, w, ev, n.cfg.retry, n.cfg.Logger); err != nil && ctx.Err() == nil {
 					n.cfg.Logger.Warn("webhook delivery failed", "error", err)
+				}
+			}
+			if n.cfg.Mail.Enabled() {
+				if err := n.cfg.Mail.send(ctx, ev, n.cfg.retry); err != nil && ctx.Err() == nil {
+					n.cfg.Logger.Warn("mail delivery failed", "error", err)
 				}
 			}
 		}

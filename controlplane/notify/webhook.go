@@ -46,18 +46,34 @@ func deliver(ctx context.Context, hc *http.Client, w Webhook, ev api.WebhookEven
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	wait := r.first
-	for attempt := 1; ; attempt++ {
+	return withRetry(ctx, r, func(attempt int) (bool, error) {
 		code, err := post(ctx, hc, w, ev, body, r.timeout)
 		switch {
 		case err == nil && code/100 == 2:
-			return nil
+			return false, nil
 		case err == nil && code/100 == 4 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-			return fmt.Errorf("webhook %s refused event %s with %d", w.URL, ev.ID, code)
-		case attempt >= r.attempts:
-			return fmt.Errorf("webhook %s: event %s not delivered after %d attempts (last: %d %v)", w.URL, ev.ID, attempt, code, err)
+			return false, fmt.Errorf("webhook %s refused event %s with %d", w.URL, ev.ID, code)
+		case err == nil:
+			err = fmt.Errorf("answered %d", code)
 		}
-		log.Debug("webhook delivery failed; retrying", "url", w.URL, "event", ev.ID, "attempt", attempt, "status", code, "error", err)
+		log.Debug("webhook delivery failed", "url", w.URL, "event", ev.ID, "attempt", attempt, "error", err)
+		return true, fmt.Errorf("webhook %s: event %s: %w", w.URL, ev.ID, err)
+	})
+}
+
+// withRetry calls try until it succeeds, fails for good (retry false), the
+// attempts run out or ctx ends, waiting r.first, then twice as long, between
+// attempts.
+func withRetry(ctx context.Context, r retry, try func(attempt int) (retry bool, err error)) error {
+	wait := r.first
+	for attempt := 1; ; attempt++ {
+		again, err := try(attempt)
+		switch {
+		case err == nil || !again:
+			return err
+		case attempt >= r.attempts:
+			return fmt.Errorf("not delivered after %d attempts: %w", attempt, err)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -40,11 +40,18 @@ func (o *Orchestrator) Breach(agent string, b *agentpb.GuardBreach) {
 }
 
 // baseline computes what the step's watched instance looked like before it
-// starts.
+// starts. For a pooler switch that is the instance serving the traffic
+// until then, under the same traffic: its Source says so, and the latency
+// rule matches its statements by text on the instance the traffic goes to.
 func (o *Orchestrator) baseline(e *domain.Execution, s *domain.Step) domain.Baseline {
 	window := time.Duration(e.Monitoring.BaselineWindowSeconds) * time.Second
 	now := o.now()
-	return guard.Compute(o.cfg.Store.Range(baselineKey(e, s), now.Add(-window), now))
+	from := baselineKey(e, s)
+	b := guard.Compute(o.cfg.Store.Range(from, now.Add(-window), now))
+	if from != watchedKey(e, s) {
+		b.Source = from.Agent + "/" + from.Instance
+	}
+	return b
 }
 
 // baselineKey is the instance whose past makes a step's baseline: for a
@@ -89,7 +96,7 @@ func (o *Orchestrator) watchWindow(ctx context.Context, e domain.Execution) {
 	for i := range e.Steps {
 		s := &e.Steps[i]
 		if s.Direction != domain.Forward || s.Status != domain.StepSucceeded || s.Baseline == nil ||
-			(s.Kind != domain.StepApply && s.Kind != domain.StepSwitch) {
+			(s.Kind != domain.StepApply && s.Kind != domain.StepSwitch) || judgedThroughSwitch(e, s) {
 			continue
 		}
 		if d, ok := o.windowDecision(e, s); ok {
@@ -98,6 +105,22 @@ func (o *Orchestrator) watchWindow(ctx context.Context, e domain.Execution) {
 			return
 		}
 	}
+}
+
+// judgedThroughSwitch reports whether s, a BlueGreen step that changed
+// green, is now judged by the switch that sent the traffic to green:
+// against blue's baseline under that traffic, not green's own idle one.
+func judgedThroughSwitch(e domain.Execution, s *domain.Step) bool {
+	if e.BlueGreen == nil || s.Kind != domain.StepApply {
+		return false
+	}
+	for _, sw := range e.Steps {
+		if sw.Kind == domain.StepSwitch && sw.Direction == domain.Forward && sw.Status == domain.StepSucceeded &&
+			sw.SwitchTo == "green" && watchedKey(&e, &sw) == (monitor.Key{Agent: s.Agent, Instance: s.InstanceID}) {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *Orchestrator) windowDecision(e domain.Execution, s *domain.Step) (domain.Decision, bool) {
@@ -113,10 +136,24 @@ func (o *Orchestrator) windowDecision(e domain.Execution, s *domain.Step) (domai
 	for _, smp := range o.cfg.Store.Range(k, w.last.Add(time.Nanosecond), o.now().Add(time.Hour)) {
 		w.last = smp.At
 		if d, ok := w.eval.Observe(smp); ok {
+			d.Against = againstText(e, *s.Baseline)
 			return d, true
 		}
 	}
 	return domain.Decision{}, false
+}
+
+// againstText names another instance's baseline a decision judged by,
+// with its figures; "" for the watched instance's own.
+func againstText(e domain.Execution, b domain.Baseline) string {
+	if b.Source == "" {
+		return ""
+	}
+	who := "the baseline of " + b.Source
+	if bg := e.BlueGreen; bg != nil && b.Source == bg.Blue.Agent+"/"+bg.Blue.InstanceID {
+		who = "blue " + b.Source + "'s baseline"
+	}
+	return who + ", taken while it served the same traffic before the switch (" + b.Summary() + ")"
 }
 
 // guardFor is the guard sent with a step: its baseline and thresholds.

@@ -79,6 +79,10 @@ type Config struct {
 	HSTSMaxAge time.Duration
 	// Webhooks receive the approval and rollback events (controlplane/notify).
 	Webhooks []notify.Webhook
+	// Mail, when set, mails the same events through an SMTP relay.
+	Mail *notify.Mail
+	// AuditRetention is how long audit entries stay before they may be archived.
+	AuditRetention time.Duration
 	// Tracing makes the spans of API requests, executions and steps (nil:
 	// none).
 	Tracing trace.TracerProvider
@@ -192,7 +196,8 @@ func (s *Server) listen() error {
 	s.api = httpapi.New(httpapi.Config{Raft: s.node, Presence: s.links, Logger: s.cfg.Logger.Named("http"),
 		Metrics: reg.Handler(), ObserveValidation: reg.ObserveValidation, History: s.links, Catalog: s.links, ExecutionTimeout: s.cfg.ExecutionTimeout,
 		MonitorWindow: s.cfg.MonitorWindow, Thresholds: s.cfg.Thresholds, Samples: s.samples,
-		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS(), Tracing: s.cfg.Tracing})
+		Version: s.cfg.Version, TokenTTL: s.cfg.TokenTTL, PeerTLS: s.peerTLS(), AuditRetention: s.cfg.AuditRetention,
+		Tracing: s.cfg.Tracing})
 	s.http = &http.Server{Handler: hsts(s.api.Handler(), s.cfg.TLS != nil, s.cfg.HSTSMaxAge), ReadHeaderTimeout: 10 * time.Second}
 	s.http.RegisterOnShutdown(s.api.Close)
 	s.grpc = grpc.NewServer(
@@ -281,7 +286,7 @@ func (s *Server) lead(ctx context.Context) {
 			s.cfg.Logger.Error("create token signing key", "error", err)
 		}
 	}
-	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
+	wait := notify.New(notify.Config{Webhooks: s.cfg.Webhooks, Mail: s.cfg.Mail, Logger: s.cfg.Logger.Named("notify")}, s.node.State()).Start(ctx)
 	defer wait()
 	s.orch.Run(ctx)
 }

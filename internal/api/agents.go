@@ -33,6 +33,9 @@ type AgentView struct {
 	Instances   []domain.InstanceStatus `json:"instances"`
 	// Poolers are the ids of the connection poolers the agent may switch.
 	Poolers []string `json:"poolers,omitempty"`
+	// PoolerTargets are, per pooler, the instance ids it can send the
+	// clients to (its targets in the agent's config).
+	PoolerTargets map[string][]string `json:"poolerTargets,omitempty"`
 }
 
 // AgentList is the answer of GET /api/v1/agents.

@@ -51,6 +51,43 @@ type AuditVerification struct {
 	Valid    bool   `json:"valid"`
 	Entries  int    `json:"entries"`
 	BrokenAt uint64 `json:"brokenAt,omitempty"` // the first entry whose hash or link is wrong
+	// ArchivedThrough is the last entry archived to a file (0: none); the
+	// chain is checked from its hash.
+	ArchivedThrough uint64 `json:"archivedThrough,omitempty"`
+}
+
+// ArchiveAuditRequest is the body of POST /api/v1/audit/archive: the last
+// entry an operator saved to a file, and its hash, proving the file holds
+// the entries up to it. They are dropped from the cluster's state.
+type ArchiveAuditRequest struct {
+	ThroughSeq uint64 `json:"throughSeq"`
+	LastHash   string `json:"lastHash"`
+}
+
+// ArchiveAuditResponse says where the audit log kept by the cluster now starts.
+type ArchiveAuditResponse struct {
+	ArchivedThrough uint64 `json:"archivedThrough"`
+	Kept            int    `json:"kept"`
+}
+
+// ArchiveAudit drops the entries through req.ThroughSeq from the cluster's
+// state, once they are saved (see ExportAudit); only entries older than the
+// cluster's retention period may go.
+func (c *Client) ArchiveAudit(ctx context.Context, req ArchiveAuditRequest) (ArchiveAuditResponse, error) {
+	var out ArchiveAuditResponse
+	return out, c.post(ctx, "/api/v1/audit/archive", req, &out)
+}
+
+// MigrationAudit returns one page of the audit entries about a migration
+// and its executions, oldest first.
+func (c *Client) MigrationAudit(ctx context.Context, id string, limit, offset int) (AuditList, error) {
+	p, err := resource("migrations", id)
+	if err != nil {
+		return AuditList{}, err
+	}
+	v := AuditQuery{Limit: limit, Offset: offset}.values()
+	var out AuditList
+	return out, c.get(ctx, p+"/audit-log?"+v.Encode(), &out)
 }
 
 // ListAudit returns one page of the audit log.

@@ -251,6 +251,14 @@ func auditEndpoints() []Endpoint {
 			Responses: okWith(Text{Types: []string{"application/x-ndjson", "text/csv"}})},
 		{Name: "VerifyAudit", Method: http.MethodGet, Path: "/api/v1/audit/verify", Tag: TagAudit,
 			Summary: "Check the audit log's hash chain", Responses: okWith(AuditVerification{})},
+		{Name: "ArchiveAudit", Method: http.MethodPost, Path: "/api/v1/audit/archive", Tag: TagAudit,
+			Summary: "Drop entries older than the retention period, once saved to a file (Admin; see hotswap audit archive)",
+			Request: ArchiveAuditRequest{}, Responses: okWith(ArchiveAuditResponse{})},
+		{Name: "MigrationAudit", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/audit-log", Tag: TagAudit,
+			Summary: "The audit entries about a migration and its executions (FR-MIG-009)",
+			Query: []Param{{Name: "limit", Type: "integer", Description: "1 to 1000 (default 100)"},
+				{Name: "offset", Type: "integer", Description: "entries to skip"}},
+			Responses: okWith(AuditList{})},
 	}
 }
 

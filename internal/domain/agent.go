@@ -12,6 +12,10 @@ type Agent struct {
 	Instances []InstanceStatus `json:"instances"`
 	// Poolers are the ids of the connection poolers the agent may switch.
 	Poolers []string `json:"poolers,omitempty"`
+	// PoolerTargets are, per pooler, the instance ids it has a target for
+	// in the agent's config: where it can send the clients. Nil from an
+	// agent that does not report them.
+	PoolerTargets map[string][]string `json:"poolerTargets,omitempty"`
 	// ReportedAt is when the instances above were last committed.
 	ReportedAt time.Time `json:"reportedAt,omitzero"`
 }

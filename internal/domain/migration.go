@@ -39,10 +39,21 @@ type Migration struct {
 	// comment silenced, each with its reason.
 	Findings        []LintFinding `json:"findings,omitempty"`
 	IgnoredFindings []LintFinding `json:"ignoredFindings,omitempty"`
+	// RiskOverride is set when an Admin put RiskLevel below ComputedRisk,
+	// with who, when and why.
+	RiskOverride *RiskOverride `json:"riskOverride,omitempty"`
 
 	// TraceContext is the W3C trace context of the migration.create span
 	// (its parse, lint and risk checks): each execution's span links to it.
 	TraceContext map[string]string `json:"traceContext,omitempty"`
+}
+
+// RiskOverride records a risk lowered below the computed one by an Admin.
+type RiskOverride struct {
+	By       string    `json:"by"`
+	Reason   string    `json:"reason"`
+	Computed RiskLevel `json:"computed"`
+	At       time.Time `json:"at"`
 }
 
 // MigrationSpec is the writable part of a Migration: what POST and PUT take.
@@ -57,6 +68,9 @@ type MigrationSpec struct {
 	EstimatedDuration int       `json:"estimatedDuration,omitempty"`
 	Dependencies      []string  `json:"dependencies,omitempty"`
 	Tags              []string  `json:"tags,omitempty"`
+	// RiskReason lets an Admin set RiskLevel below the computed risk: why
+	// (kept with the migration and in the audit log's command).
+	RiskReason string `json:"riskReason,omitempty"`
 }
 
 // WithDefaults fills the reference's defaults: Phased strategy, Medium risk.

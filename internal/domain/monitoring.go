@@ -98,12 +98,32 @@ type Baseline struct {
 	// LatencyNotArmed says why the latency rule is not armed (the window
 	// held too little traffic to judge); empty when it is.
 	LatencyNotArmed string `json:"latencyNotArmed,omitempty"`
+	// Source is the instance whose samples made the baseline
+	// ("agent/instance") when it judges another one: after a BlueGreen
+	// switch, green under the traffic is judged against blue's baseline
+	// under the same traffic. Statements are then matched by Fingerprint,
+	// not by ID. Empty when the baseline is the judged instance's own.
+	Source string `json:"source,omitempty"`
+}
+
+// Summary gives the baseline's figures in words: its window, traffic and
+// latency, and how many statements it judges.
+func (b Baseline) Summary() string {
+	s := fmt.Sprintf("%d sample(s) from %s to %s: %s tps, %s ms mean latency", b.Samples,
+		b.From.Format("15:04:05.000"), b.To.Format("15:04:05.000"), num(b.TPS), num(b.AvgLatencyMs))
+	if n := len(b.Statements); n > 0 {
+		top := b.Statements[0]
+		s += fmt.Sprintf(", %d statement(s) judged (the most called: %d calls at %.3f ms)", n, top.Calls, top.MeanMs)
+	}
+	return s
 }
 
 // StatementBaseline is one application statement's latency over a
 // baseline window.
 type StatementBaseline struct {
 	ID string `json:"id"`
+	// Fingerprint is the statement's StatementSample.Fingerprint.
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// Calls in the window; Samples is in how many samples it ran.
 	Calls   int64 `json:"calls"`
 	Samples int   `json:"samples"`
@@ -137,6 +157,10 @@ type Decision struct {
 	// Statements names, for a latency decision, the statements that got
 	// slower, with their mean before and after.
 	Statements []SlowStatement `json:"statements,omitempty"`
+	// Against names the baseline the decision judged by, with its figures,
+	// when it is another instance's (a BlueGreen switch: blue's under the
+	// same traffic); empty for the instance's own.
+	Against string `json:"against,omitempty"`
 	// Set by the control plane when it commits the decision.
 	StepID             string    `json:"stepId,omitempty"`
 	DecidedBy          string    `json:"decidedBy,omitempty"` // agent or leader
@@ -152,8 +176,12 @@ func (d Decision) Reason() string {
 	case "resume":
 		return fmt.Sprintf("%s back to %s%s (under %s%s) on %s", name, num(d.Value), unit, num(d.Threshold), unit, d.InstanceID)
 	}
-	return fmt.Sprintf("%s %s%s over the threshold %s%s on %s", name, num(d.Value), unit, num(d.Threshold), unit, d.InstanceID) +
+	s := fmt.Sprintf("%s %s%s over the threshold %s%s on %s", name, num(d.Value), unit, num(d.Threshold), unit, d.InstanceID) +
 		slowerText(d.Statements)
+	if d.Against != "" {
+		s += "; judged against " + d.Against
+	}
+	return s
 }
 
 // num writes a figure with the digits that matter: 5100, 95.2, 0.052.

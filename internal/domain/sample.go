@@ -61,6 +61,11 @@ type StatementSample struct {
 	// ID is the engine's id of the normalized statement (PostgreSQL's
 	// queryid), as text.
 	ID string `json:"id"`
+	// Fingerprint names the normalized statement by its text, the same on
+	// every server (a hash of PostgreSQL's normalized query text; its
+	// queryid depends on the server's table OIDs): how a statement is
+	// matched with another instance's baseline. Empty when unknown.
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// Calls is how many calls completed in the interval; MeanMs is their
 	// mean execution time and SDMs their standard deviation.
 	Calls  int64   `json:"calls"`

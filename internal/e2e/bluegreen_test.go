@@ -269,12 +269,6 @@ func (g *blueGreenBed) hasColumnGreen(column string) bool {
 // workload needs; after the switch its latency jumps, the leader rolls back
 // and the clients are back on blue, without an error.
 func TestBlueGreenSwitchesBackOnDegradation(t *testing.T) {
-	// Known regression: the per-statement latency rule is not armed on
-	// green's baseline, taken before the switch while green serves no
-	// traffic, so a degradation after the switch is not caught. The fix is
-	// to judge green against blue's baseline under the same traffic; until
-	// then this test fails, and it is skipped so the rest can run.
-	t.Skip("BlueGreen latency guard: green's idle baseline leaves the rule unarmed; judge green against blue's baseline")
 	g := newBlueGreenBed(t)
 	for _, exec := range []func(...string){g.exec, g.execGreen} {
 		exec("CREATE TABLE items (id int, k int, pad text)",
@@ -304,6 +298,13 @@ func TestBlueGreenSwitchesBackOnDegradation(t *testing.T) {
 	e := g.waitTerminal(mig, g.execute(mig, body), 90*time.Second)
 	if e.Status != domain.ExecutionRolledBack || !strings.Contains(e.RollbackReason, "latency") {
 		t.Fatalf("BlueGreen = %s (%q), want RolledBack for latency\n%s", e.Status, e.RollbackReason, logText(e))
+	}
+	t.Logf("rollback reason: %s", e.RollbackReason)
+	if !strings.Contains(e.RollbackReason, "slower: statement") || !strings.Contains(e.RollbackReason, "blue pg-host/main's baseline") {
+		t.Errorf("rollback reason %q, want the slower statement judged against blue pg-host/main's baseline", e.RollbackReason)
+	}
+	if log := logText(e); !strings.Contains(log, "watching green pool-host/green") || !strings.Contains(log, "judged against blue pg-host/main's baseline") {
+		t.Errorf("the log does not say green was watched and judged against blue's baseline:\n%s", log)
 	}
 	eventually(t, 10*time.Second, "clients back on blue", func() bool { return c.answer() == "blue" })
 	cancel()

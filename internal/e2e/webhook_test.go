@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +44,9 @@ func TestWebhookNotifiesApprovals(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := testbed.StartServer(t, bins, testbed.ServerOptions{Args: []string{"--webhook", rcv.URL, "--webhook-secret-file", secretFile}})
+	relay := testbed.StartSMTP(t, false)
+	s := testbed.StartServer(t, bins, testbed.ServerOptions{Args: []string{"--webhook", rcv.URL, "--webhook-secret-file", secretFile,
+		"--smtp-addr", relay.Addr(), "--smtp-from", "hotswap@example.com", "--smtp-to", "dba@example.com"}})
 	tok := token(t, s)
 	a := newAPI(t, s, tok, nil)
 	eventually(t, 10*time.Second, "the server to lead", func() bool {
@@ -79,6 +82,10 @@ func TestWebhookNotifiesApprovals(t *testing.T) {
 		defer mu.Unlock()
 		return len(got) >= 2
 	})
+	eventually(t, 15*time.Second, "both mails at the relay", func() bool { return len(relay.Messages()) >= 2 })
+	if mails := relay.Messages(); !strings.Contains(mails[0], "approval.submitted") || !strings.Contains(mails[1], "Subject: [HotSwap] approval.approved "+m.MigrationID) {
+		t.Errorf("mails = %q, want the submission then the approval", mails)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if bad != 0 {

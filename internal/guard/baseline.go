@@ -91,11 +91,12 @@ type statementAccumulator map[string]*statementSums
 
 // statementSums are one statement's sums over the window's samples.
 type statementSums struct {
-	calls   int64
-	samples int
-	timeMs  float64
-	sumSq   float64 // of single calls: calls * (sd² + mean²)
-	means   []weighted
+	fingerprint string
+	calls       int64
+	samples     int
+	timeMs      float64
+	sumSq       float64 // of single calls: calls * (sd² + mean²)
+	means       []weighted
 }
 
 // weighted is one sample's mean and its calls.
@@ -113,6 +114,9 @@ func (a statementAccumulator) add(ss []domain.StatementSample) {
 		if !ok {
 			sum = &statementSums{}
 			a[st.ID] = sum
+		}
+		if st.Fingerprint != "" {
+			sum.fingerprint = st.Fingerprint
 		}
 		c := float64(st.Calls)
 		sum.calls += st.Calls
@@ -156,7 +160,7 @@ func (s *statementSums) baseline(id string) domain.StatementBaseline {
 	for _, m := range s.means {
 		spread += float64(m.calls) * (m.mean - mean) * (m.mean - mean)
 	}
-	return domain.StatementBaseline{ID: id, Calls: s.calls, Samples: s.samples,
+	return domain.StatementBaseline{ID: id, Fingerprint: s.fingerprint, Calls: s.calls, Samples: s.samples,
 		MeanMs: max(mean, recentMean(s.means)), SDMs: math.Sqrt(max(s.sumSq/c-mean*mean, 0)), SpreadMs: math.Sqrt(spread / c)}
 }
 

@@ -17,13 +17,23 @@ type Rollback struct {
 	cpuHot  time.Time // start of the current run of samples over the domain.CounterCPU limit
 }
 
-// NewRollback returns an evaluator of the rollback rules.
+// NewRollback returns an evaluator of the rollback rules. A baseline with
+// a Source (another instance's) has its statements matched by fingerprint.
 func NewRollback(th domain.Thresholds, base domain.Baseline) *Rollback {
 	r := &Rollback{th: th.WithDefaults(), base: base, streak: map[string]int{}, onset: map[string]time.Time{}}
 	if len(base.Statements) > 0 {
 		r.latency = newLatencyRule(r.th, base)
 	}
 	return r
+}
+
+// JudgedStatements is how many of the baseline's statements the latency
+// rule judges one by one (0: it judges the average).
+func (r *Rollback) JudgedStatements() int {
+	if r.latency == nil {
+		return 0
+	}
+	return len(r.latency.base)
 }
 
 // LatencyArmed reports whether the latency rule judges this baseline's

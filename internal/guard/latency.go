@@ -21,22 +21,43 @@ const (
 
 // latencyRule judges each sample's statements against their baselines.
 type latencyRule struct {
-	th     domain.Thresholds
-	base   map[string]domain.StatementBaseline
-	settle time.Duration // after the slowest statement's usual time
+	th   domain.Thresholds
+	base map[string]domain.StatementBaseline
+	// byFingerprint: the baseline is another instance's, whose statement
+	// ids mean nothing here; statements are matched by their text.
+	byFingerprint bool
+	settle        time.Duration // after the slowest statement's usual time
 	// heldUntil: samples up to then are not judged (sessions queued
 	// behind the agent's own bounded lock wait, and finishing since).
 	heldUntil time.Time
 }
 
+// newLatencyRule returns the rule for b's statements, nil when none of
+// them can be matched (another instance's baseline without fingerprints).
 func newLatencyRule(th domain.Thresholds, b domain.Baseline) *latencyRule {
-	r := &latencyRule{th: th, base: make(map[string]domain.StatementBaseline, len(b.Statements))}
+	r := &latencyRule{th: th, base: make(map[string]domain.StatementBaseline, len(b.Statements)), byFingerprint: b.Source != ""}
 	for _, st := range b.Statements {
-		r.base[st.ID] = st
+		k := r.key(st.ID, st.Fingerprint)
+		if k == "" {
+			continue
+		}
+		r.base[k] = st
 		r.settle = max(r.settle, time.Duration((st.MeanMs+2*st.SDMs)*float64(time.Millisecond)))
 	}
 	r.settle = min(r.settle, maxSettle)
+	if len(r.base) == 0 {
+		return nil
+	}
 	return r
+}
+
+// key is how a statement is matched with its baseline: its id, or its
+// fingerprint against another instance's baseline ("" when it has none).
+func (r *latencyRule) key(id, fingerprint string) string {
+	if r.byFingerprint {
+		return fingerprint
+	}
+	return id
 }
 
 // verdict is what the rule found in one sample.
@@ -68,7 +89,7 @@ func (r *latencyRule) judge(s domain.Sample) verdict {
 	var calls, baseTime, excess float64
 	var slow []domain.SlowStatement
 	for _, st := range s.Statements {
-		b, ok := r.base[st.ID]
+		b, ok := r.base[r.key(st.ID, st.Fingerprint)]
 		if !ok || st.Calls <= 0 {
 			continue // new or rare: not judged
 		}

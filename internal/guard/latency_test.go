@@ -128,3 +128,70 @@ func TestLatencyHeldBehindOwnLockWait(t *testing.T) {
 		t.Fatal("no decision once the queue behind the DDL was gone and the lookup stayed slow")
 	}
 }
+
+// renamed is s as another server reports it: the same statements under
+// other ids, with their texts' fingerprints.
+func renamed(s domain.Sample) domain.Sample {
+	st := make([]domain.StatementSample, len(s.Statements))
+	for i, x := range s.Statements {
+		x.Fingerprint, x.ID = "fp-"+x.ID, "green-"+x.ID
+		st[i] = x
+	}
+	s.Statements, s.InstanceID = st, "green"
+	return s
+}
+
+// TestLatencyAgainstAnotherInstance: a baseline taken on another instance
+// (blue under the traffic green gets after a switch) matches statements by
+// fingerprint: green's slower lookup decides, green as fast as blue does
+// not; by id alone nothing matches and nothing is judged.
+func TestLatencyAgainstAnotherInstance(t *testing.T) {
+	var ss []domain.Sample
+	for i := range 8 {
+		s := appSample(i, 0.05+0.005*float64(i%3))
+		for j := range s.Statements {
+			s.Statements[j].Fingerprint = "fp-" + s.Statements[j].ID
+		}
+		ss = append(ss, s)
+	}
+	blue := Compute(ss)
+	blue.Source = "blue-host/main"
+	cases := []struct {
+		name     string
+		base     domain.Baseline
+		lookupMs float64
+		want     bool
+	}{
+		{name: "green as fast as blue", base: blue, lookupMs: 0.055},
+		{name: "green's lookup 40 times slower", base: blue, lookupMs: 2, want: true},
+		{name: "matched by id, the ids differ: not judged", base: withoutSource(blue), lookupMs: 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRollback(domain.Thresholds{}, tc.base)
+			for i := range 6 {
+				if d, ok := r.Observe(renamed(appSample(i, tc.lookupMs))); ok {
+					if !tc.want || len(d.Statements) == 0 || d.Statements[0].ID != "green-lookup" || d.Statements[0].BeforeMs < 0.05 {
+						t.Fatalf("decision %s, want one: %v naming green-lookup with blue's mean before", d.Reason(), tc.want)
+					}
+					return
+				}
+			}
+			if tc.want {
+				t.Fatal("no decision, want green's slower lookup caught against blue's baseline")
+			}
+		})
+	}
+	// Another instance's baseline without fingerprints falls back to the
+	// average latency.
+	bare := blue
+	bare.Statements = append([]domain.StatementBaseline(nil), blue.Statements...)
+	for i := range bare.Statements {
+		bare.Statements[i].Fingerprint = ""
+	}
+	if r := NewRollback(domain.Thresholds{}, bare); r.JudgedStatements() != 0 {
+		t.Errorf("judged %d statements without fingerprints, want the average rule", r.JudgedStatements())
+	}
+}
+
+func withoutSource(b domain.Baseline) domain.Baseline { b.Source = ""; return b }

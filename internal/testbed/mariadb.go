@@ -62,8 +62,7 @@ type MariaDB struct {
 	opts     MariaDBOptions
 	replica  bool
 
-	mu   sync.Mutex
-	proc *process // nil when stopped
+	daemon // mariadbd's process: PID, Stop, Kill, Restart
 }
 
 // StartMariaDB starts a primary for the test and stops it, and removes its
@@ -161,7 +160,10 @@ func prepareMariaDB(dir string, opts MariaDBOptions) (*MariaDB, bool, error) {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = defaultStartTimeout
 	}
-	return &MariaDB{dir: dir, opts: opts, serverID: nextServerID.Add(1)}, created, nil
+	m := &MariaDB{dir: dir, opts: opts, serverID: nextServerID.Add(1),
+		daemon: daemon{name: "mariadbd", shutdown: syscall.SIGTERM, grace: stopTimeout}}
+	m.daemon.start = m.start
+	return m, created, nil
 }
 
 // create installs the system tables, starts the server and runs setUp.
@@ -320,53 +322,12 @@ func (m *MariaDB) start(ctx context.Context) error {
 	cmd.Dir = m.dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd)
+	if err != nil {
 		return fmt.Errorf("start mariadbd: %w", err)
 	}
-	proc := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		proc.err = cmd.Wait()
-		close(proc.done)
-	}()
-	m.mu.Lock()
-	m.proc = proc
-	m.mu.Unlock()
-	return m.waitReady(ctx, proc)
-}
-
-// waitReady polls the server over its Unix socket until it answers, it
-// exits, or ctx ends.
-func (m *MariaDB) waitReady(ctx context.Context, proc *process) error {
-	ctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
-	defer cancel()
-	for {
-		err := m.ping(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-proc.done:
-			return m.startFailure(proc)
-		case <-ctx.Done():
-			return fmt.Errorf("mariadb on port %d not ready: %w (last error: %v)%s", m.port, ctx.Err(), err, m.logTail())
-		case <-time.After(pollInterval):
-		}
-	}
-}
-
-// startFailure explains why mariadbd exited during startup.
-func (m *MariaDB) startFailure(proc *process) error {
-	m.mu.Lock()
-	if m.proc == proc {
-		m.proc = nil
-	}
-	m.mu.Unlock()
-	tail := m.logTail()
-	err := fmt.Errorf("mariadb on port %d exited during startup (%v)%s", m.port, proc.err, tail)
-	if strings.Contains(tail, "Address already in use") {
-		return fmt.Errorf("%w: %w", errPortTaken, err)
-	}
-	return err
+	m.running(proc)
+	return m.waitReady(ctx, proc, m.port, m.opts.StartTimeout, m.ping, m.logTail)
 }
 
 // ping opens an admin session and runs a trivial query.
@@ -505,59 +466,6 @@ func (m *MariaDB) SocketPath() string { return filepath.Join(m.dir, mariadbSocke
 
 // LogPath returns the file the server logs to.
 func (m *MariaDB) LogPath() string { return filepath.Join(m.dir, mariadbLogName) }
-
-// PID returns mariadbd's PID, 0 when the server is not running.
-func (m *MariaDB) PID() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.proc == nil {
-		return 0
-	}
-	return m.proc.cmd.Process.Pid
-}
-
-// Stop shuts the server down (SIGTERM, a normal shutdown) and waits for it,
-// sending SIGKILL if it has not exited after a timeout. Stopping a stopped
-// server does nothing.
-func (m *MariaDB) Stop() error {
-	proc := m.takeProcess()
-	if proc == nil {
-		return nil
-	}
-	_ = proc.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-proc.done:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	proc.crash()
-	return fmt.Errorf("mariadbd pid %d ignored SIGTERM for %s and was killed", proc.cmd.Process.Pid, stopTimeout)
-}
-
-// Kill crashes the server with SIGKILL; Restart brings it back through
-// crash recovery.
-func (m *MariaDB) Kill() {
-	if proc := m.takeProcess(); proc != nil {
-		proc.crash()
-	}
-}
-
-// Restart stops the server if it runs and starts it again on the same port.
-func (m *MariaDB) Restart(ctx context.Context) error {
-	if err := m.Stop(); err != nil {
-		return err
-	}
-	return m.start(ctx)
-}
-
-// takeProcess detaches the running process, if any, from m.
-func (m *MariaDB) takeProcess() *process {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	proc := m.proc
-	m.proc = nil
-	return proc
-}
 
 // dataDir is the server's data directory.
 func (m *MariaDB) dataDir() string { return filepath.Join(m.dir, dataDirName) }

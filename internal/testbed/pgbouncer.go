@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,9 +59,8 @@ type PgBouncer struct {
 	opts     PgBouncerOptions
 	cred     *syscall.Credential // nil: run as the current user
 
-	mu       sync.Mutex
-	proc     *process // nil when stopped
-	logStart int64    // size of the log when proc was launched
+	daemon         // pgbouncer's process: PID, Stop, Kill, Restart
+	logStart int64 // size of the log when the process was launched; daemon.mu guards it
 }
 
 // StartPgBouncer starts a PgBouncer for the test and stops it, and removes
@@ -126,7 +124,9 @@ func preparePgBouncer(dir string, opts PgBouncerOptions) (*PgBouncer, bool, erro
 	if err != nil {
 		return nil, false, err
 	}
-	b := &PgBouncer{dir: dir, bin: bin, password: opts.Target.Password(), opts: opts, cred: cred}
+	b := &PgBouncer{dir: dir, bin: bin, password: opts.Target.Password(), opts: opts, cred: cred,
+		daemon: daemon{name: "pgbouncer", shutdown: syscall.SIGTERM, grace: pgbouncerStopTimeout, killOK: true}}
+	b.daemon.start = b.start
 	return b, created, nil
 }
 
@@ -198,45 +198,6 @@ func (b *PgBouncer) Dir() string { return b.dir }
 // LogPath returns the file PgBouncer logs to.
 func (b *PgBouncer) LogPath() string { return filepath.Join(b.dir, pgbouncerLog) }
 
-// PID returns PgBouncer's PID, 0 when it is not running.
-func (b *PgBouncer) PID() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.proc == nil {
-		return 0
-	}
-	return b.proc.cmd.Process.Pid
-}
-
-// Stop shuts PgBouncer down with SIGTERM (an immediate shutdown before
-// PgBouncer 1.23; later versions wait for clients) and waits for it,
-// sending SIGKILL after a few seconds: PgBouncer keeps nothing on disk.
-// Stopping a stopped PgBouncer does nothing.
-func (b *PgBouncer) Stop() error {
-	proc := b.takeProcess()
-	if proc == nil {
-		return nil
-	}
-	_ = proc.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-proc.done:
-		return nil
-	case <-time.After(pgbouncerStopTimeout):
-	}
-	_ = proc.cmd.Process.Kill()
-	<-proc.done
-	return nil
-}
-
-// takeProcess detaches the running process, if any, from b.
-func (b *PgBouncer) takeProcess() *process {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	proc := b.proc
-	b.proc = nil
-	return proc
-}
-
 // startOnFreePort picks a free port, writes the config for it and starts
 // PgBouncer, picking another port when someone took it in between.
 func (b *PgBouncer) startOnFreePort(ctx context.Context) error {
@@ -298,7 +259,7 @@ func (b *PgBouncer) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.waitReady(ctx, proc)
+	return b.waitReady(ctx, proc, b.port, b.opts.StartTimeout, b.scrubbedPing, b.logTail)
 }
 
 // launch starts pgbouncer in the foreground as the server's OS user, its
@@ -318,39 +279,23 @@ func (b *PgBouncer) launch() (*process, error) {
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: b.cred, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("testbed: start pgbouncer: %w", err)
 	}
-	proc := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		proc.err = cmd.Wait()
-		close(proc.done)
-	}()
 	b.mu.Lock()
 	b.proc, b.logStart = proc, fi.Size()
 	b.mu.Unlock()
 	return proc, nil
 }
 
-// waitReady polls PgBouncer with a query through it until it answers, it
-// exits, or the start timeout passes.
-func (b *PgBouncer) waitReady(ctx context.Context, proc *process) error {
-	ctx, cancel := context.WithTimeout(ctx, b.opts.StartTimeout)
-	defer cancel()
-	for {
-		err := b.ping(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-proc.done:
-			return b.startFailure(proc)
-		case <-ctx.Done():
-			msg := strings.ReplaceAll(err.Error(), b.password, "***")
-			return fmt.Errorf("testbed: pgbouncer on port %d not ready: %w (last error: %s)%s", b.port, ctx.Err(), msg, b.logTail())
-		case <-time.After(pollInterval):
-		}
+// scrubbedPing is ping with the password taken out of its error, which
+// waitReady may report.
+func (b *PgBouncer) scrubbedPing(ctx context.Context) error {
+	if err := b.ping(ctx); err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), b.password, "***"))
 	}
+	return nil
 }
 
 // ping queries the target through PgBouncer.
@@ -366,21 +311,6 @@ func (b *PgBouncer) ping(ctx context.Context) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, "SELECT 1")
-	return err
-}
-
-// startFailure explains why PgBouncer exited during startup.
-func (b *PgBouncer) startFailure(proc *process) error {
-	b.mu.Lock()
-	if b.proc == proc {
-		b.proc = nil
-	}
-	b.mu.Unlock()
-	tail := b.logTail()
-	err := fmt.Errorf("testbed: pgbouncer on port %d exited during startup (%v)%s", b.port, proc.err, tail)
-	if strings.Contains(tail, "Address already in use") {
-		return fmt.Errorf("%w: %w", errPortTaken, err)
-	}
 	return err
 }
 

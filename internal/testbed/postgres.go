@@ -21,7 +21,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,15 +73,7 @@ type Postgres struct {
 	opts     PostgresOptions
 	cred     *syscall.Credential // nil: run as the current user
 
-	mu   sync.Mutex
-	proc *process // nil when stopped
-}
-
-// process is one run of a postmaster.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the postmaster has exited
-	err  error         // Wait's result, valid after done is closed
+	daemon // the postmaster's process: PID, Stop, Kill, Restart
 }
 
 // StartPostgres starts a primary for the test and stops it, and removes its
@@ -178,7 +169,10 @@ func prepare(dir string, opts PostgresOptions) (p *Postgres, created bool, err e
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = defaultStartTimeout
 	}
-	return &Postgres{dir: dir, bin: bin, opts: opts, cred: cred}, created, nil
+	p = &Postgres{dir: dir, bin: bin, opts: opts, cred: cred,
+		daemon: daemon{name: "postgres", shutdown: syscall.SIGINT, grace: stopTimeout}}
+	p.daemon.start = p.start
+	return p, created, nil
 }
 
 // create runs initdb, starts the server and creates the role and database.
@@ -245,114 +239,6 @@ func (p *Postgres) Dir() string { return p.dir }
 
 // LogPath returns the file the server logs to.
 func (p *Postgres) LogPath() string { return filepath.Join(p.dir, logFileName) }
-
-// PID returns the postmaster's PID, 0 when the server is not running.
-func (p *Postgres) PID() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.proc == nil {
-		return 0
-	}
-	return p.proc.cmd.Process.Pid
-}
-
-// Stop shuts the server down (SIGINT, PostgreSQL's fast shutdown) and waits
-// for it, sending SIGKILL if it has not exited after a timeout. Stopping a
-// stopped server does nothing.
-func (p *Postgres) Stop() error {
-	proc := p.takeProcess()
-	if proc == nil {
-		return nil
-	}
-	_ = proc.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-proc.done:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	proc.crash()
-	return fmt.Errorf("postgres pid %d ignored fast shutdown for %s and was killed", proc.cmd.Process.Pid, stopTimeout)
-}
-
-// Kill crashes the server: SIGKILL to the postmaster and its children, as a
-// power loss would. Restart brings it back through crash recovery.
-func (p *Postgres) Kill() {
-	if proc := p.takeProcess(); proc != nil {
-		proc.crash()
-	}
-}
-
-// Restart stops the server if it runs and starts it again on the same port.
-func (p *Postgres) Restart(ctx context.Context) error {
-	if err := p.Stop(); err != nil {
-		return err
-	}
-	return p.start(ctx)
-}
-
-// takeProcess detaches the running process, if any, from p.
-func (p *Postgres) takeProcess() *process {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	proc := p.proc
-	p.proc = nil
-	return proc
-}
-
-// crash kills the postmaster and every process it forked with SIGKILL.
-// PostgreSQL's children leave the postmaster's process group (setsid), so
-// they are found by parent PID, with the postmaster stopped first so that it
-// forks no more and their PIDs cannot be reused before they are killed. It
-// waits for the postmaster, then briefly for its children to go.
-func (pr *process) crash() {
-	pid := pr.cmd.Process.Pid
-	_ = syscall.Kill(pid, syscall.SIGSTOP)
-	children := childPIDs(pid)
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	for _, c := range children {
-		_ = syscall.Kill(c, syscall.SIGKILL)
-	}
-	<-pr.done
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && slices.ContainsFunc(children, isRunning) {
-		time.Sleep(pollInterval)
-	}
-}
-
-// childPIDs lists the processes whose parent is ppid, from /proc.
-func childPIDs(ppid int) []int {
-	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var pids []int
-	for _, path := range paths {
-		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-		if state, parent, ok := procStat(pid); ok && parent == ppid && state != 'Z' {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// isRunning reports whether pid exists and is not a zombie.
-func isRunning(pid int) bool {
-	state, _, ok := procStat(pid)
-	return ok && state != 'Z'
-}
-
-// procStat reads a process's state and parent PID from /proc/PID/stat.
-func procStat(pid int) (state byte, ppid int, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, false
-	}
-	// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-	i := bytes.LastIndexByte(b, ')')
-	fields := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(fields) < 2 || len(fields[0]) != 1 {
-		return 0, 0, false
-	}
-	ppid, err = strconv.Atoi(fields[1])
-	return fields[0][0], ppid, err == nil
-}
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort() (int, error) {
@@ -458,10 +344,8 @@ func (p *Postgres) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	p.proc = proc
-	p.mu.Unlock()
-	return p.waitReady(ctx, proc)
+	p.running(proc)
+	return p.waitReady(ctx, proc, p.port, p.opts.StartTimeout, p.ping, p.logTail)
 }
 
 // launch starts the postmaster, its output appended to the log file, killed
@@ -476,50 +360,11 @@ func (p *Postgres) launch() (*process, error) {
 	cmd := p.command(filepath.Join(p.bin, "postgres"), args)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	proc := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		proc.err = cmd.Wait()
-		close(proc.done)
-	}()
 	return proc, nil
-}
-
-// waitReady polls the server over its Unix socket until it answers, it
-// exits, or the start timeout passes.
-func (p *Postgres) waitReady(ctx context.Context, proc *process) error {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
-	defer cancel()
-	for {
-		err := p.ping(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-proc.done:
-			return p.startFailure(proc)
-		case <-ctx.Done():
-			return fmt.Errorf("postgres on port %d not ready: %w (last error: %v)%s", p.port, ctx.Err(), err, p.logTail())
-		case <-time.After(pollInterval):
-		}
-	}
-}
-
-// startFailure explains why the postmaster exited during startup.
-func (p *Postgres) startFailure(proc *process) error {
-	p.mu.Lock()
-	if p.proc == proc {
-		p.proc = nil
-	}
-	p.mu.Unlock()
-	tail := p.logTail()
-	err := fmt.Errorf("postgres on port %d exited during startup (%v)%s", p.port, proc.err, tail)
-	if strings.Contains(tail, "Address already in use") {
-		return fmt.Errorf("%w: %w", errPortTaken, err)
-	}
-	return err
 }
 
 // ping opens an admin session and runs a trivial query.

@@ -360,7 +360,9 @@ type Hello struct {
 	Hostname     string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
 	Instances    []*InstanceStatus      `protobuf:"bytes,4,rep,name=instances,proto3" json:"instances,omitempty"`
 	// The ids of the connection poolers this agent may switch (BlueGreen).
-	PoolerIds     []string `protobuf:"bytes,40,rep,name=pooler_ids,json=poolerIds,proto3" json:"pooler_ids,omitempty"`
+	PoolerIds []string `protobuf:"bytes,40,rep,name=pooler_ids,json=poolerIds,proto3" json:"pooler_ids,omitempty"`
+	// Per pooler, the instance ids it has a target for in the agent's config.
+	PoolerTargets []*PoolerTargets `protobuf:"bytes,41,rep,name=pooler_targets,json=poolerTargets,proto3" json:"pooler_targets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +432,66 @@ func (x *Hello) GetPoolerIds() []string {
 	return nil
 }
 
+func (x *Hello) GetPoolerTargets() []*PoolerTargets {
+	if x != nil {
+		return x.PoolerTargets
+	}
+	return nil
+}
+
+// PoolerTargets names the instances one pooler can send the clients to.
+type PoolerTargets struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PoolerId      string                 `protobuf:"bytes,1,opt,name=pooler_id,json=poolerId,proto3" json:"pooler_id,omitempty"`
+	InstanceIds   []string               `protobuf:"bytes,2,rep,name=instance_ids,json=instanceIds,proto3" json:"instance_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoolerTargets) Reset() {
+	*x = PoolerTargets{}
+	mi := &file_agent_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoolerTargets) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoolerTargets) ProtoMessage() {}
+
+func (x *PoolerTargets) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoolerTargets.ProtoReflect.Descriptor instead.
+func (*PoolerTargets) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PoolerTargets) GetPoolerId() string {
+	if x != nil {
+		return x.PoolerId
+	}
+	return ""
+}
+
+func (x *PoolerTargets) GetInstanceIds() []string {
+	if x != nil {
+		return x.InstanceIds
+	}
+	return nil
+}
+
 // Heartbeat carries the latest view of the agent's instances.
 type Heartbeat struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -441,7 +503,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_agent_proto_msgTypes[3]
+	mi := &file_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +515,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[3]
+	mi := &file_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +528,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{3}
+	return file_agent_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Heartbeat) GetSentUnixMs() int64 {
@@ -505,7 +567,7 @@ type InstanceStatus struct {
 
 func (x *InstanceStatus) Reset() {
 	*x = InstanceStatus{}
-	mi := &file_agent_proto_msgTypes[4]
+	mi := &file_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +579,7 @@ func (x *InstanceStatus) String() string {
 func (*InstanceStatus) ProtoMessage() {}
 
 func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[4]
+	mi := &file_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +592,7 @@ func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceStatus.ProtoReflect.Descriptor instead.
 func (*InstanceStatus) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{4}
+	return file_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *InstanceStatus) GetInstanceId() string {
@@ -629,7 +691,7 @@ type Preflight struct {
 
 func (x *Preflight) Reset() {
 	*x = Preflight{}
-	mi := &file_agent_proto_msgTypes[5]
+	mi := &file_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +703,7 @@ func (x *Preflight) String() string {
 func (*Preflight) ProtoMessage() {}
 
 func (x *Preflight) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[5]
+	mi := &file_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +716,7 @@ func (x *Preflight) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Preflight.ProtoReflect.Descriptor instead.
 func (*Preflight) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{5}
+	return file_agent_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Preflight) GetCheckedUnixMs() int64 {
@@ -684,7 +746,7 @@ type PreflightCheck struct {
 
 func (x *PreflightCheck) Reset() {
 	*x = PreflightCheck{}
-	mi := &file_agent_proto_msgTypes[6]
+	mi := &file_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +758,7 @@ func (x *PreflightCheck) String() string {
 func (*PreflightCheck) ProtoMessage() {}
 
 func (x *PreflightCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[6]
+	mi := &file_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +771,7 @@ func (x *PreflightCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreflightCheck.ProtoReflect.Descriptor instead.
 func (*PreflightCheck) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{6}
+	return file_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PreflightCheck) GetName() string {
@@ -755,7 +817,7 @@ type ReplicationLink struct {
 
 func (x *ReplicationLink) Reset() {
 	*x = ReplicationLink{}
-	mi := &file_agent_proto_msgTypes[7]
+	mi := &file_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +829,7 @@ func (x *ReplicationLink) String() string {
 func (*ReplicationLink) ProtoMessage() {}
 
 func (x *ReplicationLink) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[7]
+	mi := &file_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +842,7 @@ func (x *ReplicationLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationLink.ProtoReflect.Descriptor instead.
 func (*ReplicationLink) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{7}
+	return file_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReplicationLink) GetDirection() string {
@@ -836,7 +898,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_agent_proto_msgTypes[8]
+	mi := &file_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +910,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[8]
+	mi := &file_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +923,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{8}
+	return file_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Welcome) GetServerId() string {
@@ -889,7 +951,7 @@ type Redirect struct {
 
 func (x *Redirect) Reset() {
 	*x = Redirect{}
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -901,7 +963,7 @@ func (x *Redirect) String() string {
 func (*Redirect) ProtoMessage() {}
 
 func (x *Redirect) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -914,7 +976,7 @@ func (x *Redirect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Redirect.ProtoReflect.Descriptor instead.
 func (*Redirect) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{9}
+	return file_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Redirect) GetLeaderRpcAddr() string {
@@ -990,7 +1052,7 @@ type ExecuteStep struct {
 
 func (x *ExecuteStep) Reset() {
 	*x = ExecuteStep{}
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1064,7 @@ func (x *ExecuteStep) String() string {
 func (*ExecuteStep) ProtoMessage() {}
 
 func (x *ExecuteStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1077,7 @@ func (x *ExecuteStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteStep.ProtoReflect.Descriptor instead.
 func (*ExecuteStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10}
+	return file_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExecuteStep) GetExecutionId() string {
@@ -1237,7 +1299,7 @@ type ReplayResult struct {
 
 func (x *ReplayResult) Reset() {
 	*x = ReplayResult{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1249,7 +1311,7 @@ func (x *ReplayResult) String() string {
 func (*ReplayResult) ProtoMessage() {}
 
 func (x *ReplayResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1262,7 +1324,7 @@ func (x *ReplayResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayResult.ProtoReflect.Descriptor instead.
 func (*ReplayResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReplayResult) GetRuns() int32 {
@@ -1336,7 +1398,7 @@ type Guard struct {
 
 func (x *Guard) Reset() {
 	*x = Guard{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1410,7 @@ func (x *Guard) String() string {
 func (*Guard) ProtoMessage() {}
 
 func (x *Guard) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1423,7 @@ func (x *Guard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Guard.ProtoReflect.Descriptor instead.
 func (*Guard) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Guard) GetBaselineLatencyMs() float64 {
@@ -1449,7 +1511,7 @@ type StatementBaseline struct {
 
 func (x *StatementBaseline) Reset() {
 	*x = StatementBaseline{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1523,7 @@ func (x *StatementBaseline) String() string {
 func (*StatementBaseline) ProtoMessage() {}
 
 func (x *StatementBaseline) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1536,7 @@ func (x *StatementBaseline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementBaseline.ProtoReflect.Descriptor instead.
 func (*StatementBaseline) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StatementBaseline) GetId() string {
@@ -1521,18 +1583,20 @@ func (x *StatementBaseline) GetSpreadMs() float64 {
 
 // StatementSample is one statement's calls in a sample's interval.
 type StatementSample struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
-	MeanMs        float64                `protobuf:"fixed64,3,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
-	SdMs          float64                `protobuf:"fixed64,4,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Calls  int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	MeanMs float64                `protobuf:"fixed64,3,opt,name=mean_ms,json=meanMs,proto3" json:"mean_ms,omitempty"`
+	SdMs   float64                `protobuf:"fixed64,4,opt,name=sd_ms,json=sdMs,proto3" json:"sd_ms,omitempty"`
+	// The normalized statement's text hash, the same on every server.
+	Fingerprint   string `protobuf:"bytes,5,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatementSample) Reset() {
 	*x = StatementSample{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1544,7 +1608,7 @@ func (x *StatementSample) String() string {
 func (*StatementSample) ProtoMessage() {}
 
 func (x *StatementSample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1557,7 +1621,7 @@ func (x *StatementSample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementSample.ProtoReflect.Descriptor instead.
 func (*StatementSample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StatementSample) GetId() string {
@@ -1588,6 +1652,13 @@ func (x *StatementSample) GetSdMs() float64 {
 	return 0
 }
 
+func (x *StatementSample) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
+}
+
 // SlowStatement is a statement a latency decision found slower.
 type SlowStatement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1602,7 +1673,7 @@ type SlowStatement struct {
 
 func (x *SlowStatement) Reset() {
 	*x = SlowStatement{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1685,7 @@ func (x *SlowStatement) String() string {
 func (*SlowStatement) ProtoMessage() {}
 
 func (x *SlowStatement) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1698,7 @@ func (x *SlowStatement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlowStatement.ProtoReflect.Descriptor instead.
 func (*SlowStatement) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SlowStatement) GetId() string {
@@ -1692,7 +1763,7 @@ type Sample struct {
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1775,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1788,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Sample) GetInstanceId() string {
@@ -1856,7 +1927,7 @@ type Samples struct {
 
 func (x *Samples) Reset() {
 	*x = Samples{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1868,7 +1939,7 @@ func (x *Samples) String() string {
 func (*Samples) ProtoMessage() {}
 
 func (x *Samples) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1881,7 +1952,7 @@ func (x *Samples) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Samples.ProtoReflect.Descriptor instead.
 func (*Samples) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Samples) GetSamples() []*Sample {
@@ -1910,7 +1981,7 @@ type GuardBreach struct {
 
 func (x *GuardBreach) Reset() {
 	*x = GuardBreach{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +1993,7 @@ func (x *GuardBreach) String() string {
 func (*GuardBreach) ProtoMessage() {}
 
 func (x *GuardBreach) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2006,7 @@ func (x *GuardBreach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuardBreach.ProtoReflect.Descriptor instead.
 func (*GuardBreach) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GuardBreach) GetExecutionId() string {
@@ -2014,7 +2085,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2026,7 +2097,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2039,7 +2110,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CancelStep) GetExecutionId() string {
@@ -2078,7 +2149,7 @@ type StatementResult struct {
 
 func (x *StatementResult) Reset() {
 	*x = StatementResult{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2090,7 +2161,7 @@ func (x *StatementResult) String() string {
 func (*StatementResult) ProtoMessage() {}
 
 func (x *StatementResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2103,7 +2174,7 @@ func (x *StatementResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementResult.ProtoReflect.Descriptor instead.
 func (*StatementResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StatementResult) GetIndex() int32 {
@@ -2164,7 +2235,7 @@ type StepEvent struct {
 
 func (x *StepEvent) Reset() {
 	*x = StepEvent{}
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2247,7 @@ func (x *StepEvent) String() string {
 func (*StepEvent) ProtoMessage() {}
 
 func (x *StepEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2260,7 @@ func (x *StepEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepEvent.ProtoReflect.Descriptor instead.
 func (*StepEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{21}
+	return file_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StepEvent) GetExecutionId() string {
@@ -2253,7 +2324,7 @@ type DBError struct {
 
 func (x *DBError) Reset() {
 	*x = DBError{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2265,7 +2336,7 @@ func (x *DBError) String() string {
 func (*DBError) ProtoMessage() {}
 
 func (x *DBError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2278,7 +2349,7 @@ func (x *DBError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DBError.ProtoReflect.Descriptor instead.
 func (*DBError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DBError) GetMessage() string {
@@ -2328,7 +2399,7 @@ type StepResult struct {
 
 func (x *StepResult) Reset() {
 	*x = StepResult{}
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2411,7 @@ func (x *StepResult) String() string {
 func (*StepResult) ProtoMessage() {}
 
 func (x *StepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2424,7 @@ func (x *StepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepResult.ProtoReflect.Descriptor instead.
 func (*StepResult) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{23}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *StepResult) GetExecutionId() string {
@@ -2466,7 +2537,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2549,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2562,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{24}
+	return file_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HistoryRequest) GetRequestId() string {
@@ -2529,7 +2600,7 @@ type SchemaDrift struct {
 
 func (x *SchemaDrift) Reset() {
 	*x = SchemaDrift{}
-	mi := &file_agent_proto_msgTypes[25]
+	mi := &file_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2541,7 +2612,7 @@ func (x *SchemaDrift) String() string {
 func (*SchemaDrift) ProtoMessage() {}
 
 func (x *SchemaDrift) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[25]
+	mi := &file_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2554,7 +2625,7 @@ func (x *SchemaDrift) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchemaDrift.ProtoReflect.Descriptor instead.
 func (*SchemaDrift) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{25}
+	return file_agent_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SchemaDrift) GetObject() string {
@@ -2611,7 +2682,7 @@ type HistoryRow struct {
 
 func (x *HistoryRow) Reset() {
 	*x = HistoryRow{}
-	mi := &file_agent_proto_msgTypes[26]
+	mi := &file_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2694,7 @@ func (x *HistoryRow) String() string {
 func (*HistoryRow) ProtoMessage() {}
 
 func (x *HistoryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[26]
+	mi := &file_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2707,7 @@ func (x *HistoryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRow.ProtoReflect.Descriptor instead.
 func (*HistoryRow) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{26}
+	return file_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HistoryRow) GetExecutionId() string {
@@ -2723,7 +2794,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_agent_proto_msgTypes[27]
+	mi := &file_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2735,7 +2806,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[27]
+	mi := &file_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2748,7 +2819,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{27}
+	return file_agent_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *HistoryResponse) GetRequestId() string {
@@ -2800,7 +2871,7 @@ type InspectRequest struct {
 
 func (x *InspectRequest) Reset() {
 	*x = InspectRequest{}
-	mi := &file_agent_proto_msgTypes[28]
+	mi := &file_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2812,7 +2883,7 @@ func (x *InspectRequest) String() string {
 func (*InspectRequest) ProtoMessage() {}
 
 func (x *InspectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[28]
+	mi := &file_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2825,7 +2896,7 @@ func (x *InspectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectRequest.ProtoReflect.Descriptor instead.
 func (*InspectRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{28}
+	return file_agent_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *InspectRequest) GetRequestId() string {
@@ -2867,7 +2938,7 @@ type RelationName struct {
 
 func (x *RelationName) Reset() {
 	*x = RelationName{}
-	mi := &file_agent_proto_msgTypes[29]
+	mi := &file_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2879,7 +2950,7 @@ func (x *RelationName) String() string {
 func (*RelationName) ProtoMessage() {}
 
 func (x *RelationName) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[29]
+	mi := &file_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2892,7 +2963,7 @@ func (x *RelationName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationName.ProtoReflect.Descriptor instead.
 func (*RelationName) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{29}
+	return file_agent_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RelationName) GetSchema() string {
@@ -2922,7 +2993,7 @@ type InspectResponse struct {
 
 func (x *InspectResponse) Reset() {
 	*x = InspectResponse{}
-	mi := &file_agent_proto_msgTypes[30]
+	mi := &file_agent_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2934,7 +3005,7 @@ func (x *InspectResponse) String() string {
 func (*InspectResponse) ProtoMessage() {}
 
 func (x *InspectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[30]
+	mi := &file_agent_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2947,7 +3018,7 @@ func (x *InspectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectResponse.ProtoReflect.Descriptor instead.
 func (*InspectResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{30}
+	return file_agent_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *InspectResponse) GetRequestId() string {
@@ -2998,7 +3069,7 @@ type RelationFacts struct {
 
 func (x *RelationFacts) Reset() {
 	*x = RelationFacts{}
-	mi := &file_agent_proto_msgTypes[31]
+	mi := &file_agent_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3010,7 +3081,7 @@ func (x *RelationFacts) String() string {
 func (*RelationFacts) ProtoMessage() {}
 
 func (x *RelationFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[31]
+	mi := &file_agent_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3023,7 +3094,7 @@ func (x *RelationFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationFacts.ProtoReflect.Descriptor instead.
 func (*RelationFacts) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{31}
+	return file_agent_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RelationFacts) GetSchema() string {
@@ -3117,7 +3188,7 @@ type IndexFacts struct {
 
 func (x *IndexFacts) Reset() {
 	*x = IndexFacts{}
-	mi := &file_agent_proto_msgTypes[32]
+	mi := &file_agent_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3129,7 +3200,7 @@ func (x *IndexFacts) String() string {
 func (*IndexFacts) ProtoMessage() {}
 
 func (x *IndexFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[32]
+	mi := &file_agent_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3142,7 +3213,7 @@ func (x *IndexFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexFacts.ProtoReflect.Descriptor instead.
 func (*IndexFacts) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{32}
+	return file_agent_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *IndexFacts) GetName() string {
@@ -3204,7 +3275,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x06cancel\x18\x04 \x01(\v2\x1c.hotswap.agent.v1.CancelStepH\x00R\x06cancel\x12<\n" +
 	"\ahistory\x18\x05 \x01(\v2 .hotswap.agent.v1.HistoryRequestH\x00R\ahistory\x12<\n" +
 	"\ainspect\x18\x14 \x01(\v2 .hotswap.agent.v1.InspectRequestH\x00R\ainspectB\x06\n" +
-	"\x04body\"\xc6\x01\n" +
+	"\x04body\"\x8e\x02\n" +
 	"\x05Hello\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x01 \x01(\tR\tagentName\x12#\n" +
@@ -3212,7 +3283,11 @@ const file_agent_proto_rawDesc = "" +
 	"\bhostname\x18\x03 \x01(\tR\bhostname\x12>\n" +
 	"\tinstances\x18\x04 \x03(\v2 .hotswap.agent.v1.InstanceStatusR\tinstances\x12\x1d\n" +
 	"\n" +
-	"pooler_ids\x18( \x03(\tR\tpoolerIds\"m\n" +
+	"pooler_ids\x18( \x03(\tR\tpoolerIds\x12F\n" +
+	"\x0epooler_targets\x18) \x03(\v2\x1f.hotswap.agent.v1.PoolerTargetsR\rpoolerTargets\"O\n" +
+	"\rPoolerTargets\x12\x1b\n" +
+	"\tpooler_id\x18\x01 \x01(\tR\bpoolerId\x12!\n" +
+	"\finstance_ids\x18\x02 \x03(\tR\vinstanceIds\"m\n" +
 	"\tHeartbeat\x12 \n" +
 	"\fsent_unix_ms\x18\x01 \x01(\x03R\n" +
 	"sentUnixMs\x12>\n" +
@@ -3324,12 +3399,13 @@ const file_agent_proto_rawDesc = "" +
 	"\asamples\x18\x03 \x01(\x05R\asamples\x12\x17\n" +
 	"\amean_ms\x18\x04 \x01(\x01R\x06meanMs\x12\x13\n" +
 	"\x05sd_ms\x18\x05 \x01(\x01R\x04sdMs\x12\x1b\n" +
-	"\tspread_ms\x18\x06 \x01(\x01R\bspreadMs\"e\n" +
+	"\tspread_ms\x18\x06 \x01(\x01R\bspreadMs\"\x87\x01\n" +
 	"\x0fStatementSample\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x17\n" +
 	"\amean_ms\x18\x03 \x01(\x01R\x06meanMs\x12\x13\n" +
-	"\x05sd_ms\x18\x04 \x01(\x01R\x04sdMs\"\x88\x01\n" +
+	"\x05sd_ms\x18\x04 \x01(\x01R\x04sdMs\x12 \n" +
+	"\vfingerprint\x18\x05 \x01(\tR\vfingerprint\"\x88\x01\n" +
 	"\rSlowStatement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1b\n" +
@@ -3514,89 +3590,91 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_agent_proto_goTypes = []any{
 	(*AgentMessage)(nil),      // 0: hotswap.agent.v1.AgentMessage
 	(*ServerMessage)(nil),     // 1: hotswap.agent.v1.ServerMessage
 	(*Hello)(nil),             // 2: hotswap.agent.v1.Hello
-	(*Heartbeat)(nil),         // 3: hotswap.agent.v1.Heartbeat
-	(*InstanceStatus)(nil),    // 4: hotswap.agent.v1.InstanceStatus
-	(*Preflight)(nil),         // 5: hotswap.agent.v1.Preflight
-	(*PreflightCheck)(nil),    // 6: hotswap.agent.v1.PreflightCheck
-	(*ReplicationLink)(nil),   // 7: hotswap.agent.v1.ReplicationLink
-	(*Welcome)(nil),           // 8: hotswap.agent.v1.Welcome
-	(*Redirect)(nil),          // 9: hotswap.agent.v1.Redirect
-	(*ExecuteStep)(nil),       // 10: hotswap.agent.v1.ExecuteStep
-	(*ReplayResult)(nil),      // 11: hotswap.agent.v1.ReplayResult
-	(*Guard)(nil),             // 12: hotswap.agent.v1.Guard
-	(*StatementBaseline)(nil), // 13: hotswap.agent.v1.StatementBaseline
-	(*StatementSample)(nil),   // 14: hotswap.agent.v1.StatementSample
-	(*SlowStatement)(nil),     // 15: hotswap.agent.v1.SlowStatement
-	(*Sample)(nil),            // 16: hotswap.agent.v1.Sample
-	(*Samples)(nil),           // 17: hotswap.agent.v1.Samples
-	(*GuardBreach)(nil),       // 18: hotswap.agent.v1.GuardBreach
-	(*CancelStep)(nil),        // 19: hotswap.agent.v1.CancelStep
-	(*StatementResult)(nil),   // 20: hotswap.agent.v1.StatementResult
-	(*StepEvent)(nil),         // 21: hotswap.agent.v1.StepEvent
-	(*DBError)(nil),           // 22: hotswap.agent.v1.DBError
-	(*StepResult)(nil),        // 23: hotswap.agent.v1.StepResult
-	(*HistoryRequest)(nil),    // 24: hotswap.agent.v1.HistoryRequest
-	(*SchemaDrift)(nil),       // 25: hotswap.agent.v1.SchemaDrift
-	(*HistoryRow)(nil),        // 26: hotswap.agent.v1.HistoryRow
-	(*HistoryResponse)(nil),   // 27: hotswap.agent.v1.HistoryResponse
-	(*InspectRequest)(nil),    // 28: hotswap.agent.v1.InspectRequest
-	(*RelationName)(nil),      // 29: hotswap.agent.v1.RelationName
-	(*InspectResponse)(nil),   // 30: hotswap.agent.v1.InspectResponse
-	(*RelationFacts)(nil),     // 31: hotswap.agent.v1.RelationFacts
-	(*IndexFacts)(nil),        // 32: hotswap.agent.v1.IndexFacts
-	nil,                       // 33: hotswap.agent.v1.ExecuteStep.TraceContextEntry
-	nil,                       // 34: hotswap.agent.v1.RelationFacts.ColumnsEntry
+	(*PoolerTargets)(nil),     // 3: hotswap.agent.v1.PoolerTargets
+	(*Heartbeat)(nil),         // 4: hotswap.agent.v1.Heartbeat
+	(*InstanceStatus)(nil),    // 5: hotswap.agent.v1.InstanceStatus
+	(*Preflight)(nil),         // 6: hotswap.agent.v1.Preflight
+	(*PreflightCheck)(nil),    // 7: hotswap.agent.v1.PreflightCheck
+	(*ReplicationLink)(nil),   // 8: hotswap.agent.v1.ReplicationLink
+	(*Welcome)(nil),           // 9: hotswap.agent.v1.Welcome
+	(*Redirect)(nil),          // 10: hotswap.agent.v1.Redirect
+	(*ExecuteStep)(nil),       // 11: hotswap.agent.v1.ExecuteStep
+	(*ReplayResult)(nil),      // 12: hotswap.agent.v1.ReplayResult
+	(*Guard)(nil),             // 13: hotswap.agent.v1.Guard
+	(*StatementBaseline)(nil), // 14: hotswap.agent.v1.StatementBaseline
+	(*StatementSample)(nil),   // 15: hotswap.agent.v1.StatementSample
+	(*SlowStatement)(nil),     // 16: hotswap.agent.v1.SlowStatement
+	(*Sample)(nil),            // 17: hotswap.agent.v1.Sample
+	(*Samples)(nil),           // 18: hotswap.agent.v1.Samples
+	(*GuardBreach)(nil),       // 19: hotswap.agent.v1.GuardBreach
+	(*CancelStep)(nil),        // 20: hotswap.agent.v1.CancelStep
+	(*StatementResult)(nil),   // 21: hotswap.agent.v1.StatementResult
+	(*StepEvent)(nil),         // 22: hotswap.agent.v1.StepEvent
+	(*DBError)(nil),           // 23: hotswap.agent.v1.DBError
+	(*StepResult)(nil),        // 24: hotswap.agent.v1.StepResult
+	(*HistoryRequest)(nil),    // 25: hotswap.agent.v1.HistoryRequest
+	(*SchemaDrift)(nil),       // 26: hotswap.agent.v1.SchemaDrift
+	(*HistoryRow)(nil),        // 27: hotswap.agent.v1.HistoryRow
+	(*HistoryResponse)(nil),   // 28: hotswap.agent.v1.HistoryResponse
+	(*InspectRequest)(nil),    // 29: hotswap.agent.v1.InspectRequest
+	(*RelationName)(nil),      // 30: hotswap.agent.v1.RelationName
+	(*InspectResponse)(nil),   // 31: hotswap.agent.v1.InspectResponse
+	(*RelationFacts)(nil),     // 32: hotswap.agent.v1.RelationFacts
+	(*IndexFacts)(nil),        // 33: hotswap.agent.v1.IndexFacts
+	nil,                       // 34: hotswap.agent.v1.ExecuteStep.TraceContextEntry
+	nil,                       // 35: hotswap.agent.v1.RelationFacts.ColumnsEntry
 }
 var file_agent_proto_depIdxs = []int32{
 	2,  // 0: hotswap.agent.v1.AgentMessage.hello:type_name -> hotswap.agent.v1.Hello
-	3,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
-	21, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
-	23, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
-	27, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
-	17, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
-	18, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
-	30, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
-	8,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
-	9,  // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
-	10, // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
-	19, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
-	24, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
-	28, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
-	4,  // 14: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	4,  // 15: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
-	7,  // 16: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
-	5,  // 17: hotswap.agent.v1.InstanceStatus.preflight:type_name -> hotswap.agent.v1.Preflight
-	6,  // 18: hotswap.agent.v1.Preflight.checks:type_name -> hotswap.agent.v1.PreflightCheck
-	12, // 19: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
-	33, // 20: hotswap.agent.v1.ExecuteStep.trace_context:type_name -> hotswap.agent.v1.ExecuteStep.TraceContextEntry
-	13, // 21: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
-	14, // 22: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
-	16, // 23: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
-	15, // 24: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
-	20, // 25: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
-	20, // 26: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
-	22, // 27: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
-	18, // 28: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
-	11, // 29: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
-	21, // 30: hotswap.agent.v1.StepResult.events:type_name -> hotswap.agent.v1.StepEvent
-	26, // 31: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
-	25, // 32: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
-	29, // 33: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
-	31, // 34: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
-	34, // 35: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
-	32, // 36: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
-	0,  // 37: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
-	1,  // 38: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
-	38, // [38:39] is the sub-list for method output_type
-	37, // [37:38] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	4,  // 1: hotswap.agent.v1.AgentMessage.heartbeat:type_name -> hotswap.agent.v1.Heartbeat
+	22, // 2: hotswap.agent.v1.AgentMessage.step_event:type_name -> hotswap.agent.v1.StepEvent
+	24, // 3: hotswap.agent.v1.AgentMessage.step_result:type_name -> hotswap.agent.v1.StepResult
+	28, // 4: hotswap.agent.v1.AgentMessage.history:type_name -> hotswap.agent.v1.HistoryResponse
+	18, // 5: hotswap.agent.v1.AgentMessage.samples:type_name -> hotswap.agent.v1.Samples
+	19, // 6: hotswap.agent.v1.AgentMessage.breach:type_name -> hotswap.agent.v1.GuardBreach
+	31, // 7: hotswap.agent.v1.AgentMessage.inspect:type_name -> hotswap.agent.v1.InspectResponse
+	9,  // 8: hotswap.agent.v1.ServerMessage.welcome:type_name -> hotswap.agent.v1.Welcome
+	10, // 9: hotswap.agent.v1.ServerMessage.redirect:type_name -> hotswap.agent.v1.Redirect
+	11, // 10: hotswap.agent.v1.ServerMessage.execute:type_name -> hotswap.agent.v1.ExecuteStep
+	20, // 11: hotswap.agent.v1.ServerMessage.cancel:type_name -> hotswap.agent.v1.CancelStep
+	25, // 12: hotswap.agent.v1.ServerMessage.history:type_name -> hotswap.agent.v1.HistoryRequest
+	29, // 13: hotswap.agent.v1.ServerMessage.inspect:type_name -> hotswap.agent.v1.InspectRequest
+	5,  // 14: hotswap.agent.v1.Hello.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	3,  // 15: hotswap.agent.v1.Hello.pooler_targets:type_name -> hotswap.agent.v1.PoolerTargets
+	5,  // 16: hotswap.agent.v1.Heartbeat.instances:type_name -> hotswap.agent.v1.InstanceStatus
+	8,  // 17: hotswap.agent.v1.InstanceStatus.links:type_name -> hotswap.agent.v1.ReplicationLink
+	6,  // 18: hotswap.agent.v1.InstanceStatus.preflight:type_name -> hotswap.agent.v1.Preflight
+	7,  // 19: hotswap.agent.v1.Preflight.checks:type_name -> hotswap.agent.v1.PreflightCheck
+	13, // 20: hotswap.agent.v1.ExecuteStep.guard:type_name -> hotswap.agent.v1.Guard
+	34, // 21: hotswap.agent.v1.ExecuteStep.trace_context:type_name -> hotswap.agent.v1.ExecuteStep.TraceContextEntry
+	14, // 22: hotswap.agent.v1.Guard.statements:type_name -> hotswap.agent.v1.StatementBaseline
+	15, // 23: hotswap.agent.v1.Sample.statements:type_name -> hotswap.agent.v1.StatementSample
+	17, // 24: hotswap.agent.v1.Samples.samples:type_name -> hotswap.agent.v1.Sample
+	16, // 25: hotswap.agent.v1.GuardBreach.statements:type_name -> hotswap.agent.v1.SlowStatement
+	21, // 26: hotswap.agent.v1.StepEvent.done:type_name -> hotswap.agent.v1.StatementResult
+	21, // 27: hotswap.agent.v1.StepResult.statements:type_name -> hotswap.agent.v1.StatementResult
+	23, // 28: hotswap.agent.v1.StepResult.error:type_name -> hotswap.agent.v1.DBError
+	19, // 29: hotswap.agent.v1.StepResult.breach:type_name -> hotswap.agent.v1.GuardBreach
+	12, // 30: hotswap.agent.v1.StepResult.replay:type_name -> hotswap.agent.v1.ReplayResult
+	22, // 31: hotswap.agent.v1.StepResult.events:type_name -> hotswap.agent.v1.StepEvent
+	27, // 32: hotswap.agent.v1.HistoryResponse.rows:type_name -> hotswap.agent.v1.HistoryRow
+	26, // 33: hotswap.agent.v1.HistoryResponse.schema_drift:type_name -> hotswap.agent.v1.SchemaDrift
+	30, // 34: hotswap.agent.v1.InspectRequest.relations:type_name -> hotswap.agent.v1.RelationName
+	32, // 35: hotswap.agent.v1.InspectResponse.relations:type_name -> hotswap.agent.v1.RelationFacts
+	35, // 36: hotswap.agent.v1.RelationFacts.columns:type_name -> hotswap.agent.v1.RelationFacts.ColumnsEntry
+	33, // 37: hotswap.agent.v1.RelationFacts.indexes:type_name -> hotswap.agent.v1.IndexFacts
+	0,  // 38: hotswap.agent.v1.AgentLink.Session:input_type -> hotswap.agent.v1.AgentMessage
+	1,  // 39: hotswap.agent.v1.AgentLink.Session:output_type -> hotswap.agent.v1.ServerMessage
+	39, // [39:40] is the sub-list for method output_type
+	38, // [38:39] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -3628,7 +3706,7 @@ func file_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

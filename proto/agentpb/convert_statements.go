@@ -9,7 +9,7 @@ func statementSamplesFromDomain(in []domain.StatementSample) []*StatementSample 
 	}
 	out := make([]*StatementSample, len(in))
 	for i, s := range in {
-		out[i] = &StatementSample{Id: s.ID, Calls: s.Calls, MeanMs: s.MeanMs, SdMs: s.SDMs}
+		out[i] = &StatementSample{Id: s.ID, Fingerprint: s.Fingerprint, Calls: s.Calls, MeanMs: s.MeanMs, SdMs: s.SDMs}
 	}
 	return out
 }
@@ -21,7 +21,7 @@ func statementSamplesToDomain(in []*StatementSample) []domain.StatementSample {
 	}
 	out := make([]domain.StatementSample, len(in))
 	for i, s := range in {
-		out[i] = domain.StatementSample{ID: s.GetId(), Calls: s.GetCalls(), MeanMs: s.GetMeanMs(), SDMs: s.GetSdMs()}
+		out[i] = domain.StatementSample{ID: s.GetId(), Fingerprint: s.GetFingerprint(), Calls: s.GetCalls(), MeanMs: s.GetMeanMs(), SDMs: s.GetSdMs()}
 	}
 	return out
 }

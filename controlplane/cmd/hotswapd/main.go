@@ -78,11 +78,17 @@ Add a server to a running cluster:
 			&cli.DurationFlag{Name: "execution-timeout", Value: 30 * time.Minute, Usage: "default timeout of an execution; past it, what was applied is rolled back", EnvVars: []string{"HOTSWAPD_EXECUTION_TIMEOUT"}},
 			&cli.DurationFlag{Name: "monitor-window", Value: 2 * time.Minute, Usage: "default watch after each step, against the baseline, before the next step or success", EnvVars: []string{"HOTSWAPD_MONITOR_WINDOW"}},
 			&cli.DurationFlag{Name: "token-ttl", Value: 60 * time.Minute, Usage: "how long a login token (hotswap login) lasts", EnvVars: []string{"HOTSWAPD_TOKEN_TTL"}},
+			&cli.DurationFlag{Name: "audit-retention", Value: 365 * 24 * time.Hour, Usage: "audit entries younger than this are kept in the cluster; older ones may be archived (hotswap audit archive)", EnvVars: []string{"HOTSWAPD_AUDIT_RETENTION"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", EnvVars: []string{"HOTSWAPD_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "log-json", Usage: "log in JSON", EnvVars: []string{"HOTSWAPD_LOG_JSON"}},
 			&cli.StringFlag{Name: "bootstrap-token-file", Usage: bootstrapTokenFlagUsage, EnvVars: []string{"HOTSWAPD_BOOTSTRAP_TOKEN_FILE"}},
 			&cli.StringFlag{Name: "print-token", Value: "auto", Usage: printTokenUsage, EnvVars: []string{"HOTSWAPD_PRINT_TOKEN"}},
 			&cli.StringSliceFlag{Name: "webhook", Usage: "POST approval and rollback events to this URL (repeat for more; signed with --webhook-secret-file)", EnvVars: []string{"HOTSWAPD_WEBHOOK"}},
+			&cli.StringFlag{Name: "smtp-addr", Usage: "also mail the approval and rollback events through this SMTP relay (host:port)", EnvVars: []string{"HOTSWAPD_SMTP_ADDR"}},
+			&cli.StringFlag{Name: "smtp-from", Usage: "the sender address of the mails", EnvVars: []string{"HOTSWAPD_SMTP_FROM"}},
+			&cli.StringSliceFlag{Name: "smtp-to", Usage: "a recipient of the mails (repeat for more)", EnvVars: []string{"HOTSWAPD_SMTP_TO"}},
+			&cli.StringFlag{Name: "smtp-username", Usage: "log in to the relay as this user (PLAIN, over TLS or to a local relay)", EnvVars: []string{"HOTSWAPD_SMTP_USERNAME"}},
+			&cli.StringFlag{Name: "smtp-password-file", Usage: "file holding the relay password", EnvVars: []string{"HOTSWAPD_SMTP_PASSWORD_FILE"}},
 			&cli.StringFlag{Name: "webhook-secret-file", Usage: "file holding the shared secret webhook deliveries are signed with (HMAC-SHA256, header X-Hotswap-Signature)", EnvVars: []string{"HOTSWAPD_WEBHOOK_SECRET_FILE"}},
 		}, append(append(tlsFlags(), thresholdFlags()...), tracingFlags()...)...),
 		Before: applyConfigFile,
@@ -120,6 +126,10 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	mail, err := mailSettings(c)
+	if err != nil {
+		return err
+	}
 	certs, err := loadTLS(c)
 	if err != nil {
 		return err
@@ -142,7 +152,7 @@ func run(c *cli.Context) error {
 		MaxConcurrentExecutions: c.Int("max-concurrent-executions"), ExecutionTimeout: set.Defaults.Timeout,
 		MonitorWindow: set.Defaults.MonitorWindow, Thresholds: set.Defaults.Thresholds, TokenTTL: c.Duration("token-ttl"),
 		TLS: certs, VerifyAgents: c.Bool("tls-verify-agents"), HSTSMaxAge: c.Duration("tls-hsts-max-age"),
-		Webhooks: hooks, Tracing: tp,
+		Webhooks: hooks, Mail: mail, AuditRetention: c.Duration("audit-retention"), Tracing: tp,
 	})
 	if err != nil {
 		return err

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/hotswap-db/hotswap/controlplane/notify"
 )
@@ -37,4 +40,37 @@ func webhooks(urls []string, secretFile string) ([]notify.Webhook, error) {
 		out = append(out, notify.Webhook{URL: u.String(), Secret: []byte(secret)})
 	}
 	return out, nil
+}
+
+// mailSettings reads the --smtp-* flags: nil when no relay is given.
+func mailSettings(c *cli.Context) (*notify.Mail, error) {
+	addr := c.String("smtp-addr")
+	if addr == "" {
+		for _, f := range []string{"smtp-from", "smtp-to", "smtp-username", "smtp-password-file"} {
+			if c.IsSet(f) {
+				return nil, fmt.Errorf("--%s is given but no --smtp-addr", f)
+			}
+		}
+		return nil, nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("--smtp-addr %q: want host:port", addr)
+	}
+	m := &notify.Mail{Addr: addr, From: c.String("smtp-from"), To: c.StringSlice("smtp-to"), Username: c.String("smtp-username")}
+	if !strings.Contains(m.From, "@") || len(m.To) == 0 {
+		return nil, fmt.Errorf("--smtp-addr needs --smtp-from (an address) and at least one --smtp-to")
+	}
+	for _, to := range m.To {
+		if !strings.Contains(to, "@") || strings.ContainsAny(to, "\r\n,") {
+			return nil, fmt.Errorf("--smtp-to %q: want one address", to)
+		}
+	}
+	if path := c.String("smtp-password-file"); path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		m.Password = strings.TrimRight(string(raw), "\r\n")
+	}
+	return m, nil
 }

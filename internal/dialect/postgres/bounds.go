@@ -49,7 +49,7 @@ func idleInTransactionTimeout(deadline time.Time) time.Duration {
 // hold without the agent: idle_in_transaction_session_timeout and
 // client_connection_check_interval (PostgreSQL 14 and later). Each attempt
 // then sets statement_timeout up to the deadline and the idle bound afresh
-// (setTimeouts); close's RESET ALL removes them all.
+// (openTx, setSessionTimeouts); close's RESET ALL removes them all.
 func (r *stepRun) setBounds(ctx context.Context, q execQuerier) error {
 	const sql = `SELECT set_config('idle_in_transaction_session_timeout', $1, false)`
 	if _, err := q.Exec(ctx, sql, pgDuration(idleInTransactionTimeout(r.req.Deadline))); err != nil {

@@ -225,8 +225,12 @@ func (r *stepRun) close(ctx context.Context) {
 	}
 }
 
-// checkHistory makes sure the history tables exist (a dry run only looks),
-// then refuses a stale token and recognises a re-delivery.
+// checkHistory makes sure the bookkeeping tables exist (a dry run only
+// looks), then refuses a stale token and recognises a re-delivery. The
+// tables are created before the first attempt, not in the step's
+// transaction: a lock-timeout retry would roll their creation back and
+// redo it, after the moment the retry policy picked for entering the lock
+// queue.
 func (r *stepRun) checkHistory(ctx context.Context) error {
 	if r.req.DryRun {
 		ok, err := historyExists(ctx, r.conn)
@@ -267,10 +271,7 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer rollback(ctx, tx)
-	if err := r.setTimeouts(ctx, tx, true); err != nil {
-		return err
-	}
-	if err := r.recheck(ctx, tx); err != nil {
+	if err := r.openTx(ctx, tx); err != nil {
 		return err
 	}
 	results, err := r.runAll(ctx, tx, p.stmts, n)
@@ -278,10 +279,7 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 	if err != nil || r.req.DryRun {
 		return err
 	}
-	if err := recordFingerprint(ctx, tx, stepKey{r.req.ExecutionID, r.req.StepID}, p); err != nil {
-		return err
-	}
-	if err := insertHistory(ctx, tx, r.req, time.Since(r.started)); err != nil {
+	if err := recordStep(ctx, tx, r.req, p, r.started); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -291,16 +289,31 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 	return nil
 }
 
-// recheck repeats the history checks inside the transaction, with the
-// history locked, so that they hold at commit.
-func (r *stepRun) recheck(ctx context.Context, tx pgx.Tx) error {
+// openTx sets the transaction's timeouts and, unless it is a dry run,
+// locks the history, in one round trip; then it repeats the history
+// checks, so that they hold at commit.
+func (r *stepRun) openTx(ctx context.Context, tx pgx.Tx) error {
+	sql := r.timeoutsSQL()
+	if !r.req.DryRun {
+		sql += ";\n" + lockHistorySQL
+	}
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("open the step's transaction: %w", err)
+	}
 	if r.req.DryRun {
 		return nil
 	}
-	if err := lockHistory(ctx, tx); err != nil {
-		return err
-	}
 	return checkStep(ctx, tx, r.req)
+}
+
+// timeoutsSQL sets lock_timeout, statement_timeout and
+// idle_in_transaction_session_timeout for the transaction, as
+// setSessionTimeouts does for a session. The values are durations this
+// package writes (pgDuration).
+func (r *stepRun) timeoutsSQL() string {
+	return fmt.Sprintf("SET LOCAL lock_timeout = '%s';\nSET LOCAL statement_timeout = '%s';\n"+
+		"SET LOCAL idle_in_transaction_session_timeout = '%s'",
+		pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout()), pgDuration(idleInTransactionTimeout(r.req.Deadline)))
 }
 
 // rollback ends tx if it is still open, even after ctx has ended.
@@ -344,14 +357,15 @@ func (r *stepRun) runOne(ctx context.Context, q execQuerier, s statement, attemp
 	}, nil
 }
 
-// setTimeouts sets lock_timeout, statement_timeout and
-// idle_in_transaction_session_timeout for the transaction (local) or the
-// session: the last two shrink as the deadline nears.
-func (r *stepRun) setTimeouts(ctx context.Context, q execQuerier, local bool) error {
-	const sql = `SELECT set_config('lock_timeout', $1, $4), set_config('statement_timeout', $2, $4),
-		set_config('idle_in_transaction_session_timeout', $3, $4)`
+// setSessionTimeouts sets lock_timeout, statement_timeout and
+// idle_in_transaction_session_timeout for the session (a stepwise unit; a
+// transaction sets them in openTx): the last two shrink as the deadline
+// nears.
+func (r *stepRun) setSessionTimeouts(ctx context.Context, q execQuerier) error {
+	const sql = `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+		set_config('idle_in_transaction_session_timeout', $3, false)`
 	_, err := q.Exec(ctx, sql, pgDuration(r.req.LockTimeout), pgDuration(r.statementTimeout()),
-		pgDuration(idleInTransactionTimeout(r.req.Deadline)), local)
+		pgDuration(idleInTransactionTimeout(r.req.Deadline)))
 	if err != nil {
 		return fmt.Errorf("set timeouts: %w", err)
 	}

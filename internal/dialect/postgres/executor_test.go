@@ -26,8 +26,11 @@ const (
 	// selectSlack is what a SELECT may take beyond one lock timeout while
 	// it queues behind the DDL: scheduling under -race and parallel tests.
 	selectSlack = 250 * time.Millisecond
-	// commitToDone bounds the time from the blocker's COMMIT to the step's end.
-	commitToDone = 500 * time.Millisecond
+	// commitToDone bounds the time from the blocker's COMMIT to the step's
+	// end: loose, so that a loaded machine does not fail it, yet far below
+	// what a retry loop that re-queued on a backoff would take. The figure
+	// itself is measured by bench/lockqueue.
+	commitToDone = 5 * time.Second
 	pollTimeout  = 10 * time.Second
 )
 
@@ -299,7 +302,7 @@ func testLockTimeoutRetry(t *testing.T, db *testDB) {
 	cases := []lockCase{{
 		name: "fresh busy blocker: lock timeouts and retries", blocker: "LOCK TABLE t1 IN ACCESS SHARE MODE",
 		holdFor: 1200 * time.Millisecond, busy: true, script: "ALTER TABLE t1 ADD COLUMN c int", fresh: true,
-		wantEvents: []string{"lock timeout on attempt 1", "as soon as the transaction of pid"}, wantRetries: true,
+		wantEvents: []string{"lock timeout on attempt 1", "as soon as the transaction of pid|waiting for pid"}, wantRetries: true,
 	}, {
 		name: "idle-in-transaction blocker: waited for before trying", blocker: "LOCK TABLE t5 IN ACCESS SHARE MODE",
 		openFor: 100 * time.Millisecond, holdFor: time.Second, script: "ALTER TABLE t5 ADD COLUMN c int",
@@ -741,13 +744,17 @@ func (l *eventLog) snapshot() []dialect.StepEvent {
 	return append([]dialect.StepEvent(nil), l.events...)
 }
 
-// want fails the test unless an event message contains text.
+// want fails the test unless an event message contains text, or one of
+// its "|"-separated alternatives (a retry may wait for the blocker's end
+// either way, depending on when the machine let the executor look).
 func (l *eventLog) want(t *testing.T, text string) {
 	t.Helper()
 	var msgs []string
 	for _, e := range l.snapshot() {
-		if strings.Contains(e.Message, text) {
-			return
+		for _, alt := range strings.Split(text, "|") {
+			if strings.Contains(e.Message, alt) {
+				return
+			}
 		}
 		msgs = append(msgs, e.Level+": "+e.Message)
 	}

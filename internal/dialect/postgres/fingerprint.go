@@ -55,26 +55,6 @@ SELECT r.oid::regclass::text, x.item FROM rels r, LATERAL (
 ORDER BY 1, 2`
 )
 
-// ensureFingerprintTable creates the fingerprint table of a history made
-// before it existed.
-func ensureFingerprintTable(ctx context.Context, conn interface {
-	execQuerier
-	Begin(ctx context.Context) (pgx.Tx, error)
-}) error {
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT to_regclass('hotswap.schema_fingerprint') IS NOT NULL`).Scan(&ok); err != nil || ok {
-		return err
-	}
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		for _, sql := range []string{historyLockSQL, fingerprintTableSQL} {
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // catalogItems reads the items of the user tables (table == "": all),
 // by table.
 func catalogItems(ctx context.Context, q querier, table string) (map[string][]string, error) {
@@ -86,6 +66,11 @@ func catalogItems(ctx context.Context, q querier, table string) (map[string][]st
 	if err != nil {
 		return nil, fmt.Errorf("read the catalog: %w", err)
 	}
+	return scanItems(rows)
+}
+
+// scanItems reads catalogItemsSQL's rows.
+func scanItems(rows pgx.Rows) (map[string][]string, error) {
 	defer rows.Close()
 	out := map[string][]string{}
 	for rows.Next() {
@@ -124,36 +109,52 @@ func touchedTables(p scriptPlan) []string {
 	return slices.Compact(out)
 }
 
-// recordFingerprint records, on q (the step's transaction when it has
-// one), the touched tables' items and the whole schema's table hashes.
-func recordFingerprint(ctx context.Context, q execQuerier, req stepKey, p scriptPlan) error {
-	all, err := catalogItems(ctx, q, "")
-	if err != nil {
-		return err
+// insertFingerprintSQL writes one record.
+const insertFingerprintSQL = `INSERT INTO hotswap.schema_fingerprint (execution_id, step_id, object, items) VALUES ($1, $2, $3, $4)`
+
+// fingerprint is one record to write: an object and its items.
+type fingerprint struct {
+	object string
+	items  []string
+}
+
+// fingerprints reads on q, in one round trip, the items of the user tables
+// and the names of the tables p touches, and returns the records of a
+// step: one per touched table (with no items when the step dropped it)
+// and the whole schema's table hashes.
+func fingerprints(ctx context.Context, q session, p scriptPlan) ([]fingerprint, error) {
+	touched := touchedTables(p)
+	b := &pgx.Batch{}
+	b.Queue(catalogItemsSQL, nil)
+	for _, t := range touched {
+		b.Queue(`SELECT coalesce(to_regclass($1)::text, '')`, t)
 	}
-	const insert = `INSERT INTO hotswap.schema_fingerprint (execution_id, step_id, object, items) VALUES ($1, $2, $3, $4)`
-	for _, t := range touchedTables(p) {
+	br := q.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("read the catalog: %w", err)
+	}
+	all, err := scanItems(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fingerprint, 0, len(touched)+1)
+	for _, t := range touched {
 		var name string
-		if err := q.QueryRow(ctx, `SELECT coalesce(to_regclass($1)::text, '')`, t).Scan(&name); err != nil {
-			return fmt.Errorf("fingerprint %s: %w", t, err)
+		if err := br.QueryRow().Scan(&name); err != nil {
+			return nil, fmt.Errorf("fingerprint %s: %w", t, err)
 		}
 		items := append([]string{}, all[name]...)
 		if name == "" {
 			// Dropped by the step: an empty record says it is meant to be gone.
 			name = strings.ReplaceAll(t, `"`, "")
 		}
-		if _, err := q.Exec(ctx, insert, req.executionID, req.stepID, name, items); err != nil {
-			return fmt.Errorf("record fingerprint of %s: %w", name, err)
-		}
+		out = append(out, fingerprint{object: name, items: items})
 	}
-	if _, err := q.Exec(ctx, insert, req.executionID, req.stepID, wholeSchema, tableHashes(all)); err != nil {
-		return fmt.Errorf("record the schema's fingerprint: %w", err)
-	}
-	return nil
+	out = append(out, fingerprint{object: wholeSchema, items: tableHashes(all)})
+	return out, br.Close()
 }
-
-// stepKey names the step a fingerprint belongs to.
-type stepKey struct{ executionID, stepID string }
 
 // recorded is the latest fingerprint of one object.
 type recorded struct {

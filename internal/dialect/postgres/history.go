@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,7 +48,18 @@ const (
 	historyCreateLockTimeout = "2s"
 )
 
-// historyState remembers, for one Conn, that the history tables exist.
+// bookkeepingSQL creates the schema and every bookkeeping table (history,
+// step progress, fingerprints) in one round trip and one implicit
+// transaction: the advisory lock, held to its end, makes concurrent
+// creators take turns.
+var bookkeepingSQL = strings.Join([]string{historyLockSQL, historySchemaSQL, historyTableSQL,
+	progressTableSQL, fingerprintTableSQL}, ";\n")
+
+// bookkeepingStateSQL is true once every bookkeeping table exists.
+const bookkeepingStateSQL = `SELECT to_regclass('hotswap.schema_history') IS NOT NULL
+	AND to_regclass('hotswap.step_progress') IS NOT NULL AND to_regclass('hotswap.schema_fingerprint') IS NOT NULL`
+
+// historyState remembers, for one Conn, that the bookkeeping tables exist.
 type historyState struct {
 	mu    sync.Mutex
 	ready bool
@@ -60,41 +72,33 @@ type execQuerier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// ensureHistory creates the history tables on first use through c, with a
-// short lock timeout. Concurrent callers wait for the first one.
-func (c *Conn) ensureHistory(ctx context.Context, conn interface {
+// session is an execQuerier that also pipelines a batch of statements in
+// one round trip.
+type session interface {
 	execQuerier
-	Begin(ctx context.Context) (pgx.Tx, error)
-}) error {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// ensureHistory creates the bookkeeping tables on first use through c, in
+// one round trip and one transaction of their own with a short lock
+// timeout, on conn (idle, outside a transaction). Concurrent callers wait
+// for the first one.
+func (c *Conn) ensureHistory(ctx context.Context, conn execQuerier) error {
 	c.hist.mu.Lock()
 	defer c.hist.mu.Unlock()
 	if c.hist.ready {
 		return nil
 	}
-	exists, err := historyExists(ctx, conn)
-	if err == nil && !exists {
-		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return createHistory(ctx, tx) })
-	}
-	if err == nil {
-		err = ensureFingerprintTable(ctx, conn)
+	var complete bool
+	err := conn.QueryRow(ctx, bookkeepingStateSQL).Scan(&complete)
+	if err == nil && !complete {
+		// One simple-protocol query string: one implicit transaction.
+		_, err = conn.Exec(ctx, "SELECT set_config('lock_timeout', '"+historyCreateLockTimeout+"', true);\n"+bookkeepingSQL)
 	}
 	if err != nil {
 		return fmt.Errorf("create history tables: %w", err)
 	}
 	c.hist.ready = true
-	return nil
-}
-
-// createHistory runs the creation statements in tx.
-func createHistory(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, historyCreateLockTimeout); err != nil {
-		return err
-	}
-	for _, sql := range []string{historyLockSQL, historySchemaSQL, historyTableSQL, progressTableSQL} {
-		if _, err := tx.Exec(ctx, sql); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -128,15 +132,10 @@ func readStepHistory(ctx context.Context, q querier, executionID, stepID string)
 	return h, nil
 }
 
-// lockHistory makes concurrent writers of the history take turns inside
+// lockHistorySQL makes concurrent writers of the history take turns inside
 // their transactions, so a fencing check cannot race another step's commit.
 // Readers (History) are not blocked.
-func lockHistory(ctx context.Context, q execQuerier) error {
-	if _, err := q.Exec(ctx, `LOCK TABLE hotswap.schema_history IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-		return fmt.Errorf("lock history: %w", err)
-	}
-	return nil
-}
+const lockHistorySQL = `LOCK TABLE hotswap.schema_history IN SHARE ROW EXCLUSIVE MODE`
 
 // errAlreadyApplied says the step is in the history: a re-delivery.
 var errAlreadyApplied = errors.New("postgres: step already applied")
@@ -169,22 +168,42 @@ func tokenValue(token uint64) (int64, error) {
 	return int64(token), nil
 }
 
-// insertHistory records an applied step. A row already there (a concurrent
-// re-delivery) is left as it is.
-func insertHistory(ctx context.Context, q execQuerier, req dialect.StepRequest, took time.Duration) error {
-	const sql = `INSERT INTO hotswap.schema_history (execution_id, step_id, migration_id, migration_name,
-		direction, checksum, fencing_token, duration_ms, applied_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`
+// insertHistorySQL records an applied step. A row already there (a
+// concurrent re-delivery) is left as it is.
+const insertHistorySQL = `INSERT INTO hotswap.schema_history (execution_id, step_id, migration_id, migration_name,
+	direction, checksum, fencing_token, duration_ms, applied_by)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`
+
+// recordStep records an applied step on q, the step's transaction when it
+// has one: the schema's fingerprint (fingerprint.go), then the step's
+// history row, written in one round trip after one read of the catalog.
+// The duration recorded runs from started to the write.
+func recordStep(ctx context.Context, q session, req dialect.StepRequest, p scriptPlan, started time.Time) error {
 	token, err := tokenValue(req.FencingToken)
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, sql, req.ExecutionID, req.StepID, req.MigrationID, req.MigrationName,
-		string(req.Direction), req.Checksum, token, milliseconds(took), req.AppliedBy)
+	recs, err := fingerprints(ctx, q, p)
 	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, f := range recs {
+		b.Queue(insertFingerprintSQL, req.ExecutionID, req.StepID, f.object, f.items)
+	}
+	b.Queue(insertHistorySQL, req.ExecutionID, req.StepID, req.MigrationID, req.MigrationName,
+		string(req.Direction), req.Checksum, token, milliseconds(time.Since(started)), req.AppliedBy)
+	br := q.SendBatch(ctx, b)
+	defer br.Close()
+	for _, f := range recs {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("record fingerprint of %s: %w", f.object, err)
+		}
+	}
+	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("record step %s in history: %w", req.StepID, err)
 	}
-	return nil
+	return br.Close()
 }
 
 // startedIndex is the statement_index of the row that says a delivery of

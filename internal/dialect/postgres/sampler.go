@@ -63,7 +63,8 @@ const (
 // pinged), exactly one transaction of its own per sample (taken out of TPS),
 // and no wait behind a pool that a migration keeps busy. When
 // pg_stat_statements appears, goes or changes, that sample runs a second
-// query.
+// query; so does a sample with a statement not seen before, to read the
+// fingerprint of its text (see sampler_texts.go).
 //
 // P95LatencyMs and P99LatencyMs are estimates: pg_stat_statements keeps no
 // histogram. Each of the most called statements is modelled, for the
@@ -90,7 +91,9 @@ type Sampler struct {
 	// pg_stat_database, whose counters a backend publishes up to a second
 	// late; they are taken out of the next deltas.
 	ownPending int64
-	now        func() time.Time
+	// texts are the statements' fingerprints (see sampler_texts.go).
+	texts fingerprintCache
+	now   func() time.Time
 }
 
 var _ dialect.Sampler = (*Sampler)(nil)
@@ -134,6 +137,7 @@ func (s *Sampler) Sample(ctx context.Context) (domain.Sample, error) {
 	}
 	sample := s.figures(&cur)
 	s.remember(&cur)
+	s.fingerprint(ctx, sample.Statements)
 	return sample, nil
 }
 

@@ -76,3 +76,39 @@ func testSamplerQueuedBehindAgent(t *testing.T, p *testbed.Postgres, c *postgres
 		t.Fatal(err)
 	}
 }
+
+// testSamplerFingerprints: the same text on two tables of the same name
+// (two schemas, as on two servers: other OIDs) has two query ids and one
+// fingerprint; another text has another fingerprint.
+func testSamplerFingerprints(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
+	execSQL(t, p.DSN("app"), "CREATE SCHEMA fp_a", "CREATE SCHEMA fp_b",
+		"CREATE TABLE fp_a.items (k int)", "CREATE TABLE fp_b.items (k int)")
+	same, other := "SELECT count(*) FROM items WHERE k = 7", "SELECT count(*) FROM items WHERE k > 7"
+	a := startStmtLoop(t, p.DSN("app")+"&search_path=fp_a", same)
+	b := startStmtLoop(t, p.DSN("app")+"&search_path=fp_b", same, other)
+	a.waitCalls(t, 20)
+	b.waitCalls(t, 20)
+	s := newSampler(t, c)
+	takeSample(t, s)
+	a.waitCalls(t, a.calls()+50)
+	b.waitCalls(t, b.calls()+50)
+	got := takeSample(t, s)
+	a.stop()
+	b.stop()
+	t.Logf("statements: %+v", got.Statements)
+	byFingerprint := map[string][]string{}
+	for _, st := range got.Statements {
+		if st.Fingerprint == "" {
+			t.Fatalf("statement %+v has no fingerprint", st)
+		}
+		byFingerprint[st.Fingerprint] = append(byFingerprint[st.Fingerprint], st.ID)
+	}
+	if len(got.Statements) != 3 || len(byFingerprint) != 2 {
+		t.Fatalf("fingerprints %v, want 3 statements (query ids) under 2 fingerprints", byFingerprint)
+	}
+	for fp, ids := range byFingerprint {
+		if len(ids) == 2 && ids[0] == ids[1] {
+			t.Errorf("fingerprint %s: ids %v, want two query ids", fp, ids)
+		}
+	}
+}

@@ -44,6 +44,7 @@ func TestSampler(t *testing.T) {
 		{"SessionsAndLockWaits", testSamplerLocks},
 		{"PerStatement", testSamplerStatements},
 		{"QueuedBehindAgent", testSamplerQueuedBehindAgent},
+		{"Fingerprints", testSamplerFingerprints},
 		{"StatisticsReset", testSamplerReset},
 		{"WithoutPgStatStatements", testSamplerWithoutStatements},
 	}

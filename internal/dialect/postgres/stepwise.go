@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -58,10 +57,7 @@ func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 // Finish records the schema's fingerprint and writes the step's history
 // row.
 func (h stepwiseHooks) Finish(ctx context.Context) error {
-	if err := recordFingerprint(ctx, h.r.conn, stepKey{h.r.req.ExecutionID, h.r.req.StepID}, h.p); err != nil {
-		return err
-	}
-	return insertHistory(ctx, h.r.conn, h.r.req, time.Since(h.r.started))
+	return recordStep(ctx, h.r.conn, h.r.req, h.p, h.r.started)
 }
 
 // runUnit runs the statements of one unit not done yet, retrying the unit
@@ -103,7 +99,7 @@ func (r *stepRun) cleanupAfterCancel(todo []statement) {
 // statement's progress row is written right after it; inside an explicit
 // block of the script it commits with the block.
 func (r *stepRun) unitAttempt(ctx context.Context, stmts []statement, n int) error {
-	if err := r.setTimeouts(ctx, r.conn, false); err != nil {
+	if err := r.setSessionTimeouts(ctx, r.conn); err != nil {
 		return err
 	}
 	var results []domain.StatementResult
