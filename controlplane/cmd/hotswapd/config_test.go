@@ -118,7 +118,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	r := &reloader{args: args, logger: logger, server: srv, current: start}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go r.watch(ctx, listen())
+	watching := make(chan struct{})
+	go func() { defer close(watching); r.watch(ctx, listen()) }()
 
 	writeConfig(t, path, "log-level: debug\nthreshold-latency-factor: 4\nhttp-addr: 10.9.9.9:5000\n")
 	hup := func() {
@@ -149,6 +150,17 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Errorf("latency factor after reload = %g, want 4", last.Thresholds.LatencyFactor)
 	}
 
+	// A SIGHUP resent by hup may still be queued: stop the watcher first,
+	// so that only the reload below reads the refused file.
+	cancel()
+	<-watching
+	for drained := false; !drained; {
+		select {
+		case <-srv.seen:
+		default:
+			drained = true
+		}
+	}
 	writeConfig(t, path, "log-level: error\nno-such-key: 1\n")
 	r.reload()
 	if logger.GetLevel() != hclog.Debug {
