@@ -107,7 +107,7 @@ func TestGovernanceOnThreeServers(t *testing.T) {
 		t.Errorf("audit chain after failover = %+v, %v; want valid", v, err)
 	}
 	logins, err := wire.New(next.URL(), tok).ListAudit(ctx, wire.AuditQuery{Action: "login"})
-	if err != nil || logins.Total < 4 {
+	if err != nil || logins.Total != 3 { // dora, devi and dave, each through a follower
 		t.Errorf("logins in the audit log = %+v, %v; want one per login", logins.Total, err)
 	}
 }
