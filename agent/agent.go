@@ -126,6 +126,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		redirects = 0
 		failures++
 		wait := retryWait(out.err, failures, len(a.cfg.Servers), backoff)
+		if failures <= electionTries && electing(out.err) {
+			redirect = addr // alive and electing: it will know the leader first
+		}
 		a.logSessionEnd(addr, out.err, wait)
 		sleep(ctx, wait)
 	}
