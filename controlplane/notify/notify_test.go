@@ -31,7 +31,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if req.Header.Get(api.SignatureHeader) != Sign(r.secret, body) {
+	if req.Header.Get(api.SignatureHeader) != api.SignWebhook(r.secret, body) {
 		r.badSig++
 		w.WriteHeader(http.StatusUnauthorized)
 		return

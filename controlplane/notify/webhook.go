@@ -3,9 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -21,13 +18,6 @@ import (
 type Webhook struct {
 	URL    string
 	Secret []byte
-}
-
-// Sign returns the signature header's value for body under secret.
-func Sign(secret, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
 // retry says how a delivery is retried.
@@ -94,7 +84,7 @@ func post(ctx context.Context, hc *http.Client, w Webhook, ev api.WebhookEvent, 
 	req.Header.Set("User-Agent", "hotswap-webhook")
 	req.Header.Set(api.EventHeader, ev.Type)
 	req.Header.Set(api.DeliveryHeader, ev.ID)
-	req.Header.Set(api.SignatureHeader, Sign(w.Secret, body))
+	req.Header.Set(api.SignatureHeader, api.SignWebhook(w.Secret, body))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err

@@ -1,6 +1,11 @@
 package api
 
-import "time"
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
 
 // The webhook events HotSwap sends (WebhookEvent.Type).
 const (
@@ -18,6 +23,14 @@ const (
 	EventHeader     = "X-Hotswap-Event"
 	DeliveryHeader  = "X-Hotswap-Delivery"
 )
+
+// SignWebhook returns the SignatureHeader value of a delivery's body under
+// the shared secret: what HotSwap sends, and what a receiver recomputes.
+func SignWebhook(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
 
 // WebhookEvent is the JSON body HotSwap POSTs to each configured webhook.
 type WebhookEvent struct {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotswap-db/hotswap/controlplane/notify"
 	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
@@ -31,7 +30,7 @@ func TestWebhookNotifiesApprovals(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		var ev wire.WebhookEvent
-		if r.Header.Get(wire.SignatureHeader) != notify.Sign([]byte(secret), body) || json.Unmarshal(body, &ev) != nil ||
+		if r.Header.Get(wire.SignatureHeader) != wire.SignWebhook([]byte(secret), body) || json.Unmarshal(body, &ev) != nil ||
 			r.Header.Get(wire.EventHeader) != ev.Type {
 			bad++
 			w.WriteHeader(http.StatusUnauthorized)

@@ -74,7 +74,7 @@ func StartMariaDB(tb testing.TB, opts MariaDBOptions) *MariaDB {
 	if err != nil {
 		tb.Fatalf("testbed: start mariadb: %v", err)
 	}
-	registerMariaDBCleanup(tb, m)
+	registerCleanup(tb, m.Stop, m.dir)
 	return m
 }
 
@@ -87,20 +87,8 @@ func (m *MariaDB) StartReplica(tb testing.TB) *MariaDB {
 	if err != nil {
 		tb.Fatalf("testbed: start replica of mariadb on port %d: %v", m.port, err)
 	}
-	registerMariaDBCleanup(tb, r)
+	registerCleanup(tb, r.Stop, r.dir)
 	return r
-}
-
-// registerMariaDBCleanup stops m and removes its folder when tb ends.
-func registerMariaDBCleanup(tb testing.TB, m *MariaDB) {
-	tb.Cleanup(func() {
-		if err := m.Stop(); err != nil {
-			tb.Errorf("testbed: %v", err)
-		}
-		if err := os.RemoveAll(m.dir); err != nil {
-			tb.Errorf("testbed: remove %s: %v", m.dir, err)
-		}
-	})
 }
 
 // NewMariaDB installs a server in dir (a new folder under os.TempDir()

@@ -84,7 +84,7 @@ func StartPostgres(tb testing.TB, opts PostgresOptions) *Postgres {
 	if err != nil {
 		tb.Fatalf("testbed: start postgres: %v", err)
 	}
-	registerCleanup(tb, p)
+	registerCleanup(tb, p.Stop, p.dir)
 	return p
 }
 
@@ -97,18 +97,18 @@ func (p *Postgres) StartStandby(tb testing.TB) *Postgres {
 	if err != nil {
 		tb.Fatalf("testbed: start standby of postgres on port %d: %v", p.port, err)
 	}
-	registerCleanup(tb, s)
+	registerCleanup(tb, s.Stop, s.dir)
 	return s
 }
 
-// registerCleanup stops p and removes its folder when tb ends.
-func registerCleanup(tb testing.TB, p *Postgres) {
+// registerCleanup stops a server and removes its folder when tb ends.
+func registerCleanup(tb testing.TB, stop func() error, dir string) {
 	tb.Cleanup(func() {
-		if err := p.Stop(); err != nil {
+		if err := stop(); err != nil {
 			tb.Errorf("testbed: %v", err)
 		}
-		if err := os.RemoveAll(p.dir); err != nil {
-			tb.Errorf("testbed: remove %s: %v", p.dir, err)
+		if err := os.RemoveAll(dir); err != nil {
+			tb.Errorf("testbed: remove %s: %v", dir, err)
 		}
 	})
 }
