@@ -344,7 +344,7 @@ type principalKey struct{}
 // log, and tells a forwarding server which index to wait for.
 func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) error {
 	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
-		wrapped, err := fsm.Audited(c, p.Name, p.Role, remoteHost(r), a.now().UTC().Truncate(time.Millisecond))
+		wrapped, err := fsm.Audited(c, p.Name, p.Role, a.clientAddr(r), a.now().UTC().Truncate(time.Millisecond))
 		if err != nil {
 			return err
 		}
