@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -56,15 +56,15 @@ var roleMatrix = map[string][]domain.Role{
 	"GET /api/v1/migrations/{id}/approvals": everyRole, "GET /api/v1/migrations/{id}/plan": everyRole,
 	"POST /api/v1/migrations/{id}/validate": runners,
 
-	"GET /api/v1/migrations/{id}/executions":                                 everyRole,
-	"GET /api/v1/migrations/{id}/executions/{executionId}":                   everyRole,
-	"GET /api/v1/migrations/{id}/executions/{executionId}/metrics":           everyRole,
-	"GET /api/v1/migrations/{id}/executions/{executionId}/events":            everyRole,
-	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback":         adminDBA,
-	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback/retry":   adminDBA,
-	"POST /api/v1/migrations/{id}/executions/{executionId}/resolve":          adminDBA,
-	"POST /api/v1/migrations/{id}/executions/{executionId}/pause":            adminDBA,
-	"POST /api/v1/migrations/{id}/executions/{executionId}/resume":           adminDBA,
+	"GET /api/v1/migrations/{id}/executions":                               everyRole,
+	"GET /api/v1/migrations/{id}/executions/{executionId}":                 everyRole,
+	"GET /api/v1/migrations/{id}/executions/{executionId}/metrics":         everyRole,
+	"GET /api/v1/migrations/{id}/executions/{executionId}/events":          everyRole,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback":       adminDBA,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback/retry": adminDBA,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/resolve":        adminDBA,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/pause":          adminDBA,
+	"POST /api/v1/migrations/{id}/executions/{executionId}/resume":         adminDBA,
 }
 
 // matrixBodies are the bodies that keep an allowed call harmless: it passes
