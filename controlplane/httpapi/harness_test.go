@@ -233,6 +233,7 @@ type harness struct {
 	history  history
 	catalog  *catalog
 	srv      *httptest.Server
+	handler  http.Handler // the API's own handler, without the server around it
 	token    string
 	client   *api.Client
 	spec     *specChecker // validates every answer against the OpenAPI description
@@ -254,7 +255,8 @@ func newHarness(t *testing.T) *harness {
 		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: clock, Catalog: h.catalog,
 		Metrics: metricsText{}})
 	h.spec = newSpecChecker(t)
-	h.srv = httptest.NewServer(h.spec.wrap(t, a.Handler()))
+	h.handler = a.Handler()
+	h.srv = httptest.NewServer(h.spec.wrap(t, h.handler))
 	t.Cleanup(h.srv.Close)
 	h.client = api.New(h.srv.URL, adminToken)
 	return h
