@@ -120,7 +120,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watching := make(chan struct{})
-	go func() { defer close(watching); r.watch(ctx, listen()) }()
+	caught := listen() // before the first SIGHUP below: from here it no longer ends the process
+	go func() { defer close(watching); r.watch(ctx, caught) }()
 
 	writeConfig(t, path, "log-level: debug\nthreshold-latency-factor: 4\nhttp-addr: 10.9.9.9:5000\n")
 	hup := func() {
