@@ -32,6 +32,7 @@ func Lint(script string, opts lint.Options) (lint.Result, error) {
 	pieces, comments := split(script)
 	l := &linter{target: target, catalog: opts.Catalog, created: map[string]bool{}, fkChecks: true}
 	p := parser.New()
+	var objects []lint.Object
 	for i, pc := range pieces {
 		text := script[pc.start:pc.end]
 		l.stmts = append(l.stmts, lint.Statement{Offset: pc.start, End: pc.end, SQL: strings.TrimSpace(text)})
@@ -42,8 +43,9 @@ func Lint(script string, opts lint.Options) (lint.Result, error) {
 			continue
 		}
 		l.statement(nodes[0])
+		objects = append(objects, touches(i, nodes[0])...)
 	}
-	in := lint.Input{Target: target, Statements: l.stmts, Findings: l.findings, Comments: comments}
+	in := lint.Input{Target: target, Statements: l.stmts, Findings: l.findings, Comments: comments, Objects: objects}
 	return lint.Assemble(script, in, opts), nil
 }
 
