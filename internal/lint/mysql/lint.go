@@ -100,10 +100,10 @@ func (l *linter) statement(n ast.StmtNode) {
 	case *ast.SetStmt:
 		l.set(s)
 	case *ast.CreateTableStmt:
-		l.created[tableKey(s.Table)] = true
+		l.created[fold(tableKey(s.Table))] = true
 		l.classify(lint.ClassAdditive)
 	case *ast.CreateViewStmt:
-		l.created[tableKey(s.ViewName)] = true
+		l.created[fold(tableKey(s.ViewName))] = true
 		l.classify(lint.ClassAdditive)
 	case *ast.CreateIndexStmt:
 		l.createIndex(s)
@@ -114,7 +114,7 @@ func (l *linter) statement(n ast.StmtNode) {
 	case *ast.DropDatabaseStmt:
 		l.dataLoss("ban-drop-database", "DROP DATABASE removes the database and all its data", "", l.sql())
 	case *ast.TruncateTableStmt:
-		if !l.created[tableKey(s.Table)] {
+		if !l.created[fold(tableKey(s.Table))] {
 			l.dataLoss("ban-truncate", fmt.Sprintf("TRUNCATE deletes every row of %s", tableKey(s.Table)), tableKey(s.Table), l.sql())
 		}
 	case *ast.RenameTableStmt:
@@ -143,15 +143,15 @@ func (l *linter) set(s *ast.SetStmt) {
 	}
 }
 
-func tableKey(t *ast.TableName) string {
-	if t == nil {
-		return ""
-	}
-	if t.Schema.O == "" {
-		return t.Name.L
-	}
-	return t.Schema.L + "." + t.Name.L
-}
+// tableKey is a table's name as written, "db.table" or "table": MySQL on
+// Linux tells table names apart by case, so findings name the table the
+// catalog knows.
+func tableKey(t *ast.TableName) string { return writtenName(t) }
+
+// fold is the key of the tables the script creates: compared without case,
+// so a script that spells a new table two ways is not taken for touching
+// an existing one.
+func fold(key string) string { return strings.ToLower(key) }
 
 // restore prints a node as SQL.
 func restore(n ast.Node) string {

@@ -64,3 +64,17 @@ func TestObjectsPrimaryKeyAndRenameIndex(t *testing.T) {
 		t.Errorf("objects = %q, want %q", got, want)
 	}
 }
+
+// TestFindingsNameTablesAsWritten: findings name a table as the script
+// spells it (MySQL on Linux tells Users from users), while a table created
+// earlier in the script is recognised whatever its spelling.
+func TestFindingsNameTablesAsWritten(t *testing.T) {
+	t.Parallel()
+	r, err := Lint("CREATE TABLE Audit (id int);\nCREATE INDEX audit_id ON audit (id);\nDROP TABLE Users;", lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Rule != "ban-drop-table" || r.Findings[0].Table != "Users" {
+		t.Errorf("findings = %+v, want one ban-drop-table on Users", r.Findings)
+	}
+}
