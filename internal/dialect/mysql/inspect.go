@@ -24,7 +24,7 @@ const countLimit = 64 << 20
 // inspectStatementTime.
 const (
 	inspectLockWait      = 2 // seconds
-	inspectStatementTime = 30 * time.Second
+	inspectStatementTime = 10 * time.Second
 )
 
 // tablesSQL reads what information_schema knows of one name; the

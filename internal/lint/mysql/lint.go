@@ -61,11 +61,13 @@ type linter struct {
 	inTxn    bool
 }
 
+// finding records f. A size-dependent hazard counts toward the risk
+// through its own class (lint.ComputeRisk), which the live catalog may
+// lower for a small table, so only the others raise the statement's class.
 func (l *linter) finding(f lint.Finding) {
 	f.Statement = l.cur + 1
-	l.classify(f.Class)
-	if !f.Severity.Hazard() {
-		l.classify(lint.ClassNone)
+	if !f.SizeDependent {
+		l.classify(f.Class)
 	}
 	l.findings = append(l.findings, f)
 }

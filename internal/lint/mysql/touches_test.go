@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/lint"
 )
 
@@ -76,5 +77,30 @@ func TestFindingsNameTablesAsWritten(t *testing.T) {
 	}
 	if len(r.Findings) != 1 || r.Findings[0].Rule != "ban-drop-table" || r.Findings[0].Table != "Users" {
 		t.Errorf("findings = %+v, want one ban-drop-table on Users", r.Findings)
+	}
+}
+
+// smallCatalog knows one table of 10 rows.
+type smallCatalog struct{}
+
+func (smallCatalog) Table(_, name string) (lint.TableInfo, bool) {
+	return lint.TableInfo{Rows: 10, Bytes: 16384, Columns: map[string]string{"note": "varchar(20)"}}, name == "small"
+}
+
+// TestSmallTableLowersTheRisk: a size-dependent hazard on a table the
+// catalog reports as small is an advisory and no longer raises the risk.
+func TestSmallTableLowersTheRisk(t *testing.T) {
+	t.Parallel()
+	script := "UPDATE small SET note = 'x' WHERE note IS NULL;"
+	static, err := Lint(script, lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := Lint(script, lint.Options{Catalog: smallCatalog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if static.Risk != domain.RiskMedium || live.Risk != domain.RiskLow || len(live.Findings) != 1 || live.Findings[0].Severity != lint.Info {
+		t.Errorf("risk static %s, live %s (%+v); want Medium, then Low with the finding an advisory", static.Risk, live.Risk, live.Findings)
 	}
 }
