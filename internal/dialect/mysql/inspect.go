@@ -100,6 +100,9 @@ func (c *Conn) inspectSession(ctx context.Context) (*inspectSession, error) {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION max_statement_time = %d", int(inspectStatementTime.Seconds()))); err != nil {
 		_, _ = conn.ExecContext(ctx, fmt.Sprintf("SET SESSION max_execution_time = %d", inspectStatementTime.Milliseconds()))
 	}
+	// MySQL 8 caches TABLE_ROWS and the sizes for a day by default; MariaDB
+	// has no such cache (nor the variable).
+	_, _ = conn.ExecContext(ctx, "SET SESSION information_schema_stats_expiry = 0")
 	s := &inspectSession{conn: conn}
 	var db sql.NullString
 	var lcn int
