@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"strings"
+
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/lint"
 )
@@ -49,4 +51,23 @@ func (c Catalog) relation(qualified string) (domain.RelationFacts, bool) {
 	schema, name := lint.SplitName(qualified)
 	r, ok := c.rels[nameKey(schema, name)]
 	return r, ok && r.Exists
+}
+
+// tableHasIndex reports whether o is an index its named table already has.
+// Index names compare without case, as MySQL compares them.
+func (c Catalog) tableHasIndex(o lint.Object) bool {
+	if o.Kind != lint.ObjectIndex || o.Table == "" || o.Name == "" {
+		return false
+	}
+	t, ok := c.relation(o.Table)
+	if !ok {
+		return false
+	}
+	_, name := lint.SplitName(o.Name)
+	for _, ix := range t.Indexes {
+		if strings.EqualFold(ix.Name, name) {
+			return true
+		}
+	}
+	return false
 }

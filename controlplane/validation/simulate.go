@@ -19,29 +19,33 @@ type simulation struct {
 // simulate walks the objects in script order: a name created must be free
 // (or created IF NOT EXISTS), what is changed or dropped must exist (or be
 // created earlier in the script, or be IF EXISTS), and an index must not
-// duplicate one its table already has.
+// duplicate one its table already has. An index whose table is named is
+// also looked for among that table's indexes, since MySQL index names
+// belong to their table rather than to the schema.
 func simulate(objects []lint.Object, cat Catalog) simulation {
 	var s simulation
 	created, dropped := map[string]bool{}, map[string]bool{}
-	exists := func(name string) bool {
-		_, inCatalog := cat.relation(name)
-		return created[name] || (inCatalog && !dropped[name])
+	exists := func(o lint.Object) bool {
+		k := objectKey(o)
+		if created[k] {
+			return true
+		}
+		_, inCatalog := cat.relation(o.Name)
+		return (inCatalog || cat.tableHasIndex(o)) && !dropped[k] && !dropped[o.Name]
 	}
 	described := map[string]bool{}
 	for _, o := range objects {
 		switch o.Action {
 		case lint.ActionCreate:
 			s.create(o, cat, exists)
-			if o.Name != "" {
-				created[o.Name], dropped[o.Name] = true, false
-			}
+			markCreated(o, created, dropped)
 		case lint.ActionDrop:
-			if !exists(o.Name) && !o.Optional {
+			if !exists(o) && !o.Optional {
 				s.missing(o)
 			}
-			dropped[o.Name], created[o.Name] = true, false
+			markDropped(o, created, dropped)
 		default:
-			if !exists(o.Name) && !o.Optional {
+			if !exists(o) && !o.Optional {
 				s.missing(o)
 			}
 		}
@@ -53,8 +57,44 @@ func simulate(objects []lint.Object, cat Catalog) simulation {
 	return s
 }
 
-func (s *simulation) create(o lint.Object, cat Catalog, exists func(string) bool) {
-	if o.Name != "" && exists(o.Name) && !o.Optional {
+// objectKey is what the walk remembers an object by: an index with its
+// table when the statement names the table.
+func objectKey(o lint.Object) string {
+	if o.Kind == lint.ObjectIndex && o.Table != "" {
+		return o.Table + " " + o.Name
+	}
+	return o.Name
+}
+
+// markCreated records a created object under its key and, for an index
+// of a named table, under its bare name too (PostgreSQL drops an index by
+// name alone).
+func markCreated(o lint.Object, created, dropped map[string]bool) {
+	if o.Name == "" {
+		return
+	}
+	for _, k := range []string{o.Name, objectKey(o)} {
+		created[k], dropped[k] = true, false
+	}
+}
+
+// markDropped records a dropped object; an index dropped by name alone is
+// no longer created on any table.
+func markDropped(o lint.Object, created, dropped map[string]bool) {
+	k := objectKey(o)
+	created[k], dropped[k] = false, true
+	if o.Kind != lint.ObjectIndex || o.Table != "" {
+		return
+	}
+	for c := range created {
+		if strings.HasSuffix(c, " "+o.Name) {
+			created[c] = false
+		}
+	}
+}
+
+func (s *simulation) create(o lint.Object, cat Catalog, exists func(lint.Object) bool) {
+	if o.Name != "" && exists(o) && !o.Optional {
 		what := "an object"
 		if r, ok := cat.relation(o.Name); ok {
 			what = "a " + r.Kind

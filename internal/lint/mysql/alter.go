@@ -39,10 +39,10 @@ type alterState struct {
 
 func (l *linter) alterTable(s *ast.AlterTableStmt) {
 	t := tableKey(s.Table)
-	if l.created[t] {
+	if l.created[fold(t)] {
 		for _, sp := range s.Specs {
 			if sp.Tp == ast.AlterTableRenameTable {
-				l.created[tableKey(sp.NewTable)] = true
+				l.created[fold(tableKey(sp.NewTable))] = true
 			}
 		}
 		l.classify(lint.ClassAdditive)

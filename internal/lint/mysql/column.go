@@ -136,10 +136,14 @@ func (l *linter) oldType(table, col string) *types.FieldType {
 	}
 	schema, name := lint.SplitName(table)
 	info, ok := l.catalog.Table(schema, name)
-	if !ok || info.Columns[col] == "" {
+	typ := info.Columns[col]
+	if typ == "" {
+		typ = info.Columns[strings.ToLower(col)] // column names compare without case
+	}
+	if !ok || typ == "" {
 		return nil
 	}
-	stmt, err := parser.New().ParseOneStmt("CREATE TABLE x (c "+info.Columns[col]+")", "", "")
+	stmt, err := parser.New().ParseOneStmt("CREATE TABLE x (c "+typ+")", "", "")
 	if err != nil {
 		return nil
 	}

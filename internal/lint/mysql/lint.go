@@ -32,6 +32,7 @@ func Lint(script string, opts lint.Options) (lint.Result, error) {
 	pieces, comments := split(script)
 	l := &linter{target: target, catalog: opts.Catalog, created: map[string]bool{}, fkChecks: true}
 	p := parser.New()
+	var objects []lint.Object
 	for i, pc := range pieces {
 		text := script[pc.start:pc.end]
 		l.stmts = append(l.stmts, lint.Statement{Offset: pc.start, End: pc.end, SQL: strings.TrimSpace(text)})
@@ -42,8 +43,9 @@ func Lint(script string, opts lint.Options) (lint.Result, error) {
 			continue
 		}
 		l.statement(nodes[0])
+		objects = append(objects, touches(i, nodes[0])...)
 	}
-	in := lint.Input{Target: target, Statements: l.stmts, Findings: l.findings, Comments: comments}
+	in := lint.Input{Target: target, Statements: l.stmts, Findings: l.findings, Comments: comments, Objects: objects}
 	return lint.Assemble(script, in, opts), nil
 }
 
@@ -59,11 +61,13 @@ type linter struct {
 	inTxn    bool
 }
 
+// finding records f. A size-dependent hazard counts toward the risk
+// through its own class (lint.ComputeRisk), which the live catalog may
+// lower for a small table, so only the others raise the statement's class.
 func (l *linter) finding(f lint.Finding) {
 	f.Statement = l.cur + 1
-	l.classify(f.Class)
-	if !f.Severity.Hazard() {
-		l.classify(lint.ClassNone)
+	if !f.SizeDependent {
+		l.classify(f.Class)
 	}
 	l.findings = append(l.findings, f)
 }
@@ -98,10 +102,10 @@ func (l *linter) statement(n ast.StmtNode) {
 	case *ast.SetStmt:
 		l.set(s)
 	case *ast.CreateTableStmt:
-		l.created[tableKey(s.Table)] = true
+		l.created[fold(tableKey(s.Table))] = true
 		l.classify(lint.ClassAdditive)
 	case *ast.CreateViewStmt:
-		l.created[tableKey(s.ViewName)] = true
+		l.created[fold(tableKey(s.ViewName))] = true
 		l.classify(lint.ClassAdditive)
 	case *ast.CreateIndexStmt:
 		l.createIndex(s)
@@ -112,7 +116,7 @@ func (l *linter) statement(n ast.StmtNode) {
 	case *ast.DropDatabaseStmt:
 		l.dataLoss("ban-drop-database", "DROP DATABASE removes the database and all its data", "", l.sql())
 	case *ast.TruncateTableStmt:
-		if !l.created[tableKey(s.Table)] {
+		if !l.created[fold(tableKey(s.Table))] {
 			l.dataLoss("ban-truncate", fmt.Sprintf("TRUNCATE deletes every row of %s", tableKey(s.Table)), tableKey(s.Table), l.sql())
 		}
 	case *ast.RenameTableStmt:
@@ -141,15 +145,15 @@ func (l *linter) set(s *ast.SetStmt) {
 	}
 }
 
-func tableKey(t *ast.TableName) string {
-	if t == nil {
-		return ""
-	}
-	if t.Schema.O == "" {
-		return t.Name.L
-	}
-	return t.Schema.L + "." + t.Name.L
-}
+// tableKey is a table's name as written, "db.table" or "table": MySQL on
+// Linux tells table names apart by case, so findings name the table the
+// catalog knows.
+func tableKey(t *ast.TableName) string { return writtenName(t) }
+
+// fold is the key of the tables the script creates: compared without case,
+// so a script that spells a new table two ways is not taken for touching
+// an existing one.
+func fold(key string) string { return strings.ToLower(key) }
 
 // restore prints a node as SQL.
 func restore(n ast.Node) string {

@@ -52,7 +52,7 @@ func (l *linter) blockingIndex(st *alterState, kind string) verdict {
 func (l *linter) createIndex(s *ast.CreateIndexStmt) {
 	t := tableKey(s.Table)
 	l.classify(lint.ClassAdditive)
-	if l.created[t] {
+	if l.created[fold(t)] {
 		return
 	}
 	alter := &ast.AlterTableStmt{Table: s.Table, Specs: []*ast.AlterTableSpec{{Tp: ast.AlterTableAddConstraint,
@@ -84,19 +84,19 @@ func (l *linter) dropTable(s *ast.DropTableStmt) {
 		return
 	}
 	for _, t := range s.Tables {
-		if !l.created[tableKey(t)] {
+		if !l.created[fold(tableKey(t))] {
 			l.dataLoss("ban-drop-table", fmt.Sprintf("DROP TABLE %s deletes the table and all its rows", tableKey(t)), tableKey(t), l.sql())
 			return
 		}
-		delete(l.created, tableKey(t))
+		delete(l.created, fold(tableKey(t)))
 	}
 }
 
 func (l *linter) renameTables(s *ast.RenameTableStmt) {
 	for _, tt := range s.TableToTables {
 		old := tableKey(tt.OldTable)
-		if l.created[old] {
-			l.created[tableKey(tt.NewTable)] = true
+		if l.created[fold(old)] {
+			l.created[fold(tableKey(tt.NewTable))] = true
 			l.classify(lint.ClassAdditive)
 			continue
 		}
@@ -124,7 +124,7 @@ func quoteKey(k string) string {
 func (l *linter) optimize(s *ast.OptimizeTableStmt) {
 	l.classify(lint.ClassAdditive)
 	for _, t := range s.Tables {
-		if l.created[tableKey(t)] {
+		if l.created[fold(tableKey(t))] {
 			continue
 		}
 		l.finding(lint.Finding{Rule: "mysql-online-rebuild", Severity: lint.Warning, Class: lint.ClassBlocking, Table: tableKey(t), SizeDependent: true,
@@ -140,7 +140,7 @@ func (l *linter) optimize(s *ast.OptimizeTableStmt) {
 func (l *linter) delete(s *ast.DeleteStmt) {
 	l.classify(lint.ClassAdditive)
 	t := dmlTable(s.TableRefs)
-	if t == nil || l.created[tableKey(t)] || s.Limit != nil || bounded(s.Where) {
+	if t == nil || l.created[fold(tableKey(t))] || s.Limit != nil || bounded(s.Where) {
 		return
 	}
 	rewrite := ""
@@ -163,7 +163,7 @@ func (l *linter) delete(s *ast.DeleteStmt) {
 func (l *linter) update(s *ast.UpdateStmt) {
 	l.classify(lint.ClassAdditive)
 	t := dmlTable(s.TableRefs)
-	if t == nil || l.created[tableKey(t)] || s.Limit != nil || bounded(s.Where) {
+	if t == nil || l.created[fold(tableKey(t))] || s.Limit != nil || bounded(s.Where) {
 		return
 	}
 	noWhere := s.Where == nil
