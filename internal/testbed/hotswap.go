@@ -432,6 +432,19 @@ func (a *Agent) Kill() {
 	<-a.exited
 }
 
+// Running reports whether the agent process is alive (a frozen one is).
+func (a *Agent) Running() bool {
+	if a.exited == nil {
+		return false
+	}
+	select {
+	case <-a.exited:
+		return false
+	default:
+		return true
+	}
+}
+
 // Signal sends sig to the running agent: SIGSTOP freezes it, SIGCONT
 // thaws it.
 func (a *Agent) Signal(sig syscall.Signal) error {
