@@ -236,6 +236,7 @@ type harness struct {
 	token    string
 	client   *api.Client
 	spec     *specChecker // validates every answer against the OpenAPI description
+	handler  http.Handler // the API's own handler, unchecked
 	skew     atomic.Int64 // added to the clock, to make time pass
 }
 
@@ -254,7 +255,8 @@ func newHarness(t *testing.T) *harness {
 		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: clock, Catalog: h.catalog,
 		Metrics: metricsText{}})
 	h.spec = newSpecChecker(t)
-	h.srv = httptest.NewServer(h.spec.wrap(t, a.Handler()))
+	h.handler = a.Handler()
+	h.srv = httptest.NewServer(h.spec.wrap(t, h.handler))
 	t.Cleanup(h.srv.Close)
 	h.client = api.New(h.srv.URL, adminToken)
 	return h
