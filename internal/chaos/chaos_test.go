@@ -69,4 +69,3 @@ func TestChaos(t *testing.T) {
 		})
 	}
 }
-

@@ -195,7 +195,14 @@ func StartCluster(tb testing.TB, bins Binaries, n int) []*Server {
 // by ca (nil: --plaintext).
 func StartTLSCluster(tb testing.TB, bins Binaries, n int, ca *TLS) []*Server {
 	tb.Helper()
-	servers, err := NewCluster(context.Background(), bins.Server, tb.TempDir(), n, ClusterOptions{TLS: ca})
+	return StartClusterWith(tb, bins, n, ClusterOptions{TLS: ca})
+}
+
+// StartClusterWith is StartCluster with opts; the servers (and their
+// proxies) are closed when the test ends.
+func StartClusterWith(tb testing.TB, bins Binaries, n int, opts ClusterOptions) []*Server {
+	tb.Helper()
+	servers, err := NewCluster(context.Background(), bins.Server, tb.TempDir(), n, opts)
 	for _, s := range servers {
 		tb.Cleanup(s.Close)
 	}
