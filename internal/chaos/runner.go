@@ -41,7 +41,7 @@ type rollout struct {
 func (r *runner) start(ctx context.Context, s *testbed.Server, ro rollout) error {
 	for _, db := range r.w.Instances {
 		if err := r.w.Exec(ctx, db, fmt.Sprintf("CREATE TABLE %s (id serial PRIMARY KEY, v int)", r.table),
-			fmt.Sprintf("INSERT INTO %s (v) SELECT g FROM generate_series(1, 200) g", r.table)); err != nil {
+			fmt.Sprintf("INSERT INTO %s (v) SELECT g FROM generate_series(1, 300) g", r.table)); err != nil {
 			return err
 		}
 	}
@@ -151,20 +151,29 @@ func (r *runner) waitTerminal(ctx context.Context) {
 }
 
 // waitStatement waits until an agent session runs a statement containing
-// fragment on the first instance, and returns when it was seen.
+// fragment on the first instance, polling every 20 ms over one connection
+// (a statement may run for a second or two only).
 func (r *runner) waitStatement(ctx context.Context, fragment string) error {
-	err := testbed.Retry(ctx, 30*time.Second, func() error {
-		n, err := Query[int64](ctx, r.w, r.w.Instances[0], `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name LIKE 'hotswap%' AND state = 'active' AND query LIKE '%' || $1 || '%'`, fragment)
-		if err == nil && n == 0 {
-			err = errors.New("not running yet")
-		}
-		return err
-	})
+	conn, err := r.w.Conn(ctx, r.w.Instances[0])
 	if err != nil {
-		return fmt.Errorf("chaos: wait for the agent to run %q: %w", fragment, err)
+		return err
 	}
-	return nil
+	defer conn.Close(context.Background())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int64
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name LIKE 'hotswap%' AND state = 'active' AND query LIKE '%' || $1 || '%'`, fragment).Scan(&n)
+		switch {
+		case err != nil:
+			return fmt.Errorf("chaos: wait for the agent to run %q: %w", fragment, err)
+		case n > 0:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("chaos: the agent did not run %q within 30s", fragment)
+		}
+		pause(ctx, 20*time.Millisecond)
+	}
 }
 
 // waitStepStarted waits until the execution's first step has started.

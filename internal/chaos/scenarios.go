@@ -18,14 +18,14 @@ import (
 // agentKillTx kills the agent -9 while its transactional step runs
 // (ADD COLUMN done, the transaction still open), then restarts it.
 func agentKillTx(ctx context.Context, r *runner) error {
-	ro := r.addColumn(domain.Direct, 1500*time.Millisecond, 60*time.Second, 0)
+	ro := r.addColumn(domain.Direct, 2500*time.Millisecond, 60*time.Second, 0)
 	if err := r.start(ctx, r.w.Servers[0], ro); err != nil {
 		return err
 	}
-	if err := r.waitStatement(ctx, "pg_sleep(1.50)"); err != nil {
+	if err := r.waitStatement(ctx, "pg_sleep(2.50)"); err != nil {
 		return err
 	}
-	return r.killAgent(ctx, r.between(0, 1400*time.Millisecond), "the transaction's pause")
+	return r.killAgent(ctx, r.between(0, 2*time.Second), "the transaction's pause")
 }
 
 // agentKillStepwise kills the agent -9 at a random moment of a stepwise
@@ -65,7 +65,7 @@ func agentKillCIC(ctx context.Context, r *runner) error {
 	if err := r.waitStatement(ctx, "CREATE INDEX CONCURRENTLY "+r.index); err != nil {
 		return err
 	}
-	return r.killAgent(ctx, r.between(0, 1500*time.Millisecond), "the build's start")
+	return r.killAgent(ctx, r.between(0, 2*time.Second), "the build's start")
 }
 
 // killAgent waits d, kills the agent -9, and starts it again after a
@@ -89,14 +89,14 @@ const freezeTimeout = 6 * time.Second
 // EXCLUSIVE, checks that the database frees the lock by the step's
 // deadline, and thaws the agent some time after that.
 func agentFreeze(ctx context.Context, r *runner) error {
-	ro := r.addColumn(domain.Direct, time.Second, freezeTimeout, 0)
+	ro := r.addColumn(domain.Direct, 2*time.Second, freezeTimeout, 0)
 	if err := r.start(ctx, r.w.Servers[0], ro); err != nil {
 		return err
 	}
-	if err := r.waitStatement(ctx, "pg_sleep(1.00)"); err != nil {
+	if err := r.waitStatement(ctx, "pg_sleep(2.00)"); err != nil {
 		return err
 	}
-	d := r.between(0, 800*time.Millisecond)
+	d := r.between(0, 1500*time.Millisecond)
 	pause(ctx, d)
 	if err := r.w.Agent.Signal(syscall.SIGSTOP); err != nil {
 		return fmt.Errorf("chaos: freeze the agent: %w", err)
