@@ -28,6 +28,8 @@ type service struct {
 	DependsOn  map[string]cond `yaml:"depends_on"`
 	HealthRaw  map[string]any  `yaml:"healthcheck"`
 	Restart    string          `yaml:"restart"`
+	// Environment is the service's variables (the stack writes them as a map).
+	Environment map[string]string `yaml:"environment"`
 }
 
 type build struct {
@@ -147,21 +149,13 @@ func TestComposeCommandsExist(t *testing.T) {
 // checkFlags fails for a --flag that the program's sources do not declare.
 func checkFlags(t *testing.T, service, srcDir string, args []string) {
 	t.Helper()
-	var src bytes.Buffer
-	files, _ := filepath.Glob(filepath.Join(srcDir, "*.go"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		src.Write(b)
-	}
+	src := sources(t, srcDir)
 	for _, a := range args {
 		if !strings.HasPrefix(a, "--") {
 			continue
 		}
 		flag, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
-		if !bytes.Contains(src.Bytes(), []byte(`Name: "`+flag+`"`)) {
+		if !bytes.Contains(src, []byte(`Name: "`+flag+`"`)) {
 			t.Errorf("%s: flag --%s is not a flag of %s", service, flag, srcDir)
 		}
 	}
@@ -315,4 +309,46 @@ func TestComposeMonitoring(t *testing.T) {
 	if err := json.Unmarshal(data, &dash); err != nil || dash.UID == "" || len(dash.Panels) == 0 {
 		t.Errorf("grafana-dashboard.json: %v (uid %q, %d panels)", err, dash.UID, len(dash.Panels))
 	}
+}
+
+// TestComposeTracing checks that every server and every agent sends its
+// spans to a service of the stack over OTLP/gRPC, and that the variables
+// the servers are given are ones hotswapd reads.
+func TestComposeTracing(t *testing.T) {
+	f := loadCompose(t)
+	hotswapd := sources(t, filepath.Join(root, "controlplane/cmd/hotswapd"))
+	for name, s := range f.Services {
+		if s.Build == nil || s.Build.Dockerfile != "packaging/Dockerfile" || s.Restart == "no" {
+			continue
+		}
+		endpoint := s.Environment["HOTSWAPD_OTLP_ENDPOINT"]
+		if cfg, ok := mountedAgentConfig(t, s); ok {
+			endpoint = cfg.Tracing.OTLPEndpoint
+		} else {
+			for key := range s.Environment {
+				if strings.HasPrefix(key, "HOTSWAPD_") && !bytes.Contains(hotswapd, []byte(`"`+key+`"`)) {
+					t.Errorf("%s: hotswapd reads no variable %s", name, key)
+				}
+			}
+		}
+		host, port, _ := strings.Cut(endpoint, ":")
+		if _, ok := f.Services[host]; !ok || port != "4317" {
+			t.Errorf("%s: spans go to %q, want a service of the stack on OTLP/gRPC port 4317", name, endpoint)
+		}
+	}
+}
+
+// sources is the Go source of one folder, concatenated.
+func sources(t *testing.T, dir string) []byte {
+	t.Helper()
+	var src bytes.Buffer
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Write(b)
+	}
+	return src.Bytes()
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what HotSwap's tests and demo need on Debian/Ubuntu, when it is
 # missing: PostgreSQL (server, contrib, client), MariaDB, PgBouncer, protoc, and
-# Chromium (the web console's browser test, internal/e2e TestConsole).
+# Chromium and Firefox ESR (the web console's browser tests, internal/e2e TestConsole*).
 # Usage: scripts/install-deps.sh [protoc]
 set -euo pipefail
 
-want=(postgresql postgresql-contrib postgresql-client mariadb-server pgbouncer protobuf-compiler chromium)
+want=(postgresql postgresql-contrib postgresql-client mariadb-server pgbouncer protobuf-compiler chromium firefox-esr)
 [ "${1:-}" = protoc ] && want=(protobuf-compiler)
 
 missing=()

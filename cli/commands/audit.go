@@ -11,17 +11,19 @@ import (
 
 func auditFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "actor", Usage: "only entries of this user or token (system: the control plane's own)"},
-		&cli.StringFlag{Name: "action", Usage: "only this action, e.g. decide_migration, create_execution"},
-		&cli.StringFlag{Name: "target", Usage: "only entries about this id or name"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"actor"}, Usage: "only entries of this user or token (system: the control plane's own)"},
+		&cli.StringFlag{Name: "type", Aliases: []string{"action"}, Usage: "only this event type, e.g. login, create_migration, decide_migration"},
+		&cli.StringFlag{Name: "migration", Usage: "only entries about this migration and its executions"},
+		&cli.StringFlag{Name: "database", Usage: "only entries about this database (id or name), its migrations and their executions"},
+		&cli.StringFlag{Name: "target", Usage: "only entries about exactly this id or name"},
 		&cli.TimestampFlag{Name: "since", Layout: time.RFC3339, Usage: "only entries at or after this time (RFC 3339)"},
 		&cli.TimestampFlag{Name: "until", Layout: time.RFC3339, Usage: "only entries before this time (RFC 3339)"},
 	}
 }
 
 func auditQuery(c *cli.Context) api.AuditQuery {
-	q := api.AuditQuery{Actor: c.String("actor"), Action: c.String("action"), Target: c.String("target"),
-		Limit: c.Int("limit"), Offset: c.Int("offset")}
+	q := api.AuditQuery{User: c.String("user"), Type: c.String("type"), Target: c.String("target"),
+		Migration: c.String("migration"), Database: c.String("database"), Limit: c.Int("limit"), Offset: c.Int("offset")}
 	if t := c.Timestamp("since"); t != nil {
 		q.Since = *t
 	}
@@ -39,14 +41,16 @@ func auditCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list audit entries, oldest first",
-				UsageText: `hotswap audit list [--actor U] [--action A] [--target ID] [--since T] [--until T]
+				UsageText: `hotswap audit list [--user U] [--type T] [--migration ID] [--database DB] [--since T] [--until T]
+
+Searches GET /api/v1/audit-log; every filter given must match.
 
 Examples:
-  hotswap audit list --target mig-7f8a9b1c
-  hotswap audit list --actor dana@example.com --since 2026-01-01T00:00:00Z`,
+  hotswap audit list --migration mig-7f8a9b1c
+  hotswap audit list --database orders --type create_execution
+  hotswap audit list --user dana@example.com --since 2026-01-01T00:00:00Z --limit 50 --offset 50`,
 				Flags: append(auditFlags(), &cli.IntFlag{Name: "limit", Value: 100, Usage: "at most this many (1-1000)"},
-					&cli.IntFlag{Name: "offset", Usage: "skip this many"},
-					&cli.StringFlag{Name: "migration", Usage: "only entries about this migration and its executions"}),
+					&cli.IntFlag{Name: "offset", Usage: "skip this many"}),
 				Action: auditList,
 			},
 			{
@@ -69,8 +73,11 @@ Examples:
 				Usage: "print every matching entry as JSON lines or CSV",
 				UsageText: `hotswap audit export [--format jsonl|csv] [filters]
 
+The entries are written as the server streams them.
+
 Examples:
-  hotswap audit export --format csv > audit.csv`,
+  hotswap audit export --format csv > audit.csv
+  hotswap audit export --migration mig-7f8a9b1c > mig-7f8a9b1c.jsonl`,
 				Flags:  append(auditFlags(), &cli.StringFlag{Name: "format", Value: "jsonl", Usage: "jsonl or csv"}),
 				Action: auditExport,
 			},
@@ -92,12 +99,7 @@ func auditList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var l api.AuditList
-	if id := c.String("migration"); id != "" {
-		l, err = cl.MigrationAudit(c.Context, id, c.Int("limit"), c.Int("offset"))
-	} else {
-		l, err = cl.ListAudit(c.Context, auditQuery(c))
-	}
+	l, err := cl.ListAudit(c.Context, auditQuery(c))
 	if err != nil {
 		return fmt.Errorf("audit list: %w", err)
 	}
@@ -115,12 +117,10 @@ func auditExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := cl.ExportAudit(c.Context, c.String("format"), auditQuery(c))
-	if err != nil {
+	if err := cl.StreamAudit(c.Context, c.String("format"), auditQuery(c), c.App.Writer); err != nil {
 		return fmt.Errorf("audit export: %w", err)
 	}
-	_, err = c.App.Writer.Write(body)
-	return err
+	return nil
 }
 
 func auditVerify(c *cli.Context) error {

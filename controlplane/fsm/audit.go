@@ -3,7 +3,7 @@ package fsm
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
+	"iter"
 	"strings"
 	"time"
 
@@ -110,18 +110,20 @@ func (s *State) applyAudited(body []byte) error {
 type AuditFilter struct {
 	Actor, Action, Target string
 	Since, Until          time.Time
-	// AnyTarget, when not empty, keeps only entries about one of these.
-	AnyTarget []string
+	// Targets, when not empty, keeps only entries about one of these ids
+	// (a migration and its executions, say).
+	Targets map[string]bool
 }
 
 func (f AuditFilter) match(e domain.AuditEntry) bool {
 	return (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) &&
-		(len(f.AnyTarget) == 0 || slices.Contains(f.AnyTarget, e.Target)) &&
+		(len(f.Targets) == 0 || f.Targets[e.Target]) &&
 		(f.Target == "" || e.Target == f.Target) && (f.Since.IsZero() || !e.At.Before(f.Since)) &&
 		(f.Until.IsZero() || e.At.Before(f.Until))
 }
 
-// AuditLog returns the entries matching f, oldest first.
+// AuditLog returns the entries matching f, oldest first. It copies them
+// all: for a page use AuditPage, to stream AuditChunk.
 func (s *State) AuditLog(f AuditFilter) []domain.AuditEntry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -132,6 +134,66 @@ func (s *State) AuditLog(f AuditFilter) []domain.AuditEntry {
 		}
 	}
 	return out
+}
+
+// AuditPage returns at most limit entries matching f, skipping the first
+// offset matches, and how many match in all. Only the page is copied.
+func (s *State) AuditPage(f AuditFilter, offset, limit int) ([]domain.AuditEntry, int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	page, total := []domain.AuditEntry{}, 0
+	for _, e := range s.auditLog {
+		if !f.match(e) {
+			continue
+		}
+		if total >= offset && len(page) < limit {
+			page = append(page, e)
+		}
+		total++
+	}
+	return page, total
+}
+
+// AuditChunk returns at most n entries matching f whose sequence number is
+// after afterSeq, oldest first, and the sequence number to go on after
+// (the last entry it looked at); more is false once the log is read to its
+// end. Reading a long log chunk by chunk holds the read lock for one chunk
+// at a time and copies only that chunk, so an export's memory does not grow
+// with the log and writes are not held up behind it. Entries archived
+// between two chunks are skipped.
+func (s *State) AuditChunk(f AuditFilter, afterSeq uint64, n int) (entries []domain.AuditEntry, next uint64, more bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	next = afterSeq
+	from := afterSeq - min(afterSeq, s.auditAnchor.ThroughSeq)
+	for i := from; i < uint64(len(s.auditLog)); i++ {
+		e := s.auditLog[i]
+		next = e.Seq
+		if f.match(e) {
+			entries = append(entries, e)
+			if len(entries) == n {
+				return entries, next, i+1 < uint64(len(s.auditLog))
+			}
+		}
+	}
+	return entries, next, false
+}
+
+// AuditEntries yields the entries matching f, oldest first, read chunk by
+// chunk (see AuditChunk); the lock is not held while the caller works.
+func (s *State) AuditEntries(f AuditFilter, chunk int) iter.Seq[domain.AuditEntry] {
+	return func(yield func(domain.AuditEntry) bool) {
+		var after uint64
+		for more := true; more; {
+			var entries []domain.AuditEntry
+			entries, after, more = s.AuditChunk(f, after, chunk)
+			for _, e := range entries {
+				if !yield(e) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // AuditSince returns the entries after seq, oldest first.

@@ -34,7 +34,8 @@ type StepResultRequest struct {
 	AlreadyApplied bool `json:",omitempty"`
 	Retries        int  `json:",omitempty"`
 	// Replay is what a replay step measured; Shadow the Shadow rollout's
-	// record after this step (workload captured, replay verdict).
+	// record after this step (workload captured, replay verdict): only what
+	// the step found is taken from it (see mergeShadow).
 	Replay *domain.ReplayResult `json:",omitempty"`
 	Shadow *domain.ShadowRun    `json:",omitempty"`
 	// Decision is a guard breach the agent reported with the result: the
@@ -139,7 +140,7 @@ func (s *State) applyStepResult(r StepResultRequest) error {
 	line := resultLog(st)
 	logs := append(append(r.EventLogs, line), r.Notes...)
 	if r.Shadow != nil && e.Shadow != nil {
-		e.Shadow = r.Shadow
+		e.Shadow = mergeShadow(*e.Shadow, *r.Shadow)
 	}
 	if r.Decision != nil && !e.RollbackRequested {
 		logs = append(logs, decideRollback(&e, *r.Decision))
@@ -279,4 +280,22 @@ func (s *State) applyCancelPendingSteps(r CancelPendingStepsRequest) error {
 	}
 	s.put(e, logAt(r.At, "warn", "%s: %d step(s) not started", r.Reason, n))
 	return nil
+}
+
+// mergeShadow takes into a Shadow rollout's record what one step found: the
+// workload a capture step captured, the measurements of a replay step and
+// the verdict of the second. What the result leaves empty stays as it was,
+// so a result computed from an older copy of the execution never erases
+// what an earlier step recorded.
+func mergeShadow(cur, got domain.ShadowRun) *domain.ShadowRun {
+	if len(got.Workload) > 0 {
+		cur.Workload = got.Workload
+	}
+	if got.Before != nil {
+		cur.Before = got.Before
+	}
+	if got.After != nil {
+		cur.After, cur.Verdict, cur.Passed = got.After, got.Verdict, got.Passed
+	}
+	return &cur
 }

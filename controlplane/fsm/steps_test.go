@@ -276,3 +276,31 @@ func TestFleetWaveInOneEntry(t *testing.T) {
 	refused(t, a, PhaseDoneRequest{ExecutionID: "p", Phase: 0, At: t0}, ErrConflict)
 	refused(t, a, EndExecutionRequest{ExecutionID: "p", Status: domain.ExecutionSucceeded, At: t0}, ErrConflict)
 }
+
+// TestShadowResultKeepsEarlierFindings checks that a step's result, computed
+// from an older copy of a Shadow rollout's record, adds what the step found
+// and erases nothing an earlier step recorded.
+func TestShadowResultKeepsEarlierFindings(t *testing.T) {
+	a := &applier{t: t, f: New(nil)}
+	seed(t, a.f)
+	a.index = 10
+	e := newExecution("e1", false)
+	e.Steps[0].Kind, e.Steps[0].Agent, e.Steps[0].InstanceID = domain.StepReplay, "host1", "main"
+	e.Phases = []domain.PhaseView{{Index: 0, Name: "all"}}
+	e.Shadow = &domain.ShadowRun{Workload: []string{"SELECT * FROM t WHERE id = 42"}, Source: "captured", Iterations: 5}
+	a.must(CreateExecutionRequest{Execution: e})
+	a.must(StartExecutionRequest{ExecutionID: "e1", StartedAt: t0})
+	a.must(DispatchStepsRequest{ExecutionID: "e1", StepIDs: []string{"s1"}, At: t0.Add(time.Second)})
+	before := &domain.ReplayResult{Runs: 5, P95Ms: 1.5}
+	stale := domain.ShadowRun{Source: "captured", Iterations: 5, Before: before} // no workload: an older copy
+	a.must(StepResultRequest{ExecutionID: "e1", StepID: "s1", Attempt: 1, At: t0.Add(2 * time.Second),
+		Status: domain.StepSucceeded, Replay: before, Shadow: &stale})
+	got := a.execution("e1").Shadow
+	if got == nil || len(got.Workload) != 1 || got.Before == nil || got.Before.P95Ms != 1.5 {
+		t.Fatalf("shadow = %+v, want the captured workload kept and the replay's figures added", got)
+	}
+	after := mergeShadow(*got, domain.ShadowRun{After: &domain.ReplayResult{P95Ms: 9}, Verdict: "p95 6.0x", Passed: false})
+	if after.Before == nil || after.After == nil || after.Verdict != "p95 6.0x" || len(after.Workload) != 1 {
+		t.Errorf("after the second replay = %+v, want before, after and verdict with the workload", after)
+	}
+}

@@ -23,27 +23,27 @@ func TestAuditLog(t *testing.T) {
 	}
 	_ = h.client.DeleteUser(ctx, "nosuch") // refused: recorded as refused
 
-	l, err := dba.ListAudit(ctx, api.AuditQuery{Actor: "auditor", Action: "decide_migration"})
+	l, err := dba.ListAudit(ctx, api.AuditQuery{User: "auditor", Type: "decide_migration"})
 	if err != nil || l.Total != 1 || l.Entries[0].Action != "decide_migration" || l.Entries[0].Target != m.MigrationID ||
 		l.Entries[0].Role != "DBA" || l.Entries[0].Outcome != "ok" {
 		t.Fatalf("audit of auditor = %+v, %v; want one decide_migration on %s", l, err, m.MigrationID)
 	}
-	logins, err := dba.ListAudit(ctx, api.AuditQuery{Actor: "auditor", Action: "login"})
+	logins, err := dba.ListAudit(ctx, api.AuditQuery{User: "auditor", Type: "login"})
 	if err != nil || logins.Total != 1 || logins.Entries[0].Outcome != "ok" || logins.Entries[0].From == "" {
 		t.Errorf("audit of auditor's login = %+v, %v; want one successful login with its address", logins, err)
 	}
 	if _, err := h.client.Login(ctx, "auditor", "not the password"); err == nil {
 		t.Fatal("a wrong password logged in")
 	}
-	failed, err := dba.ListAudit(ctx, api.AuditQuery{Actor: "auditor", Action: "login"})
+	failed, err := dba.ListAudit(ctx, api.AuditQuery{User: "auditor", Type: "login"})
 	if err != nil || failed.Total != 2 || !strings.Contains(failed.Entries[0].Outcome+failed.Entries[1].Outcome, "refused: login failed") {
 		t.Errorf("audit of a failed login = %+v, %v; want it recorded as refused", failed, err)
 	}
-	refused, err := dba.ListAudit(ctx, api.AuditQuery{Action: "delete_user"})
+	refused, err := dba.ListAudit(ctx, api.AuditQuery{Type: "delete_user"})
 	if err != nil || refused.Total != 1 || !strings.HasPrefix(refused.Entries[0].Outcome, "refused:") || refused.Entries[0].Actor != "admin" {
 		t.Errorf("audit of the refused delete = %+v, %v", refused, err)
 	}
-	created, _ := dba.ListAudit(ctx, api.AuditQuery{Action: "create_user"})
+	created, _ := dba.ListAudit(ctx, api.AuditQuery{Type: "create_user"})
 	if created.Total != 1 || created.Entries[0].Target != "auditor" {
 		t.Errorf("audit of create_user = %+v", created)
 	}

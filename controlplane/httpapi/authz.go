@@ -44,10 +44,10 @@ var rules = map[string]rule{
 	"GET /api/v1/tokens":              readers,
 	"DELETE /api/v1/tokens/{id}":      readers,
 
-	"GET /api/v1/audit":                     operator,
-	"GET /api/v1/audit/export":              operator,
-	"GET /api/v1/audit/verify":              operator,
-	"POST /api/v1/audit/archive":            admins,
+	"GET /api/v1/audit-log":                 operator,
+	"GET /api/v1/audit-log/export":          operator,
+	"GET /api/v1/audit-log/verify":          operator,
+	"POST /api/v1/audit-log/archive":        admins,
 	"GET /api/v1/migrations/{id}/audit-log": operator,
 
 	"GET /api/v1/cluster":                      readers,

@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -18,6 +21,17 @@ import (
 // forwardedHeader marks a request one server passed to another, so a
 // request never bounces between servers that each think the other leads.
 const forwardedHeader = "X-Hotswap-Forwarded-By"
+
+// The client's address a follower passes along with a forwarded request,
+// and the proof that a cluster member wrote it: an HMAC, under a key
+// derived from the cluster's token signing key (replicated in Raft, so every
+// member holds it and no client does), over the forwarding server, the
+// address, the method and the path. The leader records that address in the
+// audit log; without a valid proof, the connection's own.
+const (
+	clientAddrHeader  = "X-Hotswap-Client-Addr"
+	clientProofHeader = "X-Hotswap-Client-Addr-Proof"
+)
 
 // forwarder passes requests that only the leader can answer to the leader,
 // and makes the answer consistent with what this server serves next: it
@@ -62,6 +76,7 @@ func (f *forwarder) serve(w http.ResponseWriter, r *http.Request, fail func(http
 			pr.SetURL(target)
 			pr.Out.Host = r.Host
 			pr.Out.Header.Set(forwardedHeader, f.raft.Self().ID)
+			f.passClientAddr(pr.Out, remoteHost(r))
 			// The leader's span is a child of this server's.
 			tracing.Propagator().Inject(pr.In.Context(), tracing.HTTPCarrier(pr.Out.Header))
 		},
@@ -88,6 +103,44 @@ func (f *forwarder) waitForIndex(resp *http.Response) error {
 		f.log.Warn("forwarded write not yet applied here", "index", idx, "error", err)
 	}
 	return nil
+}
+
+// passClientAddr tells the leader who the client is, with the proof that
+// this server says so; whatever the client sent in those headers is dropped.
+func (f *forwarder) passClientAddr(out *http.Request, addr string) {
+	out.Header.Del(clientAddrHeader)
+	out.Header.Del(clientProofHeader)
+	key := f.raft.State().SigningKey()
+	if len(key) == 0 {
+		return
+	}
+	out.Header.Set(clientAddrHeader, addr)
+	out.Header.Set(clientProofHeader, clientAddrProof(key, f.raft.Self().ID, addr, out.Method, out.URL.RequestURI()))
+}
+
+// clientAddrProof is the HMAC a forwarding server puts on the client's address.
+func clientAddrProof(signingKey []byte, by, addr, method, uri string) string {
+	derive := hmac.New(sha256.New, signingKey)
+	derive.Write([]byte("hotswap: forwarded client address"))
+	mac := hmac.New(sha256.New, derive.Sum(nil))
+	mac.Write([]byte(by + "\n" + addr + "\n" + method + "\n" + uri))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// clientAddr is where a request really comes from: the address a cluster
+// member forwarding it vouched for, or else the connection's peer.
+func (a *API) clientAddr(r *http.Request) string {
+	by, addr, proof := r.Header.Get(forwardedHeader), r.Header.Get(clientAddrHeader), r.Header.Get(clientProofHeader)
+	if by == "" || addr == "" || proof == "" {
+		return remoteHost(r)
+	}
+	key := a.raft.State().SigningKey()
+	want := clientAddrProof(key, by, addr, r.Method, r.URL.RequestURI())
+	if len(key) == 0 || !hmac.Equal([]byte(proof), []byte(want)) {
+		a.log.Warn("ignored a forwarded client address without a valid proof", "from", remoteHost(r), "claimed", addr)
+		return remoteHost(r)
+	}
+	return addr
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -233,6 +233,7 @@ type harness struct {
 	history  history
 	catalog  *catalog
 	srv      *httptest.Server
+	handler  http.Handler // the API's own handler, without the server around it
 	token    string
 	client   *api.Client
 	spec     *specChecker // validates every answer against the OpenAPI description

@@ -47,17 +47,18 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ principal) error {
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
-	key := req.Username + "|" + remoteHost(r)
+	from := a.clientAddr(r)
+	key := req.Username + "|" + from
 	now := a.now()
 	if a.limiter.limited(key, now) {
-		a.log.Warn("login refused: too many failures", "user", req.Username, "from", remoteHost(r))
+		a.log.Warn("login refused: too many failures", "user", req.Username, "from", from)
 		return &apiError{http.StatusTooManyRequests, api.CodeRateLimited,
 			fmt.Sprintf("too many failed logins for %q from this address: retry in %s", req.Username, loginWindow), nil}
 	}
 	user, hash, ok := a.raft.State().User(req.Username)
 	if !ok || bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil {
 		a.limiter.fail(key, now)
-		a.log.Warn("login failed", "user", req.Username, "from", remoteHost(r))
+		a.log.Warn("login failed", "user", req.Username, "from", from)
 		a.recordLogin(r, req.Username, "", "invalid username or password")
 		return errBadLogin
 	}
@@ -66,7 +67,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ principal) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info("login", "user", user.Username, "role", user.Role, "from", remoteHost(r))
+	a.log.Info("login", "user", user.Username, "role", user.Role, "from", from)
 	a.recordLogin(r, user.Username, string(user.Role), "")
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -79,7 +80,7 @@ func (a *API) recordLogin(r *http.Request, username, role, failure string) {
 	if !domain.ValidName(actor) {
 		actor = "(not a valid username)"
 	}
-	c, err := fsm.Audited(fsm.RecordLoginRequest{Username: actor, Failure: failure}, actor, role, remoteHost(r),
+	c, err := fsm.Audited(fsm.RecordLoginRequest{Username: actor, Failure: failure}, actor, role, a.clientAddr(r),
 		a.now().UTC().Truncate(time.Millisecond))
 	if err == nil {
 		_, err = a.raft.Apply(r.Context(), c)

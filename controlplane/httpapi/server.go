@@ -176,10 +176,10 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "GET /api/v1/tokens", local, a.listTokens)
 	a.route(mux, "DELETE /api/v1/tokens/{id}", leader, a.revokeToken)
 
-	a.route(mux, "GET /api/v1/audit", local, a.listAudit)
-	a.route(mux, "GET /api/v1/audit/export", local, a.exportAudit)
-	a.route(mux, "GET /api/v1/audit/verify", local, a.verifyAudit)
-	a.route(mux, "POST /api/v1/audit/archive", leader, a.archiveAudit)
+	a.route(mux, "GET /api/v1/audit-log", local, a.listAudit)
+	a.route(mux, "GET /api/v1/audit-log/export", local, a.exportAudit)
+	a.route(mux, "GET /api/v1/audit-log/verify", local, a.verifyAudit)
+	a.route(mux, "POST /api/v1/audit-log/archive", leader, a.archiveAudit)
 	a.route(mux, "GET /api/v1/migrations/{id}/audit-log", local, a.migrationAudit)
 
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
@@ -227,7 +227,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, notFound("no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
-	return a.traced(mux)
+	return a.traced(serveAliases(mux))
 }
 
 // Close ends the API's long-lived answers (event streams); the server calls
@@ -344,7 +344,7 @@ type principalKey struct{}
 // log, and tells a forwarding server which index to wait for.
 func (a *API) commit(w http.ResponseWriter, r *http.Request, c fsm.Command) error {
 	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
-		wrapped, err := fsm.Audited(c, p.Name, p.Role, remoteHost(r), a.now().UTC().Truncate(time.Millisecond))
+		wrapped, err := fsm.Audited(c, p.Name, p.Role, a.clientAddr(r), a.now().UTC().Truncate(time.Millisecond))
 		if err != nil {
 			return err
 		}

@@ -241,18 +241,27 @@ func userEndpoints() []Endpoint {
 	}
 }
 
+// The audit log's first paths, /api/v1/audit, /api/v1/audit/export,
+// /verify and /archive, are still answered as the /api/v1/audit-log
+// routes below (the server maps them); they are not listed twice.
 func auditEndpoints() []Endpoint {
 	return []Endpoint{
-		{Name: "ListAudit", Method: http.MethodGet, Path: "/api/v1/audit", Tag: TagAudit,
-			Summary: "One page of the audit log matching the filter", Query: auditQuery(), Responses: okWith(AuditList{})},
-		{Name: "ExportAudit", Method: http.MethodGet, Path: "/api/v1/audit/export", Tag: TagAudit,
-			Summary:   "The audit log matching the filter, as JSON lines or CSV",
-			Query:     append(auditQuery(), Param{Name: "format", Type: "string", Enum: []string{"jsonl", "csv"}}),
+		{Name: "ListAudit", Method: http.MethodGet, Path: "/api/v1/audit-log", Tag: TagAudit,
+			Summary: "Search the audit log: one page of the entries matching the filter, oldest first, and how many match " +
+				"(also served at /api/v1/audit, its earlier path)",
+			Query: append(auditQuery(), Param{Name: "limit", Type: "integer", Description: "1 to 1000 (default 100)"},
+				Param{Name: "offset", Type: "integer", Description: "matching entries to skip"}),
+			Responses: okWith(AuditList{})},
+		{Name: "ExportAudit", Method: http.MethodGet, Path: "/api/v1/audit-log/export", Tag: TagAudit,
+			Summary: "Every entry matching the filter, streamed as JSON lines or CSV (also at /api/v1/audit/export)",
+			Query: append(auditQuery(), Param{Name: "format", Type: "string", Description: "default jsonl",
+				Enum: []string{"jsonl", "csv"}}),
 			Responses: okWith(Text{Types: []string{"application/x-ndjson", "text/csv"}})},
-		{Name: "VerifyAudit", Method: http.MethodGet, Path: "/api/v1/audit/verify", Tag: TagAudit,
-			Summary: "Check the audit log's hash chain", Responses: okWith(AuditVerification{})},
-		{Name: "ArchiveAudit", Method: http.MethodPost, Path: "/api/v1/audit/archive", Tag: TagAudit,
-			Summary: "Drop entries older than the retention period, once saved to a file (Admin; see hotswap audit archive)",
+		{Name: "VerifyAudit", Method: http.MethodGet, Path: "/api/v1/audit-log/verify", Tag: TagAudit,
+			Summary: "Check the audit log's hash chain (also at /api/v1/audit/verify)", Responses: okWith(AuditVerification{})},
+		{Name: "ArchiveAudit", Method: http.MethodPost, Path: "/api/v1/audit-log/archive", Tag: TagAudit,
+			Summary: "Drop entries older than the retention period, once saved to a file (Admin; see hotswap audit archive; " +
+				"also at /api/v1/audit/archive)",
 			Request: ArchiveAuditRequest{}, Responses: okWith(ArchiveAuditResponse{})},
 		{Name: "MigrationAudit", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/audit-log", Tag: TagAudit,
 			Summary: "The audit entries about a migration and its executions (FR-MIG-009)",
@@ -262,11 +271,16 @@ func auditEndpoints() []Endpoint {
 	}
 }
 
+// auditQuery are the audit log's filters; zero matches everything.
 func auditQuery() []Param {
 	return []Param{
-		{Name: "actor", Type: "string"}, {Name: "action", Type: "string"}, {Name: "target", Type: "string"},
-		{Name: "since", Type: "string", Description: "RFC 3339 time"}, {Name: "until", Type: "string", Description: "RFC 3339 time"},
-		{Name: "limit", Type: "integer"}, {Name: "offset", Type: "integer"},
+		{Name: "user", Type: "string", Description: "who asked: a username, a token's name, or system (actor: its earlier name)"},
+		{Name: "type", Type: "string", Description: "the event type, e.g. login, create_migration, decide_migration (action: its earlier name)"},
+		{Name: "migration", Type: "string", Description: "entries about this migration and its executions"},
+		{Name: "database", Type: "string", Description: "entries about this database (id or name), the migrations targeting it and their executions"},
+		{Name: "target", Type: "string", Description: "entries about exactly this id or name"},
+		{Name: "since", Type: "string", Description: "entries at or after this RFC 3339 time"},
+		{Name: "until", Type: "string", Description: "entries before this RFC 3339 time"},
 	}
 }
 

@@ -106,7 +106,7 @@ func TestGovernanceOnThreeServers(t *testing.T) {
 	if v, err := wire.New(next.URL(), tok).VerifyAudit(ctx); err != nil || !v.Valid {
 		t.Errorf("audit chain after failover = %+v, %v; want valid", v, err)
 	}
-	logins, err := wire.New(next.URL(), tok).ListAudit(ctx, wire.AuditQuery{Action: "login"})
+	logins, err := wire.New(next.URL(), tok).ListAudit(ctx, wire.AuditQuery{Type: "login"})
 	if err != nil || logins.Total != 3 { // dora, devi and dave, each through a follower
 		t.Errorf("logins in the audit log = %+v, %v; want one per login", logins.Total, err)
 	}

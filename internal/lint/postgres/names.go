@@ -164,6 +164,8 @@ func typeSQL(t *pg.TypeName) string {
 		TypeName: t,
 	}}}
 	out := exprSQL(cast)
-	out = strings.TrimPrefix(out, "NULL::")
-	return strings.TrimSuffix(strings.TrimPrefix(out, "CAST(NULL AS "), ")")
+	if inner, ok := strings.CutPrefix(out, "CAST(NULL AS "); ok {
+		return strings.TrimSuffix(inner, ")")
+	}
+	return strings.TrimPrefix(out, "NULL::")
 }

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hotswap-db/hotswap/internal/lint"
@@ -69,5 +70,18 @@ func TestTargetVersion(t *testing.T) {
 	}
 	if _, err := postgres.Lint("ALTER TABLE;", lint.Options{}); err == nil {
 		t.Errorf("a script that does not parse gave no error")
+	}
+}
+
+// TestTypeNamesInMessages checks that a type with a modifier is named whole
+// in a finding's message: "varchar(512)", not "varchar(512".
+func TestTypeNamesInMessages(t *testing.T) {
+	t.Parallel()
+	r, err := postgres.Lint("ALTER TABLE sessions ALTER COLUMN token TYPE varchar(512);", lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].Message, "to varchar(512) is") {
+		t.Errorf("findings = %+v, want one naming varchar(512)", r.Findings)
 	}
 }

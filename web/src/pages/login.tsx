@@ -13,7 +13,7 @@ async function roleOf(token: string): Promise<Role> {
   const ok = (path: string) => call("GET", path, undefined, token).then(() => true, () => false);
   await call("GET", "/api/v1/cluster", undefined, token); // a bad token fails here, with the API's message
   if (await ok("/api/v1/users")) return "Admin";
-  if (await ok("/api/v1/audit?limit=1")) return "DBA";
+  if (await ok("/api/v1/audit-log?limit=1")) return "DBA";
   return "Viewer";
 }
 
