@@ -237,7 +237,6 @@ type harness struct {
 	token    string
 	client   *api.Client
 	spec     *specChecker // validates every answer against the OpenAPI description
-	handler  http.Handler // the API's own handler, unchecked
 	skew     atomic.Int64 // added to the clock, to make time pass
 }
 
