@@ -7,8 +7,9 @@ GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 PKG_VERSION ?= $(shell ./scripts/pkg-version.sh)
 NFPM      := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 PKGS      := ./...
+RUNS      ?= 50
 
-.PHONY: all build test test-unit demo bench-lockqueue bench-detection bench-overhead bench-fleet bench-failover bench-scale proto ui lint deps packages check-package check-deploy clean
+.PHONY: all build test test-unit chaos demo bench-lockqueue bench-detection bench-overhead bench-fleet bench-failover bench-scale proto ui lint deps packages check-package check-deploy clean
 
 all: build
 
@@ -30,6 +31,10 @@ test: deps
 ## test-unit: the tests that need no database server
 test-unit:
 	$(GO) test -count=1 ./controlplane/fsm/... ./internal/sqlcheck/... ./internal/domain/...
+
+## chaos: the chaos soak, RUNS runs (default 50) of the fault scenarios in a seeded random order and timing; counts per scenario and outcome
+chaos: deps build
+	$(GO) run ./internal/chaos/cmd/hotswap-chaos --bin $(BIN) --runs $(RUNS)
 
 ## demo: a single-node control plane, an agent and a local PostgreSQL, end to end
 demo: deps build

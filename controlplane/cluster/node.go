@@ -54,8 +54,12 @@ func ParsePeers(s string) ([]Peer, error) {
 
 // Config says how to run the node.
 type Config struct {
-	Self    domain.Server // this server's id and addresses
-	DataDir string
+	Self domain.Server // this server's id and addresses
+	// RaftBind is the address Raft listens on when it differs from
+	// Self.RaftAddr, the one other servers dial (a NAT or a proxy in
+	// between); empty: Self.RaftAddr.
+	RaftBind string
+	DataDir  string
 	// Peers, when set on a server with no state yet, forms a new cluster of
 	// these voters (which must include Self). Ignored once state exists.
 	Peers []Peer
@@ -139,12 +143,16 @@ func newTransport(cfg Config) (*raft.NetworkTransport, error) {
 	if addr.IP == nil || addr.IP.IsUnspecified() {
 		return nil, fmt.Errorf("raft address %q: give the address other servers reach this one at, not a wildcard", cfg.Self.RaftAddr)
 	}
-	if cfg.TLS != nil {
-		return newTLSTransport(addr, cfg.TLS, cfg.Logger.Named("transport"))
+	bind := cfg.RaftBind
+	if bind == "" {
+		bind = cfg.Self.RaftAddr
 	}
-	t, err := raft.NewTCPTransportWithLogger(cfg.Self.RaftAddr, addr, 3, 10*time.Second, cfg.Logger.Named("transport"))
+	if cfg.TLS != nil {
+		return newTLSTransport(bind, addr, cfg.TLS, cfg.Logger.Named("transport"))
+	}
+	t, err := raft.NewTCPTransportWithLogger(bind, addr, 3, 10*time.Second, cfg.Logger.Named("transport"))
 	if err != nil {
-		return nil, fmt.Errorf("listen for raft on %s: %w", cfg.Self.RaftAddr, err)
+		return nil, fmt.Errorf("listen for raft on %s: %w", bind, err)
 	}
 	return t, nil
 }

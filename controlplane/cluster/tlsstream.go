@@ -51,8 +51,8 @@ func (s *tlsStream) Dial(address raft.ServerAddress, timeout time.Duration) (net
 }
 
 // newTLSTransport is Raft's network transport over tlsStream.
-func newTLSTransport(addr *net.TCPAddr, certs *tlsutil.Store, logger hclog.Logger) (*raft.NetworkTransport, error) {
-	stream, err := newTLSStream(addr.String(), addr, certs)
+func newTLSTransport(bind string, addr *net.TCPAddr, certs *tlsutil.Store, logger hclog.Logger) (*raft.NetworkTransport, error) {
+	stream, err := newTLSStream(bind, addr, certs)
 	if err != nil {
 		return nil, err
 	}

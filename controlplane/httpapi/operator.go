@@ -110,10 +110,17 @@ func (a *API) saveSnapshot(w http.ResponseWriter, r *http.Request, _ principal) 
 // with it; a damaged or foreign file changes nothing.
 func (a *API) restoreSnapshot(w http.ResponseWriter, r *http.Request, _ principal) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != api.SnapshotMediaType {
-		return &apiError{http.StatusUnsupportedMediaType, api.CodeValidation,
+		return &apiError{http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType,
 			"send the snapshot file as " + api.SnapshotMediaType, nil}
 	}
-	meta, state, err := backup.Read(http.MaxBytesReader(w, r.Body, backup.MaxSize+1<<20))
+	const limit = backup.MaxSize + 1<<20
+	if r.ContentLength > limit {
+		return errTooLarge(limit)
+	}
+	meta, state, err := backup.Read(http.MaxBytesReader(w, r.Body, limit))
+	if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+		return errTooLarge(limit)
+	}
 	if err != nil {
 		return badRequest("not a snapshot this server can restore: " + err.Error())
 	}

@@ -43,7 +43,7 @@ func (s *Store) Add(agent string, samples []domain.Sample) {
 		k := Key{agent, smp.InstanceID}
 		r, ok := s.rings[k]
 		if !ok {
-			r = &ring{buf: make([]domain.Sample, s.capacity)}
+			r = &ring{max: s.capacity}
 			s.rings[k] = r
 		}
 		r.push(smp)
@@ -72,10 +72,10 @@ func (s *Store) Latest(k Key) (domain.Sample, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r, ok := s.rings[k]
-	if !ok || r.n == 0 {
+	if !ok || len(r.buf) == 0 {
 		return domain.Sample{}, false
 	}
-	return r.buf[(r.next-1+len(r.buf))%len(r.buf)], true
+	return r.latest(), true
 }
 
 // Keys lists the instances with samples.
@@ -89,23 +89,53 @@ func (s *Store) Keys() []Key {
 	return out
 }
 
-// ring is a fixed-size circular buffer of samples.
+// ring is a circular buffer of at most max samples. It grows on demand,
+// doubling, up to max: an instance that has streamed for a minute holds a
+// minute of samples, not max (a full ring is about 370 KiB).
 type ring struct {
-	buf  []domain.Sample
-	next int
-	n    int
+	buf  []domain.Sample // the samples; oldest first until it is full
+	max  int
+	next int // once full: where the next sample goes, the oldest one
 }
 
+// minRing is the first allocation of a ring.
+const minRing = 16
+
 func (r *ring) push(s domain.Sample) {
+	if len(r.buf) < r.max {
+		if len(r.buf) == cap(r.buf) {
+			r.grow()
+		}
+		r.buf = append(r.buf, s)
+		return
+	}
 	r.buf[r.next] = s
-	r.next = (r.next + 1) % len(r.buf)
-	r.n = min(r.n+1, len(r.buf))
+	r.next = (r.next + 1) % r.max
+}
+
+// grow doubles the buffer's capacity, never past max.
+func (r *ring) grow() {
+	bigger := make([]domain.Sample, len(r.buf), min(max(2*cap(r.buf), minRing), r.max))
+	copy(bigger, r.buf)
+	r.buf = bigger
+}
+
+// latest is the newest sample of a ring holding at least one.
+func (r *ring) latest() domain.Sample {
+	if len(r.buf) < r.max {
+		return r.buf[len(r.buf)-1]
+	}
+	return r.buf[(r.next-1+r.max)%r.max]
 }
 
 // each visits the samples oldest first.
 func (r *ring) each(fn func(domain.Sample)) {
-	start := (r.next - r.n + len(r.buf)) % len(r.buf)
-	for i := 0; i < r.n; i++ {
-		fn(r.buf[(start+i)%len(r.buf)])
+	n := len(r.buf)
+	start := 0
+	if n == r.max {
+		start = r.next
+	}
+	for i := 0; i < n; i++ {
+		fn(r.buf[(start+i)%n])
 	}
 }

@@ -42,6 +42,9 @@ type Config struct {
 	HTTPAddr string
 	RPCAddr  string
 	RaftAddr string
+	// RaftBindAddr is where Raft listens when other servers reach it
+	// through RaftAddr by way of a NAT or proxy; empty: RaftAddr.
+	RaftBindAddr string
 	// AdvertiseHTTP and AdvertiseRPC are the addresses other servers and
 	// agents reach this one at; empty means the listen address.
 	AdvertiseHTTP string
@@ -120,7 +123,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, leaderCh: make(chan bool, 8), done: make(chan struct{})}
 	self := domain.Server{ID: id, HTTPAddr: orDefault(cfg.AdvertiseHTTP, cfg.HTTPAddr),
 		RPCAddr: orDefault(cfg.AdvertiseRPC, cfg.RPCAddr), RaftAddr: cfg.RaftAddr}
-	s.node, err = cluster.Open(ctx, cluster.Config{Self: self, DataDir: cfg.DataDir, Peers: cfg.Peers,
+	s.node, err = cluster.Open(ctx, cluster.Config{Self: self, RaftBind: cfg.RaftBindAddr, DataDir: cfg.DataDir, Peers: cfg.Peers,
 		Join: cfg.JoinAddr != "", Logger: cfg.Logger, LeaderNotify: s.leaderCh, TLS: cfg.TLS})
 	if err != nil {
 		return nil, err

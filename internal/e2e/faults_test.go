@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"syscall"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
+	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -184,4 +186,103 @@ func TestAgentKilledDuringConcurrentIndex(t *testing.T) {
 	if !b.query(`SELECT coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('slowidx_key_idx')), false)`).(bool) {
 		t.Error("index slowidx_key_idx is missing or invalid")
 	}
+}
+
+// TestStatementLogsSurviveFailover: every server's Raft port sits behind
+// a proxy. While the step runs, every Raft link is cut, so nothing the
+// leader receives can be committed: the step's
+// per-statement log lines stream to it and stay in its buffer. Right after
+// the step's result (its history row is in the database) the leader is
+// killed -9 and the followers are healed. The new leader's log of the
+// execution has a line for every statement of the step, from the result
+// the agent delivers again (the old path kept them only in the dead
+// leader's buffer), and the rollout succeeds with one history row.
+func TestStatementLogsSurviveFailover(t *testing.T) {
+	pg := testbed.StartPostgres(t, testbed.PostgresOptions{})
+	servers := testbed.StartClusterWith(t, bins, 3, testbed.ClusterOptions{RaftProxies: true})
+	tok := bootstrapToken(t, servers)
+	leader := leaderOf(t, servers, tok)
+	a := newAPI(t, leader, tok, nil)
+	var agentTok struct{ Token string }
+	a.must(http.StatusCreated, "POST", "/api/v1/agents", map[string]string{"name": "pg-host"}).decode(t, &agentTok)
+	var rpc []string
+	for _, s := range servers {
+		rpc = append(rpc, s.RPCAddr)
+	}
+	testbed.StartAgent(t, bins, agentconfig.Config{Name: "pg-host", Token: agentTok.Token, Servers: rpc,
+		Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")}}})
+	a.must(http.StatusCreated, "POST", "/api/v1/databases", map[string]any{"name": "app", "type": "PostgreSQL",
+		"environment": "Development", "instances": []map[string]string{{"agent": "pg-host", "instanceId": "main", "role": "Master"}}})
+	eventually(t, 20*time.Second, "the agent to connect", func() bool {
+		v, ok := a.agent("pg-host")
+		return ok && v.Connected
+	})
+	stmts := []string{"SELECT pg_sleep(3)", "CREATE TABLE logged_a (id int)", "CREATE TABLE logged_b (id int)"}
+	var mig struct{ MigrationID string }
+	a.must(http.StatusCreated, "POST", "/api/v1/migrations", map[string]any{"name": "logged", "targetDatabaseId": "app",
+		"strategy": "Direct", "riskLevel": "Low", "migrationScript": strings.Join(stmts, "; ") + ";",
+		"rollbackScript": "DROP TABLE IF EXISTS logged_a, logged_b;"}).decode(t, &mig)
+	var ex struct{ ExecutionID string }
+	a.must(http.StatusAccepted, "POST", "/api/v1/migrations/"+mig.MigrationID+"/execute", map[string]any{}).decode(t, &ex)
+	db := &bed{t: t, pg: pg}
+	eventually(t, 30*time.Second, "the step to run", func() bool {
+		return db.query(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hotswap-agent'
+			AND query LIKE '%pg_sleep(3)%' AND state = 'active'`).(int64) > 0
+	})
+	// Every Raft port cut: a follower cut off alone could still dial the
+	// others, and win an election with the old leader's vote.
+	for _, s := range servers {
+		s.RaftProxy.Cut()
+	}
+	history := func() int64 {
+		return db.query(`SELECT count(*) FROM pg_tables WHERE schemaname = 'hotswap' AND tablename = 'schema_history'`).(int64) *
+			db.query(`SELECT count(*) FROM hotswap.schema_history WHERE execution_id = $1`, ex.ExecutionID).(int64)
+	}
+	eventually(t, 30*time.Second, "the step's result (its history row)", func() bool { return history() == 1 })
+	var cut domain.Execution
+	a.must(http.StatusOK, "GET", "/api/v1/migrations/"+mig.MigrationID+"/executions/"+ex.ExecutionID, nil).decode(t, &cut)
+	if cut.Steps[0].Status != domain.StepRunning {
+		var views []string
+		for _, s := range servers {
+			var st wire.ClusterStatus
+			newAPI(t, s, tok, nil).do("GET", "/api/v1/cluster", nil).decode(t, &st)
+			views = append(views, fmt.Sprintf("%s: leader %s term %d commit %d", s.ID, st.Leader, st.Term, st.CommitIndex))
+		}
+		t.Fatalf("the leader %s, cut off from the others, shows step %s %s: the cut came too late (%s)", leader.ID, cut.Steps[0].StepID, cut.Steps[0].Status, strings.Join(views, "; "))
+	}
+	leader.Kill()
+	for _, s := range servers {
+		s.RaftProxy.Heal()
+	}
+	na := newAPI(t, leaderOf(t, followers(servers, leader), tok), tok, nil)
+	path := "/api/v1/migrations/" + mig.MigrationID + "/executions/" + ex.ExecutionID
+	var e domain.Execution
+	eventually(t, 60*time.Second, "the rollout to end on the new leader", func() bool {
+		r := na.do("GET", path, nil)
+		if r.Status == http.StatusOK {
+			r.decode(t, &e)
+		}
+		return e.Status.Terminal()
+	})
+	if e.Status != domain.ExecutionSucceeded {
+		t.Fatalf("execution = %s after the failover, want Succeeded\n%s", e.Status, logText(e))
+	}
+	for i, s := range stmts {
+		if !hasStatementLine(e.Logs, e.Steps[0].StepID, s) {
+			t.Errorf("no log line for statement %d (%s) of step %s on the new leader:\n%s", i+1, s, e.Steps[0].StepID, logText(e))
+		}
+	}
+	if n := history(); n != 1 {
+		t.Errorf("history rows = %d, want 1", n)
+	}
+}
+
+// hasStatementLine reports whether logs hold a step's line naming stmt.
+func hasStatementLine(logs []domain.LogEntry, stepID, stmt string) bool {
+	for _, l := range logs {
+		if l.StepID == stepID && strings.Contains(l.Statement, stmt) {
+			return true
+		}
+	}
+	return false
 }

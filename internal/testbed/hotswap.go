@@ -72,6 +72,11 @@ type Server struct {
 	// runs with TLS: overwrite them and Reload to renew.
 	CertFile string
 	KeyFile  string
+	// RaftProxy, when the server was prepared with one, stands in front of
+	// its Raft listener: every other server reaches it through the proxy
+	// (RaftAddr is the proxy's address), so cutting it partitions the
+	// server from the others' Raft traffic.
+	RaftProxy *Proxy
 }
 
 // ServerOptions says how to start a hotswapd.
@@ -85,6 +90,9 @@ type ServerOptions struct {
 	// TLS, when set, runs the server with a certificate of this CA; nil
 	// runs it with --plaintext.
 	TLS *TLS
+	// RaftProxy puts a Proxy in front of the server's Raft listener (see
+	// Server.RaftProxy); Close closes it.
+	RaftProxy bool
 }
 
 // NewServer prepares a hotswapd in a fresh folder under dir, without
@@ -107,8 +115,11 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 		RaftAddr: fmt.Sprintf("127.0.0.1:%d", opts.Ports[2]),
 		DataDir:  filepath.Join(dir, opts.ID, "data"), LogPath: filepath.Join(dir, opts.ID, "hotswapd.log")}
 	s.args = []string{"--server-id", s.ID, "--data-dir", s.DataDir, "--http-addr", s.HTTPAddr,
-		"--rpc-addr", s.RPCAddr, "--raft-addr", s.RaftAddr, "--log-level", "debug",
+		"--rpc-addr", s.RPCAddr, "--log-level", "debug",
 		"--monitor-window", "0s"} // tests ask for a monitor window per execution
+	if err := s.raftArgs(opts.RaftProxy); err != nil {
+		return nil, err
+	}
 	if opts.Peers != "" {
 		s.args = append(s.args, "--peers", opts.Peers)
 	}
@@ -133,6 +144,31 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 	return s, os.MkdirAll(filepath.Dir(s.LogPath), 0o700)
 }
 
+// raftArgs sets the Raft flags: the server listens on RaftAddr, or, with
+// a proxy, behind a new Proxy whose address it advertises.
+func (s *Server) raftArgs(proxy bool) error {
+	if !proxy {
+		s.args = append(s.args, "--raft-addr", s.RaftAddr)
+		return nil
+	}
+	p, err := NewProxy(s.RaftAddr)
+	if err != nil {
+		return err
+	}
+	s.RaftProxy = p
+	s.args = append(s.args, "--raft-addr", p.Addr(), "--raft-bind-addr", s.RaftAddr)
+	s.RaftAddr = p.Addr()
+	return nil
+}
+
+// Close kills the process and closes its Raft proxy, if any.
+func (s *Server) Close() {
+	s.Kill()
+	if s.RaftProxy != nil {
+		s.RaftProxy.Close()
+	}
+}
+
 // StartServer starts a single hotswapd for a test and waits until it
 // answers; it is killed when the test ends.
 func StartServer(tb testing.TB, bins Binaries, opts ServerOptions) *Server {
@@ -141,7 +177,7 @@ func StartServer(tb testing.TB, bins Binaries, opts ServerOptions) *Server {
 	if err != nil {
 		tb.Fatalf("prepare hotswapd: %v", err)
 	}
-	tb.Cleanup(s.Kill)
+	tb.Cleanup(s.Close)
 	if err := s.Start(context.Background()); err != nil {
 		tb.Fatalf("start hotswapd: %v", err)
 	}
@@ -159,25 +195,51 @@ func StartCluster(tb testing.TB, bins Binaries, n int) []*Server {
 // by ca (nil: --plaintext).
 func StartTLSCluster(tb testing.TB, bins Binaries, n int, ca *TLS) []*Server {
 	tb.Helper()
-	dir := tb.TempDir()
-	servers := make([]*Server, n)
+	return StartClusterWith(tb, bins, n, ClusterOptions{TLS: ca})
+}
+
+// StartClusterWith is StartCluster with opts; the servers (and their
+// proxies) are closed when the test ends.
+func StartClusterWith(tb testing.TB, bins Binaries, n int, opts ClusterOptions) []*Server {
+	tb.Helper()
+	servers, err := NewCluster(context.Background(), bins.Server, tb.TempDir(), n, opts)
+	for _, s := range servers {
+		tb.Cleanup(s.Close)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return servers
+}
+
+// ClusterOptions says how to start the servers of a cluster.
+type ClusterOptions struct {
+	TLS *TLS // as in ServerOptions
+	// RaftProxies puts a Proxy in front of every server's Raft listener.
+	RaftProxies bool
+}
+
+// NewCluster prepares n servers s1..sn in folders under dir, forming one
+// cluster, and starts each. It does not wait for a leader. On an error the
+// servers it returns are the ones to Close.
+func NewCluster(ctx context.Context, bin, dir string, n int, opts ClusterOptions) ([]*Server, error) {
+	servers := make([]*Server, 0, n)
 	var peers []string
-	for i := range servers {
-		s, err := NewServer(bins.Server, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1), TLS: ca})
+	for i := 0; i < n; i++ {
+		s, err := NewServer(bin, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1), TLS: opts.TLS, RaftProxy: opts.RaftProxies})
 		if err != nil {
-			tb.Fatalf("prepare hotswapd: %v", err)
+			return servers, fmt.Errorf("prepare hotswapd: %w", err)
 		}
-		tb.Cleanup(s.Kill)
-		servers[i] = s
+		servers = append(servers, s)
 		peers = append(peers, s.ID+"="+s.RaftAddr)
 	}
 	for _, s := range servers {
 		s.args = append(s.args, "--peers", strings.Join(peers, ","))
-		if err := s.Start(context.Background()); err != nil {
-			tb.Fatalf("start %s: %v", s.ID, err)
+		if err := s.Start(ctx); err != nil {
+			return servers, fmt.Errorf("start %s: %w", s.ID, err)
 		}
 	}
-	return servers
+	return servers, nil
 }
 
 // Start launches the process (again, after Kill or Stop, with the same
@@ -375,6 +437,19 @@ func (a *Agent) Kill() {
 	}
 	_ = a.cmd.Process.Kill()
 	<-a.exited
+}
+
+// Running reports whether the agent process is alive (a frozen one is).
+func (a *Agent) Running() bool {
+	if a.exited == nil {
+		return false
+	}
+	select {
+	case <-a.exited:
+		return false
+	default:
+		return true
+	}
 }
 
 // Signal sends sig to the running agent: SIGSTOP freezes it, SIGCONT

@@ -69,6 +69,7 @@ Add a server to a running cluster:
 			&cli.StringFlag{Name: "http-addr", Value: "127.0.0.1:5000", Usage: "HTTP API address (host:port)", EnvVars: []string{"HOTSWAPD_HTTP_ADDR"}},
 			&cli.StringFlag{Name: "rpc-addr", Value: "127.0.0.1:5001", Usage: "gRPC address agents dial (host:port)", EnvVars: []string{"HOTSWAPD_RPC_ADDR"}},
 			&cli.StringFlag{Name: "raft-addr", Value: "127.0.0.1:5002", Usage: "Raft address other servers reach this one at (host:port, not 0.0.0.0)", EnvVars: []string{"HOTSWAPD_RAFT_ADDR"}},
+			&cli.StringFlag{Name: "raft-bind-addr", Usage: "address Raft listens on when other servers reach --raft-addr through a NAT or proxy (default: --raft-addr)", EnvVars: []string{"HOTSWAPD_RAFT_BIND_ADDR"}},
 			&cli.StringFlag{Name: "advertise-http-addr", Usage: "HTTP address other servers forward to (default: --http-addr; set it when that is 0.0.0.0)", EnvVars: []string{"HOTSWAPD_ADVERTISE_HTTP_ADDR"}},
 			&cli.StringFlag{Name: "advertise-rpc-addr", Usage: "gRPC address agents are redirected to (default: --rpc-addr; set it when that is 0.0.0.0)", EnvVars: []string{"HOTSWAPD_ADVERTISE_RPC_ADDR"}},
 			&cli.StringFlag{Name: "peers", Usage: "form a new cluster of these voters: id=raft-host:port,... (only read on first start)", EnvVars: []string{"HOTSWAPD_PEERS"}},
@@ -145,7 +146,7 @@ func run(c *cli.Context) error {
 	defer shutdownTracing(tp, logger)
 	srv, err := server.Start(ctx, server.Config{
 		ServerID: c.String("server-id"), DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"),
-		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), Peers: peers,
+		RPCAddr: c.String("rpc-addr"), RaftAddr: c.String("raft-addr"), RaftBindAddr: c.String("raft-bind-addr"), Peers: peers,
 		AdvertiseHTTP: c.String("advertise-http-addr"), AdvertiseRPC: c.String("advertise-rpc-addr"),
 		JoinAddr: c.String("join"), JoinToken: c.String("join-token"), BootstrapToken: bootToken, Logger: logger, Stdout: tokenOut,
 		Version:                 version,

@@ -103,8 +103,28 @@ func operation(s *schemas, e api.Endpoint, errorRef schema) map[string]any {
 		}
 		responses[strconv.Itoa(status)] = r
 	}
+	for status, why := range bodyRefusals(e) {
+		responses[strconv.Itoa(status)] = map[string]any{"description": why, "content": jsonContent(errorRef)}
+	}
 	op["responses"] = responses
 	return op
+}
+
+// bodyRefusals are the answers every operation that reads a body may give
+// before it looks at the body's fields: 413 when the body is over the
+// operation's limit, 415 when it is not in the body's media type.
+func bodyRefusals(e api.Endpoint) map[int]string {
+	if e.Request == nil {
+		return nil
+	}
+	media := "JSON, sent with 'Content-Type: application/json'"
+	if b, ok := e.Request.(api.Binary); ok {
+		media = strings.Join(b.Types, " or ")
+	}
+	return map[int]string{
+		http.StatusRequestEntityTooLarge: "the request body is over this operation's size limit (the message says the limit)",
+		http.StatusUnsupportedMediaType:  "the request body is not " + media,
+	}
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)

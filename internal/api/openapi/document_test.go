@@ -34,3 +34,30 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyOperationsListRefusals: every operation that reads a body
+// describes its 413 (too large) and 415 (wrong media type) answers in the
+// API's error format; the others do not.
+func TestBodyOperationsListRefusals(t *testing.T) {
+	raw, err := openapi.Document("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range api.Endpoints() {
+		op := doc.Paths.Find(e.Path).GetOperation(e.Method)
+		for _, code := range []int{413, 415} {
+			r := op.Responses.Status(code)
+			if got, want := r != nil, e.Request != nil; got != want {
+				t.Errorf("%s: answer %d described = %v, want %v", e.Name, code, got, want)
+				continue
+			}
+			if r != nil && r.Value.Content.Get("application/json") == nil {
+				t.Errorf("%s: answer %d has no error body", e.Name, code)
+			}
+		}
+	}
+}
