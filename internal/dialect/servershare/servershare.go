@@ -1,0 +1,117 @@
+// Package servershare lets the connections to the databases of one server
+// share the answers to questions about the whole server (its version and
+// role, its replication links, its sessions): an agent serving 100
+// databases of one PostgreSQL asks such a question once, not 100 times.
+//
+// A Cache is owned by its user (the agent makes one and hands it to every
+// connection it opens); there is no package-level state. Questions about
+// one database are never asked through it.
+package servershare
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Cache holds the latest answer to each question about each server, and
+// the question being asked now, so that concurrent askers wait for it
+// instead of asking again. It is safe for concurrent use; the zero value
+// is not usable: call New.
+type Cache struct {
+	mu      sync.Mutex
+	entries map[key]*entry
+	now     func() time.Time
+}
+
+// key names one question about one server.
+type key struct{ server, question string }
+
+// entry is a question's latest answer, or the asking in flight.
+type entry struct {
+	at      time.Time // when the answer was asked for
+	answer  any
+	ok      bool          // answer holds an answer
+	pending chan struct{} // closed when the asking in flight ends; nil when none
+}
+
+// New returns an empty Cache.
+func New() *Cache { return NewWithClock(time.Now) }
+
+// NewWithClock returns an empty Cache that reads the time from now.
+func NewWithClock(now func() time.Time) *Cache {
+	return &Cache{entries: map[key]*entry{}, now: now}
+}
+
+// Get returns the answer to question about server: the latest one when it
+// was asked for less than maxAge ago, else the answer of the asking in
+// flight, else what ask answers now (then kept for the next callers). An
+// error is never kept: a caller whose wait ends with the other asker's
+// error asks itself, so that one database that cannot answer (dropped, or
+// not open to the role) does not fail the others. A nil c asks every time.
+func Get[T any](ctx context.Context, c *Cache, server, question string, maxAge time.Duration,
+	ask func(context.Context) (T, error)) (T, error) {
+	if c == nil {
+		return ask(ctx)
+	}
+	k := key{server, question}
+	answer, ok, wait := c.lookup(k, maxAge, true)
+	switch {
+	case ok:
+		return answer.(T), nil
+	case wait == nil: // the caller asks
+		return askAndKeep(ctx, c, k, ask)
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	if answer, ok, _ := c.lookup(k, maxAge, false); ok {
+		return answer.(T), nil
+	}
+	return ask(ctx) // the other asker failed
+}
+
+// lookup returns a fresh answer (ok), or the channel of the asking in
+// flight, or, when there is neither and claim is set, marks the caller as
+// the one asking (nil channel, !ok).
+func (c *Cache) lookup(k key, maxAge time.Duration, claim bool) (answer any, ok bool, wait chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[k]
+	if e == nil {
+		e = &entry{}
+		c.entries[k] = e
+	}
+	switch {
+	case e.ok && c.now().Sub(e.at) < maxAge:
+		return e.answer, true, nil
+	case e.pending != nil:
+		return nil, false, e.pending
+	case claim:
+		e.pending = make(chan struct{})
+	}
+	return nil, false, nil
+}
+
+// askAndKeep asks, keeps a successful answer and wakes the waiters (also
+// when ask panics: they then ask themselves).
+func askAndKeep[T any](ctx context.Context, c *Cache, k key, ask func(context.Context) (T, error)) (answer T, err error) {
+	at := c.now()
+	failed := true
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e := c.entries[k]
+		if !failed {
+			e.answer, e.ok, e.at = answer, true, at
+		}
+		close(e.pending)
+		e.pending = nil
+	}()
+	answer, err = ask(ctx)
+	failed = err != nil
+	return answer, err
+}
