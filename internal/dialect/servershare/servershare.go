@@ -21,6 +21,7 @@ import (
 type Cache struct {
 	mu      sync.Mutex
 	entries map[key]*entry
+	answers uint64 // answers kept so far: the number of the latest
 	now     func() time.Time
 }
 
@@ -32,6 +33,7 @@ type entry struct {
 	at      time.Time // when the answer was asked for
 	answer  any
 	ok      bool          // answer holds an answer
+	n       uint64        // the answer's number, in the order answers were kept
 	pending chan struct{} // closed when the asking in flight ends; nil when none
 }
 
@@ -51,14 +53,25 @@ func NewWithClock(now func() time.Time) *Cache {
 // not open to the role) does not fail the others. A nil c asks every time.
 func Get[T any](ctx context.Context, c *Cache, server, question string, maxAge time.Duration,
 	ask func(context.Context) (T, error)) (T, error) {
+	v, _, err := GetNewer(ctx, c, server, question, maxAge, 0, ask)
+	return v, err
+}
+
+// GetNewer is Get for a caller that must not be given an answer it has
+// had already: it also returns the answer's number, and an answer whose
+// number is not above seen is asked again. A sampler passes the number of
+// the answer it used last, so that two of its samples never share one.
+func GetNewer[T any](ctx context.Context, c *Cache, server, question string, maxAge time.Duration, seen uint64,
+	ask func(context.Context) (T, error)) (T, uint64, error) {
 	if c == nil {
-		return ask(ctx)
+		v, err := ask(ctx)
+		return v, 0, err
 	}
 	k := key{server, question}
-	answer, ok, wait := c.lookup(k, maxAge, true)
+	answer, n, ok, wait := c.lookup(k, maxAge, seen, true)
 	switch {
 	case ok:
-		return answer.(T), nil
+		return answer.(T), n, nil
 	case wait == nil: // the caller asks
 		return askAndKeep(ctx, c, k, ask)
 	}
@@ -66,18 +79,19 @@ func Get[T any](ctx context.Context, c *Cache, server, question string, maxAge t
 	case <-wait:
 	case <-ctx.Done():
 		var zero T
-		return zero, ctx.Err()
+		return zero, 0, ctx.Err()
 	}
-	if answer, ok, _ := c.lookup(k, maxAge, false); ok {
-		return answer.(T), nil
+	if answer, n, ok, _ := c.lookup(k, maxAge, seen, false); ok {
+		return answer.(T), n, nil
 	}
-	return ask(ctx) // the other asker failed
+	v, err := ask(ctx) // the other asker failed
+	return v, 0, err
 }
 
-// lookup returns a fresh answer (ok), or the channel of the asking in
-// flight, or, when there is neither and claim is set, marks the caller as
-// the one asking (nil channel, !ok).
-func (c *Cache) lookup(k key, maxAge time.Duration, claim bool) (answer any, ok bool, wait chan struct{}) {
+// lookup returns a fresh answer (ok) and its number, or the channel of the
+// asking in flight, or, when there is neither and claim is set, marks the
+// caller as the one asking (nil channel, !ok).
+func (c *Cache) lookup(k key, maxAge time.Duration, seen uint64, claim bool) (answer any, n uint64, ok bool, wait chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[k]
@@ -86,19 +100,19 @@ func (c *Cache) lookup(k key, maxAge time.Duration, claim bool) (answer any, ok 
 		c.entries[k] = e
 	}
 	switch {
-	case e.ok && c.now().Sub(e.at) < maxAge:
-		return e.answer, true, nil
+	case e.ok && e.n > seen && c.now().Sub(e.at) < maxAge:
+		return e.answer, e.n, true, nil
 	case e.pending != nil:
-		return nil, false, e.pending
+		return nil, 0, false, e.pending
 	case claim:
 		e.pending = make(chan struct{})
 	}
-	return nil, false, nil
+	return nil, 0, false, nil
 }
 
-// askAndKeep asks, keeps a successful answer and wakes the waiters (also
-// when ask panics: they then ask themselves).
-func askAndKeep[T any](ctx context.Context, c *Cache, k key, ask func(context.Context) (T, error)) (answer T, err error) {
+// askAndKeep asks, keeps a successful answer under the next number and
+// wakes the waiters (also when ask panics: they then ask themselves).
+func askAndKeep[T any](ctx context.Context, c *Cache, k key, ask func(context.Context) (T, error)) (answer T, n uint64, err error) {
 	at := c.now()
 	failed := true
 	defer func() {
@@ -106,12 +120,14 @@ func askAndKeep[T any](ctx context.Context, c *Cache, k key, ask func(context.Co
 		defer c.mu.Unlock()
 		e := c.entries[k]
 		if !failed {
-			e.answer, e.ok, e.at = answer, true, at
+			c.answers++
+			n = c.answers
+			e.answer, e.ok, e.at, e.n = answer, true, at, n
 		}
 		close(e.pending)
 		e.pending = nil
 	}()
 	answer, err = ask(ctx)
 	failed = err != nil
-	return answer, err
+	return answer, 0, err
 }

@@ -189,3 +189,26 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestGetNewerNeverGivesTheSameAnswerTwice(t *testing.T) {
+	c := NewWithClock(func() time.Time { return time.Unix(1000, 0) })
+	var asked int
+	ask := func(context.Context) (int, error) { asked++; return asked, nil }
+	ctx := context.Background()
+	first, n1, err := GetNewer(ctx, c, "db:5432", "sample", time.Minute, 0, ask)
+	if err != nil || first != 1 {
+		t.Fatalf("first: got %d, %v", first, err)
+	}
+	// Another database's sampler, which has not seen it, shares it.
+	if got, n, _ := GetNewer(ctx, c, "db:5432", "sample", time.Minute, 0, ask); got != 1 || n != n1 {
+		t.Fatalf("another caller: got %d (number %d), want the shared 1 (number %d)", got, n, n1)
+	}
+	// The caller that had it gets a new one, which the others then share.
+	second, n2, err := GetNewer(ctx, c, "db:5432", "sample", time.Minute, n1, ask)
+	if err != nil || second != 2 || n2 <= n1 {
+		t.Fatalf("after seeing number %d: got %d (number %d), %v; want a new answer", n1, second, n2, err)
+	}
+	if got, _, _ := GetNewer(ctx, c, "db:5432", "sample", time.Minute, n1, ask); got != 2 {
+		t.Fatalf("got %d, want the newer shared answer 2", got)
+	}
+}
