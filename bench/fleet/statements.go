@@ -17,9 +17,21 @@ func (e *env) resetStatements(ctx context.Context) error {
 		return nil
 	}
 	return e.onAdmin(ctx, func(conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, `SELECT pg_stat_statements_reset()`)
+		if _, err := conn.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+		var err error
+		e.sessionsBefore, err = tenantSessions(ctx, conn)
 		return err
 	})
+}
+
+// tenantSessions is the number of sessions ever opened to the tenant
+// databases (pg_stat_database.sessions).
+func tenantSessions(ctx context.Context, conn *pgx.Conn) (int64, error) {
+	var n int64
+	err := conn.QueryRow(ctx, `SELECT coalesce(sum(sessions), 0)::int8 FROM pg_stat_database WHERE datname LIKE 'tenant%'`).Scan(&n)
+	return n, err
 }
 
 // printStatements prints the statements that took the server's time since
@@ -54,9 +66,20 @@ func (e *env) printStatements(ctx context.Context) error {
 			totalMs += execMs + planMs
 			fmt.Fprintf(&b, "  %6.1f calls %8.2f ms  %s\n", float64(calls)/n, (execMs+planMs)/n, q)
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		sessions, err := tenantSessions(ctx, conn)
+		if err != nil {
+			return err
+		}
 		fmt.Printf("\nstatements of HotSwap's first migration, per database (top %d: %.1f calls, %.1f ms):\n%s",
 			e.o.statements, totalCalls/n, totalMs/n, b.String())
-		return rows.Err()
+		// The bench's own count of the changed databases opens one each.
+		fmt.Printf("  sessions opened per database: %.1f (HotSwap's, less the bench's own count of changed databases)\n",
+			float64(sessions-e.sessionsBefore)/n-1)
+		return nil
 	})
 }
 
