@@ -132,29 +132,42 @@ func (c *Conn) Probe(ctx context.Context) (domain.InstanceStatus, error) {
 }
 
 // probe takes a session of the database, which says the database is
-// reachable, and runs every query of Probe on it: they are all about the
-// server, so with a shared cache their answer, when another database of
-// the server gave one less than probeMaxAge ago, is taken instead.
+// reachable, and runs every query of Probe on one session: they are all
+// about the server, so with a shared cache their answer, when another
+// database of the server gave one less than probeMaxAge ago (or is giving
+// one now), is taken instead. The session goes back to the pool before
+// the wait, free for a step that starts meanwhile.
 func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
-	conn, err := c.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
-	}
-	defer conn.Release()
-	server, err := servershare.Get(ctx, c.shared, c.server, "probe", probeMaxAge,
-		func(ctx context.Context) (domain.InstanceStatus, error) {
-			var got domain.InstanceStatus
-			err := queryAll(ctx, conn, &got)
-			return got, err
-		})
-	if err != nil {
-		if conn.Conn().IsClosed() {
+	if c.shared != nil {
+		conn, err := c.pool.Acquire(ctx)
+		if err != nil {
 			return fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
 		}
+		conn.Release()
+	}
+	server, err := servershare.Get(ctx, c.shared, c.server, "probe", probeMaxAge, c.askServer)
+	if err != nil {
 		return err
 	}
 	copyServerStatus(st, server)
 	return nil
+}
+
+// askServer runs every query of Probe on one pooled session.
+func (c *Conn) askServer(ctx context.Context) (domain.InstanceStatus, error) {
+	var st domain.InstanceStatus
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return st, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+	}
+	defer conn.Release()
+	if err := queryAll(ctx, conn, &st); err != nil {
+		if conn.Conn().IsClosed() {
+			return st, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+		}
+		return st, err
+	}
+	return st, nil
 }
 
 // copyServerStatus fills st with the server-wide figures of server, its
