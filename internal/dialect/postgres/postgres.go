@@ -51,11 +51,12 @@ type Conn struct {
 	server string
 }
 
-// probeMaxAge is how long the answer of one database's Probe to the
-// server-wide questions serves the probes of the server's other databases:
-// the agent probes them all at once on every heartbeat, so this is one
-// answer per heartbeat (every 2 seconds by default).
-const probeMaxAge = time.Second
+// probeMaxAge is how long, from when it was asked, the answer of one
+// database's Probe to the server-wide questions serves the probes of the
+// server's other databases: the agent probes them all at once on every
+// heartbeat (every 2 seconds by default), and on a loaded server asking
+// takes a good part of a second, so this is one answer per heartbeat.
+const probeMaxAge = 1500 * time.Millisecond
 
 // Open parses dsn (a URL or key=value connection string) and returns a pool
 // of at most 4 connections whose sessions carry application_name
