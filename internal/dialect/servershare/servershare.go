@@ -48,9 +48,10 @@ func NewWithClock(now func() time.Time) *Cache {
 // Get returns the answer to question about server: the latest one when it
 // was asked for less than maxAge ago, else the answer of the asking in
 // flight, else what ask answers now (then kept for the next callers). An
-// error is never kept: a caller whose wait ends with the other asker's
-// error asks itself, so that one database that cannot answer (dropped, or
-// not open to the role) does not fail the others. A nil c asks every time.
+// error is never kept: when the asking in flight fails, one of its waiters
+// asks in turn, so that one database that cannot answer does not fail the
+// others, and a server slow to answer is never asked by all its databases
+// at once. A nil c asks every time.
 func Get[T any](ctx context.Context, c *Cache, server, question string, maxAge time.Duration,
 	ask func(context.Context) (T, error)) (T, error) {
 	v, _, err := GetNewer(ctx, c, server, question, maxAge, 0, ask)
@@ -68,30 +69,27 @@ func GetNewer[T any](ctx context.Context, c *Cache, server, question string, max
 		return v, 0, err
 	}
 	k := key{server, question}
-	answer, n, ok, wait := c.lookup(k, maxAge, seen, true)
-	switch {
-	case ok:
-		return answer.(T), n, nil
-	case wait == nil: // the caller asks
-		return askAndKeep(ctx, c, k, ask)
+	for {
+		answer, n, ok, wait := c.lookup(k, maxAge, seen)
+		switch {
+		case ok:
+			return answer.(T), n, nil
+		case wait == nil: // the caller's turn to ask
+			return askAndKeep(ctx, c, k, ask)
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			var zero T
+			return zero, 0, ctx.Err()
+		}
 	}
-	select {
-	case <-wait:
-	case <-ctx.Done():
-		var zero T
-		return zero, 0, ctx.Err()
-	}
-	if answer, n, ok, _ := c.lookup(k, maxAge, seen, false); ok {
-		return answer.(T), n, nil
-	}
-	v, err := ask(ctx) // the other asker failed
-	return v, 0, err
 }
 
 // lookup returns a fresh answer (ok) and its number, or the channel of the
-// asking in flight, or, when there is neither and claim is set, marks the
-// caller as the one asking (nil channel, !ok).
-func (c *Cache) lookup(k key, maxAge time.Duration, seen uint64, claim bool) (answer any, n uint64, ok bool, wait chan struct{}) {
+// asking in flight, or, when there is neither, marks the caller as the one
+// asking (nil channel, !ok).
+func (c *Cache) lookup(k key, maxAge time.Duration, seen uint64) (answer any, n uint64, ok bool, wait chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[k]
@@ -104,9 +102,8 @@ func (c *Cache) lookup(k key, maxAge time.Duration, seen uint64, claim bool) (an
 		return e.answer, e.n, true, nil
 	case e.pending != nil:
 		return nil, 0, false, e.pending
-	case claim:
-		e.pending = make(chan struct{})
 	}
+	e.pending = make(chan struct{})
 	return nil, 0, false, nil
 }
 

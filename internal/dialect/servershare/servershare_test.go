@@ -106,7 +106,7 @@ func waiting(c *Cache) bool {
 	return false
 }
 
-func TestAnErrorIsNotShared(t *testing.T) {
+func TestAnErrorIsNotSharedAndWaitersAskInTurn(t *testing.T) {
 	c := New()
 	release := make(chan struct{})
 	first := make(chan struct{})
@@ -121,27 +121,40 @@ func TestAnErrorIsNotShared(t *testing.T) {
 		done <- err
 	}()
 	<-first
-	waiter := make(chan string, 1)
-	go func() {
-		got, err := Get(context.Background(), c, "db:5432", "probe", time.Minute,
-			func(context.Context) (string, error) { return "own answer", nil })
-		if err != nil {
-			t.Error(err)
+	var asking, most atomic.Int32
+	own := func(context.Context) (string, error) {
+		n := asking.Add(1)
+		defer asking.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 		}
-		waiter <- got
-	}()
+		return "own answer", nil
+	}
+	const waiters = 20
+	results := make(chan string, waiters)
+	var wg sync.WaitGroup
+	for range waiters {
+		wg.Go(func() {
+			got, err := Get(context.Background(), c, "db:5432", "probe", time.Minute, own)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- got
+		})
+	}
 	waitFor(t, func() bool { return waiting(c) })
 	close(release)
 	if err := <-done; err == nil {
 		t.Fatal("the failing asker got no error")
 	}
-	if got := <-waiter; got != "own answer" {
-		t.Fatalf("the waiter got %q, want its own answer", got)
+	wg.Wait()
+	close(results)
+	for got := range results {
+		if got != "own answer" {
+			t.Fatalf("a waiter got %q, want the answer of the one that asked next", got)
+		}
 	}
-	got, err := Get(context.Background(), c, "db:5432", "probe", time.Minute,
-		func(context.Context) (string, error) { return "asked again", nil })
-	if err != nil || got != "own answer" {
-		t.Fatalf("after the failure: got %q, %v; want the waiter's kept answer", got, err)
+	if m := most.Load(); m != 1 {
+		t.Fatalf("%d waiters asked at once after the failure, want one at a time", m)
 	}
 }
 
