@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/guard"
 	"github.com/hotswap-db/hotswap/internal/hostmetrics"
@@ -76,6 +77,9 @@ func (a *Agent) sampleDue(ctx context.Context, now time.Time) []*agentpb.Sample 
 		return nil
 	}
 	host, hostErr := a.watch.host.Read()
+	// The tick is one round: its samples share one reading of each
+	// server's server-wide figures, as they share the host's.
+	ctx = servershare.WithRound(ctx, uint64(now.UnixNano()))
 	var batch []*agentpb.Sample
 	for _, in := range due {
 		s, err := a.sampleOne(ctx, in)

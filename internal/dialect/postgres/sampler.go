@@ -109,8 +109,9 @@ var _ dialect.Sampler = (*Sampler)(nil)
 // A Sampler of a Conn opened with a shared cache (OpenShared) reads the
 // server-wide part of its figures (sessions, lock waits, replication lag)
 // with a query of its own, whose answer serves the samples of the server's
-// other databases taken within serverSampleMaxAge: two queries for one
-// database's sample in that window, one for each other database's.
+// other databases taken within serverSampleMaxAge, or in the same round
+// (servershare.WithRound: the agent's samples of one tick): two queries
+// for one database's sample, one for each other database's.
 func (c *Conn) NewSampler() dialect.Sampler {
 	return &Sampler{c: c, now: time.Now, stmts: statementsSource{serverApart: c.shared != nil}}
 }

@@ -32,6 +32,7 @@ type key struct{ server, question string }
 type entry struct {
 	at      time.Time // when the answer was asked for
 	answer  any
+	round   uint64        // the round the answer was asked in (WithRound); 0: none
 	ok      bool          // answer holds an answer
 	n       uint64        // the answer's number, in the order answers were kept
 	pending chan struct{} // closed when the asking in flight ends; nil when none
@@ -58,6 +59,24 @@ func Get[T any](ctx context.Context, c *Cache, server, question string, maxAge t
 	return v, err
 }
 
+// roundKey is the context key of a round (WithRound).
+type roundKey struct{}
+
+// WithRound returns a context that marks one round of questions, such as
+// the samples an agent takes in one tick of its sampling loop: within one
+// round, an answer asked in that round is fresh whatever its age, as the
+// tick's one reading of the host's figures serves every database it
+// samples. round must differ from round to round and not be 0.
+func WithRound(ctx context.Context, round uint64) context.Context {
+	return context.WithValue(ctx, roundKey{}, round)
+}
+
+// roundOf returns the round ctx belongs to, 0 when none.
+func roundOf(ctx context.Context) uint64 {
+	r, _ := ctx.Value(roundKey{}).(uint64)
+	return r
+}
+
 // GetNewer is Get for a caller that must not be given an answer it has
 // had already: it also returns the answer's number, and an answer whose
 // number is not above seen is asked again. A sampler passes the number of
@@ -70,7 +89,7 @@ func GetNewer[T any](ctx context.Context, c *Cache, server, question string, max
 	}
 	k := key{server, question}
 	for {
-		answer, n, ok, wait := c.lookup(k, maxAge, seen)
+		answer, n, ok, wait := c.lookup(k, maxAge, seen, roundOf(ctx))
 		switch {
 		case ok:
 			return answer.(T), n, nil
@@ -89,7 +108,7 @@ func GetNewer[T any](ctx context.Context, c *Cache, server, question string, max
 // lookup returns a fresh answer (ok) and its number, or the channel of the
 // asking in flight, or, when there is neither, marks the caller as the one
 // asking (nil channel, !ok).
-func (c *Cache) lookup(k key, maxAge time.Duration, seen uint64) (answer any, n uint64, ok bool, wait chan struct{}) {
+func (c *Cache) lookup(k key, maxAge time.Duration, seen, round uint64) (answer any, n uint64, ok bool, wait chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[k]
@@ -98,7 +117,7 @@ func (c *Cache) lookup(k key, maxAge time.Duration, seen uint64) (answer any, n 
 		c.entries[k] = e
 	}
 	switch {
-	case e.ok && e.n > seen && c.now().Sub(e.at) < maxAge:
+	case e.ok && e.n > seen && (c.now().Sub(e.at) < maxAge || round != 0 && e.round == round):
 		return e.answer, e.n, true, nil
 	case e.pending != nil:
 		return nil, 0, false, e.pending
@@ -119,7 +138,7 @@ func askAndKeep[T any](ctx context.Context, c *Cache, k key, ask func(context.Co
 		if !failed {
 			c.answers++
 			n = c.answers
-			e.answer, e.ok, e.at, e.n = answer, true, at, n
+			e.answer, e.ok, e.at, e.n, e.round = answer, true, at, n, roundOf(ctx)
 		}
 		close(e.pending)
 		e.pending = nil

@@ -225,3 +225,37 @@ func TestGetNewerNeverGivesTheSameAnswerTwice(t *testing.T) {
 		t.Fatalf("got %d, want the newer shared answer 2", got)
 	}
 }
+
+func TestARoundSharesOneAnswerWhateverItsAge(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	c := NewWithClock(clock.now)
+	var asked int
+	ask := func(context.Context) (int, error) { asked++; return asked, nil }
+	get := func(ctx context.Context, seen uint64) (int, uint64) {
+		v, n, err := GetNewer(ctx, c, "db:5432", "sample", 50*time.Millisecond, seen, ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, n
+	}
+	tick1 := WithRound(context.Background(), 1)
+	a, na := get(tick1, 0)
+	clock.add(time.Second) // the round's samples took long
+	if b, _ := get(tick1, 0); b != a {
+		t.Fatalf("a second database in the same round got %d, want the round's %d", b, a)
+	}
+	tick2 := WithRound(context.Background(), 2)
+	if got, _ := get(tick2, na); got == a {
+		t.Fatalf("the next round got the old answer %d", got)
+	}
+	if got, _ := get(context.Background(), 0); got != 2 {
+		t.Fatalf("outside any round, within maxAge of the latest: got %d, want 2", got)
+	}
+	clock.add(time.Second)
+	if got, _ := get(tick2, 0); got != 2 {
+		t.Fatalf("round 2 again, answer asked in it: got %d, want 2", got)
+	}
+	if got, _ := get(tick1, 0); got != 3 {
+		t.Fatalf("round 1's answer is gone, outside maxAge: got %d, want a new one (3)", got)
+	}
+}
