@@ -23,6 +23,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/tracing"
 	"github.com/hotswap-db/hotswap/proto/agentpb"
@@ -42,6 +43,9 @@ type Agent struct {
 
 	mu    sync.Mutex
 	conns map[string]dialect.Conn // by instance id, opened lazily
+	// servers holds the answers to server-wide questions, shared by the
+	// instances that are databases of one server.
+	servers *servershare.Cache
 
 	steps *steps
 	watch *watcher
@@ -76,7 +80,7 @@ func (a *Agent) setLink(l agentpb.AgentLink_SessionClient) {
 
 // New returns an agent for cfg. Nothing is opened until Run.
 func New(cfg agentconfig.Config, log hclog.Logger) *Agent {
-	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, steps: newSteps(), watch: newWatcher(cfg.ProcRoot),
+	a := &Agent{cfg: cfg, log: log, conns: map[string]dialect.Conn{}, servers: servershare.New(), steps: newSteps(), watch: newWatcher(cfg.ProcRoot),
 		pre: newPreflights(), metrics: newAgentMetrics(), tracer: tracing.OrNoop(nil).Tracer(tracerName)}
 	for _, in := range cfg.Instances {
 		a.secrets = append(a.secrets, secretsOf(in.DSN)...)
@@ -373,7 +377,7 @@ func (a *Agent) conn(ctx context.Context, in agentconfig.InstanceConfig) (dialec
 	if ok {
 		return c, nil
 	}
-	c, err := openInstance(ctx, in)
+	c, err := openInstance(ctx, in, a.servers)
 	if err != nil {
 		return nil, err
 	}

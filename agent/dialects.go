@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -26,11 +27,16 @@ func supportedEngines() string {
 	return strings.Join(names, ", ")
 }
 
-// openInstance opens a connection to an instance with its engine.
-func openInstance(ctx context.Context, in agentconfig.InstanceConfig) (dialect.Conn, error) {
+// openInstance opens a connection to an instance with its engine. An
+// engine that can share the answers to server-wide questions among the
+// databases of one server shares them through servers.
+func openInstance(ctx context.Context, in agentconfig.InstanceConfig, servers *servershare.Cache) (dialect.Conn, error) {
 	e, ok := dialect.Lookup(in.Engine)
 	if !ok {
 		return nil, fmt.Errorf("engine %s is not supported", in.Engine)
+	}
+	if se, ok := e.(dialect.ServerSharingEngine); ok {
+		return se.OpenShared(ctx, in.DSN, servers)
 	}
 	return e.Open(ctx, in.DSN)
 }

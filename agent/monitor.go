@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/guard"
 	"github.com/hotswap-db/hotswap/internal/hostmetrics"
@@ -76,6 +77,9 @@ func (a *Agent) sampleDue(ctx context.Context, now time.Time) []*agentpb.Sample 
 		return nil
 	}
 	host, hostErr := a.watch.host.Read()
+	// The tick is one round: its samples share one reading of each
+	// server's server-wide figures, as they share the host's.
+	ctx = servershare.WithRound(ctx, uint64(now.UnixNano()))
 	var batch []*agentpb.Sample
 	for _, in := range due {
 		s, err := a.sampleOne(ctx, in)
@@ -210,10 +214,22 @@ func (w *watcher) watchStep(id string, g *activeGuard, every time.Duration) {
 	if every >= minFastInterval {
 		st.fastEvery = every
 	}
-	// The first fast sample comes one fast interval into the step: a step
-	// done sooner costs no extra sample (and a sample at its start would
-	// only measure the time before it).
-	st.lastAt = time.Now()
+	// The first fast sample comes at most one fast interval into the step,
+	// at the next multiple of the interval: a step done sooner mostly costs
+	// no extra sample (and a sample at its start would only measure the
+	// time before it), and the instances guarded at one interval are
+	// sampled in the same ticks, where they share the readings of their
+	// server's server-wide figures.
+	st.lastAt = alignedStart(time.Now(), every)
+}
+
+// alignedStart is the last multiple of every (since the Unix epoch) at or
+// before now; now itself when every is below the finest interval.
+func alignedStart(now time.Time, every time.Duration) time.Time {
+	if every < minFastInterval {
+		return now
+	}
+	return now.Truncate(every)
 }
 
 // stepEnded moves a guard to its monitor window, or drops it.

@@ -27,6 +27,9 @@ type env struct {
 	agent *testbed.Agent
 	api   *api.Client
 	names []string
+	// sessionsBefore is the tenants' sessions before the measured
+	// migration (--statements).
+	sessionsBefore int64
 }
 
 func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*env, error) {

@@ -12,8 +12,11 @@
 // engine hooks: lockwait (lock-timeout retries with backoff and jitter,
 // waiting for blockers outside the lock queue), stepwise (resuming a
 // script that cannot run in one transaction), verifypoll (waiting on a
-// standby for a step to arrive) and quantile (latency estimates). Every
-// engine's executor passes the suite of package conformance.
+// standby for a step to arrive) and quantile (latency estimates); an engine
+// whose Conns can share the answers to server-wide questions among the
+// databases of one server does it through a servershare.Cache
+// (ServerSharingEngine). Every engine's executor passes the suite of
+// package conformance.
 //
 // The package also owns the rule that keeps credentials on the agent's host:
 // text that leaves a dialect (errors, statuses) is passed through Scrub or

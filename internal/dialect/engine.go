@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -17,6 +18,18 @@ type Engine interface {
 	// Type is the engine's name in the control plane's records.
 	Type() domain.DatabaseType
 	Open(ctx context.Context, dsn string) (Conn, error)
+}
+
+// ServerSharingEngine is an Engine whose Conns can share the answers to
+// questions about the whole server (version and role, replication links,
+// sessions) with the Conns to the other databases of the same server,
+// through a cache the caller owns: an agent serving many databases of one
+// server opens each of them with OpenShared and one cache, so that such a
+// question is asked once per server, not once per database. Questions about
+// one database are still asked of it; a nil cache shares nothing (Open).
+type ServerSharingEngine interface {
+	Engine
+	OpenShared(ctx context.Context, dsn string, shared *servershare.Cache) (Conn, error)
 }
 
 // engines holds the registered engines, filled at init time.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -42,7 +44,19 @@ type Conn struct {
 	secrets  []string
 	target   string       // host:port/database, safe to show
 	hist     historyState // the executor's history tables (history.go)
+	// shared holds the answers to server-wide questions, shared with the
+	// Conns to the server's other databases (nil: none); server names the
+	// server and the role asking, whose privileges shape the answers.
+	shared *servershare.Cache
+	server string
 }
+
+// probeMaxAge is how long, from when it was asked, the answer of one
+// database's Probe to the server-wide questions serves the probes of the
+// server's other databases: the agent probes them all at once on every
+// heartbeat (every 2 seconds by default), and on a loaded server asking
+// takes a good part of a second, so this is one answer per heartbeat.
+const probeMaxAge = 1500 * time.Millisecond
 
 // Open parses dsn (a URL or key=value connection string) and returns a pool
 // of at most 4 connections whose sessions carry application_name
@@ -51,6 +65,15 @@ type Conn struct {
 // unreachable) until it comes back. Errors never hold the password; a DSN
 // that cannot be parsed wraps dialect.ErrInvalidDSN.
 func Open(ctx context.Context, dsn string) (*Conn, error) {
+	return OpenShared(ctx, dsn, nil)
+}
+
+// OpenShared is Open for a Conn that shares, through shared, the answers
+// to server-wide questions with the Conns to the other databases of the
+// same server (host and port) opened with the same role and the same cache:
+// Probe's questions (all about the server) and the sessions, locks and
+// replication figures of Sample. A nil shared shares nothing.
+func OpenShared(ctx context.Context, dsn string, shared *servershare.Cache) (*Conn, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		err = fmt.Errorf("%w: open postgres: %s", dialect.ErrInvalidDSN, parseErrorDetail(err))
@@ -66,6 +89,8 @@ func Open(ctx context.Context, dsn string) (*Conn, error) {
 		password: cfg.ConnConfig.Password,
 		secrets:  append(escapedForms(cfg.ConnConfig.Password), dsnPasswords(dsn)...),
 		target:   connTarget(cfg.ConnConfig),
+		shared:   shared,
+		server:   serverKey(cfg.ConnConfig),
 	}
 	c.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -107,20 +132,51 @@ func (c *Conn) Probe(ctx context.Context) (domain.InstanceStatus, error) {
 	return st, nil
 }
 
-// probe runs every query of Probe on one session.
+// probe takes a session of the database, which says the database is
+// reachable, and runs every query of Probe on one session: they are all
+// about the server, so with a shared cache their answer, when another
+// database of the server gave one less than probeMaxAge ago (or is giving
+// one now), is taken instead. The session goes back to the pool before
+// the wait, free for a step that starts meanwhile.
 func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
-	conn, err := c.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
-	}
-	defer conn.Release()
-	if err := queryAll(ctx, conn, st); err != nil {
-		if conn.Conn().IsClosed() {
+	if c.shared != nil {
+		conn, err := c.pool.Acquire(ctx)
+		if err != nil {
 			return fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
 		}
+		conn.Release()
+	}
+	server, err := servershare.Get(ctx, c.shared, c.server, "probe", probeMaxAge, c.askServer)
+	if err != nil {
 		return err
 	}
+	copyServerStatus(st, server)
 	return nil
+}
+
+// askServer runs every query of Probe on one pooled session.
+func (c *Conn) askServer(ctx context.Context) (domain.InstanceStatus, error) {
+	var st domain.InstanceStatus
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return st, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+	}
+	defer conn.Release()
+	if err := queryAll(ctx, conn, &st); err != nil {
+		if conn.Conn().IsClosed() {
+			return st, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
+		}
+		return st, err
+	}
+	return st, nil
+}
+
+// copyServerStatus fills st with the server-wide figures of server, its
+// links copied: the answer may be shared with other databases.
+func copyServerStatus(st *domain.InstanceStatus, server domain.InstanceStatus) {
+	st.ServerVersion, st.Role, st.SystemIdentifier = server.ServerVersion, server.Role, server.SystemIdentifier
+	st.ActiveConnections, st.ReplicationLagSeconds = server.ActiveConnections, server.ReplicationLagSeconds
+	st.Links = slices.Clone(server.Links)
 }
 
 // querier is what the probe queries need of a session.
@@ -313,6 +369,12 @@ func (c *Conn) scrub(err error) error { return dialect.ScrubError(err, c.secrets
 // connTarget describes where cfg connects, without the user or the password.
 func connTarget(cfg *pgx.ConnConfig) string {
 	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
+}
+
+// serverKey names the server cfg connects to and the role it logs in as,
+// which the answers to server-wide questions depend on.
+func serverKey(cfg *pgx.ConnConfig) string {
+	return cfg.User + "@" + net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
 }
 
 // escapedForms returns a password as it is and as it looks inside a URL.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/dialect/quantile"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -94,6 +95,9 @@ type Sampler struct {
 	// texts are the statements' fingerprints (see sampler_texts.go).
 	texts fingerprintCache
 	now   func() time.Time
+	// serverSeen is the number of the shared server-wide reading of the
+	// previous sample (servershare.GetNewer).
+	serverSeen uint64
 }
 
 var _ dialect.Sampler = (*Sampler)(nil)
@@ -101,8 +105,50 @@ var _ dialect.Sampler = (*Sampler)(nil)
 // NewSampler returns a *Sampler of c's instance, as a dialect.Sampler. It
 // does not connect: the first Sample opens its session and primes the
 // deltas.
+//
+// A Sampler of a Conn opened with a shared cache (OpenShared) reads the
+// server-wide part of its figures (sessions, lock waits, replication lag)
+// with a query of its own, whose answer serves the samples of the server's
+// other databases taken within serverSampleMaxAge, or in the same round
+// (servershare.WithRound: the agent's samples of one tick): two queries
+// for one database's sample, one for each other database's.
 func (c *Conn) NewSampler() dialect.Sampler {
-	return &Sampler{c: c, now: time.Now}
+	return &Sampler{c: c, now: time.Now, stmts: statementsSource{serverApart: c.shared != nil}}
+}
+
+// serverSampleMaxAge is how long a reading of the server-wide figures
+// serves the samples of the server's other databases: the agent samples
+// the databases due in one tick one after the other, and its finest
+// sampling interval is 50 ms, so a shared reading is never older than the
+// interval of the finest sample it serves.
+const serverSampleMaxAge = 50 * time.Millisecond
+
+// serverReading is the server-wide part of a reading.
+type serverReading struct {
+	conns, active, waiters int64
+	waitMs, lag            float64
+	queuedBehindAgent      int64
+}
+
+// readServer returns the server-wide part, read on the Sampler's session
+// unless another database's Sampler read it less than serverSampleMaxAge
+// ago.
+//
+// A reading is never used twice by one Sampler: each of its samples sees
+// the server as it is after the previous one.
+func (s *Sampler) readServer(ctx context.Context) (serverReading, error) {
+	sr, n, err := servershare.GetNewer(ctx, s.c.shared, s.c.server, "sample", serverSampleMaxAge, s.serverSeen,
+		func(ctx context.Context) (serverReading, error) {
+			var sr serverReading
+			s.countOwnTransactions(serverSampleSQL)
+			err := s.session.QueryRow(ctx, serverSampleSQL).Scan(&sr.conns, &sr.active, &sr.waiters,
+				&sr.waitMs, &sr.lag, &sr.queuedBehindAgent)
+			return sr, err
+		})
+	if err == nil {
+		s.serverSeen = n
+	}
+	return sr, err
 }
 
 // Close ends the Sampler's session, if it has one. A later Sample opens a
@@ -181,6 +227,13 @@ func (s *Sampler) read(ctx context.Context) (reading, error) {
 
 // query runs the sampling query once and scans its row.
 func (s *Sampler) query(ctx context.Context) (reading, error) {
+	var server serverReading
+	if s.stmts.serverApart {
+		var err error
+		if server, err = s.readServer(ctx); err != nil {
+			return reading{}, fmt.Errorf("server-wide figures: %w", err)
+		}
+	}
 	r := reading{variant: s.stmts.variant()}
 	var ext []string
 	var reset pgtype.Timestamptz
@@ -197,6 +250,9 @@ func (s *Sampler) query(ctx context.Context) (reading, error) {
 		return reading{}, err
 	}
 	r.known.at = r.at
+	if s.stmts.serverApart {
+		r.serverReading = server
+	}
 	if len(ext) == 2 {
 		r.ext = &extension{schema: ext[0], version: ext[1]}
 	}
@@ -239,10 +295,9 @@ type reading struct {
 	stTimes []float64
 	stSumSq []float64 // sum of squared execution times
 
-	xacts, deadlocks       int64
-	conns, active, waiters int64
-	waitMs, lag            float64
-	queuedBehindAgent      int64
+	xacts, deadlocks int64
+	// serverReading is the server-wide part: sessions, lock waits, lag.
+	serverReading
 }
 
 // figures computes the sample from the previous reading and cur.
@@ -452,6 +507,8 @@ type statementsSource struct {
 	asked       agentStatements // the count and hash the last query was given
 	unavailable error           // why ext is nil, once known
 	retryAt     time.Time       // no new attempt before, after a failure
+	// serverApart: the query leaves the server-wide part out, read apart.
+	serverApart bool
 }
 
 // inUse reports whether the sampling query reads pg_stat_statements.
@@ -468,7 +525,7 @@ func (src *statementsSource) variant() string {
 // sql returns the sampling query to run now.
 func (src *statementsSource) sql() string {
 	if src.query == "" {
-		src.query = samplingSQL(src.ext)
+		src.query = samplingSQL(src.ext, src.serverApart)
 	}
 	return src.query
 }
@@ -609,12 +666,20 @@ func isStatementsError(err error) bool {
 //     standby;
 //   - the extension's schema and version, to notice it being installed,
 //     dropped or updated.
-func samplingSQL(ext *extension) string {
+//
+// A Sampler that shares the server-wide part (act and the lag) with the
+// server's other databases reads it apart (serverSampleSQL): its query has
+// zeros in their place.
+func samplingSQL(ext *extension, serverApart bool) string {
 	st, agent, reset := noStatementsSQL, noAgentSQL, "NULL::timestamptz"
 	if ext != nil {
 		st, agent, reset = statementsSQL(ext)
 	}
-	return fmt.Sprintf(samplingTemplate, samplerTag, st, agent, maxTrackedStatements, reset, ApplicationName)
+	act, lag := activitySQL, lagSQL
+	if serverApart {
+		act, lag = noActivitySQL, noLagSQL
+	}
+	return fmt.Sprintf(samplingTemplate, samplerTag, st, agent, maxTrackedStatements, reset, act, lag)
 }
 
 // statementsSQL returns the st and agent CTEs and the stats_reset
@@ -670,12 +735,7 @@ SELECT
 	per.users, per.ids, per.calls, per.times, per.sum_sq,
 	db.xacts, db.deadlocks,
 	act.conns, act.active, act.waiters, act.wait_ms,
-	CASE WHEN pg_is_in_recovery() THEN
-		CASE WHEN coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false) THEN 0
-		ELSE coalesce(greatest(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0), 0)
-		END
-	ELSE coalesce((SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication), 0)
-	END,
+	%[7]s,
 	act.queued_behind_agent
 FROM known, agent,
 	(SELECT count(queryid) AS n, coalesce(sum(calls), 0)::int8 AS calls,
@@ -685,7 +745,16 @@ FROM known, agent,
 	(SELECT coalesce(sum(xact_commit + xact_rollback), 0)::int8 AS xacts,
 		coalesce(sum(deadlocks), 0)::int8 AS deadlocks
 		FROM pg_stat_database WHERE datname = current_database()) db,
-	(SELECT count(*) AS conns,
+	%[6]s act`
+
+// The server-wide part of a sample: the client sessions other than the
+// agent's (over every database of the server), the active ones, the ones
+// waiting on a heavyweight lock and the longest of those waits, and those
+// of them blocked by an agent session that itself waits for a lock
+// (pg_blocking_pids, called only then); and the replication lag, of the
+// standbys on a primary, its own on a standby.
+const (
+	activitySQL = `(SELECT count(*) AS conns,
 		count(*) FILTER (WHERE state = 'active') AS active,
 		count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiters,
 		coalesce(1000 * max(extract(epoch FROM now() - coalesce(state_change, query_start)))
@@ -694,6 +763,22 @@ FROM known, agent,
 			THEN pg_blocking_pids(pid) && aw.pids ELSE false END) AS queued_behind_agent
 		FROM pg_stat_activity,
 			(SELECT coalesce(array_agg(pid), '{}') AS pids FROM pg_stat_activity
-				WHERE application_name = '%[6]s' AND wait_event_type = 'Lock') aw
+				WHERE application_name = '` + ApplicationName + `' AND wait_event_type = 'Lock') aw
 		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-			AND application_name IS DISTINCT FROM '%[6]s') act`
+			AND application_name IS DISTINCT FROM '` + ApplicationName + `')`
+	lagSQL = `CASE WHEN pg_is_in_recovery() THEN
+		CASE WHEN coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false) THEN 0
+		ELSE coalesce(greatest(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0), 0)
+		END
+	ELSE coalesce((SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication), 0)
+	END`
+	// noActivitySQL and noLagSQL stand for the server-wide part in the
+	// query of a Sampler that reads it apart (serverSampleSQL).
+	noActivitySQL = `(SELECT 0::int8 AS conns, 0::int8 AS active, 0::int8 AS waiters, 0::float8 AS wait_ms,
+		0::int8 AS queued_behind_agent)`
+	noLagSQL = `0::float8`
+	// serverSampleSQL reads the server-wide part alone.
+	serverSampleSQL = samplerTag + `
+SELECT act.conns, act.active, act.waiters, act.wait_ms, ` + lagSQL + `, act.queued_behind_agent
+FROM ` + activitySQL + ` act`
+)

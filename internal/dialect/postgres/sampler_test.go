@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
+	"github.com/hotswap-db/hotswap/internal/dialect/servershare"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
@@ -31,7 +32,20 @@ const samplerApp = "orders-service"
 func TestSampler(t *testing.T) {
 	t.Parallel()
 	p := testbed.StartPostgres(t, testbed.PostgresOptions{Settings: map[string]string{"autovacuum": "off"}})
-	c := open(t, p.DSN("app"))
+	runSamplerCases(t, p, open(t, p.DSN("app")))
+}
+
+// TestSamplerSharedServer runs the same cases with a Conn that reads the
+// server-wide figures apart, to share them with the server's other
+// databases (OpenShared): every figure, the lock-queue guard's included,
+// is as it is alone.
+func TestSamplerSharedServer(t *testing.T) {
+	t.Parallel()
+	p := testbed.StartPostgres(t, testbed.PostgresOptions{Settings: map[string]string{"autovacuum": "off"}})
+	runSamplerCases(t, p, openShared(t, p.DSN("app"), servershare.New()))
+}
+
+func runSamplerCases(t *testing.T, p *testbed.Postgres, c *postgres.Conn) {
 	cases := []struct {
 		name string
 		run  func(t *testing.T, p *testbed.Postgres, c *postgres.Conn)
