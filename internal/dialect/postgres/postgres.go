@@ -58,6 +58,12 @@ type Conn struct {
 // takes a good part of a second, so this is one answer per heartbeat.
 const probeMaxAge = 1500 * time.Millisecond
 
+// probeStaleMax is how old a shared answer may be when asking the server
+// again fails or runs out of time while the database's own session was
+// taken: on a loaded server one slow answer must not report every database
+// of the server unreachable at once (the planner would skip them all).
+const probeStaleMax = 10 * time.Second
+
 // Open parses dsn (a URL or key=value connection string) and returns a pool
 // of at most 4 connections whose sessions carry application_name
 // "hotswap-agent", whatever the DSN says. Open does not connect: an instance
@@ -148,7 +154,11 @@ func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
 	}
 	server, err := servershare.Get(ctx, c.shared, c.server, "probe", probeMaxAge, c.askServer)
 	if err != nil {
-		return err
+		last, ok := servershare.Last[domain.InstanceStatus](c.shared, c.server, "probe", probeStaleMax)
+		if !ok {
+			return err
+		}
+		server = last // this database answered; the server's figures are a few seconds old
 	}
 	copyServerStatus(st, server)
 	return nil

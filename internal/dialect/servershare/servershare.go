@@ -59,6 +59,25 @@ func Get[T any](ctx context.Context, c *Cache, server, question string, maxAge t
 	return v, err
 }
 
+// Last returns the latest answer to question about server when it was
+// asked for less than maxAge ago, whatever the callers have seen of it: the
+// fallback of a caller whose own asking failed or ran out of time while the
+// server's state is not expected to have changed since. A nil c has none.
+func Last[T any](c *Cache, server, question string, maxAge time.Duration) (T, bool) {
+	var zero T
+	if c == nil {
+		return zero, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key{server, question}]
+	if e == nil || !e.ok || c.now().Sub(e.at) >= maxAge {
+		return zero, false
+	}
+	v, ok := e.answer.(T)
+	return v, ok
+}
+
 // roundKey is the context key of a round (WithRound).
 type roundKey struct{}
 

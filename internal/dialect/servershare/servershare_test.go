@@ -259,3 +259,38 @@ func TestARoundSharesOneAnswerWhateverItsAge(t *testing.T) {
 		t.Fatalf("round 1's answer is gone, outside maxAge: got %d, want a new one (3)", got)
 	}
 }
+
+// TestLastServesAFailedAskerWithinItsAge checks the fallback of a caller
+// whose asking failed: the latest answer while it is younger than the age
+// given, nothing once it is older, nothing for another server or a nil
+// cache.
+func TestLastServesAFailedAskerWithinItsAge(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	c := NewWithClock(clock.now)
+	if _, ok := Last[int](c, "db1:5432", "probe", 10*time.Second); ok {
+		t.Fatal("Last before any answer: ok, want none")
+	}
+	if _, err := Get(context.Background(), c, "db1:5432", "probe", time.Second,
+		func(context.Context) (int, error) { return 7, nil }); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(3 * time.Second)
+	_, err := Get(context.Background(), c, "db1:5432", "probe", time.Second,
+		func(context.Context) (int, error) { return 0, errors.New("timeout") })
+	if err == nil {
+		t.Fatal("a failed asking returned no error")
+	}
+	if v, ok := Last[int](c, "db1:5432", "probe", 10*time.Second); !ok || v != 7 {
+		t.Errorf("Last after a failed asking = %d, %v; want the kept 7", v, ok)
+	}
+	if _, ok := Last[int](c, "db2:5432", "probe", 10*time.Second); ok {
+		t.Error("Last of another server: ok, want none")
+	}
+	clock.add(7 * time.Second)
+	if _, ok := Last[int](c, "db1:5432", "probe", 10*time.Second); ok {
+		t.Error("Last of a 10 s old answer with a 10 s age: ok, want none")
+	}
+	if _, ok := Last[int](nil, "db1:5432", "probe", time.Hour); ok {
+		t.Error("Last of a nil cache: ok, want none")
+	}
+}
