@@ -51,7 +51,7 @@ func checkInterval(c *cli.Context) error {
 }
 
 func executionWatch(c *cli.Context) error {
-	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
+	if err := checkExecArgs(c); err != nil {
 		return err
 	}
 	if err := checkInterval(c); err != nil {
@@ -61,7 +61,11 @@ func executionWatch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return watchToEnd(c, newWatcher(c, cl, c.Args().Get(0), c.Args().Get(1)))
+	migID, execID, err := executionRef(c, cl)
+	if err != nil {
+		return err
+	}
+	return watchToEnd(c, newWatcher(c, cl, migID, execID))
 }
 
 // watchToEnd follows an execution until it ends, prints the outcome and

@@ -213,6 +213,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "POST /api/v1/migrations/{id}/reject", leader, a.rejectMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/approvals", local, a.listApprovals)
 	a.route(mux, "POST /api/v1/migrations/{id}/validate", leader, a.validateMigration)
+	a.route(mux, "GET /api/v1/executions/{executionId}", local, a.getExecutionByID)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)

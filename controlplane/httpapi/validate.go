@@ -38,7 +38,7 @@ func (a *API) validateMigration(w http.ResponseWriter, r *http.Request, _ princi
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}

@@ -171,6 +171,9 @@ func migrationEndpoints() []Endpoint {
 func executionEndpoints() []Endpoint {
 	const exec = "/api/v1/migrations/{id}/executions/{executionId}"
 	return []Endpoint{
+		{Name: "FindExecution", Method: http.MethodGet, Path: "/api/v1/executions/{executionId}", Tag: TagExecutions,
+			Summary:   "One execution by its id or a unique prefix of it, without its migration's id (409 naming the candidates when ambiguous)",
+			Responses: okWith(domain.Execution{})},
 		{Name: "ListExecutions", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/executions", Tag: TagExecutions,
 			Summary: "Every execution of a migration, oldest first", Responses: okWith(ExecutionList{})},
 		{Name: "GetExecution", Method: http.MethodGet, Path: exec, Tag: TagExecutions,
