@@ -287,6 +287,8 @@ func TestUsageErrors(t *testing.T) {
 		{"show without execution id", []string{"execution", "show"}, "execution show needs EXECUTION"},
 		{"show with three ids", []string{"execution", "show", "mig-1", "exec-1", "x"}, "execution show takes [MIGRATION] EXECUTION only; unexpected: x"},
 		{"negative lock timeout", []string{"migration", "execute", "mig-1", "--lock-timeout", "-1s"}, "--lock-timeout -1s: must not be negative"},
+		{"bare number duration", []string{"migration", "execute", "mig-1", "--timeout", "30"}, "--timeout 30: add a unit, e.g. 30s"},
+		{"bare number duration with =", []string{"execution", "watch", "exec-1", "--interval=2"}, "--interval 2: add a unit, e.g. 2s"},
 		{"sub-second timeout", []string{"migration", "execute", "mig-1", "--timeout", "10ms"}, "--timeout 10ms: want at least 1s"},
 		{"zero watch interval", []string{"execution", "watch", "mig-1", "exec-1", "--interval", "0s"}, "--interval 0s: want a positive duration"},
 		{"bad duration", []string{"migration", "execute", "mig-1", "--statement-timeout", "soon"}, "invalid value \"soon\" for flag -statement-timeout"},
