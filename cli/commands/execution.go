@@ -257,6 +257,12 @@ func executionFields(e domain.Execution) []field {
 	if msg := errorText(e); msg != "" {
 		fs = append(fs, field{"Error", msg})
 	}
+	if e.Error != nil && e.Error.Detail != "" {
+		fs = append(fs, field{"Detail", oneLine(e.Error.Detail)})
+	}
+	if e.Error != nil && e.Error.Hint != "" {
+		fs = append(fs, field{"Hint", oneLine(e.Error.Hint)})
+	}
 	if e.Error != nil && e.Error.Statement != "" {
 		fs = append(fs, field{"Statement", oneLine(e.Error.Statement)})
 	}
@@ -355,6 +361,12 @@ func executionError(e domain.Execution) error {
 	}
 	if e.RollbackReason != "" && e.RollbackReason != e.ErrorMessage {
 		fmt.Fprintf(&b, "\n  rollback requested by %s: %s", or(e.RollbackRequestedBy), e.RollbackReason)
+	}
+	if e.Error != nil && e.Error.Detail != "" {
+		fmt.Fprintf(&b, "\n  detail: %s", oneLine(e.Error.Detail))
+	}
+	if e.Error != nil && e.Error.Hint != "" {
+		fmt.Fprintf(&b, "\n  hint: %s", oneLine(e.Error.Hint))
 	}
 	if e.Error != nil && e.Error.Statement != "" {
 		fmt.Fprintf(&b, "\n  statement: %s", oneLine(e.Error.Statement))
