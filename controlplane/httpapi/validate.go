@@ -55,7 +55,7 @@ func (a *API) validateMigration(w http.ResponseWriter, r *http.Request, _ princi
 		return badRequest("the migration script does not parse", domain.FieldError{Field: "migrationScript", Message: err.Error()})
 	}
 	in := validation.Input{Result: static, Replicas: a.replicaLag(db), Conflicts: a.conflicts(m, static),
-		MaxLagSeconds: domain.DefaultThresholds().ReplicationLagSeconds}
+		MaxLagSeconds: domain.DefaultThresholds().ReplicationLagSeconds, Engine: db.Type}
 	facts, where, why := a.inspectMaster(r.Context(), db, validation.Relations(static))
 	if facts != nil {
 		opts.Catalog = validation.NewCatalog(facts)
