@@ -51,11 +51,19 @@ Examples:
 				ArgsUsage: execArgsUsage,
 				UsageText: `hotswap execution watch [MIGRATION] EXECUTION [--interval 500ms]
 
-Prints each new log line once, and a status line when the status, progress or
-phase changes. Stops when the execution ends: exit 0 when it Succeeded, 1 when
-it Failed or was RolledBack (the error is printed with its SQLSTATE). Ctrl-C
-stops watching; the execution goes on. With -o json, prints only the final
-execution.
+Prints each new log line once, a status line when the status, progress or
+phase changes, the time left in a step's monitor window (every 5 s), and the
+counters kept with the execution, averaged over the last 15 s (TPS, latency,
+CPU: a mean, not one bursty sample). Ctrl-C stops watching; the execution goes
+on. With -o json, prints only the final execution.
+
+Exit codes:
+  0  the execution Succeeded, or it was RolledBack because someone asked for
+     it (hotswap execution rollback) and the rollback succeeded
+  1  it Failed, or HotSwap rolled it back by itself (a step failed, a guard
+     tripped): the error is printed with its SQLSTATE, DETAIL and HINT; or
+     the server could not be reached
+  2  usage error (bad arguments or flags)
 
 Examples:
   hotswap execution watch 0c1d2e3f

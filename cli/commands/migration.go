@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -642,7 +643,10 @@ func migrationPlan(c *cli.Context) error {
 		return fmt.Errorf("plan migration: %w", withFlagNames(c, err, executeFlagOf))
 	}
 	v, err := cl.ValidateMigration(c.Context, r.MigrationID, api.ValidateRequest{})
-	if err != nil {
+	switch {
+	case errors.Is(err, api.ErrForbidden):
+		v.LiveReason = "your role may not validate migrations, which reads the statements' effects"
+	case err != nil:
 		return fmt.Errorf("plan migration: read the statements' effects: %w", err)
 	}
 	out := planOutput{PlanResponse: r, Statements: v.Statements, Live: v.Live, LiveReason: v.LiveReason,
