@@ -130,7 +130,10 @@ func databaseEndpoints() []Endpoint {
 		{Name: "UpdateDatabase", Method: http.MethodPut, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
 			Summary: "Replace a database's writable fields", Request: domain.DatabaseSpec{}, Responses: okWith(domain.Database{})},
 		{Name: "DeleteDatabase", Method: http.MethodDelete, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
-			Summary: "Remove a database no migration targets", Responses: noBody()},
+			Summary: "Remove a database no migration targets; with force=true, also its finished migrations and their executions " +
+				"(the audit log and each instance's history table keep what was applied)",
+			Query:     []Param{{Name: "force", Type: "string", Enum: []string{"true", "false"}, Description: "delete its finished migrations too"}},
+			Responses: noBody()},
 		{Name: "DatabaseHealth", Method: http.MethodGet, Path: "/api/v1/databases/{id}/health", Tag: TagDatabases,
 			Summary: "The live state of a database's instances", Responses: okWith(DatabaseHealth{})},
 	}
