@@ -331,8 +331,16 @@ func NewToken(prefix string) string {
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(err)
 	trace, _ := r.Context().Value(traceKey{}).(string)
-	if ae.status >= 500 {
+	switch {
+	case ae.status == http.StatusServiceUnavailable:
+		// Expected while the cluster elects a leader or replays its log:
+		// the client is told to retry; it is no fault of this server.
+		a.log.Info("request refused: unavailable", "method", r.Method, "path", r.URL.Path, "trace", trace, "reason", err)
+	case ae.status >= 500:
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "trace", trace, "error", err)
+	}
+	if notApplied(ae, err) {
+		w.Header().Set(api.NotAppliedHeader, "true")
 	}
 	writeJSON(w, ae.status, api.ErrorBody{Error: api.ErrorDetail{
 		Code: ae.code, Message: ae.message, Details: ae.details, TraceID: trace, Timestamp: a.now().UTC(),
@@ -373,4 +381,5 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, body)
 }
 
-var errNoLeader = errors.New("no leader is known yet; retry shortly")
+var errNoLeader = errors.New("no leader is known: an election is under way, or the cluster lost quorum " +
+	"(a majority of its voters must be up and reach each other); nothing was applied, retry shortly")

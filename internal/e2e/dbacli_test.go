@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"sort"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +23,36 @@ type cliResult struct {
 	code           int
 }
 
+// lockedBuffer is a buffer a running program writes while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 // cli runs the hotswap program against the bed's server.
 func (b *bed) cli(ctx context.Context, args ...string) cliResult {
 	b.t.Helper()
+	return b.cliTo(ctx, &lockedBuffer{}, args...)
+}
+
+// cliTo is cli writing its standard output to out as it runs.
+func (b *bed) cliTo(ctx context.Context, out *lockedBuffer, args ...string) cliResult {
+	b.t.Helper()
 	cmd := exec.CommandContext(ctx, bins.CLI, append([]string{"--address", b.srv.URL(), "--token", b.api.token}, args...)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	var errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &errOut
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
@@ -115,9 +140,10 @@ func checkWatchRollback(t *testing.T, b *bed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	done := make(chan cliResult, 1)
-	go func() { done <- b.cli(ctx, "execution", "watch", strings.TrimPrefix(exec, "exec-")[:8], "--interval", "200ms") }()
-	eventually(t, 60*time.Second, "the step's monitor window", func() bool {
-		return !b.execution(mig, exec).MonitorUntil.IsZero()
+	out := &lockedBuffer{}
+	go func() { done <- b.cliTo(ctx, out, "execution", "watch", strings.TrimPrefix(exec, "exec-")[:8], "--interval", "200ms") }()
+	eventually(t, 90*time.Second, "the watch to count the monitor window down", func() bool {
+		return strings.Contains(out.String(), "monitor window: ")
 	})
 	b.api.do("POST", "/api/v1/migrations/"+mig+"/executions/"+exec+"/rollback", map[string]string{"reason": "checking the watch"})
 	var r cliResult
