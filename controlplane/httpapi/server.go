@@ -371,8 +371,11 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	body := api.Health{Status: "ok", ServerID: st.ServerID, State: st.State, Leader: st.Leader, Version: a.version}
 	code := http.StatusOK
 	switch {
+	case err == nil && removedFrom(st):
+		body.Status, body.Reason = "removed", "removed from the Raft configuration: stop it, or add it again (hotswap cluster join)"
+		code = http.StatusServiceUnavailable
 	case err != nil || st.Leader == "":
-		body.Status, body.Reason = "degraded", "no leader known"
+		body.Status, body.Reason = "degraded", "no leader known: an election is under way, or the cluster lost quorum"
 		code = http.StatusServiceUnavailable
 	case !a.raft.Ready():
 		body.Status, body.Reason = "starting", "replaying the log"
