@@ -43,10 +43,15 @@ func TestClusterOperations(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("cluster status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	want := []string{"REACHABLE", "yes"}
 	for _, s := range servers {
-		wantContains(t, "cluster status", r.stdout, s.ID, s.HTTPAddr, s.RaftAddr)
+		want = append(want, s.ID, s.HTTPAddr, s.RaftAddr)
 	}
-	wantContains(t, "cluster status", r.stdout, "REACHABLE", "yes")
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("cluster status does not show %q:\n%s", w, r.stdout)
+		}
+	}
 
 	r = hotswapAt(t, f[0], tok, "cluster", "remove", "nosuch")
 	if r.code != 1 || !strings.Contains(r.stderr, `server "nosuch" is not in the Raft configuration`) {
