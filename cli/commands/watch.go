@@ -174,7 +174,11 @@ func (w *watcher) update(e domain.Execution) {
 		w.out.linef("==> %s", s)
 		w.status = s
 	}
-	if left, open := countdown(e, w.now()); open && left != w.left {
+	now := time.Now
+	if w.now != nil {
+		now = w.now
+	}
+	if left, open := countdown(e, now()); open && left != w.left {
 		w.out.linef("    monitor window: %s left (until %s)", left, e.MonitorUntil.Local().Format("15:04:05"))
 		w.left = left
 	}
