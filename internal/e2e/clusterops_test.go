@@ -43,14 +43,19 @@ func TestClusterOperations(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("cluster status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	want := []string{"REACHABLE", "yes"}
+	// Every server's id and Raft address; the HTTP address of those that
+	// registered it (the leader, a server that joined), reachable or not.
+	want := []string{"REACHABLE", leader.HTTPAddr + "  " + leader.RPCAddr}
 	for _, s := range servers {
-		want = append(want, s.ID, s.HTTPAddr, s.RaftAddr)
+		want = append(want, s.ID, s.RaftAddr)
 	}
 	for _, w := range want {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("cluster status does not show %q:\n%s", w, r.stdout)
 		}
+	}
+	if !strings.Contains(r.stdout, "voter     yes     yes") {
+		t.Errorf("cluster status does not say the leader is reachable:\n%s", r.stdout)
 	}
 
 	r = hotswapAt(t, f[0], tok, "cluster", "remove", "nosuch")
@@ -78,6 +83,9 @@ func TestClusterOperations(t *testing.T) {
 		return len(clusterStatus(t, f[0], tok).Servers) == 3 &&
 			newAPI(t, gone, "", nil).do("GET", "/health", nil).Status == http.StatusOK
 	})
+	if r := hotswapAt(t, f[0], tok, "cluster", "status"); !strings.Contains(r.stdout, gone.HTTPAddr) {
+		t.Errorf("cluster status after the join does not show %s's HTTP address %s:\n%s", gone.ID, gone.HTTPAddr, r.stdout)
+	}
 
 	for _, s := range []*testbed.Server{f[1], leader} {
 		s.Stop()
