@@ -133,7 +133,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		if failures <= electionTries && electing(out.err) {
 			redirect = addr // alive and electing: it will know the leader first
 		}
-		a.logSessionEnd(addr, out.err, wait)
+		a.logSessionEnd(addr, out.err, wait, failures > len(a.cfg.Servers)+electionTries)
 		sleep(ctx, wait)
 	}
 	return nil
@@ -174,14 +174,19 @@ func electing(err error) bool {
 }
 
 // logSessionEnd says why a session ended: an authentication failure is an
-// error the operator must fix, anything else a reconnect.
-func (a *Agent) logSessionEnd(addr string, err error, wait time.Duration) {
+// error the operator must fix; a reconnect is routine (a server restarts,
+// the leader changes) until every server failed several times in a row
+// (persistent), which is a warning.
+func (a *Agent) logSessionEnd(addr string, err error, wait time.Duration, persistent bool) {
 	msg := a.scrub(errString(err))
-	if errors.Is(err, ErrAuthentication) {
+	switch {
+	case errors.Is(err, ErrAuthentication):
 		a.log.Error("authentication failed: check the agent's token", "server", addr, "error", msg, "retry_in", wait)
-		return
+	case persistent:
+		a.log.Warn("no server accepts the session; reconnecting", "server", addr, "error", msg, "retry_in", wait)
+	default:
+		a.log.Info("session ended; reconnecting", "server", addr, "error", msg, "retry_in", wait)
 	}
-	a.log.Warn("session ended; reconnecting", "server", addr, "error", msg, "retry_in", wait)
 }
 
 // ErrAuthentication says the control plane refused the agent's token.

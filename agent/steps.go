@@ -194,7 +194,8 @@ func scrubDBError(a *Agent, e *domain.DBError) *domain.DBError {
 	if e == nil {
 		return nil
 	}
-	return &domain.DBError{Message: a.scrub(e.Message), SQLState: e.SQLState, Statement: e.Statement}
+	return &domain.DBError{Message: a.scrub(e.Message), SQLState: e.SQLState, Statement: e.Statement,
+		Detail: a.scrub(e.Detail), Hint: a.scrub(e.Hint)}
 }
 
 // execute runs the step on its instance's executor; a verify step waits on

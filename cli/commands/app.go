@@ -131,7 +131,10 @@ func helpName(c *cli.Context) string {
 // Run runs app with args (args[0] is the program name), prints any error as
 // "hotswap: message" on the app's ErrWriter and returns the exit code.
 func Run(ctx context.Context, app *cli.App, args []string) int {
-	err := app.RunContext(ctx, reorder(app, args))
+	err := bareDuration(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, reorder(app, args))
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -74,12 +74,23 @@ Examples:
 			},
 			{
 				Name:      "delete",
-				Usage:     "remove a database that no migration targets",
+				Usage:     "remove a database that no migration targets, or (--force) with its finished migrations",
 				ArgsUsage: "ID|NAME",
-				UsageText: `hotswap database delete ID|NAME
+				UsageText: `hotswap database delete ID|NAME [--force]
+
+Without --force, a database that migrations target is kept: delete the
+migrations that have not run first. With --force, the database is removed
+with every migration that targets it and their executions, once none of them
+is running (a running one is refused: wait for it, or roll it back). What
+happened stays in the audit log (hotswap audit list), and each instance's
+history table in the database itself still records what was applied; the
+database's schema is not touched.
 
 Examples:
-  hotswap database delete app`,
+  hotswap database delete app
+  hotswap database delete app --force`,
+				Flags: []cli.Flag{&cli.BoolFlag{Name: "force",
+					Usage: "also delete its migrations and their executions (none may be running; the audit log keeps them)"}},
 				Action: databaseDelete,
 			},
 			{
@@ -342,10 +353,14 @@ func databaseDelete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.DeleteDatabase(c.Context, c.Args().First()); err != nil {
+	del, what := cl.DeleteDatabase, ""
+	if c.Bool("force") {
+		del, what = cl.DeleteDatabaseWithHistory, " with its migrations and their executions (the audit log keeps them)"
+	}
+	if err := del(c.Context, c.Args().First()); err != nil {
 		return fmt.Errorf("delete database: %w", err)
 	}
-	return done(c, "Database %s deleted.", c.Args().First())
+	return done(c, "Database %s deleted%s.", c.Args().First(), what)
 }
 
 func databaseHealth(c *cli.Context) error {

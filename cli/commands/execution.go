@@ -33,37 +33,49 @@ Examples:
 			{
 				Name:      "show",
 				Usage:     "show an execution: status, timings, each step with its error, then the log",
-				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-				UsageText: `hotswap execution show MIGRATION_ID EXECUTION_ID
+				ArgsUsage: execArgsUsage,
+				UsageText: `hotswap execution show [MIGRATION] EXECUTION
+
+EXECUTION is its id or a unique prefix of it (as git takes a short commit id);
+MIGRATION, when given, is the migration's id, short id or name.
 
 Examples:
-  hotswap execution show mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f
-  hotswap execution show mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f -o json | jq .steps`,
+  hotswap execution show 0c1d2e3f
+  hotswap execution show add-nick exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f
+  hotswap execution show 0c1d2e3f -o json | jq .steps`,
 				Action: executionShow,
 			},
 			{
 				Name:      "watch",
 				Usage:     "follow an execution until it ends; exit 0 only if it succeeds",
-				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-				UsageText: `hotswap execution watch MIGRATION_ID EXECUTION_ID [--interval 500ms]
+				ArgsUsage: execArgsUsage,
+				UsageText: `hotswap execution watch [MIGRATION] EXECUTION [--interval 500ms]
 
-Prints each new log line once, and a status line when the status, progress or
-phase changes. Stops when the execution ends: exit 0 when it Succeeded, 1 when
-it Failed or was RolledBack (the error is printed with its SQLSTATE). Ctrl-C
-stops watching; the execution goes on. With -o json, prints only the final
-execution.
+Prints each new log line once, a status line when the status, progress or
+phase changes, the time left in a step's monitor window (every 5 s), and the
+counters kept with the execution, averaged over the last 15 s (TPS, latency,
+CPU: a mean, not one bursty sample). Ctrl-C stops watching; the execution goes
+on. With -o json, prints only the final execution.
+
+Exit codes:
+  0  the execution Succeeded, or it was RolledBack because someone asked for
+     it (hotswap execution rollback) and the rollback succeeded
+  1  it Failed, or HotSwap rolled it back by itself (a step failed, a guard
+     tripped): the error is printed with its SQLSTATE, DETAIL and HINT; or
+     the server could not be reached
+  2  usage error (bad arguments or flags)
 
 Examples:
-  hotswap execution watch mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f
-  hotswap execution watch mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f -o json > result.json`,
+  hotswap execution watch 0c1d2e3f
+  hotswap execution watch 0c1d2e3f -o json > result.json`,
 				Flags:  []cli.Flag{intervalFlag()},
 				Action: executionWatch,
 			},
 			{
 				Name:      "rollback",
 				Usage:     "roll back what an execution applied, running the migration's rollback script",
-				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-				UsageText: `hotswap execution rollback MIGRATION_ID EXECUTION_ID --reason TEXT
+				ArgsUsage: execArgsUsage,
+				UsageText: `hotswap execution rollback [MIGRATION] EXECUTION --reason TEXT
 
 A running execution is stopped first; a succeeded one is undone. The server
 waits up to 60 s for the rollback to end; a longer one goes on, to follow with
@@ -72,7 +84,7 @@ clients back to blue: what was written to green since the switch is not on
 blue, so it needs --confirm.
 
 Examples:
-  hotswap execution rollback mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f \
+  hotswap execution rollback 0c1d2e3f \
     --reason "checkout latency up since the new index"`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "reason", Usage: "why, for the execution's log (required)"},
@@ -83,26 +95,26 @@ Examples:
 			{
 				Name:      "pause",
 				Usage:     "pause a running execution between phases: running steps finish, the next phase waits",
-				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-				UsageText: `hotswap execution pause MIGRATION_ID EXECUTION_ID [--reason TEXT]
+				ArgsUsage: execArgsUsage,
+				UsageText: `hotswap execution pause [MIGRATION] EXECUTION [--reason TEXT]
 
 Examples:
-  hotswap execution pause mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f --reason "look at the canary first"`,
+  hotswap execution pause 0c1d2e3f --reason "look at the canary first"`,
 				Flags:  []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, for the execution's log"}},
 				Action: executionPause,
 			},
 			{
 				Name:      "resume",
 				Usage:     "resume a paused execution, optionally re-planning what is left with another strategy",
-				ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-				UsageText: `hotswap execution resume MIGRATION_ID EXECUTION_ID [--strategy S]
+				ArgsUsage: execArgsUsage,
+				UsageText: `hotswap execution resume [MIGRATION] EXECUTION [--strategy S]
 
 With --strategy, the steps not started yet are re-planned with that strategy;
 what was applied stays applied.
 
 Examples:
-  hotswap execution resume mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f
-  hotswap execution resume mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f --strategy Direct`,
+  hotswap execution resume 0c1d2e3f
+  hotswap execution resume 0c1d2e3f --strategy Direct`,
 				Flags:  []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "re-plan what is left: " + list(domain.Strategies)}},
 				Action: executionResume,
 			},
@@ -131,14 +143,18 @@ func executionResume(c *cli.Context) error {
 // pauseOrResume pauses or resumes the execution named by the arguments
 // and prints the execution as it is now.
 func pauseOrResume(c *cli.Context, verb string, do func(cl *api.Client, migID, execID string) (domain.Execution, error)) error {
-	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
+	if err := checkExecArgs(c); err != nil {
 		return err
 	}
 	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	e, err := do(cl, c.Args().Get(0), c.Args().Get(1))
+	migID, execID, err := executionRef(c, cl)
+	if err != nil {
+		return err
+	}
+	e, err := do(cl, migID, execID)
 	if err != nil {
 		return fmt.Errorf("%s execution: %w", verb, err)
 	}
@@ -183,18 +199,30 @@ func executionList(c *cli.Context) error {
 }
 
 func executionShow(c *cli.Context) error {
-	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
+	if err := checkExecArgs(c); err != nil {
 		return err
 	}
 	cl, err := newClient(c)
 	if err != nil {
 		return err
 	}
-	e, err := cl.GetExecution(c.Context, c.Args().Get(0), c.Args().Get(1))
+	e, err := showExecution(c, cl)
 	if err != nil {
 		return fmt.Errorf("show execution: %w", err)
 	}
 	return newPrinter(c).show(e, func(p printer) error { return printExecution(p, e) })
+}
+
+// showExecution fetches the execution the arguments name.
+func showExecution(c *cli.Context, cl *api.Client) (domain.Execution, error) {
+	if c.NArg() == 1 {
+		return cl.FindExecution(c.Context, c.Args().First())
+	}
+	migID, execID, err := executionRef(c, cl)
+	if err != nil {
+		return domain.Execution{}, err
+	}
+	return cl.GetExecution(c.Context, migID, execID)
 }
 
 func printExecution(p printer, e domain.Execution) error {
@@ -237,6 +265,12 @@ func executionFields(e domain.Execution) []field {
 	if msg := errorText(e); msg != "" {
 		fs = append(fs, field{"Error", msg})
 	}
+	if e.Error != nil && e.Error.Detail != "" {
+		fs = append(fs, field{"Detail", oneLine(e.Error.Detail)})
+	}
+	if e.Error != nil && e.Error.Hint != "" {
+		fs = append(fs, field{"Hint", oneLine(e.Error.Hint)})
+	}
 	if e.Error != nil && e.Error.Statement != "" {
 		fs = append(fs, field{"Statement", oneLine(e.Error.Statement)})
 	}
@@ -276,7 +310,7 @@ func printLog(p printer, l domain.LogEntry) {
 }
 
 func executionRollback(c *cli.Context) error {
-	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
+	if err := checkExecArgs(c); err != nil {
 		return err
 	}
 	reason := strings.TrimSpace(c.String("reason"))
@@ -287,7 +321,10 @@ func executionRollback(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	migID, execID := c.Args().Get(0), c.Args().Get(1)
+	migID, execID, err := executionRef(c, cl)
+	if err != nil {
+		return err
+	}
 	r, err := cl.RollbackExecutionWith(c.Context, migID, execID, api.RollbackRequest{Reason: reason, Confirm: c.Bool("confirm")})
 	if err != nil {
 		return fmt.Errorf("rollback execution: %w", err)
@@ -332,6 +369,12 @@ func executionError(e domain.Execution) error {
 	}
 	if e.RollbackReason != "" && e.RollbackReason != e.ErrorMessage {
 		fmt.Fprintf(&b, "\n  rollback requested by %s: %s", or(e.RollbackRequestedBy), e.RollbackReason)
+	}
+	if e.Error != nil && e.Error.Detail != "" {
+		fmt.Fprintf(&b, "\n  detail: %s", oneLine(e.Error.Detail))
+	}
+	if e.Error != nil && e.Error.Hint != "" {
+		fmt.Fprintf(&b, "\n  hint: %s", oneLine(e.Error.Hint))
 	}
 	if e.Error != nil && e.Error.Statement != "" {
 		fmt.Fprintf(&b, "\n  statement: %s", oneLine(e.Error.Statement))

@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,8 +69,14 @@ Examples:
 
 The plan is made from the roles and replication links the agents report:
 replicas that take DDL first, the master last, verify steps on physical standbys.
+Then each statement of the script: the lock it takes and for how long,
+whether it runs in the step's transaction, the work it does on the rows
+(scan, build, rewrite...) and an estimated duration from the table's live
+size (an estimate: see docs; "-" when no agent could read the catalog).
+ID is the migration's id, short id or name.
 
 Examples:
+  hotswap migration plan add_nick2
   hotswap migration plan mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Phased
   hotswap migration plan mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c --strategy Canary -o json`,
 				Flags: []cli.Flag{&cli.StringFlag{Name: "strategy", Usage: "one of " + list(domain.Strategies) + " (default: the migration's)"},
@@ -634,16 +642,84 @@ func migrationPlan(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("plan migration: %w", withFlagNames(c, err, executeFlagOf))
 	}
-	return newPrinter(c).show(r, func(p printer) error {
-		p.linef("Plan (%s):", r.Plan.Strategy)
-		for _, line := range r.Plan.Explanation {
-			p.linef("  %s", line)
-		}
-		p.linef("")
-		var rows [][]string
-		for _, s := range r.Plan.Steps {
-			rows = append(rows, []string{s.StepID, s.Phase, s.Kind, s.Agent + "/" + s.InstanceID, orDash(s.Verifies)})
-		}
-		return p.table([]string{"STEP", "PHASE", "KIND", "INSTANCE", "VERIFIES"}, rows)
-	})
+	v, err := cl.ValidateMigration(c.Context, r.MigrationID, api.ValidateRequest{})
+	switch {
+	case errors.Is(err, api.ErrForbidden):
+		v.LiveReason = "your role may not validate migrations, which reads the statements' effects"
+	case err != nil:
+		return fmt.Errorf("plan migration: read the statements' effects: %w", err)
+	}
+	out := planOutput{PlanResponse: r, Statements: v.Statements, Live: v.Live, LiveReason: v.LiveReason,
+		EstimatedDuration: v.EstimatedDuration}
+	return newPrinter(c).show(out, func(p printer) error { return printPlan(p, out) })
+}
+
+// planOutput is what `migration plan` prints: the plan, and what each
+// statement does, from the validation.
+type planOutput struct {
+	api.PlanResponse
+	Statements        []api.StatementReport `json:"statements"`
+	Live              bool                  `json:"live"`
+	LiveReason        string                `json:"liveReason,omitempty"`
+	EstimatedDuration int                   `json:"estimatedDuration"`
+}
+
+func printPlan(p printer, out planOutput) error {
+	p.linef("Plan (%s):", out.Plan.Strategy)
+	for _, line := range out.Plan.Explanation {
+		p.linef("  %s", line)
+	}
+	p.linef("")
+	var rows [][]string
+	for _, s := range out.Plan.Steps {
+		rows = append(rows, []string{s.StepID, s.Phase, s.Kind, s.Agent + "/" + s.InstanceID, orDash(s.Verifies)})
+	}
+	if err := p.table([]string{"STEP", "PHASE", "KIND", "INSTANCE", "VERIFIES"}, rows); err != nil {
+		return err
+	}
+	p.linef("\nStatements (each step runs them all):")
+	rows = rows[:0]
+	for _, s := range out.Statements {
+		rows = append(rows, []string{strconv.Itoa(s.Index), clip(oneLine(s.SQL), 60), or(s.Lock), or(s.LockHeld),
+			yesNo(s.InTransaction), s.Work, or(s.Table), size(s.TableBytes), estimateText(s.EstimatedSeconds)})
+	}
+	if err := p.table([]string{"#", "STATEMENT", "LOCK", "HELD", "IN TX", "WORK", "TABLE", "SIZE", "EST. DURATION"}, rows); err != nil {
+		return err
+	}
+	if !out.Live {
+		p.linef("Sizes and durations unknown: %s", or(out.LiveReason))
+	}
+	return nil
+}
+
+// estimateText is an estimated duration, "-" when unknown.
+func estimateText(secs float64) string {
+	if secs < 0 {
+		return "-"
+	}
+	if secs < 1 {
+		return "< 1s (estimate)"
+	}
+	return seconds(secs) + " (estimate)"
+}
+
+// size is a byte count for people, "-" when unknown.
+func size(b int64) string {
+	switch {
+	case b < 0:
+		return "-"
+	case b < 1<<20:
+		return fmt.Sprintf("%d kB", (b+1023)/1024)
+	case b < 1<<30:
+		return fmt.Sprintf("%.1f MB", float64(b)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GB", float64(b)/(1<<30))
+}
+
+// clip shortens s to n characters, marking the cut.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

@@ -70,7 +70,7 @@ func listPeers(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("list peers: %w", err)
 	}
-	return newPrinter(c).show(st.Servers, func(p printer) error {
+	return newPrinter(c).show(st, func(p printer) error { // -o json: the whole answer, as the API gives it
 		rows := make([][]string, 0, len(st.Servers))
 		for _, s := range st.Servers {
 			state := "follower"

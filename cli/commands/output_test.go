@@ -41,6 +41,8 @@ var outputExempt = map[string]string{
 	"operator snapshot restore": "replaces the state the other tests use: run by TestOperatorCommands and, " +
 		"on a cluster of its own, internal/e2e TestOperatorRaftAndSnapshot",
 	"operator raft remove-peer":     "needs a cluster of several servers: internal/e2e TestOperatorRaftAndSnapshot",
+	"cluster join":                  "needs a cluster of several servers: internal/e2e TestClusterOperations",
+	"cluster remove":                "needs a cluster of several servers: internal/e2e TestClusterOperations",
 	"operator raft transfer-leader": "needs a cluster of several servers: internal/e2e TestOperatorRaftAndSnapshot",
 }
 

@@ -14,15 +14,15 @@ func retryRollbackCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "retry-rollback",
 		Usage:     "run the failed rollback steps of a Failed execution again, once the cause is fixed",
-		ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-		UsageText: `hotswap execution retry-rollback MIGRATION_ID EXECUTION_ID [--reason TEXT]
+		ArgsUsage: execArgsUsage,
+		UsageText: `hotswap execution retry-rollback [MIGRATION] EXECUTION [--reason TEXT]
 
 The execution takes its database's lock again and runs the rollback steps that
 failed; a step resumes after the statements it already completed. Follow it
 with 'hotswap execution watch'.
 
 Examples:
-  hotswap execution retry-rollback mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f \
+  hotswap execution retry-rollback 0c1d2e3f \
     --reason "the report holding the table was stopped"`,
 		Flags:  []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "what was fixed, for the execution's log"}},
 		Action: executionRetryRollback,
@@ -34,11 +34,11 @@ func resolveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "resolve",
 		Usage:     "mark a Failed execution resolved: the database was put right by hand",
-		ArgsUsage: "MIGRATION_ID EXECUTION_ID",
-		UsageText: `hotswap execution resolve MIGRATION_ID EXECUTION_ID --reason TEXT
+		ArgsUsage: execArgsUsage,
+		UsageText: `hotswap execution resolve [MIGRATION] EXECUTION --reason TEXT
 
 Examples:
-  hotswap execution resolve mig-7f8a9b1c-2d3e-4f5a-8b7c-9d0e1f2a3b4c exec-0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f \
+  hotswap execution resolve 0c1d2e3f \
     --reason "dropped column nick2 by hand"`,
 		Flags:  []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "what was put right, for the execution's log (required)"}},
 		Action: executionResolve,

@@ -53,8 +53,16 @@ func apiClient(c *cli.Context, token string) (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts = append(opts, api.WithUnavailableRetry(failoverRetry, func(err error, wait time.Duration) {
+		fmt.Fprintf(c.App.ErrWriter, "hotswap: %v; retrying in %s\n", err, wait)
+	}))
 	return api.New(c.String("address"), token, opts...), nil
 }
+
+// failoverRetry is how long a request the cluster answers 503 (electing a
+// leader) is sent again: reads, and writes the server says it did not
+// apply. A leader election takes a few seconds.
+const failoverRetry = 20 * time.Second
 
 // tlsFiles is what a tls command wrote.
 type tlsFiles struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -34,12 +35,15 @@ type watcher struct {
 	seen    int              // how many log lines the last poll had
 	lastLog domain.LogEntry  // the newest log line printed
 	status  string           // the last status line printed
+	smooth  smoother         // recent figures, averaged
+	left    time.Duration    // the monitor window's time left last printed
+	now     func() time.Time
 }
 
 func newWatcher(c *cli.Context, cl *api.Client, migrationID, executionID string) *watcher {
 	p := newPrinter(c)
 	return &watcher{client: cl, migrationID: migrationID, executionID: executionID, interval: c.Duration("interval"),
-		out: p, errOut: c.App.ErrWriter, quiet: p.isJSON()}
+		out: p, errOut: c.App.ErrWriter, quiet: p.isJSON(), now: time.Now}
 }
 
 // checkInterval refuses an --interval that would not wait between polls.
@@ -51,7 +55,7 @@ func checkInterval(c *cli.Context) error {
 }
 
 func executionWatch(c *cli.Context) error {
-	if err := needArgs(c, "MIGRATION_ID", "EXECUTION_ID"); err != nil {
+	if err := checkExecArgs(c); err != nil {
 		return err
 	}
 	if err := checkInterval(c); err != nil {
@@ -61,7 +65,11 @@ func executionWatch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return watchToEnd(c, newWatcher(c, cl, c.Args().Get(0), c.Args().Get(1)))
+	migID, execID, err := executionRef(c, cl)
+	if err != nil {
+		return err
+	}
+	return watchToEnd(c, newWatcher(c, cl, migID, execID))
 }
 
 // watchToEnd follows an execution until it ends, prints the outcome and
@@ -80,6 +88,13 @@ func watchToEnd(c *cli.Context, w *watcher) error {
 			return err
 		}
 	}
+	if rolledBackAsAsked(e) {
+		if !w.quiet {
+			w.out.linef("Execution %s rolled back as %s asked (%s): the rollback succeeded.", e.ExecutionID,
+				e.RollbackRequestedBy, oneLine(e.RollbackReason))
+		}
+		return nil
+	}
 	if e.Status != domain.ExecutionSucceeded {
 		return executionError(e)
 	}
@@ -87,6 +102,14 @@ func watchToEnd(c *cli.Context, w *watcher) error {
 		w.out.linef("%s", succeeded(e))
 	}
 	return nil
+}
+
+// rolledBackAsAsked reports whether an execution ended RolledBack because
+// a person asked for it (not HotSwap's guard or a failed step): the
+// rollback that was wanted succeeded, so watching exits 0.
+func rolledBackAsAsked(e domain.Execution) bool {
+	return e.Status == domain.ExecutionRolledBack && e.RollbackRequested && e.RollbackRequestedBy != "" &&
+		!strings.HasPrefix(e.RollbackRequestedBy, "hotswap (")
 }
 
 // succeeded is the closing line of an execution that succeeded.
@@ -151,6 +174,14 @@ func (w *watcher) update(e domain.Execution) {
 		w.out.linef("==> %s", s)
 		w.status = s
 	}
+	now := time.Now
+	if w.now != nil {
+		now = w.now
+	}
+	if left, open := countdown(e, now()); open && left != w.left {
+		w.out.linef("    monitor window: %s left (until %s)", left, e.MonitorUntil.Local().Format("15:04:05"))
+		w.left = left
+	}
 }
 
 // newLogs returns the lines of logs not printed yet. The server appends
@@ -211,7 +242,9 @@ func (w *watcher) printFigures(ctx context.Context) {
 		base[b.Agent+"/"+b.InstanceID] = b.Baseline
 	}
 	for _, s := range m.Snapshots {
-		w.out.linef("    %s %s/%s: %s", s.At.Local().Format("15:04:05"), s.Agent, s.InstanceID, figuresLine(s.Sample, base[s.Agent+"/"+s.InstanceID]))
+		key := s.Agent + "/" + s.InstanceID
+		mean, n := w.smooth.add(key, s.Sample)
+		w.out.linef("    %s %s: %s", s.At.Local().Format("15:04:05"), key, smoothedLine(mean, n, base[key]))
 		w.figures = max(w.figures, s.At.UnixMilli())
 	}
 }

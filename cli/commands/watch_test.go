@@ -164,6 +164,15 @@ func TestWatchPollFailures(t *testing.T) {
 		if r.code != ExitOK {
 			t.Errorf("exit = %d, want 0; stderr: %s", r.code, r.stderr)
 		}
+		// A 503 (a failover) is sent again by the client itself.
+		wantContains(t, "stderr", r.stderr, "hotswap: fake failure; retrying in 250ms")
+	})
+	t.Run("other server errors are retried by the watch", func(t *testing.T) {
+		addr, _ := fakeExecution(t, poll{status: http.StatusInternalServerError}, execState(domain.ExecutionSucceeded, 100, "", 1))
+		r := watchCLI(context.Background(), addr)
+		if r.code != ExitOK {
+			t.Errorf("exit = %d, want 0; stderr: %s", r.code, r.stderr)
+		}
 		wantContains(t, "stderr", r.stderr, "polling failed (1/5), retrying: fake failure")
 	})
 	t.Run("refusals are not", func(t *testing.T) {

@@ -21,6 +21,7 @@ var commandNames = map[MessageType]string{
 	RetryRollbackType: "retry_rollback", ResolveExecutionType: "resolve_execution",
 	OperatorActionType: "operator_action", RevokeAPITokenType: "revoke_api_token", RecordLoginType: "login",
 	SubmitApprovalType: "submit_approval", ArchiveAuditType: "archive_audit",
+	DeleteDatabaseHistoryType: "delete_database_history",
 }
 
 // String names the message type.

@@ -209,8 +209,9 @@ var commands = map[MessageType]applyFunc{
 	RevokeAPITokenType: decodeAnd((*State).applyRevokeAPIToken),
 	RecordLoginType:    decodeAnd((*State).applyRecordLogin),
 
-	SubmitApprovalType: decodeAnd((*State).applySubmitApproval),
-	ArchiveAuditType:   decodeAnd((*State).applyArchiveAudit),
+	SubmitApprovalType:        decodeAnd((*State).applySubmitApproval),
+	ArchiveAuditType:          decodeAnd((*State).applyArchiveAudit),
+	DeleteDatabaseHistoryType: decodeAnd((*State).applyDeleteDatabaseHistory),
 }
 
 // decodeAnd adapts a typed apply method to an applyFunc. A body that does not
@@ -329,7 +330,8 @@ func (s *State) applyDeleteDatabase(r DeleteDatabaseRequest) error {
 	}
 	for _, m := range s.migrations {
 		if m.TargetDatabaseID == d.DatabaseID {
-			return conflict("database %q has migrations (%s): delete them first", d.Name, m.Name)
+			return conflict("database %q has migrations (%s): delete those that have not run, or delete the database "+
+				"with its finished migrations and their executions (?force=true; hotswap database delete --force)", d.Name, m.Name)
 		}
 	}
 	delete(s.databases, r.DatabaseID)

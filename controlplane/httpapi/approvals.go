@@ -47,7 +47,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, p principal, v doma
 	if err := checkNote(field, notes); err != nil {
 		return err
 	}
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, p principal, v doma
 }
 
 func (a *API) listApprovals(w http.ResponseWriter, r *http.Request, _ principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (a *API) submitApproval(w http.ResponseWriter, r *http.Request, p principal
 	if err := checkNote("notes", req.Notes); err != nil {
 		return err
 	}
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}

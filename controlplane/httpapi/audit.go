@@ -248,7 +248,7 @@ func (a *API) archiveAudit(w http.ResponseWriter, r *http.Request, _ principal) 
 // migrationAudit lists the entries about a migration and its executions.
 func (a *API) migrationAudit(w http.ResponseWriter, r *http.Request, _ principal) error {
 	st := a.raft.State()
-	m, err := st.Migration(r.PathValue("id"))
+	m, err := st.FindMigration(r.PathValue("id"))
 	if err != nil {
 		return err
 	}

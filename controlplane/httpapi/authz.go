@@ -85,6 +85,7 @@ var rules = map[string]rule{
 	"GET /api/v1/migrations/{id}/approvals":                          readers,
 	"GET /api/v1/migrations/{id}/plan":                               readers,
 	"POST /api/v1/migrations/{id}/validate":                          runners,
+	"GET /api/v1/executions/{executionId}":                           readers,
 	"GET /api/v1/migrations/{id}/executions":                         readers,
 	"GET /api/v1/migrations/{id}/executions/{executionId}":           readers,
 	"POST /api/v1/migrations/{id}/executions/{executionId}/rollback": operator,

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
@@ -42,6 +44,36 @@ func (a *API) clusterJoin(w http.ResponseWriter, r *http.Request, _ principal) e
 	return nil
 }
 
+// checkMember answers 404 unless id is a server of the Raft configuration.
+func (a *API) checkMember(id string) error {
+	st, err := a.raft.Status()
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(st.Servers))
+	for _, s := range st.Servers {
+		if s.ID == id {
+			return nil
+		}
+		ids = append(ids, s.ID)
+	}
+	return notFound(fmt.Sprintf("server %q is not in the Raft configuration (servers: %s)", id, strings.Join(ids, ", ")))
+}
+
+// removedFrom reports whether this server was removed from the cluster: it
+// knows a configuration, and it is not in it.
+func removedFrom(st api.ClusterStatus) bool {
+	if len(st.Servers) == 0 {
+		return false
+	}
+	for _, s := range st.Servers {
+		if s.ID == st.ServerID {
+			return false
+		}
+	}
+	return true
+}
+
 func validateJoin(req api.JoinRequest) error {
 	var errs []domain.FieldError
 	if !domain.ValidName(req.ID) {
@@ -59,6 +91,9 @@ func (a *API) clusterRemove(w http.ResponseWriter, r *http.Request, _ principal)
 	id := r.PathValue("id")
 	if id == a.raft.Self().ID {
 		return badRequest("a leader cannot remove itself; remove it through another server after it steps down")
+	}
+	if err := a.checkMember(id); err != nil {
+		return err
 	}
 	if err := a.raft.RemoveServer(id, 30*time.Second); err != nil {
 		return err

@@ -92,7 +92,15 @@ func (a *API) deleteDatabase(w http.ResponseWriter, r *http.Request, _ principal
 	if err != nil {
 		return err
 	}
-	if err := a.commit(w, r, fsm.DeleteDatabaseRequest{DatabaseID: db.DatabaseID}); err != nil {
+	var cmd fsm.Command = fsm.DeleteDatabaseRequest{DatabaseID: db.DatabaseID}
+	switch r.URL.Query().Get("force") {
+	case "true":
+		cmd = fsm.DeleteDatabaseHistoryRequest{DatabaseID: db.DatabaseID}
+	case "", "false":
+	default:
+		return badRequest("force: want true or false")
+	}
+	if err := a.commit(w, r, cmd); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -27,8 +27,16 @@ func badRequest(msg string, details ...domain.FieldError) error {
 
 func notFound(msg string) error { return &apiError{http.StatusNotFound, api.CodeNotFound, msg, nil} }
 
+// unavailable is a 503 for a request the server did not apply (no leader
+// to take it, a log being replayed): the client may send it again.
 func unavailable(msg string) error {
 	return &apiError{http.StatusServiceUnavailable, api.CodeUnavailable, msg, nil}
+}
+
+// notApplied reports whether a 503 answer surely hides no applied write:
+// all but a leader losing its leadership during the commit.
+func notApplied(ae *apiError, err error) bool {
+	return ae.status == http.StatusServiceUnavailable && !errors.Is(err, cluster.ErrNotLeader)
 }
 
 // toAPIError maps any error to its status and code: one table for the API.
@@ -45,7 +53,9 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, fsm.ErrConflict):
 		return &apiError{http.StatusConflict, api.CodeConflict, err.Error(), nil}
 	case errors.Is(err, cluster.ErrNotLeader):
-		return &apiError{http.StatusServiceUnavailable, api.CodeUnavailable, "no leader could take the write; retry shortly", nil}
+		return &apiError{http.StatusServiceUnavailable, api.CodeUnavailable, "no leader could take the write (an election is " +
+			"under way, or the cluster lost quorum: a majority of its voters must be up and reach each other); " +
+			"it may or may not have been applied: check before retrying", nil}
 	}
 	return &apiError{http.StatusInternalServerError, api.CodeInternal, "internal error", nil}
 }

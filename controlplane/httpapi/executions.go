@@ -26,7 +26,7 @@ const (
 )
 
 func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (a *API) wrapPlan(plan domain.Plan, err error) (domain.Plan, error) {
 
 // planMigration shows the plan a strategy would follow, changing nothing.
 func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -265,25 +265,13 @@ func (a *API) planMigration(w http.ResponseWriter, r *http.Request, _ principal)
 }
 
 func (a *API) listExecutions(w http.ResponseWriter, r *http.Request, _ principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
 	list := a.raft.State().Executions(func(e *domain.Execution) bool { return e.MigrationID == m.MigrationID })
 	writeJSON(w, http.StatusOK, api.ExecutionList{Executions: list, Total: len(list)})
 	return nil
-}
-
-// execution finds an execution of the migration in the path.
-func (a *API) execution(r *http.Request) (domain.Execution, error) {
-	e, err := a.raft.State().Execution(r.PathValue("executionId"))
-	if err != nil {
-		return e, err
-	}
-	if e.MigrationID != r.PathValue("id") {
-		return e, notFound("execution " + e.ExecutionID + " does not belong to migration " + r.PathValue("id"))
-	}
-	return e, nil
 }
 
 func (a *API) getExecution(w http.ResponseWriter, r *http.Request, _ principal) error {

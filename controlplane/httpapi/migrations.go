@@ -99,7 +99,7 @@ func (a *API) createMigration(w http.ResponseWriter, r *http.Request, p principa
 }
 
 func (a *API) getMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (a *API) getMigration(w http.ResponseWriter, r *http.Request, _ principal) 
 }
 
 func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, p principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (a *API) updateMigration(w http.ResponseWriter, r *http.Request, p principa
 }
 
 func (a *API) deleteMigration(w http.ResponseWriter, r *http.Request, _ principal) error {
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}

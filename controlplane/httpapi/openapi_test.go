@@ -270,6 +270,7 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	id := started.ExecutionID
 	must("ListExecutions", second(c.ListExecutions(ctx, m.MigrationID)))
 	must("GetExecution", second(c.GetExecution(ctx, m.MigrationID, id)))
+	must("FindExecution", second(c.FindExecution(ctx, strings.TrimPrefix(id, "exec-")[:8])))
 	must("ExecutionMetrics", second(c.ExecutionMetrics(ctx, m.MigrationID, id, 0)))
 	driveStream(t, h, m.MigrationID, id)
 	startExecution(t, h, id)

@@ -118,6 +118,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ValidateMigration": func(ctx context.Context) error { return ignore(c.ValidateMigration(ctx, mig, api.ValidateRequest{})) },
 		"ListExecutions":    func(ctx context.Context) error { return ignore(c.ListExecutions(ctx, mig)) },
 		"GetExecution":      func(ctx context.Context) error { return ignore(c.GetExecution(ctx, mig, exec)) },
+		"FindExecution":     func(ctx context.Context) error { return ignore(c.FindExecution(ctx, exec)) },
 		"RollbackExecution": func(ctx context.Context) error { return ignore(c.RollbackExecution(ctx, mig, exec, "why")) },
 		"RetryRollback":     func(ctx context.Context) error { return ignore(c.RetryRollback(ctx, mig, exec, "fixed")) },
 		"ResolveExecution":  func(ctx context.Context) error { return ignore(c.ResolveExecution(ctx, mig, exec, "fixed")) },

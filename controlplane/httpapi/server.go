@@ -213,6 +213,7 @@ func (a *API) Handler() http.Handler {
 	a.route(mux, "POST /api/v1/migrations/{id}/reject", leader, a.rejectMigration)
 	a.route(mux, "GET /api/v1/migrations/{id}/approvals", local, a.listApprovals)
 	a.route(mux, "POST /api/v1/migrations/{id}/validate", leader, a.validateMigration)
+	a.route(mux, "GET /api/v1/executions/{executionId}", local, a.getExecutionByID)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions", local, a.listExecutions)
 	a.route(mux, "GET /api/v1/migrations/{id}/executions/{executionId}", local, a.getExecution)
 	a.route(mux, "POST /api/v1/migrations/{id}/executions/{executionId}/rollback", leader, a.rollbackExecution)
@@ -330,8 +331,16 @@ func NewToken(prefix string) string {
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(err)
 	trace, _ := r.Context().Value(traceKey{}).(string)
-	if ae.status >= 500 {
+	switch {
+	case ae.status == http.StatusServiceUnavailable:
+		// Expected while the cluster elects a leader or replays its log:
+		// the client is told to retry; it is no fault of this server.
+		a.log.Info("request refused: unavailable", "method", r.Method, "path", r.URL.Path, "trace", trace, "reason", err)
+	case ae.status >= 500:
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "trace", trace, "error", err)
+	}
+	if notApplied(ae, err) {
+		w.Header().Set(api.NotAppliedHeader, "true")
 	}
 	writeJSON(w, ae.status, api.ErrorBody{Error: api.ErrorDetail{
 		Code: ae.code, Message: ae.message, Details: ae.details, TraceID: trace, Timestamp: a.now().UTC(),
@@ -362,8 +371,11 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	body := api.Health{Status: "ok", ServerID: st.ServerID, State: st.State, Leader: st.Leader, Version: a.version}
 	code := http.StatusOK
 	switch {
+	case err == nil && removedFrom(st):
+		body.Status, body.Reason = "removed", "removed from the Raft configuration: stop it, or add it again (hotswap cluster join)"
+		code = http.StatusServiceUnavailable
 	case err != nil || st.Leader == "":
-		body.Status, body.Reason = "degraded", "no leader known"
+		body.Status, body.Reason = "degraded", "no leader known: an election is under way, or the cluster lost quorum"
 		code = http.StatusServiceUnavailable
 	case !a.raft.Ready():
 		body.Status, body.Reason = "starting", "replaying the log"
@@ -372,4 +384,5 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, body)
 }
 
-var errNoLeader = errors.New("no leader is known yet; retry shortly")
+var errNoLeader = errors.New("no leader is known: an election is under way, or the cluster lost quorum " +
+	"(a majority of its voters must be up and reach each other); nothing was applied, retry shortly")

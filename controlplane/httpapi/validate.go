@@ -38,7 +38,7 @@ func (a *API) validateMigration(w http.ResponseWriter, r *http.Request, _ princi
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
-	m, err := a.raft.State().Migration(r.PathValue("id"))
+	m, err := a.pathMigration(r)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (a *API) validateMigration(w http.ResponseWriter, r *http.Request, _ princi
 		return badRequest("the migration script does not parse", domain.FieldError{Field: "migrationScript", Message: err.Error()})
 	}
 	in := validation.Input{Result: static, Replicas: a.replicaLag(db), Conflicts: a.conflicts(m, static),
-		MaxLagSeconds: domain.DefaultThresholds().ReplicationLagSeconds}
+		MaxLagSeconds: domain.DefaultThresholds().ReplicationLagSeconds, Engine: db.Type}
 	facts, where, why := a.inspectMaster(r.Context(), db, validation.Relations(static))
 	if facts != nil {
 		opts.Catalog = validation.NewCatalog(facts)

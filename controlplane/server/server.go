@@ -141,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.watchLeadership(runCtx)
+	go s.watchRemoved(runCtx)
 	if cfg.JoinAddr != "" {
 		go s.join(runCtx)
 	}

@@ -29,6 +29,9 @@ type Input struct {
 	MaxLagSeconds float64
 	// Conflicts are the executions and migrations the change collides with.
 	Conflicts []string
+	// Engine is the database's engine: it says which statements run in a
+	// transaction.
+	Engine domain.DatabaseType
 }
 
 // Replica is one replica's reported lag.
@@ -81,6 +84,7 @@ func Judge(in Input) api.ValidateResponse {
 		}
 	}
 	cat := newCatalog(in.Facts)
+	resp.Statements = statementReports(in.Result, cat, in.Engine)
 	if in.Facts != nil {
 		resp.Relations = in.Facts.Relations
 		resp.FreeDiskBytes = in.Facts.FreeDiskBytes

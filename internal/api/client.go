@@ -31,6 +31,9 @@ type Client struct {
 	token     string
 	http      *http.Client
 	userAgent string
+	// retryFor bounds the resending of 503 answers (WithUnavailableRetry).
+	retryFor  time.Duration
+	retryNote func(err error, wait time.Duration)
 }
 
 // Option configures a Client.
@@ -96,7 +99,7 @@ func (c *Client) Address() string {
 // body when not nil, and the JSON answer decoded into out when not nil.
 // An answer with a status of 400 or more is returned as an *Error.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
-	status, body, err := c.send(ctx, method, path, in)
+	status, body, err := c.sendRetrying(ctx, method, path, in)
 	if err != nil || out == nil || status == http.StatusNoContent {
 		return err
 	}

@@ -119,6 +119,17 @@ func (c *Client) DeleteDatabase(ctx context.Context, idOrName string) error {
 	return c.delOne(ctx, "databases", idOrName)
 }
 
+// DeleteDatabaseWithHistory removes a database together with its finished
+// migrations and their executions (DELETE ...?force=true); it is refused
+// while one of its executions runs.
+func (c *Client) DeleteDatabaseWithHistory(ctx context.Context, idOrName string) error {
+	p, err := resource("databases", idOrName)
+	if err != nil {
+		return err
+	}
+	return c.del(ctx, p+"?force=true")
+}
+
 // DatabaseHealth returns the live state of a database's instances.
 func (c *Client) DatabaseHealth(ctx context.Context, idOrName string) (DatabaseHealth, error) {
 	var h DatabaseHealth

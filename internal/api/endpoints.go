@@ -130,7 +130,10 @@ func databaseEndpoints() []Endpoint {
 		{Name: "UpdateDatabase", Method: http.MethodPut, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
 			Summary: "Replace a database's writable fields", Request: domain.DatabaseSpec{}, Responses: okWith(domain.Database{})},
 		{Name: "DeleteDatabase", Method: http.MethodDelete, Path: "/api/v1/databases/{id}", Tag: TagDatabases,
-			Summary: "Remove a database no migration targets", Responses: noBody()},
+			Summary: "Remove a database no migration targets; with force=true, also its finished migrations and their executions " +
+				"(the audit log and each instance's history table keep what was applied)",
+			Query:     []Param{{Name: "force", Type: "string", Enum: []string{"true", "false"}, Description: "delete its finished migrations too"}},
+			Responses: noBody()},
 		{Name: "DatabaseHealth", Method: http.MethodGet, Path: "/api/v1/databases/{id}/health", Tag: TagDatabases,
 			Summary: "The live state of a database's instances", Responses: okWith(DatabaseHealth{})},
 	}
@@ -171,6 +174,9 @@ func migrationEndpoints() []Endpoint {
 func executionEndpoints() []Endpoint {
 	const exec = "/api/v1/migrations/{id}/executions/{executionId}"
 	return []Endpoint{
+		{Name: "FindExecution", Method: http.MethodGet, Path: "/api/v1/executions/{executionId}", Tag: TagExecutions,
+			Summary:   "One execution by its id or a unique prefix of it, without its migration's id (409 naming the candidates when ambiguous)",
+			Responses: okWith(domain.Execution{})},
 		{Name: "ListExecutions", Method: http.MethodGet, Path: "/api/v1/migrations/{id}/executions", Tag: TagExecutions,
 			Summary: "Every execution of a migration, oldest first", Responses: okWith(ExecutionList{})},
 		{Name: "GetExecution", Method: http.MethodGet, Path: exec, Tag: TagExecutions,

@@ -72,6 +72,9 @@ type Error struct {
 	Details   []domain.FieldError
 	TraceID   string
 	Timestamp time.Time
+	// NotApplied: the server said (NotAppliedHeader) that it did not
+	// apply the request, which may then be sent again.
+	NotApplied bool
 }
 
 // Error is the message followed by each field detail on its own line; a
@@ -101,7 +104,8 @@ func (e *Error) Is(target error) bool {
 // decodeError reads a failed answer. A body that is not in the API's
 // format (a proxy's HTML page, say) still gives a readable error.
 func decodeError(resp *http.Response, body []byte) *Error {
-	e := &Error{Status: resp.StatusCode, TraceID: resp.Header.Get("X-Trace-Id")}
+	e := &Error{Status: resp.StatusCode, TraceID: resp.Header.Get("X-Trace-Id"),
+		NotApplied: resp.Header.Get(NotAppliedHeader) == "true"}
 	var eb ErrorBody
 	if err := json.Unmarshal(body, &eb); err == nil && eb.Error.Message != "" {
 		e.Code, e.Message, e.Details = eb.Error.Code, eb.Error.Message, eb.Error.Details

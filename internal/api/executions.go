@@ -184,6 +184,14 @@ func (c *Client) ListExecutions(ctx context.Context, migrationID string) (Execut
 	return l, c.getOne(ctx, "migrations", migrationID, "/executions", &l)
 }
 
+// FindExecution returns the execution named by its id or a unique prefix
+// of it, without its migration's id: a 404 error for none, a 409 naming
+// the candidates when the prefix is ambiguous.
+func (c *Client) FindExecution(ctx context.Context, executionID string) (domain.Execution, error) {
+	var e domain.Execution
+	return e, c.getOne(ctx, "executions", executionID, "", &e)
+}
+
 // GetExecution returns one execution of the migration: its steps, log and
 // error.
 func (c *Client) GetExecution(ctx context.Context, migrationID, executionID string) (domain.Execution, error) {

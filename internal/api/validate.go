@@ -65,6 +65,36 @@ type ValidateResponse struct {
 	RequiredDiskBytes int64 `json:"requiredDiskBytes"`
 	// MaxReplicationLagSeconds is the largest lag the replicas report.
 	MaxReplicationLagSeconds float64 `json:"maxReplicationLagSeconds"`
+	// Statements says, for each statement of the script, what it does to
+	// the table: its lock, whether it runs in a transaction, the work on
+	// the rows and an estimated duration from the table's size.
+	Statements []StatementReport `json:"statements"`
+}
+
+// StatementReport is what one statement of a script does, as the linter
+// and the live catalog tell.
+type StatementReport struct {
+	Index int    `json:"index"` // 1-based
+	SQL   string `json:"sql"`
+	// Table is the table it works on, when it names one.
+	Table string `json:"table,omitempty"`
+	// Lock is the table lock it takes ("" when the linter knows of none
+	// worth naming), LockHeld how long.
+	Lock     string `json:"lock,omitempty"`
+	LockHeld string `json:"lockHeld,omitempty"`
+	// InTransaction: it runs inside the step's transaction, so a failure
+	// undoes it; false when it cannot (CONCURRENTLY, or an engine whose
+	// DDL commits by itself).
+	InTransaction bool `json:"inTransaction"`
+	// Work is what it does to the rows: none, scan, build, rewrite, copy,
+	// rebuild, dml or delete.
+	Work string `json:"work"`
+	// TableBytes and TableRows are the live table's size (-1: unknown).
+	TableBytes int64 `json:"tableBytes"`
+	TableRows  int64 `json:"tableRows"`
+	// EstimatedSeconds is an estimate from the table's size and the
+	// work (see docs), -1 when the table's size is unknown.
+	EstimatedSeconds float64 `json:"estimatedSeconds"`
 }
 
 // ValidateMigration validates a migration against its database: the

@@ -46,6 +46,10 @@ type DBError struct {
 	Message   string `json:"message"`
 	SQLState  string `json:"sqlState,omitempty"`
 	Statement string `json:"statement,omitempty"`
+	// Detail and Hint are the database's DETAIL and HINT, when it gave them
+	// (PostgreSQL: "Key (nick2)=(x) is duplicated.").
+	Detail string `json:"detail,omitempty"`
+	Hint   string `json:"hint,omitempty"`
 }
 
 // StatementResult is one statement a step ran.

@@ -27,11 +27,25 @@ func TestPartialFailureRollsBackToBefore(t *testing.T) {
 	if b.hasColumn("accounts", "nick2") || b.query("SELECT to_regclass('accounts_nick2') IS NOT NULL").(bool) {
 		t.Errorf("the rollback left nick2 or accounts_nick2 behind\n%s", logs)
 	}
-	for _, want := range []string{"skipping rollback statement 1", "catalog checked: what the forward step created is gone"} {
+	if d := forwardError(e); d == nil || !strings.Contains(d.Detail, "is duplicated") || d.SQLState != "23505" {
+		t.Errorf("the failed step's error = %+v, want SQLSTATE 23505 with the database's DETAIL (Key ... is duplicated)", d)
+	}
+	for _, want := range []string{"skipping rollback statement 1", "catalog checked: what the forward step created is gone",
+		"; detail: Key (nick2)=(x) is duplicated."} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log does not say %q:\n%s", want, logs)
 		}
 	}
+}
+
+// forwardError is the error of the first failed forward step, or nil.
+func forwardError(e domain.Execution) *domain.DBError {
+	for _, s := range e.Steps {
+		if s.Direction == domain.Forward && s.Error != nil {
+			return s.Error
+		}
+	}
+	return nil
 }
 
 // TestFailedRollbackRetriedOrResolved: a rollback fails (a view made by

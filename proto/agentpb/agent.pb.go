@@ -2314,10 +2314,13 @@ func (x *StepEvent) GetDone() *StatementResult {
 
 // DBError is an error as the database reported it.
 type DBError struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
-	SqlState      string                 `protobuf:"bytes,2,opt,name=sql_state,json=sqlState,proto3" json:"sql_state,omitempty"`
-	Statement     string                 `protobuf:"bytes,3,opt,name=statement,proto3" json:"statement,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Message   string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	SqlState  string                 `protobuf:"bytes,2,opt,name=sql_state,json=sqlState,proto3" json:"sql_state,omitempty"`
+	Statement string                 `protobuf:"bytes,3,opt,name=statement,proto3" json:"statement,omitempty"`
+	// detail and hint are the database's DETAIL and HINT lines, when it gave them.
+	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	Hint          string `protobuf:"bytes,5,opt,name=hint,proto3" json:"hint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2369,6 +2372,20 @@ func (x *DBError) GetSqlState() string {
 func (x *DBError) GetStatement() string {
 	if x != nil {
 		return x.Statement
+	}
+	return ""
+}
+
+func (x *DBError) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *DBError) GetHint() string {
+	if x != nil {
+		return x.Hint
 	}
 	return ""
 }
@@ -3475,11 +3492,13 @@ const file_agent_proto_rawDesc = "" +
 	"\x05level\x18\x04 \x01(\tR\x05level\x12\x18\n" +
 	"\amessage\x18\x05 \x01(\tR\amessage\x12\x1c\n" +
 	"\tstatement\x18\x06 \x01(\tR\tstatement\x125\n" +
-	"\x04done\x18\a \x01(\v2!.hotswap.agent.v1.StatementResultR\x04done\"^\n" +
+	"\x04done\x18\a \x01(\v2!.hotswap.agent.v1.StatementResultR\x04done\"\x8a\x01\n" +
 	"\aDBError\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1b\n" +
 	"\tsql_state\x18\x02 \x01(\tR\bsqlState\x12\x1c\n" +
-	"\tstatement\x18\x03 \x01(\tR\tstatement\"\xbe\x04\n" +
+	"\tstatement\x18\x03 \x01(\tR\tstatement\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\x12\x12\n" +
+	"\x04hint\x18\x05 \x01(\tR\x04hint\"\xbe\x04\n" +
 	"\n" +
 	"StepResult\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +

@@ -92,7 +92,7 @@ func DBErrorFromDomain(e *domain.DBError) *DBError {
 	if e == nil {
 		return nil
 	}
-	return &DBError{Message: e.Message, SqlState: e.SQLState, Statement: e.Statement}
+	return &DBError{Message: e.Message, SqlState: e.SQLState, Statement: e.Statement, Detail: e.Detail, Hint: e.Hint}
 }
 
 // DBErrorToDomain converts a wire database error (nil stays nil).
@@ -100,7 +100,8 @@ func DBErrorToDomain(e *DBError) *domain.DBError {
 	if e == nil {
 		return nil
 	}
-	return &domain.DBError{Message: e.GetMessage(), SQLState: e.GetSqlState(), Statement: e.GetStatement()}
+	return &domain.DBError{Message: e.GetMessage(), SQLState: e.GetSqlState(), Statement: e.GetStatement(),
+		Detail: e.GetDetail(), Hint: e.GetHint()}
 }
 
 // HistoryFromDomain converts a history row to its wire form.

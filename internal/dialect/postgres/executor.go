@@ -50,9 +50,24 @@ func dbFailure(msg, sqlstate string) domain.DBError {
 func failedStatement(sql string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return &statementError{SQL: sql, DB: dbFailure(pgErr.Message, pgErr.Code), Cause: err}
+		db := dbFailure(pgErr.Message, pgErr.Code)
+		db.Detail, db.Hint = pgErr.Detail, pgErr.Hint
+		return &statementError{SQL: sql, DB: db, Cause: err}
 	}
 	return fmt.Errorf("run %q: %w", firstWords(sql), err)
+}
+
+// withDetail is the database's message followed by its DETAIL and HINT,
+// for the execution's log.
+func withDetail(e domain.DBError) string {
+	msg := e.Message
+	if e.Detail != "" {
+		msg += "; detail: " + e.Detail
+	}
+	if e.Hint != "" {
+		msg += "; hint: " + e.Hint
+	}
+	return msg
 }
 
 // isLockTimeout reports whether err is PostgreSQL's lock_timeout.
@@ -175,8 +190,9 @@ func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, e
 	case errors.As(err, &se):
 		r.out.Error = &domain.DBError{
 			Message: r.scrubText(se.DB.Message), SQLState: se.DB.SQLState, Statement: r.scrubText(se.SQL),
+			Detail: r.scrubText(se.DB.Detail), Hint: r.scrubText(se.DB.Hint),
 		}
-		r.emit(levelError, r.out.Error.Message, se.SQL)
+		r.emit(levelError, withDetail(*r.out.Error), se.SQL)
 		return r.out, nil
 	case errors.Is(err, dialect.ErrStaleToken):
 		// Built from IDs and numbers only: nothing to scrub.
