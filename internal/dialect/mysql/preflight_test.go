@@ -46,7 +46,10 @@ func TestPreflight(t *testing.T) {
 	r := m.StartReplica(t)
 	admin := open(t, m.DSN(testbed.MariaDBDatabase))
 	stmts := append(readmeAccountSQL(t, "readme-pw-1"),
-		"CREATE USER 'bare'@'%' IDENTIFIED BY 'bare-pw-1'", "GRANT ALL PRIVILEGES ON `app`.* TO 'bare'@'%'")
+		"CREATE USER 'bare'@'%' IDENTIFIED BY 'bare-pw-1'", "GRANT ALL PRIVILEGES ON `app`.* TO 'bare'@'%'",
+		"CREATE USER 'blind'@'%' IDENTIFIED BY 'blind-pw-1'", "GRANT REPLICA MONITOR, BINLOG MONITOR ON *.* TO 'blind'@'%'",
+		"GRANT SELECT ON performance_schema.* TO 'blind'@'%'", "GRANT ALL PRIVILEGES ON `hotswap`.* TO 'blind'@'%'",
+		"GRANT ALL PRIVILEGES ON `app`.* TO 'blind'@'%'")
 	for _, s := range stmts {
 		if _, err := admin.DB().ExecContext(t.Context(), s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -67,6 +70,9 @@ func TestPreflight(t *testing.T) {
 		{"all privileges", m.DSN(testbed.MariaDBDatabase), nil, nil},
 		{"README account", account(m, "hotswap_agent", "readme-pw-1"), nil, nil},
 		{"README account on the replica", account(r, "hotswap_agent", "readme-pw-1"), nil, nil},
+		{"without PROCESS", account(m, "blind", "blind-pw-1"),
+			[]string{domain.PreflightSessions, domain.PreflightReplication},
+			map[string]string{domain.PreflightSessions: "GRANT PROCESS ON *.* TO 'blind'@'%'"}},
 		{"bare account", account(m, "bare", "bare-pw-1"),
 			[]string{domain.PreflightSessions, domain.PreflightLatency, domain.PreflightHistory, domain.PreflightReplication},
 			map[string]string{domain.PreflightSessions: "GRANT PROCESS ON *.* TO " + denied,
@@ -77,6 +83,9 @@ func TestPreflight(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := preflight(t, tc.dsn)
+			if _, err := open(t, tc.dsn).Probe(t.Context()); err != nil && tc.name != "bare account" {
+				t.Errorf("probe: %v", err)
+			}
 			checkPreflight(t, got, tc.wantFailed, tc.wantFix)
 			if text := describeAll(got); strings.Contains(text, "pw-1") || strings.Contains(text, m.Password()) {
 				t.Errorf("preflight shows a password: %s", text)
