@@ -1,6 +1,7 @@
 # HotSwap build, test and demo.
 GO        ?= go
 BIN       := bin
+ENGINE    ?= postgres
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION) -X github.com/hotswap-db/hotswap/agent.Version=$(VERSION)
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
@@ -36,9 +37,9 @@ test-unit:
 chaos: deps build
 	$(GO) run ./internal/chaos/cmd/hotswap-chaos --bin $(BIN) --runs $(RUNS)
 
-## demo: a single-node control plane, an agent and a local PostgreSQL, end to end
+## demo: a single-node control plane, an agent and a local PostgreSQL (ENGINE=mariadb: MariaDB), end to end
 demo: deps build
-	$(GO) run ./internal/demo/cmd/hotswap-demo --bin $(BIN)
+	$(GO) run ./internal/demo/cmd/hotswap-demo --bin $(BIN) --engine $(ENGINE)
 
 ## bench-lockqueue: ADD COLUMN behind idle, long, streaming and periodic holders; plain psql vs a pgroll-style retry loop vs HotSwap
 bench-lockqueue: deps build

@@ -2,11 +2,13 @@
 // an agent and a PostgreSQL with pgbench as the application; a migration
 // runs while a long transaction holds the table, and the application's
 // latency stays flat; then a rollback, and a summary from pgbench's
-// per-transaction log.
+// per-transaction log. RunMariaDB shows the metadata-lock guard the same
+// way on MariaDB, with a scripted workload as the application.
 package demo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -33,13 +35,19 @@ type Config struct {
 
 // stack is everything the demo started.
 type stack struct {
-	out    io.Writer
-	pg     *testbed.Postgres
-	srv    *testbed.Server
-	agent  *testbed.Agent
-	api    *api.Client
-	pool   *pgxpool.Pool
-	closer []func()
+	out   io.Writer
+	pg    *testbed.Postgres
+	srv   *testbed.Server
+	agent *testbed.Agent
+	api   *api.Client
+	pool  *pgxpool.Pool
+	maria *testbed.MariaDB // the MariaDB run's server (RunMariaDB)
+	db    *sql.DB          // the MariaDB run's application pool
+	// instance is the database the agent serves and dbType its engine,
+	// set by the step that starts the database server.
+	instance agentconfig.InstanceConfig
+	dbType   domain.DatabaseType
+	closer   []func()
 }
 
 func (s *stack) say(format string, a ...any) { fmt.Fprintf(s.out, format+"\n", a...) }
@@ -90,6 +98,8 @@ func (s *stack) startPostgres(ctx context.Context, cfg Config) error {
 	s.closer = append(s.closer, pool.Close)
 	_, err = pool.Exec(ctx, `CREATE TABLE demo_accounts (id int PRIMARY KEY, balance bigint NOT NULL DEFAULT 0);
 		INSERT INTO demo_accounts SELECT g, 0 FROM generate_series(1, 10000) g`)
+	s.instance = agentconfig.InstanceConfig{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")}
+	s.dbType = domain.PostgreSQL
 	s.say("    PostgreSQL on 127.0.0.1:%d, table demo_accounts with 10000 rows", pg.Port())
 	return err
 }
@@ -125,7 +135,7 @@ func (s *stack) startAgent(ctx context.Context, cfg Config) error {
 	}
 	a, err := testbed.NewAgent(filepath.Join(cfg.BinDir, "hotswap-agent"), dir, agentconfig.Config{
 		Name: "db-host-1", Token: tok.Token, Servers: []string{s.srv.RPCAddr},
-		Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: s.pg.DSN("app")}}})
+		Instances: []agentconfig.InstanceConfig{s.instance}})
 	if err != nil {
 		return err
 	}
@@ -137,14 +147,14 @@ func (s *stack) startAgent(ctx context.Context, cfg Config) error {
 			err = fmt.Errorf("agent not connected yet")
 		}
 		if err == nil {
-			s.say("    agent db-host-1 connected: instance main is %s, PostgreSQL %s", ag.Instances[0].Role, ag.Instances[0].ServerVersion)
+			s.say("    agent db-host-1 connected: instance main is %s, %s %s", ag.Instances[0].Role, s.dbType, ag.Instances[0].ServerVersion)
 		}
 		return err
 	})
 }
 
 func (s *stack) register(ctx context.Context, _ Config) error {
-	_, err := s.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: "app", Type: domain.PostgreSQL, Environment: domain.Production,
+	_, err := s.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: "app", Type: s.dbType, Environment: domain.Production,
 		Instances: []domain.InstanceRef{{Agent: "db-host-1", InstanceID: "main", Role: domain.RoleMaster}}})
 	if err != nil {
 		return err

@@ -15,8 +15,9 @@ func init() { dialect.Register(Engine{}) }
 type Engine struct{}
 
 var (
-	_ dialect.Engine = Engine{}
-	_ dialect.Conn   = (*Conn)(nil)
+	_ dialect.Engine      = Engine{}
+	_ dialect.Conn        = (*Conn)(nil)
+	_ dialect.Preflighter = (*Conn)(nil)
 )
 
 // Type returns domain.MySQL.

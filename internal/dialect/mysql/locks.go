@@ -52,6 +52,9 @@ func (s lockSession) Blockers(ctx context.Context) ([]lockwait.Blocker, error) {
 		return openTransactions(ctx, r.c.db, 0)
 	}
 	rows, err := r.c.db.QueryContext(ctx, blockersSQL, r.id)
+	if _, ok := denied(err); ok {
+		return nil, nil // no PROCESS: the guard is blind, as the preflight warned and the execution accepted
+	}
 	if err != nil {
 		return nil, fmt.Errorf("look up blockers: %w", err)
 	}
@@ -170,6 +173,9 @@ func mdlHolders(ctx context.Context, q queryer, targets []table, minAge time.Dur
 		AND ` + notAgent("t.PROCESSLIST_ID") + `
 		GROUP BY t.PROCESSLIST_ID, x.trx_started, p.TIME ORDER BY t.PROCESSLIST_ID`
 	rows, err := q.QueryContext(ctx, stmt, targetArgs(targets)...)
+	if _, ok := denied(err); ok {
+		return nil, nil // no PROCESS: the guard is blind, as the preflight warned and the execution accepted
+	}
 	if err != nil {
 		return nil, fmt.Errorf("look up metadata lock holders: %w", err)
 	}
@@ -195,11 +201,16 @@ func mdlHolders(ctx context.Context, q queryer, targets []table, minAge time.Dur
 // openTransactions lists the other sessions' InnoDB transactions open
 // longer than minAge.
 func openTransactions(ctx context.Context, q queryer, minAge time.Duration) ([]lockwait.Blocker, error) {
-	stmt := `SELECT x.trx_mysql_thread_id, x.trx_started, TIMESTAMPDIFF(MICROSECOND, x.trx_started, NOW(6)) / 1e6
+	stmt := func(exclude func(string) string) string {
+		return `SELECT x.trx_mysql_thread_id, x.trx_started, TIMESTAMPDIFF(MICROSECOND, x.trx_started, NOW(6)) / 1e6
 		FROM information_schema.INNODB_TRX x
-		WHERE ` + notAgent("x.trx_mysql_thread_id") + ` AND x.trx_started < NOW(6) - INTERVAL ? MICROSECOND
+		WHERE ` + exclude("x.trx_mysql_thread_id") + ` AND x.trx_started < NOW(6) - INTERVAL ? MICROSECOND
 		ORDER BY x.trx_started`
-	rows, err := q.QueryContext(ctx, stmt, minAge.Microseconds())
+	}
+	rows, err := queryNotAgent(ctx, q, stmt, minAge.Microseconds())
+	if _, ok := denied(err); ok {
+		return nil, nil // no PROCESS: the guard is blind, as the preflight warned and the execution accepted
+	}
 	if err != nil {
 		return nil, fmt.Errorf("look up open transactions: %w", err)
 	}

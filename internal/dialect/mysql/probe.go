@@ -22,6 +22,38 @@ const notAgentSQL = `%[1]s <> CONNECTION_ID() AND %[1]s NOT IN (
 // notAgent is notAgentSQL on column col.
 func notAgent(col string) string { return fmt.Sprintf(notAgentSQL, col) }
 
+// notSelf leaves out only the current session, for an account that may
+// not read performance_schema.
+func notSelf(col string) string { return col + " <> CONNECTION_ID()" }
+
+// queryNotAgent runs the statement build writes with notAgent and, when
+// the account may not read performance_schema, again with notSelf.
+func queryNotAgent(ctx context.Context, q queryer, build func(exclude func(string) string) string, args ...any) (*sql.Rows, error) {
+	rows, err := q.QueryContext(ctx, build(notAgent), args...)
+	if me, ok := serverError(err); ok && me.Number == errTableAccessDenied {
+		return q.QueryContext(ctx, build(notSelf), args...)
+	}
+	return rows, err
+}
+
+// scanOne scans the single row of rows into dest and closes rows.
+func scanOne(rows *sql.Rows, err error, dest ...any) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
 // serverVars are the server's identity and replication settings.
 type serverVars struct {
 	version, uuid, gtidPos string
@@ -180,14 +212,17 @@ func readDownstream(ctx context.Context, q queryer) ([]domain.ReplicationLink, e
 
 // clientSessionsSQL counts the client sessions, other than the agent's,
 // of the process list: not the server's own threads, not replication.
-var clientSessionsSQL = `SELECT count(*) FROM information_schema.PROCESSLIST p
+func clientSessionsSQL(exclude func(string) string) string {
+	return `SELECT count(*) FROM information_schema.PROCESSLIST p
 	WHERE p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID', 'Slave_IO', 'Slave_SQL', 'Slave_worker')
-	AND p.USER NOT IN ('system user', 'event_scheduler') AND ` + notAgent("p.ID")
+	AND p.USER NOT IN ('system user', 'event_scheduler') AND ` + exclude("p.ID")
+}
 
 // countClients counts the client sessions other than the agent's.
 func countClients(ctx context.Context, q queryer) (int, error) {
 	var n int
-	if err := q.QueryRowContext(ctx, clientSessionsSQL).Scan(&n); err != nil {
+	rows, err := queryNotAgent(ctx, q, clientSessionsSQL)
+	if err := scanOne(rows, err, &n); err != nil {
 		return 0, fmt.Errorf("active connections: %w", err)
 	}
 	return n, nil

@@ -141,6 +141,10 @@ func (s *Sampler) readCounters(ctx context.Context) (*counters, error) {
 func (s *Sampler) readDigests(ctx context.Context, cur *counters) error {
 	rows, err := s.conn.QueryContext(ctx, `SELECT CONCAT(COALESCE(SCHEMA_NAME, ''), '/', DIGEST), COUNT_STAR, SUM_TIMER_WAIT
 		FROM performance_schema.events_statements_summary_by_digest WHERE `+agentDigestFilter)
+	if _, ok := denied(err); ok {
+		cur.hasPerfS = false // the account may not read them: no latency (the preflight says why)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("statement digests: %w", err)
 	}
@@ -159,14 +163,20 @@ func (s *Sampler) readDigests(ctx context.Context, cur *counters) error {
 // lockWaits counts the sessions waiting for a lock now (metadata locks in
 // the process list, row locks in INNODB_TRX) and the longest wait so far.
 func (s *Sampler) lockWaits(ctx context.Context, out *domain.Sample) error {
-	stmt := `SELECT
-		(SELECT count(*) FROM information_schema.PROCESSLIST p WHERE p.STATE LIKE 'Waiting for%lock%' AND ` + notAgent("p.ID") + `),
-		(SELECT COALESCE(MAX(p.TIME), 0) FROM information_schema.PROCESSLIST p WHERE p.STATE LIKE 'Waiting for%lock%' AND ` + notAgent("p.ID") + `),
+	stmt := func(exclude func(string) string) string {
+		return `SELECT
+		(SELECT count(*) FROM information_schema.PROCESSLIST p WHERE p.STATE LIKE 'Waiting for%lock%' AND ` + exclude("p.ID") + `),
+		(SELECT COALESCE(MAX(p.TIME), 0) FROM information_schema.PROCESSLIST p WHERE p.STATE LIKE 'Waiting for%lock%' AND ` + exclude("p.ID") + `),
 		(SELECT count(*) FROM information_schema.INNODB_TRX x WHERE x.trx_state = 'LOCK WAIT'),
 		(SELECT COALESCE(MAX(TIMESTAMPDIFF(MICROSECOND, x.trx_wait_started, NOW(6))), 0) FROM information_schema.INNODB_TRX x WHERE x.trx_state = 'LOCK WAIT')`
+	}
 	var mdlWaiters, rowWaiters int
 	var mdlSecs, rowMicros float64
-	if err := s.conn.QueryRowContext(ctx, stmt).Scan(&mdlWaiters, &mdlSecs, &rowWaiters, &rowMicros); err != nil {
+	rows, err := queryNotAgent(ctx, s.conn, stmt)
+	if err := scanOne(rows, err, &mdlWaiters, &mdlSecs, &rowWaiters, &rowMicros); err != nil {
+		if _, ok := denied(err); ok {
+			return nil // no PROCESS: the figures are unknown, left at zero (the preflight says why)
+		}
 		return fmt.Errorf("lock waits: %w", err)
 	}
 	out.LockWaiters = mdlWaiters + rowWaiters

@@ -22,6 +22,7 @@ func main() {
 	flag.DurationVar(&cfg.BlockFor, "block", 8*time.Second, "how long the long transaction holds the table")
 	flag.DurationVar(&cfg.LockTimeout, "lock-timeout", 500*time.Millisecond, "the migration's lock timeout")
 	flag.IntVar(&cfg.Clients, "clients", 4, "pgbench clients (the application)")
+	engine := flag.String("engine", "postgres", "the database engine: postgres or mariadb")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "hotswap-demo-")
 	if err != nil {
@@ -35,7 +36,11 @@ func main() {
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = demo.Run(ctx, cfg, os.Stdout)
+	run := demo.Run
+	if *engine == "mariadb" {
+		run = demo.RunMariaDB
+	}
+	err = run(ctx, cfg, os.Stdout)
 	stop()
 	_ = os.RemoveAll(dir)
 	if err != nil {
