@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"os/exec"
 	"sort"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,7 +141,9 @@ func checkWatchRollback(t *testing.T, b *bed) {
 	defer cancel()
 	done := make(chan cliResult, 1)
 	out := &lockedBuffer{}
-	go func() { done <- b.cliTo(ctx, out, "execution", "watch", strings.TrimPrefix(exec, "exec-")[:8], "--interval", "200ms") }()
+	go func() {
+		done <- b.cliTo(ctx, out, "execution", "watch", strings.TrimPrefix(exec, "exec-")[:8], "--interval", "200ms")
+	}()
 	eventually(t, 90*time.Second, "the watch to count the monitor window down", func() bool {
 		return strings.Contains(out.String(), "monitor window: ")
 	})

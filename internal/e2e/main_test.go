@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -22,23 +21,7 @@ import (
 // bins are the programs built once for every test of this package.
 var bins testbed.Binaries
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hotswap-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	bins, err = testbed.BuildBinaries(ctx, dir)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "build binaries:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testbed.MainWithBinaries(m, &bins)) }
 
 // api is a raw HTTP client of one server that keeps every response body, so
 // a test can scan them all for secrets.

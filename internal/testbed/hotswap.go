@@ -42,6 +42,26 @@ func BuildBinaries(ctx context.Context, dir string) (Binaries, error) {
 	return b, nil
 }
 
+// MainWithBinaries is the body of a TestMain whose tests run the programs:
+// it builds them once into a temporary folder, fills *bins, runs the tests
+// and removes the folder. It returns the exit code for os.Exit.
+func MainWithBinaries(m *testing.M, bins *Binaries) int {
+	dir, err := os.MkdirTemp("", "hotswap-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	*bins, err = BuildBinaries(ctx, dir)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build binaries:", err)
+		return 1
+	}
+	return m.Run()
+}
+
 func moduleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {

@@ -296,7 +296,7 @@ func (s *inspectSession) freeDisk(ctx context.Context) int64 {
 	if err := s.conn.QueryRowContext(ctx, "SELECT @@datadir").Scan(&dir); err != nil || dir == "" {
 		return domain.UnknownSize
 	}
-	return freeBytes(dir)
+	return dialect.FreeBytes(dir)
 }
 
 // quoteIdent quotes a name for MySQL.

@@ -182,5 +182,5 @@ func (c *Conn) freeDisk(ctx context.Context) int64 {
 	if err := c.pool.QueryRow(ctx, "SELECT current_setting('data_directory')").Scan(&dir); err != nil || dir == "" {
 		return domain.UnknownSize
 	}
-	return freeBytes(dir)
+	return dialect.FreeBytes(dir)
 }

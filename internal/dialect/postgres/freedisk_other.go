@@ -1,8 +1,0 @@
-//go:build !unix
-
-package postgres
-
-import "github.com/hotswap-db/hotswap/internal/domain"
-
-// freeBytes cannot read the file system on this platform.
-func freeBytes(string) int64 { return domain.UnknownSize }
