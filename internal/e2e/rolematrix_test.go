@@ -57,6 +57,7 @@ var roleMatrix = map[string][]domain.Role{
 	"POST /api/v1/migrations/{id}/validate": runners,
 
 	"GET /api/v1/migrations/{id}/executions":                               everyRole,
+	"GET /api/v1/executions/{executionId}":                                 everyRole,
 	"GET /api/v1/migrations/{id}/executions/{executionId}":                 everyRole,
 	"GET /api/v1/migrations/{id}/executions/{executionId}/metrics":         everyRole,
 	"GET /api/v1/migrations/{id}/executions/{executionId}/events":          everyRole,
