@@ -166,7 +166,22 @@ func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
 		return err
 	}
 	st.ServerVersion, st.SystemIdentifier = v.version, v.identifier()
-	ups, err := readReplicaStatus(ctx, conn, v.mariadb)
+	if err := probeReplication(ctx, conn, v.mariadb, st); err != nil {
+		return err
+	}
+	st.ActiveConnections, err = countClients(ctx, conn)
+	return err
+}
+
+// probeReplication reads the server's role and replication links. Without
+// the privilege to read replication state (REPLICA MONITOR, REPLICATION
+// CLIENT) the role stays unknown and the probe goes on: the instance is
+// reachable, and the preflight's replication check says what to grant.
+func probeReplication(ctx context.Context, conn queryer, mariadb bool, st *domain.InstanceStatus) error {
+	ups, err := readReplicaStatus(ctx, conn, mariadb)
+	if _, no := denied(err); no {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -179,11 +194,10 @@ func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
 		st.ReplicationLagSeconds = max(st.ReplicationLagSeconds, u.lag)
 	}
 	downs, err := readDownstream(ctx, conn)
-	if err != nil {
-		return err
+	if _, no := denied(err); no {
+		return nil
 	}
 	st.Links = append(st.Links, downs...)
-	st.ActiveConnections, err = countClients(ctx, conn)
 	return err
 }
 

@@ -83,8 +83,12 @@ func TestPreflight(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := preflight(t, tc.dsn)
-			if _, err := open(t, tc.dsn).Probe(t.Context()); err != nil && tc.name != "bare account" {
-				t.Errorf("probe: %v", err)
+			st, err := open(t, tc.dsn).Probe(t.Context())
+			if err != nil || !st.Reachable {
+				t.Errorf("probe: %+v, %v; want the instance reachable whatever its account may read", st, err)
+			}
+			if mayReadReplicas := tc.name != "bare account"; mayReadReplicas != (st.Role != domain.DetectedUnknown) {
+				t.Errorf("probe role = %s; want it known exactly when the account may read the replica status", st.Role)
 			}
 			checkPreflight(t, got, tc.wantFailed, tc.wantFix)
 			if text := describeAll(got); strings.Contains(text, "pw-1") || strings.Contains(text, m.Password()) {
