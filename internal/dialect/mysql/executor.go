@@ -89,6 +89,9 @@ type stepRun struct {
 	mdl     bool    // performance_schema instruments metadata locks
 	targets []table // what the running unit locks
 	out     dialect.StepOutcome
+	// startedBefore are the statements an earlier delivery of the step
+	// started (step_intent).
+	startedBefore map[int]bool
 }
 
 // ExecuteStep applies req.Script following the dialect.Executor contract.

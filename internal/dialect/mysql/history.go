@@ -41,8 +41,18 @@ const (
 	statement_index int NOT NULL,
 	completed_at    datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
 	PRIMARY KEY (execution_id, step_id, statement_index)) ENGINE=InnoDB`
-	historyExistsSQL = `SELECT count(*) = 2 FROM information_schema.TABLES
-	WHERE TABLE_SCHEMA = 'hotswap' AND TABLE_NAME IN ('schema_history', 'step_progress')`
+	// step_intent holds a row for each statement a delivery started, written
+	// before it runs: a re-delivered step whose statement fails because its
+	// effect is already there knows the earlier delivery ran it and stopped
+	// before recording it in step_progress.
+	intentTableSQL = "CREATE TABLE IF NOT EXISTS `hotswap`.`step_intent` (" + `
+	execution_id    varchar(191) NOT NULL,
+	step_id         varchar(191) NOT NULL,
+	statement_index int NOT NULL,
+	started_at      datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+	PRIMARY KEY (execution_id, step_id, statement_index)) ENGINE=InnoDB`
+	historyExistsSQL = `SELECT count(*) = 3 FROM information_schema.TABLES
+	WHERE TABLE_SCHEMA = 'hotswap' AND TABLE_NAME IN ('schema_history', 'step_progress', 'step_intent')`
 )
 
 // historyState remembers, for one Conn, that the history tables exist.
@@ -68,7 +78,7 @@ func (c *Conn) ensureHistory(ctx context.Context, q execer) error {
 	}
 	ok, err := historyExists(ctx, q)
 	if err == nil && !ok {
-		for _, stmt := range []string{"SET SESSION lock_wait_timeout = 2", historySchemaSQL, historyTableSQL, progressTableSQL} {
+		for _, stmt := range []string{"SET SESSION lock_wait_timeout = 2", historySchemaSQL, historyTableSQL, progressTableSQL, intentTableSQL} {
 			if _, err = q.ExecContext(ctx, stmt); err != nil {
 				break
 			}
@@ -81,7 +91,7 @@ func (c *Conn) ensureHistory(ctx context.Context, q execer) error {
 	return nil
 }
 
-// historyExists reports whether both history tables exist.
+// historyExists reports whether every history table exists.
 func historyExists(ctx context.Context, q queryer) (bool, error) {
 	var ok bool
 	if err := q.QueryRowContext(ctx, historyExistsSQL).Scan(&ok); err != nil {
@@ -140,21 +150,42 @@ func insertHistory(ctx context.Context, q execer, schema string, req dialect.Ste
 
 // loadProgress returns the statement indexes already done for a step.
 func loadProgress(ctx context.Context, q queryer, executionID, stepID string) (map[int]bool, error) {
-	const stmt = "SELECT statement_index FROM `hotswap`.`step_progress` WHERE execution_id = ? AND step_id = ?"
+	return loadIndexes(ctx, q, "step_progress", executionID, stepID)
+}
+
+// loadIntents returns the statement indexes an earlier delivery of a step
+// started.
+func loadIntents(ctx context.Context, q queryer, executionID, stepID string) (map[int]bool, error) {
+	return loadIndexes(ctx, q, "step_intent", executionID, stepID)
+}
+
+// recordIntent marks statement index of a step as started, before it runs.
+func recordIntent(ctx context.Context, q execer, executionID, stepID string, index int) error {
+	const stmt = "INSERT IGNORE INTO `hotswap`.`step_intent` (execution_id, step_id, statement_index) VALUES (?, ?, ?)"
+	if _, err := q.ExecContext(ctx, stmt, executionID, stepID, index); err != nil {
+		return fmt.Errorf("record the start of statement %d: %w", index+1, err)
+	}
+	return nil
+}
+
+// loadIndexes reads the statement indexes of a step from one bookkeeping
+// table (a constant of this file, never user input).
+func loadIndexes(ctx context.Context, q queryer, table, executionID, stepID string) (map[int]bool, error) {
+	stmt := "SELECT statement_index FROM `hotswap`.`" + table + "` WHERE execution_id = ? AND step_id = ?"
 	rows, err := q.QueryContext(ctx, stmt, executionID, stepID)
 	if err != nil {
-		return nil, fmt.Errorf("read step progress: %w", err)
+		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
 	defer rows.Close()
-	done := map[int]bool{}
+	found := map[int]bool{}
 	for rows.Next() {
 		var i int
 		if err := rows.Scan(&i); err != nil {
-			return nil, fmt.Errorf("read step progress: %w", err)
+			return nil, fmt.Errorf("read %s: %w", table, err)
 		}
-		done[i] = true
+		found[i] = true
 	}
-	return done, rows.Err()
+	return found, rows.Err()
 }
 
 // recordProgress marks statement index of a step as done.

@@ -26,6 +26,46 @@ func TestReplicasAlgorithmsVerifyAndSampler(t *testing.T) {
 	t.Run("VerifyAndLocal", func(t *testing.T) { testVerifyAndLocal(t, m, r, primary, replica) })
 	t.Run("Sampler", func(t *testing.T) { testSampler(t, m, primary) })
 	t.Run("FencingPerSchema", func(t *testing.T) { testFencingPerSchema(t, m, primary) })
+	t.Run("ResumeAfterUnrecordedStatement", func(t *testing.T) { testResumeAfterUnrecorded(t, primary) })
+}
+
+// testResumeAfterUnrecorded: an earlier delivery started a statement, the
+// server applied it, and the agent died before recording it done. The
+// re-delivered step sees the statement's effect already there and counts
+// it as done; the same error on a statement no delivery started (the
+// object was there before the step) still fails the step.
+func testResumeAfterUnrecorded(t *testing.T, primary *mysql.Conn) {
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := primary.DB().ExecContext(t.Context(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	// What the earlier delivery left: its intent row and the table it made.
+	exec("CREATE TABLE resumed (id int PRIMARY KEY)")
+	exec("INSERT INTO `hotswap`.`step_intent` (execution_id, step_id, statement_index) VALUES ('unit', 'resume-1', 0)")
+	req := step("resume-1", "CREATE TABLE resumed (id int PRIMARY KEY); ALTER TABLE resumed ADD COLUMN c int")
+	req.FencingToken = 200 // above the earlier cases'
+	out, msgs := run(t, primary, req)
+	if out.Error != nil || len(out.Statements) != 1 || out.Statements[0].Index != 1 || !strings.Contains(strings.Join(msgs, "\n"), "counted as done") {
+		t.Fatalf("re-delivery after an unrecorded statement: %+v %+v\n%s; want statement 1 counted as done, statement 2 run",
+			out.Error, out.Statements, strings.Join(msgs, "\n"))
+	}
+	var column, history int
+	if err := primary.DB().QueryRowContext(t.Context(), "SELECT (SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_NAME = 'resumed' AND COLUMN_NAME = 'c'), "+
+		"(SELECT count(*) FROM `hotswap`.`schema_history` WHERE step_id = 'resume-1')").Scan(&column, &history); err != nil {
+		t.Fatal(err)
+	}
+	if column != 1 || history != 1 {
+		t.Errorf("after the re-delivery: column c %d, history rows %d; want 1 and 1", column, history)
+	}
+	exec("CREATE TABLE preexisting (id int PRIMARY KEY)")
+	req = step("resume-2", "CREATE TABLE preexisting (id int PRIMARY KEY)")
+	req.FencingToken = 200
+	out, _ = run(t, primary, req)
+	if out.Error == nil || out.Error.SQLState != "1050" {
+		t.Errorf("a table that was there before the step: error %+v, want 1050 (no delivery started the statement)", out.Error)
+	}
 }
 
 // testFencingPerSchema: two databases of one server have their own

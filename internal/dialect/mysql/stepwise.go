@@ -30,8 +30,14 @@ type stepwiseHooks struct {
 	p scriptPlan
 }
 
-// Done reads the step's progress rows.
+// Done reads the step's progress rows, and which statements an earlier
+// delivery started.
 func (h stepwiseHooks) Done(ctx context.Context) (map[int]bool, error) {
+	started, err := loadIntents(ctx, h.r.conn, h.r.req.ExecutionID, h.r.req.StepID)
+	if err != nil {
+		return nil, err
+	}
+	h.r.startedBefore = started
 	return loadProgress(ctx, h.r.conn, h.r.req.ExecutionID, h.r.req.StepID)
 }
 
@@ -51,15 +57,26 @@ func (h stepwiseHooks) Finish(ctx context.Context) error {
 	return insertHistory(ctx, h.r.conn, h.r.c.schema, h.r.req, time.Since(h.r.started))
 }
 
-// runStatement runs s, retried on lock timeouts, and records it done.
+// runStatement runs s, retried on lock timeouts, and records it done. A
+// statement an earlier delivery started that fails because its effect is
+// already there (that delivery ran it and stopped before recording it)
+// counts as done.
 func (r *stepRun) runStatement(ctx context.Context, s statement) error {
 	r.targets = s.targets
+	if err := recordIntent(ctx, r.conn, r.req.ExecutionID, r.req.StepID, s.index); err != nil {
+		return err
+	}
 	var res domain.StatementResult
 	err := r.withLockRetries(ctx, s, func(ctx context.Context, n int) error {
 		var err error
 		res, err = r.runVariants(ctx, s, n)
 		return err
 	})
+	if err != nil && r.startedBefore[s.index] && effectPresent(err) {
+		r.emit(levelWarn, fmt.Sprintf("statement %d was started by an earlier delivery of this step, which stopped before "+
+			"recording it, and the server says its effect is there (%s): counted as done", s.index+1, err.Error()), s.sql)
+		return recordProgress(ctx, r.conn, r.req.ExecutionID, r.req.StepID, s.index)
+	}
 	if err != nil {
 		return err
 	}
@@ -234,4 +251,24 @@ func (r *stepRun) withLockRetries(ctx context.Context, s statement, attempt func
 // dialectEvent is the event of a completed statement.
 func dialectEvent(level, msg string, res domain.StatementResult) dialect.StepEvent {
 	return dialect.StepEvent{Level: level, Message: msg, Statement: res.SQL, Done: &res}
+}
+
+// Server errors that say a statement's effect is already in the catalog:
+// the table, column, index, key or constraint it creates exists, or the
+// one it drops is gone.
+var effectPresentErrors = map[uint16]bool{
+	1050: true, // ER_TABLE_EXISTS_ERROR
+	1051: true, // ER_BAD_TABLE_ERROR (DROP TABLE of a table gone)
+	1060: true, // ER_DUP_FIELDNAME
+	1061: true, // ER_DUP_KEYNAME
+	1068: true, // ER_MULTIPLE_PRI_KEY
+	1091: true, // ER_CANT_DROP_FIELD_OR_KEY
+	1826: true, // ER_FK_DUP_NAME
+}
+
+// effectPresent reports whether err says the statement's effect is
+// already there.
+func effectPresent(err error) bool {
+	me, ok := serverError(err)
+	return ok && effectPresentErrors[me.Number]
 }
