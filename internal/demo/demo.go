@@ -60,6 +60,14 @@ func (s *stack) stop() {
 
 // Run runs the demo from start to finish and stops everything it started.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	return runScene(ctx, cfg, out, "Starting PostgreSQL", (*stack).startPostgres, (*stack).showcase)
+}
+
+// runScene starts the database with startDB, then the control plane and the
+// agent, registers the database and a migration, and plays the scene with
+// showcase. It stops everything it started.
+func runScene(ctx context.Context, cfg Config, out io.Writer, dbTitle string,
+	startDB, showcase func(*stack, context.Context, Config) error) error {
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return err
 	}
@@ -69,7 +77,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		title string
 		run   func(context.Context, Config) error
 	}{
-		{"Starting PostgreSQL", s.startPostgres},
+		{dbTitle, func(ctx context.Context, cfg Config) error { return startDB(s, ctx, cfg) }},
 		{"Starting hotswapd (single-node control plane)", s.startServer},
 		{"Starting hotswap-agent on the database host", s.startAgent},
 		{"Registering the database and a migration", s.register},
@@ -80,7 +88,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			return fmt.Errorf("%s: %w", strings.ToLower(st.title), err)
 		}
 	}
-	return s.showcase(ctx, cfg)
+	return showcase(s, ctx, cfg)
 }
 
 func (s *stack) startPostgres(ctx context.Context, cfg Config) error {

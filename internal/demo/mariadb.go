@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,27 +23,7 @@ import (
 // transaction outside the metadata-lock queue while the workload's latency
 // is printed beside it. It stops everything it started.
 func RunMariaDB(ctx context.Context, cfg Config, out io.Writer) error {
-	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
-		return err
-	}
-	s := &stack{out: out}
-	defer s.stop()
-	steps := []struct {
-		title string
-		run   func(context.Context, Config) error
-	}{
-		{"Starting MariaDB", s.startMariaDB},
-		{"Starting hotswapd (single-node control plane)", s.startServer},
-		{"Starting hotswap-agent on the database host", s.startAgent},
-		{"Registering the database and a migration", s.register},
-	}
-	for _, st := range steps {
-		s.say("==> %s", st.title)
-		if err := st.run(ctx, cfg); err != nil {
-			return fmt.Errorf("%s: %w", strings.ToLower(st.title), err)
-		}
-	}
-	return s.mariaShowcase(ctx, cfg)
+	return runScene(ctx, cfg, out, "Starting MariaDB", (*stack).startMariaDB, (*stack).mariaShowcase)
 }
 
 func (s *stack) startMariaDB(ctx context.Context, cfg Config) error {
