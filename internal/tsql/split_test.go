@@ -145,3 +145,26 @@ func TestTokenName(t *testing.T) {
 		t.Errorf("names = %q, want %q", got, want)
 	}
 }
+
+func TestTargets(t *testing.T) {
+	cases := []struct{ sql, want string }{
+		{"ALTER TABLE [sales].[Order Lines] ADD c int NULL", "sales.Order Lines"},
+		{"CREATE UNIQUE NONCLUSTERED INDEX ix ON dbo.t (a) WITH (ONLINE = ON)", "dbo.t"},
+		{"DROP INDEX ix ON t", "t"},
+		{"DROP INDEX t.ix", "t"},
+		{"DROP TABLE IF EXISTS a, b", "a,b"},
+		{"EXEC sp_rename 'dbo.t.c', 'd', 'COLUMN'", "dbo.t"},
+		{"EXEC sys.sp_rename N'dbo.t', N'u'", "dbo.t"},
+		{"CREATE TABLE t (a int)", ""},
+		{"TRUNCATE TABLE x", "x"},
+	}
+	for _, c := range cases {
+		toks, err := Tokens(c.sql, c.sql, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(Targets(toks), ","); got != c.want {
+			t.Errorf("Targets(%q) = %q, want %q", c.sql, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package sqlserver
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hotswap-db/hotswap/internal/tsql"
+)
+
+// AllowOfflineDirective, on a line of its own in a script, allows an index
+// build or rebuild to run offline on an edition that cannot build indexes
+// online (Standard, Express): without it such a statement is refused,
+// since an offline build holds a lock that blocks the table's writes (and,
+// for a clustered index, its reads) for the whole build.
+const AllowOfflineDirective = "-- hotswap:allow-offline"
+
+// batch is one GO batch of a script, as the executor runs it.
+type batch struct {
+	index int
+	sql   string // as written
+	// run is what is sent: sql with ONLINE = ON added where the edition
+	// supports it and the script did not choose, after the agent's tag.
+	run    string
+	repeat int
+	// transactional is false when a statement of the batch cannot run in
+	// a user transaction, or the batch manages its own.
+	transactional bool
+	// why names the statement that makes the batch non-transactional.
+	why     string
+	targets []string
+	// offline lists the index builds that will run offline; refused
+	// unless the script allows it.
+	offline []string
+	// onlined lists the index builds given ONLINE = ON.
+	onlined []string
+}
+
+// scriptPlan is a planned script.
+type scriptPlan struct {
+	batches       []batch
+	transactional bool
+	allowOffline  bool
+}
+
+// planScript cuts script into batches and plans each: whether it may run
+// in a transaction, the tables it locks, the index builds to run online.
+func planScript(script string, online bool) (scriptPlan, error) {
+	s, err := tsql.Split(script)
+	if err != nil {
+		return scriptPlan{}, &statementError{SQL: firstWords(script), DB: dbFailure("the script does not parse: "+err.Error(), "")}
+	}
+	if len(s.Batches) == 0 {
+		return scriptPlan{}, &statementError{DB: dbFailure("the script holds no statement", "")}
+	}
+	p := scriptPlan{transactional: true, allowOffline: hasDirective(script, AllowOfflineDirective)}
+	created := map[string]bool{}
+	for i, b := range s.Batches {
+		pb := planBatch(i, script, b, online, created)
+		p.transactional = p.transactional && pb.transactional
+		p.batches = append(p.batches, pb)
+	}
+	return p, nil
+}
+
+// planBatch plans one batch.
+func planBatch(i int, script string, b tsql.Batch, online bool, created map[string]bool) batch {
+	pb := batch{index: i, sql: strings.TrimSpace(b.Text), repeat: b.Repeat, transactional: true}
+	var inserts []insertion
+	for _, st := range b.Statements {
+		for _, cmd := range tsql.Commands(st.Tokens) {
+			if why, ok := nonTransactional(cmd); ok && pb.transactional {
+				pb.transactional, pb.why = false, why
+			}
+			for _, t := range tsql.Targets(cmd) {
+				if !slices.Contains(pb.targets, t) {
+					pb.targets = append(pb.targets, t)
+				}
+			}
+			if tableCreated(cmd, created) {
+				continue
+			}
+			if ins, ok := onlineInsertion(cmd); ok && !createdTarget(cmd, created) {
+				desc := firstWords(script[cmd[0].Offset : cmd[len(cmd)-1].Offset+len(cmd[len(cmd)-1].Text)])
+				if online {
+					inserts = append(inserts, ins)
+					pb.onlined = append(pb.onlined, desc)
+				} else {
+					pb.offline = append(pb.offline, desc)
+				}
+			}
+		}
+		if why, ok := ownTransaction(st.Tokens); ok && pb.transactional {
+			pb.transactional, pb.why = false, why
+		}
+	}
+	pb.run = agentTag + applyInsertions(script, b.Offset, b.End, inserts)
+	return pb
+}
+
+// tableCreated records the table a CREATE TABLE makes.
+func tableCreated(cmd []tsql.Token, created map[string]bool) bool {
+	if len(cmd) > 2 && cmd[0].Is("CREATE") && cmd[1].Is("TABLE") {
+		if name, _, ok := tsql.ObjectName(cmd, 2); ok {
+			created[strings.ToLower(name)] = true
+		}
+		return true
+	}
+	return false
+}
+
+// createdTarget reports whether the command's table is one the script
+// created: an index on it is built while it is empty and unused.
+func createdTarget(cmd []tsql.Token, created map[string]bool) bool {
+	for _, t := range tsql.Targets(cmd) {
+		if created[strings.ToLower(t)] {
+			return true
+		}
+	}
+	return false
+}
+
+// nonTransactional reports whether cmd cannot run inside a user
+// transaction (SQL Server error 574 and its kin), and names it.
+func nonTransactional(cmd []tsql.Token) (string, bool) {
+	words := upperWords(cmd, 4)
+	switch {
+	case hasPrefix(words, "ALTER", "DATABASE"), hasPrefix(words, "CREATE", "DATABASE"), hasPrefix(words, "DROP", "DATABASE"):
+		return words[0] + " DATABASE", true
+	case hasPrefix(words, "BACKUP"), hasPrefix(words, "RESTORE"), hasPrefix(words, "RECONFIGURE"):
+		return words[0], true
+	case len(words) > 1 && words[1] == "FULLTEXT" && (words[0] == "CREATE" || words[0] == "ALTER" || words[0] == "DROP"):
+		return words[0] + " FULLTEXT " + at(words, 2), true
+	case hasPrefix(words, "ALTER", "SERVER"), hasPrefix(words, "CREATE", "ENDPOINT"), hasPrefix(words, "ALTER", "AVAILABILITY"),
+		hasPrefix(words, "CREATE", "AVAILABILITY"), hasPrefix(words, "DROP", "AVAILABILITY"):
+		return words[0] + " " + words[1], true
+	case hasPrefix(words, "ALTER", "INDEX") && (hasWord(cmd, "RESUME") || hasWord(cmd, "PAUSE") || hasWord(cmd, "ABORT")):
+		return "ALTER INDEX ... RESUME/PAUSE/ABORT", true
+	case (hasPrefix(words, "CREATE") || hasPrefix(words, "ALTER")) && hasOption(cmd, "RESUMABLE", "ON"):
+		return "a RESUMABLE = ON index operation", true
+	}
+	return "", false
+}
+
+// ownTransaction reports whether a statement manages its own transaction
+// (BEGIN TRAN, COMMIT, ROLLBACK, SAVE TRAN): the executor does not wrap
+// such a batch in one of its own.
+func ownTransaction(toks []tsql.Token) (string, bool) {
+	for i, t := range toks {
+		next := ""
+		if i+1 < len(toks) {
+			next = toks[i+1].Upper()
+		}
+		switch {
+		case t.Is("BEGIN") && (next == "TRAN" || next == "TRANSACTION" || next == "DISTRIBUTED"),
+			t.Is("COMMIT"), t.Is("ROLLBACK"), t.Is("SAVE") && (next == "TRAN" || next == "TRANSACTION"):
+			return "its own " + t.Upper() + " (the batch manages its transaction)", true
+		}
+	}
+	return "", false
+}
+
+// upperWords is the first n tokens of cmd in upper case.
+func upperWords(cmd []tsql.Token, n int) []string {
+	out := make([]string, 0, n)
+	for _, t := range cmd[:min(n, len(cmd))] {
+		out = append(out, t.Upper())
+	}
+	return out
+}
+
+func hasPrefix(words []string, prefix ...string) bool {
+	return len(words) >= len(prefix) && slices.Equal(words[:len(prefix)], prefix)
+}
+
+func at(words []string, i int) string {
+	if i < len(words) {
+		return words[i]
+	}
+	return ""
+}
+
+// hasWord reports whether cmd holds the keyword kw.
+func hasWord(cmd []tsql.Token, kw string) bool {
+	return slices.ContainsFunc(cmd, func(t tsql.Token) bool { return t.Is(kw) })
+}
+
+// hasOption reports whether cmd sets option = value.
+func hasOption(cmd []tsql.Token, option, value string) bool {
+	for i := 0; i+2 < len(cmd); i++ {
+		if cmd[i].Is(option) && cmd[i+1].Text == "=" && cmd[i+2].Is(value) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDirective reports whether a line of script is directive.
+func hasDirective(script, directive string) bool {
+	want := strings.ReplaceAll(directive, " ", "")
+	for _, line := range strings.Split(script, "\n") {
+		if strings.EqualFold(strings.Join(strings.Fields(line), ""), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstWords is the start of sql, for messages.
+func firstWords(sql string) string {
+	f := strings.Fields(sql)
+	s := strings.Join(f[:min(len(f), 6)], " ")
+	if len(f) > 6 {
+		s += " ..."
+	}
+	return s
+}
+
+// describeBatch names a batch in messages.
+func describeBatch(b batch) string {
+	s := fmt.Sprintf("batch %d", b.index+1)
+	if b.repeat > 1 {
+		s += fmt.Sprintf(" (GO %d)", b.repeat)
+	}
+	return s
+}
