@@ -168,3 +168,19 @@ func TestTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestAlterTableClausesStayInTheirCommand(t *testing.T) {
+	script := "ALTER TABLE t\n  ALTER COLUMN c int NOT NULL\nALTER TABLE u\n  DROP COLUMN d\nALTER TABLE v DROP CONSTRAINT ck"
+	s, err := Split(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Batches[0].Statements); n != 3 {
+		t.Fatalf("statements = %d, want 3", n)
+	}
+	for _, st := range s.Batches[0].Statements {
+		if n := len(Commands(st.Tokens)); n != 1 {
+			t.Errorf("%q cut into %d commands", st.Text, n)
+		}
+	}
+}

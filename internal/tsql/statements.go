@@ -48,7 +48,8 @@ func statements(script string, toks []Token) []Statement {
 			out = appendStatement(out, script, toks[begin:i])
 			begin = i + 1
 			continue
-		case i > begin && s.top() && opensStatement(toks, i) && lineStartsAt(script, t.Offset) && !continues(toks[i-1]):
+		case i > begin && s.top() && opensStatement(toks, i) && lineStartsAt(script, t.Offset) && !continues(toks[i-1]) &&
+			!alterTableClause(toks, begin, i):
 			out = appendStatement(out, script, toks[begin:i])
 			begin = i
 		}
@@ -128,7 +129,7 @@ func Commands(toks []Token) [][]Token {
 	var out [][]Token
 	begin := -1
 	for i, t := range toks {
-		if !isCommand(t) || (begin >= 0 && partOf(toks[begin], toks, i)) {
+		if !isCommand(t) || (begin >= 0 && partOf(toks, begin, i)) {
 			continue
 		}
 		if begin >= 0 {
@@ -151,12 +152,14 @@ func isCommand(t Token) bool { return IsStarter(t) && !slices.Contains(control, 
 // partOf reports whether the starter at toks[i] belongs to the command
 // opened by cmd: INSERT ... EXEC, a GRANT's verbs, DENY/REVOKE ALTER, the
 // ALTER/DROP/CREATE words inside a trigger's FOR clause.
-func partOf(cmd Token, toks []Token, i int) bool {
-	prev := toks[i-1]
+func partOf(toks []Token, begin, i int) bool {
+	cmd, prev := toks[begin], toks[i-1]
 	switch {
 	case cmd.Is("INSERT") && (toks[i].Is("EXEC") || toks[i].Is("EXECUTE")):
 		return true
 	case cmd.Is("GRANT") || cmd.Is("REVOKE") || cmd.Is("DENY"):
+		return true
+	case alterTableClause(toks, begin, i):
 		return true
 	case prev.Kind == Punct && prev.Text == ",":
 		return true
@@ -164,4 +167,22 @@ func partOf(cmd Token, toks []Token, i int) bool {
 		return true
 	}
 	return false
+}
+
+// objectKinds are the words after ALTER or DROP that name an object of its
+// own: "ALTER TABLE t ... ALTER TABLE u" holds two commands.
+var objectKinds = []string{"TABLE", "INDEX", "VIEW", "PROC", "PROCEDURE", "FUNCTION", "TRIGGER", "SCHEMA", "DATABASE",
+	"STATISTICS", "TYPE", "SYNONYM", "SEQUENCE", "USER", "ROLE", "LOGIN", "FULLTEXT", "ASSEMBLY", "PARTITION"}
+
+// alterTableClause reports whether the ALTER or DROP at toks[i] is a
+// clause of the ALTER TABLE that opens at toks[begin] (ALTER COLUMN, DROP
+// COLUMN, DROP CONSTRAINT) rather than a command of its own.
+func alterTableClause(toks []Token, begin, i int) bool {
+	if begin < 0 || begin+1 >= len(toks) || !toks[begin].Is("ALTER") || !toks[begin+1].Is("TABLE") {
+		return false
+	}
+	if !toks[i].Is("ALTER") && !toks[i].Is("DROP") {
+		return false
+	}
+	return i+1 >= len(toks) || !slices.Contains(objectKinds, toks[i+1].Upper())
 }

@@ -66,7 +66,7 @@ func planScript(script string, online bool) (scriptPlan, error) {
 // planBatch plans one batch.
 func planBatch(i int, script string, b tsql.Batch, online bool, created map[string]bool) batch {
 	pb := batch{index: i, sql: strings.TrimSpace(b.Text), repeat: b.Repeat, transactional: true}
-	var inserts []insertion
+	var inserts []tsql.Insertion
 	for _, st := range b.Statements {
 		for _, cmd := range tsql.Commands(st.Tokens) {
 			if why, ok := nonTransactional(cmd); ok && pb.transactional {
@@ -80,7 +80,7 @@ func planBatch(i int, script string, b tsql.Batch, online bool, created map[stri
 			if tableCreated(cmd, created) {
 				continue
 			}
-			if ins, ok := onlineInsertion(cmd); ok && !createdTarget(cmd, created) {
+			if ins, ok := tsql.OnlineInsertion(cmd); ok && !createdTarget(cmd, created) {
 				desc := firstWords(script[cmd[0].Offset : cmd[len(cmd)-1].Offset+len(cmd[len(cmd)-1].Text)])
 				if online {
 					inserts = append(inserts, ins)
@@ -94,7 +94,7 @@ func planBatch(i int, script string, b tsql.Batch, online bool, created map[stri
 			pb.transactional, pb.why = false, why
 		}
 	}
-	pb.run = agentTag + applyInsertions(script, b.Offset, b.End, inserts)
+	pb.run = agentTag + tsql.ApplyInsertions(script, b.Offset, b.End, inserts)
 	return pb
 }
 
@@ -181,9 +181,7 @@ func at(words []string, i int) string {
 }
 
 // hasWord reports whether cmd holds the keyword kw.
-func hasWord(cmd []tsql.Token, kw string) bool {
-	return slices.ContainsFunc(cmd, func(t tsql.Token) bool { return t.Is(kw) })
-}
+func hasWord(cmd []tsql.Token, kw string) bool { return tsql.HasWord(cmd, kw) }
 
 // hasOption reports whether cmd sets option = value.
 func hasOption(cmd []tsql.Token, option, value string) bool {
