@@ -73,7 +73,7 @@ func (l *linter) alterColumn(st *alterState, rest []tsql.Token) {
 		return
 	}
 	col := rest[0].Name()
-	newType, _ := parseType(l.script[rest[1].Offset:rest[len(rest)-1].Offset+len(rest[len(rest)-1].Text)])
+	newType, _ := parseType(l.script[rest[1].Offset : rest[len(rest)-1].Offset+len(rest[len(rest)-1].Text)])
 	oldText, known := l.columnType(st.table, col)
 	oldType, _ := parseType(oldText)
 	notNull := notNullAt(rest) >= 0
