@@ -149,6 +149,9 @@ func (l *lexer) scan() (int, Kind, error) {
 		return end, String, err
 	case (c == 'N' || c == 'n') && i+1 < len(s) && s[i+1] == '\'':
 		end, err := l.quoted(i+1, '\'', "string")
+		if err != nil {
+			err = errorAt(l.script, l.base+i, "unterminated string")
+		}
 		return end, String, err
 	case c == '"':
 		end, err := l.quoted(i, '"', "quoted identifier")

@@ -91,7 +91,7 @@ func TestSplitErrorsHaveLineAndColumn(t *testing.T) {
 		messageContains string
 	}{
 		{"string", "SELECT 1\nSELECT 'abc\n", 2, 8, "unterminated string"},
-		{"unicode string", "SELECT N'é", 1, 9, "unterminated string"},
+		{"unicode string", "SELECT N'é", 1, 8, "unterminated string"},
 		{"bracket", "SELECT [a]] FROM t", 1, 8, "unterminated bracketed name"},
 		{"quoted", "SELECT \"a", 1, 8, "unterminated quoted identifier"},
 		{"nested comment", "/* a /* b */ SELECT 1", 1, 1, "unterminated comment"},
