@@ -19,13 +19,14 @@ type Sampler struct {
 	c    *Conn
 	conn *sql.Conn
 	prev *counters
+	now  func() time.Time // the clock readings are stamped with
 }
 
 var _ dialect.Sampler = (*Sampler)(nil)
 
 // NewSampler returns a Sampler of the instance. It connects on its first
 // Sample.
-func (c *Conn) NewSampler() dialect.Sampler { return &Sampler{c: c} }
+func (c *Conn) NewSampler() dialect.Sampler { return &Sampler{c: c, now: time.Now} }
 
 // counters are the cumulative figures a sample takes deltas of.
 type counters struct {
@@ -108,7 +109,7 @@ func (s *Sampler) connect(ctx context.Context) error {
 
 // sample reads the counters and the instantaneous figures.
 func (s *Sampler) sample(ctx context.Context) (domain.Sample, error) {
-	cur, err := readCounters(ctx, s.conn)
+	cur, err := readCounters(ctx, s.conn, s.now())
 	if err != nil {
 		return domain.Sample{}, err
 	}
@@ -127,8 +128,8 @@ func (s *Sampler) sample(ctx context.Context) (domain.Sample, error) {
 }
 
 // readCounters reads the cumulative counters.
-func readCounters(ctx context.Context, q queryer) (*counters, error) {
-	cur := &counters{at: time.Now(), queries: map[string]queryStat{}}
+func readCounters(ctx context.Context, q queryer, at time.Time) (*counters, error) {
+	cur := &counters{at: at, queries: map[string]queryStat{}}
 	if err := q.QueryRowContext(ctx, perfCountersSQL).Scan(&cur.transactions, &cur.deadlocks); err != nil {
 		return nil, fmt.Errorf("performance counters: %w", err)
 	}

@@ -1,0 +1,126 @@
+package sqlserver
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// TestProbeAGPrimary probes a database of an availability group's primary
+// with two secondaries.
+func TestProbeAGPrimary(t *testing.T) {
+	f := server(3, 0, false)
+	f.on("FROM sys.dm_hadr_availability_replica_states ars", []any{"PRIMARY", "ag1"})
+	f.on("FROM sys.dm_hadr_database_replica_states drs",
+		[]any{"SQL1", true, "PRIMARY", "SYNCHRONIZED", -1.0, 0.0, 0.0},
+		[]any{"SQL2", false, "SECONDARY", "SYNCHRONIZED", 0.0, 0.0, 0.0},
+		[]any{"SQL3", false, "SECONDARY", "SYNCHRONIZING", 4.0, 0.0, 0.0})
+	f.on("FROM sys.dm_exec_sessions\n\tWHERE is_user_process = 1", []any{int64(12)})
+	st, err := f.conn(t).Probe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Reachable || st.Role != domain.DetectedPrimary || st.ReplicationLagSeconds != 4 || len(st.Links) != 2 || st.ActiveConnections != 12 {
+		t.Errorf("status = %+v", st)
+	}
+	if !strings.Contains(st.ServerVersion, "16.0.4135.4 Enterprise") || st.SystemIdentifier != "SQL1" {
+		t.Errorf("version %q, identifier %q", st.ServerVersion, st.SystemIdentifier)
+	}
+	if q := f.sentMatching("program_name <> N'hotswap-agent'"); len(q) == 0 {
+		t.Error("the agent's sessions were not left out of the count")
+	}
+}
+
+// TestProbeWithoutViewServerState: the AG views are denied (error 300):
+// the role comes from the database's own properties.
+func TestProbeWithoutViewServerState(t *testing.T) {
+	f := server(3, 0, false)
+	f.onFunc("FROM sys.dm_hadr_availability_replica_states ars", func(int, []any) ([][]any, error) {
+		return nil, mssql.Error{Number: 300, Message: "VIEW SERVER STATE permission was denied on object 'server', database 'master'."}
+	})
+	f.on("FROM sys.dm_exec_sessions\n\tWHERE is_user_process = 1", []any{int64(0)})
+	st, err := f.conn(t).Probe(t.Context())
+	if err != nil || st.Role != domain.DetectedPrimary {
+		t.Fatalf("Probe = %+v, %v; want a primary", st, err)
+	}
+}
+
+func TestProbeFailureIsScrubbed(t *testing.T) {
+	f := &fakeDB{}
+	f.onFunc("SERVERPROPERTY('ProductVersion')", func(int, []any) ([][]any, error) {
+		return nil, mssql.Error{Number: 18456, Message: "Login failed for user 'sa' with s3cret."}
+	})
+	st, err := f.conn(t).Probe(t.Context())
+	if err == nil || st.Reachable || st.Role != domain.DetectedUnknown || strings.Contains(err.Error(), "s3cret") || st.Error != err.Error() {
+		t.Errorf("Probe = %+v, %v", st, err)
+	}
+}
+
+// TestSamplerReadsAndDiffs takes two samples of recorded counters.
+func TestSamplerReadsAndDiffs(t *testing.T) {
+	f := &fakeDB{}
+	f.onFunc("FROM sys.dm_os_performance_counters", func(n int, _ []any) ([][]any, error) {
+		return [][]any{{int64(1000 + 500*n), int64(2 + n)}}, nil
+	})
+	f.onFunc("FROM sys.dm_os_wait_stats", func(n int, _ []any) ([][]any, error) {
+		return [][]any{{int64(10 + 2*n), int64(100 + 600*n)}}, nil
+	})
+	f.onFunc("FROM sys.dm_exec_query_stats qs", func(n int, _ []any) ([][]any, error) {
+		return [][]any{{"0x1F", int64(100 + 50*n), int64(200_000 + 100_000*n)}}, nil
+	})
+	f.on("(SELECT count(*) FROM sys.dm_exec_sessions s", []any{int64(30), int64(4), int64(1), int64(250), int64(1)})
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := f.conn(t).NewSampler().(*Sampler)
+	s.now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	defer s.Close()
+	first, err := s.Sample(t.Context())
+	if err != nil || first.IntervalMs != 0 {
+		t.Fatalf("first Sample = %+v, %v; want the priming sample", first, err)
+	}
+	got, err := s.Sample(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Calls != 50 || got.AvgLatencyMs != 2 || got.Deadlocks != 1 || got.LockWaitMs != 300 || got.LockWaiters != 1 ||
+		got.ActiveConnections != 30 || got.ActiveSessions != 4 || got.QueuedBehindAgent != 1 || got.TPS != 500 || got.IntervalMs != 1000 {
+		t.Errorf("sample = %+v", got)
+	}
+	if q := f.sentMatching("FROM sys.dm_exec_query_stats qs"); !strings.Contains(q[0].sql, "st.text NOT LIKE N'%hotswap-agent%'") {
+		t.Errorf("the agent's statements are not left out: %s", q[0].sql)
+	}
+	if q := f.sentMatching("FROM sys.dm_os_wait_stats"); !strings.Contains(q[0].sql, "LIKE N'LCK[_]M[_]%'") {
+		t.Errorf("lock waits are not the LCK_M_ waits: %s", q[0].sql)
+	}
+}
+
+// TestEveryQueryCarriesTheTag: the sampler leaves the agent's statements
+// out of the query statistics by the tag every batch opens with.
+func TestEveryQueryCarriesTheTag(t *testing.T) {
+	for _, q := range []string{serverFactsSQL, agRoleSQL, replicaLinksSQL, countClientsSQL, historySchemaSQL, historyTableSQL,
+		readStepHistorySQL, insertHistorySQL, queryStatsSQL, lockWaitStatsSQL, perfCountersSQL, requestsSQL, blockersSQL,
+		transactionOpenSQL, preflightSQL, beginSQL, commitSQL, rollbackSQL, objectExistsSQL} {
+		if !strings.HasPrefix(q, agentTag) {
+			t.Errorf("query without the agent's tag: %.60s", q)
+		}
+	}
+}
+
+func TestPreflightAsksThePermissions(t *testing.T) {
+	f := &fakeDB{}
+	f.on("HAS_PERMS_BY_NAME(NULL, NULL, N'VIEW SERVER STATE')",
+		[]any{"hs", "app", int64(0), int64(1), int64(1), int64(1), int64(0), int64(0), int64(0), int64(2), int64(0)})
+	p, err := f.conn(t).Preflight(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Failed(domain.PreflightSessions) || !p.Failed(domain.PreflightLatency) || p.Failed(domain.PreflightHistory) || p.Failed(domain.PreflightReplication) {
+		t.Errorf("preflight = %+v", p.Checks)
+	}
+	if c, _ := p.Check(domain.PreflightSessions); !strings.Contains(c.Fix, "GRANT VIEW SERVER STATE TO [hs]") {
+		t.Errorf("fix = %q", c.Fix)
+	}
+}
