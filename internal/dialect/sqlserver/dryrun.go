@@ -21,7 +21,7 @@ func (r *stepRun) dryRun(ctx context.Context, p scriptPlan) error {
 		return failedStatement(beginSQL, err)
 	}
 	defer r.rollback(ctx)
-	for _, b := range p.batches {
+	for _, b := range p.units {
 		if !b.transactional {
 			if err := r.checkAgainstCatalog(ctx, b); err != nil {
 				return err
@@ -31,7 +31,7 @@ func (r *stepRun) dryRun(ctx context.Context, p scriptPlan) error {
 		if _, err := r.runBatch(ctx, b, 1); err != nil {
 			return err
 		}
-		r.emit(levelInfo, fmt.Sprintf("dry run: %s ran in a transaction that is rolled back", describeBatch(b)), b.sql)
+		r.emit(levelInfo, fmt.Sprintf("dry run: %s ran in a transaction that is rolled back", describeUnit(b)), b.sql)
 	}
 	return nil
 }
@@ -41,17 +41,17 @@ const objectExistsSQL = agentTag + `SELECT CASE WHEN OBJECT_ID(@p1) IS NULL THEN
 
 // checkAgainstCatalog checks, instead of running it, a batch that cannot
 // run in a transaction: every table it names exists.
-func (r *stepRun) checkAgainstCatalog(ctx context.Context, b batch) error {
+func (r *stepRun) checkAgainstCatalog(ctx context.Context, b unit) error {
 	for _, t := range b.targets {
 		var ok int
 		if err := r.conn.QueryRowContext(ctx, objectExistsSQL, t).Scan(&ok); err != nil {
 			return failedStatement(b.sql, err)
 		}
 		if ok == 0 {
-			return &statementError{SQL: b.sql, DB: dbFailure(fmt.Sprintf("dry run: %s names %s, which does not exist", describeBatch(b), t), "")}
+			return &statementError{SQL: b.sql, DB: dbFailure(fmt.Sprintf("dry run: %s names %s, which does not exist", describeUnit(b), t), "")}
 		}
 	}
 	r.emit(levelInfo, fmt.Sprintf("dry run: %s checked against the catalog, not run (%s cannot run in a transaction)",
-		describeBatch(b), b.why), b.sql)
+		describeUnit(b), b.why), b.sql)
 	return nil
 }

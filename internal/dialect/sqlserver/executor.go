@@ -138,7 +138,7 @@ func (r *stepRun) run(ctx context.Context) error {
 		return err
 	}
 	if p.transactional {
-		r.emit(levelInfo, fmt.Sprintf("running %d batch(es) in one transaction with the step's history row", len(p.batches)), "")
+		r.emit(levelInfo, fmt.Sprintf("running %d statement(s) in one transaction with the step's history row", len(p.units)), "")
 		return r.runTransactional(ctx, p)
 	}
 	if err := checkStep(ctx, r.conn, r.req); err != nil {
@@ -150,13 +150,13 @@ func (r *stepRun) run(ctx context.Context) error {
 
 // announceStepwise says why the script runs batch by batch.
 func (r *stepRun) announceStepwise(p scriptPlan) string {
-	for _, b := range p.batches {
+	for _, b := range p.units {
 		if !b.transactional {
-			return fmt.Sprintf("running %d batch(es) one by one: %s holds %s, which cannot run in a user transaction",
-				len(p.batches), describeBatch(b), b.why)
+			return fmt.Sprintf("running %d statement(s) one by one: %s holds %s, which cannot run in a user transaction",
+				len(p.units), describeUnit(b), b.why)
 		}
 	}
-	return fmt.Sprintf("running %d batch(es) one by one", len(p.batches))
+	return fmt.Sprintf("running %d statement(s) one by one", len(p.units))
 }
 
 // open takes the dedicated session and reads the server's facts.
@@ -195,14 +195,14 @@ func (r *stepRun) sessionSettings(lockTimeout time.Duration) string {
 // checkOnline refuses, unless the script allows it, index builds that
 // would run offline, and reports those given ONLINE = ON.
 func (r *stepRun) checkOnline(p scriptPlan) error {
-	for _, b := range p.batches {
+	for _, b := range p.units {
 		for _, o := range b.onlined {
-			r.emit(levelInfo, fmt.Sprintf("%s: %s runs with ONLINE = ON", describeBatch(b), o), b.sql)
+			r.emit(levelInfo, fmt.Sprintf("%s: %s runs with ONLINE = ON", describeUnit(b), o), b.sql)
 		}
 		for _, o := range b.offline {
 			msg := fmt.Sprintf("%s: %s would build the index offline: the %s edition (EngineEdition %d) has no online index "+
 				"operations (Enterprise, Developer and Azure SQL have), so the table is locked for the whole build",
-				describeBatch(b), o, r.facts.edition, r.facts.engineEdition)
+				describeUnit(b), o, r.facts.edition, r.facts.engineEdition)
 			if !p.allowOffline {
 				return &statementError{SQL: b.sql, DB: dbFailure(msg+"; add the line "+AllowOfflineDirective+" to allow it", "")}
 			}
@@ -227,7 +227,7 @@ func (r *stepRun) statementTimeout() time.Duration {
 // runBatch sends b (repeated as its GO count says) and measures it. The
 // statement timeout is the context's: the driver cancels the batch in the
 // server when it passes.
-func (r *stepRun) runBatch(ctx context.Context, b batch, attempt int) (domain.StatementResult, error) {
+func (r *stepRun) runBatch(ctx context.Context, b unit, attempt int) (domain.StatementResult, error) {
 	if d := r.statementTimeout(); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)

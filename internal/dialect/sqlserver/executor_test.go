@@ -227,3 +227,30 @@ func TestOpenNeverShowsThePassword(t *testing.T) {
 		t.Errorf("Target = %q", c.Target())
 	}
 }
+
+// TestStepwiseResumesWithinABatch: the statements of one batch stand
+// alone, so a re-delivery skips those an earlier delivery completed and
+// runs the rest, statement by statement (the conformance suite's case).
+func TestStepwiseResumesWithinABatch(t *testing.T) {
+	f := server(3, 0, false)
+	f.on("SELECT statement_index FROM hotswap.step_progress", []any{int64(0)}, []any{int64(1)})
+	script := "CREATE TABLE early (id int);\nALTER DATABASE CURRENT SET RECOVERY FULL;\nALTER TABLE later ADD c1 int"
+	var skipped int
+	out, err := f.conn(t).ExecuteStep(t.Context(), request(script), func(ev dialect.StepEvent) {
+		if strings.Contains(ev.Message, "already done by an earlier delivery") {
+			skipped++
+		}
+	})
+	if err != nil || out.Error != nil {
+		t.Fatalf("ExecuteStep = %+v, %v", out.Error, err)
+	}
+	if skipped != 2 || len(out.Statements) != 1 || out.Statements[0].Index != 2 || out.Transactional {
+		t.Errorf("skipped %d, statements %+v; want 2 skipped and statement 3 (index 2) run stepwise", skipped, out.Statements)
+	}
+	if n := len(f.sentMatching("CREATE TABLE early")) + len(f.sentMatching("ALTER DATABASE")); n != 0 {
+		t.Errorf("%d completed statement(s) ran again", n)
+	}
+	if sent := f.sentMatching("ALTER TABLE later"); len(sent) != 1 || sent[0].sql != "ALTER TABLE later ADD c1 int" {
+		t.Errorf("sent %+v, want the third statement alone", sent)
+	}
+}

@@ -109,16 +109,17 @@ func TestPlanScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.batches) != 3 || p.transactional {
-		t.Fatalf("batches %d, transactional %v", len(p.batches), p.transactional)
+	// The second batch's statements stand alone: two units.
+	if len(p.units) != 4 || p.transactional {
+		t.Fatalf("units %d, transactional %v", len(p.units), p.transactional)
 	}
-	if !strings.Contains(p.batches[0].run, "REBUILD WITH (ONLINE = ON)") {
-		t.Errorf("rebuild sent as %q", p.batches[0].run)
+	if !strings.Contains(p.units[0].run, "REBUILD WITH (ONLINE = ON)") {
+		t.Errorf("rebuild sent as %q", p.units[0].run)
 	}
-	if len(p.batches[1].onlined) != 0 {
-		t.Errorf("an index on a table the script creates was given ONLINE: %v", p.batches[1].onlined)
+	if u := p.units[2]; len(u.onlined) != 0 || u.sql != "CREATE INDEX ix_n ON dbo.n (a)" || u.label != "statement 3 (batch 2)" {
+		t.Errorf("unit 3 = %+v: want the index alone, on a table the script creates, without ONLINE", u)
 	}
-	if b := p.batches[2]; b.transactional || b.repeat != 3 {
+	if b := p.units[3]; b.transactional || b.repeat != 3 {
 		t.Errorf("own-transaction batch: transactional %v repeat %d", b.transactional, b.repeat)
 	}
 	if _, err := planScript("SELECT 'oops", true); err == nil {

@@ -18,12 +18,12 @@ import (
 // of the same step waits for this one and then finds it applied.
 func (r *stepRun) runTransactional(ctx context.Context, p scriptPlan) error {
 	var targets []string
-	for _, b := range p.batches {
+	for _, b := range p.units {
 		targets = append(targets, b.targets...)
 	}
 	r.targets = targets
 	var results []domain.StatementResult
-	err := r.withLockRetries(ctx, stmtNeeds{r: r, targets: targets, sql: p.batches[0].sql}, func(ctx context.Context, n int) error {
+	err := r.withLockRetries(ctx, stmtNeeds{r: r, targets: targets, sql: p.units[0].sql}, func(ctx context.Context, n int) error {
 		var err error
 		results, err = r.transactionAttempt(ctx, p, n)
 		if err != nil {
@@ -35,9 +35,9 @@ func (r *stepRun) runTransactional(ctx context.Context, p scriptPlan) error {
 		return err
 	}
 	r.out.Transactional = true
-	for _, res := range results {
+	for i, res := range results {
 		r.out.Statements = append(r.out.Statements, res)
-		r.send(doneEvent(res))
+		r.send(doneEvent(p.units[i], res))
 	}
 	return nil
 }
@@ -51,7 +51,7 @@ func (r *stepRun) transactionAttempt(ctx context.Context, p scriptPlan, attempt 
 		return nil, lockOrError(err)
 	}
 	var results []domain.StatementResult
-	for _, b := range p.batches {
+	for _, b := range p.units {
 		res, err := r.runBatch(ctx, b, attempt)
 		if err != nil {
 			return nil, err
@@ -79,11 +79,11 @@ func lockOrError(err error) error {
 // runStepwise runs the script batch by batch under the resume policy of
 // package stepwise, then records the step in the history.
 func (r *stepRun) runStepwise(ctx context.Context, p scriptPlan) error {
-	units := make([]stepwise.Unit, len(p.batches))
-	for i := range p.batches {
+	units := make([]stepwise.Unit, len(p.units))
+	for i := range p.units {
 		units[i] = stepwise.Unit{First: i, Last: i}
 	}
-	return stepwise.Run(ctx, units, stepwiseHooks{r: r, p: p}, r.emit, func(i int) string { return p.batches[i].sql })
+	return stepwise.Run(ctx, units, stepwiseHooks{r: r, p: p}, r.emit, func(i int) string { return p.units[i].sql })
 }
 
 // stepwiseHooks are SQL Server's stepwise.Hooks for one step.
@@ -107,7 +107,7 @@ func (h stepwiseHooks) Done(ctx context.Context) (map[int]bool, error) {
 // its progress.
 func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 	for _, i := range todo {
-		b := h.p.batches[i]
+		b := h.p.units[i]
 		var res domain.StatementResult
 		var err error
 		if b.transactional {
@@ -120,7 +120,7 @@ func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 		}
 		if res.Attempts > 0 {
 			h.r.out.Statements = append(h.r.out.Statements, res)
-			h.r.send(doneEvent(res))
+			h.r.send(doneEvent(b, res))
 		}
 	}
 	return nil
@@ -133,11 +133,11 @@ func (h stepwiseHooks) Finish(ctx context.Context) error {
 
 // runBatchInTransaction runs a batch and its progress row in one
 // transaction, retried on lock timeouts.
-func (r *stepRun) runBatchInTransaction(ctx context.Context, b batch) (domain.StatementResult, error) {
+func (r *stepRun) runBatchInTransaction(ctx context.Context, b unit) (domain.StatementResult, error) {
 	r.targets = b.targets
 	var res domain.StatementResult
 	err := r.withLockRetries(ctx, stmtNeeds{r: r, targets: b.targets, sql: b.sql}, func(ctx context.Context, n int) error {
-		err := r.batchTransaction(ctx, b, n, &res)
+		err := r.unitTransaction(ctx, b, n, &res)
 		if err != nil {
 			r.rollback(ctx)
 		}
@@ -146,8 +146,8 @@ func (r *stepRun) runBatchInTransaction(ctx context.Context, b batch) (domain.St
 	return res, err
 }
 
-// batchTransaction is one attempt at a batch in its own transaction.
-func (r *stepRun) batchTransaction(ctx context.Context, b batch, attempt int, res *domain.StatementResult) error {
+// unitTransaction is one attempt at a batch in its own transaction.
+func (r *stepRun) unitTransaction(ctx context.Context, b unit, attempt int, res *domain.StatementResult) error {
 	if _, err := r.conn.ExecContext(ctx, beginSQL); err != nil {
 		return failedStatement(beginSQL, err)
 	}
@@ -169,7 +169,7 @@ func (r *stepRun) batchTransaction(ctx context.Context, b batch, attempt int, re
 // progress. A batch an earlier delivery started that fails because its
 // effect is already there (that delivery ran it and stopped before
 // recording it) counts as done.
-func (r *stepRun) runBatchAlone(ctx context.Context, b batch) (domain.StatementResult, error) {
+func (r *stepRun) runBatchAlone(ctx context.Context, b unit) (domain.StatementResult, error) {
 	r.targets = b.targets
 	if err := recordIndex(ctx, r.conn, "step_intent", r.req.ExecutionID, r.req.StepID, b.index); err != nil {
 		return domain.StatementResult{}, err
@@ -182,7 +182,7 @@ func (r *stepRun) runBatchAlone(ctx context.Context, b batch) (domain.StatementR
 	})
 	if err != nil && r.startedBefore[b.index] && effectPresent(err) {
 		r.emit(levelWarn, fmt.Sprintf("%s was started by an earlier delivery of this step, which stopped before recording it, "+
-			"and the server says its effect is there (%s): counted as done", describeBatch(b), err.Error()), b.sql)
+			"and the server says its effect is there (%s): counted as done", describeUnit(b), err.Error()), b.sql)
 		return domain.StatementResult{}, recordIndex(ctx, r.conn, "step_progress", r.req.ExecutionID, r.req.StepID, b.index)
 	}
 	if err != nil {
@@ -211,8 +211,8 @@ func (r *stepRun) withLockRetries(ctx context.Context, needs stmtNeeds, attempt 
 }
 
 // doneEvent is the event of a completed batch.
-func doneEvent(res domain.StatementResult) dialect.StepEvent {
-	msg := fmt.Sprintf("batch %d done in %.1f ms (attempt %d)", res.Index+1, res.DurationMs, res.Attempts)
+func doneEvent(u unit, res domain.StatementResult) dialect.StepEvent {
+	msg := fmt.Sprintf("%s done in %.1f ms (attempt %d)", u.label, res.DurationMs, res.Attempts)
 	return dialect.StepEvent{Level: levelInfo, Message: msg, Statement: res.SQL, Done: &res}
 }
 
