@@ -5,7 +5,8 @@
 // without ONLINE = ON, NOT NULL columns added without a default, foreign
 // keys and checks added WITH CHECK (a scan) rather than WITH NOCHECK,
 // defaults added WITH VALUES, data loss (DROP COLUMN, DROP TABLE,
-// TRUNCATE) and sp_rename, which breaks callers. No parser of the whole
+// TRUNCATE), sp_rename, which breaks callers, and UPDATE or DELETE of a
+// whole table in one transaction. No parser of the whole
 // T-SQL grammar exists in Go: the linter reads the tokens of package tsql
 // and recognises the commands it judges; a batch the lexer refuses is
 // reported with its line and column.
@@ -128,6 +129,8 @@ func (l *linter) command(cmd []tsql.Token) {
 		l.dataLoss("ban-drop-database", "DROP DATABASE removes the database and all its data", "", cmd)
 	case w[0] == "TRUNCATE":
 		l.truncate(cmd)
+	case w[0] == "UPDATE" || w[0] == "DELETE":
+		l.dml(cmd)
 	case w[0] == "EXEC" || w[0] == "EXECUTE":
 		l.exec(cmd)
 	case w[0] == "DROP" && w[1] == "INDEX":
