@@ -13,6 +13,11 @@ import (
 // statement when one is there.
 var noTransaction = regexp.MustCompile(`(?i)\b(CONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b`)
 
+// noTransactionSQLServer matches the SQL Server commands that cannot run
+// in a user transaction (the executor then runs the script batch by
+// batch, see dialect/sqlserver).
+var noTransactionSQLServer = regexp.MustCompile(`(?i)\b((CREATE|ALTER|DROP)\s+(DATABASE|FULLTEXT)|BACKUP|RESTORE|RECONFIGURE|RESUMABLE\s*=\s*ON|BEGIN\s+TRAN(SACTION)?|COMMIT|ROLLBACK)\b`)
+
 // statementReports says, for each statement, its lock, transaction, work
 // and estimated duration: the costliest finding on it wins.
 func statementReports(r lint.Result, cat Catalog, engine domain.DatabaseType) []api.StatementReport {
@@ -44,13 +49,16 @@ func statementReports(r lint.Result, cat Catalog, engine domain.DatabaseType) []
 // transaction: PostgreSQL does unless a statement refuses it; MySQL's and
 // Oracle's DDL commits by itself.
 func scriptTransactional(r lint.Result, engine domain.DatabaseType) bool {
+	refuses := noTransaction
 	switch engine {
-	case domain.PostgreSQL, domain.SQLServer:
+	case domain.PostgreSQL:
+	case domain.SQLServer:
+		refuses = noTransactionSQLServer
 	default:
 		return false
 	}
 	for _, s := range r.Statements {
-		if noTransaction.MatchString(s.SQL) {
+		if refuses.MatchString(s.SQL) {
 			return false
 		}
 	}
