@@ -1,12 +1,14 @@
 package sqlserver
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
 
+	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
@@ -122,5 +124,36 @@ func TestPreflightAsksThePermissions(t *testing.T) {
 	}
 	if c, _ := p.Check(domain.PreflightSessions); !strings.Contains(c.Fix, "GRANT VIEW SERVER STATE TO [hs]") {
 		t.Errorf("fix = %q", c.Fix)
+	}
+}
+
+// TestVerifyOnASecondary: the history row arrives on the third look.
+func TestVerifyOnASecondary(t *testing.T) {
+	f := &fakeDB{}
+	f.on("SERVERPROPERTY('ProductVersion')", []any{"15.0.4345.5", "Enterprise Edition (64-bit)", int64(3), "SQL2", "app", "READ_ONLY", int64(0), int64(60)})
+	f.on("FROM sys.dm_hadr_availability_replica_states ars", []any{"SECONDARY", "ag1"})
+	f.on("FROM sys.dm_hadr_database_replica_states drs",
+		[]any{"SQL1", false, "PRIMARY", "SYNCHRONIZED", -1.0, 0.0, 0.0},
+		[]any{"SQL2", true, "SECONDARY", "SYNCHRONIZED", -1.0, 200.0, 400.0})
+	f.on("OBJECT_ID(N'hotswap.schema_history', N'U') IS NOT NULL", []any{int64(1)})
+	f.onFunc("SELECT count(*) FROM hotswap.schema_history", func(n int, _ []any) ([][]any, error) {
+		return [][]any{{int64(min(n/2, 1))}}, nil
+	})
+	var events []string
+	out, err := f.conn(t).VerifyStep(t.Context(), dialect.VerifyRequest{ExecutionID: "e1", StepID: "s1", MaxLagSeconds: 5,
+		Deadline: time.Now().Add(20 * time.Second)}, func(ev dialect.StepEvent) { events = append(events, ev.Message) })
+	if err != nil || out.Error != nil {
+		t.Fatalf("VerifyStep = %+v, %v", out.Error, err)
+	}
+	if last := events[len(events)-1]; !strings.Contains(last, "arrived on the standby") || !strings.Contains(last, "0.5 s") {
+		t.Errorf("events = %q, want the arrival with 0.5 s of redo lag", events)
+	}
+}
+
+func TestVerifyOnAPrimaryIsRefused(t *testing.T) {
+	f := server(3, 0, false)
+	_, err := f.conn(t).VerifyStep(t.Context(), dialect.VerifyRequest{ExecutionID: "e1", StepID: "s1"}, nil)
+	if !errors.Is(err, errNotSecondary) {
+		t.Fatalf("VerifyStep on a primary = %v, want errNotSecondary", err)
 	}
 }

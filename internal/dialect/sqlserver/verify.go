@@ -7,19 +7,23 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/dialect/verifypoll"
+	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
 var _ dialect.Verifier = (*Conn)(nil)
 
-// errNotSecondary is a verify step sent to a database that is not an
-// availability group's secondary.
-var errNotSecondary = errors.New("sqlserver: verify steps are for availability group secondaries: this database is not one")
+// errNotSecondary is a verify step sent to a writable database outside an
+// availability group's secondaries.
+var errNotSecondary = errors.New("sqlserver: verify steps are for read-only copies (availability group secondaries, " +
+	"log shipping standbys): this database is writable")
 
 // VerifyStep waits, following the dialect.Verifier contract, until the
 // secondary shows the step's history row (redone from the primary's log)
 // and its lag (estimated from the redo queue) is within bounds. It needs a
 // readable secondary (ALLOW_CONNECTIONS = ALL or READ_ONLY with
-// ApplicationIntent=ReadOnly in the DSN) and writes nothing.
+// ApplicationIntent=ReadOnly in the DSN) and writes nothing. On a log
+// shipping standby (STANDBY mode) or another read-only copy the history
+// row is checked and the lag bound is not: the server does not know it.
 func (c *Conn) VerifyStep(ctx context.Context, req dialect.VerifyRequest, events func(dialect.StepEvent)) (dialect.StepOutcome, error) {
 	emit := func(level, msg string) {
 		if events != nil {
@@ -42,20 +46,9 @@ func (c *Conn) lookAtSecondary(ctx context.Context, req dialect.VerifyRequest) (
 		return verifypoll.Observation{}, err
 	}
 	defer conn.Close()
-	ag, err := readAGState(ctx, conn)
+	obs, err := secondaryLag(ctx, conn)
 	if err != nil {
 		return verifypoll.Observation{}, err
-	}
-	if !ag.inGroup || ag.role != "SECONDARY" {
-		return verifypoll.Observation{}, errNotSecondary
-	}
-	links, err := readReplicaLinks(ctx, conn, ag)
-	if err != nil {
-		return verifypoll.Observation{}, err
-	}
-	var obs verifypoll.Observation
-	for _, l := range links {
-		obs.LagSeconds = max(obs.LagSeconds, l.LagSeconds)
 	}
 	arrived, err := historyRowVisible(ctx, conn, req.ExecutionID, req.StepID)
 	if err != nil {
@@ -84,4 +77,32 @@ func historyRowVisible(ctx context.Context, q queryer, executionID, stepID strin
 		return false, fmt.Errorf("read history: %w", err)
 	}
 	return n > 0, nil
+}
+
+// secondaryLag reads the copy's lag: an availability group secondary's
+// estimate, 0 on another read-only copy; a writable database is refused.
+func secondaryLag(ctx context.Context, q queryer) (verifypoll.Observation, error) {
+	f, err := readServerFacts(ctx, q)
+	if err != nil {
+		return verifypoll.Observation{}, err
+	}
+	ag, err := readAGState(ctx, q)
+	if err != nil {
+		return verifypoll.Observation{}, err
+	}
+	if detectRole(f, ag) != domain.DetectedStandby {
+		return verifypoll.Observation{}, errNotSecondary
+	}
+	var obs verifypoll.Observation
+	if !ag.inGroup {
+		return obs, nil
+	}
+	links, err := readReplicaLinks(ctx, q, ag)
+	if err != nil {
+		return verifypoll.Observation{}, err
+	}
+	for _, l := range links {
+		obs.LagSeconds = max(obs.LagSeconds, l.LagSeconds)
+	}
+	return obs, nil
 }

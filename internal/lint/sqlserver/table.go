@@ -92,7 +92,7 @@ func (l *linter) indexBuild(cmd []tsql.Token) {
 	f := lint.Finding{Rule: "sqlserver-index-not-online", Severity: lint.Warning, Class: lint.ClassBlocking, Table: table, SizeDependent: true,
 		Message: fmt.Sprintf("%s without ONLINE = ON locks %s for the whole build: a shared lock that blocks writes "+
 			"(a clustered index takes Sch-M, blocking reads too); ONLINE = ON needs Enterprise, Developer or Azure SQL, "+
-			"and on other editions the agent refuses the offline build unless the script allows it", buildKind(cmd), table),
+			"and on other editions the agent refuses the offline build unless the script has the line -- hotswap:allow-offline", buildKind(cmd), table),
 		Effect: lint.Effect{Lock: "S (writes blocked), Sch-M for a clustered index", Duration: "until the build ends", Work: lint.WorkBuild}}
 	f.Rewrite = l.onlineRewrite(cmd)
 	l.finding(f)
