@@ -157,3 +157,52 @@ func TestVerifyOnAPrimaryIsRefused(t *testing.T) {
 		t.Fatalf("VerifyStep on a primary = %v, want errNotSecondary", err)
 	}
 }
+
+// TestInspectTable reads a table's size, columns (in the linter's form) and
+// indexes, and its write rate over a window.
+func TestInspectTable(t *testing.T) {
+	f := &fakeDB{}
+	f.on("FROM sys.objects o WHERE o.object_id = OBJECT_ID(@p1)", []any{"U ", "dbo", "orders"})
+	f.on("FROM sys.dm_db_partition_stats", []any{int64(120_000), int64(50 << 20)})
+	f.on("FROM sys.columns c", []any{"id", "int NOT NULL"}, []any{"note", "varchar(100) NULL"})
+	f.on("FROM sys.indexes i JOIN sys.index_columns ic",
+		[]any{"ix_a_b", false, false, "a"}, []any{"ix_a_b", false, false, "b"}, []any{"pk_orders", true, false, "id"})
+	f.onFunc("sys.dm_db_index_operational_stats", func(n int, _ []any) ([][]any, error) { return [][]any{{int64(1000 + 50*n)}}, nil })
+	f.onFunc("sys.dm_os_volume_stats", func(int, []any) ([][]any, error) {
+		return nil, mssql.Error{Number: 300, Message: "VIEW SERVER STATE permission was denied"}
+	})
+	facts, err := f.conn(t).Inspect(t.Context(), domain.CatalogRequest{Relations: []domain.ObjectName{{Name: "orders"}}, WriteWindowMs: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := facts.Relations[0]
+	if !rel.Exists || rel.Kind != "table" || rel.ResolvedSchema != "dbo" || rel.Rows != 120_000 || rel.Bytes != 50<<20 {
+		t.Errorf("relation = %+v", rel)
+	}
+	if rel.Columns["note"] != "varchar(100) NULL" || len(rel.Indexes) != 2 || len(rel.Indexes[0].Columns) != 2 || !rel.Indexes[1].Unique {
+		t.Errorf("columns %v, indexes %+v", rel.Columns, rel.Indexes)
+	}
+	if rel.WritesPerSecond != 500 || facts.FreeDiskBytes != domain.UnknownSize {
+		t.Errorf("writes %v/s, free disk %d; want 500/s and unknown", rel.WritesPerSecond, facts.FreeDiskBytes)
+	}
+	if q := f.sentMatching("FROM sys.columns c"); len(q) != 1 || q[0].args[0] != "dbo.orders" {
+		t.Errorf("columns asked as %+v, want the resolved name", q)
+	}
+}
+
+func TestInspectMissingAndIndex(t *testing.T) {
+	f := &fakeDB{}
+	f.onFunc("FROM sys.indexes i JOIN sys.objects o", func(_ int, args []any) ([][]any, error) {
+		if args[0] == "ix_orders" {
+			return [][]any{{"dbo.orders", "dbo"}}, nil
+		}
+		return nil, nil
+	})
+	facts, err := f.conn(t).Inspect(t.Context(), domain.CatalogRequest{Relations: []domain.ObjectName{{Name: "nope"}, {Name: "ix_orders"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts.Relations[0].Exists || !facts.Relations[1].Exists || facts.Relations[1].Kind != "index" || facts.Relations[1].Table != "dbo.orders" {
+		t.Errorf("relations = %+v", facts.Relations)
+	}
+}
