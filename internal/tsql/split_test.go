@@ -184,3 +184,34 @@ func TestAlterTableClausesStayInTheirCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitGeneratedScript cuts a script as SQL Server's script generator
+// writes them: bracketed names holding "--", a string holding "/*", a GO
+// line inside a dynamic SQL string, lower-case go with a count.
+func TestSplitGeneratedScript(t *testing.T) {
+	b, err := os.ReadFile("testdata/generated.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Split(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, bt := range s.Batches {
+		got = append(got, firstWords(bt.Statements[0].Text))
+	}
+	want := []string{"SET ANSI_NULLS", "SET ANSI_PADDING", "IF NOT", "EXEC dbo.sp_executesql", "insert into"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("batches = %q, want %q", got, want)
+	}
+	if last := s.Batches[4]; last.Repeat != 10 {
+		t.Errorf("GO 10 read as a count of %d", last.Repeat)
+	}
+	if len(s.Comments) != 1 {
+		t.Errorf("comments = %d, want 1: the header (the -- inside the string is text)", len(s.Comments))
+	}
+	if ts := Targets(Commands(s.Batches[2].Statements[0].Tokens)[0]); len(ts) != 0 {
+		t.Errorf("the CREATE TABLE inside IF ... BEGIN ... END has targets %v", ts)
+	}
+}

@@ -254,3 +254,32 @@ func TestStepwiseResumesWithinABatch(t *testing.T) {
 		t.Errorf("sent %+v, want the third statement alone", sent)
 	}
 }
+
+// TestWaitsOutALongHolderBeforeTrying: session 61 has held a lock on the
+// table for 30 s; the DDL is not sent until its transaction has ended.
+func TestWaitsOutALongHolderBeforeTrying(t *testing.T) {
+	f := server(3, 0, false)
+	began := time.Now().Add(-30 * time.Second).Truncate(time.Millisecond)
+	f.on("FROM sys.dm_tran_locks l", []any{int64(61), began, int64(30_000), "IX lock on dbo.t"})
+	f.onFunc("WHERE st.session_id = @p1 AND (@p2 IS NULL OR at.transaction_begin_time = @p2)", func(n int, args []any) ([][]any, error) {
+		if args[0] != int64(61) {
+			return nil, errors.New("asked about another session")
+		}
+		return [][]any{{int64(max(0, 2-n))}}, nil // open for two looks, then gone
+	})
+	var events []string
+	out, err := f.conn(t).ExecuteStep(t.Context(), request("ALTER TABLE dbo.t ADD c int NULL"), func(ev dialect.StepEvent) {
+		events = append(events, ev.Message)
+	})
+	if err != nil || out.Error != nil {
+		t.Fatalf("ExecuteStep = %+v, %v", out.Error, err)
+	}
+	got := f.sequence("WHERE st.session_id = @p1", "ALTER TABLE dbo.t")
+	if want := []string{"WHERE st.session_id = @p1", "WHERE st.session_id = @p1", "WHERE st.session_id = @p1", "ALTER TABLE dbo.t"}; !slices.Equal(got, want) {
+		t.Errorf("sent %q, want the holder looked at until it ended, then the DDL", got)
+	}
+	joined := strings.Join(events, "\n")
+	if !strings.Contains(joined, "waiting for session 61") || !strings.Contains(joined, "before trying") {
+		t.Errorf("events = %s", joined)
+	}
+}
