@@ -6,5 +6,6 @@ package agent
 import (
 	_ "github.com/hotswap-db/hotswap/internal/dialect/mysql"
 	_ "github.com/hotswap-db/hotswap/internal/dialect/postgres"
+	_ "github.com/hotswap-db/hotswap/internal/dialect/sqlserver"
 	_ "github.com/hotswap-db/hotswap/internal/pooler/pgbouncer"
 )

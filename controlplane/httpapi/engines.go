@@ -6,4 +6,5 @@ package httpapi
 import (
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/mysqlcheck"
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/sqlservercheck"
 )

@@ -80,3 +80,16 @@ func TestLintErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestLintSQLServer(t *testing.T) {
+	t.Parallel()
+	src := map[string]string{"ms/001.sql": "CREATE INDEX ix ON dbo.t (a)\nGO\n"}
+	got, err := offline.Lint(offline.Options{Engine: "sqlserver", TargetVersion: "2019"}, []string{"ms/001.sql"},
+		func(name string) ([]byte, error) { return []byte(src[name]), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !offline.Flagged(got) || got[0].Result.Target.Major != 15 || got[0].Result.Findings[0].Rule != "sqlserver-index-not-online" {
+		t.Errorf("result = %+v, want the offline index build judged against SQL Server 2019 (15)", got[0].Result)
+	}
+}
