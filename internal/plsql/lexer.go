@@ -361,4 +361,6 @@ func isWordByte(c byte) bool {
 }
 
 // isSpace reports whether c is white space.
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n'
+}
