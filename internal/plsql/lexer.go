@@ -16,6 +16,7 @@ type splitter struct {
 	start     int // offset of the current statement's first token, -1 when none
 	lastEnd   int // offset just past its last token so far
 	words     []string
+	opens     []int // offsets of the parentheses still open in the current statement
 	out       []Statement
 	comments  []Comment
 }
@@ -28,7 +29,7 @@ func (s *splitter) run() error {
 		}
 	}
 	if s.start >= 0 {
-		s.emit(s.kind(), s.lastEnd)
+		return s.emit(s.kind(), s.lastEnd)
 	}
 	return nil
 }
@@ -47,13 +48,15 @@ func (s *splitter) step() error {
 	case strings.HasPrefix(s.src[s.i:], "/*"):
 		return s.blockComment()
 	case c == '/' && s.aloneOnLine():
-		s.slashLine()
+		return s.slashLine()
 	case c == '\'':
 		return s.literal(s.i, s.i)
 	case c == '"':
 		return s.quotedIdentifier()
 	case c == ';':
-		s.semicolon()
+		return s.semicolon()
+	case c == '(' || c == ')':
+		return s.paren(c)
 	case c == '@' && s.start < 0:
 		s.clientLine(Client)
 	case isWordByte(c):
@@ -112,25 +115,41 @@ func (s *splitter) aloneOnLine() bool {
 
 // slashLine ends the current statement, whatever its kind; a slash after
 // a statement already ended (SQL*Plus would run it again) is dropped.
-func (s *splitter) slashLine() {
-	if s.start >= 0 {
-		s.emit(s.kind(), s.lastEnd)
-	}
+func (s *splitter) slashLine() error {
 	s.i++
+	if s.start >= 0 {
+		return s.emit(s.kind(), s.lastEnd)
+	}
+	return nil
+}
+
+// paren tracks the nesting of parentheses.
+func (s *splitter) paren(c byte) error {
+	at := s.i
+	s.token(at, at+1)
+	if c == '(' {
+		s.opens = append(s.opens, at)
+		return nil
+	}
+	if len(s.opens) == 0 {
+		return s.errorAt(at, "unmatched ')'")
+	}
+	s.opens = s.opens[:len(s.opens)-1]
+	return nil
 }
 
 // semicolon ends a SQL statement; inside a PL/SQL unit it is a token.
-func (s *splitter) semicolon() {
+func (s *splitter) semicolon() error {
 	if s.start < 0 {
 		s.i++
-		return
+		return nil
 	}
 	if s.kind() == PLSQL {
 		s.token(s.i, s.i+1)
-		return
+		return nil
 	}
-	s.emit(SQL, s.lastEnd)
 	s.i++
+	return s.emit(SQL, s.lastEnd)
 }
 
 // word lexes an identifier or keyword, or the prefix of a literal (N'..',
@@ -221,14 +240,19 @@ func (s *splitter) quotedIdentifier() error {
 	return nil
 }
 
-// emit ends the current statement at end.
-func (s *splitter) emit(kind Kind, end int) {
+// emit ends the current statement at end; a parenthesis left open is an
+// error.
+func (s *splitter) emit(kind Kind, end int) error {
+	if len(s.opens) > 0 {
+		return s.errorAt(s.opens[len(s.opens)-1], "unclosed '(' at the end of the statement")
+	}
 	text := strings.TrimSpace(s.src[s.start:end])
 	if text != "" {
 		s.out = append(s.out, s.statement(kind, text, s.start, s.start+len(text)))
 	}
 	s.start = -1
 	s.words = s.words[:0]
+	return nil
 }
 
 // statement builds a Statement at [from, to).

@@ -120,6 +120,9 @@ func TestSplitErrors(t *testing.T) {
 		{"comment", "DROP TABLE t; /* never\nclosed", 1, 15, "unterminated comment"},
 		{"empty identifier", `SELECT "" FROM dual;`, 1, 8, "zero-length"},
 		{"string in a block", "BEGIN\n  x := 'é;\nEND;\n/", 2, 8, "unterminated string"},
+		{"unclosed paren", "CREATE TABLE t (id NUMBER;\nDROP TABLE u;", 1, 16, "unclosed '('"},
+		{"unmatched paren", "SELECT 1) FROM dual;", 1, 9, "unmatched ')'"},
+		{"paren in string is text", "SELECT ')' FROM dual;\nSELECT (1 FROM dual;", 2, 8, "unclosed '('"},
 	}
 	for _, c := range cases {
 		_, err := Split(c.script)
