@@ -5,5 +5,6 @@ package httpapi
 // an engine without one has its scripts checked only when they run.
 import (
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/mysqlcheck"
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/oraclecheck"
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
