@@ -216,7 +216,9 @@ func (c fakeConnector) Driver() driver.Driver { return fakeDriver{} }
 type fakeDriver struct{}
 
 // Open is not used: sessions come from the connector.
-func (fakeDriver) Open(string) (driver.Conn, error) { return nil, errors.New("fake: use the connector") }
+func (fakeDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("fake: use the connector")
+}
 
 // fakeConn is one session of the double.
 type fakeConn struct{ f *fakeServer }
@@ -228,7 +230,9 @@ var (
 )
 
 // Prepare is not used: statements are sent directly.
-func (c *fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("fake: no prepared statements") }
+func (c *fakeConn) Prepare(string) (driver.Stmt, error) {
+	return nil, errors.New("fake: no prepared statements")
+}
 
 // Close ends the session.
 func (c *fakeConn) Close() error { return nil }

@@ -26,7 +26,7 @@ import (
 // all have (design invariant 2).
 const HistorySchema = "HOTSWAP"
 
-// The history tables. Oracle stores '' as NULL, so the columns that may
+// The history tables. Oracle stores ” as NULL, so the columns that may
 // hold an empty string are nullable.
 var historyTables = []struct{ name, ddl string }{
 	{"SCHEMA_HISTORY", `CREATE TABLE hotswap.schema_history (

@@ -12,9 +12,9 @@ import (
 )
 
 var files = map[string]string{
-	"pg/001.sql": "SELECT 1;\nCREATE INDEX idx_a ON a (b);\n",
-	"pg/002.sql": "CREATE INDEX CONCURRENTLY idx_a ON a (b);\n",
-	"my/001.sql": "-- target: MySQL 8.0.23\nALTER TABLE t ADD COLUMN c INT AFTER b;\n",
+	"pg/001.sql":  "SELECT 1;\nCREATE INDEX idx_a ON a (b);\n",
+	"pg/002.sql":  "CREATE INDEX CONCURRENTLY idx_a ON a (b);\n",
+	"my/001.sql":  "-- target: MySQL 8.0.23\nALTER TABLE t ADD COLUMN c INT AFTER b;\n",
 	"ora/001.sql": "CREATE INDEX i ON t (c);\n",
 }
 
