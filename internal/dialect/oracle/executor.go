@@ -117,7 +117,7 @@ type stepRun struct {
 //
 // Before the first attempt the executor waits, outside the queue, for the
 // long transactions holding a DML lock on the statement's table
-// (v$locked_object, v$transaction); during an attempt it samples who
+// (v$lock, v$transaction); during an attempt it samples who
 // blocks it (v$session.blocking_session).
 //
 // CREATE INDEX and ALTER INDEX ... REBUILD written without ONLINE run

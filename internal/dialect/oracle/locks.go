@@ -113,14 +113,15 @@ type stmtNeeds struct {
 // SQL is the statement to blame.
 func (n stmtNeeds) SQL() string { return n.s.sql }
 
-// holdersSQL lists the other sessions whose transaction holds a DML lock
-// on table :1.:2 (v$locked_object), oldest first.
+// holdersSQL lists the other sessions whose transaction holds a DML (TM)
+// lock on table :1.:2 (v$lock: TYPE 'TM', ID1 the table's object id),
+// oldest first.
 const holdersSQL = `SELECT s.sid, s.serial#, t.start_date, NVL(s.status, '-'), NVL(s.last_call_et, 0)
-FROM v$locked_object lo
-JOIN all_objects o ON o.object_id = lo.object_id
-JOIN v$session s ON s.sid = lo.session_id
+FROM v$lock l
+JOIN v$session s ON s.sid = l.sid
 JOIN v$transaction t ON t.addr = s.taddr
-WHERE o.owner = :1 AND o.object_name = :2 AND o.object_type = 'TABLE'
+WHERE l.type = 'TM' AND l.lmode > 0
+AND l.id1 = (SELECT o.object_id FROM all_objects o WHERE o.owner = :1 AND o.object_name = :2 AND o.object_type = 'TABLE')
 AND s.sid <> SYS_CONTEXT('USERENV', 'SID') AND NVL(s.program, '-') <> :3
 ORDER BY t.start_date`
 
@@ -143,7 +144,7 @@ func (n stmtNeeds) Holders(ctx context.Context, minAge time.Duration) ([]lockwai
 func (n stmtNeeds) holders(ctx context.Context, t table, minAge time.Duration) ([]lockwait.Blocker, error) {
 	rows, err := n.r.c.db.QueryContext(ctx, holdersSQL, t.schema, t.name, ProgramName)
 	if denied(err) {
-		return nil, nil // no SELECT on v$locked_object: the guard is blind, as the preflight warned
+		return nil, nil // no SELECT on v$lock: the guard is blind, as the preflight warned
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up lock holders of %s: %w", t, err)

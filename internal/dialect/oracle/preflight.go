@@ -11,7 +11,7 @@ import (
 
 // The views each check reads, one row at most.
 var (
-	sessionViews     = []string{"v$session", "v$lock", "v$locked_object", "v$transaction"}
+	sessionViews     = []string{"v$session", "v$lock", "v$transaction"}
 	latencyViews     = []string{"v$sysmetric", "v$sqlarea", "v$sysstat"}
 	replicationViews = []string{"v$database", "v$dataguard_stats", "v$archive_dest"}
 )
@@ -26,8 +26,7 @@ const (
 )
 
 // Preflight checks, as the agent's account, what HotSwap's guards rely on
-// (dialect.Preflighter): SELECT on v$session, v$lock, v$locked_object and
-// v$transaction to see blockers; on v$sysmetric, v$sqlarea and v$sysstat
+// (dialect.Preflighter): SELECT on v$session, v$lock and v$transaction to see blockers; on v$sysmetric, v$sqlarea and v$sysstat
 // for the latency figures; on v$database, v$dataguard_stats and
 // v$archive_dest for Data Guard (all of them come with
 // SELECT_CATALOG_ROLE, or one by one with GRANT SELECT ON SYS.V_$...);
