@@ -26,9 +26,10 @@ const (
 )
 
 // Preflight checks, as the agent's account, what HotSwap's guards rely on
-// (dialect.Preflighter): SELECT on v$session, v$lock and v$transaction to see blockers; on v$sysmetric, v$sqlarea and v$sysstat
-// for the latency figures; on v$database, v$dataguard_stats and
-// v$archive_dest for Data Guard (all of them come with
+// (dialect.Preflighter): SELECT on v$session, v$lock and v$transaction
+// to see blockers; on v$sysmetric, v$sqlarea and v$sysstat for the
+// latency figures; on v$database, v$dataguard_stats and v$archive_dest
+// for Data Guard (all of them come with
 // SELECT_CATALOG_ROLE, or one by one with GRANT SELECT ON SYS.V_$...);
 // and the HOTSWAP schema with the right to create and write its tables
 // (see HistorySchema).
