@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,13 +177,19 @@ func indexRows(table map[int]bool) *fakeRows {
 	return rowsOf(rs...)
 }
 
-// row builds one row.
+// row builds one row. Numbers are sent as text, as go-ora v2.8.24 hands
+// NUMBER columns to database/sql (Number.String), so every Scan of a
+// number goes through database/sql's conversion from a string.
 func row(vals ...any) []driver.Value {
 	out := make([]driver.Value, len(vals))
 	for i, v := range vals {
 		switch x := v.(type) {
 		case int:
-			out[i] = int64(x)
+			out[i] = strconv.Itoa(x)
+		case int64:
+			out[i] = strconv.FormatInt(x, 10)
+		case float64:
+			out[i] = strconv.FormatFloat(x, 'f', -1, 64)
 		default:
 			out[i] = x
 		}
