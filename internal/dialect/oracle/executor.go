@@ -124,6 +124,10 @@ type stepRun struct {
 // with ONLINE added; on a server without online builds (ORA-00439) they
 // are refused unless the script has the line AllowOfflineDirective.
 //
+// A stored PL/SQL unit (package, procedure, trigger, ...) the server
+// created with compilation errors fails the step (ORA-24344, with the
+// first error from ALL_ERRORS): it exists but is INVALID.
+//
 // A dry run executes nothing: each statement is checked against the
 // catalog instead. Cancelling ctx cancels the running statement (go-ora
 // sends the server a break) and returns ctx.Err() wrapped.

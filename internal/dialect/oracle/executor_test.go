@@ -38,7 +38,7 @@ func scriptStatements(log []string) []string {
 	var out []string
 	for _, s := range log {
 		if strings.Contains(s, "hotswap.") || strings.Contains(s, "v$") || strings.Contains(s, "SYS_CONTEXT") ||
-			strings.HasPrefix(s, "ALTER SESSION") || strings.Contains(s, "all_tables") {
+			strings.HasPrefix(s, "ALTER SESSION") || strings.HasPrefix(s, "SELECT") {
 			continue
 		}
 		out = append(out, s)
@@ -362,6 +362,46 @@ func TestDryRun(t *testing.T) {
 	for _, s := range f.sent() {
 		if !strings.HasPrefix(s, "SELECT") {
 			t.Errorf("a dry run sent %q", s)
+		}
+	}
+}
+
+// TestCompilationErrors fails a step whose package body compiled with
+// errors, and passes one that compiled clean; the unit is looked up under
+// its schema, name and kind.
+func TestCompilationErrors(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		f := newFake(t)
+		var asked []driver.Value
+		f.query = func(q string, args []driver.Value) (*fakeRows, error) {
+			if q != unitErrorsSQL {
+				return nil, nil
+			}
+			asked = args
+			if broken {
+				return rowsOf(row(int64(3), int64(5), "PLS-00201: identifier 'X' must be declared")), nil
+			}
+			return rowsOf(), nil
+		}
+		script := "CREATE OR REPLACE PACKAGE BODY billing.api AS\n  PROCEDURE p IS BEGIN x; END;\nEND;\n/\nCREATE TABLE app.t (id NUMBER);"
+		out, err := f.conn().ExecuteStep(t.Context(), step(script), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(asked) != 3 || asked[0] != "BILLING" || asked[1] != "API" || asked[2] != "PACKAGE BODY" {
+			t.Errorf("all_errors asked for %v, want BILLING API PACKAGE BODY", asked)
+		}
+		if !broken {
+			if out.Error != nil || len(out.Statements) != 2 {
+				t.Errorf("clean unit: %+v", out)
+			}
+			continue
+		}
+		if out.Error == nil || out.Error.SQLState != codeCompiledWithErrors || !strings.Contains(out.Error.Message, "line 3, column 5: PLS-00201") {
+			t.Errorf("broken unit: error = %+v", out.Error)
+		}
+		if f.progress[0] || len(scriptStatements(f.sent())) != 1 {
+			t.Errorf("a broken unit was recorded done or the step went on: progress %v, sent %q", f.progress, scriptStatements(f.sent()))
 		}
 	}
 }

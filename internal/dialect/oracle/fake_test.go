@@ -154,7 +154,7 @@ func (f *fakeServer) answer(q string, args []driver.Value) (*fakeRows, error) {
 		}
 	}
 	switch q {
-	case holdersSQL, blockersSQL:
+	case holdersSQL, blockersSQL, unitErrorsSQL:
 		return rowsOf(), nil
 	case sessionTxSQL:
 		return rowsOf(row(int64(0), nil)), nil

@@ -56,7 +56,8 @@ func (h stepwiseHooks) Finish(ctx context.Context) error {
 	return insertHistory(ctx, h.r.conn, h.r.schema, h.r.req, time.Since(h.r.started))
 }
 
-// runStatement marks s started, runs it with the lock-retry policy and
+// runStatement marks s started, runs it with the lock-retry policy,
+// fails it when it created a stored unit with compilation errors, and
 // records it done. A statement an earlier delivery started that fails
 // because its effect is already there (that delivery ran it and stopped
 // before recording it) counts as done; one never started before fails.
@@ -77,6 +78,9 @@ func (r *stepRun) runStatement(ctx context.Context, s statement) error {
 		return recordIndex(ctx, r.conn, recordProgressSQL, "the progress", r.req.ExecutionID, r.req.StepID, s.index)
 	}
 	if err != nil {
+		return err
+	}
+	if err := r.checkCompiled(ctx, s); err != nil {
 		return err
 	}
 	if err := recordIndex(ctx, r.conn, recordProgressSQL, "the progress", r.req.ExecutionID, r.req.StepID, s.index); err != nil {
