@@ -158,3 +158,23 @@ func objectEqual(a, b lint.Object) bool {
 	return a.Kind == b.Kind && a.Name == b.Name && a.Table == b.Table && a.Action == b.Action &&
 		slices.Equal(a.Columns, b.Columns) && a.Unique == b.Unique && a.Statement == b.Statement
 }
+
+// TestPositionsAndIgnores places findings on their statement's line and
+// honours an inline ignore with its reason.
+func TestPositionsAndIgnores(t *testing.T) {
+	script := "CREATE TABLE app.n (id NUMBER);\n\n  CREATE INDEX app.i ON app.t (c);\n" +
+		"-- hotswap:ignore ban-drop-table archived last year\nDROP TABLE app.old;\n"
+	r, err := Lint(script, lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Rule != "oracle-index-not-online" || r.Findings[0].Line != 3 || r.Findings[0].Column != 3 {
+		t.Fatalf("findings = %+v, want the index build at 3:3", r.Findings)
+	}
+	if len(r.Ignored) != 1 || r.Ignored[0].Rule != "ban-drop-table" || r.Ignored[0].IgnoreReason != "archived last year" {
+		t.Errorf("ignored = %+v, want ban-drop-table with its reason", r.Ignored)
+	}
+	if r.Risk != domain.RiskHigh {
+		t.Errorf("risk = %s, want High: an ignored data loss still counts", r.Risk)
+	}
+}
