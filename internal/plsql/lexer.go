@@ -267,9 +267,10 @@ func (s *splitter) errorAt(off int, msg string) *Error {
 	return &Error{Message: msg, Line: line, Column: col, Offset: off}
 }
 
-// kind tells a SQL statement from a PL/SQL unit by its leading words.
+// kind tells a SQL statement from a PL/SQL unit by its leading words; a
+// block may open with a <<label>>.
 func (s *splitter) kind() Kind {
-	if IsPLSQL(s.words) {
+	if IsPLSQL(s.words) || strings.HasPrefix(s.src[s.start:], "<<") {
 		return PLSQL
 	}
 	return SQL

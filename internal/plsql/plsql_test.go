@@ -89,6 +89,8 @@ func TestSplitCases(t *testing.T) {
 		{"set transaction is sql", "SET TRANSACTION READ ONLY;", []string{"SET TRANSACTION READ ONLY"}},
 		{"leading comment left out", "-- why\n/* more */ DROP INDEX i;", []string{"DROP INDEX i"}},
 		{"execute immediate is plsql", "BEGIN EXECUTE IMMEDIATE 'x'; END;\n/", []string{"BEGIN EXECUTE IMMEDIATE 'x'; END;"}},
+		{"labelled block", "<<outer>>\nBEGIN\n  NULL;\nEND outer;\n/\nDROP TABLE t;", []string{"<<outer>>\nBEGIN\n  NULL;\nEND outer;", "DROP TABLE t"}},
+		{"crlf", "CREATE TABLE a (x NUMBER)\r\n/\r\nBEGIN\r\n  NULL;\r\nEND;\r\n/\r\n", []string{"CREATE TABLE a (x NUMBER)", "BEGIN\r\n  NULL;\r\nEND;"}},
 		{"at-file is client", "@other.sql\nDROP TABLE t;", []string{"@other.sql", "DROP TABLE t"}},
 	}
 	for _, c := range cases {
