@@ -2,6 +2,7 @@ package plsql
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // maxLeadWords is how many leading words of a statement are kept to tell
@@ -17,6 +18,7 @@ type splitter struct {
 	lastEnd   int // offset just past its last token so far
 	words     []string
 	opens     []int // offsets of the parentheses still open in the current statement
+	pos       position
 	out       []Statement
 	comments  []Comment
 }
@@ -160,10 +162,17 @@ func (s *splitter) word() error {
 	for j < len(s.src) && isWordByte(s.src[j]) {
 		j++
 	}
-	w := strings.ToUpper(s.src[from:j])
-	if j < len(s.src) && s.src[j] == '\'' && (w == "N" || w == "Q" || w == "NQ") {
-		return s.literal(from, j)
+	raw := s.src[from:j]
+	if j < len(s.src) && s.src[j] == '\'' && len(raw) <= 2 {
+		if w := strings.ToUpper(raw); w == "N" || w == "Q" || w == "NQ" {
+			return s.literal(from, j)
+		}
 	}
+	if len(s.words) >= maxLeadWords && s.start >= 0 {
+		s.token(from, j)
+		return nil
+	}
+	w := strings.ToUpper(raw)
 	if s.start < 0 && clientCommand(w, s.restOfLine(j)) {
 		kind := Client
 		if w == "EXEC" || w == "EXECUTE" {
@@ -257,7 +266,7 @@ func (s *splitter) emit(kind Kind, end int) error {
 
 // statement builds a Statement at [from, to).
 func (s *splitter) statement(kind Kind, text string, from, to int) Statement {
-	line, col := Position(s.src, from)
+	line, col := s.pos.at(s.src, from)
 	return Statement{Kind: kind, Text: text, Offset: from, End: to, Line: line, Column: col}
 }
 
@@ -388,4 +397,25 @@ func isWordByte(c byte) bool {
 // isSpace reports whether c is white space.
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n'
+}
+
+// position finds the line and column of offsets that only grow, without
+// counting the script's lines again from its start each time.
+type position struct {
+	off, line, lineStart int
+}
+
+// at returns the 1-based line and column (in characters) of off, which
+// must not be before the previous call's.
+func (p *position) at(src string, off int) (line, col int) {
+	if p.line == 0 || off < p.off {
+		*p = position{line: 1}
+	}
+	seg := src[p.off:off]
+	if n := strings.Count(seg, "\n"); n > 0 {
+		p.line += n
+		p.lineStart = p.off + strings.LastIndexByte(seg, '\n') + 1
+	}
+	p.off = off
+	return p.line, utf8.RuneCountInString(src[p.lineStart:off]) + 1
 }
