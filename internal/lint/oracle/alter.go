@@ -22,8 +22,10 @@ func (l *linter) alterTable(s *stream) {
 	switch {
 	case s.accept("ADD"):
 		l.add(s, table)
+		l.moreClauses(s)
 	case s.accept("MODIFY"):
 		l.modify(s, table)
+		l.moreClauses(s)
 	case s.accept("DROP"):
 		l.drop(s, table)
 	case s.accept("SET", "UNUSED"):
@@ -36,6 +38,16 @@ func (l *linter) alterTable(s *stream) {
 		l.move(s, table)
 	case s.accept("TRUNCATE"):
 		l.dataLoss("ban-truncate", fmt.Sprintf("ALTER TABLE ... TRUNCATE %s deletes its rows of %s", strings.ToLower(s.peek(0)), table), table, l.sql())
+	}
+}
+
+// moreClauses notes an ALTER TABLE that goes on after its first ADD or
+// MODIFY list: only the first clause is judged.
+func (l *linter) moreClauses(s *stream) {
+	switch s.peek(0) {
+	case "ADD", "MODIFY", "DROP", "RENAME", "MOVE", "SET":
+		l.finding(lint.Finding{Rule: "oracle-several-clauses", Severity: lint.Info, Class: lint.ClassAdditive,
+			Message: fmt.Sprintf("only the first clause of this ALTER TABLE was checked; write the %s clause as an ALTER TABLE of its own to have it checked", s.peek(0))})
 	}
 }
 
@@ -80,6 +92,8 @@ func (l *linter) addColumn(table string, el []tok) {
 	col := el[0].text
 	notNull, hasDefault := hasWords(el, "NOT", "NULL"), hasWord(el, "DEFAULT")
 	switch {
+	case notNull && !hasDefault && l.emptyTable(table):
+		l.classify(lint.ClassAdditive)
 	case notNull && !hasDefault:
 		plain := join(withoutNotNull(el))
 		nn := constraintName(table, col, "nn")
@@ -316,4 +330,14 @@ func beforeWord(el []tok, w string) []tok {
 		}
 	}
 	return el
+}
+
+// emptyTable reports whether the live catalog says table has no rows.
+func (l *linter) emptyTable(table string) bool {
+	if l.catalog == nil {
+		return false
+	}
+	schema, name := lint.SplitName(table)
+	info, ok := l.catalog.Table(schema, name)
+	return ok && info.Rows == 0
 }

@@ -50,6 +50,7 @@ func TestRules(t *testing.T) {
 		{"delete-without-where", "DELETE FROM t;", "DELETE FROM t WHERE id = 2;"},
 		{"ddl-commits-transaction", "UPDATE t SET c = 1 WHERE id = 1;\nALTER TABLE u ADD (x NUMBER);", "UPDATE t SET c = 1 WHERE id = 1;\nCOMMIT;\nALTER TABLE u ADD (x NUMBER);"},
 		{"oracle-replace-stored-unit", "CREATE OR REPLACE PACKAGE BODY p AS END;\n/", "CREATE PACKAGE BODY p AS END;\n/"},
+		{"oracle-several-clauses", "ALTER TABLE t ADD (a NUMBER) MODIFY (b NOT NULL);", "ALTER TABLE t ADD (a NUMBER, b NUMBER);"},
 		{"oracle-dynamic-sql", "BEGIN EXECUTE IMMEDIATE 'DROP TABLE t'; END;\n/", "BEGIN NULL; END;\n/"},
 		{"oracle-index-not-online", "CREATE UNIQUE INDEX i ON t (c)\n/", "CREATE TABLE t (c NUMBER);\nCREATE UNIQUE INDEX i ON t (c)\n/"},
 	}
@@ -115,6 +116,12 @@ func TestCatalog(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: type change flagged = %v, want %v", stmt, got, want)
 		}
+	}
+	if got := rules(t, "ALTER TABLE app.empty ADD (c NUMBER NOT NULL);", lint.Options{Catalog: catalog{"app.empty": {}}}); len(got) != 0 {
+		t.Errorf("NOT NULL on an empty table: rules = %v, want none", got)
+	}
+	if got := rules(t, "ALTER TABLE app.tiny ADD (c NUMBER NOT NULL);", opts); !slices.Contains(got, "oracle-add-not-null-without-default") {
+		t.Errorf("NOT NULL on a table with rows: rules = %v, want the failure", got)
 	}
 	r, err := Lint("CREATE INDEX app.tiny_c ON app.tiny (c);", opts)
 	if err != nil {
