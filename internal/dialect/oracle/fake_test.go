@@ -35,16 +35,28 @@ type fakeServer struct {
 	intents        map[int]bool
 	progress       map[int]bool
 	history        map[string]int64 // execution/step -> fencing token
+	checksums      map[string]string
 	// ddl answers a statement of the script; nil accepts every one.
 	ddl func(ctx context.Context, sql string) error
 	// query answers a query the double does not know itself.
 	query func(sql string, args []driver.Value) (*fakeRows, error)
+	// sessions counts the sessions opened, for their ids.
+	sessions int
+}
+
+// sessionKey carries the id of the session a statement runs on.
+type sessionKey struct{}
+
+// sessionOf is the id of the session running a statement.
+func sessionOf(ctx context.Context) int {
+	id, _ := ctx.Value(sessionKey{}).(int)
+	return id
 }
 
 // newFake returns a primary open read write with no history yet.
 func newFake(t *testing.T) *fakeServer {
 	return &fakeServer{t: t, role: "PRIMARY", openMode: "READ WRITE", tables: map[string]bool{},
-		intents: map[int]bool{}, progress: map[int]bool{}, history: map[string]int64{}}
+		intents: map[int]bool{}, progress: map[int]bool{}, history: map[string]int64{}, checksums: map[string]string{}}
 }
 
 // conn opens a Conn on the double, with "s3cret" as its password.
@@ -93,6 +105,7 @@ func (f *fakeServer) exec(ctx context.Context, q string, args []driver.Value) er
 			return oraErr(1, "unique constraint (HOTSWAP.SCHEMA_HISTORY_PK) violated")
 		}
 		f.history[key] = args[6].(int64)
+		f.checksums[key], _ = args[5].(string)
 		return nil
 	}
 	ddl := f.ddl
@@ -143,6 +156,13 @@ func (f *fakeServer) answer(q string, args []driver.Value) (*fakeRows, error) {
 			}
 		}
 		return rowsOf(row(max, applied)), nil
+	case historySQL:
+		var rs [][]driver.Value
+		for k, tok := range f.history {
+			ex, st, _ := strings.Cut(k, "/")
+			rs = append(rs, row(ex, st, "m1", "add things", "up", f.checksums[k], tok, time.Now(), 1.5, "alice"))
+		}
+		return rowsOf(rs...), nil
 	case loadIntentsSQL:
 		return indexRows(f.intents), nil
 	case loadProgressSQL:
@@ -214,7 +234,12 @@ func rowsOf(rs ...[]driver.Value) *fakeRows {
 type fakeConnector struct{ f *fakeServer }
 
 // Connect opens a session.
-func (c fakeConnector) Connect(context.Context) (driver.Conn, error) { return &fakeConn{f: c.f}, nil }
+func (c fakeConnector) Connect(context.Context) (driver.Conn, error) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	c.f.sessions++
+	return &fakeConn{f: c.f, id: c.f.sessions}, nil
+}
 
 // Driver returns the double's driver.
 func (c fakeConnector) Driver() driver.Driver { return fakeDriver{} }
@@ -228,7 +253,10 @@ func (fakeDriver) Open(string) (driver.Conn, error) {
 }
 
 // fakeConn is one session of the double.
-type fakeConn struct{ f *fakeServer }
+type fakeConn struct {
+	f  *fakeServer
+	id int
+}
 
 var (
 	_ driver.ExecerContext  = (*fakeConn)(nil)
@@ -252,7 +280,7 @@ func (c *fakeConn) Ping(context.Context) error { return nil }
 
 // ExecContext runs a command.
 func (c *fakeConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	if err := c.f.exec(ctx, q, values(args)); err != nil {
+	if err := c.f.exec(context.WithValue(ctx, sessionKey{}, c.id), q, values(args)); err != nil {
 		return nil, err
 	}
 	return driver.RowsAffected(0), nil
