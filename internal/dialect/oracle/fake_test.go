@@ -31,11 +31,14 @@ type fakeServer struct {
 	args [][]driver.Value
 
 	role, openMode string
-	tables         map[string]bool
-	intents        map[int]bool
-	progress       map[int]bool
-	history        map[string]int64 // execution/step -> fencing token
-	checksums      map[string]string
+	// denyDatabase refuses v$database, as for an account without
+	// SELECT_CATALOG_ROLE.
+	denyDatabase bool
+	tables       map[string]bool
+	intents      map[int]bool
+	progress     map[int]bool
+	history      map[string]int64 // execution/step -> fencing token
+	checksums    map[string]string
 	// ddl answers a statement of the script; nil accepts every one.
 	ddl func(ctx context.Context, sql string) error
 	// query answers a query the double does not know itself.
@@ -137,6 +140,9 @@ func (f *fakeServer) answer(q string, args []driver.Value) (*fakeRows, error) {
 	case sessionSQL:
 		return rowsOf(row("123", "APP")), nil
 	case databaseSQL:
+		if f.denyDatabase {
+			return nil, oraErr(942, "table or view does not exist")
+		}
 		return rowsOf(row("19.0.0.0.0", f.role, f.openMode, "1234567", "ORCL")), nil
 	case historyTablesSQL:
 		var rs [][]driver.Value

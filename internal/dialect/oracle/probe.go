@@ -15,6 +15,10 @@ import (
 const (
 	// databaseSQL reads the version, role, open mode and identity.
 	databaseSQL = `SELECT i.version, d.database_role, d.open_mode, TO_CHAR(d.dbid), d.db_unique_name FROM v$instance i CROSS JOIN v$database d`
+	// roleSQL reads the role and version without v$ privileges: USERENV
+	// and PRODUCT_COMPONENT_VERSION are open to every account.
+	roleSQL = `SELECT SYS_CONTEXT('USERENV', 'DATABASE_ROLE'), (SELECT MAX(version) FROM product_component_version
+	WHERE product LIKE 'Oracle%'), SYS_CONTEXT('USERENV', 'DB_UNIQUE_NAME') FROM dual`
 	// clientsSQL counts the user sessions other than the agent's.
 	clientsSQL = `SELECT COUNT(*) FROM v$session WHERE type = 'USER' AND NVL(program, '-') <> :1`
 	// applyLagSQL reads a standby's apply lag (no row on a primary).
@@ -31,14 +35,24 @@ type database struct {
 // standby reports whether the database is a standby of any kind.
 func (d database) standby() bool { return d.role != "PRIMARY" }
 
-// writable reports whether the database is open read write.
-func (d database) writable() bool { return d.openMode == "READ WRITE" }
+// writable reports whether the database is open read write; a primary
+// whose open mode could not be read is taken to be.
+func (d database) writable() bool {
+	return d.openMode == "READ WRITE" || (d.openMode == "" && d.role == "PRIMARY")
+}
 
-// readDatabase reads the instance's identity.
+// readDatabase reads the instance's identity. An account that may not
+// read v$database and v$instance still learns the role and version
+// (roleSQL); the open mode and DBID are then unknown.
 func readDatabase(ctx context.Context, q queryer) (database, error) {
 	var d database
-	if err := q.QueryRowContext(ctx, databaseSQL).Scan(&d.version, &d.role, &d.openMode, &d.dbid, &d.uniqueName); err != nil {
-		return d, fmt.Errorf("read v$database: %w", err)
+	err := q.QueryRowContext(ctx, databaseSQL).Scan(&d.version, &d.role, &d.openMode, &d.dbid, &d.uniqueName)
+	if denied(err) {
+		d = database{}
+		err = q.QueryRowContext(ctx, roleSQL).Scan(&d.role, &d.version, &d.uniqueName)
+	}
+	if err != nil {
+		return d, fmt.Errorf("read the database's role: %w", err)
 	}
 	return d, nil
 }
@@ -71,7 +85,7 @@ func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
 	if err != nil {
 		return err
 	}
-	st.ServerVersion, st.SystemIdentifier = d.version, d.dbid+"/"+d.uniqueName
+	st.ServerVersion, st.SystemIdentifier = d.version, strings.TrimPrefix(d.dbid+"/"+d.uniqueName, "/")
 	st.Role = domain.DetectedPrimary
 	if d.standby() {
 		st.Role = domain.DetectedStandby
@@ -83,7 +97,11 @@ func (c *Conn) probe(ctx context.Context, st *domain.InstanceStatus) error {
 	} else if err := readDestinations(ctx, conn, st); err != nil && !denied(err) {
 		return err
 	}
-	return conn.QueryRowContext(ctx, clientsSQL, ProgramName).Scan(&st.ActiveConnections)
+	err = conn.QueryRowContext(ctx, clientsSQL, ProgramName).Scan(&st.ActiveConnections)
+	if denied(err) {
+		return nil // no SELECT on v$session: the count is unknown, left at 0 (the preflight says why)
+	}
+	return err
 }
 
 // readApplyLag reads a standby's apply lag in seconds; none (a primary,

@@ -233,3 +233,23 @@ func (r recordingConn) ExecContext(_ context.Context, q string, _ []driver.Named
 	*r.sent = append(*r.sent, q)
 	return driver.RowsAffected(0), nil
 }
+
+// TestProbeWithoutCatalogViews learns the role from USERENV when the
+// account may not read v$database, v$instance or v$session.
+func TestProbeWithoutCatalogViews(t *testing.T) {
+	f := newFake(t)
+	f.denyDatabase = true
+	f.query = func(q string, _ []driver.Value) (*fakeRows, error) {
+		switch q {
+		case roleSQL:
+			return rowsOf(row("PRIMARY", "19.0.0.0.0", "ORCL")), nil
+		case clientsSQL, destinationsSQL:
+			return nil, oraErr(942, "table or view does not exist")
+		}
+		return nil, nil
+	}
+	st, err := f.conn().Probe(t.Context())
+	if err != nil || !st.Reachable || st.Role != domain.DetectedPrimary || st.ServerVersion != "19.0.0.0.0" || st.SystemIdentifier != "ORCL" {
+		t.Errorf("probe = %+v, %v; want a reachable primary", st, err)
+	}
+}

@@ -130,7 +130,7 @@ func readCounters(ctx context.Context, q queryer) (*counters, error) {
 		cur.stats[name] = v
 		return err
 	})
-	if err != nil {
+	if err != nil && !denied(err) {
 		return nil, fmt.Errorf("read v$sysstat: %w", err)
 	}
 	err = eachRow(ctx, q, sysmetricSQL, nil, func(scan func(...any) error) error {
