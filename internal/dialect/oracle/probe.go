@@ -62,8 +62,9 @@ func readDatabase(ctx context.Context, q queryer) (database, error) {
 // standby role a standby); its identifier is the DBID and unique name;
 // on a standby its lag is v$dataguard_stats' apply lag; on a primary its
 // links are its Data Guard destinations (v$archive_dest). Without the
-// right to read the Data Guard views the role is still known and the
-// probe goes on: the preflight says what to grant.
+// right to read v$database the role comes from USERENV's DATABASE_ROLE;
+// without the Data Guard views or v$session the probe goes on without
+// lag, links or the session count: the preflight says what to grant.
 func (c *Conn) Probe(ctx context.Context) (domain.InstanceStatus, error) {
 	st := domain.InstanceStatus{Engine: domain.Oracle, Role: domain.DetectedUnknown, CheckedAt: time.Now().UTC()}
 	if err := c.probe(ctx, &st); err != nil {
