@@ -5,6 +5,7 @@ package httpapi
 // an engine without one has its scripts checked only when they run.
 import (
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/mysqlcheck"
+	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/oraclecheck"
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 	_ "github.com/hotswap-db/hotswap/internal/sqlcheck/sqlservercheck"
 )
