@@ -21,7 +21,7 @@ import (
 )
 
 // Flavor is SQL Server's lint.Flavor.
-const Flavor lint.Flavor = "SQLServer"
+const Flavor lint.Flavor = "SQL Server"
 
 // DefaultTarget is SQL Server 2022 (16.x), the server scripts are judged
 // against when neither the options nor the script's first line name one.
