@@ -12,6 +12,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	// The parser needs a driver for literal values; this is its standalone one.
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
 
@@ -78,9 +79,19 @@ var catalogSchemas = map[string]bool{
 	"information_schema": true, "performance_schema": true, "mysql": true, "sys": true, "hotswap": true,
 }
 
-// parseOne parses stmt, which must hold exactly one statement.
+// parseOne parses stmt, which must hold exactly one statement. A digest's
+// text puts a space between a function's name and its parenthesis
+// ("COUNT ( * )"), which parses only with IGNORE_SPACE: that mode is the
+// second try, as it makes function names reserved words.
 func parseOne(stmt string) (ast.StmtNode, error) {
 	nodes, _, err := parser.New().ParseSQL(stmt)
+	if err != nil {
+		p := parser.New()
+		p.SetSQLMode(mysql.ModeIgnoreSpace)
+		if spaced, _, err2 := p.ParseSQL(stmt); err2 == nil {
+			nodes, err = spaced, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse statement: %w", err)
 	}

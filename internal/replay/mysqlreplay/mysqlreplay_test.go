@@ -23,6 +23,7 @@ func TestCheckReadOnly(t *testing.T) {
 		{"WITH x AS (SELECT k FROM items) SELECT count(*) FROM x", true},
 		{"SELECT id FROM a UNION ALL SELECT id FROM b", true},
 		{"SHOW TABLES", true},
+		{"SELECT COUNT ( * ) FROM `items` ", true}, // a digest's text
 		{"EXPLAIN SELECT * FROM items", true},
 		{"EXPLAIN UPDATE items SET k = 1", true},
 		{"SELECT id FROM items WHERE k = 1 FOR UPDATE", false},
