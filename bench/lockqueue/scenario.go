@@ -130,6 +130,9 @@ func (e *env) scenario(ctx context.Context, sc scenarioDef, m method) (result, e
 		time.Sleep(time.Second)
 		begin := time.Now()
 		out, err := m.run(ctx, column)
+		if out.begun.After(begin) {
+			begin = out.begun
+		}
 		mc <- migrated{out, begin, err}
 	}()
 	time.Sleep(time.Until(blockedAt.Add(e.o.block)))
@@ -202,6 +205,13 @@ func printTable(w io.Writer, o options, sc scenarioDef, rs []result) {
 	for _, r := range rs {
 		if r.note != "" {
 			fmt.Fprintf(w, "%s: %s\n", r.name, r.note)
+		}
+	}
+	if o.logs {
+		for _, r := range rs {
+			if len(r.log) > 0 {
+				fmt.Fprintf(w, "%s's log:\n  %s\n", r.name, strings.Join(r.log, "\n  "))
+			}
 		}
 	}
 	if sc.expect != "" {

@@ -14,8 +14,18 @@ const (
 	// momentPoll is how often the picker looks at the holders while it
 	// waits for a moment to enter the queue.
 	momentPoll = 10 * time.Millisecond
-	// momentMargin is kept between the expected wait and the lock timeout.
-	momentMargin = 20 * time.Millisecond
+	// momentMargin is kept between the expected wait and the lock timeout,
+	// beyond the holder's own spread (TypicalSD). A stream of readers
+	// leaves a window of a few tens of milliseconds (three staggered
+	// 0.7 s reads against 500 ms: 33 ms); a wide margin closes it.
+	momentMargin = 5 * time.Millisecond
+	// minRace and maxRace bound the time the DDL needs, after a look,
+	// to be in the lock queue (its transaction's first round trips): a
+	// holder expected to end sooner may be replaced by its session's next
+	// statement before the DDL is queued, and that one would hold the
+	// table for its whole run.
+	minRace = 5 * time.Millisecond
+	maxRace = 50 * time.Millisecond
 	// minAttemptTimeout is the shortest lock timeout of an attempt.
 	minAttemptTimeout = 50 * time.Millisecond
 	// neverFreeAfter is how long the picker waits without a moment before
@@ -68,9 +78,18 @@ func expectedEnd(b Blocker) (time.Duration, bool) {
 	return max(left, momentPoll), true
 }
 
+// soonestEnd is, for a foreseeable holder, a low estimate of when its
+// locks go (mean less one standard deviation): the risk that it ends, and
+// its session's next statement takes the table, before the DDL is queued.
+func soonestEnd(b Blocker) time.Duration {
+	return max(b.Typical-b.TypicalSD-b.Running, 0)
+}
+
 // picked is the figures of one look at the holders.
 type picked struct {
 	wait    time.Duration // the longest expected wait for a foreseeable holder
+	soonest time.Duration // the shortest low estimate of a foreseeable holder's end (see soonestEnd)
+	race    time.Duration // how long the DDL needs to be queued after the look
 	last    Blocker       // that holder
 	blind   []Blocker     // holders whose end cannot be foreseen, to wait for
 	young   []Blocker     // of those, the young: tried, as a lock timeout bounds the try
@@ -86,9 +105,12 @@ const idleGrace = 50 * time.Millisecond
 // is waited for once it is older than a lock timeout or idle in its
 // transaction; a younger one is tried, since it may end at any moment.
 func (p *Policy) look(c Contention) picked {
-	pk := picked{holders: len(c.Holders), queued: c.Queued}
+	pk := picked{holders: len(c.Holders), queued: c.Queued, soonest: -1}
 	for _, h := range c.Holders {
 		left, ok := expectedEnd(h)
+		if ok && (pk.soonest < 0 || soonestEnd(h) < pk.soonest) {
+			pk.soonest = soonestEnd(h)
+		}
 		switch {
 		case ok:
 		case h.Age < p.LockTimeout && !(h.State == StateIdleInTransaction && h.Running > idleGrace):
@@ -111,14 +133,22 @@ func (p *Policy) look(c Contention) picked {
 // lock timeout. Holders whose end cannot be foreseen (idle in transaction,
 // long statements) are waited for until they end, as Run does without the
 // hook. At the deadline it gives up with the figures.
+//
+// In a stream of short statements the moment is the one just before the
+// soonest holder ends: the last to end is then as far along as it gets,
+// and the DDL must be queued before the soonest one's session starts its
+// next statement. The picker foresees that moment from one look and
+// sleeps until it, rather than polling past it.
 func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (time.Duration, error) {
 	var s streamState
 	for {
+		began := time.Now()
 		c, err := q.Contention(ctx)
 		if err != nil {
 			return p.LockTimeout, nil // the lock timeout is the safety
 		}
 		pk := p.look(c)
+		pk.race = min(max(2*time.Since(began), minRace), maxRace)
 		switch {
 		case pk.holders == 0:
 			return p.LockTimeout, nil
@@ -129,18 +159,43 @@ func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (time.Dura
 			continue
 		case pk.wait == 0:
 			return p.LockTimeout, nil // only young holders: tried, bounded by the lock timeout
-		case pk.wait+momentMargin <= p.LockTimeout:
-			timeout := max(min(p.LockTimeout, pk.wait+pk.last.TypicalSD+momentMargin), minAttemptTimeout)
-			if len(pk.young) > 0 {
-				timeout = p.LockTimeout // a young transaction may need all of it
-			}
-			p.emit("info", p.enterMessage(pk, timeout, &s), "")
+		}
+		if timeout, ok := p.enterAt(ctx, pk, &s); ok {
 			return timeout, nil
 		}
 		if err := p.waitStream(ctx, pk, sql, &s); err != nil {
 			return 0, err
 		}
 	}
+}
+
+// enterAt enters now, or after a short sleep, when the look foresees a
+// moment: the last holder is expected done within the lock timeout and no
+// holder is expected to end before the DDL is queued. It reports false
+// when there is none this turn (or the sleep overran it).
+func (p *Policy) enterAt(ctx context.Context, pk picked, s *streamState) (time.Duration, bool) {
+	until := max(pk.wait+momentMargin-p.LockTimeout, 0)
+	if until > maxMomentPoll || pk.soonest-until < pk.race {
+		return 0, false
+	}
+	if until > 0 {
+		start := time.Now()
+		if sleepOn(ctx, time.After(until)) != nil {
+			return 0, false
+		}
+		slept := time.Since(start)
+		if slept > pk.soonest-pk.race {
+			return 0, false // overslept: the soonest holder may be gone, look again
+		}
+		pk.wait -= slept
+		pk.last.Running += slept
+	}
+	timeout := max(min(p.LockTimeout, pk.wait+pk.last.TypicalSD+momentMargin), minAttemptTimeout)
+	if len(pk.young) > 0 {
+		timeout = p.LockTimeout // a young transaction may need all of it
+	}
+	p.emit("info", p.enterMessage(pk, timeout, s), "")
+	return timeout, true
 }
 
 // streamState follows one wait for a moment.
@@ -176,9 +231,20 @@ func (p *Policy) waitStream(ctx context.Context, pk picked, sql string, s *strea
 	if p.remaining() <= 0 {
 		return dialect.Failure(sql, "lock timeout: gave up at the deadline: "+p.streamFigures(pk, s), p.TimeoutCode, nil)
 	}
-	// Sleep until the expected wait could be short enough, looking again
-	// often enough to notice a holder that ended early.
-	return sleepOn(ctx, time.After(max(min((pk.wait-p.LockTimeout)/2, maxMomentPoll), momentPoll)))
+	return sleepOn(ctx, time.After(nextLook(pk, p.LockTimeout)))
+}
+
+// nextLook is how long to sleep before looking again when the look
+// foresaw no moment: until the soonest holder has ended, when it would end
+// before the last one fits the lock timeout (its successor changes the
+// picture), else until the last one fits; between momentPoll and
+// maxMomentPoll, so that a holder ending early is noticed.
+func nextLook(pk picked, lockTimeout time.Duration) time.Duration {
+	until := pk.wait + momentMargin - lockTimeout
+	if pk.soonest >= 0 && pk.soonest-until < pk.race {
+		until = pk.soonest + momentPoll
+	}
+	return max(min(until, maxMomentPoll), momentPoll)
 }
 
 // streamFigures describes a table held in turn by short statements.
