@@ -121,6 +121,14 @@ type Policy struct {
 	SessionNoun string
 	// Emit reports an event of the step.
 	Emit func(level, msg, sql string)
+	// FailNeverFree gives up at once, with the figures, when the moment
+	// picker finds the table never free for long enough, instead of
+	// waiting outside the queue until the deadline.
+	FailNeverFree bool
+	// TerminateAfter, above 0, lets the moment picker terminate holders
+	// whose transaction is older than this (Session must implement
+	// Terminator); 0 never terminates anyone.
+	TerminateAfter time.Duration
 }
 
 // Run runs attempt until it ends otherwise than with a lock timeout, and

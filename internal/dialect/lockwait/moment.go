@@ -147,6 +147,12 @@ func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (time.Dura
 		if err != nil {
 			return p.LockTimeout, nil // the lock timeout is the safety
 		}
+		if killed, err := p.terminateOld(ctx, c.Holders, &s); err != nil || killed {
+			if err != nil {
+				return 0, err
+			}
+			continue
+		}
 		pk := p.look(c)
 		pk.race = min(max(2*time.Since(began), minRace), maxRace)
 		switch {
@@ -206,6 +212,16 @@ type streamState struct {
 	turnover  bool          // a new transaction became the last to end: a stream
 	said      bool          // the never-free message was given
 	told      map[string]bool
+	// saidNoTerminate: the engine cannot terminate, and that was said.
+	saidNoTerminate bool
+}
+
+// tell marks key as said.
+func (s *streamState) tell(key string) {
+	if s.told == nil {
+		s.told = map[string]bool{}
+	}
+	s.told[key] = true
 }
 
 // maxMomentPoll bounds the sleep between looks while the wait is long.
@@ -225,8 +241,14 @@ func (p *Policy) waitStream(ctx context.Context, pk picked, sql string, s *strea
 	s.last = key
 	if !s.said && s.turnover && now.Sub(s.busySince) >= neverFreeAfter {
 		s.said = true
+		if p.FailNeverFree {
+			msg := "lock timeout: the table is never free for longer than the maximum delay: " + p.streamFigures(pk, s) +
+				"; giving up at once, as the migration's policy says (neverFree: fail)"
+			p.emit("warn", msg, "")
+			return dialect.Failure(sql, msg, p.TimeoutCode, nil)
+		}
 		p.emit("warn", "the table is never free for longer than the maximum delay: "+p.streamFigures(pk, s)+
-			"; waiting outside the lock queue for a moment, until the deadline", "")
+			"; waiting outside the lock queue for a moment, until the deadline, as the migration's policy says (neverFree: wait)", "")
 	}
 	if p.remaining() <= 0 {
 		return dialect.Failure(sql, "lock timeout: gave up at the deadline: "+p.streamFigures(pk, s), p.TimeoutCode, nil)
@@ -270,18 +292,15 @@ func (p *Policy) enterMessage(pk picked, timeout time.Duration, s *streamState) 
 // waitBlind waits outside the queue for the holders whose end cannot be
 // foreseen, as Run does for long holders.
 func (p *Policy) waitBlind(ctx context.Context, pk picked, sql string, s *streamState) error {
-	if s.told == nil {
-		s.told = map[string]bool{}
-	}
 	for _, h := range pk.blind {
 		key := h.Session + "@" + h.Started.String()
 		if !s.told[key] {
-			s.told[key] = true
+			s.tell(key)
 			p.emit("info", fmt.Sprintf("waiting for %s %s (%s, transaction open %s, %d queued) %s before trying",
 				p.SessionNoun, h.Session, h.describe(), h.Age.Round(100*time.Millisecond), pk.queued, h.what()), "")
 		}
 	}
-	ended, err := p.waitEnded(ctx, pk.blind, min(BlockerWaitCap, p.remaining()))
+	ended, err := p.waitEnded(ctx, pk.blind, p.untilTerminable(pk.blind, min(BlockerWaitCap, p.remaining())))
 	switch {
 	case err != nil:
 		return err
