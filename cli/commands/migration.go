@@ -370,6 +370,7 @@ func printMigration(p printer, m domain.Migration, target string) error {
 		field{"Description", or(m.Description)},
 		field{"Tags", list(m.Tags)},
 		field{"Depends on", list(m.Dependencies)},
+		field{"Lock policy", lockPolicyText(m.LockPolicy)},
 		field{"Created", when(m.CreatedAt) + " by " + or(m.CreatedBy)},
 		field{"Updated", when(m.UpdatedAt)},
 	)
@@ -380,6 +381,23 @@ func printMigration(p printer, m domain.Migration, target string) error {
 	p.linef("\n-- up (migrationScript)\n%s", strings.TrimRight(m.MigrationScript, "\n"))
 	p.linef("\n-- down (rollbackScript)\n%s", strings.TrimRight(m.RollbackScript, "\n"))
 	return nil
+}
+
+// lockPolicyText says what a migration's steps do with a table never
+// free for long enough, and whom they may terminate.
+func lockPolicyText(p domain.LockPolicy) string {
+	never := string(domain.NeverFreeWait)
+	if p.NeverFree != "" {
+		never = string(p.NeverFree)
+	}
+	out := "never free: " + never + "; terminate blockers: "
+	switch {
+	case p.TerminateBlockersAfterMs == 0:
+		return out + "never"
+	case p.TerminatePrivileged:
+		return out + "after " + p.TerminateAfter().String() + ", superuser and replication sessions too"
+	}
+	return out + "after " + p.TerminateAfter().String()
 }
 
 func migrationDelete(c *cli.Context) error {
