@@ -24,8 +24,12 @@ const (
 	// holder expected to end sooner may be replaced by its session's next
 	// statement before the DDL is queued, and that one would hold the
 	// table for its whole run.
-	minRace = 5 * time.Millisecond
+	minRace = 10 * time.Millisecond
 	maxRace = 50 * time.Millisecond
+	// raceLooks is how many looks' time the DDL is given to be queued: the
+	// look is two round trips, the attempt's transaction takes four
+	// before the DDL's lock request, and a loaded host adds its delays.
+	raceLooks = 4
 	// minAttemptTimeout is the shortest lock timeout of an attempt.
 	minAttemptTimeout = 50 * time.Millisecond
 	// neverFreeAfter is how long the picker waits without a moment before
@@ -49,6 +53,14 @@ type Contention struct {
 // waits outside the queue for the holders whose end it cannot foresee.
 type Queue interface {
 	Contention(ctx context.Context) (Contention, error)
+}
+
+// moment is what the picker chose: the attempt's lock timeout, and the
+// holders it saw when it chose (to tell, after a lock timeout, a holder
+// that came after the moment from one that overran its usual time).
+type moment struct {
+	timeout time.Duration
+	holders []Blocker
 }
 
 // lockTimeoutKey carries an attempt's lock timeout in its context.
@@ -139,38 +151,38 @@ func (p *Policy) look(c Contention) picked {
 // and the DDL must be queued before the soonest one's session starts its
 // next statement. The picker foresees that moment from one look and
 // sleeps until it, rather than polling past it.
-func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (time.Duration, error) {
+func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (moment, error) {
 	var s streamState
 	for {
 		began := time.Now()
 		c, err := q.Contention(ctx)
 		if err != nil {
-			return p.LockTimeout, nil // the lock timeout is the safety
+			return moment{timeout: p.LockTimeout}, nil // the lock timeout is the safety
 		}
 		if killed, err := p.terminateOld(ctx, c.Holders, &s); err != nil || killed {
 			if err != nil {
-				return 0, err
+				return moment{}, err
 			}
 			continue
 		}
 		pk := p.look(c)
-		pk.race = min(max(2*time.Since(began), minRace), maxRace)
+		pk.race = min(max(raceLooks*time.Since(began), minRace), maxRace)
 		switch {
 		case pk.holders == 0:
-			return p.LockTimeout, nil
+			return moment{p.LockTimeout, c.Holders}, nil
 		case len(pk.blind) > 0:
 			if err := p.waitBlind(ctx, pk, sql, &s); err != nil {
-				return 0, err
+				return moment{}, err
 			}
 			continue
 		case pk.wait == 0:
-			return p.LockTimeout, nil // only young holders: tried, bounded by the lock timeout
+			return moment{p.LockTimeout, c.Holders}, nil // only young holders: tried, bounded by the lock timeout
 		}
 		if timeout, ok := p.enterAt(ctx, pk, &s); ok {
-			return timeout, nil
+			return moment{timeout, c.Holders}, nil
 		}
 		if err := p.waitStream(ctx, pk, sql, &s); err != nil {
-			return 0, err
+			return moment{}, err
 		}
 	}
 }
