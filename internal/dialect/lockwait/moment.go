@@ -187,15 +187,20 @@ func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (moment, e
 	}
 }
 
-// enterAt enters now, or after a short sleep, when the look foresees a
-// moment: the last holder is expected done within the lock timeout and no
-// holder is expected to end before the DDL is queued. It reports false
-// when there is none this turn (or the sleep overran it).
+// enterAt enters after a short sleep, when the look foresees a moment:
+// the last holder is expected done within the lock timeout and no holder
+// is expected to end before the DDL is queued; it sleeps to the latest
+// such moment. It reports false when there is none this turn (or the
+// sleep overran it).
 func (p *Policy) enterAt(ctx context.Context, pk picked, s *streamState) (time.Duration, bool) {
 	until := max(pk.wait+momentMargin-p.LockTimeout, 0)
 	if until > maxMomentPoll || pk.soonest-until < pk.race {
 		return 0, false
 	}
+	// Enter as late as is safe: the last holder ends at the same time
+	// whenever the DDL enters, and each moment less in the queue is a
+	// moment less the application waits behind it.
+	until = max(until, min(pk.soonest-2*pk.race, maxMomentPoll))
 	if until > 0 {
 		start := time.Now()
 		if sleepOn(ctx, time.After(until)) != nil {
