@@ -218,7 +218,9 @@ func (a *Agent) execute(ctx context.Context, m *agentpb.ExecuteStep) (dialect.St
 		MigrationName: m.GetMigrationName(), Direction: domain.Direction(m.GetDirection()), Script: m.GetScript(),
 		Checksum: m.GetChecksum(), FencingToken: m.GetFencingToken(), AppliedBy: m.GetAppliedBy(),
 		LockTimeout: time.Duration(m.GetLockTimeoutMs()) * time.Millisecond, StatementTimeout: time.Duration(m.GetStatementTimeoutMs()) * time.Millisecond,
-		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun(), Local: m.GetLocalOnly()}
+		Deadline: time.UnixMilli(m.GetDeadlineUnixMs()), DryRun: m.GetDryRun(), Local: m.GetLocalOnly(),
+		LockPolicy: domain.LockPolicy{NeverFree: domain.NeverFreePolicy(m.GetNeverFree()),
+			TerminateBlockersAfterMs: m.GetTerminateBlockersAfterMs(), TerminatePrivileged: m.GetTerminatePrivileged()}}
 	if m.GetRevertsStepId() != "" {
 		req.Reverts = &dialect.RevertedStep{StepID: m.GetRevertsStepId(), Script: m.GetForwardScript()}
 	}

@@ -107,21 +107,38 @@ func (e *env) psql(ctx context.Context, args ...string) ([]byte, error) {
 
 // outcome is how one migration went.
 type outcome struct {
+	// begun, when set, is when the migration began, if later than when
+	// its method was called (HotSwap: the execute request, after the
+	// migration was created, parsed and linted).
+	begun        time.Time
 	done         time.Time
 	lockTimeouts int
 	rollback     bool
 	note         string
+	// log is HotSwap's execution log, times from the migration's start.
+	log []string
 }
 
 // method is one way of running the migration.
 type method struct {
-	name string
-	run  func(ctx context.Context, column string) (outcome, error)
+	key, name string
+	run       func(ctx context.Context, column string) (outcome, error)
 }
 
-// methods are the ways compared, in the table's order.
+// methods are the ways compared, in the table's order (those --methods
+// names, when given).
 func (e *env) methods() []method {
-	return []method{{"plain psql", e.viaPsql}, {"retry loop", e.viaRetryLoop}, {"HotSwap", e.viaHotSwap}}
+	all := []method{{"psql", "plain psql", e.viaPsql}, {"retry", "retry loop", e.viaRetryLoop}, {"hotswap", "HotSwap", e.viaHotSwap}}
+	if e.o.methods == "" {
+		return all
+	}
+	var out []method
+	for _, m := range all {
+		if strings.Contains(","+e.o.methods+",", ","+m.key+",") {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func addColumn(column string) string {
@@ -165,7 +182,9 @@ func (e *env) viaRetryLoop(ctx context.Context, column string) (outcome, error) 
 
 // viaHotSwap runs ADD COLUMN through HotSwap, default guards, and returns
 // when its step ended; it waits for the execution to end to learn whether
-// a rollback was decided.
+// a rollback was decided. Its time counts from the execute request: the
+// migration is created (parsed, linted, and approved where required)
+// before a change is rolled out, as psql's script is written beforehand.
 func (e *env) viaHotSwap(ctx context.Context, column string) (outcome, error) {
 	m, err := e.api.CreateMigration(ctx, domain.MigrationSpec{Name: "add_" + column, TargetDatabaseID: "bench",
 		MigrationScript: addColumn(column) + ";",
@@ -174,6 +193,7 @@ func (e *env) viaHotSwap(ctx context.Context, column string) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
+	begin := time.Now()
 	started, err := e.api.ExecuteMigration(ctx, m.MigrationID, api.ExecuteRequest{LockTimeoutMs: e.o.lockTimeout.Milliseconds(),
 		Monitoring: &domain.MonitorSettings{MonitorWindowSeconds: 3}})
 	if err != nil {
@@ -185,15 +205,20 @@ func (e *env) viaHotSwap(ctx context.Context, column string) (outcome, error) {
 			return outcome{}, err
 		}
 		if ex.Status.Terminal() {
-			return hotSwapOutcome(ex), nil
+			o := hotSwapOutcome(ex, begin)
+			o.begun = begin
+			return o, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // hotSwapOutcome reads an ended execution.
-func hotSwapOutcome(ex domain.Execution) outcome {
+func hotSwapOutcome(ex domain.Execution, begin time.Time) outcome {
 	o := outcome{rollback: len(ex.Decisions) > 0 || ex.Status == domain.ExecutionRolledBack}
+	for _, l := range ex.Logs {
+		o.log = append(o.log, fmt.Sprintf("%8s %-5s %s", l.Time.Sub(begin).Round(time.Millisecond), l.Level, l.Message))
+	}
 	for _, s := range ex.Steps {
 		if s.Direction == domain.Forward && !s.CompletedAt.IsZero() {
 			o.done = s.CompletedAt

@@ -33,6 +33,8 @@ func main() {
 	flag.DurationVar(&opts.lockTimeout, "lock-timeout", 500*time.Millisecond, "HotSwap's lock timeout (its maximum application delay)")
 	flag.IntVar(&opts.clients, "clients", 4, "pgbench clients")
 	flag.StringVar(&opts.only, "scenarios", "", "comma-separated scenario names to run (default all)")
+	flag.StringVar(&opts.methods, "methods", "", "comma-separated methods to run: psql, retry, hotswap (default all)")
+	flag.BoolVar(&opts.logs, "logs", false, "print HotSwap's execution log of each run, times from the migration's start")
 	flag.Parse()
 	if err := run(context.Background(), opts); err != nil {
 		fmt.Fprintln(os.Stderr, "lockqueue:", err)
@@ -46,6 +48,8 @@ type options struct {
 	lockTimeout          time.Duration
 	clients              int
 	only                 string
+	logs                 bool
+	methods              string
 }
 
 func run(ctx context.Context, o options) error {

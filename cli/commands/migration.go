@@ -30,7 +30,9 @@ The scripts are read from files; - reads one of them from stdin.
 Examples:
   hotswap migration create --name add_users_email_index --database app \
     --up up.sql --down down.sql --risk Low --tag index
-  cat up.sql | hotswap migration create --name add_orders_note --database app --up - --down down.sql`,
+  cat up.sql | hotswap migration create --name add_orders_note --database app --up - --down down.sql
+  hotswap migration create --name add_orders_flag --database app --up up.sql --down down.sql \
+    --never-free fail --terminate-blockers-after 30s`,
 				Flags:  migrationSpecFlags(),
 				Action: migrationCreate,
 			},
@@ -166,6 +168,11 @@ func migrationSpecFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "tag", Usage: "tag (repeatable)"},
 		&cli.StringSliceFlag{Name: "depends-on", Usage: "id of a migration of the same database that must run first (repeatable)"},
 		&cli.StringFlag{Name: "description", Usage: "free text"},
+		&cli.StringFlag{Name: "never-free", Usage: "when a table the script locks is never free for as long as the lock timeout: " +
+			"wait (outside the lock queue, until the execution's timeout; the default) or fail (at once, with the figures)"},
+		&cli.DurationFlag{Name: "terminate-blockers-after", Usage: "terminate the sessions whose transaction has held a table " +
+			"the script needs for longer than this (at least 1s; PostgreSQL), recording who in the execution's log (default: never)"},
+		&cli.BoolFlag{Name: "terminate-privileged", Usage: "with --terminate-blockers-after, terminate superuser and replication sessions too"},
 	}
 }
 
@@ -227,7 +234,8 @@ func specOfMigration(m domain.Migration) domain.MigrationSpec {
 	}
 	return domain.MigrationSpec{Name: m.Name, Description: m.Description, TargetDatabaseID: m.TargetDatabaseID,
 		MigrationScript: m.MigrationScript, RollbackScript: m.RollbackScript, Strategy: m.Strategy,
-		RiskLevel: risk, EstimatedDuration: m.EstimatedDuration, Dependencies: m.Dependencies, Tags: m.Tags}
+		RiskLevel: risk, EstimatedDuration: m.EstimatedDuration, Dependencies: m.Dependencies, Tags: m.Tags,
+		LockPolicy: m.LockPolicy}
 }
 
 // migrationSpec is base with the fields whose flags are set, scripts read
@@ -266,13 +274,29 @@ func migrationSpec(c *cli.Context, base domain.MigrationSpec) (domain.MigrationS
 	if c.IsSet("depends-on") {
 		spec.Dependencies = c.StringSlice("depends-on")
 	}
+	lockPolicyFlags(c, &spec.LockPolicy)
 	return spec, nil
+}
+
+// lockPolicyFlags sets the lock policy's fields whose flags are set.
+func lockPolicyFlags(c *cli.Context, p *domain.LockPolicy) {
+	if c.IsSet("never-free") {
+		p.NeverFree = domain.NeverFreePolicy(strings.ToLower(c.String("never-free")))
+	}
+	if c.IsSet("terminate-blockers-after") {
+		p.TerminateBlockersAfterMs = c.Duration("terminate-blockers-after").Milliseconds()
+	}
+	if c.IsSet("terminate-privileged") {
+		p.TerminatePrivileged = c.Bool("terminate-privileged")
+	}
 }
 
 // migrationFlagOf names the flag that sets an API field of a migration.
 var migrationFlagOf = map[string]string{
 	"name": "name", "description": "description", "targetDatabaseId": "database", "migrationScript": "up",
 	"rollbackScript": "down", "strategy": "strategy", "riskLevel": "risk", "riskReason": "risk-reason", "tags": "tag", "dependencies": "depends-on",
+	"lockPolicy.neverFree": "never-free", "lockPolicy.terminateBlockersAfterMs": "terminate-blockers-after",
+	"lockPolicy.terminatePrivileged": "terminate-privileged",
 }
 
 func migrationList(c *cli.Context) error {
@@ -346,6 +370,7 @@ func printMigration(p printer, m domain.Migration, target string) error {
 		field{"Description", or(m.Description)},
 		field{"Tags", list(m.Tags)},
 		field{"Depends on", list(m.Dependencies)},
+		field{"Lock policy", lockPolicyText(m.LockPolicy)},
 		field{"Created", when(m.CreatedAt) + " by " + or(m.CreatedBy)},
 		field{"Updated", when(m.UpdatedAt)},
 	)
@@ -356,6 +381,23 @@ func printMigration(p printer, m domain.Migration, target string) error {
 	p.linef("\n-- up (migrationScript)\n%s", strings.TrimRight(m.MigrationScript, "\n"))
 	p.linef("\n-- down (rollbackScript)\n%s", strings.TrimRight(m.RollbackScript, "\n"))
 	return nil
+}
+
+// lockPolicyText says what a migration's steps do with a table never
+// free for long enough, and whom they may terminate.
+func lockPolicyText(p domain.LockPolicy) string {
+	never := string(domain.NeverFreeWait)
+	if p.NeverFree != "" {
+		never = string(p.NeverFree)
+	}
+	out := "never free: " + never + "; terminate blockers: "
+	switch {
+	case p.TerminateBlockersAfterMs == 0:
+		return out + "never"
+	case p.TerminatePrivileged:
+		return out + "after " + p.TerminateAfter().String() + ", superuser and replication sessions too"
+	}
+	return out + "after " + p.TerminateAfter().String()
 }
 
 func migrationDelete(c *cli.Context) error {

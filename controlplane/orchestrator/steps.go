@@ -78,6 +78,8 @@ func (o *Orchestrator) executeMessage(e domain.Execution, s domain.Step) (*agent
 		StatementTimeoutMs: e.StatementTimeoutMs, DeadlineUnixMs: stepDeadline(e, s).UnixMilli(), DryRun: e.DryRun,
 		Attempt: int32(s.Attempt), LocalOnly: s.LocalOnly, RevertsStepId: s.Reverts, ForwardScript: revertedScript(m, s),
 		MinWorkloadShare: minWorkloadShare(e, s),
+		NeverFree:        string(m.LockPolicy.NeverFree), TerminateBlockersAfterMs: m.LockPolicy.TerminateBlockersAfterMs,
+		TerminatePrivileged: m.LockPolicy.TerminatePrivileged,
 	}}}, nil
 }
 

@@ -40,6 +40,10 @@ type StepRequest struct {
 	// replicas take the change themselves in a rolling schema change
 	// (MySQL/MariaDB: sql_log_bin=0). Engines without one ignore it.
 	Local bool
+	// LockPolicy is the migration's: what to do when the tables are never
+	// free for long enough, and whether to terminate old blockers (an
+	// engine that cannot terminate says so in the step's events).
+	LockPolicy domain.LockPolicy
 }
 
 // RevertedStep is the forward step a rollback step undoes.

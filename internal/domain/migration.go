@@ -43,6 +43,10 @@ type Migration struct {
 	// with who, when and why.
 	RiskOverride *RiskOverride `json:"riskOverride,omitempty"`
 
+	// LockPolicy says how the steps treat the sessions holding the
+	// tables their DDL needs.
+	LockPolicy LockPolicy `json:"lockPolicy,omitzero"`
+
 	// TraceContext is the W3C trace context of the migration.create span
 	// (its parse, lint and risk checks): each execution's span links to it.
 	TraceContext map[string]string `json:"traceContext,omitempty"`
@@ -71,6 +75,9 @@ type MigrationSpec struct {
 	// RiskReason lets an Admin set RiskLevel below the computed risk: why
 	// (kept with the migration and in the audit log's command).
 	RiskReason string `json:"riskReason,omitempty"`
+	// LockPolicy says how the migration's steps treat the sessions that
+	// hold the tables their DDL needs.
+	LockPolicy LockPolicy `json:"lockPolicy,omitzero"`
 }
 
 // WithDefaults fills the reference's defaults: Phased strategy, Medium risk.
@@ -97,7 +104,7 @@ func (s MigrationSpec) Apply(m *Migration) {
 	m.Name, m.Description, m.TargetDatabaseID = s.Name, s.Description, s.TargetDatabaseID
 	m.MigrationScript, m.RollbackScript = s.MigrationScript, s.RollbackScript
 	m.Strategy, m.RiskLevel, m.EstimatedDuration = s.Strategy, s.RiskLevel, s.EstimatedDuration
-	m.Dependencies, m.Tags = s.Dependencies, s.Tags
+	m.Dependencies, m.Tags, m.LockPolicy = s.Dependencies, s.Tags, s.LockPolicy
 	m.RequiresApproval = RequiresApproval(s.RiskLevel)
 }
 

@@ -158,6 +158,7 @@ func ValidateMigrationSpec(s MigrationSpec) []FieldError {
 	if s.EstimatedDuration < 0 {
 		add("estimatedDuration", "must not be negative")
 	}
+	errs = append(errs, validateLockPolicy(s.LockPolicy)...)
 	for i, t := range s.Tags {
 		if t == "" || len(t) > 64 {
 			add(fmt.Sprintf("tags[%d]", i), "must be 1 to 64 characters")

@@ -1045,9 +1045,18 @@ type ExecuteStep struct {
 	// trace_context carries the W3C trace context (traceparent, tracestate)
 	// of the control plane's span for this step, so the agent's spans join
 	// the same trace. Empty when tracing is off.
-	TraceContext  map[string]string `protobuf:"bytes,41,rep,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TraceContext map[string]string `protobuf:"bytes,41,rep,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The migration's lock policy: never_free is "wait" (or empty: keep
+	// waiting outside the lock queue until the deadline) or "fail" (give up
+	// at once when the tables are never free for long enough);
+	// terminate_blockers_after_ms, above 0, lets the step terminate sessions
+	// whose transaction holding what the DDL needs is older than that,
+	// superuser and replication sessions only with terminate_privileged.
+	NeverFree                string `protobuf:"bytes,42,opt,name=never_free,json=neverFree,proto3" json:"never_free,omitempty"`
+	TerminateBlockersAfterMs int64  `protobuf:"varint,43,opt,name=terminate_blockers_after_ms,json=terminateBlockersAfterMs,proto3" json:"terminate_blockers_after_ms,omitempty"`
+	TerminatePrivileged      bool   `protobuf:"varint,44,opt,name=terminate_privileged,json=terminatePrivileged,proto3" json:"terminate_privileged,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *ExecuteStep) Reset() {
@@ -1281,6 +1290,27 @@ func (x *ExecuteStep) GetTraceContext() map[string]string {
 		return x.TraceContext
 	}
 	return nil
+}
+
+func (x *ExecuteStep) GetNeverFree() string {
+	if x != nil {
+		return x.NeverFree
+	}
+	return ""
+}
+
+func (x *ExecuteStep) GetTerminateBlockersAfterMs() int64 {
+	if x != nil {
+		return x.TerminateBlockersAfterMs
+	}
+	return 0
+}
+
+func (x *ExecuteStep) GetTerminatePrivileged() bool {
+	if x != nil {
+		return x.TerminatePrivileged
+	}
+	return false
 }
 
 // ReplayResult is what replaying a workload measured (exact percentiles).
@@ -3345,7 +3375,7 @@ const file_agent_proto_rawDesc = "" +
 	"\x15heartbeat_interval_ms\x18\x02 \x01(\x03R\x13heartbeatIntervalMs\"J\n" +
 	"\bRedirect\x12&\n" +
 	"\x0fleader_rpc_addr\x18\x01 \x01(\tR\rleaderRpcAddr\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xeb\b\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xfc\t\n" +
 	"\vExecuteStep\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12!\n" +
@@ -3380,7 +3410,11 @@ const file_agent_proto_rawDesc = "" +
 	"\n" +
 	"local_only\x18\x1e \x01(\bR\tlocalOnly\x12,\n" +
 	"\x12min_workload_share\x18( \x01(\x01R\x10minWorkloadShare\x12T\n" +
-	"\rtrace_context\x18) \x03(\v2/.hotswap.agent.v1.ExecuteStep.TraceContextEntryR\ftraceContext\x1a?\n" +
+	"\rtrace_context\x18) \x03(\v2/.hotswap.agent.v1.ExecuteStep.TraceContextEntryR\ftraceContext\x12\x1d\n" +
+	"\n" +
+	"never_free\x18* \x01(\tR\tneverFree\x12=\n" +
+	"\x1bterminate_blockers_after_ms\x18+ \x01(\x03R\x18terminateBlockersAfterMs\x121\n" +
+	"\x14terminate_privileged\x18, \x01(\bR\x13terminatePrivileged\x1a?\n" +
 	"\x11TraceContextEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +

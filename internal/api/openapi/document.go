@@ -191,6 +191,7 @@ func enums() map[reflect.Type][]string {
 		reflect.TypeFor[domain.InstanceRole]():    strs(domain.InstanceRoles),
 		reflect.TypeFor[domain.Strategy]():        strs(domain.Strategies),
 		reflect.TypeFor[domain.RiskLevel]():       strs(domain.RiskLevels),
+		reflect.TypeFor[domain.NeverFreePolicy](): strs(domain.NeverFreePolicies),
 		reflect.TypeFor[domain.MigrationStatus](): strs(domain.MigrationStatuses),
 	}
 }

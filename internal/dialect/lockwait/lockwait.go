@@ -25,12 +25,12 @@ import (
 
 // Timing of the policy. The blocker watch samples often enough to see a
 // blocker several times within one lock timeout; the wait for blockers to
-// go polls faster still, so a retry starts within ~25 ms of the blocking
+// go polls faster still, so a retry starts within ~10 ms of the blocking
 // transaction's end.
 const (
 	blockerPollInterval = 50 * time.Millisecond
 	minBlockerPoll      = 5 * time.Millisecond
-	endPollInterval     = 25 * time.Millisecond
+	endPollInterval     = 10 * time.Millisecond
 	backoffBase         = 50 * time.Millisecond
 	backoffCap          = 5 * time.Second
 	// BlockerWaitCap bounds a wait for known blockers: a long report may
@@ -121,6 +121,14 @@ type Policy struct {
 	SessionNoun string
 	// Emit reports an event of the step.
 	Emit func(level, msg, sql string)
+	// FailNeverFree gives up at once, with the figures, when the moment
+	// picker finds the table never free for long enough, instead of
+	// waiting outside the queue until the deadline.
+	FailNeverFree bool
+	// TerminateAfter, above 0, lets the moment picker terminate holders
+	// whose transaction is older than this (Session must implement
+	// Terminator); 0 never terminates anyone.
+	TerminateAfter time.Duration
 }
 
 // Run runs attempt until it ends otherwise than with a lock timeout, and
@@ -130,7 +138,7 @@ type Policy struct {
 // than a lock timeout) that hold what needs asks for: such a DDL would only
 // time out. During each attempt a watch samples who blocks the DDL session.
 // After a lock timeout it waits until those transactions have ended,
-// polling every 25 ms (bounded as retryWait says), and retries at once.
+// polling every 10 ms (bounded as retryWait says), and retries at once.
 // At the deadline it gives up with a *dialect.StatementError.
 //
 // When needs also implements Queue, the policy picks its moment instead:
@@ -142,6 +150,7 @@ func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.
 	if q, ok := needs.(Queue); ok {
 		return p.runPicking(ctx, q, needs, attempt)
 	}
+	p.sayPolicyUnsupported()
 	if err := p.waitForLongHolders(ctx, needs); err != nil {
 		return 0, err
 	}
@@ -161,12 +170,12 @@ func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.
 // runPicking is Run with the moment picker.
 func (p *Policy) runPicking(ctx context.Context, q Queue, needs Needs, attempt func(ctx context.Context, n int) error) (int, error) {
 	for n := 1; ; n++ {
-		timeout, err := p.pickMoment(ctx, q, needs.SQL())
+		m, err := p.pickMoment(ctx, q, needs.SQL())
 		if err != nil {
 			return n - 1, err
 		}
 		watch := p.watchBlockers(ctx)
-		err = p.traced(context.WithValue(ctx, lockTimeoutKey{}, timeout), n, attempt)
+		err = p.traced(context.WithValue(ctx, lockTimeoutKey{}, m.timeout), n, attempt)
 		blockers := watch.stop()
 		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {
 			return n - 1, err
@@ -174,15 +183,45 @@ func (p *Policy) runPicking(ctx context.Context, q Queue, needs Needs, attempt f
 		if p.remaining() <= 0 {
 			return n - 1, p.giveUp(n, err)
 		}
-		p.emit("warn", p.pickAgainMessage(n, timeout, blockers), sqlOf(err))
+		p.emit("warn", p.pickAgainMessage(n, m, blockers), sqlOf(err))
+	}
+}
+
+// sayPolicyUnsupported tells the operator that the migration's lock
+// policy needs the moment picker, which this engine does not offer: the
+// steps retry with lock timeouts and wait for long holders, terminating no
+// one and never failing early on a busy table.
+func (p *Policy) sayPolicyUnsupported() {
+	if p.TerminateAfter > 0 {
+		p.emit("warn", "the migration's policy asks to terminate old blockers, which this engine does not do: waiting for them instead", "")
+	}
+	if p.FailNeverFree {
+		p.emit("warn", "the migration's never-free policy (fail) needs the lock-queue moment picker, which this engine does not have: "+
+			"retrying with lock timeouts until the deadline", "")
 	}
 }
 
 // pickAgainMessage describes a lock timeout of the moment picker's attempt.
-func (p *Policy) pickAgainMessage(n int, timeout time.Duration, blockers []Blocker) string {
-	msg := fmt.Sprintf("lock timeout on attempt %d after %s in the queue; retrying at the next moment", n, timeout.Round(time.Millisecond))
+// It names the blockers whose transaction began after the moment was
+// picked (they took the table before the DDL was queued), apart from
+// those that were there and ran longer than expected.
+func (p *Policy) pickAgainMessage(n int, m moment, blockers []Blocker) string {
+	msg := fmt.Sprintf("lock timeout on attempt %d after %s in the queue; retrying at the next moment", n, m.timeout.Round(time.Millisecond))
 	if len(blockers) > 0 {
 		msg += fmt.Sprintf(", or as soon as the transaction of %s %s ends", p.SessionNoun, sessionList(blockers))
+	}
+	var late []Blocker
+	for _, b := range blockers {
+		if len(AddTransaction(m.holders, b)) > len(m.holders) {
+			late = append(late, b)
+		}
+	}
+	switch {
+	case m.holders == nil:
+	case len(late) > 0:
+		msg += fmt.Sprintf("; the transaction of %s %s began after the moment was picked, before the DDL was queued", p.SessionNoun, sessionList(late))
+	default:
+		msg += "; every blocker was there when the moment was picked: one ran longer than its usual time"
 	}
 	return msg
 }
@@ -270,7 +309,7 @@ func (p *Policy) giveUp(n int, cause error) error {
 	return dialect.Failure(sqlOf(cause), msg, p.TimeoutCode, cause)
 }
 
-// waitEnded polls, every 25 ms, until every transaction of bs has ended,
+// waitEnded polls, every 10 ms, until every transaction of bs has ended,
 // maxWait has passed, or ctx ends. It reports whether they all ended.
 // Without blockers it simply sleeps maxWait.
 func (p *Policy) waitEnded(ctx context.Context, bs []Blocker, maxWait time.Duration) (bool, error) {

@@ -14,8 +14,22 @@ const (
 	// momentPoll is how often the picker looks at the holders while it
 	// waits for a moment to enter the queue.
 	momentPoll = 10 * time.Millisecond
-	// momentMargin is kept between the expected wait and the lock timeout.
-	momentMargin = 20 * time.Millisecond
+	// momentMargin is kept between the expected wait and the lock timeout,
+	// beyond the holder's own spread (TypicalSD). A stream of readers
+	// leaves a window of a few tens of milliseconds (three staggered
+	// 0.7 s reads against 500 ms: 33 ms); a wide margin closes it.
+	momentMargin = 5 * time.Millisecond
+	// minRace and maxRace bound the time the DDL needs, after a look,
+	// to be in the lock queue (its transaction's first round trips): a
+	// holder expected to end sooner may be replaced by its session's next
+	// statement before the DDL is queued, and that one would hold the
+	// table for its whole run.
+	minRace = 10 * time.Millisecond
+	maxRace = 50 * time.Millisecond
+	// raceLooks is how many looks' time the DDL is given to be queued: the
+	// look is two round trips, the attempt's transaction takes four
+	// before the DDL's lock request, and a loaded host adds its delays.
+	raceLooks = 4
 	// minAttemptTimeout is the shortest lock timeout of an attempt.
 	minAttemptTimeout = 50 * time.Millisecond
 	// neverFreeAfter is how long the picker waits without a moment before
@@ -39,6 +53,14 @@ type Contention struct {
 // waits outside the queue for the holders whose end it cannot foresee.
 type Queue interface {
 	Contention(ctx context.Context) (Contention, error)
+}
+
+// moment is what the picker chose: the attempt's lock timeout, and the
+// holders it saw when it chose (to tell, after a lock timeout, a holder
+// that came after the moment from one that overran its usual time).
+type moment struct {
+	timeout time.Duration
+	holders []Blocker
 }
 
 // lockTimeoutKey carries an attempt's lock timeout in its context.
@@ -68,9 +90,18 @@ func expectedEnd(b Blocker) (time.Duration, bool) {
 	return max(left, momentPoll), true
 }
 
+// soonestEnd is, for a foreseeable holder, a low estimate of when its
+// locks go (mean less one standard deviation): the risk that it ends, and
+// its session's next statement takes the table, before the DDL is queued.
+func soonestEnd(b Blocker) time.Duration {
+	return max(b.Typical-b.TypicalSD-b.Running, 0)
+}
+
 // picked is the figures of one look at the holders.
 type picked struct {
 	wait    time.Duration // the longest expected wait for a foreseeable holder
+	soonest time.Duration // the shortest low estimate of a foreseeable holder's end (see soonestEnd)
+	race    time.Duration // how long the DDL needs to be queued after the look
 	last    Blocker       // that holder
 	blind   []Blocker     // holders whose end cannot be foreseen, to wait for
 	young   []Blocker     // of those, the young: tried, as a lock timeout bounds the try
@@ -86,9 +117,12 @@ const idleGrace = 50 * time.Millisecond
 // is waited for once it is older than a lock timeout or idle in its
 // transaction; a younger one is tried, since it may end at any moment.
 func (p *Policy) look(c Contention) picked {
-	pk := picked{holders: len(c.Holders), queued: c.Queued}
+	pk := picked{holders: len(c.Holders), queued: c.Queued, soonest: -1}
 	for _, h := range c.Holders {
 		left, ok := expectedEnd(h)
+		if ok && (pk.soonest < 0 || soonestEnd(h) < pk.soonest) {
+			pk.soonest = soonestEnd(h)
+		}
 		switch {
 		case ok:
 		case h.Age < p.LockTimeout && !(h.State == StateIdleInTransaction && h.Running > idleGrace):
@@ -111,36 +145,80 @@ func (p *Policy) look(c Contention) picked {
 // lock timeout. Holders whose end cannot be foreseen (idle in transaction,
 // long statements) are waited for until they end, as Run does without the
 // hook. At the deadline it gives up with the figures.
-func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (time.Duration, error) {
+//
+// In a stream of short statements the moment is the one just before the
+// soonest holder ends: the last to end is then as far along as it gets,
+// and the DDL must be queued before the soonest one's session starts its
+// next statement. The picker foresees that moment from one look and
+// sleeps until it, rather than polling past it.
+func (p *Policy) pickMoment(ctx context.Context, q Queue, sql string) (moment, error) {
 	var s streamState
 	for {
+		began := time.Now()
 		c, err := q.Contention(ctx)
 		if err != nil {
-			return p.LockTimeout, nil // the lock timeout is the safety
+			return moment{timeout: p.LockTimeout}, nil // the lock timeout is the safety
+		}
+		if killed, err := p.terminateOld(ctx, c.Holders, &s); err != nil || killed {
+			if err != nil {
+				return moment{}, err
+			}
+			continue
 		}
 		pk := p.look(c)
+		pk.race = min(max(raceLooks*time.Since(began), minRace), maxRace)
 		switch {
 		case pk.holders == 0:
-			return p.LockTimeout, nil
+			return moment{p.LockTimeout, c.Holders}, nil
 		case len(pk.blind) > 0:
 			if err := p.waitBlind(ctx, pk, sql, &s); err != nil {
-				return 0, err
+				return moment{}, err
 			}
 			continue
 		case pk.wait == 0:
-			return p.LockTimeout, nil // only young holders: tried, bounded by the lock timeout
-		case pk.wait+momentMargin <= p.LockTimeout:
-			timeout := max(min(p.LockTimeout, pk.wait+pk.last.TypicalSD+momentMargin), minAttemptTimeout)
-			if len(pk.young) > 0 {
-				timeout = p.LockTimeout // a young transaction may need all of it
-			}
-			p.emit("info", p.enterMessage(pk, timeout, &s), "")
-			return timeout, nil
+			return moment{p.LockTimeout, c.Holders}, nil // only young holders: tried, bounded by the lock timeout
+		}
+		if timeout, ok := p.enterAt(ctx, pk, &s); ok {
+			return moment{timeout, c.Holders}, nil
 		}
 		if err := p.waitStream(ctx, pk, sql, &s); err != nil {
-			return 0, err
+			return moment{}, err
 		}
 	}
+}
+
+// enterAt enters after a short sleep, when the look foresees a moment:
+// the last holder is expected done within the lock timeout and no holder
+// is expected to end before the DDL is queued; it sleeps to the latest
+// such moment. It reports false when there is none this turn (or the
+// sleep overran it).
+func (p *Policy) enterAt(ctx context.Context, pk picked, s *streamState) (time.Duration, bool) {
+	until := max(pk.wait+momentMargin-p.LockTimeout, 0)
+	if until > maxMomentPoll || pk.soonest-until < pk.race {
+		return 0, false
+	}
+	// Enter as late as is safe: the last holder ends at the same time
+	// whenever the DDL enters, and each moment less in the queue is a
+	// moment less the application waits behind it.
+	until = max(until, min(pk.soonest-2*pk.race, maxMomentPoll))
+	if until > 0 {
+		start := time.Now()
+		if sleepOn(ctx, time.After(until)) != nil {
+			return 0, false
+		}
+		slept := time.Since(start)
+		if slept > pk.soonest-pk.race {
+			return 0, false // overslept: the soonest holder may be gone, look again
+		}
+		pk.wait -= slept
+		pk.last.Running += slept
+	}
+	timeout := max(min(p.LockTimeout, pk.wait+pk.last.TypicalSD+momentMargin), minAttemptTimeout)
+	if len(pk.young) > 0 {
+		timeout = p.LockTimeout // a young transaction may need all of it
+	}
+	p.emit("info", p.enterMessage(pk, timeout, s), "")
+	return timeout, true
 }
 
 // streamState follows one wait for a moment.
@@ -151,6 +229,16 @@ type streamState struct {
 	turnover  bool          // a new transaction became the last to end: a stream
 	said      bool          // the never-free message was given
 	told      map[string]bool
+	// saidNoTerminate: the engine cannot terminate, and that was said.
+	saidNoTerminate bool
+}
+
+// tell marks key as said.
+func (s *streamState) tell(key string) {
+	if s.told == nil {
+		s.told = map[string]bool{}
+	}
+	s.told[key] = true
 }
 
 // maxMomentPoll bounds the sleep between looks while the wait is long.
@@ -170,15 +258,32 @@ func (p *Policy) waitStream(ctx context.Context, pk picked, sql string, s *strea
 	s.last = key
 	if !s.said && s.turnover && now.Sub(s.busySince) >= neverFreeAfter {
 		s.said = true
+		if p.FailNeverFree {
+			msg := "lock timeout: the table is never free for longer than the maximum delay: " + p.streamFigures(pk, s) +
+				"; giving up at once, as the migration's policy says (neverFree: fail)"
+			p.emit("warn", msg, "")
+			return dialect.Failure(sql, msg, p.TimeoutCode, nil)
+		}
 		p.emit("warn", "the table is never free for longer than the maximum delay: "+p.streamFigures(pk, s)+
-			"; waiting outside the lock queue for a moment, until the deadline", "")
+			"; waiting outside the lock queue for a moment, until the deadline, as the migration's policy says (neverFree: wait)", "")
 	}
 	if p.remaining() <= 0 {
 		return dialect.Failure(sql, "lock timeout: gave up at the deadline: "+p.streamFigures(pk, s), p.TimeoutCode, nil)
 	}
-	// Sleep until the expected wait could be short enough, looking again
-	// often enough to notice a holder that ended early.
-	return sleepOn(ctx, time.After(max(min((pk.wait-p.LockTimeout)/2, maxMomentPoll), momentPoll)))
+	return sleepOn(ctx, time.After(nextLook(pk, p.LockTimeout)))
+}
+
+// nextLook is how long to sleep before looking again when the look
+// foresaw no moment: until the soonest holder has ended, when it would end
+// before the last one fits the lock timeout (its successor changes the
+// picture), else until the last one fits; between momentPoll and
+// maxMomentPoll, so that a holder ending early is noticed.
+func nextLook(pk picked, lockTimeout time.Duration) time.Duration {
+	until := pk.wait + momentMargin - lockTimeout
+	if pk.soonest >= 0 && pk.soonest-until < pk.race {
+		until = pk.soonest + momentPoll
+	}
+	return max(min(until, maxMomentPoll), momentPoll)
 }
 
 // streamFigures describes a table held in turn by short statements.
@@ -204,18 +309,15 @@ func (p *Policy) enterMessage(pk picked, timeout time.Duration, s *streamState) 
 // waitBlind waits outside the queue for the holders whose end cannot be
 // foreseen, as Run does for long holders.
 func (p *Policy) waitBlind(ctx context.Context, pk picked, sql string, s *streamState) error {
-	if s.told == nil {
-		s.told = map[string]bool{}
-	}
 	for _, h := range pk.blind {
 		key := h.Session + "@" + h.Started.String()
 		if !s.told[key] {
-			s.told[key] = true
+			s.tell(key)
 			p.emit("info", fmt.Sprintf("waiting for %s %s (%s, transaction open %s, %d queued) %s before trying",
 				p.SessionNoun, h.Session, h.describe(), h.Age.Round(100*time.Millisecond), pk.queued, h.what()), "")
 		}
 	}
-	ended, err := p.waitEnded(ctx, pk.blind, min(BlockerWaitCap, p.remaining()))
+	ended, err := p.waitEnded(ctx, pk.blind, p.untilTerminable(pk.blind, min(BlockerWaitCap, p.remaining())))
 	switch {
 	case err != nil:
 		return err

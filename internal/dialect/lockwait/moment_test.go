@@ -3,6 +3,8 @@ package lockwait
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -102,4 +104,61 @@ func (q idleQueue) Contention(context.Context) (Contention, error) {
 	}
 	return Contention{Holders: []Blocker{{Session: "7", Started: time.Unix(1, 0), Age: time.Second,
 		State: StateIdleInTransaction, Running: time.Second}}}, nil
+}
+
+// staggered is a table read in turn by n sessions, each read lasting
+// usual, the sessions started usual/n apart and reading back to back: the
+// reads in progress always end usual/n apart.
+type staggered struct {
+	noHolders
+	start time.Time
+	usual time.Duration
+	n     int
+}
+
+// ages are the running times of the reads in progress at now.
+func (q staggered) ages(now time.Time) []time.Duration {
+	gap := q.usual / time.Duration(q.n)
+	var out []time.Duration
+	for i := range q.n {
+		out = append(out, (now.Sub(q.start)+time.Duration(i)*gap)%q.usual)
+	}
+	return out
+}
+
+// Contention answers as of the start of a 5 ms round trip.
+func (q staggered) Contention(context.Context) (Contention, error) {
+	now := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	var c Contention
+	for i, age := range q.ages(now) {
+		c.Holders = append(c.Holders, Blocker{Session: strconv.Itoa(40 + i), Started: now.Add(-age), State: StateRunning,
+			OneStatement: true, Running: age, Age: age, Typical: q.usual})
+	}
+	return c, nil
+}
+
+// TestPickEntersBeforeTheSoonestEnds: three staggered reads of 700 ms and
+// a 500 ms lock timeout leave a 33 ms window in each 233 ms, which ends
+// when the oldest read ends and its session starts the next. The attempt
+// starts inside the window: every read in progress ends within the lock
+// timeout, and none has ended by the time the DDL is queued (8 ms after
+// the attempt starts, less than two of the look's round trips).
+func TestPickEntersBeforeTheSoonestEnds(t *testing.T) {
+	for i := range 3 {
+		p := &Policy{Session: &fakeSession{}, LockTimeout: 500 * time.Millisecond, SessionNoun: "pid"}
+		q := staggered{start: time.Now().Add(-time.Duration(i) * 77 * time.Millisecond), usual: 700 * time.Millisecond, n: 3}
+		var ages []time.Duration
+		_, err := p.Run(t.Context(), q, func(context.Context, int) error {
+			ages = q.ages(time.Now().Add(8 * time.Millisecond))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		youngest := slices.Min(ages)
+		if left := q.usual - youngest; left > p.LockTimeout {
+			t.Errorf("run %d: entered with reads aged %v: the youngest has %v left, want within %v and no read new", i, ages, left, p.LockTimeout)
+		}
+	}
 }

@@ -239,6 +239,10 @@ func (r *stepRun) withLockRetries(ctx context.Context, s statement, attempt func
 		TimeoutCode: codeLockWaitTimeout,
 		SessionNoun: "connection",
 		Emit:        r.emit,
+		// The lock policy needs the moment picker, which MySQL has not:
+		// the policy says so in the step's events.
+		FailNeverFree:  r.req.LockPolicy.FailsWhenNeverFree(),
+		TerminateAfter: r.req.LockPolicy.TerminateAfter(),
 	}
 	retries, err := p.Run(ctx, stmtNeeds{r: r, s: s}, attempt)
 	r.out.Retries += retries

@@ -26,6 +26,9 @@ func (r *stepRun) withLockRetries(ctx context.Context, needs lockNeeds, attempt 
 		TimeoutCode: sqlstateLockNotAvailable,
 		SessionNoun: "pid",
 		Emit:        r.emit,
+
+		FailNeverFree:  r.req.LockPolicy.FailsWhenNeverFree(),
+		TerminateAfter: r.req.LockPolicy.TerminateAfter(),
 	}
 	configured := r.req.LockTimeout
 	defer func() { r.req.LockTimeout = configured }()
