@@ -34,9 +34,11 @@ func unavailable(msg string) error {
 }
 
 // notApplied reports whether a 503 answer surely hides no applied write:
-// all but a leader losing its leadership during the commit.
+// all but a leader losing its leadership during the commit, and a
+// forwarded write the leader took but did not answer.
 func notApplied(ae *apiError, err error) bool {
-	return ae.status == http.StatusServiceUnavailable && !errors.Is(err, cluster.ErrNotLeader)
+	return ae.status == http.StatusServiceUnavailable && !errors.Is(err, cluster.ErrNotLeader) &&
+		!errors.Is(err, errMaybeApplied)
 }
 
 // toAPIError maps any error to its status and code: one table for the API.
