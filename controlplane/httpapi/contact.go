@@ -180,15 +180,15 @@ func (f *forwarder) cutOff(leader domain.Server, silence time.Duration) error {
 }
 
 // forwardFailed is the answer to a forwarded request the leader did not
-// answer: not applied when it never reached the leader, else unknown.
+// answer: not applied unless the leader may have acted on it (delivered).
 func (f *forwarder) forwardFailed(leader domain.Server, delivered, silent bool) error {
 	why := "the leader " + leader.ID + " could not be reached"
 	if silent {
 		why = fmt.Sprintf("this server (%s) stopped hearing from the leader %s before it answered", f.raft.Self().ID, leader.ID)
 	}
 	if !delivered {
-		return unavailable(why + " (the request never reached it); nothing was applied: retry shortly, " +
-			"or send the request to another server" + f.otherServers())
+		return unavailable(why + "; nothing was applied: retry shortly, or send the request to another server" +
+			f.otherServers())
 	}
 	return errors.Join(unavailable(why+" after the request reached it: it may or may not have been applied; "+
 		"check before retrying"+f.otherServers()), errMaybeApplied)

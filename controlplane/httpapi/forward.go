@@ -126,7 +126,9 @@ func (f *forwarder) proxy(leader domain.Server, d *delivery, awaiting *watch,
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			f.log.Warn("forward to leader failed", "leader", leader.ID, "error", err, "cause", context.Cause(r.Context()))
-			fail(w, r, f.forwardFailed(leader, d.delivered(), errors.Is(context.Cause(r.Context()), errLeaderSilent)))
+			// A read applies nothing, however far it went.
+			mayHaveApplied := d.delivered() && r.Method != http.MethodGet && r.Method != http.MethodHead
+			fail(w, r, f.forwardFailed(leader, mayHaveApplied, errors.Is(context.Cause(r.Context()), errLeaderSilent)))
 		},
 	}
 }

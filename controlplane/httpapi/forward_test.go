@@ -87,7 +87,7 @@ func TestForwardGivesUpOnASilentLeader(t *testing.T) {
 		wantMessage    string
 	}{
 		{"silent before: not forwarded", true, false, http.StatusServiceUnavailable, true, "has not heard from the leader s1"},
-		{"the leader never took the body", false, false, http.StatusServiceUnavailable, true, "never reached it"},
+		{"the leader never took the body", false, false, http.StatusServiceUnavailable, true, "nothing was applied"},
 		{"the leader took the body", false, true, http.StatusServiceUnavailable, false, "may or may not have been applied"},
 	}
 	for _, tc := range cases {

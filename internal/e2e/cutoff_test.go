@@ -107,6 +107,9 @@ func TestCutOffFollowerAnswersAtOnce(t *testing.T) {
 	if st := clusterStatus(t, f, tok); st.LastContact == "" {
 		t.Errorf("cluster status on the cut-off follower = %+v; want how long since it heard from the leader", st)
 	}
+	if r := hotswapAt(t, f, tok, "cluster", "status"); !strings.Contains(r.stdout, "ago (from the leader)") {
+		t.Errorf("hotswap cluster status on the cut-off follower:\n%s%s\nwant its last contact with the leader", r.stdout, r.stderr)
+	}
 
 	// The CLI retries, then says why and where else to go.
 	r := hotswapAt(t, f, tok, "agent", "token", "create", "cli-cut")
