@@ -23,11 +23,14 @@ var errLeaderSilent = errors.New("httpapi: this server stopped hearing from the 
 // applied: the client must check before sending it again.
 var errMaybeApplied = errors.New("httpapi: the write may have been applied")
 
+// neverHeard is the silence of a server that never heard from a leader.
+const neverHeard = time.Duration(1<<63 - 1)
+
 // silence is how long this server has not heard from the leader.
 func (f *forwarder) silence() time.Duration {
 	last := f.raft.LastContact()
 	if last.IsZero() {
-		return time.Duration(1<<63 - 1)
+		return neverHeard
 	}
 	return time.Since(last)
 }
@@ -174,9 +177,13 @@ func (f *forwarder) noLeader() error {
 // cutOff is the answer of a server that has not heard from the leader for
 // silence: it forwards nothing, so nothing was applied.
 func (f *forwarder) cutOff(leader domain.Server, silence time.Duration) error {
-	return unavailable(fmt.Sprintf("this server (%s) has not heard from the leader %s for %s: it is cut off from it, "+
+	heard := "for " + silence.Round(time.Millisecond).String()
+	if silence == neverHeard {
+		heard = "yet"
+	}
+	return unavailable(fmt.Sprintf("this server (%s) has not heard from the leader %s %s: it is cut off from it, "+
 		"or an election is under way; nothing was applied: retry shortly, or send the request to another server%s",
-		f.raft.Self().ID, leader.ID, silence.Round(time.Millisecond), f.otherServers()))
+		f.raft.Self().ID, leader.ID, heard, f.otherServers()))
 }
 
 // forwardFailed is the answer to a forwarded request the leader did not
