@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -62,11 +63,28 @@ func toAPIError(err error) *apiError {
 	return &apiError{http.StatusInternalServerError, api.CodeInternal, "internal error", nil}
 }
 
+// indentLimit is the largest answer written indented, for people reading
+// it; a larger one (a page of 1,000 agents) is written compact: indenting
+// it cost more than encoding it.
+const indentLimit = 64 << 10
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return
+	}
+	if compact.Len() > indentLimit {
+		_, _ = w.Write(compact.Bytes())
+		return
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
+		_, _ = w.Write(compact.Bytes())
+		return
+	}
+	_, _ = w.Write(out.Bytes())
 }
