@@ -6,28 +6,30 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotswap-db/hotswap/internal/agentconfig"
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
 
+// TestLoadConfigRefusesAnEngineNotServed: an engine HotSwap does not know
+// is refused by name, and one no package registered in this build (every
+// known engine is registered here, so checkEngines is asked directly).
 func TestLoadConfigRefusesAnEngineNotServed(t *testing.T) {
-	var notServed domain.DatabaseType
-	for _, e := range domain.DatabaseTypes {
-		if !supportedEngine(e) {
-			notServed = e
-			break
-		}
-	}
-	if notServed == "" {
-		t.Skip("this agent serves every engine HotSwap knows")
-	}
 	p := filepath.Join(t.TempDir(), "agent.yaml")
-	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\ntls: {plaintext: true}\ninstances: [{id: m, engine: " + string(notServed) + ", dsn: x}]\n"
+	body := "name: h\ntoken: t\nservers: [\"127.0.0.1:5001\"]\ntls: {plaintext: true}\ninstances: [{id: m, engine: DB2, dsn: x}]\n"
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadConfig(p)
-	if err == nil || !strings.Contains(err.Error(), "not one this agent serves") {
-		t.Fatalf("LoadConfig() with engine %s: error = %v, want it refused as not served", notServed, err)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), `engine "DB2" is not one HotSwap knows`) {
+		t.Errorf("LoadConfig() with engine DB2: error = %v, want it refused by name", err)
+	}
+	cfg := agentconfig.Config{Instances: []agentconfig.InstanceConfig{{ID: "m", Engine: "DB2"}}}
+	if err := checkEngines(cfg); err == nil || !strings.Contains(err.Error(), "not one this agent serves") {
+		t.Errorf("checkEngines() with an engine not registered: error = %v, want it refused as not served", err)
+	}
+	for _, e := range domain.DatabaseTypes {
+		if !supportedEngine(e) {
+			t.Errorf("engine %s is not registered in the agent", e)
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ package agent
 // pooler); nothing else in the agent names an engine.
 import (
 	_ "github.com/hotswap-db/hotswap/internal/dialect/mysql"
+	_ "github.com/hotswap-db/hotswap/internal/dialect/oracle"
 	_ "github.com/hotswap-db/hotswap/internal/dialect/postgres"
+	_ "github.com/hotswap-db/hotswap/internal/dialect/sqlserver"
 	_ "github.com/hotswap-db/hotswap/internal/pooler/pgbouncer"
 )

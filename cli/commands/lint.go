@@ -16,7 +16,7 @@ func lintCommand() *cli.Command {
 		Name:      "lint",
 		Usage:     "judge migration files offline, with no server: findings, safe rewrites and the computed risk",
 		ArgsUsage: "FILE...",
-		UsageText: `hotswap lint [--engine postgresql|mysql|mariadb] [--target-version V] FILE...
+		UsageText: `hotswap lint [--engine postgresql|mysql|mariadb|sqlserver|oracle] [--target-version V] FILE...
 
 Each file is read as one script on the engine's own parser. A finding gives
 the rule, its line and column, what happens to the table and, where there is
@@ -29,9 +29,10 @@ file does not parse), 2 on bad arguments. -o json prints a bare array of
 
 Examples:
   hotswap lint migrations/*.sql
-  hotswap lint --engine mysql --target-version 8.0.23 -o json up.sql`,
+  hotswap lint --engine mysql --target-version 8.0.23 -o json up.sql
+  hotswap lint --engine sqlserver --target-version 2019 deploy.sql`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "engine", Value: "postgresql", Usage: "postgresql, mysql or mariadb"},
+			&cli.StringFlag{Name: "engine", Value: "postgresql", Usage: "postgresql, mysql, mariadb, sqlserver or oracle"},
 			&cli.StringFlag{Name: "target-version", Usage: "server version to judge against, e.g. 15, 8.0.23, \"MariaDB 10.11\" " +
 				"(default: the file's `-- target:` first line, else PostgreSQL 15 / MySQL 8.0)"},
 		},

@@ -31,7 +31,7 @@ func TestLintExitCodes(t *testing.T) {
 		{"mysql with INSTANT ADD COLUMN AFTER", []string{"lint", "--engine", "mysql", "--target-version", "8.0.35", mysqlOld}, ExitOK, nil, nil},
 		{"no file", []string{"lint"}, ExitUsage, nil, []string{"lint needs FILE"}},
 		{"missing file", []string{"lint", "/nonexistent/x.sql"}, ExitUsage, nil, []string{"no such file"}},
-		{"unknown engine", []string{"lint", "--engine", "oracle", clean}, ExitUsage, nil, []string{"unknown engine"}},
+		{"unknown engine", []string{"lint", "--engine", "db2", clean}, ExitUsage, nil, []string{"unknown engine"}},
 		{"bad target version", []string{"lint", "--target-version", "latest", clean}, ExitUsage, nil, []string{"target-version"}},
 	}
 	for _, tt := range tests {

@@ -649,8 +649,8 @@ func migrationPlan(c *cli.Context) error {
 	case err != nil:
 		return fmt.Errorf("plan migration: read the statements' effects: %w", err)
 	}
-	out := planOutput{PlanResponse: r, Statements: v.Statements, Live: v.Live, LiveReason: v.LiveReason,
-		EstimatedDuration: v.EstimatedDuration}
+	out := planOutput{PlanResponse: r, Statements: v.Statements, TransactionNote: v.TransactionNote, Live: v.Live,
+		LiveReason: v.LiveReason, EstimatedDuration: v.EstimatedDuration}
 	return newPrinter(c).show(out, func(p printer) error { return printPlan(p, out) })
 }
 
@@ -659,6 +659,7 @@ func migrationPlan(c *cli.Context) error {
 type planOutput struct {
 	api.PlanResponse
 	Statements        []api.StatementReport `json:"statements"`
+	TransactionNote   string                `json:"transactionNote,omitempty"`
 	Live              bool                  `json:"live"`
 	LiveReason        string                `json:"liveReason,omitempty"`
 	EstimatedDuration int                   `json:"estimatedDuration"`
@@ -685,6 +686,9 @@ func printPlan(p printer, out planOutput) error {
 	}
 	if err := p.table([]string{"#", "STATEMENT", "LOCK", "HELD", "IN TX", "WORK", "TABLE", "SIZE", "EST. DURATION"}, rows); err != nil {
 		return err
+	}
+	if out.TransactionNote != "" {
+		p.linef("Not in one transaction: %s", out.TransactionNote)
 	}
 	if !out.Live {
 		p.linef("Sizes and durations unknown: %s", or(out.LiveReason))

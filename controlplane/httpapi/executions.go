@@ -58,7 +58,7 @@ func (a *API) executeMigration(w http.ResponseWriter, r *http.Request, p princip
 	if req.Selector != nil {
 		return a.executeFleet(w, r, m, db, req, p)
 	}
-	shadow, err := shadowRun(req)
+	shadow, err := shadowRun(req, db.Type)
 	if err != nil {
 		return err
 	}
@@ -533,7 +533,8 @@ func (a *API) firstWave(e domain.Execution) []domain.Execution {
 }
 
 // shadowRun reads a Shadow rollout's settings; nil for other strategies.
-func shadowRun(req api.ExecuteRequest) (*domain.ShadowRun, error) {
+// A workload file is read in the SQL of engine, the database's.
+func shadowRun(req api.ExecuteRequest, engine domain.DatabaseType) (*domain.ShadowRun, error) {
 	if req.Strategy != domain.Shadow {
 		if req.Shadow != nil {
 			return nil, badRequest("shadow settings need strategy Shadow", domain.FieldError{Field: "shadow", Message: "use strategy Shadow"})
@@ -562,7 +563,11 @@ func shadowRun(req api.ExecuteRequest) (*domain.ShadowRun, error) {
 			Message: "iterations from 1 to 10000, maxP95Factor at least 1"})
 	}
 	if sr.Workload != "" {
-		w, err := replay.ParseFile(strings.NewReader(sr.Workload))
+		g, err := replay.GrammarFor(engine)
+		if err != nil {
+			return nil, badRequest("this engine's workloads cannot be read", domain.FieldError{Field: "shadow.workload", Message: err.Error()})
+		}
+		w, err := replay.ParseFile(strings.NewReader(sr.Workload), g)
 		if err != nil || len(w.Statements) == 0 {
 			return nil, badRequest("the workload has no replayable statement", domain.FieldError{Field: "shadow.workload",
 				Message: fmt.Sprintf("read-only SQL statements separated by semicolons (%d refused as not read-only): %v", w.Skipped, err)})

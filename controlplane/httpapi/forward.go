@@ -3,9 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -165,11 +163,7 @@ func (f *forwarder) passClientAddr(out *http.Request, addr string) {
 
 // clientAddrProof is the HMAC a forwarding server puts on the client's address.
 func clientAddrProof(signingKey []byte, by, addr, method, uri string) string {
-	derive := hmac.New(sha256.New, signingKey)
-	derive.Write([]byte("hotswap: forwarded client address"))
-	mac := hmac.New(sha256.New, derive.Sum(nil))
-	mac.Write([]byte(by + "\n" + addr + "\n" + method + "\n" + uri))
-	return hex.EncodeToString(mac.Sum(nil))
+	return memberMAC(signingKey, "forwarded client address", by, addr, method, uri)
 }
 
 // clientAddr is where a request really comes from: the address a cluster

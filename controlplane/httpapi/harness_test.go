@@ -36,9 +36,10 @@ type localRaft struct {
 
 	mu      sync.Mutex
 	index   uint64
-	applied int      // commands the FSM accepted
-	voters  []string // servers added with AddVoter
-	removed []string // servers removed with RemoveServer
+	applied int               // commands the FSM accepted
+	voters  []string          // servers added with AddVoter
+	addrs   map[string]string // their Raft addresses
+	removed []string          // servers removed with RemoveServer
 	// transfers are the targets of TransferLeadership ("" for any voter).
 	transfers []string
 }
@@ -86,7 +87,7 @@ func (r *localRaft) Status() (api.ClusterStatus, error) {
 		Servers: []api.ClusterServer{{ID: r.self.ID, RaftAddr: r.self.RaftAddr, Suffrage: "voter", Leader: true}}}
 	for _, id := range r.voters {
 		if !slices.Contains(r.removed, id) {
-			st.Servers = append(st.Servers, api.ClusterServer{ID: id, Suffrage: "voter"})
+			st.Servers = append(st.Servers, api.ClusterServer{ID: id, RaftAddr: r.addrs[id], Suffrage: "voter"})
 		}
 	}
 	return st, nil
@@ -130,10 +131,14 @@ func (*memorySink) ID() string    { return "memory" }
 func (*memorySink) Cancel() error { return nil }
 func (*memorySink) Close() error  { return nil }
 
-func (r *localRaft) AddVoter(id, _ string, _ time.Duration) error {
+func (r *localRaft) AddVoter(id, raftAddr string, _ time.Duration) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.voters = append(r.voters, id)
+	if r.addrs == nil {
+		r.addrs = map[string]string{}
+	}
+	r.addrs[id] = raftAddr
 	return nil
 }
 
@@ -239,11 +244,15 @@ type harness struct {
 	handler  http.Handler // the API's own handler, without the server around it
 	token    string
 	client   *api.Client
-	spec     *specChecker // validates every answer against the OpenAPI description
-	skew     atomic.Int64 // added to the clock, to make time pass
+	spec     *specChecker     // validates every answer against the OpenAPI description
+	skew     atomic.Int64     // added to the clock, to make time pass
+	now      func() time.Time // the API's clock
 }
 
 const adminToken = "hst_test-admin-token"
+
+// testSigningKey is the harness cluster's token signing key.
+var testSigningKey = []byte("test-signing-key-of-32-bytes....")
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
@@ -251,9 +260,10 @@ func newHarness(t *testing.T) *harness {
 		history: history{}, catalog: &catalog{}, token: adminToken}
 	h.raft.must(t, fsm.CreateAPITokenRequest{Token: domain.APIToken{TokenID: "tok-1", Name: "admin", Role: "Admin"},
 		Hash: httpapi.HashToken(adminToken)})
-	h.raft.must(t, fsm.SetSigningKeyRequest{Key: []byte("test-signing-key-of-32-bytes....")})
+	h.raft.must(t, fsm.SetSigningKeyRequest{Key: testSigningKey})
 	tick := ticking()
 	clock := func() time.Time { return tick().Add(time.Duration(h.skew.Load())) }
+	h.now = clock
 	a := httpapi.New(httpapi.Config{Raft: h.raft, Presence: h.presence, Logger: hclog.NewNullLogger(),
 		History: h.history, Samples: samples{}, MonitorWindow: time.Second, Clock: clock, Catalog: h.catalog,
 		Metrics: metricsText{}})

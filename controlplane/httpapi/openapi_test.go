@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
+	"github.com/hotswap-db/hotswap/controlplane/httpapi"
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/api/openapi"
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -241,6 +242,9 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("ClusterStatus", second(c.ClusterStatus(ctx)))
 	must("JoinCluster", second(c.JoinCluster(ctx, api.JoinRequest{ID: "s2", RaftAddr: "10.0.0.2:7001",
 		HTTPAddr: "10.0.0.2:7002", RPCAddr: "10.0.0.2:7003"})))
+	self := api.MemberAddresses{RaftAddr: "10.0.0.2:7001", HTTPAddr: "10.0.0.2:7012", RPCAddr: "10.0.0.2:7013", IssuedAt: h.now()}
+	self.Proof = httpapi.MemberAddressesProof(testSigningKey, "s2", self)
+	must("RegisterMemberAddresses", second(c.RegisterMemberAddresses(ctx, "s2", self)))
 	must("TransferLeadership", second(c.TransferLeadership(ctx, "s2")))
 	must("RemoveServer", c.RemoveServer(ctx, "s2"))
 	must("ListAgents", second(c.ListAgents(ctx, api.ListAgentsRequest{Limit: 5})))

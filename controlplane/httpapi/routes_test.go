@@ -80,6 +80,9 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 		"ClusterStatus": func(ctx context.Context) error { return ignore(c.ClusterStatus(ctx)) },
 		"JoinCluster":   func(ctx context.Context) error { return ignore(c.JoinCluster(ctx, api.JoinRequest{ID: "s2"})) },
 		"RemoveServer":  func(ctx context.Context) error { return c.RemoveServer(ctx, "s2") },
+		"RegisterMemberAddresses": func(ctx context.Context) error {
+			return ignore(c.RegisterMemberAddresses(ctx, "s2", api.MemberAddresses{}))
+		},
 		"ArchiveAudit": func(ctx context.Context) error {
 			return ignore(c.ArchiveAudit(ctx, api.ArchiveAuditRequest{ThroughSeq: 1, LastHash: "h"}))
 		},

@@ -196,6 +196,7 @@ func (a *API) Handler() http.Handler {
 
 	a.route(mux, "GET /api/v1/cluster", local, a.clusterStatus)
 	a.route(mux, "POST /api/v1/cluster/join", leader, a.clusterJoin)
+	a.route(mux, "PUT /api/v1/cluster/servers/{id}", leader, a.registerMember)
 	a.route(mux, "DELETE /api/v1/cluster/servers/{id}", leader, a.clusterRemove)
 	a.route(mux, "POST /api/v1/cluster/leadership-transfer", leader, a.transferLeadership)
 	a.route(mux, "GET /api/v1/operator/snapshot", leader, a.saveSnapshot)

@@ -129,7 +129,7 @@ func (b *builder) shadow(u units, capture bool) error {
 	}
 	sh := u.shadows[0]
 	if capture {
-		b.phase(PhaseCapture, "capture the master's recent read workload (pg_stat_statements, or its statement log)", u.master)
+		b.phase(PhaseCapture, "capture the master's recent read workload (the engine's statement statistics or statement log)", u.master)
 		b.kind(domain.StepCapture)
 	}
 	b.phase(PhaseReplayBefore, "replay the workload on the shadow "+name(sh)+" before the change: its baseline", sh)

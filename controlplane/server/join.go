@@ -32,7 +32,8 @@ func (s *Server) join(ctx context.Context) {
 func (s *Server) askToJoin(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	req := api.JoinRequest{ID: s.cfg.ServerID, RaftAddr: s.cfg.RaftAddr, HTTPAddr: s.cfg.HTTPAddr, RPCAddr: s.cfg.RPCAddr}
+	self := s.node.Self() // the advertised addresses, which others dial
+	req := api.JoinRequest{ID: self.ID, RaftAddr: self.RaftAddr, HTTPAddr: self.HTTPAddr, RPCAddr: self.RPCAddr}
 	if _, err := s.apiClient(s.cfg.JoinAddr, s.cfg.JoinToken).JoinCluster(ctx, req); err != nil {
 		return fmt.Errorf("ask to join: %w", err)
 	}

@@ -142,6 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.cancel = cancel
 	go s.watchLeadership(runCtx)
 	go s.watchRemoved(runCtx)
+	go s.recordAddresses(runCtx)
 	if cfg.JoinAddr != "" {
 		go s.join(runCtx)
 	}

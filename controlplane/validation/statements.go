@@ -1,25 +1,28 @@
 package validation
 
 import (
-	"regexp"
-
 	"github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/lint"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck"
 )
-
-// noTransaction matches the PostgreSQL commands that refuse to run inside
-// a transaction block, so that the executor runs the script statement by
-// statement when one is there.
-var noTransaction = regexp.MustCompile(`(?i)\b(CONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b`)
 
 // statementReports says, for each statement, its lock, transaction, work
 // and estimated duration: the costliest finding on it wins.
-func statementReports(r lint.Result, cat Catalog, engine domain.DatabaseType) []api.StatementReport {
-	inTx := scriptTransactional(r, engine)
+// The transaction column comes from the engine's checker, which decides as
+// its executor does.
+func statementReports(r lint.Result, cat Catalog, engine domain.DatabaseType) ([]api.StatementReport, string) {
+	texts := make([]string, len(r.Statements))
+	for i, s := range r.Statements {
+		texts[i] = s.SQL
+	}
+	inTx, why, err := sqlcheck.InTransactions(engine, texts)
+	if err != nil {
+		inTx, why = make([]bool, len(texts)), "unknown: "+err.Error()
+	}
 	out := make([]api.StatementReport, 0, len(r.Statements))
-	for _, s := range r.Statements {
-		rep := api.StatementReport{Index: s.Index, SQL: s.SQL, InTransaction: inTx, Work: string(lint.WorkNone),
+	for i, s := range r.Statements {
+		rep := api.StatementReport{Index: s.Index, SQL: s.SQL, InTransaction: inTx[i], Work: string(lint.WorkNone),
 			TableBytes: domain.UnknownSize, TableRows: domain.UnknownSize, EstimatedSeconds: -1}
 		for _, f := range r.Findings {
 			if f.Statement == s.Index {
@@ -37,24 +40,7 @@ func statementReports(r lint.Result, cat Catalog, engine domain.DatabaseType) []
 		estimate(&rep, cat)
 		out = append(out, rep)
 	}
-	return out
-}
-
-// scriptTransactional reports whether the executor runs the script in one
-// transaction: PostgreSQL does unless a statement refuses it; MySQL's and
-// Oracle's DDL commits by itself.
-func scriptTransactional(r lint.Result, engine domain.DatabaseType) bool {
-	switch engine {
-	case domain.PostgreSQL, domain.SQLServer:
-	default:
-		return false
-	}
-	for _, s := range r.Statements {
-		if noTransaction.MatchString(s.SQL) {
-			return false
-		}
-	}
-	return true
+	return out, why
 }
 
 // mergeFinding keeps the strongest lock and the costliest work.

@@ -84,7 +84,7 @@ func Judge(in Input) api.ValidateResponse {
 		}
 	}
 	cat := newCatalog(in.Facts)
-	resp.Statements = statementReports(in.Result, cat, in.Engine)
+	resp.Statements, resp.TransactionNote = statementReports(in.Result, cat, in.Engine)
 	if in.Facts != nil {
 		resp.Relations = in.Facts.Relations
 		resp.FreeDiskBytes = in.Facts.FreeDiskBytes

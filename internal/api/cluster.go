@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
 )
@@ -53,6 +54,19 @@ type JoinRequest struct {
 	RPCAddr  string `json:"rpcAddr"`
 }
 
+// MemberAddresses is the body of PUT /api/v1/cluster/servers/{id}: a
+// member of the Raft configuration recording its own HTTP and gRPC
+// addresses, which Raft does not carry. No token is sent: Proof is an HMAC
+// over the other fields under a key only members hold (derived from the
+// replicated token signing key), and IssuedAt bounds its replay.
+type MemberAddresses struct {
+	RaftAddr string    `json:"raftAddr"`
+	HTTPAddr string    `json:"httpAddr"`
+	RPCAddr  string    `json:"rpcAddr"`
+	IssuedAt time.Time `json:"issuedAt"`
+	Proof    string    `json:"proof"`
+}
+
 // Health asks a server whether it knows a leader (GET /health).
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
@@ -87,6 +101,17 @@ func (c *Client) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
 func (c *Client) JoinCluster(ctx context.Context, req JoinRequest) (domain.Server, error) {
 	var s domain.Server
 	return s, c.post(ctx, "/api/v1/cluster/join", req, &s)
+}
+
+// RegisterMemberAddresses records server id's addresses, as the server
+// itself asks the leader once it is a member (see MemberAddresses).
+func (c *Client) RegisterMemberAddresses(ctx context.Context, id string, req MemberAddresses) (domain.Server, error) {
+	p, err := resource("cluster/servers", id)
+	if err != nil {
+		return domain.Server{}, err
+	}
+	var s domain.Server
+	return s, c.put(ctx, p, req, &s)
 }
 
 // RemoveServer removes a server from the Raft configuration. The leader

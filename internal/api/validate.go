@@ -69,6 +69,9 @@ type ValidateResponse struct {
 	// the table: its lock, whether it runs in a transaction, the work on
 	// the rows and an estimated duration from the table's size.
 	Statements []StatementReport `json:"statements"`
+	// TransactionNote says why not every statement runs inside the step's
+	// transaction ("" when all do).
+	TransactionNote string `json:"transactionNote,omitempty"`
 }
 
 // StatementReport is what one statement of a script does, as the linter

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	wire "github.com/hotswap-db/hotswap/internal/api"
 	"github.com/hotswap-db/hotswap/internal/testbed"
 )
 
@@ -39,23 +40,27 @@ func TestClusterOperations(t *testing.T) {
 	leader := leaderOf(t, servers, tok)
 	f := followers(servers, leader)
 
+	// The followers of a --peers cluster never led: each records its own
+	// addresses through the leader.
+	eventually(t, 30*time.Second, "every server's HTTP and gRPC addresses in the cluster status", func() bool {
+		return everyAddressRecorded(clusterStatus(t, f[1], tok), servers)
+	})
 	r := hotswapAt(t, f[0], tok, "cluster", "status")
 	if r.code != 0 {
 		t.Fatalf("cluster status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	// Every server's id and Raft address; the HTTP address of those that
-	// registered it (the leader, a server that joined), reachable or not.
-	want := []string{"REACHABLE", leader.HTTPAddr + "  " + leader.RPCAddr}
+	// Every server's id, Raft, HTTP and gRPC address.
+	want := []string{"REACHABLE"}
 	for _, s := range servers {
-		want = append(want, s.ID, s.RaftAddr)
+		want = append(want, s.ID, s.RaftAddr, s.HTTPAddr+"  "+s.RPCAddr)
 	}
 	for _, w := range want {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("cluster status does not show %q:\n%s", w, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "voter     yes     yes") {
-		t.Errorf("cluster status does not say the leader is reachable:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "voter     yes     yes") || strings.Count(r.stdout, "voter     no      yes") != 2 {
+		t.Errorf("cluster status does not say the leader and both followers are reachable:\n%s", r.stdout)
 	}
 
 	r = hotswapAt(t, f[0], tok, "cluster", "remove", "nosuch")
@@ -120,4 +125,19 @@ func TestClusterOperations(t *testing.T) {
 	if took := time.Since(start); took > 6*time.Second {
 		t.Errorf("SIGTERM stopped the server in %s, want within 2 s (6 s on a loaded machine)", took)
 	}
+}
+
+// everyAddressRecorded reports whether st lists each server with the HTTP
+// and gRPC addresses it serves on.
+func everyAddressRecorded(st wire.ClusterStatus, servers []*testbed.Server) bool {
+	got := map[string]wire.ClusterServer{}
+	for _, s := range st.Servers {
+		got[s.ID] = s
+	}
+	for _, s := range servers {
+		if g := got[s.ID]; g.HTTPAddr != s.HTTPAddr || g.RPCAddr != s.RPCAddr {
+			return false
+		}
+	}
+	return true
 }

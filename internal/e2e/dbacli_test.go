@@ -125,7 +125,8 @@ func checkPlan(t *testing.T, b *bed) {
 		t.Errorf("ALTER COLUMN TYPE = %+v, want a rewrite under ACCESS EXCLUSIVE on the sized table", rewrite)
 	}
 	text := b.cli(context.Background(), "migration", "plan", "plan_me").stdout
-	for _, want := range []string{"LOCK", "IN TX", "WORK", "EST. DURATION", "ACCESS EXCLUSIVE", "rewrite", "build", "(estimate)"} {
+	for _, want := range []string{"LOCK", "IN TX", "WORK", "EST. DURATION", "ACCESS EXCLUSIVE", "rewrite", "build", "(estimate)",
+		"Not in one transaction: CREATE INDEX CONCURRENTLY (statement 2) cannot run in a transaction block"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("migration plan does not show %q:\n%s", want, text)
 		}

@@ -18,29 +18,31 @@ var ErrBadLimit = errors.New("capture limit must be at least 1")
 // Collector builds a captured workload: it keeps the distinct replayable
 // statements offered, in the order offered, up to a limit. An engine's
 // capture offers the statements of its statistics, most called first. A
-// statement is kept only when it replays as it is:
+// statement is kept only when it replays as it is, as the engine's Grammar
+// reads it:
 //
-//   - a read (CheckReadOnly), not sent by HotSwap's agent (text starting
-//     with "/* hotswap-agent");
-//   - reading at least one table by name, and none of pg_catalog or
-//     information_schema (health checks, SHOW and catalog queries are
-//     noise for a schema change);
-//   - without parameters ($1..$n): statistics that replace constants with
-//     parameters keep no values, so such a statement cannot be replayed
-//     and is counted in Skipped.
+//   - a read (Grammar.CheckReadOnly), not sent by HotSwap's agent (text
+//     starting with "/* hotswap-agent");
+//   - reading at least one table by name, and none of the catalog
+//     (PostgreSQL's pg_catalog or information_schema: health checks, SHOW
+//     and catalog queries are noise for a schema change);
+//   - without parameters ($1..$n, ?): statistics that replace constants
+//     with parameters keep no values, so such a statement cannot be
+//     replayed and is counted in Skipped.
 type Collector struct {
+	g     Grammar
 	limit int
 	seen  map[string]bool
 	w     Workload
 }
 
-// NewCollector returns a Collector keeping up to limit statements; a limit
-// below 1 wraps ErrBadLimit.
-func NewCollector(limit int) (*Collector, error) {
+// NewCollector returns a Collector keeping up to limit statements read
+// with g; a limit below 1 wraps ErrBadLimit.
+func NewCollector(g Grammar, limit int) (*Collector, error) {
 	if limit < 1 {
 		return nil, ErrBadLimit
 	}
-	return &Collector{limit: limit, seen: make(map[string]bool)}, nil
+	return &Collector{g: g, limit: limit, seen: make(map[string]bool)}, nil
 }
 
 // Full reports whether the collector has its limit.
@@ -74,7 +76,7 @@ func (c *Collector) Offer(stmt string) {
 	stmt = strings.TrimSpace(stmt)
 	switch {
 	case c.seen[stmt]:
-	case !replayable(stmt):
+	case !replayable(c.g, stmt):
 		c.w.Skipped++
 	default:
 		c.seen[stmt] = true
@@ -83,39 +85,32 @@ func (c *Collector) Offer(stmt string) {
 }
 
 // replayable reports whether a captured statement can be replayed as it is
-// and is worth it: a read, not HotSwap's own, without parameters, reading
-// user tables and no catalog.
-func replayable(stmt string) bool {
-	if strings.HasPrefix(stmt, ownPrefix) || CheckReadOnly(stmt) != nil {
+// and is worth it, as g reads it: a read, not HotSwap's own, without
+// parameters, reading user tables and no catalog.
+func replayable(g Grammar, stmt string) bool {
+	if strings.HasPrefix(stmt, ownPrefix) || g.CheckReadOnly(stmt) != nil {
 		return false
 	}
-	s, err := shapeOf(stmt)
-	return err == nil && !s.params && !s.catalog && s.tables > 0
+	s, err := g.Shape(stmt)
+	return err == nil && !s.Params && !s.Catalog && s.Tables > 0
 }
 
-// shape is what a capture needs to know of a statement.
-type shape struct {
-	params  bool // it has $n parameters
-	catalog bool // it reads a pg_catalog or information_schema relation
-	tables  int  // relations it reads by name outside the catalog
-}
-
-// shapeOf inspects stmt's parse tree.
-func shapeOf(stmt string) (shape, error) {
+// shapeOf inspects a PostgreSQL statement's parse tree.
+func shapeOf(stmt string) (Shape, error) {
 	tree, err := pgquery.Parse(stmt)
 	if err != nil {
-		return shape{}, fmt.Errorf("parse statement: %w", err)
+		return Shape{}, fmt.Errorf("parse statement: %w", err)
 	}
-	var s shape
+	var s Shape
 	inspect(tree, func(m proto.Message) bool {
 		switch n := m.(type) {
 		case *pgquery.ParamRef:
-			s.params = true
+			s.Params = true
 		case *pgquery.RangeVar:
 			if catalogRelation(n) {
-				s.catalog = true
+				s.Catalog = true
 			} else {
-				s.tables++
+				s.Tables++
 			}
 		}
 		return true

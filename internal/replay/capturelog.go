@@ -163,7 +163,7 @@ func (p *logParser) flush() {
 // offer keeps a replayable statement among the most recent limit ones.
 func (p *logParser) offer(sql string) {
 	sql = strings.TrimSpace(sql)
-	if !replayable(sql) {
+	if !replayable(PostgreSQL, sql) {
 		p.skipped++
 		return
 	}

@@ -34,7 +34,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/hotswap-db/hotswap/internal/dialect/quantile"
-	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 const (
@@ -76,30 +75,30 @@ func (w Workload) Share() (float64, bool) {
 	return float64(w.CoveredCalls) / float64(w.TotalCalls), true
 }
 
-// add keeps stmt when it is read-only, else counts it as skipped.
-func (w *Workload) add(stmt string) {
-	if CheckReadOnly(stmt) != nil {
+// add keeps stmt when g reads it as read-only, else counts it as skipped.
+func (w *Workload) add(g Grammar, stmt string) {
+	if g.CheckReadOnly(stmt) != nil {
 		w.Skipped++
 		return
 	}
 	w.Statements = append(w.Statements, stmt)
 }
 
-// ParseFile reads a workload file: SQL statements separated by semicolons,
-// comments allowed. Statements that are not read-only are skipped and
-// counted in Skipped; a file that does not parse is an error.
-func ParseFile(r io.Reader) (Workload, error) {
+// ParseFile reads a workload file in g's SQL: statements separated by
+// semicolons, comments allowed. Statements that are not read-only are
+// skipped and counted in Skipped; a file that does not parse is an error.
+func ParseFile(r io.Reader, g Grammar) (Workload, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return Workload{}, fmt.Errorf("read workload file: %w", err)
 	}
-	stmts, err := pgcheck.Statements(string(b))
+	stmts, err := g.Split(string(b))
 	if err != nil {
 		return Workload{}, fmt.Errorf("workload file: %w", err)
 	}
 	var w Workload
 	for _, s := range stmts {
-		w.add(s)
+		w.add(g, s)
 	}
 	return w, nil
 }
@@ -112,6 +111,9 @@ type Options struct {
 	Concurrency int
 	// Timeout bounds each statement (statement_timeout); 0 means 30 s.
 	Timeout time.Duration
+	// Grammar re-checks each statement before it is sent; nil means
+	// PostgreSQL.
+	Grammar Grammar
 }
 
 // withDefaults fills the zero fields.
@@ -120,6 +122,9 @@ func (o Options) withDefaults() Options {
 	o.Concurrency = max(o.Concurrency, 1)
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
+	}
+	if o.Grammar == nil {
+		o.Grammar = PostgreSQL
 	}
 	return o
 }
@@ -172,7 +177,7 @@ func Run(ctx context.Context, s Session, w Workload, opts Options) (Result, erro
 	if err := s.Ping(ctx); err != nil {
 		return Result{}, fmt.Errorf("replay: reach database: %w", err)
 	}
-	stmts, skipped := runnable(w.Statements)
+	stmts, skipped := runnable(opts.Grammar, w.Statements)
 	warmUp(ctx, s, stmts, opts.Timeout)
 	rec := &recorder{}
 	jobs := make(chan string)
@@ -210,13 +215,13 @@ func warmUp(ctx context.Context, s Session, stmts []string, timeout time.Duratio
 	}
 }
 
-// runnable re-checks the statements (a Workload may be built by hand) and
-// returns the read-only ones with the Marker in front, and how many were
-// refused.
-func runnable(stmts []string) (out []string, refused int) {
+// runnable re-checks the statements with g (a Workload may be built by
+// hand) and returns the read-only ones with the Marker in front, and how
+// many were refused.
+func runnable(g Grammar, stmts []string) (out []string, refused int) {
 	for _, s := range stmts {
 		tagged := Marker + " " + s
-		if CheckReadOnly(tagged) != nil {
+		if g.CheckReadOnly(tagged) != nil {
 			refused++
 			continue
 		}

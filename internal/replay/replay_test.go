@@ -79,7 +79,7 @@ WITH t AS (SELECT sum(total) AS s FROM orders) SELECT s FROM t;
 UPDATE orders SET total = 0;
 SELECT ';' AS semi FROM orders;  -- a semicolon in a string
 `
-	w, err := ParseFile(strings.NewReader(file))
+	w, err := ParseFile(strings.NewReader(file), PostgreSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ SELECT ';' AS semi FROM orders;  -- a semicolon in a string
 	if !strings.Contains(w.Statements[2], "';'") {
 		t.Errorf("third statement = %q, want the one with ';' in a string", w.Statements[2])
 	}
-	if _, err := ParseFile(strings.NewReader("SELECT FROM WHERE;")); err == nil {
+	if _, err := ParseFile(strings.NewReader("SELECT FROM WHERE;"), PostgreSQL); err == nil {
 		t.Error("ParseFile accepted a file that does not parse")
 	}
 }

@@ -89,6 +89,28 @@ func Rolling(engine domain.DatabaseType) (RollingChecker, bool) {
 	return rc, ok
 }
 
+// TransactionPlanner is an optional capability of a Checker, for engines
+// whose executor runs a script inside a transaction when it can.
+// InTransactions reports, for each of statements (as Split returns them),
+// whether it runs inside a transaction, and, when not all of them do, why;
+// the engine's executor decides from the same code, so the plan and the
+// run agree. An engine without it runs each statement on its own: its DDL
+// commits by itself (MySQL, Oracle).
+type TransactionPlanner interface {
+	InTransactions(statements []string) (inTx []bool, why string, err error)
+}
+
+// InTransactions asks engine's checker which statements run inside a
+// transaction (see TransactionPlanner); an engine without the capability
+// runs none of them in one.
+func InTransactions(engine domain.DatabaseType, statements []string) ([]bool, string, error) {
+	c, ok := Lookup(engine)
+	if tp, planned := c.(TransactionPlanner); ok && planned {
+		return tp.InTransactions(statements)
+	}
+	return make([]bool, len(statements)), fmt.Sprintf("%s commits each DDL statement by itself", engine), nil
+}
+
 // ErrNoChecker is returned by Lint and Split for an engine that registered
 // no checker.
 var ErrNoChecker = errors.New("sqlcheck: no checker registered for this engine")

@@ -145,7 +145,8 @@ func readDigests(ctx context.Context, q queryer, f *preflightFacts) error {
 const privilegesSQL = `SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?
 UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND TABLE_SCHEMA = 'hotswap'`
 
-// readPrivileges reads the privileges that decide the history check, and
+// readPrivileges reads the privileges that decide the history check, the
+// account's own and those of its enabled roles (readRoleGrants), and
 // whether the history tables exist.
 func readPrivileges(ctx context.Context, q queryer, f *preflightFacts) error {
 	grantee := fmt.Sprintf("'%s'@'%s'", f.user, f.host)
@@ -163,6 +164,9 @@ func readPrivileges(ctx context.Context, q queryer, f *preflightFacts) error {
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read privileges: %w", err)
+	}
+	if err := readRoleGrants(ctx, q, f); err != nil {
+		return err
 	}
 	f.historyFound, err = historyExists(ctx, q)
 	return err
@@ -231,6 +235,9 @@ func (f preflightFacts) latency() domain.PreflightCheck {
 // may reports whether the account holds every privilege named, globally
 // or on the history schema.
 func (f preflightFacts) may(privs ...string) bool {
+	if f.privs[allPrivileges] {
+		return true
+	}
 	for _, p := range privs {
 		if !f.privs[p] {
 			return false

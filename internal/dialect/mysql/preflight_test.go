@@ -49,7 +49,15 @@ func TestPreflight(t *testing.T) {
 		"CREATE USER 'bare'@'%' IDENTIFIED BY 'bare-pw-1'", "GRANT ALL PRIVILEGES ON `app`.* TO 'bare'@'%'",
 		"CREATE USER 'blind'@'%' IDENTIFIED BY 'blind-pw-1'", "GRANT REPLICA MONITOR, BINLOG MONITOR ON *.* TO 'blind'@'%'",
 		"GRANT SELECT ON performance_schema.* TO 'blind'@'%'", "GRANT ALL PRIVILEGES ON `hotswap`.* TO 'blind'@'%'",
-		"GRANT ALL PRIVILEGES ON `app`.* TO 'blind'@'%'")
+		"GRANT ALL PRIVILEGES ON `app`.* TO 'blind'@'%'",
+		// roled holds only its application schema itself; every privilege
+		// HotSwap needs comes from its default role.
+		"CREATE ROLE hotswap_agent_role",
+		"GRANT PROCESS, REPLICA MONITOR, BINLOG MONITOR ON *.* TO hotswap_agent_role",
+		"GRANT SELECT ON performance_schema.* TO hotswap_agent_role",
+		"GRANT ALL PRIVILEGES ON `hotswap`.* TO hotswap_agent_role",
+		"CREATE USER 'roled'@'%' IDENTIFIED BY 'roled-pw-1'", "GRANT ALL PRIVILEGES ON `app`.* TO 'roled'@'%'",
+		"GRANT hotswap_agent_role TO 'roled'@'%'", "SET DEFAULT ROLE hotswap_agent_role FOR 'roled'@'%'")
 	for _, s := range stmts {
 		if _, err := admin.DB().ExecContext(t.Context(), s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -70,6 +78,7 @@ func TestPreflight(t *testing.T) {
 		{"all privileges", m.DSN(testbed.MariaDBDatabase), nil, nil},
 		{"README account", account(m, "hotswap_agent", "readme-pw-1"), nil, nil},
 		{"README account on the replica", account(r, "hotswap_agent", "readme-pw-1"), nil, nil},
+		{"privileges from a default role", account(m, "roled", "roled-pw-1"), nil, nil},
 		{"without PROCESS", account(m, "blind", "blind-pw-1"),
 			[]string{domain.PreflightSessions, domain.PreflightReplication},
 			map[string]string{domain.PreflightSessions: "GRANT PROCESS ON *.* TO 'blind'@'%'"}},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 // dryCheck stands in, in a dry run, for a statement that cannot run in the
@@ -16,7 +18,7 @@ import (
 func (r *stepRun) dryCheck(ctx context.Context, q querier, s statement) error {
 	if s.txControl {
 		r.emit(levelInfo, fmt.Sprintf("dry run: statement %d (%s) not executed: the dry run is one transaction, rolled back",
-			s.index+1, firstWords(s.sql)), s.sql)
+			s.index+1, pgcheck.FirstWords(s.sql)), s.sql)
 		return nil
 	}
 	r.emit(levelInfo, fmt.Sprintf("dry run: statement %d (%s) not executed, as it cannot run in a transaction block: checked instead",

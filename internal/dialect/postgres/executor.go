@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
 	"github.com/hotswap-db/hotswap/internal/domain"
+	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 var _ dialect.Executor = (*Conn)(nil)
@@ -54,7 +55,7 @@ func failedStatement(sql string, err error) error {
 		db.Detail, db.Hint = pgErr.Detail, pgErr.Hint
 		return &statementError{SQL: sql, DB: db, Cause: err}
 	}
-	return fmt.Errorf("run %q: %w", firstWords(sql), err)
+	return fmt.Errorf("run %q: %w", pgcheck.FirstWords(sql), err)
 }
 
 // withDetail is the database's message followed by its DETAIL and HINT,

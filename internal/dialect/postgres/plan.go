@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"fmt"
 	"strings"
 
 	pgquery "github.com/pganalyze/pg_query_go/v6"
@@ -129,19 +128,12 @@ func classify(i int, text string) (statement, error) {
 
 // inspect fills s from one parse-tree node.
 func inspect(s *statement, n *pgquery.Node) {
-	s.noTx = noTxCommand(n)
+	tx := pgcheck.TxFactsOf(n)
+	s.noTx, s.txControl, s.beginsBlock, s.endsBlock = tx.NoTx, tx.Control, tx.Begins, tx.Ends
 	s.waitsForSnapshots = s.noTx == "CREATE INDEX CONCURRENTLY" || s.noTx == "REINDEX CONCURRENTLY"
 	for _, t := range lockTargets(n) {
 		t.sql = s.sql
 		s.targets = append(s.targets, t)
-	}
-	if t := n.GetTransactionStmt(); t != nil {
-		s.txControl = true
-		s.beginsBlock = t.Kind == pgquery.TransactionStmtKind_TRANS_STMT_BEGIN ||
-			t.Kind == pgquery.TransactionStmtKind_TRANS_STMT_START
-		s.endsBlock = t.Kind == pgquery.TransactionStmtKind_TRANS_STMT_COMMIT ||
-			t.Kind == pgquery.TransactionStmtKind_TRANS_STMT_ROLLBACK ||
-			t.Kind == pgquery.TransactionStmtKind_TRANS_STMT_PREPARE
 	}
 	if ix := n.GetIndexStmt(); ix != nil {
 		s.createIndex = &indexTarget{
@@ -155,21 +147,14 @@ func inspect(s *statement, n *pgquery.Node) {
 }
 
 // transactional reports whether every statement may run in one
-// transaction block, and why not otherwise.
+// transaction block, and why not otherwise (pgcheck.Transactional).
 func transactional(stmts []statement) (bool, string) {
-	for _, s := range stmts {
-		if s.txControl {
-			return false, fmt.Sprintf("the script controls its own transactions (statement %d: %s): running its statements as written",
-				s.index+1, firstWords(s.sql))
-		}
+	facts := make([]pgcheck.TxFacts, len(stmts))
+	for i, s := range stmts {
+		facts[i] = pgcheck.TxFacts{NoTx: s.noTx, Control: s.txControl, Begins: s.beginsBlock, Ends: s.endsBlock,
+			Start: pgcheck.FirstWords(s.sql)}
 	}
-	for _, s := range stmts {
-		if s.noTx != "" {
-			return false, fmt.Sprintf("%s (statement %d) cannot run in a transaction block: running the script statement by statement",
-				s.noTx, s.index+1)
-		}
-	}
-	return true, ""
+	return pgcheck.Transactional(facts)
 }
 
 // groupUnits makes one unit per statement, except that an explicit
@@ -187,141 +172,6 @@ func groupUnits(stmts []statement) []unit {
 		units = append(units, u)
 	}
 	return units
-}
-
-// noTxCommand names the command n runs when PostgreSQL refuses to run it
-// inside a transaction block, and returns "" otherwise.
-func noTxCommand(n *pgquery.Node) string {
-	for _, check := range []func(*pgquery.Node) string{noTxIndex, noTxMaintenance, noTxCluster, noTxAlter} {
-		if name := check(n); name != "" {
-			return name
-		}
-	}
-	return ""
-}
-
-// noTxIndex covers CREATE/DROP/REINDEX ... CONCURRENTLY, REINDEX SYSTEM and
-// REINDEX DATABASE.
-func noTxIndex(n *pgquery.Node) string {
-	switch {
-	case n.GetIndexStmt().GetConcurrent():
-		return "CREATE INDEX CONCURRENTLY"
-	case n.GetDropStmt().GetConcurrent():
-		return "DROP INDEX CONCURRENTLY"
-	}
-	r := n.GetReindexStmt()
-	if r == nil {
-		return ""
-	}
-	if on, found := defBool(r.GetParams(), "concurrently"); found && on {
-		return "REINDEX CONCURRENTLY"
-	}
-	if k := r.GetKind(); k == pgquery.ReindexObjectType_REINDEX_OBJECT_SYSTEM || k == pgquery.ReindexObjectType_REINDEX_OBJECT_DATABASE {
-		return "REINDEX " + strings.TrimPrefix(k.String(), "REINDEX_OBJECT_")
-	}
-	return ""
-}
-
-// noTxMaintenance covers VACUUM, databases, tablespaces and ALTER SYSTEM.
-func noTxMaintenance(n *pgquery.Node) string {
-	switch {
-	case n.GetVacuumStmt().GetIsVacuumcmd():
-		return "VACUUM"
-	case n.GetCreatedbStmt() != nil:
-		return "CREATE DATABASE"
-	case n.GetDropdbStmt() != nil:
-		return "DROP DATABASE"
-	case n.GetAlterSystemStmt() != nil:
-		return "ALTER SYSTEM"
-	case n.GetCreateTableSpaceStmt() != nil:
-		return "CREATE TABLESPACE"
-	case n.GetDropTableSpaceStmt() != nil:
-		return "DROP TABLESPACE"
-	}
-	if opts := n.GetAlterDatabaseStmt().GetOptions(); len(opts) > 0 {
-		if _, found := defOption(opts, "tablespace"); found {
-			return "ALTER DATABASE SET TABLESPACE"
-		}
-	}
-	return ""
-}
-
-// noTxCluster covers CLUSTER without a table and the subscription commands
-// that create, drop or refresh a replication slot or table copies.
-func noTxCluster(n *pgquery.Node) string {
-	if c := n.GetClusterStmt(); c != nil && c.GetRelation() == nil {
-		return "CLUSTER without a table"
-	}
-	if c := n.GetCreateSubscriptionStmt(); c != nil {
-		if off(c.GetOptions(), "connect") || off(c.GetOptions(), "create_slot") {
-			return ""
-		}
-		return "CREATE SUBSCRIPTION"
-	}
-	if n.GetDropSubscriptionStmt() != nil {
-		return "DROP SUBSCRIPTION"
-	}
-	a := n.GetAlterSubscriptionStmt()
-	switch a.GetKind() {
-	case pgquery.AlterSubscriptionType_ALTER_SUBSCRIPTION_REFRESH:
-		return "ALTER SUBSCRIPTION ... REFRESH PUBLICATION"
-	case pgquery.AlterSubscriptionType_ALTER_SUBSCRIPTION_SET_PUBLICATION,
-		pgquery.AlterSubscriptionType_ALTER_SUBSCRIPTION_ADD_PUBLICATION,
-		pgquery.AlterSubscriptionType_ALTER_SUBSCRIPTION_DROP_PUBLICATION:
-		if !off(a.GetOptions(), "refresh") {
-			return "ALTER SUBSCRIPTION ... PUBLICATION with refresh"
-		}
-	}
-	return ""
-}
-
-// noTxAlter covers ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY.
-func noTxAlter(n *pgquery.Node) string {
-	for _, c := range n.GetAlterTableStmt().GetCmds() {
-		cmd := c.GetAlterTableCmd()
-		if cmd.GetSubtype() == pgquery.AlterTableType_AT_DetachPartition && cmd.GetDef().GetPartitionCmd().GetConcurrent() {
-			return "DETACH PARTITION CONCURRENTLY"
-		}
-	}
-	return ""
-}
-
-// off reports whether the option name is given and false.
-func off(opts []*pgquery.Node, name string) bool {
-	on, found := defBool(opts, name)
-	return found && !on
-}
-
-// defBool reads a boolean option: a bare option is true.
-func defBool(opts []*pgquery.Node, name string) (on, found bool) {
-	arg, found := defOption(opts, name)
-	if !found {
-		return false, false
-	}
-	if arg == nil {
-		return true, true
-	}
-	if b := arg.GetBoolean(); b != nil {
-		return b.GetBoolval(), true
-	}
-	if i := arg.GetInteger(); i != nil {
-		return i.GetIval() != 0, true
-	}
-	switch strings.ToLower(arg.GetString_().GetSval()) {
-	case "false", "off", "no", "0":
-		return false, true
-	}
-	return true, true
-}
-
-// defOption finds option name among opts and returns its argument.
-func defOption(opts []*pgquery.Node, name string) (*pgquery.Node, bool) {
-	for _, o := range opts {
-		if d := o.GetDefElem(); d != nil && strings.EqualFold(d.GetDefname(), name) {
-			return d.GetArg(), true
-		}
-	}
-	return nil, false
 }
 
 // rangeVarName quotes a table reference of the parse tree so that
@@ -357,24 +207,3 @@ func objectNames(objects []*pgquery.Node) []string {
 // quoteIdent quotes an identifier as PostgreSQL's quote_ident does when
 // quoting is needed; always quoting is equivalent for to_regclass.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-// firstWords returns the start of a statement, for messages.
-func firstWords(sql string) string {
-	fields := strings.Fields(stripComments(sql))
-	if len(fields) > 4 {
-		fields = fields[:4]
-	}
-	return strings.Join(fields, " ")
-}
-
-// stripComments drops the "--" comment lines the splitter leaves in front
-// of a statement.
-func stripComments(sql string) string {
-	var kept []string
-	for _, line := range strings.Split(sql, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			kept = append(kept, line)
-		}
-	}
-	return strings.Join(kept, "\n")
-}

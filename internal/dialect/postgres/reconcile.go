@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	pgquery "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
 
 // indexByNameSQL finds the index named $1 on table $2: whether it is
@@ -94,7 +96,7 @@ func indexShape(sql string) (string, error) {
 		return "", fmt.Errorf("parse index definition: %w", err)
 	}
 	if len(tree.GetStmts()) != 1 || tree.GetStmts()[0].GetStmt().GetIndexStmt() == nil {
-		return "", fmt.Errorf("not one CREATE INDEX: %s", firstWords(sql))
+		return "", fmt.Errorf("not one CREATE INDEX: %s", pgcheck.FirstWords(sql))
 	}
 	ix := tree.GetStmts()[0].GetStmt().GetIndexStmt()
 	ix.Idxname, ix.Concurrent, ix.IfNotExists, ix.TableSpace = "", false, false, ""

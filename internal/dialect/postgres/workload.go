@@ -63,7 +63,7 @@ func (c *Conn) CaptureWorkload(ctx context.Context, req dialect.CaptureRequest) 
 // The extension must be loaded (shared_preload_libraries) and created in
 // the database.
 func Capture(ctx context.Context, pool *pgxpool.Pool, limit int) (replay.Workload, error) {
-	col, err := replay.NewCollector(limit)
+	col, err := replay.NewCollector(replay.PostgreSQL, limit)
 	if err != nil {
 		return replay.Workload{}, fmt.Errorf("capture from pg_stat_statements: %w", err)
 	}

@@ -79,7 +79,7 @@ func testIndexDrop(t *testing.T, pool *pgxpool.Pool) {
 	for i := range 20 {
 		fmt.Fprintf(&file, "SELECT v FROM items WHERE k = %d;\n", i*997)
 	}
-	w, err := replay.ParseFile(strings.NewReader(file.String()))
+	w, err := replay.ParseFile(strings.NewReader(file.String()), replay.PostgreSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func testNeverWrites(t *testing.T, pool *pgxpool.Pool) {
 		"INSERT INTO counters VALUES (0)",
 		"CREATE FUNCTION bump() RETURNS int LANGUAGE sql AS 'UPDATE counters SET n = n + 1 RETURNING n'",
 	)
-	f, err := replay.ParseFile(strings.NewReader("UPDATE counters SET n = 42; SELECT n FROM counters;"))
+	f, err := replay.ParseFile(strings.NewReader("UPDATE counters SET n = 42; SELECT n FROM counters;"), replay.PostgreSQL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,18 +14,20 @@ import (
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/lint"
 	"github.com/hotswap-db/hotswap/internal/lint/mysql"
+	"github.com/hotswap-db/hotswap/internal/lint/oracle"
 	"github.com/hotswap-db/hotswap/internal/lint/postgres"
+	"github.com/hotswap-db/hotswap/internal/lint/sqlserver"
 )
 
 // ErrUnknownEngine is returned for an engine name Lint does not know.
-var ErrUnknownEngine = errors.New("offline: unknown engine (want postgresql or mysql)")
+var ErrUnknownEngine = errors.New("offline: unknown engine (want postgresql, mysql, mariadb, sqlserver or oracle)")
 
 // ErrTargetVersion is returned for a target version Lint cannot read.
 var ErrTargetVersion = errors.New("offline: bad --target-version")
 
 // Options are the flags of a run.
 type Options struct {
-	Engine        string // "postgresql" (default) or "mysql"/"mariadb"
+	Engine        string // "postgresql" (default), "mysql"/"mariadb", "sqlserver" or "oracle"
 	TargetVersion string // e.g. "15", "8.0.23", "MariaDB 10.11"; empty: the file's -- target: line
 }
 
@@ -75,6 +77,10 @@ func engine(name string) (func(string, lint.Options) (lint.Result, error), lint.
 		return mysql.Lint, lint.FlavorMySQL, nil
 	case "mariadb":
 		return mysql.Lint, lint.FlavorMariaDB, nil
+	case "sqlserver", "mssql", strings.ToLower(string(domain.SQLServer)):
+		return sqlserver.Lint, sqlserver.Flavor, nil
+	case "oracle":
+		return oracle.Lint, oracle.FlavorOracle, nil
 	}
 	return nil, "", fmt.Errorf("%w: %q", ErrUnknownEngine, name)
 }

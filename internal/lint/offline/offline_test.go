@@ -12,9 +12,10 @@ import (
 )
 
 var files = map[string]string{
-	"pg/001.sql": "SELECT 1;\nCREATE INDEX idx_a ON a (b);\n",
-	"pg/002.sql": "CREATE INDEX CONCURRENTLY idx_a ON a (b);\n",
-	"my/001.sql": "-- target: MySQL 8.0.23\nALTER TABLE t ADD COLUMN c INT AFTER b;\n",
+	"pg/001.sql":  "SELECT 1;\nCREATE INDEX idx_a ON a (b);\n",
+	"pg/002.sql":  "CREATE INDEX CONCURRENTLY idx_a ON a (b);\n",
+	"my/001.sql":  "-- target: MySQL 8.0.23\nALTER TABLE t ADD COLUMN c INT AFTER b;\n",
+	"ora/001.sql": "CREATE INDEX i ON t (c);\n",
 }
 
 func read(name string) ([]byte, error) {
@@ -73,10 +74,36 @@ func TestLintTargetVersionFlag(t *testing.T) {
 
 func TestLintErrors(t *testing.T) {
 	t.Parallel()
-	if _, err := offline.Lint(offline.Options{Engine: "oracle"}, nil, read); !errors.Is(err, offline.ErrUnknownEngine) {
+	if _, err := offline.Lint(offline.Options{Engine: "db2"}, nil, read); !errors.Is(err, offline.ErrUnknownEngine) {
 		t.Errorf("unknown engine: %v", err)
 	}
 	if _, err := offline.Lint(offline.Options{}, []string{"missing.sql"}, read); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestLintSQLServer(t *testing.T) {
+	t.Parallel()
+	src := map[string]string{"ms/001.sql": "CREATE INDEX ix ON dbo.t (a)\nGO\n"}
+	got, err := offline.Lint(offline.Options{Engine: "sqlserver", TargetVersion: "2019"}, []string{"ms/001.sql"},
+		func(name string) ([]byte, error) { return []byte(src[name]), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !offline.Flagged(got) || got[0].Result.Target.Major != 15 || got[0].Result.Findings[0].Rule != "sqlserver-index-not-online" {
+		t.Errorf("result = %+v, want the offline index build judged against SQL Server 2019 (15)", got[0].Result)
+	}
+}
+
+func TestLintOracle(t *testing.T) {
+	t.Parallel()
+	got, err := offline.Lint(offline.Options{Engine: "oracle", TargetVersion: "19"}, []string{"ora/001.sql"}, read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := offline.WriteText(&buf, got); err != nil || !strings.Contains(buf.String(), "ora/001.sql:1:1: warning oracle-index-not-online") ||
+		!strings.Contains(buf.String(), "Oracle 19.0") {
+		t.Errorf("text = %q, %v", buf.String(), err)
 	}
 }

@@ -1,0 +1,33 @@
+package sqlserver
+
+import (
+	"context"
+
+	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/domain"
+)
+
+// init registers SQL Server with package dialect: a program serves SQL
+// Server instances by importing this package.
+func init() { dialect.Register(Engine{}) }
+
+// Engine is SQL Server's dialect.Engine.
+type Engine struct{}
+
+var (
+	_ dialect.Engine      = Engine{}
+	_ dialect.Conn        = (*Conn)(nil)
+	_ dialect.Preflighter = (*Conn)(nil)
+)
+
+// Type returns domain.SQLServer.
+func (Engine) Type() domain.DatabaseType { return domain.SQLServer }
+
+// Open opens a pool to the instance, as the package's Open does.
+func (Engine) Open(ctx context.Context, dsn string) (dialect.Conn, error) {
+	c, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,3 @@
+-- expect: none
+-- risk: Low
+ALTER TABLE app.orders MOVE ONLINE TABLESPACE data2;

@@ -1,0 +1,3 @@
+-- expect: ban-drop-column
+-- risk: High
+ALTER TABLE app.orders DROP (legacy_flag, legacy_code) CASCADE CONSTRAINTS;

@@ -1,0 +1,3 @@
+-- expect: ban-drop-table
+-- risk: High
+DROP TABLE app.orders_archive PURGE;

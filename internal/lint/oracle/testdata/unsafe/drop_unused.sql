@@ -1,0 +1,3 @@
+-- expect: oracle-drop-unused-columns
+-- risk: High
+ALTER TABLE app.orders DROP UNUSED COLUMNS;

@@ -1,0 +1,3 @@
+-- expect: ban-drop-schema
+-- risk: High
+DROP USER legacy CASCADE;

@@ -1,0 +1,3 @@
+-- expect: oracle-column-type-change
+-- risk: High
+ALTER TABLE app.orders MODIFY note CLOB;

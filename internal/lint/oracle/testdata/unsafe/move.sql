@@ -1,0 +1,3 @@
+-- expect: oracle-move-not-online
+-- risk: High
+ALTER TABLE app.orders MOVE TABLESPACE data2;

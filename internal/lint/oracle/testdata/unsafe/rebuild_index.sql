@@ -1,0 +1,3 @@
+-- expect: oracle-index-not-online
+-- risk: Medium
+ALTER INDEX app.orders_customer REBUILD TABLESPACE idx2;

@@ -1,0 +1,3 @@
+-- expect: renaming-column
+-- risk: High
+ALTER TABLE app.orders RENAME COLUMN amount TO total;

@@ -1,0 +1,3 @@
+-- expect: renaming-table
+-- risk: High
+RENAME orders TO orders_v1;

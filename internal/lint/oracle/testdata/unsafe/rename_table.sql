@@ -1,0 +1,3 @@
+-- expect: renaming-table
+-- risk: High
+ALTER TABLE app.orders RENAME TO orders_v1;

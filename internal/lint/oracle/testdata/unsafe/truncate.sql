@@ -1,0 +1,3 @@
+-- expect: ban-truncate
+-- risk: High
+TRUNCATE TABLE app.orders_staging;

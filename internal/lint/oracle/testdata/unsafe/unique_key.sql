@@ -1,0 +1,3 @@
+-- expect: oracle-constraint-index-not-online
+-- risk: Medium
+ALTER TABLE app.customers ADD UNIQUE (email, tenant_id);

@@ -1,0 +1,3 @@
+-- expect: none
+-- risk: Low
+ALTER INDEX ALL ON dbo.orders REBUILD WITH (ONLINE = ON);

@@ -1,0 +1,3 @@
+-- expect: delete-without-where
+-- risk: High
+DELETE FROM dbo.sessions;

@@ -1,0 +1,3 @@
+-- expect: update-without-where
+-- risk: Medium
+UPDATE dbo.users SET is_active = 1;
