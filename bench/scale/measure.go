@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hotswap-db/hotswap/internal/api"
 )
 
 // cpuTicks is a process's utime+stime from /proc/PID/stat, in clock ticks.
@@ -90,7 +92,14 @@ func (e *env) readCalls() []readCall {
 	pick := func(list []string) string { return list[rand.IntN(len(list))] }
 	calls := []readCall{
 		{"GET /api/v1/agents/{name}", func(ctx context.Context) error { _, err := e.api.GetAgent(ctx, pick(e.agents)); return err }},
-		{"GET /api/v1/agents", func(ctx context.Context) error { _, err := e.api.ListAgents(ctx); return err }},
+		{"GET /api/v1/agents", func(ctx context.Context) error {
+			_, err := e.api.ListAgents(ctx, api.ListAgentsRequest{})
+			return err
+		}},
+		{"GET /api/v1/agents?limit=1000", func(ctx context.Context) error {
+			_, err := e.api.ListAgents(ctx, api.ListAgentsRequest{Limit: api.MaxPageSize})
+			return err
+		}},
 		{"GET /api/v1/databases", func(ctx context.Context) error { _, err := e.api.ListDatabases(ctx); return err }},
 	}
 	if len(migs) > 0 {

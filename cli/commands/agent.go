@@ -33,12 +33,19 @@ Examples:
 			},
 			{
 				Name:  "list",
-				Usage: "list the agents, connected or not, with their poolers",
-				UsageText: `hotswap agent list
+				Usage: "list the agents, connected or not, with their poolers, one page at a time",
+				UsageText: `hotswap agent list [--limit N] [--offset N] [--all]
 
 Examples:
   hotswap agent list
-  hotswap -o json agent list`,
+  hotswap agent list --offset 100
+  hotswap -o json agent list --all`,
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "limit", Usage: fmt.Sprintf("at most this many (1-%d)", api.MaxPageSize),
+						DefaultText: strconv.Itoa(api.DefaultAgentPage)},
+					&cli.IntFlag{Name: "offset", Usage: "skip this many", DefaultText: "0"},
+					&cli.BoolFlag{Name: "all", Usage: "every agent, reading the list page by page"},
+				},
 				Action: agentList,
 			},
 			{
@@ -102,7 +109,12 @@ func agentList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := cl.ListAgents(c.Context)
+	var list api.AgentList
+	if c.Bool("all") {
+		list, err = cl.AllAgents(c.Context, c.Int("limit"))
+	} else {
+		list, err = cl.ListAgents(c.Context, api.ListAgentsRequest{Limit: c.Int("limit"), Offset: c.Int("offset")})
+	}
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
@@ -110,14 +122,30 @@ func agentList(c *cli.Context) error {
 }
 
 // printAgentList is agent list's table: one row per agent, with the
-// poolers it may switch.
+// poolers it may switch, and where the next page starts.
 func printAgentList(p printer, list api.AgentList) error {
 	rows := make([][]string, 0, len(list.Agents))
 	for _, a := range list.Agents {
 		rows = append(rows, []string{a.Name, yesNo(a.Connected), when(a.LastSeen), or(a.Hostname),
-			or(a.Version), strconv.Itoa(len(a.Instances)), orNone(a.Poolers), preflightOf(a.Instances)})
+			or(a.Version), instancesOf(a), orNone(a.Poolers), or(a.Preflight)})
 	}
-	return p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "POOLERS", "PREFLIGHT"}, rows)
+	err := p.table([]string{"NAME", "CONNECTED", "LAST SEEN", "HOSTNAME", "VERSION", "INSTANCES", "POOLERS", "PREFLIGHT"}, rows)
+	if err != nil {
+		return err
+	}
+	if shown := list.Offset + len(list.Agents); shown < list.Total {
+		p.linef("\nShowing %d-%d of %d; next page: --offset %d (or --all)", list.Offset+1, shown, list.Total, shown)
+	}
+	return nil
+}
+
+// instancesOf counts an agent's instances, saying which it cannot reach.
+func instancesOf(a api.AgentSummary) string {
+	n := strconv.Itoa(a.Instances)
+	if len(a.Unreachable) > 0 {
+		n += " (unreachable: " + strings.Join(a.Unreachable, ", ") + ")"
+	}
+	return n
 }
 
 func agentShow(c *cli.Context) error {
@@ -164,21 +192,6 @@ func printAgent(p printer, a api.AgentView) error {
 	}
 	printPreflights(p, a.Instances)
 	return nil
-}
-
-// preflightOf sums up the instances' preflights: "ok", or each instance's
-// missing checks.
-func preflightOf(list []domain.InstanceStatus) string {
-	var out []string
-	for _, in := range list {
-		if s := in.Preflight.Summary(); s != "ok" {
-			out = append(out, in.InstanceID+": "+s)
-		}
-	}
-	if len(out) == 0 && len(list) > 0 {
-		return "ok"
-	}
-	return or(strings.Join(out, "; "))
 }
 
 // printPreflights shows each instance's preflight checks.

@@ -164,6 +164,15 @@ func healthReason(msg string) string {
 	return strings.Join(parts, ": ")
 }
 
+// lastContact says how long ago a follower heard from the leader ("-" on
+// the leader).
+func lastContact(ago string) string {
+	if ago == "" {
+		return "-"
+	}
+	return ago + " ago (from the leader)"
+}
+
 // healthField finds the status and reason fields of a /health body.
 var healthField = regexp.MustCompile(`"(?:status|reason)":\s*"([^"]*)`)
 
@@ -173,6 +182,7 @@ func printClusterStatus(p printer, st clusterView) error {
 		field{"Leader", or(st.Leader)},
 		field{"Term", strconv.FormatUint(st.Term, 10)},
 		field{"Index", fmt.Sprintf("last %d, commit %d, applied %d", st.LastIndex, st.CommitIndex, st.AppliedIndex)},
+		field{"Last contact", lastContact(st.LastContact)},
 	)
 	if err != nil {
 		return err

@@ -157,12 +157,17 @@ func newTransport(cfg Config) (*raft.NetworkTransport, error) {
 	return t, nil
 }
 
+// HeartbeatTimeout is how long a follower waits without hearing from the
+// leader before it starts an election (Raft waits between one and two of
+// them, at random). The API bounds what it forwards to the leader by it.
+const HeartbeatTimeout = 500 * time.Millisecond
+
 func raftConfig(cfg Config) *raft.Config {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.Self.ID)
 	rc.Logger = cfg.Logger.Named("raft")
-	rc.HeartbeatTimeout = 500 * time.Millisecond
-	rc.ElectionTimeout = 500 * time.Millisecond
+	rc.HeartbeatTimeout = HeartbeatTimeout
+	rc.ElectionTimeout = HeartbeatTimeout
 	rc.LeaderLeaseTimeout = 250 * time.Millisecond
 	rc.CommitTimeout = 20 * time.Millisecond
 	rc.SnapshotThreshold = 4096
@@ -260,6 +265,15 @@ func (n *Node) Barrier(timeout time.Duration) error {
 // WaitApplied blocks until this server has applied index, or ctx ends.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 	return n.applied.wait(ctx, func() bool { return n.fsm.LastApplied() >= index })
+}
+
+// LastContact is when this server last heard from the leader: now on the
+// leader itself, zero when it never has.
+func (n *Node) LastContact() time.Time {
+	if n.IsLeader() {
+		return time.Now()
+	}
+	return n.raft.LastContact()
 }
 
 // LeaderServer returns the leader's addresses, as it registered them.

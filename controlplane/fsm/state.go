@@ -162,6 +162,19 @@ func (s *State) ReportedInstance(ref domain.InstanceRef) (domain.InstanceStatus,
 	return st, ok && st.Reachable
 }
 
+// AgentNames returns every agent's name, sorted: a list pages over them
+// without copying every agent.
+func (s *State) AgentNames() []string {
+	s.mu.RLock()
+	out := make([]string, 0, len(s.agents))
+	for name := range s.agents {
+		out = append(out, name)
+	}
+	s.mu.RUnlock()
+	slices.Sort(out)
+	return out
+}
+
 // Agents returns every agent, sorted by name.
 func (s *State) Agents() []domain.Agent {
 	s.mu.RLock()

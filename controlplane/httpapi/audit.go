@@ -130,12 +130,11 @@ func (a *API) migrationTargets(st *fsm.State, ids []string) map[string]bool {
 
 // auditPaging reads limit and offset.
 func auditPaging(r *http.Request) (limit, offset int, err error) {
-	limit, lerr := queryInt(r.URL.Query().Get("limit"), 100, 1, 1000)
-	offset, oerr := queryInt(r.URL.Query().Get("offset"), 0, 0, 1<<31-1)
-	if lerr != nil || oerr != nil {
-		return 0, 0, badRequest("invalid paging", domain.FieldError{Field: "limit", Message: "1 to 1000, offset >= 0"})
+	pg, errs := readPage(r.URL.Query(), 100)
+	if len(errs) > 0 {
+		return 0, 0, badRequest("invalid paging", errs...)
 	}
-	return limit, offset, nil
+	return pg.limit, pg.offset, nil
 }
 
 // listAudit answers one page of the entries matching the query.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -34,9 +35,11 @@ func unavailable(msg string) error {
 }
 
 // notApplied reports whether a 503 answer surely hides no applied write:
-// all but a leader losing its leadership during the commit.
+// all but a leader losing its leadership during the commit, and a
+// forwarded write the leader took but did not answer.
 func notApplied(ae *apiError, err error) bool {
-	return ae.status == http.StatusServiceUnavailable && !errors.Is(err, cluster.ErrNotLeader)
+	return ae.status == http.StatusServiceUnavailable && !errors.Is(err, cluster.ErrNotLeader) &&
+		!errors.Is(err, errMaybeApplied)
 }
 
 // toAPIError maps any error to its status and code: one table for the API.
@@ -60,11 +63,28 @@ func toAPIError(err error) *apiError {
 	return &apiError{http.StatusInternalServerError, api.CodeInternal, "internal error", nil}
 }
 
+// indentLimit is the largest answer written indented, for people reading
+// it; a larger one (a page of 1,000 agents) is written compact: indenting
+// it cost more than encoding it.
+const indentLimit = 64 << 10
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return
+	}
+	if compact.Len() > indentLimit {
+		_, _ = w.Write(compact.Bytes())
+		return
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
+		_, _ = w.Write(compact.Bytes())
+		return
+	}
+	_, _ = w.Write(out.Bytes())
 }

@@ -77,6 +77,9 @@ func (r *localRaft) WaitApplied(context.Context, uint64) error { return nil }
 
 func (r *localRaft) LeaderServer() (domain.Server, bool) { return r.self, true }
 
+// LastContact is now: the node leads.
+func (r *localRaft) LastContact() time.Time { return time.Now() }
+
 func (r *localRaft) Status() (api.ClusterStatus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

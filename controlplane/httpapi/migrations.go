@@ -154,16 +154,13 @@ func (a *API) listMigrations(w http.ResponseWriter, r *http.Request, _ principal
 		}
 		filter.DatabaseID = db.DatabaseID
 	}
-	limit, lerr := queryInt(q.Get("limit"), 20, 1, 1000)
-	offset, oerr := queryInt(q.Get("offset"), 0, 0, 1<<31-1)
-	errs = append(errs, fieldErr("limit", lerr)...)
-	errs = append(errs, fieldErr("offset", oerr)...)
-	if err := domain.AsError(errs); err != nil {
+	pg, perrs := readPage(q, api.DefaultMigrationPage)
+	if err := domain.AsError(append(errs, perrs...)); err != nil {
 		return err
 	}
 	all := a.raft.State().Migrations(filter)
-	list := api.MigrationList{Migrations: []api.MigrationSummary{}, Total: len(all), Limit: limit, Offset: offset}
-	for _, m := range all[min(offset, len(all)):min(offset+limit, len(all))] {
+	list := api.MigrationList{Migrations: []api.MigrationSummary{}, Total: len(all), Limit: pg.limit, Offset: pg.offset}
+	for _, m := range pageOf(all, pg) {
 		list.Migrations = append(list.Migrations, a.summarize(m))
 	}
 	writeJSON(w, http.StatusOK, list)

@@ -247,7 +247,7 @@ func driveEveryOperation(t *testing.T, h *harness) {
 	must("RegisterMemberAddresses", second(c.RegisterMemberAddresses(ctx, "s2", self)))
 	must("TransferLeadership", second(c.TransferLeadership(ctx, "s2")))
 	must("RemoveServer", c.RemoveServer(ctx, "s2"))
-	must("ListAgents", second(c.ListAgents(ctx)))
+	must("ListAgents", second(c.ListAgents(ctx, api.ListAgentsRequest{Limit: 5})))
 	must("GetAgent", second(c.GetAgent(ctx, agentName)))
 	must("CreateAgentToken", second(c.CreateAgentToken(ctx, "spare")))
 	must("DeleteAgent", c.DeleteAgent(ctx, "spare"))

@@ -142,8 +142,8 @@ func TestAgents(t *testing.T) {
 		t.Errorf("CreateAgentToken(\"no spaces\"): error = %v, want 400", err)
 	}
 	h.presence.set("host1", domain.AgentPresence{Connected: true, Instances: []domain.InstanceStatus{{InstanceID: "main", Reachable: true}}})
-	list, err := h.client.ListAgents(ctx)
-	if err != nil || list.Total != 1 || !list.Agents[0].Connected || len(list.Agents[0].Instances) != 1 {
+	list, err := h.client.ListAgents(ctx, api.ListAgentsRequest{})
+	if err != nil || list.Total != 1 || !list.Agents[0].Connected || list.Agents[0].Instances != 1 {
 		t.Fatalf("ListAgents() = %+v, %v; want host1 connected with one instance", list, err)
 	}
 	if a, err := h.client.GetAgent(ctx, "host1"); err != nil || a.Name != "host1" || !a.Connected {

@@ -101,7 +101,7 @@ func everyClientCall(c *api.Client) map[string]func(context.Context) error {
 			return ignore(c.RestoreSnapshot(ctx, strings.NewReader("file")))
 		},
 		"CreateAgentToken":  func(ctx context.Context) error { return ignore(c.CreateAgentToken(ctx, "h")) },
-		"ListAgents":        func(ctx context.Context) error { return ignore(c.ListAgents(ctx)) },
+		"ListAgents":        func(ctx context.Context) error { return ignore(c.ListAgents(ctx, api.ListAgentsRequest{})) },
 		"GetAgent":          func(ctx context.Context) error { return ignore(c.GetAgent(ctx, "h")) },
 		"DeleteAgent":       func(ctx context.Context) error { return c.DeleteAgent(ctx, "h") },
 		"CreateDatabase":    func(ctx context.Context) error { return ignore(c.CreateDatabase(ctx, specDB)) },

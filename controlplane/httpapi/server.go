@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/hotswap-db/hotswap/controlplane/cluster"
 	"github.com/hotswap-db/hotswap/controlplane/fsm"
 	"github.com/hotswap-db/hotswap/controlplane/monitor"
 	"github.com/hotswap-db/hotswap/internal/api"
@@ -35,6 +36,9 @@ type Raft interface {
 	Apply(ctx context.Context, c fsm.Command) (uint64, error)
 	WaitApplied(ctx context.Context, index uint64) error
 	LeaderServer() (domain.Server, bool)
+	// LastContact is when this server last heard from the leader (now on
+	// the leader, zero when never).
+	LastContact() time.Time
 	Status() (api.ClusterStatus, error)
 	Ready() bool
 	AddVoter(id, raftAddr string, timeout time.Duration) error
@@ -86,6 +90,10 @@ type Config struct {
 	// HTTPS (built per connection, so a certificate reload applies); nil
 	// forwards over plain HTTP.
 	PeerTLS func() *tls.Config
+	// LeaderTimeout is how long this server may go without hearing from
+	// the leader before it stops forwarding requests to it and gives up on
+	// those it forwarded (zero: Raft's heartbeat timeout).
+	LeaderTimeout time.Duration
 	// Tracing makes the spans of each request (nil: none).
 	Tracing trace.TracerProvider
 }
@@ -154,7 +162,11 @@ func New(cfg Config) *API {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.forward = newForwarder(cfg.Raft, cfg.Logger, cfg.PeerTLS)
+	leaderTimeout := cfg.LeaderTimeout
+	if leaderTimeout <= 0 {
+		leaderTimeout = cluster.HeartbeatTimeout
+	}
+	a.forward = newForwarder(cfg.Raft, cfg.Logger, cfg.PeerTLS, leaderTimeout)
 	return a
 }
 

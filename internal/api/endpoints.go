@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -114,9 +115,12 @@ func agentEndpoints() []Endpoint {
 			Summary: "Register an agent; its token is shown only in this answer", Request: AgentTokenRequest{},
 			Responses: createdWith(AgentTokenResponse{})},
 		{Name: "ListAgents", Method: http.MethodGet, Path: "/api/v1/agents", Tag: TagAgents,
-			Summary: "Every registered agent, sorted by name", Responses: okWith(AgentList{})},
+			Summary: "One page of the registered agents, sorted by name, one compact row each (instance counts, " +
+				"unreachable instances, preflight in one line), and how many there are",
+			Query: pageQuery(DefaultAgentPage), Responses: okWith(AgentList{})},
 		{Name: "GetAgent", Method: http.MethodGet, Path: "/api/v1/agents/{name}", Tag: TagAgents,
-			Summary: "One agent: registration, last report, connection", Responses: okWith(AgentView{})},
+			Summary:   "One agent: registration, last report with each instance's status and preflight checks, connection",
+			Responses: okWith(AgentView{})},
 		{Name: "DeleteAgent", Method: http.MethodDelete, Path: "/api/v1/agents/{name}", Tag: TagAgents,
 			Summary: "Remove an agent and revoke its token", Responses: noBody()},
 	}
@@ -212,11 +216,18 @@ func executionEndpoints() []Endpoint {
 }
 
 func listMigrationsQuery() []Param {
-	return []Param{
+	q := []Param{
 		{Name: "status", Type: "string", Enum: enumStrings(domain.MigrationStatuses)},
 		{Name: "database", Type: "string", Description: "database id or name"},
-		{Name: "limit", Type: "integer", Description: "page size, default 20"},
-		{Name: "offset", Type: "integer", Description: "default 0"},
+	}
+	return append(q, pageQuery(DefaultMigrationPage)...)
+}
+
+// pageQuery is a paged list's limit and offset, def the default limit.
+func pageQuery(def int) []Param {
+	return []Param{
+		{Name: "limit", Type: "integer", Description: fmt.Sprintf("page size, 1 to %d, default %d", MaxPageSize, def)},
+		{Name: "offset", Type: "integer", Description: "items to skip, default 0"},
 	}
 }
 

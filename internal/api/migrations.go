@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -33,8 +32,12 @@ type MigrationList struct {
 	Offset     int                `json:"offset"`
 }
 
+// DefaultMigrationPage is how many migrations GET /api/v1/migrations
+// answers when the request names no limit.
+const DefaultMigrationPage = 20
+
 // ListMigrationsRequest is the query of GET /api/v1/migrations. Zero fields are
-// not sent: the server's defaults apply (limit 20, offset 0).
+// not sent: the server's defaults apply (limit DefaultMigrationPage, offset 0).
 type ListMigrationsRequest struct {
 	Status   domain.MigrationStatus
 	Database string // id or name
@@ -51,12 +54,7 @@ func (f ListMigrationsRequest) query() string {
 	if f.Database != "" {
 		q.Set("database", f.Database)
 	}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if f.Offset != 0 {
-		q.Set("offset", strconv.Itoa(f.Offset))
-	}
+	setPage(q, f.Limit, f.Offset)
 	if len(q) == 0 {
 		return ""
 	}

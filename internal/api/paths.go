@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 )
 
 // resource builds "/api/v1/<kind>/<id>" with id escaped, refusing an empty
@@ -61,4 +62,17 @@ func (c *Client) delOne(ctx context.Context, kind, id string) error {
 		return err
 	}
 	return c.del(ctx, p)
+}
+
+// MaxPageSize is the largest page a list answers (its limit parameter).
+const MaxPageSize = 1000
+
+// setPage adds the limit and offset of a list's query, those not zero.
+func setPage(q url.Values, limit, offset int) {
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if offset != 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
 }

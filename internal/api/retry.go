@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -28,12 +29,17 @@ const (
 // sendRetrying is send, tried again on a retryable 503 until the retry
 // budget is spent or ctx ends.
 func (c *Client) sendRetrying(ctx context.Context, method, path string, in any) (int, []byte, error) {
-	deadline := time.Now().Add(c.retryFor)
+	start := time.Now()
+	deadline := start.Add(c.retryFor)
 	wait := retryWait
-	for {
+	for tries := 1; ; tries++ {
 		status, body, err := c.send(ctx, method, path, in)
-		if !c.mayRetry(method, err) || time.Now().Add(wait).After(deadline) {
+		if !c.mayRetry(method, err) {
 			return status, body, err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return status, body, fmt.Errorf("%w\n(still unavailable after %d tries in %s)", err, tries,
+				time.Since(start).Round(100*time.Millisecond))
 		}
 		if c.retryNote != nil {
 			c.retryNote(err, wait)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -145,26 +146,17 @@ func token(t *testing.T, s *testbed.Server) string {
 	return tok
 }
 
-func (a *api) agents() []wire.AgentView {
-	a.t.Helper()
-	var list struct {
-		Agents []wire.AgentView `json:"agents"`
-	}
-	r := a.do("GET", "/api/v1/agents", nil)
-	if r.Status != http.StatusOK {
-		return nil
-	}
-	r.decode(a.t, &list)
-	return list.Agents
-}
-
+// agent is the agent called name as the answering server shows it, with
+// its instances; ok is false when it cannot be read.
 func (a *api) agent(name string) (wire.AgentView, bool) {
-	for _, ag := range a.agents() {
-		if ag.Name == name {
-			return ag, true
-		}
+	a.t.Helper()
+	var v wire.AgentView
+	r := a.do("GET", "/api/v1/agents/"+url.PathEscape(name), nil)
+	if r.Status != http.StatusOK {
+		return v, false
 	}
-	return wire.AgentView{}, false
+	r.decode(a.t, &v)
+	return v, true
 }
 
 func readFile(path string) (string, error) {

@@ -97,6 +97,11 @@ type Server struct {
 	// (RaftAddr is the proxy's address), so cutting it partitions the
 	// server from the others' Raft traffic.
 	RaftProxy *Proxy
+	// HTTPProxy, when the server was prepared with one, stands in front of
+	// its HTTP listener for the other servers: it advertises the proxy's
+	// address, so the writes they forward to it, when it leads, pass
+	// through the proxy (clients of the test still dial HTTPAddr).
+	HTTPProxy *Proxy
 }
 
 // ServerOptions says how to start a hotswapd.
@@ -113,6 +118,9 @@ type ServerOptions struct {
 	// RaftProxy puts a Proxy in front of the server's Raft listener (see
 	// Server.RaftProxy); Close closes it.
 	RaftProxy bool
+	// HTTPProxy puts a Proxy in front of the server's HTTP listener for
+	// the other servers (see Server.HTTPProxy); Close closes it.
+	HTTPProxy bool
 }
 
 // NewServer prepares a hotswapd in a fresh folder under dir, without
@@ -139,6 +147,14 @@ func NewServer(bin, dir string, opts ServerOptions) (*Server, error) {
 		"--monitor-window", "0s"} // tests ask for a monitor window per execution
 	if err := s.raftArgs(opts.RaftProxy); err != nil {
 		return nil, err
+	}
+	if opts.HTTPProxy {
+		p, err := NewProxy(s.HTTPAddr)
+		if err != nil {
+			return nil, err
+		}
+		s.HTTPProxy = p
+		s.args = append(s.args, "--advertise-http-addr", p.Addr())
 	}
 	if opts.Peers != "" {
 		s.args = append(s.args, "--peers", opts.Peers)
@@ -186,6 +202,9 @@ func (s *Server) Close() {
 	s.Kill()
 	if s.RaftProxy != nil {
 		s.RaftProxy.Close()
+	}
+	if s.HTTPProxy != nil {
+		s.HTTPProxy.Close()
 	}
 }
 
@@ -237,6 +256,9 @@ type ClusterOptions struct {
 	TLS *TLS // as in ServerOptions
 	// RaftProxies puts a Proxy in front of every server's Raft listener.
 	RaftProxies bool
+	// HTTPProxies puts a Proxy in front of every server's HTTP listener,
+	// for the writes the others forward to it.
+	HTTPProxies bool
 }
 
 // NewCluster prepares n servers s1..sn in folders under dir, forming one
@@ -246,7 +268,8 @@ func NewCluster(ctx context.Context, bin, dir string, n int, opts ClusterOptions
 	servers := make([]*Server, 0, n)
 	var peers []string
 	for i := 0; i < n; i++ {
-		s, err := NewServer(bin, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1), TLS: opts.TLS, RaftProxy: opts.RaftProxies})
+		s, err := NewServer(bin, dir, ServerOptions{ID: fmt.Sprintf("s%d", i+1), TLS: opts.TLS, RaftProxy: opts.RaftProxies,
+			HTTPProxy: opts.HTTPProxies})
 		if err != nil {
 			return servers, fmt.Errorf("prepare hotswapd: %w", err)
 		}

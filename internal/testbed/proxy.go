@@ -11,15 +11,18 @@ import (
 
 // Proxy is a TCP proxy on loopback in front of one address, for fault
 // tests: a link through it can be cut (every open connection dropped, new
-// ones refused) and healed. Its methods are safe for concurrent use.
+// ones refused), stalled (nothing passes, nothing is refused) and healed.
+// Its methods are safe for concurrent use.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	flowing *sync.Cond // signalled when the link is healed or cut
+	cut     bool
+	stalled bool
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
 }
 
 // NewProxy listens on a free loopback port and forwards every connection
@@ -35,6 +38,7 @@ func NewProxyOn(addr, target string) (*Proxy, error) {
 		return nil, fmt.Errorf("proxy: listen on %s: %w", addr, err)
 	}
 	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p.flowing = sync.NewCond(&p.mu)
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -60,17 +64,40 @@ func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = true
+	p.flowing.Broadcast()
 	for c := range p.conns {
 		reset(c)
 		delete(p.conns, c)
 	}
 }
 
-// Heal lets new connections through again.
+// Stall makes the link silent, as a partition that drops packets looks to
+// both ends: open connections stay open but nothing passes either way, and
+// new ones are accepted (so a dial succeeds) and held. What was sent
+// meanwhile passes after Heal, as TCP would retransmit it; Cut drops it.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+}
+
+// Heal lets connections through again, after a Cut or a Stall.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cut = false
+	p.cut, p.stalled = false, false
+	p.flowing.Broadcast()
+}
+
+// flow waits while the link is stalled and reports whether it is open
+// (false: cut).
+func (p *Proxy) flow() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.stalled && !p.cut {
+		p.flowing.Wait()
+	}
+	return !p.cut
 }
 
 // IsCut reports whether the link is cut.
@@ -122,6 +149,10 @@ func (p *Proxy) track(c net.Conn) bool {
 // ways until either side ends or the link is cut.
 func (p *Proxy) pipe(c net.Conn) {
 	defer p.wg.Done()
+	if !p.flow() {
+		p.drop(c)
+		return
+	}
 	up, err := net.Dial("tcp", p.target)
 	if err != nil || !p.track(up) {
 		p.drop(c)
@@ -131,12 +162,32 @@ func (p *Proxy) pipe(c net.Conn) {
 		return
 	}
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	go func() { p.copy(up, c); done <- struct{}{} }()
+	go func() { p.copy(c, up); done <- struct{}{} }()
 	<-done
 	p.drop(c)
 	p.drop(up)
 	<-done
+}
+
+// copy passes what src sends to dst, holding it while the link is
+// stalled, until either end fails or the link is cut.
+func (p *Proxy) copy(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && (!p.flow() || writeAll(dst, buf[:n]) != nil) {
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func writeAll(w io.Writer, b []byte) error {
+	_, err := w.Write(b) // a net.Conn writes all of b or fails
+	return err
 }
 
 // drop closes c and forgets it.

@@ -97,3 +97,37 @@ func TestProxyCloseEndsConnections(t *testing.T) {
 		t.Error("the closed proxy still accepts connections")
 	}
 }
+
+// TestProxyStallAndHeal: a stalled link passes nothing but refuses
+// nothing; after Heal, what was sent meanwhile arrives.
+func TestProxyStallAndHeal(t *testing.T) {
+	p := StartProxy(t, echoServer(t))
+	open, err := dialThrough(p)
+	if err != nil {
+		t.Fatalf("through a healthy proxy: %v", err)
+	}
+	defer open.Close()
+
+	p.Stall()
+	if _, err := open.Write([]byte("held\n")); err != nil {
+		t.Fatalf("write on a stalled link: %v", err)
+	}
+	_ = open.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := open.Read(make([]byte, 16)); err == nil {
+		t.Fatalf("read %d bytes through a stalled link, want none", n)
+	}
+	fresh, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial a stalled link: %v, want it accepted", err)
+	}
+	defer fresh.Close()
+
+	p.Heal()
+	_ = open.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := bufio.NewReader(open).ReadString('\n'); err != nil || line != "held\n" {
+		t.Errorf("after Heal: read %q, %v; want the held line", line, err)
+	}
+	if err := roundTrip(fresh); err != nil {
+		t.Errorf("a connection accepted while stalled, after Heal: %v", err)
+	}
+}

@@ -16,7 +16,11 @@ export interface DatabaseHealth {
   databaseId: string; name: string; isHealthy: boolean; problems: string[]; warnings?: string[];
   activeConnections: number; replicationLag: number; instances: InstanceHealth[];
 }
-export interface AgentView { name: string; connected: boolean; hostname?: string; version?: string; lastSeen?: string }
+export interface AgentSummary {
+  name: string; connected: boolean; hostname?: string; version?: string; lastSeen?: string;
+  instances: number; unreachable?: string[]; preflight?: string;
+}
+export interface AgentList { agents: AgentSummary[]; total: number; limit: number; offset: number }
 export interface Finding {
   rule: string; severity: string; class: string; statement: number; line: number; column: number;
   message: string; lock?: string; lockHeld?: string; work?: string; rewrite?: string; ignoreReason?: string;

@@ -1,32 +1,53 @@
 // Databases: each with its instances (declared and detected role, live
 // health), the agents connected, and the preflight warnings.
+import { useState } from "preact/hooks";
 import { get } from "../api";
-import { AgentView, Database, DatabaseHealth } from "../types";
+import { AgentList, Database, DatabaseHealth } from "../types";
 import { Badge, Card, Err, useLoad, when } from "../ui";
 
 export function Databases() {
   const dbs = useLoad(() => get<{ databases: Database[] }>("/api/v1/databases"));
-  const agents = useLoad(() => get<{ agents: AgentView[] }>("/api/v1/agents"));
   return (
     <div>
       <h1>Databases</h1>
       <Err msg={dbs.error} />
       {dbs.data?.databases.length === 0 && <p class="muted">No database is registered yet (hotswap database register).</p>}
       {dbs.data?.databases.map((d) => <DatabaseCard key={d.databaseId} db={d} />)}
-      <Card title="Agents" test="agents">
-        <Err msg={agents.error} />
-        <table>
-          <thead><tr><th>Agent</th><th>Connected</th><th>Host</th><th>Version</th><th>Last seen</th></tr></thead>
-          <tbody>
-            {agents.data?.agents.map((a) => (
-              <tr key={a.name} data-test="agent"><td>{a.name}</td>
-                <td>{a.connected ? <Badge value="connected" kind="ok" /> : <Badge value="disconnected" kind="bad" />}</td>
-                <td>{a.hostname}</td><td>{a.version}</td><td>{when(a.lastSeen)}</td></tr>
-            ))}
-          </tbody>
-        </table>
-      </Card>
+      <Agents />
     </div>
+  );
+}
+
+// Agents: the agent list, one page at a time (a fleet has thousands).
+function Agents() {
+  const [offset, setOffset] = useState(0);
+  const limit = 50;
+  const list = useLoad(() => get<AgentList>(`/api/v1/agents?limit=${limit}&offset=${offset}`), [offset]);
+  const total = list.data?.total ?? 0;
+  return (
+    <Card title="Agents" test="agents">
+      <Err msg={list.error} />
+      <table>
+        <thead><tr><th>Agent</th><th>Connected</th><th>Host</th><th>Version</th><th>Instances</th><th>Preflight</th><th>Last seen</th></tr></thead>
+        <tbody>
+          {list.data?.agents.map((a) => (
+            <tr key={a.name} data-test="agent"><td>{a.name}</td>
+              <td>{a.connected ? <Badge value="connected" kind="ok" /> : <Badge value="disconnected" kind="bad" />}</td>
+              <td>{a.hostname}</td><td>{a.version}</td>
+              <td>{a.instances}{a.unreachable?.length ? <span class="error"> (unreachable: {a.unreachable.join(", ")})</span> : ""}</td>
+              <td class={a.preflight && a.preflight !== "ok" ? "warning" : ""}>{a.preflight}</td>
+              <td>{when(a.lastSeen)}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      {total > limit && (
+        <p data-test="agent-pages">
+          <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - limit))}>Previous</button>{" "}
+          {offset + 1}–{Math.min(offset + limit, total)} of {total}{" "}
+          <button disabled={offset + limit >= total} onClick={() => setOffset(offset + limit)}>Next</button>
+        </p>
+      )}
+    </Card>
   );
 }
 
