@@ -260,6 +260,24 @@ func TestMigrationSyntaxError(t *testing.T) {
 	}
 }
 
+// TestLockPolicyErrorsNameTheirFlags: a refused lock policy names the
+// flag that set it, as the other fields do.
+func TestLockPolicyErrorsNameTheirFlags(t *testing.T) {
+	registerDatabase(t, "policy-host", "policy_db")
+	up := writeFile(t, "up.sql", "ALTER TABLE t ADD COLUMN c int;")
+	down := writeFile(t, "down.sql", "ALTER TABLE t DROP COLUMN c;")
+	r := hs(t, "migration", "create", "--name", "bad_policy", "--database", "policy_db", "--up", up, "--down", down,
+		"--never-free", "bogus", "--terminate-blockers-after", "500ms")
+	if r.code != ExitError {
+		t.Errorf("exit = %d, want %d", r.code, ExitError)
+	}
+	wantContains(t, "stderr", r.stderr, "lockPolicy.neverFree (--never-free bogus): must be one of wait, fail",
+		"lockPolicy.terminateBlockersAfterMs (--terminate-blockers-after 500ms): must be 0 (never) or at least 1000")
+	r = hs(t, "migration", "create", "--name", "bad_policy", "--database", "policy_db", "--up", up, "--down", down,
+		"--terminate-privileged")
+	wantContains(t, "stderr", r.stderr, "lockPolicy.terminatePrivileged (--terminate-privileged): needs terminateBlockersAfterMs")
+}
+
 // TestUsageErrors checks bad command lines fail with exit 2 before any
 // request: the address is a closed port, so a request would fail otherwise.
 func TestUsageErrors(t *testing.T) {

@@ -78,6 +78,11 @@ func withFlagNames(c *cli.Context, err error, flagOf map[string]string) error {
 	out := *ae
 	out.Details = make([]domain.FieldError, len(ae.Details))
 	for i, d := range ae.Details {
+		if flag, ok := flagOf[d.Field]; ok && c.IsSet(flag) {
+			d.Field = fmt.Sprintf("%s (%s)", d.Field, wholeFlagText(c, flag))
+			out.Details[i] = d
+			continue
+		}
 		top := d.Field[:strings.IndexFunc(d.Field+".", func(r rune) bool { return r == '.' || r == '[' })]
 		if flag, ok := flagOf[top]; ok && c.IsSet(flag) {
 			if text, ok := flagText(c, flag, d.Field); ok {
@@ -87,6 +92,15 @@ func withFlagNames(c *cli.Context, err error, flagOf map[string]string) error {
 		out.Details[i] = d
 	}
 	return &out
+}
+
+// wholeFlagText is a single-valued flag as given: "--never-free bogus",
+// or "--terminate-privileged" for a boolean.
+func wholeFlagText(c *cli.Context, flag string) string {
+	if _, isBool := c.Value(flag).(bool); isBool {
+		return "--" + flag
+	}
+	return "--" + flag + " " + quoteIfNeeded(fmt.Sprint(c.Value(flag)))
 }
 
 // flagText is a flag as given: "--up up.sql". For a repeatable flag it is
