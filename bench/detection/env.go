@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -30,8 +28,7 @@ type env struct {
 	o     options
 	pg    *testbed.Postgres
 	dir   string
-	srv   *testbed.Server
-	agent *testbed.Agent
+	stack *testbed.Stack
 	api   *api.Client
 }
 
@@ -42,23 +39,13 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 	if err := e.createItems(ctx); err != nil {
 		return nil, err
 	}
-	srv, err := testbed.NewServer(filepath.Join(o.binDir, "hotswapd"), dir, testbed.ServerOptions{ID: "bench"})
+	st, err := testbed.StartStack(ctx, testbed.StackOptions{BinDir: o.binDir, Dir: dir, ServerID: "bench", Agent: agentName,
+		Instance: agentconfig.InstanceConfig{ID: instanceID, Engine: domain.PostgreSQL, DSN: pg.DSN(testbed.PostgresDatabase)},
+		Database: databaseID})
 	if err != nil {
-		return nil, fmt.Errorf("prepare hotswapd: %w", err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start hotswapd: %w", err)
-	}
-	e.srv = srv
-	tok, err := srv.Token(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("hotswapd token: %w", err)
-	}
-	e.api = api.New(srv.URL(), tok)
-	if err := e.startAgent(ctx); err != nil {
-		e.close()
 		return nil, err
 	}
+	e.stack, e.api = st, st.API
 	return e, nil
 }
 
@@ -87,45 +74,10 @@ func (e *env) exec(ctx context.Context, stmts ...string) error {
 	return nil
 }
 
-// startAgent starts an agent sampling every second (the default) outside
-// steps, registers the database on its instance and waits until it is
-// connected.
-func (e *env) startAgent(ctx context.Context) error {
-	var tok api.AgentTokenResponse
-	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, agentName); return err }); err != nil {
-		return fmt.Errorf("agent token: %w", err)
-	}
-	dir := filepath.Join(e.dir, "agent")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("agent folder: %w", err)
-	}
-	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agentconfig.Config{Name: agentName, Token: tok.Token,
-		Servers: []string{e.srv.RPCAddr}, SampleInterval: time.Second,
-		Instances: []agentconfig.InstanceConfig{{ID: instanceID, Engine: domain.PostgreSQL, DSN: e.pg.DSN(testbed.PostgresDatabase)}}})
-	e.agent = a
-	if err != nil {
-		return fmt.Errorf("start agent: %w", err)
-	}
-	if _, err := e.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: databaseID, Type: domain.PostgreSQL, Environment: domain.Production,
-		Instances: []domain.InstanceRef{{Agent: agentName, InstanceID: instanceID, Role: domain.RoleMaster}}}); err != nil {
-		return fmt.Errorf("register database: %w", err)
-	}
-	return testbed.Retry(ctx, 20*time.Second, func() error {
-		ag, err := e.api.GetAgent(ctx, agentName)
-		if err == nil && !ag.Connected {
-			err = errors.New("agent not connected")
-		}
-		return err
-	})
-}
-
 // close stops the agent and hotswapd.
 func (e *env) close() {
-	if e.agent != nil {
-		e.agent.Kill()
-	}
-	if e.srv != nil {
-		e.srv.Stop()
+	if e.stack != nil {
+		e.stack.Close()
 	}
 }
 

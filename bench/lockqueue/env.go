@@ -28,8 +28,7 @@ type env struct {
 	o     options
 	pg    *testbed.Postgres
 	dir   string
-	srv   *testbed.Server
-	agent *testbed.Agent
+	stack *testbed.Stack
 	api   *api.Client
 }
 
@@ -38,56 +37,18 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 	if err := pgbench.Init(ctx, e.pgbench(), 10); err != nil {
 		return nil, err
 	}
-	srv, err := testbed.NewServer(filepath.Join(o.binDir, "hotswapd"), dir, testbed.ServerOptions{ID: "bench"})
+	st, err := testbed.StartStack(ctx, testbed.StackOptions{BinDir: o.binDir, Dir: dir, ServerID: "bench", Agent: "bench-host",
+		Instance: agentconfig.InstanceConfig{ID: "main", Engine: domain.PostgreSQL, DSN: pg.DSN("app")}, Database: "bench"})
 	if err != nil {
 		return nil, err
 	}
-	if err := srv.Start(ctx); err != nil {
-		return nil, err
-	}
-	e.srv = srv
-	tok, err := srv.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e.api = api.New(srv.URL(), tok)
-	return e, e.startAgent(ctx)
-}
-
-func (e *env) startAgent(ctx context.Context) error {
-	var tok api.AgentTokenResponse
-	if err := testbed.Retry(ctx, 20*time.Second, func() (err error) { tok, err = e.api.CreateAgentToken(ctx, "bench-host"); return err }); err != nil {
-		return err
-	}
-	dir := filepath.Join(e.dir, "agent")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	a, err := testbed.NewAgent(filepath.Join(e.o.binDir, "hotswap-agent"), dir, agentconfig.Config{Name: "bench-host", Token: tok.Token,
-		Servers: []string{e.srv.RPCAddr}, Instances: []agentconfig.InstanceConfig{{ID: "main", Engine: domain.PostgreSQL, DSN: e.pg.DSN("app")}}})
-	if err != nil {
-		return err
-	}
-	e.agent = a
-	if _, err := e.api.CreateDatabase(ctx, domain.DatabaseSpec{Name: "bench", Type: domain.PostgreSQL, Environment: domain.Production,
-		Instances: []domain.InstanceRef{{Agent: "bench-host", InstanceID: "main", Role: domain.RoleMaster}}}); err != nil {
-		return err
-	}
-	return testbed.Retry(ctx, 20*time.Second, func() error {
-		ag, err := e.api.GetAgent(ctx, "bench-host")
-		if err == nil && !ag.Connected {
-			err = fmt.Errorf("agent not connected")
-		}
-		return err
-	})
+	e.stack, e.api = st, st.API
+	return e, nil
 }
 
 func (e *env) close() {
-	if e.agent != nil {
-		e.agent.Kill()
-	}
-	if e.srv != nil {
-		e.srv.Stop()
+	if e.stack != nil {
+		e.stack.Close()
 	}
 }
 
