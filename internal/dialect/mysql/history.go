@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -101,7 +100,7 @@ func historyExists(ctx context.Context, q queryer) (bool, error) {
 }
 
 // errAlreadyApplied says the step is in the history: a re-delivery.
-var errAlreadyApplied = errors.New("mysql: step already applied")
+var errAlreadyApplied = dialect.ErrAlreadyApplied
 
 // stepHistory is what the history says about one step.
 type stepHistory struct {

@@ -3,7 +3,6 @@ package oracle
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -122,7 +121,7 @@ func existingHistoryTables(ctx context.Context, q queryer) (map[string]bool, err
 }
 
 // errAlreadyApplied says the step is in the history: a re-delivery.
-var errAlreadyApplied = errors.New("oracle: step already applied")
+var errAlreadyApplied = dialect.ErrAlreadyApplied
 
 // stepHistory is what the history says about one step.
 type stepHistory struct {

@@ -31,9 +31,9 @@ const (
 	sqlstateUndefinedObject  = "42704"
 	sqlstateWrongObjectType  = "42809"
 
-	levelInfo  = "info"
-	levelWarn  = "warn"
-	levelError = "error"
+	levelInfo  = dialect.LevelInfo
+	levelWarn  = dialect.LevelWarn
+	levelError = dialect.LevelError
 )
 
 // statementError is a failure of the script itself, which ends the step
@@ -56,19 +56,6 @@ func failedStatement(sql string, err error) error {
 		return &statementError{SQL: sql, DB: db, Cause: err}
 	}
 	return fmt.Errorf("run %q: %w", pgcheck.FirstWords(sql), err)
-}
-
-// withDetail is the database's message followed by its DETAIL and HINT,
-// for the execution's log.
-func withDetail(e domain.DBError) string {
-	msg := e.Message
-	if e.Detail != "" {
-		msg += "; detail: " + e.Detail
-	}
-	if e.Hint != "" {
-		msg += "; hint: " + e.Hint
-	}
-	return msg
 }
 
 // isLockTimeout reports whether err is PostgreSQL's lock_timeout.
@@ -176,30 +163,8 @@ func (r *stepRun) committedDespiteCancel() bool {
 // finish turns run's error into the outcome and the error the contract
 // asks for.
 func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, error) {
-	var se *statementError
-	switch {
-	case ctx.Err() != nil && r.committedDespiteCancel():
-		r.emit(levelWarn, "the cancel came after the step committed: it is applied", "")
-		return r.out, nil
-	case ctx.Err() != nil:
-		return r.out, fmt.Errorf("execute step %s: %w", r.req.StepID, ctx.Err())
-	case err == nil:
-		return r.out, nil
-	case errors.Is(err, errAlreadyApplied):
-		r.emit(levelInfo, "step found in the instance's history: already applied, nothing run", "")
-		return dialect.StepOutcome{AlreadyApplied: true, Transactional: r.out.Transactional}, nil
-	case errors.As(err, &se):
-		r.out.Error = &domain.DBError{
-			Message: r.scrubText(se.DB.Message), SQLState: se.DB.SQLState, Statement: r.scrubText(se.SQL),
-			Detail: r.scrubText(se.DB.Detail), Hint: r.scrubText(se.DB.Hint),
-		}
-		r.emit(levelError, withDetail(*r.out.Error), se.SQL)
-		return r.out, nil
-	case errors.Is(err, dialect.ErrStaleToken):
-		// Built from IDs and numbers only: nothing to scrub.
-		return r.out, err
-	}
-	return r.out, r.c.scrub(fmt.Errorf("execute step %s on %s: %w", r.req.StepID, r.c.target, err))
+	return dialect.FinishStep(ctx, err, dialect.StepEnd{StepID: r.req.StepID, Target: r.c.target, Outcome: r.out,
+		AppliedDespiteCancel: r.committedDespiteCancel, ScrubErr: r.c.scrub}, r.report())
 }
 
 // open takes the dedicated session from the pool, learns its backend PID
@@ -412,21 +377,17 @@ func pgDuration(d time.Duration) string {
 	return strconv.FormatInt(int64(ms), 10) + "ms"
 }
 
-// emit sends an event to the caller, scrubbed of the instance's password.
-func (r *stepRun) emit(level, msg, sql string) {
-	r.send(dialect.StepEvent{Level: level, Message: msg, Statement: sql})
+// report delivers the step's events to the caller, scrubbed of the
+// instance's password.
+func (r *stepRun) report() dialect.StepReport {
+	return dialect.StepReport{Events: r.events, Scrub: r.scrubText}
 }
 
+// emit sends an event to the caller.
+func (r *stepRun) emit(level, msg, sql string) { r.report().Emit(level, msg, sql) }
+
 // send stamps, scrubs and delivers e.
-func (r *stepRun) send(e dialect.StepEvent) {
-	if r.events == nil {
-		return
-	}
-	e.Time = time.Now().UTC()
-	e.Message = r.scrubText(e.Message)
-	e.Statement = r.scrubText(e.Statement)
-	r.events(e)
-}
+func (r *stepRun) send(e dialect.StepEvent) { r.report().Send(e) }
 
 // emitDone reports each completed statement.
 func (r *stepRun) emitDone(results []domain.StatementResult) {

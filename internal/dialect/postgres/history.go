@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -138,7 +137,7 @@ func readStepHistory(ctx context.Context, q querier, executionID, stepID string)
 const lockHistorySQL = `LOCK TABLE hotswap.schema_history IN SHARE ROW EXCLUSIVE MODE`
 
 // errAlreadyApplied says the step is in the history: a re-delivery.
-var errAlreadyApplied = errors.New("postgres: step already applied")
+var errAlreadyApplied = dialect.ErrAlreadyApplied
 
 // checkStep refuses a stale fencing token and recognises a re-delivery.
 func checkStep(ctx context.Context, q querier, req dialect.StepRequest) error {

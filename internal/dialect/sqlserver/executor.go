@@ -24,9 +24,9 @@ const (
 	// codeLockTimeout is error 1222, the outcome's code of a lock timeout.
 	codeLockTimeout = "1222"
 
-	levelInfo  = "info"
-	levelWarn  = "warn"
-	levelError = "error"
+	levelInfo  = dialect.LevelInfo
+	levelWarn  = dialect.LevelWarn
+	levelError = dialect.LevelError
 
 	beginSQL    = agentTag + "BEGIN TRANSACTION"
 	commitSQL   = agentTag + "COMMIT TRANSACTION"
@@ -257,26 +257,8 @@ func (r *stepRun) rollback(ctx context.Context) {
 // finish turns run's error into the outcome and the error the contract
 // asks for.
 func (r *stepRun) finish(ctx context.Context, err error) (dialect.StepOutcome, error) {
-	var se *statementError
-	switch {
-	case ctx.Err() != nil && r.appliedDespiteCancel():
-		r.emit(levelWarn, "the cancel came after the step completed: it is applied", "")
-		return r.out, nil
-	case ctx.Err() != nil:
-		return r.out, fmt.Errorf("execute step %s: %w", r.req.StepID, ctx.Err())
-	case err == nil:
-		return r.out, nil
-	case errors.Is(err, errAlreadyApplied):
-		r.emit(levelInfo, "step found in the database's history: already applied, nothing run", "")
-		return dialect.StepOutcome{AlreadyApplied: true}, nil
-	case errors.As(err, &se):
-		r.out.Error = &domain.DBError{Message: r.scrubText(se.DB.Message), SQLState: se.DB.SQLState, Statement: r.scrubText(se.SQL)}
-		r.emit(levelError, r.out.Error.Message, se.SQL)
-		return r.out, nil
-	case errors.Is(err, dialect.ErrStaleToken):
-		return r.out, err
-	}
-	return r.out, r.c.scrub(fmt.Errorf("execute step %s on %s: %w", r.req.StepID, r.c.target, err))
+	return dialect.FinishStep(ctx, err, dialect.StepEnd{StepID: r.req.StepID, Target: r.c.target, Outcome: r.out,
+		AppliedDespiteCancel: r.appliedDespiteCancel, ScrubErr: r.c.scrub}, r.report())
 }
 
 // appliedDespiteCancel reports whether the step's history row exists
@@ -298,21 +280,17 @@ func (r *stepRun) appliedDespiteCancel() bool {
 // historyRowSQL counts one step's history rows.
 const historyRowSQL = agentTag + `SELECT count(*) FROM hotswap.schema_history WHERE execution_id = @p1 AND step_id = @p2`
 
-// emit sends an event to the caller, scrubbed of the instance's password.
-func (r *stepRun) emit(level, msg, sql string) {
-	r.send(dialect.StepEvent{Level: level, Message: msg, Statement: sql})
+// report delivers the step's events to the caller, scrubbed of the
+// instance's password.
+func (r *stepRun) report() dialect.StepReport {
+	return dialect.StepReport{Events: r.events, Scrub: r.scrubText}
 }
 
+// emit sends an event to the caller.
+func (r *stepRun) emit(level, msg, sql string) { r.report().Emit(level, msg, sql) }
+
 // send stamps, scrubs and delivers e.
-func (r *stepRun) send(e dialect.StepEvent) {
-	if r.events == nil {
-		return
-	}
-	e.Time = time.Now().UTC()
-	e.Message = r.scrubText(e.Message)
-	e.Statement = r.scrubText(e.Statement)
-	r.events(e)
-}
+func (r *stepRun) send(e dialect.StepEvent) { r.report().Send(e) }
 
 // scrubText removes the instance's password from text that leaves the agent.
 func (r *stepRun) scrubText(s string) string { return r.c.scrubText(s) }

@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -100,7 +99,7 @@ func historyExists(ctx context.Context, q queryer) (bool, error) {
 }
 
 // errAlreadyApplied says the step is in the history: a re-delivery.
-var errAlreadyApplied = errors.New("sqlserver: step already applied")
+var errAlreadyApplied = dialect.ErrAlreadyApplied
 
 // stepHistory is what the history says about one step.
 type stepHistory struct {
