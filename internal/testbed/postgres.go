@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -239,16 +238,6 @@ func (p *Postgres) Dir() string { return p.dir }
 
 // LogPath returns the file the server logs to.
 func (p *Postgres) LogPath() string { return filepath.Join(p.dir, logFileName) }
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("testbed: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // dataDir is the cluster's data directory.
 func (p *Postgres) dataDir() string { return filepath.Join(p.dir, dataDirName) }
