@@ -41,7 +41,9 @@ func newEnv(ctx context.Context, o options, pg *testbed.Postgres, dir string) (*
 	}
 	st, err := testbed.StartStack(ctx, testbed.StackOptions{BinDir: o.binDir, Dir: dir, ServerID: "bench", Agent: agentName,
 		Instance: agentconfig.InstanceConfig{ID: instanceID, Engine: domain.PostgreSQL, DSN: pg.DSN(testbed.PostgresDatabase)},
-		Database: databaseID})
+		// Development: the dropped index is a Medium-risk change, which needs
+		// an approval on a Production database.
+		Database: databaseID, Environment: domain.Development})
 	if err != nil {
 		return nil, err
 	}

@@ -24,8 +24,9 @@ type StackOptions struct {
 	Agent    string
 	Instance agentconfig.InstanceConfig
 	// Database is the database's name, registered with Instance as its
-	// master in the Production environment.
-	Database string
+	// master in Environment (default Production).
+	Database    string
+	Environment domain.Environment
 }
 
 // Stack is what StartStack started, for benchmarks and demos that drive
@@ -65,8 +66,12 @@ func (st *Stack) start(ctx context.Context, o StackOptions) error {
 	if err := st.startAgent(ctx, o); err != nil {
 		return err
 	}
+	env := o.Environment
+	if env == "" {
+		env = domain.Production
+	}
 	if _, err := st.API.CreateDatabase(ctx, domain.DatabaseSpec{Name: o.Database, Type: o.Instance.Engine,
-		Environment: domain.Production,
+		Environment: env,
 		Instances:   []domain.InstanceRef{{Agent: o.Agent, InstanceID: o.Instance.ID, Role: domain.RoleMaster}}}); err != nil {
 		return fmt.Errorf("register database %s: %w", o.Database, err)
 	}
