@@ -46,18 +46,25 @@ func (a *API) clusterJoin(w http.ResponseWriter, r *http.Request, _ principal) e
 
 // checkMember answers 404 unless id is a server of the Raft configuration.
 func (a *API) checkMember(id string) error {
+	_, err := a.member(id)
+	return err
+}
+
+// member is server id as the Raft configuration lists it, or a 404 naming
+// the servers it does list.
+func (a *API) member(id string) (api.ClusterServer, error) {
 	st, err := a.raft.Status()
 	if err != nil {
-		return err
+		return api.ClusterServer{}, err
 	}
 	ids := make([]string, 0, len(st.Servers))
 	for _, s := range st.Servers {
 		if s.ID == id {
-			return nil
+			return s, nil
 		}
 		ids = append(ids, s.ID)
 	}
-	return notFound(fmt.Sprintf("server %q is not in the Raft configuration (servers: %s)", id, strings.Join(ids, ", ")))
+	return api.ClusterServer{}, notFound(fmt.Sprintf("server %q is not in the Raft configuration (servers: %s)", id, strings.Join(ids, ", ")))
 }
 
 // removedFrom reports whether this server was removed from the cluster: it

@@ -96,18 +96,13 @@ func (a *API) checkMemberProof(id string, req api.MemberAddresses) error {
 // checkMemberRaftAddr answers 404 unless id is in the Raft configuration,
 // and 409 unless raftAddr is its address there.
 func (a *API) checkMemberRaftAddr(id, raftAddr string) error {
-	if err := a.checkMember(id); err != nil {
-		return err
-	}
-	st, err := a.raft.Status()
+	s, err := a.member(id)
 	if err != nil {
 		return err
 	}
-	for _, s := range st.Servers {
-		if s.ID == id && s.RaftAddr != raftAddr {
-			return &apiError{http.StatusConflict, api.CodeConflict,
-				fmt.Sprintf("server %q is at %s in the Raft configuration, not %s", id, s.RaftAddr, raftAddr), nil}
-		}
+	if s.RaftAddr != raftAddr {
+		return &apiError{http.StatusConflict, api.CodeConflict,
+			fmt.Sprintf("server %q is at %s in the Raft configuration, not %s", id, s.RaftAddr, raftAddr), nil}
 	}
 	return nil
 }
