@@ -157,6 +157,9 @@ func (s *Server) session(stream agentpb.AgentLink_SessionServer) error {
 		return errNoLeader
 	}
 	agent, err := s.authenticate(stream.Context())
+	if errors.Is(err, errUnauthenticated) && !s.cfg.Raft.IsLeader() {
+		return s.redirectUnknown(stream)
+	}
 	if err != nil {
 		return err
 	}
@@ -286,6 +289,17 @@ func recvHello(stream agentpb.AgentLink_SessionServer) (*agentpb.Hello, error) {
 		return nil, fmt.Errorf("%w: the first message must be Hello", errProtocol)
 	}
 	return hello, nil
+}
+
+// redirectUnknown sends an agent whose token this follower does not know
+// to the leader: a follower's copy of the tokens may lag the leader's (a
+// token created a moment ago), so only the leader's refusal is final. The
+// agent learns no more than the leader's address.
+func (s *Server) redirectUnknown(stream agentpb.AgentLink_SessionServer) error {
+	if _, err := recvHello(stream); err != nil {
+		return err
+	}
+	return s.redirect(stream, "this server does not lead")
 }
 
 // redirect tells the agent where the leader is, then ends the stream.

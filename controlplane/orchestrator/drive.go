@@ -45,6 +45,9 @@ func (o *Orchestrator) driveFresh(ctx context.Context, id string) {
 		o.driveFleet(ctx, e)
 		return
 	}
+	// The instance's counters at the start are kept with the execution,
+	// also when it ends before the next tick would keep any.
+	o.keepSnapshots(ctx, e)
 	o.watchLag(ctx, e) // a lagging database pauses before its first step
 	if e, err = o.cfg.Raft.State().Execution(id); err == nil && e.Status == domain.ExecutionRunning {
 		o.drive(ctx, e)

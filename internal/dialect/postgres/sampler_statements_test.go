@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hotswap-db/hotswap/internal/dialect/postgres"
 	"github.com/hotswap-db/hotswap/internal/domain"
@@ -52,7 +55,11 @@ func testSamplerQueuedBehindAgent(t *testing.T, p *testbed.Postgres, c *postgres
 		_, err := c.Pool().Exec(t.Context(), "/* hotswap-agent test */ ALTER TABLE sampler_queue ADD COLUMN x int")
 		done <- err
 	}()
+	// The agent's own wait is not counted, and the application session is
+	// started only once the DDL is in the lock queue (else it would take
+	// its lock first and queue behind nobody).
 	waitSample(t, s, "the agent's DDL waiting", func(s domain.Sample) bool { return s.LockWaitMs == 0 && s.QueuedBehindAgent == 0 })
+	waitDDLQueued(t, holder, "sampler_queue")
 	go func() { _, err := waiter.Exec(t.Context(), "SELECT * FROM sampler_queue"); done <- err }()
 	got := waitSample(t, s, "a session queued behind the agent", func(s domain.Sample) bool { return s.LockWaiters > 0 })
 	if got.QueuedBehindAgent != 1 {
@@ -110,5 +117,26 @@ func testSamplerFingerprints(t *testing.T, p *testbed.Postgres, c *postgres.Conn
 		if len(ids) == 2 && ids[0] == ids[1] {
 			t.Errorf("fingerprint %s: ids %v, want two query ids", fp, ids)
 		}
+	}
+}
+
+// waitDDLQueued waits until a session waits for a lock on table that it
+// has not been granted.
+func waitDDLQueued(t *testing.T, conn *pgx.Conn, table string) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		var queued bool
+		err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND relation = $1::regclass)`, table).Scan(&queued)
+		if err != nil {
+			t.Fatalf("look for a queued lock on %s: %v", table, err)
+		}
+		if queued {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no session queued for a lock on %s after %s", table, waitTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
