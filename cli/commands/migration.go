@@ -444,7 +444,7 @@ func executeFlags() []cli.Flag {
 		&cli.StringFlag{Name: "blue-green", Usage: "BlueGreen: green=AGENT/INSTANCE,pooler=AGENT/POOLER"},
 		&cli.StringFlag{Name: "shadow-workload", Usage: "Shadow: a file of read-only SQL to replay (default: captured from the master)"},
 		&cli.IntFlag{Name: "shadow-iterations", DefaultText: "20", Usage: "Shadow: passes over the workload before and after"},
-		&cli.Float64Flag{Name: "shadow-max-p95", DefaultText: "1.5", Usage: "Shadow: go on only if p95 latency grows at most this many times"},
+		&cli.Float64Flag{Name: "shadow-max-p95", DefaultText: "1.5", Usage: "Shadow: go on only if p95 latency grows at most this many times (plus 2 ms of slack)"},
 		&cli.DurationFlag{Name: "monitor-window", DefaultText: "the server's, 2m",
 			Usage: "watch each step this long against its baseline before going on (0 for none)"},
 		&cli.DurationFlag{Name: "baseline-window", DefaultText: "1m", Usage: "the samples before each step that make its baseline"},

@@ -129,6 +129,8 @@ func TestCompare(t *testing.T) {
 		{"slower", base, Result{Runs: 100, P95Ms: 9.8}, false, "p95 1.20 ms -> 9.80 ms (8.2x, over the 1.5x limit)"},
 		{"same", base, Result{Runs: 100, P95Ms: 1.3}, true, "p95 1.20 ms -> 1.30 ms (1.1x, within the 1.5x limit)"},
 		{"noise under the slack", Result{Runs: 10, P95Ms: 0.05}, Result{Runs: 10, P95Ms: 0.4}, true, "(8.0x, within"},
+		{"a busy host's hiccup", Result{Runs: 80, P95Ms: 0.26}, Result{Runs: 80, P95Ms: 1.95}, true, "(7.5x, within"},
+		{"a scan where an index was", Result{Runs: 80, P95Ms: 0.26}, Result{Runs: 80, P95Ms: 12}, false, "over the 1.5x limit"},
 		{"new errors", base, Result{Runs: 90, Errors: 10, P95Ms: 1.2}, false, "10 of 100 statements failed after the change"},
 		{"errors before too", Result{Runs: 90, Errors: 10, P95Ms: 1.2}, Result{Runs: 90, Errors: 10, P95Ms: 1.2}, true, "within"},
 		{"no baseline", Result{Errors: 5}, base, false, "no baseline"},
