@@ -262,8 +262,11 @@ func (o *Orchestrator) keepSnapshots(ctx context.Context, e domain.Execution) {
 		o.snapAt[e.ExecutionID] = o.now()
 	}
 	o.mu.Unlock()
+	if !due {
+		return
+	}
 	db, err := o.cfg.Raft.State().Database(e.DatabaseID)
-	if !due || err != nil {
+	if err != nil {
 		return
 	}
 	var batch []domain.Snapshot

@@ -1,8 +1,8 @@
 package postgres_test
 
 import (
+	"errors"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -124,19 +124,15 @@ func testSamplerFingerprints(t *testing.T, p *testbed.Postgres, c *postgres.Conn
 // has not been granted.
 func waitDDLQueued(t *testing.T, conn *pgx.Conn, table string) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	err := testbed.Retry(t.Context(), waitTimeout, func() error {
 		var queued bool
 		err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND relation = $1::regclass)`, table).Scan(&queued)
-		if err != nil {
-			t.Fatalf("look for a queued lock on %s: %v", table, err)
+		if err == nil && !queued {
+			err = errors.New("no session queued for a lock on " + table)
 		}
-		if queued {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no session queued for a lock on %s after %s", table, waitTimeout)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("wait for the DDL in the lock queue: %v", err)
 	}
 }
