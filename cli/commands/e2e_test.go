@@ -381,7 +381,8 @@ func TestExecuteDryRunQueued(t *testing.T) {
 
 	l := decode[api.ExecutionList](t, mustHS(t, "-o", "json", "execution", "list", second.MigrationID))
 	if len(l.Executions) != 1 || !l.Executions[0].DryRun || l.Executions[0].Status != domain.ExecutionPending {
-		t.Fatalf("executions = %+v, want one Pending dry run, queued behind the first", l)
+		fl := mustHS(t, "-o", "json", "execution", "list", first.MigrationID)
+		t.Fatalf("executions = %+v, want one Pending dry run, queued behind the first; first: %s", l, fl)
 	}
 	rb := hs(t, "execution", "rollback", second.MigrationID, l.Executions[0].ExecutionID, "--reason", "test")
 	if rb.code != ExitError {

@@ -162,7 +162,13 @@ func (b *bed) must(c fsm.Command) {
 // an apply step on a1/pg-1 in the phase its index says.
 func (b *bed) create(timeout time.Duration, phases ...string) string {
 	b.t.Helper()
-	e := domain.Execution{ExecutionID: "exec-1", MigrationID: "mig-1", DatabaseID: "db-1", Strategy: domain.Direct,
+	return b.createAs("exec-1", timeout, phases...)
+}
+
+// createAs is create with the execution's ID.
+func (b *bed) createAs(id string, timeout time.Duration, phases ...string) string {
+	b.t.Helper()
+	e := domain.Execution{ExecutionID: id, MigrationID: "mig-1", DatabaseID: "db-1", Strategy: domain.Direct,
 		Status: domain.ExecutionPending, InitiatedBy: "alice", TimeoutSeconds: int64(timeout / time.Second),
 		LockTimeoutMs: 500, CreatedAt: b.clock.Now(), Decisions: []domain.Decision{}}
 	for i, p := range phases {

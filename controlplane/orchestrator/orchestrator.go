@@ -219,12 +219,21 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 	}
 	active := o.cfg.Raft.State().Executions(func(e *domain.Execution) bool { return !e.Status.Terminal() })
 	defer o.prune(active)
+	// Executions wait for a database in the order they were created (active
+	// is in that order): only a database's oldest pending one may start.
+	queuedOn := map[string]bool{}
 	for _, e := range active {
 		if ctx.Err() != nil {
 			break
 		}
 		switch e.Status {
 		case domain.ExecutionPending:
+			if behind := queuedOn[e.DatabaseID]; e.DatabaseID != "" {
+				queuedOn[e.DatabaseID] = true
+				if behind {
+					continue
+				}
+			}
 			if e.Fleet == nil && running >= o.cfg.MaxConcurrent {
 				continue
 			}

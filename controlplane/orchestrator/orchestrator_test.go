@@ -46,6 +46,29 @@ func TestStepTimesOutAndRollsBack(t *testing.T) {
 	}
 }
 
+func TestQueuedExecutionsStartInOrder(t *testing.T) {
+	// Both are pending in the same pass; starts run concurrently, so a
+	// wrong order shows up in some of the rounds, not always.
+	for round := range 20 {
+		b := newBed(t)
+		first := b.createAs("exec-9", time.Hour, "s1")
+		b.must(fsm.CreateMigrationRequest{Migration: domain.Migration{MigrationID: "mig-2", Name: "add_index",
+			TargetDatabaseID: "db-1", MigrationScript: "CREATE INDEX i ON t (c);", RollbackScript: "DROP INDEX i;"}})
+		b.clock.Advance(time.Millisecond)
+		e := b.execution(first)
+		e.ExecutionID, e.MigrationID, e.Queued, e.CreatedAt = "exec-1", "mig-2", true, b.clock.Now()
+		b.must(fsm.CreateExecutionRequest{Execution: e})
+		second := e.ExecutionID
+		b.reconcile()
+		if e := b.execution(first); e.Status != domain.ExecutionRunning {
+			t.Fatalf("round %d: the first created is %s, want Running", round, e.Status)
+		}
+		if e := b.execution(second); e.Status != domain.ExecutionPending {
+			t.Fatalf("round %d: the one created after it is %s, want Pending behind it", round, e.Status)
+		}
+	}
+}
+
 func TestResultArrivingTwiceAppliesOnce(t *testing.T) {
 	b := newBed(t)
 	id := b.create(time.Hour, "s1", "s2")
