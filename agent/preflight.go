@@ -69,6 +69,9 @@ func (a *Agent) preflight(ctx context.Context, in agentconfig.InstanceConfig) *d
 	if err != nil {
 		return nil
 	}
+	if hp, ok := conn.(dialect.HistoryPreparer); ok && in.PreparesHistory() {
+		a.prepareHistory(ctx, in, hp)
+	}
 	pre, ok := conn.(dialect.Preflighter)
 	if !ok {
 		return nil
@@ -93,4 +96,17 @@ func (a *Agent) preflight(ctx context.Context, in agentconfig.InstanceConfig) *d
 			"detail", c.Detail, "fix", c.Fix)
 	}
 	return &got
+}
+
+// prepareHistory creates the instance's bookkeeping before its first step
+// needs it. A role that may not is not an error here: the preflight that
+// follows reports it, with the fix.
+func (a *Agent) prepareHistory(ctx context.Context, in agentconfig.InstanceConfig, hp dialect.HistoryPreparer) {
+	created, err := hp.PrepareHistory(ctx)
+	switch {
+	case err != nil:
+		a.log.Debug("history tables not prepared", "instance", in.ID, "error", a.scrub(err.Error()))
+	case created:
+		a.log.Info("created the history tables (schema hotswap) ahead of the first step", "instance", in.ID)
+	}
 }

@@ -106,10 +106,18 @@ func (e *env) register(ctx context.Context) error {
 		return err
 	}
 	e.agent = a
+	// Ready once every instance's preflight is in: the agent has created
+	// the bookkeeping tables by then, and nothing of its start-up runs
+	// beside the timed loops.
 	return testbed.Retry(ctx, 60*time.Second, func() error {
 		ag, err := e.api.GetAgent(ctx, "tenant-host")
 		if err == nil && (!ag.Connected || len(ag.Instances) < len(e.names)) {
 			err = fmt.Errorf("agent not ready")
+		}
+		for _, in := range ag.Instances {
+			if err == nil && in.Preflight == nil {
+				err = fmt.Errorf("instance %s: no preflight yet", in.InstanceID)
+			}
 		}
 		return err
 	})

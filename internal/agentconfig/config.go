@@ -137,6 +137,16 @@ type InstanceConfig struct {
 	// StatementLog is the server's log with statements logged
 	// (log_min_duration_statement = 0), to capture a workload from.
 	StatementLog string `yaml:"statement_log,omitempty"`
+	// PrepareHistory, when false, leaves the creation of HotSwap's
+	// bookkeeping schema to the instance's first step; by default the
+	// agent creates it when it connects to a primary that has none.
+	PrepareHistory *bool `yaml:"prepare_history,omitempty"`
+}
+
+// PreparesHistory reports whether the agent creates the instance's
+// bookkeeping when it connects (prepare_history, true unless set false).
+func (in InstanceConfig) PreparesHistory() bool {
+	return in.PrepareHistory == nil || *in.PrepareHistory
 }
 
 // Load reads and checks a config file.

@@ -59,6 +59,16 @@ type Preflighter interface {
 	Preflight(ctx context.Context) (domain.Preflight, error)
 }
 
+// HistoryPreparer is a Conn that can create its bookkeeping (the history
+// schema and tables) ahead of the first step, when the agent connects, so
+// that a first rollout does not pay for it step by step and a role that
+// may not create it shows in the preflight. PrepareHistory does nothing on
+// an instance that cannot take writes (a standby) or where the bookkeeping
+// exists, and reports whether it created it.
+type HistoryPreparer interface {
+	PrepareHistory(ctx context.Context) (created bool, err error)
+}
+
 // SchemaDrifter is a Conn that records, after each applied step, a
 // fingerprint of the objects the step touched and of the schema as a
 // whole, and compares the latest with the live catalog: SchemaDrift names

@@ -121,7 +121,8 @@ func newPreflightBed(t *testing.T) *preflightBed {
 		Instances: []agentconfig.InstanceConfig{
 			{ID: "main", Engine: domain.PostgreSQL, DSN: pg.RoleDSN("hs_agent", "agent-pw-1", testbed.PostgresDatabase)},
 			{ID: "blind", Engine: domain.PostgreSQL, DSN: pg.RoleDSN("blind_agent", "blind-pw-1", "blind")},
-			{ID: "nostats", Engine: domain.PostgreSQL, DSN: pg.RoleDSN("nostats_agent", "nostats-pw-1", "nostats")},
+			{ID: "nostats", Engine: domain.PostgreSQL, DSN: pg.RoleDSN("nostats_agent", "nostats-pw-1", "nostats"),
+				PrepareHistory: new(false)},
 		}})
 	for _, id := range []string{"main", "blind", "nostats"} {
 		b.api.must(http.StatusCreated, "POST", "/api/v1/databases", dbSpec(id, "pg-host", id))
@@ -186,6 +187,10 @@ func (b *preflightBed) testReadmeRole(t *testing.T) {
 	if in := b.instance("main"); len(in.Preflight.Failures()) != 0 {
 		t.Fatalf("the README's role fails preflight: %+v", in.Preflight.Failures())
 	}
+	// The agent created its bookkeeping when it connected, before any step.
+	if !b.hasHistory(testbed.PostgresDatabase) || !strings.Contains(b.agent.Log(), "created the history tables") {
+		t.Fatalf("no history tables before the first step:\n%s", tailString(b.agent.Log(), 3000))
+	}
 	mig := b.migration("main", "add_email", "ALTER TABLE accounts ADD COLUMN email text; CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);",
 		"DROP INDEX CONCURRENTLY accounts_email; ALTER TABLE accounts DROP COLUMN email;")
 	r, e := b.run(mig, map[string]any{"monitoring": map[string]any{"monitorWindowSeconds": -1}})
@@ -243,11 +248,33 @@ func (b *preflightBed) testNoStatements(t *testing.T) {
 	if c, _ := in.Preflight.Check(domain.PreflightLatency); c.OK || !strings.Contains(c.Fix, "CREATE EXTENSION pg_stat_statements") {
 		t.Fatalf("latency check without the extension = %+v", c)
 	}
+	// prepare_history: false leaves the bookkeeping to the first step.
+	if b.hasHistory("nostats") {
+		t.Fatal("the agent created the history tables of an instance with prepare_history: false")
+	}
 	mig := b.migration("nostats", "add_email", "ALTER TABLE accounts ADD COLUMN email text;", "ALTER TABLE accounts DROP COLUMN email;")
 	_, e := b.run(mig, map[string]any{"monitoring": map[string]any{"monitorWindowSeconds": 1}})
 	if e.Status != domain.ExecutionSucceeded || !strings.Contains(logText(e), "latency rule disabled on pg-host/nostats") {
 		t.Fatalf("execution without pg_stat_statements: %s\n%s", e.Status, logText(e))
 	}
+	if !b.hasHistory("nostats") {
+		t.Error("the first step did not create the history tables")
+	}
+}
+
+// hasHistory reports whether database has hotswap.schema_history.
+func (b *preflightBed) hasHistory(database string) bool {
+	b.t.Helper()
+	conn, err := pgx.Connect(context.Background(), b.pg.DSN(database))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var ok bool
+	if err := conn.QueryRow(context.Background(), "SELECT to_regclass('hotswap.schema_history') IS NOT NULL").Scan(&ok); err != nil {
+		b.t.Fatal(err)
+	}
+	return ok
 }
 
 // must drops the ok of a lookup.

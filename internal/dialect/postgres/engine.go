@@ -22,6 +22,7 @@ var (
 	_ dialect.WorkloadCapturer    = (*Conn)(nil)
 	_ dialect.WorkloadReplayer    = (*Conn)(nil)
 	_ dialect.Preflighter         = (*Conn)(nil)
+	_ dialect.HistoryPreparer     = (*Conn)(nil)
 	_ dialect.SchemaDrifter       = (*Conn)(nil)
 )
 

@@ -219,7 +219,7 @@ func (r *stepRun) checkHistory(ctx context.Context) error {
 		if err != nil || !ok {
 			return err
 		}
-	} else if err := r.c.ensureHistory(ctx, r.conn); err != nil {
+	} else if _, err := r.c.ensureHistory(ctx, r.conn); err != nil {
 		return err
 	}
 	return checkStep(ctx, r.conn, r.req)

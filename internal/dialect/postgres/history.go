@@ -81,24 +81,42 @@ type session interface {
 // ensureHistory creates the bookkeeping tables on first use through c, in
 // one round trip and one transaction of their own with a short lock
 // timeout, on conn (idle, outside a transaction). Concurrent callers wait
-// for the first one.
-func (c *Conn) ensureHistory(ctx context.Context, conn execQuerier) error {
+// for the first one. It reports whether this call created them.
+func (c *Conn) ensureHistory(ctx context.Context, conn execQuerier) (created bool, err error) {
 	c.hist.mu.Lock()
 	defer c.hist.mu.Unlock()
 	if c.hist.ready {
-		return nil
+		return false, nil
 	}
 	var complete bool
-	err := conn.QueryRow(ctx, bookkeepingStateSQL).Scan(&complete)
+	err = conn.QueryRow(ctx, bookkeepingStateSQL).Scan(&complete)
 	if err == nil && !complete {
 		// One simple-protocol query string: one implicit transaction.
 		_, err = conn.Exec(ctx, "SELECT set_config('lock_timeout', '"+historyCreateLockTimeout+"', true);\n"+bookkeepingSQL)
 	}
 	if err != nil {
-		return fmt.Errorf("create history tables: %w", err)
+		return false, fmt.Errorf("create history tables: %w", err)
 	}
 	c.hist.ready = true
-	return nil
+	return !complete, nil
+}
+
+// PrepareHistory creates the bookkeeping tables ahead of the first step
+// (dialect.HistoryPreparer), on a primary only: a standby gets them from
+// its primary.
+func (c *Conn) PrepareHistory(ctx context.Context) (bool, error) {
+	var standby bool
+	if err := c.pool.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+		return false, c.scrub(fmt.Errorf("prepare history on %s: %w", c.target, err))
+	}
+	if standby {
+		return false, nil
+	}
+	created, err := c.ensureHistory(ctx, c.pool)
+	if err != nil {
+		return false, c.scrub(fmt.Errorf("prepare history on %s: %w", c.target, err))
+	}
+	return created, nil
 }
 
 // historyExists reports whether the history tables exist, without

@@ -56,6 +56,10 @@ func (f *verifyFixture) testOnPrimary(t *testing.T) {
 // testNoHistoryTable: before any step was applied, the standby has no
 // history table; that is "not arrived", not an error.
 func (f *verifyFixture) testNoHistoryTable(t *testing.T) {
+	// A standby takes no writes: preparing the history there does nothing.
+	if created, err := f.sc.PrepareHistory(t.Context()); created || err != nil {
+		t.Fatalf("PrepareHistory on the standby = %v, %v; want nothing done and no error", created, err)
+	}
 	ev := &eventLog{}
 	out, err := verifyOn(t, f.sc, verifyReq("exec-v", "s1", 600*time.Millisecond), ev)
 	if err != nil {
