@@ -30,7 +30,7 @@ import (
 //	instances:
 //	  - id: main
 //	    engine: PostgreSQL
-//	    dsn: postgres://hotswap:secret@127.0.0.1:5432/app?sslmode=disable
+//	    dsn: postgres://hotswap_agent:secret@127.0.0.1:5432/app?sslmode=disable
 type Config struct {
 	// Name is the agent's name, as given to `hotswap agent token create`.
 	Name string `yaml:"name"`

@@ -33,7 +33,7 @@ const (
 	PostgresSuperuser = "postgres"
 	// PostgresUser is the role the DSNs log in as: a superuser with
 	// REPLICATION and a random password.
-	PostgresUser = "hotswap"
+	PostgresUser = "dba"
 	// PostgresDatabase is the database owned by PostgresUser.
 	PostgresDatabase = "app"
 )

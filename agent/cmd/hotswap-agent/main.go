@@ -44,7 +44,7 @@ Example config (see packaging/agent.example.yaml):
   instances:
     - id: main
       engine: PostgreSQL
-      dsn: postgres://hotswap:secret@127.0.0.1:5432/app?sslmode=disable`,
+      dsn: postgres://hotswap_agent:secret@127.0.0.1:5432/app?sslmode=disable`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file", Value: "/etc/hotswap/agent.yaml", EnvVars: []string{"HOTSWAP_AGENT_CONFIG"}},
 			&cli.StringFlag{Name: "log-level", Usage: "override the config's log_level"},

@@ -268,7 +268,17 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 		return failedStatement("COMMIT", err)
 	}
 	r.emitDone(results)
+	r.recordSchema(ctx)
 	return nil
+}
+
+// recordSchema records the whole schema's fingerprint once the step is
+// applied and recorded. A failure is reported, not returned: the step
+// stands, and drift compares the tables it touched on their own records.
+func (r *stepRun) recordSchema(ctx context.Context) {
+	if err := recordSchema(ctx, r.conn, r.req.ExecutionID, r.req.StepID); err != nil {
+		r.emit(levelWarn, "the step is applied and recorded, but "+r.c.scrub(err).Error(), "")
+	}
 }
 
 // openTx sets the transaction's timeouts and, unless it is a dry run,

@@ -917,7 +917,7 @@ func testPartialRollback(t *testing.T, db *testDB) {
 // testSchemaDrift applies steps, then changes the schema by hand: each
 // change is named, and nothing is reported while the schema matches.
 func testSchemaDrift(t *testing.T, db *testDB) {
-	db.exec(t, "CREATE TABLE sd (id int)")
+	db.exec(t, "CREATE TABLE sd (id int)", "CREATE TABLE sd_untouched (id int)")
 	for i, script := range []string{"ALTER TABLE sd ADD COLUMN a int", "CREATE INDEX CONCURRENTLY sd_a ON sd (a)"} {
 		if out := db.mustRun(t, db.step(fmt.Sprintf("d%d", i), script), nil); out.Error != nil {
 			t.Fatalf("%s: %+v", script, out.Error)
@@ -926,20 +926,32 @@ func testSchemaDrift(t *testing.T, db *testDB) {
 	if got := db.drift(t); len(got) != 0 {
 		t.Fatalf("drift right after the steps = %+v, want none", got)
 	}
-	db.exec(t, "ALTER TABLE sd ADD COLUMN byhand text", "DROP INDEX sd_a", "CREATE TABLE public.stray (x int)")
+	// The whole schema is recorded after the step's commit, not in its
+	// transaction (under its locks); the touched table in it.
+	var apart bool
+	db.queryRow(t, `SELECT (SELECT xmin::text FROM hotswap.schema_fingerprint WHERE step_id = 'd0' AND object = '*')
+		IS DISTINCT FROM (SELECT xmin::text FROM hotswap.schema_history WHERE step_id = 'd0')
+		AND (SELECT xmin::text FROM hotswap.schema_fingerprint WHERE step_id = 'd0' AND object = 'sd')
+		= (SELECT xmin::text FROM hotswap.schema_history WHERE step_id = 'd0')`, nil, &apart)
+	if !apart {
+		t.Error("step d0: the whole schema's record is not apart from the step's transaction, or the table's is")
+	}
+	db.exec(t, "ALTER TABLE sd ADD COLUMN byhand text", "DROP INDEX sd_a", "CREATE TABLE public.stray (x int)",
+		"ALTER TABLE sd_untouched ADD COLUMN byhand int")
 	got := db.drift(t)
 	var msgs []string
 	for _, d := range got {
 		msgs = append(msgs, d.Change+" "+d.Object)
 	}
 	all := strings.Join(msgs, "\n")
-	for _, want := range []string{"added sd: column byhand text", "removed sd: index sd_a: CREATE INDEX sd_a", "added table stray"} {
+	for _, want := range []string{"added sd: column byhand text", "removed sd: index sd_a: CREATE INDEX sd_a", "added table stray",
+		"changed table sd_untouched"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("drift does not name %q:\n%s", want, all)
 		}
 	}
-	if len(got) != 3 {
-		t.Errorf("got %d drift items, want 3:\n%s", len(got), all)
+	if len(got) != 4 {
+		t.Errorf("got %d drift items, want 4:\n%s", len(got), all)
 	}
 }
 

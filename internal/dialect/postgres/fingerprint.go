@@ -15,11 +15,19 @@ import (
 
 // Schema fingerprints: after each applied step, in the step's own
 // transaction when it has one, the executor records the catalog items
-// (columns, indexes, constraints) of every table the step touched, and one
-// line per table of the whole schema with a hash of its items. SchemaDrift
-// compares the latest record of each with the live catalog and names what
-// changed out of band: a column added by hand, an index dropped, a table
-// created or changed that no step touched.
+// (columns, indexes, constraints) of every table the step touched; once
+// the step committed, it records one line per table of the whole schema
+// with a hash of its items. SchemaDrift compares the latest record of each
+// with the live catalog and names what changed out of band: a column added
+// by hand, an index dropped, a table created or changed that no step
+// touched.
+//
+// The whole schema is read after the commit, not under the step's locks:
+// on a thousand tables that read takes tens of milliseconds, which the
+// application would spend waiting behind the DDL's lock. Losing that
+// record (the agent dies right after the commit) loses nothing drift
+// needs: the tables the step touched have their own records, which the
+// comparison of the whole schema leaves out.
 
 const (
 	fingerprintTableSQL = `CREATE TABLE IF NOT EXISTS hotswap.schema_fingerprint (
@@ -33,13 +41,14 @@ const (
 	// items are "table hash" lines.
 	wholeSchema = "*"
 
-	// catalogItemsSQL lists the items of the user tables, or of the one
-	// table $1 names: one text line per column, index and constraint.
+	// catalogItemsSQL lists the items of the user tables, or of the
+	// tables $1 names (NULL: all): one text line per column, index and
+	// constraint.
 	catalogItemsSQL = `WITH rels AS (
 	SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'hotswap')
 		AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
-		AND ($1::text IS NULL OR c.oid = to_regclass($1)))
+		AND ($1::text[] IS NULL OR c.oid IN (SELECT to_regclass(t) FROM unnest($1::text[]) t)))
 SELECT r.oid::regclass::text, x.item FROM rels r, LATERAL (
 	SELECT 'column ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
 		|| CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
@@ -55,14 +64,9 @@ SELECT r.oid::regclass::text, x.item FROM rels r, LATERAL (
 ORDER BY 1, 2`
 )
 
-// catalogItems reads the items of the user tables (table == "": all),
-// by table.
-func catalogItems(ctx context.Context, q querier, table string) (map[string][]string, error) {
-	var arg any
-	if table != "" {
-		arg = table
-	}
-	rows, err := q.Query(ctx, catalogItemsSQL, arg)
+// catalogItems reads the items of every user table, by table.
+func catalogItems(ctx context.Context, q querier) (map[string][]string, error) {
+	rows, err := q.Query(ctx, catalogItemsSQL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read the catalog: %w", err)
 	}
@@ -118,14 +122,16 @@ type fingerprint struct {
 	items  []string
 }
 
-// fingerprints reads on q, in one round trip, the items of the user tables
-// and the names of the tables p touches, and returns the records of a
-// step: one per touched table (with no items when the step dropped it)
-// and the whole schema's table hashes.
-func fingerprints(ctx context.Context, q session, p scriptPlan) ([]fingerprint, error) {
+// touchedFingerprints reads on q, in one round trip, the items and the
+// names of the tables p touches, and returns their records: one per
+// touched table, with no items when the step dropped it.
+func touchedFingerprints(ctx context.Context, q session, p scriptPlan) ([]fingerprint, error) {
 	touched := touchedTables(p)
+	if len(touched) == 0 {
+		return nil, nil
+	}
 	b := &pgx.Batch{}
-	b.Queue(catalogItemsSQL, nil)
+	b.Queue(catalogItemsSQL, touched)
 	for _, t := range touched {
 		b.Queue(`SELECT coalesce(to_regclass($1)::text, '')`, t)
 	}
@@ -139,7 +145,7 @@ func fingerprints(ctx context.Context, q session, p scriptPlan) ([]fingerprint, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]fingerprint, 0, len(touched)+1)
+	out := make([]fingerprint, 0, len(touched))
 	for _, t := range touched {
 		var name string
 		if err := br.QueryRow().Scan(&name); err != nil {
@@ -152,8 +158,25 @@ func fingerprints(ctx context.Context, q session, p scriptPlan) ([]fingerprint, 
 		}
 		out = append(out, fingerprint{object: name, items: items})
 	}
-	out = append(out, fingerprint{object: wholeSchema, items: tableHashes(all)})
 	return out, br.Close()
+}
+
+// recordSchema records the whole schema's table hashes for a step that
+// committed, on q outside any transaction, in a transaction of its own
+// that does not wait for its commit to reach the disk (a record lost in a
+// crash costs drift nothing, see above).
+func recordSchema(ctx context.Context, q session, executionID, stepID string) error {
+	all, err := catalogItems(ctx, q)
+	if err != nil {
+		return fmt.Errorf("record the schema's fingerprint: %w", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+	b.Queue(insertFingerprintSQL, executionID, stepID, wholeSchema, tableHashes(all))
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record the schema's fingerprint: %w", err)
+	}
+	return nil
 }
 
 // recorded is the latest fingerprint of one object.
@@ -183,7 +206,7 @@ func (c *Conn) SchemaDrift(ctx context.Context) ([]domain.SchemaDrift, error) {
 	if err != nil {
 		return nil, c.scrubErr(fmt.Errorf("read fingerprints: %w", err))
 	}
-	live, err := catalogItems(ctx, c.pool, "")
+	live, err := catalogItems(ctx, c.pool)
 	if err != nil {
 		return nil, c.scrubErr(err)
 	}

@@ -102,14 +102,18 @@ func (c *Conn) ensureHistory(ctx context.Context, conn execQuerier) (created boo
 }
 
 // PrepareHistory creates the bookkeeping tables ahead of the first step
-// (dialect.HistoryPreparer), on a primary only: a standby gets them from
-// its primary.
+// (dialect.HistoryPreparer), on a primary only (a standby gets them from
+// its primary), and not where schema hotswap would come first on the
+// role's search_path (the preflight fails on that).
 func (c *Conn) PrepareHistory(ctx context.Context) (bool, error) {
-	var standby bool
-	if err := c.pool.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+	var standby, trap bool
+	err := c.pool.QueryRow(ctx, `SELECT pg_is_in_recovery(), `+historyOnSearchPathSQL).Scan(&standby, &trap)
+	if err != nil {
 		return false, c.scrub(fmt.Errorf("prepare history on %s: %w", c.target, err))
 	}
-	if standby {
+	if standby || trap {
+		// A schema on the role's search path would take its new tables;
+		// the preflight says so, with the fix.
 		return false, nil
 	}
 	created, err := c.ensureHistory(ctx, c.pool)
@@ -192,15 +196,16 @@ const insertHistorySQL = `INSERT INTO hotswap.schema_history (execution_id, step
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`
 
 // recordStep records an applied step on q, the step's transaction when it
-// has one: the schema's fingerprint (fingerprint.go), then the step's
-// history row, written in one round trip after one read of the catalog.
-// The duration recorded runs from started to the write.
+// has one: the fingerprints of the tables it touched (fingerprint.go),
+// then the step's history row, written in one round trip after one read
+// of the catalog. The duration recorded runs from started to the write.
+// The whole schema's record follows the commit (recordSchema).
 func recordStep(ctx context.Context, q session, req dialect.StepRequest, p scriptPlan, started time.Time) error {
 	token, err := tokenValue(req.FencingToken)
 	if err != nil {
 		return err
 	}
-	recs, err := fingerprints(ctx, q, p)
+	recs, err := touchedFingerprints(ctx, q, p)
 	if err != nil {
 		return err
 	}

@@ -248,11 +248,11 @@ func TestProbeWrongPasswordAndCrash(t *testing.T) {
 	t.Parallel()
 	p := testbed.StartPostgres(t, testbed.PostgresOptions{})
 	const wrong = "Wrong-pa55word"
-	bad := open(t, fmt.Sprintf("postgres://hotswap:%s@127.0.0.1:%d/app?sslmode=disable", wrong, p.Port()))
+	bad := open(t, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/app?sslmode=disable", testbed.PostgresUser, wrong, p.Port()))
 	assertProbeFails(t, bad, wrong)
 	// The password is also the database name, so the server's and the
 	// driver's messages both quote it: Probe must scrub it everywhere.
-	named := open(t, fmt.Sprintf("postgres://hotswap:%s@127.0.0.1:%d/%s?sslmode=disable", p.Password(), p.Port(), p.Password()))
+	named := open(t, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", testbed.PostgresUser, p.Password(), p.Port(), p.Password()))
 	assertProbeFails(t, named, p.Password())
 
 	c := open(t, p.DSN("app"))

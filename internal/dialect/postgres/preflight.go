@@ -26,6 +26,10 @@ type preflightFacts struct {
 	canWrite      bool    // may insert into the history (when it exists)
 	canCreate     bool    // may create it (CREATE on the schema or database)
 	database      string
+	// onSearchPath: schema hotswap is (or, once created, would be) on the
+	// role's search_path, so its migrations' unqualified new tables would
+	// be created in the history schema (a role named hotswap, "$user").
+	onSearchPath bool
 }
 
 // preflightSQL reads every fact but pg_stat_statements' readability. The
@@ -42,8 +46,16 @@ const preflightSQL = `SELECT current_user, r.rolsuper,
 	CASE WHEN to_regclass($1) IS NOT NULL THEN has_table_privilege($1, 'INSERT') ELSE false END,
 	CASE WHEN to_regnamespace($2) IS NOT NULL THEN has_schema_privilege($2, 'CREATE')
 		ELSE has_database_privilege(current_database(), 'CREATE') END,
-	current_database()
+	current_database(), ` + historyOnSearchPathSQL + `
 	FROM pg_roles r WHERE r.rolname = current_user`
+
+// historyOnSearchPathSQL is true when schema hotswap is, or once created
+// would be, the first schema of the session's search_path that exists or
+// is the role's own ("$user"): where an unqualified CREATE TABLE goes.
+const historyOnSearchPathSQL = `coalesce((SELECT s = 'hotswap' FROM (
+		SELECT CASE WHEN btrim(e) = '"$user"' OR btrim(e) = '$user' THEN current_user::text ELSE btrim(btrim(e), '"') END AS s, o
+		FROM unnest(string_to_array(current_setting('search_path'), ',')) WITH ORDINALITY AS u(e, o)) p
+	WHERE s = 'hotswap' OR to_regnamespace(quote_ident(s)) IS NOT NULL ORDER BY o LIMIT 1), false)`
 
 // Preflight checks, as the agent's role, what HotSwap's guards rely on
 // (dialect.Preflighter): pg_read_all_stats (through pg_monitor) or
@@ -65,7 +77,7 @@ func (c *Conn) preflightFacts(ctx context.Context) (preflightFacts, error) {
 	var f preflightFacts
 	err := c.pool.QueryRow(ctx, preflightSQL, "hotswap.schema_history", "hotswap").Scan(&f.user, &f.superuser,
 		&f.readAllStats, &f.standby, &f.preload, &f.pgssVersion, &f.historyExists, &f.schemaExists,
-		&f.canWrite, &f.canCreate, &f.database)
+		&f.canWrite, &f.canCreate, &f.database, &f.onSearchPath)
 	if err != nil {
 		return f, err
 	}
@@ -153,6 +165,11 @@ func (f preflightFacts) history() domain.PreflightCheck {
 	case f.standby:
 		c.OK = true
 		c.Detail = "standby: steps and their history reach it from the primary"
+	case f.onSearchPath:
+		c.Detail = fmt.Sprintf("schema hotswap comes first on role %s's search_path (%s): its migrations' unqualified new "+
+			"tables would be created in the history schema", f.user, searchPathNote(f.user))
+		c.Fix = fmt.Sprintf("use a role named otherwise (README, \"The database role\"), or ALTER ROLE %s SET search_path = public",
+			ident(f.user))
 	case f.historyExists && f.canWrite:
 		c.OK = true
 		c.Detail = "hotswap.schema_history exists and the role may write it"
@@ -183,4 +200,12 @@ func (f preflightFacts) replication() domain.PreflightCheck {
 		"standbys' state and lag are hidden", f.user)
 	c.Fix = f.grantMonitor()
 	return c
+}
+
+// searchPathNote says why hotswap is on the search path.
+func searchPathNote(user string) string {
+	if user == "hotswap" {
+		return `"$user" is hotswap`
+	}
+	return "it names hotswap"
 }

@@ -19,6 +19,8 @@ func TestPreflight(t *testing.T) {
 		"CREATE ROLE bare LOGIN PASSWORD 'bare-pw-1'",
 		"CREATE ROLE monitored LOGIN PASSWORD 'mon-pw-1' IN ROLE pg_monitor",
 		"GRANT CREATE ON DATABASE " + testbed.PostgresDatabase + " TO monitored",
+		"CREATE ROLE hotswap LOGIN PASSWORD 'named-pw-1' IN ROLE pg_monitor",
+		"GRANT CREATE ON DATABASE " + testbed.PostgresDatabase + " TO hotswap",
 		"REVOKE CREATE ON DATABASE " + testbed.PostgresDatabase + " FROM PUBLIC",
 	} {
 		if _, err := admin.Exec(t.Context(), s); err != nil {
@@ -32,6 +34,8 @@ func TestPreflight(t *testing.T) {
 	}{
 		{"superuser", p.DSN(testbed.PostgresDatabase), nil, nil},
 		{"pg_monitor with CREATE", p.RoleDSN("monitored", "mon-pw-1", testbed.PostgresDatabase), nil, nil},
+		{"role named like the history schema", p.RoleDSN("hotswap", "named-pw-1", testbed.PostgresDatabase),
+			[]string{domain.PreflightHistory}, map[string]string{domain.PreflightHistory: "ALTER ROLE hotswap SET search_path = public"}},
 		{"bare role", p.RoleDSN("bare", "bare-pw-1", testbed.PostgresDatabase),
 			[]string{domain.PreflightSessions, domain.PreflightHistory, domain.PreflightReplication},
 			map[string]string{domain.PreflightSessions: "GRANT pg_monitor TO bare",
@@ -84,6 +88,22 @@ func TestPrepareHistory(t *testing.T) {
 	defer bare.Close()
 	if created, err := bare.PrepareHistory(t.Context()); created || err == nil || strings.Contains(err.Error(), "bare-pw-1") {
 		t.Fatalf("PrepareHistory without CREATE = %v, %v; want an error without the password", created, err)
+	}
+	// A role named hotswap would find its migrations' new tables in the
+	// history schema: nothing is created for it.
+	for _, s := range []string{"CREATE ROLE hotswap LOGIN PASSWORD 'named-pw-1'",
+		"GRANT CREATE ON DATABASE " + testbed.PostgresDatabase + " TO hotswap"} {
+		if _, err := admin.Exec(t.Context(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	named, err := postgres.Open(t.Context(), p.RoleDSN("hotswap", "named-pw-1", testbed.PostgresDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer named.Close()
+	if created, err := named.PrepareHistory(t.Context()); created || err != nil {
+		t.Fatalf("PrepareHistory as role hotswap = %v, %v; want nothing done", created, err)
 	}
 	for i, want := range []bool{true, false} {
 		c, err := postgres.Open(t.Context(), p.DSN(testbed.PostgresDatabase))

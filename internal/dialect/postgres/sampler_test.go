@@ -405,7 +405,7 @@ func TestSamplerUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = "Sampler-s3cret"
-	c := open(t, fmt.Sprintf("postgres://hotswap:%s@127.0.0.1:%d/app?sslmode=disable&connect_timeout=2", password, port))
+	c := open(t, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/app?sslmode=disable&connect_timeout=2", testbed.PostgresUser, password, port))
 	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 	defer cancel()
 	got, err := newSampler(t, c).Sample(ctx)

@@ -55,9 +55,12 @@ func TestProbeSharedServerAnswerAges(t *testing.T) {
 	p := testbed.StartPostgres(t, testbed.PostgresOptions{})
 	c := openShared(t, p.DSN("app"), servershare.New())
 	before := probe(t, c)
+	// Two new sessions: a net gain shows even if a session counted in
+	// before (the test bed's own, closing) has gone meanwhile.
 	connect(t, p.DSN("app"), "orders-service")
-	waitProbe(t, c, "the new session to show", func(st domain.InstanceStatus) bool {
-		return st.ActiveConnections == before.ActiveConnections+1
+	connect(t, p.DSN("app"), "orders-service")
+	waitProbe(t, c, "the new sessions to show", func(st domain.InstanceStatus) bool {
+		return st.ActiveConnections > before.ActiveConnections
 	})
 }
 

@@ -54,10 +54,14 @@ func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 	return h.r.runUnit(ctx, stmts)
 }
 
-// Finish records the schema's fingerprint and writes the step's history
-// row.
+// Finish records the touched tables' fingerprints and writes the step's
+// history row, then records the whole schema's fingerprint.
 func (h stepwiseHooks) Finish(ctx context.Context) error {
-	return recordStep(ctx, h.r.conn, h.r.req, h.p, h.r.started)
+	if err := recordStep(ctx, h.r.conn, h.r.req, h.p, h.r.started); err != nil {
+		return err
+	}
+	h.r.recordSchema(ctx)
+	return nil
 }
 
 // runUnit runs the statements of one unit not done yet, retrying the unit
