@@ -139,6 +139,9 @@ type outcome struct {
 }
 
 func (e *env) timed(ctx context.Context, column string, fn func(context.Context, string) error) (outcome, error) {
+	if err := e.settle(ctx); err != nil {
+		return outcome{}, err
+	}
 	start := time.Now()
 	err := fn(ctx, column)
 	o := outcome{wall: time.Since(start)}
@@ -286,4 +289,27 @@ func (e *env) timeline(ctx context.Context, migID string, parent domain.Executio
 	fmt.Printf("  (rollout %s: %d databases; mean per database: %s queued, %s in the step, %s to finish)\n",
 		parent.CompletedAt.Sub(parent.StartedAt).Round(time.Millisecond), n, (queued / time.Duration(n)).Round(time.Millisecond),
 		(step / time.Duration(n)).Round(time.Millisecond), (after / time.Duration(n)).Round(time.Millisecond))
+}
+
+// settle gives each timed phase the same server: a checkpoint (creating
+// a hundred databases, or their bookkeeping, leaves a lot of dirty
+// buffers), then no autovacuum worker running (new catalogs in each
+// database draw them), for at most 30 s. It prints what it waited for.
+func (e *env) settle(ctx context.Context) error {
+	return e.onAdmin(ctx, func(conn *pgx.Conn) error {
+		start := time.Now()
+		if _, err := conn.Exec(ctx, "CHECKPOINT"); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		var workers int
+		for time.Since(start) < 30*time.Second {
+			err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'`).Scan(&workers)
+			if err != nil || workers == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		fmt.Printf("  (settled in %s: checkpoint, %d autovacuum workers left)\n", time.Since(start).Round(time.Millisecond), workers)
+		return nil
+	})
 }
