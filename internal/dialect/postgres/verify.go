@@ -111,12 +111,19 @@ func (v *verifyRun) observe(ctx context.Context) (verifypoll.Observation, error)
 func (v *verifyRun) look(parent context.Context) (standbyState, error) {
 	ctx, cancel := context.WithTimeout(parent, verifyPollTimeout)
 	defer cancel()
+	var st standbyState
 	conn, err := v.c.pool.Acquire(ctx)
-	if err != nil {
+	switch {
+	case err != nil && parent.Err() == nil && ctx.Err() != nil:
+		// A slow standby (or a busy host) is looked at again, until the
+		// step's deadline; a refusal is an answer.
+		st.busy = fmt.Sprintf("the standby did not accept a session within %s", verifyPollTimeout)
+		st.inRecovery = true
+		return st, nil
+	case err != nil:
 		return standbyState{}, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
 	}
 	defer conn.Release()
-	var st standbyState
 	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		return st.read(ctx, tx, v.req)
 	})

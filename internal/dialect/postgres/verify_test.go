@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +262,43 @@ func verifyOn(t *testing.T, c *postgres.Conn, req dialect.VerifyRequest, ev *eve
 // verifyReq asks for a step with a deadline wait from now.
 func verifyReq(execID, stepID string, wait time.Duration) dialect.VerifyRequest {
 	return dialect.VerifyRequest{ExecutionID: execID, StepID: stepID, Deadline: time.Now().Add(wait)}
+}
+
+// TestVerifyStepSlowStandby: a standby that does not accept a session
+// within a look's time is looked at again until the step's deadline, and
+// the timeout says why, rather than failing the step at the first look.
+func TestVerifyStepSlowStandby(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan net.Conn, 16)
+	defer func() {
+		ln.Close()
+		for len(held) > 0 {
+			(<-held).Close()
+		}
+	}()
+	go func() { // accepts and never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case held <- c:
+			default:
+				c.Close()
+			}
+		}
+	}()
+	c := open(t, fmt.Sprintf("postgres://%s:pw@%s/app?sslmode=disable", testbed.PostgresUser, ln.Addr()))
+	out, err := verifyOn(t, c, verifyReq("exec-v", "s1", 4500*time.Millisecond), &eventLog{})
+	if err != nil {
+		t.Fatalf("VerifyStep: %v; want the step's own timeout, not an error", err)
+	}
+	if out.Error == nil || !strings.Contains(out.Error.Message, "did not accept a session") {
+		t.Fatalf("outcome error = %+v, want a timeout naming the standby that did not accept a session", out.Error)
+	}
 }
