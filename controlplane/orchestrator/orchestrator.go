@@ -228,11 +228,11 @@ func (o *Orchestrator) reconcile(ctx context.Context) {
 		}
 		switch e.Status {
 		case domain.ExecutionPending:
-			if behind := queuedOn[e.DatabaseID]; e.DatabaseID != "" {
-				queuedOn[e.DatabaseID] = true
-				if behind {
+			if e.DatabaseID != "" {
+				if queuedOn[e.DatabaseID] {
 					continue
 				}
+				queuedOn[e.DatabaseID] = true
 			}
 			if e.Fleet == nil && running >= o.cfg.MaxConcurrent {
 				continue

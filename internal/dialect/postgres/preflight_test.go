@@ -74,51 +74,28 @@ func TestPreflightWithoutStatements(t *testing.T) {
 // and a role that may not create it gets an error that names no password.
 func TestPrepareHistory(t *testing.T) {
 	p := testbed.StartPostgres(t, testbed.PostgresOptions{})
-	admin := connectTo(t, p.DSN(testbed.PostgresDatabase))
-	for _, s := range []string{"CREATE ROLE bare LOGIN PASSWORD 'bare-pw-1'",
-		"REVOKE CREATE ON DATABASE " + testbed.PostgresDatabase + " FROM PUBLIC"} {
-		if _, err := admin.Exec(t.Context(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	bare, err := postgres.Open(t.Context(), p.RoleDSN("bare", "bare-pw-1", testbed.PostgresDatabase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bare.Close()
-	if created, err := bare.PrepareHistory(t.Context()); created || err == nil || strings.Contains(err.Error(), "bare-pw-1") {
+	execSQL(t, p.DSN(testbed.PostgresDatabase), "CREATE ROLE bare LOGIN PASSWORD 'bare-pw-1'",
+		"REVOKE CREATE ON DATABASE "+testbed.PostgresDatabase+" FROM PUBLIC",
+		"CREATE ROLE hotswap LOGIN PASSWORD 'named-pw-1'", "GRANT CREATE ON DATABASE "+testbed.PostgresDatabase+" TO hotswap")
+	prepare := func(dsn string) (bool, error) { return open(t, dsn).PrepareHistory(t.Context()) }
+	if created, err := prepare(p.RoleDSN("bare", "bare-pw-1", testbed.PostgresDatabase)); created || err == nil ||
+		strings.Contains(err.Error(), "bare-pw-1") {
 		t.Fatalf("PrepareHistory without CREATE = %v, %v; want an error without the password", created, err)
 	}
 	// A role named hotswap would find its migrations' new tables in the
 	// history schema: nothing is created for it.
-	for _, s := range []string{"CREATE ROLE hotswap LOGIN PASSWORD 'named-pw-1'",
-		"GRANT CREATE ON DATABASE " + testbed.PostgresDatabase + " TO hotswap"} {
-		if _, err := admin.Exec(t.Context(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	named, err := postgres.Open(t.Context(), p.RoleDSN("hotswap", "named-pw-1", testbed.PostgresDatabase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer named.Close()
-	if created, err := named.PrepareHistory(t.Context()); created || err != nil {
+	if created, err := prepare(p.RoleDSN("hotswap", "named-pw-1", testbed.PostgresDatabase)); created || err != nil {
 		t.Fatalf("PrepareHistory as role hotswap = %v, %v; want nothing done", created, err)
 	}
 	for i, want := range []bool{true, false} {
-		c, err := postgres.Open(t.Context(), p.DSN(testbed.PostgresDatabase))
-		if err != nil {
-			t.Fatal(err)
-		}
-		created, err := c.PrepareHistory(t.Context())
-		c.Close()
-		if err != nil || created != want {
+		if created, err := prepare(p.DSN(testbed.PostgresDatabase)); err != nil || created != want {
 			t.Fatalf("PrepareHistory call %d = %v, %v; want created %v", i+1, created, err, want)
 		}
 	}
 	var n int
-	if err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_tables WHERE schemaname = 'hotswap'`).Scan(&n); err != nil || n != 3 {
-		t.Fatalf("bookkeeping tables = %d, %v; want 3", n, err)
+	queryRow(t, p.DSN(testbed.PostgresDatabase), `SELECT count(*) FROM pg_tables WHERE schemaname = 'hotswap'`, &n)
+	if n != 3 {
+		t.Fatalf("bookkeeping tables = %d; want 3", n)
 	}
 	if got := preflight(t, p.DSN(testbed.PostgresDatabase)); !strings.Contains(describeAll(got), "hotswap.schema_history exists") {
 		t.Errorf("preflight after PrepareHistory:\n%s", describeAll(got))

@@ -111,19 +111,17 @@ func (v *verifyRun) observe(ctx context.Context) (verifypoll.Observation, error)
 func (v *verifyRun) look(parent context.Context) (standbyState, error) {
 	ctx, cancel := context.WithTimeout(parent, verifyPollTimeout)
 	defer cancel()
-	var st standbyState
 	conn, err := v.c.pool.Acquire(ctx)
 	switch {
 	case err != nil && parent.Err() == nil && ctx.Err() != nil:
 		// A slow standby (or a busy host) is looked at again, until the
 		// step's deadline; a refusal is an answer.
-		st.busy = fmt.Sprintf("the standby did not accept a session within %s", verifyPollTimeout)
-		st.inRecovery = true
-		return st, nil
+		return standbyState{}.unfinished(fmt.Sprintf("the standby did not accept a session within %s", verifyPollTimeout)), nil
 	case err != nil:
 		return standbyState{}, fmt.Errorf("%w: %w", dialect.ErrUnreachable, err)
 	}
 	defer conn.Release()
+	var st standbyState
 	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		return st.read(ctx, tx, v.req)
 	})
@@ -132,23 +130,27 @@ func (v *verifyRun) look(parent context.Context) (standbyState, error) {
 	case err == nil:
 		return st, nil
 	case errors.As(err, &pgErr) && pgErr.Code == sqlstateLockNotAvailable:
-		st.busy = "the history table is locked by WAL replay"
+		return st.unfinished("the history table is locked by WAL replay"), nil
 	case errors.As(err, &pgErr) && pgErr.Code == sqlstateSerializationFailure:
-		st.busy = "the look was cancelled by a conflict with recovery"
+		return st.unfinished("the look was cancelled by a conflict with recovery"), nil
 	case errors.As(err, &pgErr) && pgErr.Code == sqlstateUndefinedTable:
-		st.busy = "the history table went away during the look"
+		return st.unfinished("the history table went away during the look"), nil
 	case parent.Err() == nil && ctx.Err() != nil:
-		st.busy = fmt.Sprintf("the standby did not answer within %s", verifyPollTimeout)
+		return st.unfinished(fmt.Sprintf("the standby did not answer within %s", verifyPollTimeout)), nil
 	case errors.As(err, &pgErr):
 		return standbyState{}, &statementError{DB: dbFailure(
 			fmt.Sprintf("verify step %s on the standby: %s", v.req.StepID, v.scrubText(pgErr.Message)), pgErr.Code), Cause: err}
 	default:
 		return standbyState{}, err
 	}
-	// A look that could not finish was made on a standby: either the
-	// status query failed, or it found the instance in recovery.
-	st.inRecovery, st.rowPresent = true, false
-	return st, nil
+}
+
+// unfinished is st after a look that could not finish, for reason: the
+// look was made on a standby (the status query failed, or it found the
+// instance in recovery), and the row counts as not there.
+func (st standbyState) unfinished(reason string) standbyState {
+	st.busy, st.inRecovery, st.rowPresent = reason, true, false
+	return st
 }
 
 // read fills st on tx: recovery and pause state, replay lag and the row.
