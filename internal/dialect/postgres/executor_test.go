@@ -56,6 +56,7 @@ func TestExecutor(t *testing.T) {
 		{"Cancellation", testCancellation},
 		{"PartialFailureRollback", testPartialRollback},
 		{"SchemaDrift", testSchemaDrift},
+		{"StepTail", testStepTail},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -953,6 +954,52 @@ func testSchemaDrift(t *testing.T, db *testDB) {
 	if len(got) != 4 {
 		t.Errorf("got %d drift items, want 4:\n%s", len(got), all)
 	}
+}
+
+// testStepTail: a step's outcome does not wait for the whole schema's
+// record, which its tail writes after it; the drift check waits for that
+// record, and a record the tail could not write is said by the next step.
+func testStepTail(t *testing.T, db *testDB) {
+	db.exec(t, "CREATE TABLE tl (id int)")
+	db.mustRun(t, db.step("t0", "ALTER TABLE tl ADD COLUMN a int"), nil)
+	// Hold every write to the fingerprints off. CREATE SCHEMA touches no
+	// table, so the step's own transaction writes none.
+	hold := startBlocker(t, db.conn(t), "LOCK TABLE hotswap.schema_fingerprint IN SHARE MODE")
+	if out := db.mustRun(t, db.step("t1", "CREATE SCHEMA tl_a"), nil); out.Error != nil {
+		t.Fatalf("step t1 = %+v, want applied while its tail waits", out)
+	}
+	if db.wholeSchemaRecorded(t, "t1") {
+		t.Fatal("step t1's whole-schema record exists while its writes are held off")
+	}
+	short, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := db.c.SchemaDrift(short); err == nil {
+		t.Fatal("SchemaDrift answered before step t1's tail wrote its record")
+	}
+	go hold.commitAfter(0, false)
+	hold.wait(t)
+	if got := db.drift(t); len(got) != 0 || !db.wholeSchemaRecorded(t, "t1") {
+		t.Fatalf("after the tail: drift %+v, record of t1 written %v; want none and written", got, db.wholeSchemaRecorded(t, "t1"))
+	}
+
+	// A tail that cannot write (held off past its time) is said by the next step.
+	hold = startBlocker(t, db.conn(t), "LOCK TABLE hotswap.schema_fingerprint IN SHARE MODE")
+	db.mustRun(t, db.step("t2", "CREATE SCHEMA tl_b"), nil)
+	go hold.commitAfter(6*time.Second, false) // past the tail's 5 s bound
+	ev := &eventLog{}
+	if out := db.mustRun(t, db.step("t3", "CREATE SCHEMA tl_c"), ev); out.Error != nil {
+		t.Fatalf("step t3 = %+v, want applied", out)
+	}
+	hold.wait(t)
+	ev.want(t, "an earlier step's bookkeeping failed: step t2 of execution exec-1 is applied and recorded, but")
+}
+
+// wholeSchemaRecorded reports whether step stepID's whole-schema record exists.
+func (db *testDB) wholeSchemaRecorded(t *testing.T, stepID string) bool {
+	t.Helper()
+	var ok bool
+	db.queryRow(t, `SELECT EXISTS (SELECT FROM hotswap.schema_fingerprint WHERE step_id = $1 AND object = '*')`, []any{stepID}, &ok)
+	return ok
 }
 
 // drift returns the Conn's schema drift.

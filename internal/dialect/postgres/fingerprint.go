@@ -44,7 +44,11 @@ const (
 	// catalogItemsSQL lists the items of the user tables, or of the
 	// tables $1 names (NULL: all): one text line per column, index and
 	// constraint.
-	catalogItemsSQL = `WITH rels AS (
+	catalogItemsSQL = catalogItemsQuery + "\nORDER BY 1, 2"
+)
+
+// catalogItemsQuery is catalogItemsSQL without its order.
+const catalogItemsQuery = `WITH rels AS (
 	SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'hotswap')
 		AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
@@ -60,9 +64,7 @@ SELECT r.oid::regclass::text, x.item FROM rels r, LATERAL (
 	FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = r.oid
 	UNION ALL
 	SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = r.oid
-) x(item)
-ORDER BY 1, 2`
-)
+) x(item)`
 
 // catalogItems reads the items of every user table, by table.
 func catalogItems(ctx context.Context, q querier) (map[string][]string, error) {
@@ -116,49 +118,31 @@ func touchedTables(p scriptPlan) []string {
 // insertFingerprintSQL writes one record.
 const insertFingerprintSQL = `INSERT INTO hotswap.schema_fingerprint (execution_id, step_id, object, items) VALUES ($1, $2, $3, $4)`
 
-// fingerprint is one record to write: an object and its items.
-type fingerprint struct {
-	object string
-	items  []string
-}
+// insertTouchedSQL writes, in one statement, the record of each table $1
+// names (the tables a step touched, touchedTables) from the live catalog:
+// its items in catalogItemsSQL's order, none when the step dropped it (an
+// empty record says it is meant to be gone, under the name as written
+// without quotes). The step's transaction runs it under the DDL's locks,
+// so it is one statement there, not a read and the writes after it.
+const insertTouchedSQL = `WITH items(rel, item) AS (` + catalogItemsQuery + `)
+INSERT INTO hotswap.schema_fingerprint (execution_id, step_id, object, items)
+SELECT $2, $3, coalesce(to_regclass(t)::text, replace(t, '"', '')),
+	coalesce((SELECT array_agg(i.item ORDER BY i.item) FROM items i WHERE i.rel = to_regclass(t)::text), '{}')
+FROM unnest($1::text[]) t`
 
-// touchedFingerprints reads on q, in one round trip, the items and the
-// names of the tables p touches, and returns their records: one per
-// touched table, with no items when the step dropped it.
-func touchedFingerprints(ctx context.Context, q session, p scriptPlan) ([]fingerprint, error) {
+// readTouched reads the catalog of the tables p touches and throws the
+// answer away: see stepRun.warmRecord.
+func readTouched(ctx context.Context, q querier, p scriptPlan) error {
 	touched := touchedTables(p)
 	if len(touched) == 0 {
-		return nil, nil
+		return nil
 	}
-	b := &pgx.Batch{}
-	b.Queue(catalogItemsSQL, touched)
-	for _, t := range touched {
-		b.Queue(`SELECT coalesce(to_regclass($1)::text, '')`, t)
-	}
-	br := q.SendBatch(ctx, b)
-	defer br.Close()
-	rows, err := br.Query()
+	rows, err := q.Query(ctx, catalogItemsSQL, touched)
 	if err != nil {
-		return nil, fmt.Errorf("read the catalog: %w", err)
+		return fmt.Errorf("read the catalog: %w", err)
 	}
-	all, err := scanItems(rows)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]fingerprint, 0, len(touched))
-	for _, t := range touched {
-		var name string
-		if err := br.QueryRow().Scan(&name); err != nil {
-			return nil, fmt.Errorf("fingerprint %s: %w", t, err)
-		}
-		items := append([]string{}, all[name]...)
-		if name == "" {
-			// Dropped by the step: an empty record says it is meant to be gone.
-			name = strings.ReplaceAll(t, `"`, "")
-		}
-		out = append(out, fingerprint{object: name, items: items})
-	}
-	return out, br.Close()
+	_, err = scanItems(rows)
+	return err
 }
 
 // recordSchema records the whole schema's table hashes for a step that
@@ -187,8 +171,12 @@ type recorded struct {
 
 // SchemaDrift compares the latest fingerprint of each object with the live
 // catalog (dialect.SchemaDrifter). An instance without fingerprints has no
-// drift to report.
+// drift to report. It first waits for the whole-schema records still being
+// written by the tails of finished steps.
 func (c *Conn) SchemaDrift(ctx context.Context) ([]domain.SchemaDrift, error) {
+	if err := c.tails.wait(ctx); err != nil {
+		return nil, err
+	}
 	var ok bool
 	if err := c.pool.QueryRow(ctx, `SELECT to_regclass('hotswap.schema_fingerprint') IS NOT NULL`).Scan(&ok); err != nil || !ok {
 		return nil, c.scrubErr(err)

@@ -141,13 +141,16 @@ type stepHistory struct {
 	applied  bool
 }
 
+// stepHistorySQL reads the fencing high-water mark and whether the step
+// ($1, $2) is recorded.
+const stepHistorySQL = `SELECT coalesce(max(fencing_token), 0),
+	coalesce(bool_or(execution_id = $1 AND step_id = $2), false)
+	FROM hotswap.schema_history`
+
 // readStepHistory reads the fencing high-water mark and the step's row.
 func readStepHistory(ctx context.Context, q querier, executionID, stepID string) (stepHistory, error) {
-	const sql = `SELECT coalesce(max(fencing_token), 0),
-		coalesce(bool_or(execution_id = $1 AND step_id = $2), false)
-		FROM hotswap.schema_history`
 	var h stepHistory
-	if err := q.QueryRow(ctx, sql, executionID, stepID).Scan(&h.maxToken, &h.applied); err != nil {
+	if err := q.QueryRow(ctx, stepHistorySQL, executionID, stepID).Scan(&h.maxToken, &h.applied); err != nil {
 		return stepHistory{}, fmt.Errorf("read history: %w", err)
 	}
 	return h, nil
@@ -163,11 +166,17 @@ var errAlreadyApplied = dialect.ErrAlreadyApplied
 
 // checkStep refuses a stale fencing token and recognises a re-delivery.
 func checkStep(ctx context.Context, q querier, req dialect.StepRequest) error {
-	token, err := tokenValue(req.FencingToken)
+	h, err := readStepHistory(ctx, q, req.ExecutionID, req.StepID)
 	if err != nil {
 		return err
 	}
-	h, err := readStepHistory(ctx, q, req.ExecutionID, req.StepID)
+	return judgeStep(req, h)
+}
+
+// judgeStep refuses a stale fencing token and recognises a re-delivery
+// from what the history says about the step.
+func judgeStep(req dialect.StepRequest, h stepHistory) error {
+	token, err := tokenValue(req.FencingToken)
 	if err != nil {
 		return err
 	}
@@ -196,36 +205,62 @@ const insertHistorySQL = `INSERT INTO hotswap.schema_history (execution_id, step
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`
 
 // recordStep records an applied step on q, the step's transaction when it
-// has one: the fingerprints of the tables it touched (fingerprint.go),
-// then the step's history row, written in one round trip after one read
-// of the catalog. The duration recorded runs from started to the write.
-// The whole schema's record follows the commit (recordSchema).
+// has one: the fingerprints of the tables it touched, read from the
+// catalog by the statement that writes them (insertTouchedSQL), then the
+// step's history row, in one round trip. The duration recorded runs from
+// started to the write. The whole schema's record follows the commit, in
+// the step's tail (tail.go).
 func recordStep(ctx context.Context, q session, req dialect.StepRequest, p scriptPlan, started time.Time) error {
+	b := &pipeline{}
+	if err := queueRecord(b, req, p, started); err != nil {
+		return err
+	}
+	return b.run(ctx, q)
+}
+
+// queueRecord queues on b the writes of recordStep.
+func queueRecord(b *pipeline, req dialect.StepRequest, p scriptPlan, started time.Time) error {
 	token, err := tokenValue(req.FencingToken)
 	if err != nil {
 		return err
 	}
-	recs, err := touchedFingerprints(ctx, q, p)
-	if err != nil {
-		return err
+	if touched := touchedTables(p); len(touched) > 0 {
+		b.queue(wrapf("record the fingerprints of %s", strings.Join(touched, ", ")), insertTouchedSQL, touched, req.ExecutionID, req.StepID)
 	}
-	b := &pgx.Batch{}
-	for _, f := range recs {
-		b.Queue(insertFingerprintSQL, req.ExecutionID, req.StepID, f.object, f.items)
-	}
-	b.Queue(insertHistorySQL, req.ExecutionID, req.StepID, req.MigrationID, req.MigrationName,
-		string(req.Direction), req.Checksum, token, milliseconds(time.Since(started)), req.AppliedBy)
-	br := q.SendBatch(ctx, b)
+	b.queue(wrapf("record step %s in history", req.StepID), insertHistorySQL, req.ExecutionID, req.StepID, req.MigrationID,
+		req.MigrationName, string(req.Direction), req.Checksum, token, milliseconds(time.Since(started)), req.AppliedBy)
+	return nil
+}
+
+// pipeline is a batch of statements sent in one round trip, each with what
+// its error becomes.
+type pipeline struct {
+	batch pgx.Batch
+	wrap  []func(error) error
+}
+
+// queue adds a statement to the batch.
+func (s *pipeline) queue(wrap func(error) error, sql string, args ...any) {
+	s.batch.Queue(sql, args...)
+	s.wrap = append(s.wrap, wrap)
+}
+
+// run sends the batch on q and returns the first statement's error, wrapped.
+func (s *pipeline) run(ctx context.Context, q session) error {
+	br := q.SendBatch(ctx, &s.batch)
 	defer br.Close()
-	for _, f := range recs {
+	for _, wrap := range s.wrap {
 		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("record fingerprint of %s: %w", f.object, err)
+			return wrap(err)
 		}
 	}
-	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("record step %s in history: %w", req.StepID, err)
-	}
 	return br.Close()
+}
+
+// wrapf returns a wrapper that prefixes an error with a description.
+func wrapf(format string, args ...any) func(error) error {
+	what := fmt.Sprintf(format, args...)
+	return func(err error) error { return fmt.Errorf("%s: %w", what, err) }
 }
 
 // startedIndex is the statement_index of the row that says a delivery of

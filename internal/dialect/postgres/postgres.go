@@ -49,6 +49,8 @@ type Conn struct {
 	// server and the role asking, whose privileges shape the answers.
 	shared *servershare.Cache
 	server string
+	// tails runs what finished steps still do on their sessions (tail.go).
+	tails tails
 }
 
 // probeMaxAge is how long, from when it was asked, the answer of one
@@ -117,8 +119,14 @@ func (c *Conn) Target() string { return c.target }
 // ApplicationName too.
 func (c *Conn) Pool() *pgxpool.Pool { return c.pool }
 
-// Close releases every connection of the pool.
-func (c *Conn) Close() { c.pool.Close() }
+// Close releases every connection of the pool, once the tails of finished
+// steps are done (each is bounded by cleanupTimeout).
+func (c *Conn) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	_ = c.tails.wait(ctx)
+	c.pool.Close()
+}
 
 // Probe asks the instance who it is, following the dialect.Conn contract.
 // ActiveConnections counts client backends in pg_stat_activity, whatever

@@ -55,12 +55,12 @@ func (h stepwiseHooks) RunUnit(ctx context.Context, todo []int) error {
 }
 
 // Finish records the touched tables' fingerprints and writes the step's
-// history row, then records the whole schema's fingerprint.
+// history row; the whole schema's fingerprint follows in the step's tail.
 func (h stepwiseHooks) Finish(ctx context.Context) error {
 	if err := recordStep(ctx, h.r.conn, h.r.req, h.p, h.r.started); err != nil {
 		return err
 	}
-	h.r.recordSchema(ctx)
+	h.r.schemaDue = true
 	return nil
 }
 
