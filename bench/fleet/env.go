@@ -146,7 +146,22 @@ func (e *env) timed(ctx context.Context, column string, fn func(context.Context,
 	err := fn(ctx, column)
 	o := outcome{wall: time.Since(start)}
 	o.changed = e.countWithColumn(ctx, column)
+	e.sayNewSessions(ctx, start)
 	return o, err
+}
+
+// sayNewSessions prints how many of the agent's sessions still open began
+// after since: each costs the server a backend's start, paid in the phase.
+func (e *env) sayNewSessions(ctx context.Context, since time.Time) {
+	_ = e.onAdmin(ctx, func(conn *pgx.Conn) error {
+		var n, all int
+		err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE backend_start > $1), count(*) FROM pg_stat_activity
+			WHERE application_name = 'hotswap-agent'`, since).Scan(&n, &all)
+		if err == nil {
+			fmt.Printf("  (%d of the agent's %d sessions were opened during the phase)\n", n, all)
+		}
+		return err
+	})
 }
 
 // serialLoop is the shell script: psql on each database in turn.

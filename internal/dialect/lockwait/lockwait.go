@@ -155,7 +155,7 @@ func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.
 		return 0, err
 	}
 	for n := 1; ; n++ {
-		watch := p.watchBlockers(ctx)
+		watch := p.watchBlockers(ctx, p.LockTimeout)
 		err := p.traced(ctx, n, attempt)
 		blockers := watch.stop()
 		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {
@@ -174,7 +174,7 @@ func (p *Policy) runPicking(ctx context.Context, q Queue, needs Needs, attempt f
 		if err != nil {
 			return n - 1, err
 		}
-		watch := p.watchBlockers(ctx)
+		watch := p.watchBlockers(ctx, m.timeout)
 		err = p.traced(context.WithValue(ctx, lockTimeoutKey{}, m.timeout), n, attempt)
 		blockers := watch.stop()
 		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {

@@ -13,12 +13,17 @@ import (
 
 var errLockTimeout = errors.New("lock timeout")
 
-// fakeSession has one blocker, whose transaction ends when ended is set.
-type fakeSession struct{ ended atomic.Bool }
+// fakeSession has one blocker, whose transaction ends when ended is set;
+// asked counts the looks at it.
+type fakeSession struct {
+	ended atomic.Bool
+	asked atomic.Int32
+}
 
 func (f *fakeSession) IsLockTimeout(err error) bool { return errors.Is(err, errLockTimeout) }
 
 func (f *fakeSession) Blockers(context.Context) ([]Blocker, error) {
+	f.asked.Add(1)
 	return []Blocker{{Session: "7", Started: time.Unix(1, 0)}}, nil
 }
 
@@ -52,6 +57,20 @@ func TestRetryWaitsForTheBlocker(t *testing.T) {
 	all := strings.Join(msgs, "\n")
 	if !strings.Contains(all, "as soon as the transaction of pid 7 ends") || !strings.Contains(all, "retrying now") {
 		t.Errorf("events:\n%s\nwant a wait for pid 7, then a retry", all)
+	}
+}
+
+// TestQuickAttemptAsksNothing: an attempt done within half its lock
+// timeout costs no look at the blockers (nor the session to ask on).
+func TestQuickAttemptAsksNothing(t *testing.T) {
+	s := &fakeSession{}
+	p := &Policy{Session: s, LockTimeout: 10 * time.Second, SessionNoun: "pid", TimeoutCode: "55P03"}
+	_, err := p.Run(t.Context(), noHolders{}, func(context.Context, int) error {
+		time.Sleep(100 * time.Millisecond) // two blocker intervals, far from half the lock timeout
+		return nil
+	})
+	if err != nil || s.asked.Load() != 0 {
+		t.Fatalf("Run = %v with %d look(s) at the blockers; want success and none", err, s.asked.Load())
 	}
 }
 

@@ -13,12 +13,25 @@ type blockerWatch struct {
 	result chan []Blocker
 }
 
-// watchBlockers starts sampling Session.Blockers several times per lock
-// timeout, until stop.
-func (p *Policy) watchBlockers(ctx context.Context) *blockerWatch {
+// watchBlockers starts sampling Session.Blockers for an attempt with
+// lockTimeout, until stop: several times in the second half of the lock
+// timeout (see firstSample).
+func (p *Policy) watchBlockers(ctx context.Context, lockTimeout time.Duration) *blockerWatch {
 	w := &blockerWatch{stopCh: make(chan struct{}), result: make(chan []Blocker, 1)}
-	go func() { w.result <- p.pollBlockers(ctx, w.stopCh, pollEvery(p.LockTimeout)) }()
+	every := pollEvery(lockTimeout)
+	go func() { w.result <- p.pollBlockers(ctx, w.stopCh, firstSample(lockTimeout, every), every) }()
 	return w
+}
+
+// firstSample is when the watch first asks, after the attempt's start:
+// half its lock timeout, at least one interval. Asking costs a query on
+// another session, which the engine may have to open (a PostgreSQL backend
+// costs more to start than most DDL takes, and a fleet's first rollout
+// would pay it on every database), and the watch only serves the retry
+// after a lock timeout: the blockers it must name are still there in the
+// second half.
+func firstSample(lockTimeout, every time.Duration) time.Duration {
+	return max(lockTimeout/2, every)
 }
 
 // stop ends the sampling and returns every blocker seen, in order of
@@ -28,22 +41,24 @@ func (w *blockerWatch) stop() []Blocker {
 	return <-w.result
 }
 
-// pollBlockers samples until stop is closed or ctx ends.
-func (p *Policy) pollBlockers(ctx context.Context, stop <-chan struct{}, every time.Duration) []Blocker {
+// pollBlockers samples, first after first and then every every, until
+// stop is closed or ctx ends.
+func (p *Policy) pollBlockers(ctx context.Context, stop <-chan struct{}, first, every time.Duration) []Blocker {
 	var seen []Blocker
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
+	timer := time.NewTimer(first)
+	defer timer.Stop()
 	for {
-		// Wait first: most DDL is done before the first interval, and then
-		// the watch costs no query and no second session.
+		// Wait first: most DDL is done before then, and the watch costs
+		// no query and no second session.
 		select {
 		case <-stop:
 			return seen
 		case <-ctx.Done():
 			return seen
-		case <-ticker.C:
+		case <-timer.C:
 		}
 		seen = p.sampleBlockers(ctx, seen)
+		timer.Reset(every)
 	}
 }
 
