@@ -142,12 +142,32 @@ func (e *env) timed(ctx context.Context, column string, fn func(context.Context,
 	if err := e.settle(ctx); err != nil {
 		return outcome{}, err
 	}
+	e.waitSessionsSteady(ctx)
 	start := time.Now()
 	err := fn(ctx, column)
 	o := outcome{wall: time.Since(start)}
 	o.changed = e.countWithColumn(ctx, column)
 	e.sayNewSessions(ctx, start)
 	return o, err
+}
+
+// waitSessionsSteady waits, for at most 30 s, until the number of the
+// agent's sessions has not changed for 3 s: once connected, the agent
+// opens its samplers' sessions over its first minute, and a backend's
+// start beside a timed phase slows it.
+func (e *env) waitSessionsSteady(ctx context.Context) {
+	start, last, since := time.Now(), -1, time.Now()
+	for time.Since(start) < 30*time.Second && time.Since(since) < 3*time.Second {
+		var n int
+		_ = e.onAdmin(ctx, func(conn *pgx.Conn) error {
+			return conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hotswap-agent'`).Scan(&n)
+		})
+		if n != last {
+			last, since = n, time.Now()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	fmt.Printf("  (the agent's sessions: %d, steady for %s)\n", last, time.Since(since).Round(100*time.Millisecond))
 }
 
 // sayNewSessions prints how many of the agent's sessions still open began
