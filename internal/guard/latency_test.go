@@ -109,6 +109,35 @@ func TestLatencyPerStatement(t *testing.T) {
 	}
 }
 
+// TestLatencyRiseTooSmallToNotice: beside a stream of very cheap calls, a
+// hot lookup that takes 0.13 ms instead of 0.05 ms moves the mix's mean
+// 60% up but by 0.016 ms: no decision (a busy host did that to pgbench's
+// statements while the DDL waited outside the lock queue). The same
+// lookup 40 times slower is decided at once.
+func TestLatencyRiseTooSmallToNotice(t *testing.T) {
+	ping := domain.StatementSample{ID: "ping", Calls: 1500, MeanMs: 0.01, SDMs: 0.002}
+	var ss []domain.Sample
+	for i := range 8 {
+		ss = append(ss, appSample(i, 0.05+0.005*float64(i%3), ping))
+	}
+	for _, tc := range []struct {
+		lookupMs float64
+		decided  bool
+	}{{0.13, false}, {2, true}} {
+		r := NewRollback(domain.Thresholds{}, Compute(ss))
+		decided := false
+		for i := range 12 {
+			if d, ok := r.Observe(appSample(i, tc.lookupMs, ping)); ok {
+				decided = strings.Contains(d.Reason(), "slower: statement lookup")
+				break
+			}
+		}
+		if decided != tc.decided {
+			t.Errorf("lookup at %g ms: decided %v, want %v", tc.lookupMs, decided, tc.decided)
+		}
+	}
+}
+
 // TestLatencyHeldBehindOwnLockWait: while sessions queue behind the DDL's
 // own bounded lock wait, and until their statements finished, the rule
 // does not judge; afterwards it does again.
