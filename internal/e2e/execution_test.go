@@ -373,10 +373,15 @@ func workload(t *testing.T, b *bed, stop chan struct{}) time.Duration {
 // and no step is applied twice.
 func TestCrashes(t *testing.T) {
 	b := newBed(t)
+	// Each migration holds accounts for 2 s on purpose; whatever else reads
+	// the database then (the test's own polls) gets slower, and the latency
+	// rule may roll it back, rightly: these runs are about crashes, so its
+	// floor is set out of their way.
+	crashRun := map[string]any{"monitoring": map[string]any{"thresholds": map[string]any{"minLatencyDeltaMs": 1000}}}
 	t.Run("agent killed mid-step", func(t *testing.T) {
 		mig := b.migration("slow_a", "ALTER TABLE accounts ADD COLUMN slow_a int; SELECT pg_sleep(2);",
 			"ALTER TABLE accounts DROP COLUMN IF EXISTS slow_a;")
-		exec := b.execute(mig, nil)
+		exec := b.execute(mig, crashRun)
 		eventually(t, 10*time.Second, "the step to run", func() bool {
 			return b.query(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND application_name = 'hotswap-agent'`).(int64) > 0
 		})
@@ -395,7 +400,7 @@ func TestCrashes(t *testing.T) {
 	t.Run("server killed mid-execution", func(t *testing.T) {
 		mig := b.migration("slow_b", "ALTER TABLE accounts ADD COLUMN slow_b int; SELECT pg_sleep(2);",
 			"ALTER TABLE accounts DROP COLUMN IF EXISTS slow_b;")
-		exec := b.execute(mig, nil)
+		exec := b.execute(mig, crashRun)
 		eventually(t, 10*time.Second, "the step to run", func() bool {
 			return b.query(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND application_name = 'hotswap-agent'`).(int64) > 0
 		})
