@@ -145,7 +145,9 @@ type Policy struct {
 // before each attempt it waits outside the queue until the holders are
 // expected to be done within the lock timeout, and enters with a lock
 // timeout that covers that expected time (see pickMoment); after a lock
-// timeout it picks again.
+// timeout it picks again. When needs is also a Prober, the first attempt
+// asks for its locks without waiting, and the policy looks only when it
+// finds them taken.
 func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.Context, n int) error) (int, error) {
 	if q, ok := needs.(Queue); ok {
 		return p.runPicking(ctx, q, needs, attempt)
@@ -167,21 +169,31 @@ func (p *Policy) Run(ctx context.Context, needs Needs, attempt func(ctx context.
 	}
 }
 
-// runPicking is Run with the moment picker.
+// runPicking is Run with the moment picker. When q is also a Prober, the
+// first attempt is a probe (see Prober), numbered 1 and not counted as a
+// retry: it waited for nothing.
 func (p *Policy) runPicking(ctx context.Context, q Queue, needs Needs, attempt func(ctx context.Context, n int) error) (int, error) {
-	for n := 1; ; n++ {
+	probed, done, err := p.probeFirst(ctx, q, attempt)
+	if done {
+		return 0, err
+	}
+	first := 1
+	if probed {
+		first = 2
+	}
+	for n := first; ; n++ {
 		m, err := p.pickMoment(ctx, q, needs.SQL())
 		if err != nil {
-			return n - 1, err
+			return n - first, err
 		}
 		watch := p.watchBlockers(ctx, m.timeout)
 		err = p.traced(context.WithValue(ctx, lockTimeoutKey{}, m.timeout), n, attempt)
 		blockers := watch.stop()
 		if ctx.Err() != nil || !p.Session.IsLockTimeout(err) {
-			return n - 1, err
+			return n - first, err
 		}
 		if p.remaining() <= 0 {
-			return n - 1, p.giveUp(n, err)
+			return n - first, p.giveUp(n, err)
 		}
 		p.emit("warn", p.pickAgainMessage(n, m, blockers), sqlOf(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hotswap-db/hotswap/internal/dialect"
+	"github.com/hotswap-db/hotswap/internal/dialect/lockwait"
 	"github.com/hotswap-db/hotswap/internal/domain"
 	"github.com/hotswap-db/hotswap/internal/sqlcheck/pgcheck"
 )
@@ -80,7 +82,11 @@ type stepRun struct {
 	// schemaDue: the step committed, and the whole schema's record is due
 	// (the step's tail, tail.go).
 	schemaDue bool
-	out       dialect.StepOutcome
+	// canProbe: the transaction's first attempt may be a probe, which
+	// locks probe without waiting first (probe.go); set by readAhead.
+	canProbe bool
+	probe    []lockTarget
+	out      dialect.StepOutcome
 }
 
 // ExecuteStep applies req.Script following the dialect.Executor contract.
@@ -247,7 +253,7 @@ func (r *stepRun) announce(p scriptPlan) {
 // runTransactional runs the whole script in one transaction, retried as a
 // whole on a lock timeout. A dry run always rolls it back.
 func (r *stepRun) runTransactional(ctx context.Context, p scriptPlan) error {
-	if err := r.warmRecord(ctx, p); err != nil {
+	if err := r.readAhead(ctx, p); err != nil {
 		return err
 	}
 	return r.withLockRetries(ctx, needsOf(p.stmts), func(ctx context.Context, n int) error {
@@ -264,7 +270,12 @@ func (r *stepRun) txAttempt(ctx context.Context, p scriptPlan, n int) error {
 	if err := r.openTx(ctx); err != nil {
 		return err
 	}
-	results, err := r.runAll(ctx, r.conn, p.stmts, n)
+	stmts := p.stmts
+	if lockwait.Probing(ctx) && len(r.probe) > 0 {
+		stmts = slices.Clone(stmts)
+		stmts[0].lockFirst = probeSQL(r.probe)
+	}
+	results, err := r.runAll(ctx, r.conn, stmts, n)
 	r.out.Statements = results
 	if err != nil || r.req.DryRun {
 		return err
@@ -294,21 +305,33 @@ func (r *stepRun) endTx(ctx context.Context) {
 	_, _ = conn.Exec(cctx, "ROLLBACK")
 }
 
-// warmRecord reads the catalog of the tables the step touches once before
-// its transaction, as recordStep will read it inside, and throws the answer
-// away. The read inside runs while the step holds its locks, so that the
-// record is exactly what the step made; done first on the session, it
+// readAhead reads, in one round trip before the step's transaction, the
+// catalog of the tables the step touches (thrown away: see below) and what
+// the probe needs to know of the tables it locks (probe.go). The catalog
+// read inside the transaction runs while the step holds its locks, so that
+// the record is exactly what the step made; done first on the session, it
 // costs a statement preparation and a cold catalog cache (15 ms under
 // pgbench, against 2 ms warm), all of it time the application waits
-// behind the lock. A dry run records nothing.
-func (r *stepRun) warmRecord(ctx context.Context, p scriptPlan) error {
+// behind the lock. A dry run records nothing and is not probed.
+func (r *stepRun) readAhead(ctx context.Context, p scriptPlan) error {
 	if r.req.DryRun {
 		return nil
 	}
-	if err := readTouched(ctx, r.conn, p); err != nil {
+	b := &pgx.Batch{}
+	readCatalog := queueTouched(b, p)
+	readKinds := r.queueRelationKinds(b, p)
+	if b.Len() == 0 {
+		return nil
+	}
+	br := r.conn.SendBatch(ctx, b)
+	defer br.Close()
+	if err := readCatalog(br); err != nil {
 		return fmt.Errorf("read the catalog of the step's tables: %w", err)
 	}
-	return nil
+	if err := readKinds(br); err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // openTx begins the attempt's transaction, sets its timeouts and, unless
@@ -382,7 +405,7 @@ func (r *stepRun) runAll(ctx context.Context, q execQuerier, stmts []statement, 
 // caller's ctx, so cancelling it cancels the statement.
 func (r *stepRun) runOne(ctx context.Context, q execQuerier, s statement, attempt int) (domain.StatementResult, error) {
 	start := time.Now()
-	tag, err := q.Exec(ctx, s.sql)
+	tag, err := q.Exec(ctx, s.lockFirst+s.sql)
 	if err != nil {
 		return domain.StatementResult{}, failedStatement(s.sql, err)
 	}

@@ -303,7 +303,7 @@ func testLockTimeoutRetry(t *testing.T, db *testDB) {
 	cases := []lockCase{{
 		name: "fresh busy blocker: lock timeouts and retries", blocker: "LOCK TABLE t1 IN ACCESS SHARE MODE",
 		holdFor: 1200 * time.Millisecond, busy: true, script: "ALTER TABLE t1 ADD COLUMN c int", fresh: true,
-		wantEvents: []string{"lock timeout on attempt 1", "as soon as the transaction of pid|waiting for pid"}, wantRetries: true,
+		wantEvents: []string{"found the tables locked", "lock timeout on attempt 2", "as soon as the transaction of pid|waiting for pid"}, wantRetries: true,
 	}, {
 		name: "idle-in-transaction blocker: waited for before trying", blocker: "LOCK TABLE t5 IN ACCESS SHARE MODE",
 		openFor: 100 * time.Millisecond, holdFor: time.Second, script: "ALTER TABLE t5 ADD COLUMN c int",

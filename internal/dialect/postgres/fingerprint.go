@@ -130,19 +130,22 @@ SELECT $2, $3, coalesce(to_regclass(t)::text, replace(t, '"', '')),
 	coalesce((SELECT array_agg(i.item ORDER BY i.item) FROM items i WHERE i.rel = to_regclass(t)::text), '{}')
 FROM unnest($1::text[]) t`
 
-// readTouched reads the catalog of the tables p touches and throws the
-// answer away: see stepRun.warmRecord.
-func readTouched(ctx context.Context, q querier, p scriptPlan) error {
+// queueTouched adds to b the read of the catalog of the tables p touches;
+// read reads the answer and throws it away (see stepRun.readAhead).
+func queueTouched(b *pgx.Batch, p scriptPlan) (read func(pgx.BatchResults) error) {
 	touched := touchedTables(p)
 	if len(touched) == 0 {
-		return nil
+		return func(pgx.BatchResults) error { return nil }
 	}
-	rows, err := q.Query(ctx, catalogItemsSQL, touched)
-	if err != nil {
-		return fmt.Errorf("read the catalog: %w", err)
+	b.Queue(catalogItemsSQL, touched)
+	return func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
 	}
-	_, err = scanItems(rows)
-	return err
 }
 
 // recordSchema records the whole schema's table hashes for a step that

@@ -21,6 +21,17 @@ type scriptPlan struct {
 	units []unit
 }
 
+// setsParameters reports whether a statement of p sets or resets a
+// parameter.
+func (p scriptPlan) setsParameters() bool {
+	for _, s := range p.stmts {
+		if s.setsParameter {
+			return true
+		}
+	}
+	return false
+}
+
 // unit is the statements stmts[first:last+1], run and retried together.
 type unit struct{ first, last int }
 
@@ -72,6 +83,12 @@ type statement struct {
 	createIndex *indexTarget
 	// dropIndex is set for DROP INDEX [CONCURRENTLY].
 	dropIndex *dropTarget
+	// setsParameter: SET or RESET, which may change how later names
+	// resolve (search_path) or who runs them (SET ROLE).
+	setsParameter bool
+	// lockFirst is run before the statement in the same round trip: the
+	// probe's LOCK TABLE ... NOWAIT (probe.go).
+	lockFirst string
 }
 
 // indexTarget is what a CREATE INDEX names.
@@ -131,6 +148,7 @@ func inspect(s *statement, n *pgquery.Node) {
 	tx := pgcheck.TxFactsOf(n)
 	s.noTx, s.txControl, s.beginsBlock, s.endsBlock = tx.NoTx, tx.Control, tx.Begins, tx.Ends
 	s.waitsForSnapshots = s.noTx == "CREATE INDEX CONCURRENTLY" || s.noTx == "REINDEX CONCURRENTLY"
+	s.setsParameter = s.setsParameter || n.GetVariableSetStmt() != nil
 	for _, t := range lockTargets(n) {
 		t.sql = s.sql
 		s.targets = append(s.targets, t)

@@ -78,5 +78,10 @@ func (n stepNeeds) Contention(ctx context.Context) (lockwait.Contention, error) 
 	return contention(ctx, n.r.conn, n.needs)
 }
 
+// CanProbe reports whether the first attempt may ask for the step's
+// table locks without waiting (probe.go): only a transactional step, once
+// readAhead has seen its tables.
+func (n stepNeeds) CanProbe() bool { return n.r.canProbe }
+
 // SQL is the statement to blame.
 func (n stepNeeds) SQL() string { return n.needs.firstSQL() }
